@@ -1,0 +1,232 @@
+//! Command-line arguments into one plain [`Config`]; every flag is documented once, in [`HELP`],
+//! which `--help` prints and the man page follows.
+
+use std::ffi::OsString;
+use std::fmt;
+
+use crate::records::Emit;
+use crate::stats::GapRule;
+
+/// What a run is asked to do.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Inputs in order; `-` is standard input. Empty means standard input.
+    pub files: Vec<OsString>,
+    pub format: Format,
+    pub emit: Option<Emit>,
+    pub top: usize,
+    pub prefix_delimiter: Vec<u8>,
+    pub prefix_depth: usize,
+    pub gap_rule: GapRule,
+    pub max_keys: usize,
+}
+
+/// How the report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// What the command line asked for besides a run.
+#[derive(Debug)]
+pub enum Action {
+    Run(Config),
+    Help,
+    Version,
+}
+
+/// A mistake on the command line; the message names the flag or value.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub const DEFAULT_MAX_KEYS: usize = 100_000;
+
+pub const HELP: &str = "\
+faina-filter: find the hot keys overloading a Redis node, from its MONITOR stream
+
+Usage: faina-filter [OPTIONS] [FILE...]
+
+Reads raw MONITOR output (redis-cli monitor, or telnet/nc with +OK and CRLF) from the FILEs in
+order, or from standard input when there are none or for '-'. Prints a hot-key report at the
+end, or passes normalized tab-separated records through for sort, awk and friends.
+
+Report:
+      --top N                  rows per section [default: 10]
+      --prefix-delimiter STR   what separates key prefixes [default: :]
+      --prefix-depth N         delimiters a prefix spans [default: 1]
+      --redis-version VER      the server's version: before 6.2.4 a command's line was written
+                               before it ran, so each gap is charged to the earlier line
+                               [default: 6.2.4 or later: the gap is charged to the later line]
+      --format text|json       the report as text, or as one JSON object on one line [default: text]
+      --max-keys N             distinct keys (and prefixes, clients, commands) counted exactly;
+                               past it the heaviest are kept with error bounds [default: 100000]
+
+Records (instead of the report):
+      --emit tsv               one line per command: timestamp, db, client, command, arg1, arg2...
+      --emit keys              one line per key access: timestamp, db, client, command, key,
+                               read|write
+
+  -h, --help                   print this help
+  -V, --version                print the version
+
+Keys and arguments are always written escaped (\\\\ \\t \\n \\r \\xHH; valid UTF-8 as is), so no
+control byte reaches the terminal and every record is one line.
+
+Exit status: 0 on success (also when the reader of the output went away), 1 when an input
+cannot be read or the output cannot be written, 2 on a usage error.
+
+Examples:
+  redis-cli -h HOST monitor | faina-filter
+  faina-filter capture.txt
+  redis-cli monitor | faina-filter --emit keys | cut -f5 | sort | uniq -c | sort -rn | head
+";
+
+/// Parses the arguments (without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageError> {
+    use lexopt::prelude::*;
+
+    let mut config = Config {
+        files: Vec::new(),
+        format: Format::Text,
+        emit: None,
+        top: 10,
+        prefix_delimiter: b":".to_vec(),
+        prefix_depth: 1,
+        gap_rule: GapRule::Later,
+        max_keys: DEFAULT_MAX_KEYS,
+    };
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(usage)? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Action::Help),
+            Short('V') | Long("version") => return Ok(Action::Version),
+            Long("top") => config.top = number(&mut parser, "--top", 0)?,
+            Long("prefix-depth") => config.prefix_depth = number(&mut parser, "--prefix-depth", 1)?,
+            Long("max-keys") => config.max_keys = number(&mut parser, "--max-keys", 1)?,
+            Long("prefix-delimiter") => {
+                let value = text(&mut parser, "--prefix-delimiter")?;
+                if value.is_empty() {
+                    return Err(UsageError("--prefix-delimiter: the delimiter cannot be empty".into()));
+                }
+                config.prefix_delimiter = value.into_bytes();
+            }
+            Long("redis-version") => {
+                let value = text(&mut parser, "--redis-version")?;
+                config.gap_rule = gap_rule_for(&value).ok_or_else(|| {
+                    UsageError(format!("--redis-version: '{value}' is not a version such as 2.8, 6.2.3 or 7.0"))
+                })?;
+            }
+            Long("format") => {
+                config.format = match text(&mut parser, "--format")?.as_str() {
+                    "text" => Format::Text,
+                    "json" => Format::Json,
+                    other => return Err(UsageError(format!("--format: '{other}' is not text or json"))),
+                }
+            }
+            Long("emit") => {
+                config.emit = Some(match text(&mut parser, "--emit")?.as_str() {
+                    "tsv" => Emit::Tsv,
+                    "keys" => Emit::Keys,
+                    other => return Err(UsageError(format!("--emit: '{other}' is not tsv or keys"))),
+                })
+            }
+            Value(file) => config.files.push(file),
+            _ => return Err(usage(arg.unexpected())),
+        }
+    }
+    Ok(Action::Run(config))
+}
+
+fn usage(e: lexopt::Error) -> UsageError {
+    UsageError(e.to_string())
+}
+
+fn text(parser: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> {
+    let value = parser.value().map_err(usage)?;
+    value.into_string().map_err(|v| UsageError(format!("{flag}: '{}' is not valid UTF-8", v.to_string_lossy())))
+}
+
+fn number(parser: &mut lexopt::Parser, flag: &str, min: usize) -> Result<usize, UsageError> {
+    let value = text(parser, flag)?;
+    match value.parse::<usize>() {
+        Ok(n) if n >= min => Ok(n),
+        _ => Err(UsageError(format!("{flag}: '{value}' is not a whole number of at least {min}"))),
+    }
+}
+
+/// Servers before 6.2.4 wrote a command's line before running it.
+fn gap_rule_for(version: &str) -> Option<GapRule> {
+    let mut parts = [0u32; 3];
+    let mut n = 0;
+    for part in version.split('.') {
+        if n == 3 || part.is_empty() {
+            return None;
+        }
+        parts[n] = part.parse().ok()?;
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    Some(if parts < [6, 2, 4] { GapRule::Earlier } else { GapRule::Later })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Config, String> {
+        match parse(args.iter().map(OsString::from)) {
+            Ok(Action::Run(c)) => Ok(c),
+            Ok(other) => Err(format!("{other:?}")),
+            Err(e) => Err(e.0),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = run(&[]).unwrap();
+        assert_eq!((c.top, c.prefix_depth, c.max_keys), (10, 1, DEFAULT_MAX_KEYS));
+        assert_eq!(c.prefix_delimiter, b":");
+        assert_eq!(c.gap_rule, GapRule::Later);
+        assert_eq!(c.format, Format::Text);
+        assert!(c.emit.is_none() && c.files.is_empty());
+    }
+
+    #[test]
+    fn flags_and_files() {
+        let c = run(&["--top", "3", "--prefix-delimiter=/", "a.txt", "-", "--emit", "keys", "--redis-version", "2.8"])
+            .unwrap();
+        assert_eq!(c.top, 3);
+        assert_eq!(c.prefix_delimiter, b"/");
+        assert_eq!(c.files, ["a.txt", "-"]);
+        assert_eq!(c.emit, Some(Emit::Keys));
+        assert_eq!(c.gap_rule, GapRule::Earlier);
+        assert_eq!(run(&["--redis-version", "6.2.4"]).unwrap().gap_rule, GapRule::Later);
+        assert_eq!(run(&["--redis-version", "6.2.3"]).unwrap().gap_rule, GapRule::Earlier);
+        assert_eq!(run(&["--redis-version", "7"]).unwrap().gap_rule, GapRule::Later);
+    }
+
+    #[test]
+    fn usage_errors_name_the_flag() {
+        for (args, needle) in [
+            (&["--top", "x"][..], "--top"),
+            (&["--format", "xml"], "--format"),
+            (&["--emit", "csv"], "--emit"),
+            (&["--redis-version", "new"], "--redis-version"),
+            (&["--bogus"], "--bogus"),
+            (&["--prefix-depth", "0"], "--prefix-depth"),
+            (&["--top"], "--top"),
+        ] {
+            let err = run(args).unwrap_err();
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! Counting in bounded memory: a top-k table of byte strings and a log-linear histogram.
+//!
+//! [`TopK`] counts exactly while its distinct keys fit its capacity; past that it becomes a
+//! Space-Saving summary (Metwally et al.): a new key takes the place of the smallest count and
+//! inherits it as its error. Every key whose true count exceeds total/capacity is kept, and each
+//! kept count brackets the truth: `count - error <= true <= count`. [`Histogram`] keeps
+//! percentiles of microsecond gaps within 1/64 relative error in a few kilobytes.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+
+/// Keys longer than this are stored by their head, their length and a hash of the whole.
+pub const MAX_STORED_KEY: usize = 512;
+
+/// One counted key.
+#[derive(Debug, Clone)]
+pub struct Entry<E> {
+    key: Box<[u8]>,
+    /// The whole key's length (longer than `key` when the key was too long to keep whole).
+    pub full_len: u64,
+    hash: u64,
+    /// The count (an upper bound when `error > 0`).
+    pub count: u64,
+    /// How much of `count` may belong to keys that were evicted before this one came in.
+    pub error: u64,
+    /// Extra per-key tallies kept by the caller; they start at their default when a key enters.
+    pub extra: E,
+    heap_pos: u32,
+}
+
+impl<E> Entry<E> {
+    /// The stored key: the whole key, or its first [`MAX_STORED_KEY`] bytes.
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+
+    /// True when only the head of a longer key is stored.
+    pub fn is_cut(&self) -> bool {
+        self.full_len > self.key.len() as u64
+    }
+}
+
+/// A bounded table of the heaviest byte strings.
+pub struct TopK<E = ()> {
+    entries: Vec<Entry<E>>,
+    /// Open addressing, linear probing: `hash_high32 << 32 | (entry index + 1)`, 0 when empty.
+    slots: Vec<u64>,
+    capacity: usize,
+    /// A min-heap of entry indices by count, kept only once the table is full.
+    heap: Vec<u32>,
+    total: u64,
+    seed: u64,
+}
+
+impl<E: Default> TopK<E> {
+    /// A table that keeps at most `capacity` keys (at least 1).
+    pub fn new(capacity: usize) -> TopK<E> {
+        let seed = RandomState::new().hash_one(0x5eed_u64);
+        TopK { entries: Vec::new(), slots: vec![0; 16], capacity: capacity.max(1), heap: Vec::new(), total: 0, seed }
+    }
+
+    /// Adds `weight` to `key` and returns its extra tallies.
+    pub fn add(&mut self, key: &[u8], weight: u64) -> &mut E {
+        self.total += weight;
+        let hash = hash_bytes(self.seed, key);
+        let stored = &key[..key.len().min(MAX_STORED_KEY)];
+        let full_len = key.len() as u64;
+        let idx = match self.find(stored, full_len, hash) {
+            Some(idx) => {
+                self.entries[idx].count += weight;
+                if !self.heap.is_empty() {
+                    self.sift_down(self.entries[idx].heap_pos as usize);
+                }
+                idx
+            }
+            None if self.entries.len() < self.capacity => {
+                self.grow_if_needed();
+                let idx = self.entries.len();
+                self.entries.push(Entry {
+                    key: stored.into(),
+                    full_len,
+                    hash,
+                    count: weight,
+                    error: 0,
+                    extra: E::default(),
+                    heap_pos: 0,
+                });
+                self.insert_slot(hash, idx);
+                if self.entries.len() == self.capacity {
+                    self.build_heap();
+                }
+                idx
+            }
+            None => {
+                // Space-Saving: the smallest count makes way and becomes the newcomer's error.
+                let idx = self.heap[0] as usize;
+                self.remove_slot(idx);
+                let min = self.entries[idx].count;
+                let entry = &mut self.entries[idx];
+                entry.key = stored.into();
+                entry.full_len = full_len;
+                entry.hash = hash;
+                entry.count = min + weight;
+                entry.error = min;
+                entry.extra = E::default();
+                self.insert_slot(hash, idx);
+                self.sift_down(0);
+                idx
+            }
+        };
+        &mut self.entries[idx].extra
+    }
+}
+
+impl<E> TopK<E> {
+    /// The sum of all weights added.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The number of keys kept.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// True once keys have been evicted: counts may be upper bounds.
+    pub fn is_approximate(&self) -> bool {
+        self.entries.iter().any(|e| e.error > 0)
+    }
+
+    /// The `n` heaviest entries, heaviest first; ties by key, so reports are reproducible.
+    pub fn top(&self, n: usize) -> Vec<&Entry<E>> {
+        let mut all: Vec<&Entry<E>> = self.entries.iter().collect();
+        let order = |a: &&Entry<E>, b: &&Entry<E>| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key));
+        if n < all.len() {
+            all.select_nth_unstable_by(n, order);
+            all.truncate(n);
+        }
+        all.sort_unstable_by(order);
+        all
+    }
+
+    /// Every entry, in no particular order.
+    pub fn entries(&self) -> &[Entry<E>] {
+        &self.entries
+    }
+
+    fn find(&self, stored: &[u8], full_len: u64, hash: u64) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let tag = hash >> 32;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                return None;
+            }
+            if slot >> 32 == tag {
+                let idx = (slot as u32 - 1) as usize;
+                let e = &self.entries[idx];
+                if e.hash == hash && e.full_len == full_len && *e.key == *stored {
+                    return Some(idx);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn insert_slot(&mut self, hash: u64, idx: usize) {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (hash >> 32) << 32 | (idx as u64 + 1);
+    }
+
+    /// Removes entry `idx` from the slots, shifting later members of its probe run back.
+    fn remove_slot(&mut self, idx: usize) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.entries[idx].hash as usize & mask;
+        while (self.slots[i] as u32) as usize != idx + 1 {
+            i = (i + 1) & mask;
+        }
+        let mut hole = i;
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let slot = self.slots[j];
+            if slot == 0 {
+                break;
+            }
+            let home = self.entries[(slot as u32 - 1) as usize].hash as usize & mask;
+            // Move `j` into the hole unless its home lies cyclically in (hole, j].
+            let stays = if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
+            if !stays {
+                self.slots[hole] = slot;
+                hole = j;
+            }
+        }
+        self.slots[hole] = 0;
+    }
+
+    /// Keeps the slots at most half full once one more entry is added.
+    fn grow_if_needed(&mut self) {
+        if (self.entries.len() + 1) * 2 <= self.slots.len() {
+            return;
+        }
+        let size = self.slots.len() * 2;
+        self.slots = vec![0; size];
+        for idx in 0..self.entries.len() {
+            let hash = self.entries[idx].hash;
+            self.insert_slot(hash, idx);
+        }
+    }
+
+    fn build_heap(&mut self) {
+        self.heap = (0..self.entries.len() as u32).collect();
+        for (pos, &idx) in self.heap.iter().enumerate() {
+            self.entries[idx as usize].heap_pos = pos as u32;
+        }
+        for pos in (0..self.heap.len() / 2).rev() {
+            self.sift_down(pos);
+        }
+    }
+
+    fn sift_down(&mut self, mut pos: usize) {
+        let len = self.heap.len();
+        let count = |s: &Self, p: usize| s.entries[s.heap[p] as usize].count;
+        loop {
+            let left = 2 * pos + 1;
+            if left >= len {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < len && count(self, right) < count(self, left) { right } else { left };
+            if count(self, child) >= count(self, pos) {
+                break;
+            }
+            self.heap.swap(pos, child);
+            self.entries[self.heap[pos] as usize].heap_pos = pos as u32;
+            self.entries[self.heap[child] as usize].heap_pos = child as u32;
+            pos = child;
+        }
+    }
+}
+
+/// A seeded 64-bit hash of a byte string (folded multiplications, 8 bytes at a time).
+pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
+    const P: u64 = 0x9e37_79b9_7f4a_7c15;
+    const Q: u64 = 0xd6e8_feb8_6659_fd93;
+    let fold = |a: u64, b: u64| {
+        let r = u128::from(a) * u128::from(b);
+        (r as u64) ^ ((r >> 64) as u64)
+    };
+    let mut h = seed ^ (bytes.len() as u64).wrapping_mul(P);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = fold(h ^ v ^ P, Q);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        h = fold(h ^ u64::from_le_bytes(buf) ^ Q, P);
+    }
+    fold(h ^ (h >> 29), Q)
+}
+
+/// Percentiles of microsecond values within 1/64 relative error, in fixed memory.
+#[derive(Clone)]
+pub struct Histogram {
+    buckets: Vec<u64>,
+    count: u64,
+    sum: u64,
+    min: u64,
+    max: u64,
+}
+
+const EXACT: u64 = 128;
+const SUB_BITS: u32 = 6;
+
+impl Default for Histogram {
+    fn default() -> Histogram {
+        Histogram::new()
+    }
+}
+
+impl Histogram {
+    pub fn new() -> Histogram {
+        Histogram { buckets: vec![0; bucket_of(u64::MAX) + 1], count: 0, sum: 0, min: u64::MAX, max: 0 }
+    }
+
+    pub fn record(&mut self, value: u64) {
+        self.buckets[bucket_of(value)] += 1;
+        self.count += 1;
+        self.sum = self.sum.saturating_add(value);
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn sum(&self) -> u64 {
+        self.sum
+    }
+
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+
+    /// The value at quantile `q` (0 < q ≤ 1): the smallest recorded value with at least `q` of
+    /// all values at or below it, within 1/64. `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<u64> {
+        if self.count == 0 {
+            return None;
+        }
+        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        let mut seen = 0;
+        for (bucket, &n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return Some(value_of(bucket).clamp(self.min, self.max));
+            }
+        }
+        Some(self.max)
+    }
+}
+
+fn bucket_of(v: u64) -> usize {
+    if v < EXACT {
+        return v as usize;
+    }
+    let exp = 63 - v.leading_zeros(); // ≥ 7
+    let sub = (v >> (exp - SUB_BITS)) & ((1 << SUB_BITS) - 1);
+    (EXACT + u64::from(exp - 7) * (1 << SUB_BITS) + sub) as usize
+}
+
+/// The midpoint of a bucket's range.
+fn value_of(bucket: usize) -> u64 {
+    let b = bucket as u64;
+    if b < EXACT {
+        return b;
+    }
+    let exp = (b - EXACT) / (1 << SUB_BITS) + 7;
+    let sub = (b - EXACT) % (1 << SUB_BITS);
+    let low = (1u64 << exp) | (sub << (exp - u64::from(SUB_BITS)));
+    let width = 1u64 << (exp - u64::from(SUB_BITS));
+    low + width / 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn exact_while_it_fits() {
+        let mut t: TopK = TopK::new(100);
+        for (k, n) in [(&b"a"[..], 5), (b"b", 3), (b"c", 9), (b"", 1)] {
+            for _ in 0..n {
+                t.add(k, 1);
+            }
+        }
+        let top: Vec<(&[u8], u64, u64)> = t.top(10).iter().map(|e| (e.key(), e.count, e.error)).collect();
+        assert_eq!(top, vec![(&b"c"[..], 9, 0), (b"a", 5, 0), (b"b", 3, 0), (b"", 1, 0)]);
+        assert_eq!(t.total(), 18);
+        assert!(!t.is_approximate());
+        assert_eq!(t.top(2).len(), 2);
+    }
+
+    #[test]
+    fn space_saving_brackets_every_count() {
+        // A skewed stream over 5000 keys through 200 counters.
+        let mut t: TopK = TopK::new(200);
+        let mut truth: HashMap<Vec<u8>, u64> = HashMap::new();
+        let mut x: u64 = 12345;
+        for _ in 0..200_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = (x >> 33) % 1000;
+            let k = if r < 500 { r % 10 } else { 10 + (x >> 20) % 5000 };
+            let key = format!("key:{k}").into_bytes();
+            *truth.entry(key.clone()).or_default() += 1;
+            t.add(&key, 1);
+        }
+        assert_eq!(t.len(), 200);
+        assert!(t.is_approximate());
+        let n = t.total();
+        for e in t.entries() {
+            let real = truth[e.key()];
+            assert!(e.count - e.error <= real && real <= e.count, "{:?}", String::from_utf8_lossy(e.key()));
+        }
+        // Every key heavier than N/m is kept.
+        for (k, &c) in &truth {
+            if c > n / 200 {
+                assert!(t.entries().iter().any(|e| e.key() == k.as_slice()));
+            }
+        }
+        let top: Vec<&[u8]> = t.top(10).iter().map(|e| e.key()).collect();
+        let mut want: Vec<(&Vec<u8>, &u64)> = truth.iter().collect();
+        want.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let want: Vec<&[u8]> = want.iter().take(10).map(|(k, _)| k.as_slice()).collect();
+        let mut top_sorted = top.clone();
+        top_sorted.sort();
+        let mut want_sorted = want.clone();
+        want_sorted.sort();
+        assert_eq!(top_sorted, want_sorted);
+    }
+
+    #[test]
+    fn slots_survive_many_evictions() {
+        let mut t: TopK = TopK::new(8);
+        for i in 0..10_000u32 {
+            t.add(&i.to_le_bytes(), 1);
+            t.add(b"hot", 1);
+        }
+        assert_eq!(t.top(1)[0].key(), b"hot");
+        assert_eq!(t.top(1)[0].count, 10_000);
+        for e in t.entries() {
+            assert_eq!(t.find(e.key(), e.full_len, e.hash).map(|i| t.entries[i].key()), Some(e.key()));
+        }
+    }
+
+    #[test]
+    fn long_keys_are_kept_by_head_length_and_hash() {
+        let mut t: TopK = TopK::new(10);
+        let a = vec![b'a'; 10_000];
+        let mut b = a.clone();
+        b[9_999] = b'b';
+        t.add(&a, 1);
+        t.add(&a, 1);
+        t.add(&b, 1);
+        assert_eq!(t.len(), 2);
+        let top = t.top(2);
+        assert_eq!(top[0].count, 2);
+        assert_eq!(top[0].key().len(), MAX_STORED_KEY);
+        assert!(top[0].is_cut());
+        assert_eq!(top[0].full_len, 10_000);
+    }
+
+    #[test]
+    fn histogram_quantiles_within_bounds() {
+        let mut h = Histogram::new();
+        assert_eq!(h.quantile(0.5), None);
+        for v in 1..=10_000u64 {
+            h.record(v);
+        }
+        for (q, want) in [(0.5, 5000.0), (0.9, 9000.0), (0.99, 9900.0)] {
+            let got = h.quantile(q).unwrap() as f64;
+            assert!((got - want).abs() / want <= 1.0 / 64.0, "q{q}: {got}");
+        }
+        assert_eq!(h.quantile(1.0), Some(10_000));
+        let mut small = Histogram::new();
+        small.record(3);
+        assert_eq!(small.quantile(0.5), Some(3));
+        assert_eq!(small.quantile(0.99), Some(3));
+        let mut big = Histogram::new();
+        big.record(u64::MAX);
+        assert_eq!(big.quantile(0.5), Some(u64::MAX));
+    }
+}

@@ -1,0 +1,185 @@
+//! The one printable form of a key or argument, used everywhere one is written.
+//!
+//! Keys are arbitrary bytes chosen by strangers; the terminal they are printed on must never see a raw
+//! control byte. [`escape`] writes valid UTF-8 as is and everything else as a short escape, so a
+//! field is always one line, never contains a tab, and [`unescape`] gives back the exact bytes.
+//!
+//! | input                                   | written as       |
+//! |-----------------------------------------|------------------|
+//! | `\`                                     | `\\`             |
+//! | TAB, LF, CR                             | `\t`, `\n`, `\r` |
+//! | other bytes < 0x20, 0x7f                | `\xHH`           |
+//! | C1 controls U+0080–U+009F (as UTF-8)    | `\xc2\xHH`       |
+//! | bytes that are not part of valid UTF-8  | `\xHH`           |
+//! | anything else                           | itself           |
+
+use bstr::ByteSlice;
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends the printable form of `bytes` to `out`.
+///
+/// ```
+/// let mut out = Vec::new();
+/// faina_filter::escape::escape(b"a\tb\x1b[31m\xff", &mut out);
+/// assert_eq!(out, b"a\\tb\\x1b[31m\\xff");
+/// ```
+pub fn escape(bytes: &[u8], out: &mut Vec<u8>) {
+    if bytes.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\') {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    for (start, end, ch) in bytes.char_indices() {
+        let raw = &bytes[start..end];
+        match ch {
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            // U+FFFD with a raw length other than 3 is an invalid byte, not a real U+FFFD.
+            '\u{fffd}' if raw != "\u{fffd}".as_bytes() => hex_bytes(raw, out),
+            c if c.is_control() => hex_bytes(raw, out),
+            _ => out.extend_from_slice(raw),
+        }
+    }
+}
+
+fn hex_bytes(raw: &[u8], out: &mut Vec<u8>) {
+    for &b in raw {
+        out.extend_from_slice(&[b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+    }
+}
+
+/// Returns the printable form of `bytes` as a `String` (always valid UTF-8).
+pub fn escaped(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len());
+    escape(bytes, &mut out);
+    // `escape` writes only valid UTF-8 runs and ASCII escapes.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the printable form of `bytes`, cut to about `max` bytes of output, to `out`.
+///
+/// A cut value ends in `…` and never splits an escape or a character.
+pub fn escape_truncated(bytes: &[u8], max: usize, out: &mut Vec<u8>) {
+    let start = out.len();
+    escape(bytes, out);
+    if out.len() - start <= max {
+        return;
+    }
+    let mut cut = start + max;
+    // Back up to a boundary: not inside a UTF-8 sequence, not inside a `\xHH` or `\\` escape.
+    while cut > start && (out[cut] & 0xc0) == 0x80 {
+        cut -= 1;
+    }
+    let window_start = cut.saturating_sub(3).max(start);
+    if let Some(pos) = out[window_start..cut].iter().rposition(|&b| b == b'\\') {
+        let slash = window_start + pos;
+        // Count the run of backslashes ending at `slash`: an odd run means `slash` opens an escape.
+        let run = out[start..=slash].iter().rev().take_while(|&&b| b == b'\\').count();
+        if run % 2 == 1 {
+            cut = slash;
+        }
+    }
+    out.truncate(cut);
+    out.extend_from_slice("…".as_bytes());
+}
+
+/// Decodes the printable form back to the exact bytes; `None` if `text` is not a valid escape.
+///
+/// ```
+/// use faina_filter::escape::{escaped, unescape};
+/// let key = b"\x00\xff\xc3\xa9\\\t";
+/// assert_eq!(unescape(escaped(key).as_bytes()).unwrap(), key);
+/// ```
+pub fn unescape(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find_byte(b'\\') {
+        out.extend_from_slice(&rest[..pos]);
+        let (byte, used) = match rest.get(pos + 1)? {
+            b'\\' => (b'\\', 2),
+            b't' => (b'\t', 2),
+            b'n' => (b'\n', 2),
+            b'r' => (b'\r', 2),
+            b'x' => (hex_pair(rest.get(pos + 2..pos + 4)?)?, 4),
+            _ => return None,
+        };
+        out.push(byte);
+        rest = &rest[pos + used..];
+    }
+    out.extend_from_slice(rest);
+    Some(out)
+}
+
+/// The value of two hex digits (either case).
+pub(crate) fn hex_pair(pair: &[u8]) -> Option<u8> {
+    let digit = |b: u8| (b as char).to_digit(16);
+    Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esc(b: &[u8]) -> String {
+        escaped(b)
+    }
+
+    #[test]
+    fn printable_ascii_and_utf8_pass_as_is() {
+        assert_eq!(esc(b"user:1000"), "user:1000");
+        assert_eq!(esc("héllo 世界 ✓".as_bytes()), "héllo 世界 ✓");
+        assert_eq!(esc(b"it's \"quoted\""), "it's \"quoted\"");
+    }
+
+    #[test]
+    fn controls_and_invalid_bytes_are_escaped() {
+        assert_eq!(esc(b"a\tb\"c\n\x01"), "a\\tb\"c\\n\\x01");
+        assert_eq!(esc(b"\x80\xff\x7f\r\x07\x08\\"), "\\x80\\xff\\x7f\\r\\x07\\x08\\\\");
+        assert_eq!(esc(b"\x1b[2J\x1b]0;pwned\x07"), "\\x1b[2J\\x1b]0;pwned\\x07");
+        // A C1 control (U+009B, CSI) is valid UTF-8 but still a control.
+        assert_eq!(esc("\u{9b}31m".as_bytes()), "\\xc2\\x9b31m");
+        // A truncated sequence and a lone continuation byte.
+        assert_eq!(esc(b"\xe4\xb8"), "\\xe4\\xb8");
+        assert_eq!(esc(b"a\xbfb"), "a\\xbfb");
+        // A real U+FFFD passes.
+        assert_eq!(esc("\u{fffd}".as_bytes()), "\u{fffd}");
+    }
+
+    #[test]
+    fn round_trip() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        for sample in [&all[..], b"", b"\\x41", "é\u{9b}".as_bytes(), b"\\\\\\"] {
+            let e = esc(sample);
+            assert!(!e.bytes().any(|b| b < 0x20 || b == 0x7f), "{e:?}");
+            assert_eq!(unescape(e.as_bytes()).unwrap(), sample);
+        }
+    }
+
+    #[test]
+    fn unescape_rejects_broken_escapes() {
+        assert_eq!(unescape(b"a\\"), None);
+        assert_eq!(unescape(b"\\x4"), None);
+        assert_eq!(unescape(b"\\xzz"), None);
+        assert_eq!(unescape(b"\\q"), None);
+        assert_eq!(unescape(b"\\X41"), None);
+        assert_eq!(unescape(b"\\x4A").unwrap(), b"J");
+    }
+
+    #[test]
+    fn truncation_keeps_escapes_whole() {
+        let mut out = Vec::new();
+        escape_truncated(b"abcdef", 10, &mut out);
+        assert_eq!(out, b"abcdef");
+        out.clear();
+        escape_truncated(b"abc\x01def", 5, &mut out);
+        assert_eq!(String::from_utf8(out.clone()).unwrap(), "abc…");
+        out.clear();
+        escape_truncated("ééééé".as_bytes(), 5, &mut out);
+        assert_eq!(String::from_utf8(out.clone()).unwrap(), "éé…");
+        out.clear();
+        escape_truncated(b"a\\\\bcdef", 3, &mut out);
+        assert_eq!(String::from_utf8(out.clone()).unwrap(), "a\\\\…");
+    }
+}

@@ -1,0 +1,214 @@
+//! faina-filter: find the hot keys overloading a Redis node, from its MONITOR stream.
+//!
+//! Data flows one way: bytes ([`input`]) → lines → a parsed command borrowing the line
+//! ([`monitor`]) → its keys ([`commands`]) → one sink: the report's counters ([`stats`], shown
+//! by [`report`]) or the record writer ([`records`]).
+
+pub mod cli;
+pub mod commands;
+pub mod counter;
+pub mod escape;
+pub mod input;
+pub mod monitor;
+pub mod records;
+pub mod report;
+pub mod stats;
+
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Write};
+
+use cli::{Config, Format};
+use commands::{KeyRef, Lookup, Table};
+use input::{Event, Failed, LineReader};
+use monitor::{Line, Parser};
+use records::RecordWriter;
+use stats::{Seen, Settings, Stats};
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum Error {
+    /// An input could not be opened or read.
+    Read { name: String, err: io::Error },
+    /// The output could not be written.
+    Write(io::Error),
+}
+
+impl Error {
+    /// True when the reader of the output went away (`| head`): not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Read { name, err } => write!(f, "reading {name}: {err}"),
+            Error::Write(err) => write!(f, "writing output: {err}"),
+        }
+    }
+}
+
+/// Where parsed commands go.
+enum Sink<W: Write> {
+    Report(W),
+    Records(RecordWriter<W>),
+}
+
+/// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
+pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {
+    let mut sink = match config.emit {
+        Some(emit) => Sink::Records(RecordWriter::new(out, emit)),
+        None => Sink::Report(out),
+    };
+    let mut stats = Stats::new(Settings {
+        top: config.top,
+        prefix_delimiter: config.prefix_delimiter.clone(),
+        prefix_depth: config.prefix_depth,
+        gap_rule: config.gap_rule,
+        max_keys: config.max_keys,
+    });
+    let mut filter = Filter { parser: Parser::new(), table: Table::builtin(), keys: Vec::new(), name: Vec::new() };
+    let mut reader = LineReader::new();
+    let stdin_only = [OsString::from("-")];
+    let files = if config.files.is_empty() { &stdin_only[..] } else { &config.files[..] };
+    for file in files {
+        let name = if file == "-" { "standard input".to_string() } else { file.to_string_lossy().into_owned() };
+        let read_error = |err| Error::Read { name: name.clone(), err };
+        let result = if file == "-" {
+            reader.read_all(io::stdin().lock(), |event| filter.event(event, &mut stats, &mut sink, warn))
+        } else {
+            let input = File::open(file).map_err(read_error)?;
+            reader.read_all(input, |event| filter.event(event, &mut stats, &mut sink, warn))
+        };
+        match result {
+            Ok(()) => {}
+            Err(Failed::Read(err)) => return Err(read_error(err)),
+            Err(Failed::Consumer(err)) => return Err(Error::Write(err)),
+        }
+        stats.end_of_input();
+    }
+    match sink {
+        Sink::Report(mut out) => {
+            let mut text = match config.format {
+                Format::Text => report::text(&stats),
+                Format::Json => report::json(&stats),
+            };
+            text.push('\n');
+            out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(Error::Write)?;
+        }
+        Sink::Records(mut writer) => {
+            writer.flush().map_err(Error::Write)?;
+            // Records carry no counts of what was not a command: say it once, so nothing is lost
+            // silently.
+            if stats.skipped > 0 {
+                let _ = writeln!(
+                    warn,
+                    "faina-filter: {} of {} lines were not MONITOR lines and were skipped",
+                    stats.skipped, stats.lines
+                );
+            }
+            if stats.cut_lines > 0 {
+                let _ = writeln!(
+                    warn,
+                    "faina-filter: {} lines were over 1 MiB: their records hold only the arguments that fit",
+                    stats.cut_lines
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The per-line work: parse, find the command and its keys, hand them to the sink.
+struct Filter {
+    parser: Parser,
+    table: Table,
+    keys: Vec<KeyRef>,
+    /// The lower-cased name of an unknown command.
+    name: Vec<u8>,
+}
+
+impl Filter {
+    fn event<W: Write>(
+        &mut self,
+        event: Event<'_>,
+        stats: &mut Stats,
+        sink: &mut Sink<W>,
+        warn: &mut dyn Write,
+    ) -> io::Result<()> {
+        let (line, cut) = match event {
+            Event::Line { line, cut } => (line, cut),
+            Event::Pause => {
+                return match sink {
+                    Sink::Records(writer) => writer.flush(),
+                    Sink::Report(_) => Ok(()),
+                }
+            }
+        };
+        stats.lines += 1;
+        stats.cut_lines += u64::from(cut);
+        let header = match self.parser.parse(line, cut) {
+            Line::Command(header) => header,
+            Line::Noise => {
+                stats.noise += 1;
+                return Ok(());
+            }
+            Line::Skipped => {
+                stats.skipped += 1;
+                return Ok(());
+            }
+            Line::ServerError(message) => {
+                stats.noise += 1;
+                stats.server_errors += 1;
+                server_error(message, warn);
+                return Ok(());
+            }
+        };
+        let parser = &self.parser;
+        let argc = parser.len();
+        let arg = |i: usize| parser.arg(line, i);
+        let found = self.table.lookup(arg(0), (argc > 1).then(|| arg(1)));
+        self.keys.clear();
+        self.table.keys(found, argc, arg, &mut self.keys);
+        let command: &[u8] = match found {
+            Lookup::Known(id, _) => self.table.get(id).name.as_bytes(),
+            Lookup::Unknown => {
+                stats.unknown_commands += 1;
+                self.name.clear();
+                self.name.extend(arg(0).iter().map(u8::to_ascii_lowercase));
+                &self.name
+            }
+        };
+        match sink {
+            Sink::Records(writer) => writer.command(&header, command, argc, arg, &self.keys),
+            Sink::Report(_) => {
+                stats.command(&Seen {
+                    timestamp: header.ts,
+                    micros: header.micros,
+                    client: header.client,
+                    command,
+                    keys: &self.keys,
+                    arg: &arg,
+                    argc,
+                });
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Shows a server's error line at once: an empty report must not be the only clue.
+fn server_error(message: &[u8], warn: &mut dyn Write) {
+    let text = escape::escaped(message);
+    let hint = if text.starts_with("NOAUTH") || text.starts_with("WRONGPASS") {
+        " (send AUTH before MONITOR)"
+    } else if text.contains("unknown command") {
+        " (is this the right server, or a proxy that wants IMONITOR?)"
+    } else {
+        ""
+    };
+    let _ = writeln!(warn, "faina-filter: the server said: {text}{hint}");
+}

@@ -1,0 +1,33 @@
+//! The `faina-filter` command: arguments in, exit status out. The work is in the library.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use faina_filter::cli::{self, Action};
+
+fn main() -> ExitCode {
+    let config = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(Action::Run(config)) => config,
+        Ok(Action::Help) => return print(cli::HELP),
+        Ok(Action::Version) => return print(&format!("faina-filter {}\n", env!("CARGO_PKG_VERSION"))),
+        Err(e) => {
+            eprintln!("faina-filter: {e}\nTry 'faina-filter --help' for more information.");
+            return ExitCode::from(2);
+        }
+    };
+    match faina_filter::run(&config, io::stdout().lock(), &mut io::stderr()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("faina-filter: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn print(text: &str) -> ExitCode {
+    match io::stdout().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}

@@ -1,0 +1,451 @@
+//! The MONITOR line parser: one captured line in, one classified [`Line`] out.
+//!
+//! It accepts every form a real capture takes (redis-cli's, or the raw RESP form telnet and nc show,
+//! with `+` and CRLF), every source form from Redis 2.0 to 8.x, Valkey, KeyDB and Dragonfly, and
+//! decodes the server's argument quoting to the exact bytes. It never fails: a line is a command,
+//! noise, a server error, or skipped. See `FORMAT.md` for the facts it relies on.
+
+use bstr::ByteSlice;
+
+use crate::escape::hex_pair;
+
+/// What one captured line turned out to be.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// A command; its arguments are in the [`Parser`] that returned it.
+    Command(Header<'a>),
+    /// Expected chatter: `OK`, telnet's banners, blank lines.
+    Noise,
+    /// A RESP error from the server (`-NOAUTH …`), without its `-`.
+    ServerError(&'a [u8]),
+    /// Anything else: not a MONITOR line.
+    Skipped,
+}
+
+/// The part of a command line before its arguments, borrowed from the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The timestamp exactly as written (`1795636306.848848`).
+    pub ts: &'a [u8],
+    /// The timestamp in microseconds since the epoch.
+    pub micros: u64,
+    /// The db number as written (`0` when the line has none).
+    pub db: &'a [u8],
+    /// The client as written between the brackets: `127.0.0.1:44698`, `[::1]:33802`, `lua`,
+    /// `unix:/path`, `?:0`, or empty (module calls, and servers before 2.6 that show no client).
+    pub client: &'a [u8],
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Span {
+    Line(usize, usize),
+    Decoded(usize, usize),
+}
+
+/// Parses lines, keeping one reusable buffer for the arguments that need unescaping.
+#[derive(Default)]
+pub struct Parser {
+    spans: Vec<Span>,
+    decoded: Vec<u8>,
+    line_start: usize,
+    line_len: usize,
+    line_ptr: usize,
+    truncated_arg: bool,
+}
+
+impl Parser {
+    pub fn new() -> Parser {
+        Parser::default()
+    }
+
+    /// Classifies and parses one line (with or without its line ending).
+    ///
+    /// `cut` says the line was longer than the reader keeps and `line` is only its head: the
+    /// arguments that end within it are parsed, and a last one cut short is dropped (see
+    /// [`Parser::lost_tail`]).
+    pub fn parse<'a>(&mut self, line: &'a [u8], cut: bool) -> Line<'a> {
+        self.spans.clear();
+        self.decoded.clear();
+        self.truncated_arg = false;
+        self.line_ptr = line.as_ptr() as usize;
+        self.line_len = line.len();
+        self.line_start = 0;
+
+        let mut line = line;
+        if !cut {
+            if let Some(rest) = line.strip_suffix(b"\n") {
+                line = rest;
+            }
+            if let Some(rest) = line.strip_suffix(b"\r") {
+                line = rest;
+            }
+        }
+        let body = match line.split_first() {
+            None => return Line::Noise,
+            Some((b'+', rest)) => rest,
+            Some((b'-', rest)) => return Line::ServerError(rest),
+            Some(_) => line,
+        };
+        match body.first() {
+            Some(b'0'..=b'9') => {}
+            _ if is_noise(body) => return Line::Noise,
+            _ if body.starts_with(b"Error: ") || body.starts_with(b"ERR ") => {
+                // redis-cli's own error lines, when its stderr is piped in too.
+                return Line::ServerError(body);
+            }
+            _ => return Line::Skipped,
+        }
+        match self.command(line, body, cut) {
+            Some(header) => Line::Command(header),
+            None => {
+                self.spans.clear();
+                Line::Skipped
+            }
+        }
+    }
+
+    fn command<'a>(&mut self, line: &'a [u8], body: &'a [u8], cut: bool) -> Option<Header<'a>> {
+        let offset = body.as_ptr() as usize - line.as_ptr() as usize;
+        let sp = body.find_byte(b' ')?;
+        let ts = &body[..sp];
+        let micros = parse_timestamp(ts)?;
+        let rest = &body[sp + 1..];
+        let (db, client, args_at) = match rest.first()? {
+            b'[' => {
+                let inner = &rest[1..];
+                let db_len = inner.iter().take_while(|b| b.is_ascii_digit()).count();
+                if db_len == 0 || inner.get(db_len) != Some(&b' ') {
+                    return None;
+                }
+                let after_db = &inner[db_len + 1..];
+                // The client ends at the first `] "`; a bare `]` at the end means a line with no
+                // arguments, which no server writes.
+                let end = after_db.find(b"] \"")?;
+                (&inner[..db_len], &after_db[..end], 1 + db_len + 1 + end + 2)
+            }
+            b'(' => {
+                let inner = rest.strip_prefix(b"(db ")?;
+                let db_len = inner.iter().take_while(|b| b.is_ascii_digit()).count();
+                if db_len == 0 || !inner[db_len..].starts_with(b") ") {
+                    return None;
+                }
+                (&inner[..db_len], &b""[..], 4 + db_len + 2)
+            }
+            b'"' => (&b"0"[..], &b""[..], 0),
+            _ => return None,
+        };
+        self.line_start = offset + sp + 1 + args_at;
+        self.arguments(&rest[args_at..], cut)?;
+        Some(Header { ts, micros, db, client })
+    }
+
+    /// Splits `"a" "b\x00" ""` into arguments, decoding escapes only where a backslash is.
+    fn arguments(&mut self, text: &[u8], cut: bool) -> Option<()> {
+        let base = self.line_start;
+        let mut i = 0;
+        loop {
+            if text.get(i) != Some(&b'"') {
+                return None;
+            }
+            i += 1;
+            let start = i;
+            // Fast path: no backslash before the closing quote.
+            let stop = match text[i..].find_byteset(b"\"\\") {
+                Some(n) => i + n,
+                None if cut => {
+                    self.truncated_arg = true;
+                    break;
+                }
+                None => return None,
+            };
+            if text[stop] == b'"' {
+                self.spans.push(Span::Line(base + start, base + stop));
+                i = stop + 1;
+            } else {
+                let from = self.decoded.len();
+                match decode_quoted(&text[start..], &mut self.decoded) {
+                    Some(used) => {
+                        self.spans.push(Span::Decoded(from, self.decoded.len()));
+                        i = start + used + 1;
+                    }
+                    None if cut => {
+                        self.decoded.truncate(from);
+                        self.truncated_arg = true;
+                        break;
+                    }
+                    None => return None,
+                }
+            }
+            match text.get(i) {
+                None => break,
+                Some(b' ') if i + 1 == text.len() => break,
+                Some(b' ') => i += 1,
+                Some(_) => return None,
+            }
+        }
+        if self.spans.is_empty() {
+            return None;
+        }
+        Some(())
+    }
+
+    /// The number of arguments of the last command parsed, its name included.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when the last line parsed had no arguments (it was not a command).
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// True when the last line was cut and its last argument did not fit: the command's later
+    /// arguments are unknown.
+    pub fn lost_tail(&self) -> bool {
+        self.truncated_arg
+    }
+
+    /// Argument `i` of the last command (0 is the command name), as raw bytes.
+    ///
+    /// `line` must be the same slice that was given to [`Parser::parse`].
+    pub fn arg<'s>(&'s self, line: &'s [u8], i: usize) -> &'s [u8] {
+        debug_assert_eq!(line.as_ptr() as usize, self.line_ptr);
+        debug_assert_eq!(line.len(), self.line_len);
+        match self.spans[i] {
+            Span::Line(a, b) => &line[a..b],
+            Span::Decoded(a, b) => &self.decoded[a..b],
+        }
+    }
+
+    /// All arguments of the last command, in order.
+    pub fn args<'s>(&'s self, line: &'s [u8]) -> impl ExactSizeIterator<Item = &'s [u8]> + 's {
+        (0..self.spans.len()).map(move |i| self.arg(line, i))
+    }
+}
+
+/// Decodes one quoted argument whose opening quote is already consumed, appending its bytes to
+/// `out`. Returns the number of input bytes used up to (not including) the closing quote.
+///
+/// The escapes are those of the server's `sdscatrepr`, read as `sdssplitargs` reads them: `\xHH`
+/// in either case, `\n \r \t \a \b`, and any other escaped byte as itself.
+fn decode_quoted(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+    let mut i = 0;
+    loop {
+        let n = text[i..].find_byteset(b"\"\\")?;
+        out.extend_from_slice(&text[i..i + n]);
+        i += n;
+        if text[i] == b'"' {
+            return Some(i);
+        }
+        let next = *text.get(i + 1)?;
+        match next {
+            b'x' if text.len() >= i + 4 && text[i + 2].is_ascii_hexdigit() && text[i + 3].is_ascii_hexdigit() => {
+                out.push(hex_pair(&text[i + 2..i + 4])?);
+                i += 4;
+                continue;
+            }
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'a' => out.push(0x07),
+            b'b' => out.push(0x08),
+            other => out.push(other),
+        }
+        i += 2;
+    }
+}
+
+fn is_noise(body: &[u8]) -> bool {
+    const NOISE: [&[u8]; 5] = [
+        b"Trying ",
+        b"Connected to ",
+        b"Escape character is ",
+        b"Connection closed by foreign host",
+        b"Connection to ",
+    ];
+    body == b"OK" || body.trim_ascii().is_empty() || NOISE.iter().any(|n| body.starts_with(n))
+}
+
+/// Parses `SECONDS.FRACTION` into microseconds.
+///
+/// Six fraction digits are microseconds. Redis 2.0 did not zero-pad them, so fewer digits are an
+/// unpadded microsecond count; Dragonfly appends stray digits, so only the first six of a longer
+/// fraction count.
+pub fn parse_timestamp(ts: &[u8]) -> Option<u64> {
+    let dot = ts.find_byte(b'.')?;
+    let (secs, frac) = (&ts[..dot], &ts[dot + 1..]);
+    if secs.is_empty() || secs.len() > 12 || frac.is_empty() || frac.len() > 12 {
+        return None;
+    }
+    let secs = parse_digits(secs)?;
+    let micros = parse_digits(&frac[..frac.len().min(6)])?;
+    if frac.len() > 6 {
+        parse_digits(&frac[6..])?;
+    }
+    Some(secs * 1_000_000 + micros)
+}
+
+fn parse_digits(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |acc, &b| if b.is_ascii_digit() { Some(acc * 10 + u64::from(b - b'0')) } else { None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Header fields and arguments of one parsed command, owned.
+    type Parsed = (Vec<u8>, u64, Vec<u8>, Vec<u8>, Vec<Vec<u8>>);
+
+    /// Parses `line` and returns its header fields and arguments as owned bytes.
+    fn cmd(line: &[u8]) -> Parsed {
+        let mut p = Parser::new();
+        match p.parse(line, false) {
+            Line::Command(h) => {
+                let args = p.args(line).map(|a| a.to_vec()).collect();
+                (h.ts.to_vec(), h.micros, h.db.to_vec(), h.client.to_vec(), args)
+            }
+            other => panic!("not a command: {other:?}"),
+        }
+    }
+
+    fn kind(line: &[u8]) -> String {
+        let mut p = Parser::new();
+        match p.parse(line, false) {
+            Line::Command(_) => "command".into(),
+            Line::Noise => "noise".into(),
+            Line::ServerError(e) => format!("error {}", String::from_utf8_lossy(e)),
+            Line::Skipped => "skipped".into(),
+        }
+    }
+
+    fn args(list: &[&[u8]]) -> Vec<Vec<u8>> {
+        list.iter().map(|a| a.to_vec()).collect()
+    }
+
+    #[test]
+    fn redis_cli_form() {
+        let (ts, us, db, client, a) = cmd(br#"1795636306.848848 [0 127.0.0.1:44698] "set" "a\tb\"c\n\x01" "v""#);
+        assert_eq!(ts, b"1795636306.848848");
+        assert_eq!(us, 1_795_636_306_848_848);
+        assert_eq!(db, b"0");
+        assert_eq!(client, b"127.0.0.1:44698");
+        assert_eq!(a, args(&[b"set", b"a\tb\"c\n\x01", b"v"]));
+    }
+
+    #[test]
+    fn raw_resp_form_with_plus_and_crlf() {
+        let (ts, _, db, client, a) = cmd(b"+1795636306.848848 [12 10.0.0.5:6000] \"GET\" \"user:1\"\r\n");
+        assert_eq!(ts, b"1795636306.848848");
+        assert_eq!(db, b"12");
+        assert_eq!(client, b"10.0.0.5:6000");
+        assert_eq!(a, args(&[b"GET", b"user:1"]));
+    }
+
+    #[test]
+    fn every_source_form() {
+        let clients: [(&[u8], &[u8]); 7] = [
+            (br#"1.000001 [0 [::1]:33802] "set" "k" "1""#, b"[::1]:33802"),
+            (br#"1.000001 [0 unix:/var/run/redis/my sock] "set" "k" "1""#, b"unix:/var/run/redis/my sock"),
+            (br#"1.000001 [0 lua] "set" "k" "1""#, b"lua"),
+            (br#"1.000001 [0 ?:0] "set" "k" "1""#, b"?:0"),
+            (br#"1.000001 [0 ] "set" "k" "1""#, b""),
+            (br#"1.000001 [3 ::1:6379] "SET" "k" "1""#, b"::1:6379"),
+            (br#"1.000001 [0 unix-domain-socket] "SET" "k" "1""#, b"unix-domain-socket"),
+        ];
+        for (line, want) in clients {
+            let (_, _, _, client, a) = cmd(line);
+            assert_eq!(client, want, "{}", String::from_utf8_lossy(line));
+            assert_eq!(a[1], b"k");
+        }
+    }
+
+    #[test]
+    fn old_servers_without_brackets() {
+        let (_, _, db, client, a) = cmd(br#"1339518083.107412 (db 1) "set" "x" "1""#);
+        assert_eq!((db.as_slice(), client.as_slice()), (&b"1"[..], &b""[..]));
+        assert_eq!(a, args(&[b"set", b"x", b"1"]));
+        let (_, us, db, _, a) = cmd(br#"1339518083.5 "get" "x""#);
+        assert_eq!(db, b"0");
+        assert_eq!(us, 1_339_518_083_000_005, "2.0 wrote unpadded microseconds");
+        assert_eq!(a, args(&[b"get", b"x"]));
+    }
+
+    #[test]
+    fn dragonfly_fraction_is_not_six_digits() {
+        let (ts, us, _, _, a) = cmd(br#"1700000000.1234566 [0 127.0.0.1:6000] "GET" "k""#);
+        assert_eq!(ts, b"1700000000.1234566");
+        assert_eq!(us, 1_700_000_000_123_456);
+        assert_eq!(a, args(&[b"GET", b"k"]));
+    }
+
+    #[test]
+    fn every_escape_decodes_to_raw_bytes() {
+        let (_, _, _, _, a) = cmd(br#"1.000001 [0 1.2.3.4:5] "set" "bin" "\x80\xff\x7f\r\a\b\\" "\xC3\xA9" "\q" """#);
+        assert_eq!(a, args(&[b"set", b"bin", b"\x80\xff\x7f\r\x07\x08\\", "é".as_bytes(), b"q", b""]));
+        let (_, _, _, _, a) = cmd(br#"1.000001 [0 1.2.3.4:5] "set" "key with spaces" "it's \"quoted\"""#);
+        assert_eq!(a, args(&[b"set", b"key with spaces", b"it's \"quoted\""]));
+        // `\x` not followed by two hex digits is read as `x`, as redis-cli reads it.
+        let (_, _, _, _, a) = cmd(br#"1.000001 [0 1.2.3.4:5] "get" "\xzz" "\x""#);
+        assert_eq!(a, args(&[b"get", b"xzz", b"x"]));
+    }
+
+    #[test]
+    fn module_and_subcommand_names() {
+        let (_, _, _, _, a) = cmd(br#"1.000001 [0 1.2.3.4:5] "JSON.GET" "doc" "$.a""#);
+        assert_eq!(a[0], b"JSON.GET");
+        let (_, _, _, _, a) = cmd(br#"1.000001 [0 1.2.3.4:5] "client|setname" "x""#);
+        assert_eq!(a[0], b"client|setname");
+    }
+
+    #[test]
+    fn noise_and_errors() {
+        for line in [
+            &b"OK"[..],
+            b"+OK\r\n",
+            b"\r\n",
+            b"",
+            b"   ",
+            b"Trying 127.0.0.1...",
+            b"Connected to localhost.",
+            b"Escape character is '^]'.",
+            b"Connection closed by foreign host.",
+        ] {
+            assert_eq!(kind(line), "noise", "{}", String::from_utf8_lossy(line));
+        }
+        assert_eq!(kind(b"-NOAUTH Authentication required.\r\n"), "error NOAUTH Authentication required.");
+        assert_eq!(kind(b"-ERR unknown command 'imonitor'"), "error ERR unknown command 'imonitor'");
+    }
+
+    #[test]
+    fn broken_lines_are_skipped_not_glued() {
+        for line in [
+            &b"hello world"[..],
+            br#"1.000001 [0 1.2.3.4:5] "set" "unterminated"#,
+            br#"1.000001 [0 1.2.3.4:5]"#,
+            br#"1.000001 [0 1.2.3.4:5] "set""x""#,
+            br#"1.000001 [0 1.2.3.4:5 "set" "x""#,
+            br#"1.000001 [x 1.2.3.4:5] "set" "x""#,
+            br#"1.000001 [0 1.2.3.4:5] set x"#,
+            br#"1.000001 [0 1.2.3.4:5] "get" "a\"#,
+            br#"abc.def [0 1.2.3.4:5] "get" "a""#,
+            br#"1 [0 1.2.3.4:5] "get" "a""#,
+            b"$5",
+            b"*3",
+            b":1",
+        ] {
+            assert_eq!(kind(line), "skipped", "{}", String::from_utf8_lossy(line));
+        }
+    }
+
+    #[test]
+    fn a_cut_line_keeps_its_complete_arguments() {
+        let line = br#"1.000001 [0 1.2.3.4:5] "set" "bigkey" "xxxxxxxx"#;
+        let mut p = Parser::new();
+        assert!(matches!(p.parse(line, true), Line::Command(_)));
+        assert!(p.lost_tail());
+        assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"set"[..], b"bigkey"]);
+        let line = br#"1.000001 [0 1.2.3.4:5] "set" "big\x00key" "xx\x01"#;
+        assert!(matches!(p.parse(line, true), Line::Command(_)));
+        assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"set"[..], b"big\x00key"]);
+    }
+}

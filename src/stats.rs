@@ -1,0 +1,317 @@
+//! The report's counters: everything the report shows, gathered one line at a time.
+//!
+//! [`Stats`] sees every line (to account for it: lines = commands + noise + skipped) and every
+//! parsed command with its keys, and keeps only bounded summaries: top-k tables, a histogram
+//! of the gaps between timestamps, and the few slowest calls.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::commands::{Access, KeyRef};
+use crate::counter::{Histogram, TopK};
+use crate::escape::escape_truncated;
+
+/// Which line a gap between two consecutive timestamps is charged to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GapRule {
+    /// Redis ≥ 6.2.4 writes a line after running the command: the gap is the later line's time.
+    Later,
+    /// Older servers wrote the line before running it: the gap is the earlier line's time.
+    Earlier,
+}
+
+/// What the counters are asked to keep.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Rows per section.
+    pub top: usize,
+    pub prefix_delimiter: Vec<u8>,
+    pub prefix_depth: usize,
+    pub gap_rule: GapRule,
+    /// Distinct keys counted exactly before the key table turns to Space-Saving.
+    pub max_keys: usize,
+}
+
+/// Reads and writes of one key.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyAccess {
+    pub reads: u64,
+    pub writes: u64,
+}
+
+/// Per-command totals of the gaps charged to it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CommandTime {
+    pub gap_total: u64,
+}
+
+/// One of the slowest calls, rendered when it made the list.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SlowCall {
+    pub gap: u64,
+    /// The call's position in the input, so ties keep input order.
+    pub seq: Reverse<u64>,
+    pub timestamp: String,
+    pub client: String,
+    /// The command name and arguments, escaped and cut short.
+    pub call: String,
+}
+
+/// A timestamp as both microseconds and the text to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub micros: u64,
+}
+
+/// One command, as the counters see it.
+pub struct Seen<'a> {
+    pub timestamp: &'a [u8],
+    pub micros: u64,
+    pub client: &'a [u8],
+    /// Normalized command name (`get`, `object|encoding`).
+    pub command: &'a [u8],
+    pub keys: &'a [KeyRef],
+    pub arg: &'a dyn Fn(usize) -> &'a [u8],
+    pub argc: usize,
+}
+
+/// Everything the report shows.
+pub struct Stats {
+    pub settings: Settings,
+    pub lines: u64,
+    pub commands: u64,
+    pub noise: u64,
+    pub server_errors: u64,
+    pub skipped: u64,
+    /// Lines longer than the reader keeps whole: counted from their head.
+    pub cut_lines: u64,
+    /// Commands the table does not know (their first argument was taken as the key).
+    pub unknown_commands: u64,
+    pub first: Option<Stamp>,
+    pub last: Option<Stamp>,
+    pub keys: TopK<KeyAccess>,
+    pub prefixes: TopK,
+    /// Key accesses whose key has fewer delimiters than the prefix depth.
+    pub unprefixed: u64,
+    pub command_counts: TopK<CommandTime>,
+    pub clients: TopK,
+    pub gaps: Histogram,
+    slowest: BinaryHeap<Reverse<SlowCall>>,
+    seq: u64,
+    /// The previous command in this input: its time, and (for [`GapRule::Earlier`]) its name and call.
+    prev: Option<u64>,
+    prev_command: Vec<u8>,
+    prev_call: Option<SlowCall>,
+}
+
+/// How many bytes of a slow call's arguments are shown.
+const CALL_WIDTH: usize = 120;
+
+impl Stats {
+    pub fn new(settings: Settings) -> Stats {
+        let max_keys = settings.max_keys;
+        Stats {
+            lines: 0,
+            commands: 0,
+            noise: 0,
+            server_errors: 0,
+            skipped: 0,
+            cut_lines: 0,
+            unknown_commands: 0,
+            first: None,
+            last: None,
+            keys: TopK::new(max_keys),
+            prefixes: TopK::new(max_keys),
+            unprefixed: 0,
+            command_counts: TopK::new(max_keys),
+            clients: TopK::new(max_keys),
+            gaps: Histogram::new(),
+            slowest: BinaryHeap::new(),
+            seq: 0,
+            prev: None,
+            prev_command: Vec::new(),
+            prev_call: None,
+            settings,
+        }
+    }
+
+    /// Counts one command.
+    pub fn command(&mut self, seen: &Seen<'_>) {
+        self.commands += 1;
+        self.seq += 1;
+        let t = seen.micros;
+        if self.first.map_or(true, |f| t < f.micros) {
+            self.first = Some(Stamp { micros: t });
+        }
+        if self.last.map_or(true, |l| t > l.micros) {
+            self.last = Some(Stamp { micros: t });
+        }
+        self.command_counts.add(seen.command, 1);
+        self.clients.add(client_address(seen.client), 1);
+        for key in seen.keys {
+            let name = (seen.arg)(key.pos);
+            let access = self.keys.add(name, 1);
+            match key.access {
+                Access::Read => access.reads += 1,
+                Access::Write => access.writes += 1,
+            }
+            match prefix_of(name, &self.settings.prefix_delimiter, self.settings.prefix_depth) {
+                Some(prefix) => {
+                    self.prefixes.add(prefix, 1);
+                }
+                None => self.unprefixed += 1,
+            }
+        }
+        self.charge_gap(seen);
+    }
+
+    fn charge_gap(&mut self, seen: &Seen<'_>) {
+        let gap = match self.prev {
+            // Timestamps going backwards (merged or reordered captures) give no gap.
+            Some(prev) if seen.micros >= prev => Some(seen.micros - prev),
+            _ => None,
+        };
+        self.prev = Some(seen.micros);
+        match self.settings.gap_rule {
+            GapRule::Later => {
+                if let Some(gap) = gap {
+                    self.command_counts.add(seen.command, 0).gap_total += gap;
+                    self.gaps.record(gap);
+                    if self.would_keep(gap) {
+                        let call = self.render(seen, gap);
+                        self.keep_slow(call);
+                    }
+                }
+            }
+            GapRule::Earlier => {
+                if let Some(gap) = gap {
+                    let prev_command = std::mem::take(&mut self.prev_command);
+                    self.command_counts.add(&prev_command, 0).gap_total += gap;
+                    self.prev_command = prev_command;
+                    self.gaps.record(gap);
+                    if let Some(mut call) = self.prev_call.take() {
+                        if self.would_keep(gap) {
+                            call.gap = gap;
+                            self.keep_slow(call);
+                        }
+                    }
+                }
+                self.prev_command.clear();
+                self.prev_command.extend_from_slice(seen.command);
+                // Whether this call's gap makes the list is known only at the next line, so under
+                // this rule every call is rendered (the default rule renders only the few that do).
+                self.prev_call = if self.settings.top > 0 { Some(self.render(seen, 0)) } else { None };
+            }
+        }
+    }
+
+    fn would_keep(&self, gap: u64) -> bool {
+        self.settings.top > 0
+            && (self.slowest.len() < self.settings.top || self.slowest.peek().is_some_and(|m| gap > m.0.gap))
+    }
+
+    fn keep_slow(&mut self, call: SlowCall) {
+        self.slowest.push(Reverse(call));
+        if self.slowest.len() > self.settings.top {
+            self.slowest.pop();
+        }
+    }
+
+    fn render(&self, seen: &Seen<'_>, gap: u64) -> SlowCall {
+        let mut text = Vec::with_capacity(CALL_WIDTH + 8);
+        text.extend_from_slice(seen.command);
+        for i in 1..seen.argc {
+            if text.len() >= CALL_WIDTH {
+                break;
+            }
+            text.push(b' ');
+            escape_truncated((seen.arg)(i), CALL_WIDTH.saturating_sub(text.len()).max(8), &mut text);
+        }
+        if text.len() > CALL_WIDTH + 8 {
+            let mut cut = Vec::new();
+            escape_truncated(&text, CALL_WIDTH, &mut cut);
+            text = cut;
+        }
+        SlowCall {
+            gap,
+            seq: Reverse(self.seq),
+            timestamp: String::from_utf8_lossy(seen.timestamp).into_owned(),
+            client: crate::escape::escaped(seen.client),
+            call: String::from_utf8(text).unwrap_or_default(),
+        }
+    }
+
+    /// Ends one input: the next input's first line has no gap before it.
+    pub fn end_of_input(&mut self) {
+        self.prev = None;
+        self.prev_call = None;
+    }
+
+    /// The slowest calls, slowest first.
+    pub fn slowest(&self) -> Vec<SlowCall> {
+        let mut calls: Vec<SlowCall> = self.slowest.iter().map(|r| r.0.clone()).collect();
+        calls.sort_by(|a, b| b.cmp(a));
+        calls
+    }
+}
+
+/// A client's address without its port, so one application server is one row:
+/// `10.0.0.5:41000` → `10.0.0.5`, `[::1]:33802` → `[::1]`; `lua` and `unix:/path` stay as they are.
+pub fn client_address(client: &[u8]) -> &[u8] {
+    match client.iter().rposition(|&b| b == b':') {
+        Some(colon)
+            if colon > 0
+                && colon + 1 < client.len()
+                && client[colon + 1..].iter().all(u8::is_ascii_digit)
+                && !client.starts_with(b"unix") =>
+        {
+            &client[..colon]
+        }
+        _ => client,
+    }
+}
+
+/// The key up to and including its `depth`-th delimiter; `None` when it has fewer.
+pub fn prefix_of<'k>(key: &'k [u8], delimiter: &[u8], depth: usize) -> Option<&'k [u8]> {
+    if delimiter.is_empty() || depth == 0 {
+        return None;
+    }
+    let mut end = 0;
+    for _ in 0..depth {
+        let at = bstr::ByteSlice::find(&key[end..], delimiter)?;
+        end += at + delimiter.len();
+    }
+    Some(&key[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_addresses_lose_their_port() {
+        let cases: [(&[u8], &[u8]); 8] = [
+            (b"10.0.0.5:41000", b"10.0.0.5"),
+            (b"[::1]:33802", b"[::1]"),
+            (b"::1:6379", b"::1"),
+            (b"lua", b"lua"),
+            (b"unix:/var/run/redis.sock", b"unix:/var/run/redis.sock"),
+            (b"?:0", b"?"),
+            (b"", b""),
+            (b"host:", b"host:"),
+        ];
+        for (client, want) in cases {
+            assert_eq!(client_address(client), want);
+        }
+    }
+
+    #[test]
+    fn prefixes_by_delimiter_and_depth() {
+        assert_eq!(prefix_of(b"user:1000:name", b":", 1), Some(&b"user:"[..]));
+        assert_eq!(prefix_of(b"user:1000:name", b":", 2), Some(&b"user:1000:"[..]));
+        assert_eq!(prefix_of(b"user:1000:name", b":", 3), None);
+        assert_eq!(prefix_of(b"plain", b":", 1), None);
+        assert_eq!(prefix_of(b"a::b", b"::", 1), Some(&b"a::"[..]));
+        assert_eq!(prefix_of(b":x", b":", 1), Some(&b":"[..]));
+    }
+}
