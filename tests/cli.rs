@@ -1,0 +1,222 @@
+//! The binary as a shell runs it: exit statuses, inputs, pipes, and tiny or odd captures.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{json_report, run, stdout_of, TempDir, BIN};
+
+const CAPTURE: &[u8] = b"OK\n\
+1795636306.848848 [0 127.0.0.1:44698] \"set\" \"user:1\" \"v\"\n\
+1795636306.854714 [0 127.0.0.1:44704] \"GET\" \"user:1\"\n\
+1795636306.885042 [0 10.0.0.7:5000] \"get\" \"user:2\"\n";
+
+fn no_control_bytes(bytes: &[u8]) -> bool {
+    !bytes.iter().any(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f)
+}
+
+#[test]
+fn tiny_inputs_give_a_valid_report() {
+    for input in [&b""[..], b"OK\n", b"+OK\r\n", b"1795636306.848848 [0 127.0.0.1:1] \"get\" \"k\"\n"] {
+        let out = run(&[], input);
+        assert!(out.status.success(), "{:?}", String::from_utf8_lossy(input));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("Overall"), "{text}");
+        let report = json_report(&[], input);
+        assert_eq!(report["lines"], input.iter().filter(|&&b| b == b'\n').count());
+    }
+    let report = json_report(&[], b"");
+    assert_eq!(report["commands"], 0);
+    assert!(report["start"].is_null());
+    let one = json_report(&[], b"1795636306.848848 [0 127.0.0.1:1] \"get\" \"k\"\n");
+    assert_eq!(one["commands"], 1);
+    assert_eq!(one["top_keys"][0]["name"], "k");
+    assert_eq!(one["command_time"]["gaps"], 0);
+    assert!(one["command_time"]["p50_us"].is_null());
+}
+
+#[test]
+fn both_capture_forms_and_mixed_files() {
+    let raw = b"+OK\r\n+1795636306.848848 [0 127.0.0.1:44698] \"set\" \"user:1\" \"v\"\r\n+1795636306.854714 [0 127.0.0.1:44704] \"GET\" \"user:1\"\r\n";
+    let mut mixed = CAPTURE.to_vec();
+    mixed.extend_from_slice(raw);
+    let report = json_report(&[], &mixed);
+    assert_eq!(report["lines"], 7);
+    assert_eq!(report["commands"], 5);
+    assert_eq!(report["noise"], 2);
+    assert_eq!(report["skipped"], 0);
+    assert_eq!(report["top_keys"][0]["name"], "user:1");
+    assert_eq!(report["top_keys"][0]["count"], 4);
+    assert_eq!(report["top_commands"][0]["name"], "get", "GET and get are one command");
+    assert_eq!(report["top_commands"][0]["count"], 3);
+}
+
+#[test]
+fn telnet_session_with_banners_and_a_forgotten_auth() {
+    let session = b"Trying 127.0.0.1...\r\nConnected to localhost.\r\nEscape character is '^]'.\r\n-NOAUTH Authentication required.\r\nConnection closed by foreign host.\r\n";
+    let out = run(&[], session);
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("NOAUTH Authentication required") && err.contains("AUTH"), "{err}");
+    let report = json_report(&[], session);
+    assert_eq!(report["noise"], 5);
+    assert_eq!(report["server_errors"], 1);
+    assert_eq!(report["skipped"], 0);
+}
+
+#[test]
+fn server_errors_are_shown_escaped() {
+    let out = run(&[], b"-ERR unknown command 'imonitor\x1b[2J'\r\n");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("imonitor\\x1b[2J"), "{err}");
+    assert!(no_control_bytes(err.as_bytes()));
+}
+
+#[test]
+fn reads_files_in_order_and_dash_for_stdin() {
+    let dir = TempDir::new("cli");
+    let a = dir.path("a.txt");
+    std::fs::write(&a, b"1795636306.000001 [0 1.1.1.1:1] \"get\" \"from-a\"\n").unwrap();
+    let tsv = stdout_of(
+        &["--emit", "tsv", a.to_str().unwrap(), "-", a.to_str().unwrap()],
+        b"1795636306.000002 [0 1.1.1.1:1] \"get\" \"from-stdin\"\n",
+    );
+    let keys: Vec<&str> = tsv.lines().map(|l| l.rsplit('\t').next().unwrap()).collect();
+    assert_eq!(keys, ["from-a", "from-stdin", "from-a"]);
+}
+
+#[test]
+fn exit_statuses() {
+    let usage = run(&["--top", "many"], b"");
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("--top"));
+    let unknown = run(&["--frobnicate"], b"");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--frobnicate"));
+
+    let missing = run(&["/nonexistent/capture.txt"], b"");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("reading /nonexistent/capture.txt"));
+
+    let dir = TempDir::new("cli");
+    let unreadable = run(&[dir.0.to_str().unwrap()], b"");
+    assert_eq!(unreadable.status.code(), Some(1), "a directory cannot be read");
+
+    let help = run(&["--help"], b"");
+    assert_eq!(help.status.code(), Some(0));
+    let help = String::from_utf8(help.stdout).unwrap();
+    for flag in ["--top", "--prefix-delimiter", "--prefix-depth", "--redis-version", "--format", "--emit", "--max-keys"]
+    {
+        assert!(help.contains(flag), "{flag}");
+    }
+    let version = stdout_of(&["-V"], b"");
+    assert!(version.starts_with("faina-filter "));
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let line = b"1795636306.848848 [0 127.0.0.1:44698] \"get\" \"user:1\"\n";
+    let data: Vec<u8> = line.iter().copied().cycle().take(line.len() * 200_000).collect();
+    let mut child = Command::new(BIN)
+        .args(["--emit", "tsv"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains("user:1"));
+    // The reader is dropped here, like `| head -1`.
+    let status = child.wait().unwrap();
+    feeder.join().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(err, "");
+}
+
+#[test]
+fn records_flow_while_the_input_pauses() {
+    let mut child = Command::new(BIN)
+        .args(["--emit", "tsv"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"OK\n1795636306.848848 [0 127.0.0.1:44698] \"get\" \"live\"\n").unwrap();
+    stdin.flush().unwrap();
+    // The input stays open: the record must come out anyway.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        tx.send(line).unwrap();
+    });
+    let line = rx.recv_timeout(Duration::from_secs(10)).expect("a record while the input is open");
+    assert!(line.ends_with("\tget\tlive\n"), "{line}");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn skipped_lines_are_counted_never_glued() {
+    let input = b"1795636306.848848 [0 127.0.0.1:1] \"get\" \"a\"\n\
+garbage\n\
+1795636306.848849 [0 127.0.0.1:1] \"get\" \"unterminated\n\
+1795636306.848850 [0 127.0.0.1:1] \"get\" \"b\"\n";
+    let report = json_report(&[], input);
+    assert_eq!(report["lines"], 4);
+    assert_eq!(report["commands"], 2);
+    assert_eq!(report["skipped"], 2);
+    let out = run(&["--emit", "keys"], input);
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
+    assert!(String::from_utf8(out.stderr).unwrap().contains("2 of 4 lines were not MONITOR lines"));
+}
+
+#[test]
+fn prefixes_depth_and_delimiter() {
+    let input = b"1.000001 [0 1.1.1.1:1] \"get\" \"app/user/1\"\n1.000002 [0 1.1.1.1:1] \"get\" \"app/user/2\"\n1.000003 [0 1.1.1.1:1] \"get\" \"app/cart/2\"\n";
+    let report = json_report(&["--prefix-delimiter", "/", "--prefix-depth", "2"], input);
+    assert_eq!(report["top_prefixes"][0]["name"], "app/user/");
+    assert_eq!(report["top_prefixes"][0]["count"], 2);
+    assert_eq!(report["top_prefixes"][1]["name"], "app/cart/");
+    let report = json_report(&["--top", "1"], input);
+    assert_eq!(report["top_keys"].as_array().unwrap().len(), 1);
+    assert_eq!(report["unprefixed_key_accesses"], 3);
+}
+
+#[test]
+fn gap_rules() {
+    // Three commands 10 µs and then 1000 µs apart.
+    let input = b"1.000000 [0 1.1.1.1:1] \"get\" \"a\"\n1.000010 [0 1.1.1.1:1] \"set\" \"b\" \"1\"\n1.001010 [0 1.1.1.1:1] \"del\" \"c\"\n";
+    let later = json_report(&[], input);
+    assert_eq!(later["command_time"]["rule"], "later");
+    assert_eq!(later["heaviest_commands"][0]["name"], "del");
+    assert_eq!(later["heaviest_commands"][0]["total_us"], 1000);
+    assert_eq!(later["slowest_calls"][0]["call"], "del c");
+    let earlier = json_report(&["--redis-version", "2.8"], input);
+    assert_eq!(earlier["command_time"]["rule"], "earlier");
+    assert_eq!(earlier["heaviest_commands"][0]["name"], "set");
+    assert_eq!(earlier["heaviest_commands"][0]["total_us"], 1000);
+    assert_eq!(earlier["heaviest_commands"][1]["name"], "get");
+    assert_eq!(earlier["slowest_calls"][0]["call"], "set b 1");
+    assert_eq!(earlier["command_time"]["max_us"], 1000);
+}
+
+#[test]
+fn unknown_commands_are_counted_and_guessed() {
+    let report = json_report(&[], b"1.000001 [0 1.1.1.1:1] \"MYMOD.DO\" \"thing\" \"x\"\n");
+    assert_eq!(report["unknown_commands"], 1);
+    assert_eq!(report["top_keys"][0]["name"], "thing");
+    assert_eq!(report["top_commands"][0]["name"], "mymod.do");
+}

@@ -1,0 +1,377 @@
+//! Test helpers: run the built binary, and run a real redis-server on loopback.
+//!
+//! The server listens on a free port of 127.0.0.1 and ::1 and on a unix socket in a fresh
+//! directory, and is killed when the handle drops. Where redis-server is missing the tests that
+//! need it say so loudly and pass; under CI=true they fail.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_faina-filter");
+
+/// Runs faina-filter with `args` and `stdin`, returning its output.
+pub fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run faina-filter");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for faina-filter");
+    writer.join().unwrap();
+    out
+}
+
+/// Runs faina-filter and returns its stdout, requiring exit status 0.
+pub fn stdout_of(args: &[&str], stdin: &[u8]) -> String {
+    let out = run(args, stdin);
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("output is UTF-8")
+}
+
+/// The JSON report for `stdin`.
+pub fn json_report(args: &[&str], stdin: &[u8]) -> serde_json::Value {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    let text = stdout_of(&all, stdin);
+    assert_eq!(text.matches('\n').count(), 1, "one line: {text}");
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "faina-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Finds a program on PATH.
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(program)).find(|p| p.is_file())
+}
+
+/// Returns false (after saying so loudly) when `program` is missing; panics under CI=true.
+pub fn require(program: &str) -> bool {
+    if which(program).is_some() {
+        return true;
+    }
+    let msg = format!("{program} not found: this test needs it (apt-get install redis-server redis-tools)");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("\n*** SKIPPED: {msg} ***\n");
+    false
+}
+
+/// A redis-server on loopback, killed on drop.
+pub struct Redis {
+    child: Child,
+    pub port: u16,
+    pub ipv6: bool,
+    pub dir: TempDir,
+}
+
+impl Redis {
+    /// Starts a server, or returns `None` (having said why) when redis-server is missing.
+    pub fn start(extra: &[&str]) -> Option<Redis> {
+        if !require("redis-server") {
+            return None;
+        }
+        let ipv6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+        for _attempt in 0..5 {
+            let dir = TempDir::new("redis");
+            let port = free_port();
+            let bind = if ipv6 { "127.0.0.1 ::1" } else { "127.0.0.1" };
+            let mut args: Vec<String> = [
+                "--port",
+                &port.to_string(),
+                "--bind",
+                bind,
+                "--unixsocket",
+                dir.path("redis.sock").to_str().unwrap(),
+                "--unixsocketperm",
+                "700",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                dir.0.to_str().unwrap(),
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "no",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            args.extend(extra.iter().map(|s| s.to_string()));
+            let child = Command::new("redis-server")
+                .args(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start redis-server");
+            let mut redis = Redis { child, port, ipv6, dir };
+            if redis.wait_ready() {
+                return Some(redis);
+            }
+            // Most likely the port was taken between choosing it and binding it: try another.
+        }
+        panic!("redis-server did not start");
+    }
+
+    fn wait_ready(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            // A server still starting may reset the connection; another test's server may hold the
+            // port if ours could not bind it (so check the pid).
+            if let Ok(info) = Client::tcp(self.port).and_then(|mut c| c.try_call(&[b"INFO", b"server"])) {
+                let pid = format!("process_id:{}\r\n", self.child.id());
+                if info.windows(pid.len()).any(|w| w == pid.as_bytes()) {
+                    return true;
+                }
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path("redis.sock")
+    }
+
+    pub fn client(&self) -> Client {
+        Client::tcp(self.port).expect("connect")
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
+}
+
+/// Any stream a client can talk over.
+pub trait Conn: Read + Write + Send {}
+impl<T: Read + Write + Send> Conn for T {}
+
+/// A minimal RESP client: sends commands as arrays of bulk strings, reads one reply each.
+pub struct Client {
+    reader: BufReader<Box<dyn Conn>>,
+}
+
+impl Client {
+    pub fn tcp(port: u16) -> std::io::Result<Client> {
+        let s = TcpStream::connect((Ipv4Addr::LOCALHOST, port))?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        Ok(Client { reader: BufReader::new(Box::new(s)) })
+    }
+
+    pub fn tcp6(port: u16) -> std::io::Result<Client> {
+        let s = TcpStream::connect(("::1", port))?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        Ok(Client { reader: BufReader::new(Box::new(s)) })
+    }
+
+    pub fn unix(path: &Path) -> std::io::Result<Client> {
+        let s = UnixStream::connect(path)?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        Ok(Client { reader: BufReader::new(Box::new(s)) })
+    }
+
+    /// Sends one command and returns its reply's raw bytes (nested replies read whole).
+    pub fn call_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        self.try_call(args).expect("redis call")
+    }
+
+    pub fn try_call(&mut self, args: &[&[u8]]) -> std::io::Result<Vec<u8>> {
+        let mut req = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            req.extend_from_slice(a);
+            req.extend_from_slice(b"\r\n");
+        }
+        self.reader.get_mut().write_all(&req)?;
+        let mut out = Vec::new();
+        self.read_reply(&mut out)?;
+        Ok(out)
+    }
+
+    pub fn call(&mut self, args: &[&str]) -> Vec<u8> {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.call_bytes(&args)
+    }
+
+    /// Reads one reply, appending its raw bytes to `out`.
+    pub fn read_reply(&mut self, out: &mut Vec<u8>) -> std::io::Result<()> {
+        let mut line = Vec::new();
+        if self.reader.read_until(b'\n', &mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        out.extend_from_slice(&line);
+        let n: i64 = std::str::from_utf8(&line[1..line.len().saturating_sub(2)]).unwrap_or("0").parse().unwrap_or(0);
+        match line.first() {
+            Some(b'$') if n >= 0 => {
+                let mut body = vec![0; n as usize + 2];
+                self.reader.read_exact(&mut body)?;
+                out.extend_from_slice(&body);
+            }
+            Some(b'*') | Some(b'~') | Some(b'>') => {
+                for _ in 0..n.max(0) {
+                    self.read_reply(out)?;
+                }
+            }
+            Some(b'%') => {
+                for _ in 0..2 * n.max(0) {
+                    self.read_reply(out)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Reads a reply that is an array of bulk strings (or nested arrays, flattened).
+    pub fn call_list(&mut self, args: &[&[u8]]) -> Vec<Vec<u8>> {
+        let raw = self.call_bytes(args);
+        parse_bulks(&raw)
+    }
+
+    pub fn into_reader(self) -> BufReader<Box<dyn Conn>> {
+        self.reader
+    }
+}
+
+/// The bulk strings of a raw reply, in order.
+pub fn parse_bulks(raw: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        let end = i + raw[i..].windows(2).position(|w| w == b"\r\n").unwrap();
+        let head = &raw[i..end];
+        i = end + 2;
+        if head.first() == Some(&b'$') {
+            let n: i64 = std::str::from_utf8(&head[1..]).unwrap().parse().unwrap();
+            if n >= 0 {
+                out.push(raw[i..i + n as usize].to_vec());
+                i += n as usize + 2;
+            }
+        }
+    }
+    out
+}
+
+/// A MONITOR capture running in the background.
+pub struct Capture {
+    data: Arc<Mutex<Vec<u8>>>,
+    child: Option<Child>,
+}
+
+impl Capture {
+    /// MONITOR through a raw TCP socket, as telnet or nc would show it (`+OK`, `+` lines, CRLF).
+    pub fn raw_socket(port: u16) -> Capture {
+        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).expect("connect");
+        stream.write_all(b"MONITOR\r\n").unwrap();
+        Capture::from_reader(stream, None)
+    }
+
+    /// MONITOR through `redis-cli monitor`.
+    pub fn redis_cli(port: u16) -> Capture {
+        let mut child = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "monitor"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-cli");
+        let out = child.stdout.take().unwrap();
+        Capture::from_reader(out, Some(child))
+    }
+
+    fn from_reader(mut reader: impl Read + Send + 'static, child: Option<Child>) -> Capture {
+        let data = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&data);
+        thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Capture { data, child }
+    }
+
+    /// Waits until the capture holds `needle`, or panics after 10 s.
+    pub fn wait_for(&self, needle: &[u8]) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.data.lock().unwrap().windows(needle.len()).any(|w| w == needle) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        panic!("capture never showed {:?}", String::from_utf8_lossy(needle));
+    }
+
+    /// Waits until the capture has `OK` (MONITOR is on).
+    pub fn wait_started(&self) {
+        self.wait_for(b"OK");
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        self.data.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
