@@ -370,14 +370,13 @@ fn comma(o: &mut String, i: usize) {
 }
 
 fn json_row(o: &mut String, row: &Row, total: u64) {
-    let _ = write!(
-        o,
-        "{{\"name\":{},\"count\":{},\"share\":{:.6},\"error\":{}",
-        json_string(&row.name),
-        row.count,
-        share(row.count, total) / 100.0,
-        row.error
-    );
+    let mut n = itoa::Buffer::new();
+    o.push_str("{\"name\":");
+    o.push_str(&json_string(&row.name));
+    o.push_str(",\"count\":");
+    o.push_str(n.format(row.count));
+    let _ = write!(o, ",\"share\":{:.6},\"error\":", share(row.count, total) / 100.0);
+    o.push_str(n.format(row.error));
     if let Some(len) = row.cut_from {
         let _ = write!(o, ",\"full_length\":{len}");
     }
