@@ -1,10 +1,11 @@
 //! Bytes to lines: reads a capture in large blocks and hands out one line at a time, in bounded
 //! memory whatever the line lengths.
 //!
-//! A line longer than [`MAX_LINE`] is handed out as its first `MAX_LINE` bytes, marked cut, and
-//! the rest of it is read past and dropped (a `SET` of a 512 MiB value still counts its command
-//! and key). The reader also says when the input pauses (a read returned less than it asked for),
-//! so output can be flushed while a live stream is idle.
+//! A line longer than [`MAX_LINE`] is handed out as its first `MAX_LINE` bytes, marked cut, with
+//! the number of bytes past them that were read and dropped: a `SET` of a 512 MiB value still
+//! counts its command, its key and its size, but is never held whole. The reader also says when
+//! the input pauses (a read returned less than it asked for), so output can be flushed while a
+//! live stream is idle.
 
 use std::io::{self, Read};
 
@@ -16,8 +17,9 @@ const BLOCK: usize = 256 * 1024;
 
 /// What the reader hands out.
 pub enum Event<'a> {
-    /// One line, with its line ending if it had one; `cut` when only its head is here.
-    Line { line: &'a [u8], cut: bool },
+    /// One line, with its line ending if it had one. When `cut`, `line` is only its first
+    /// [`MAX_LINE`] bytes and `dropped` more bytes followed (its CRLF or LF excluded).
+    Line { line: &'a [u8], cut: bool, dropped: u64 },
     /// The input has nothing more for now.
     Pause,
 }
@@ -54,11 +56,15 @@ impl LineReader {
         mut input: R,
         mut on: impl FnMut(Event<'_>) -> io::Result<()>,
     ) -> Result<(), Failed> {
+        let mut emit = |e: Event<'_>| on(e).map_err(Failed::Consumer);
         let (mut start, mut end) = (0, 0);
-        // While set, bytes up to the next newline belong to a cut line and are dropped.
-        let mut dropping = false;
+        // The bytes dropped so far from a cut line whose head is buf[start..start + MAX_LINE]:
+        // while cutting, every read goes to the space after the head.
+        let mut cutting: Option<u64> = None;
+        // Whether the last byte dropped was a CR, which belongs to the line ending, not the line.
+        let mut cr_before = false;
         loop {
-            if self.buf.len() - end < BLOCK {
+            if cutting.is_none() && self.buf.len() - end < BLOCK {
                 self.buf.copy_within(start..end, 0);
                 end -= start;
                 start = 0;
@@ -70,32 +76,53 @@ impl LineReader {
                 Err(e) => return Err(Failed::Read(e)),
             };
             if n == 0 {
-                if start < end && !dropping {
-                    on(Event::Line { line: &self.buf[start..end], cut: false }).map_err(Failed::Consumer)?;
+                match cutting {
+                    Some(dropped) => {
+                        let dropped = dropped - u64::from(cr_before && dropped > 0);
+                        emit(Event::Line { line: &self.buf[start..end], cut: true, dropped })?
+                    }
+                    None if start < end => emit(Event::Line { line: &self.buf[start..end], cut: false, dropped: 0 })?,
+                    None => {}
                 }
                 return Ok(());
             }
             let mut scan = end;
             end += n;
-            while let Some(at) = self.buf[scan..end].find_byte(b'\n') {
-                let nl = scan + at;
-                if dropping {
-                    dropping = false;
-                } else {
-                    on(Event::Line { line: &self.buf[start..=nl], cut: false }).map_err(Failed::Consumer)?;
+            if let Some(dropped) = cutting {
+                match self.buf[scan..end].find_byte(b'\n') {
+                    None => {
+                        // All of it belongs to the cut line: count it and read over it again.
+                        cr_before = self.buf[end - 1] == b'\r';
+                        cutting = Some(dropped + n as u64);
+                        end = scan;
+                    }
+                    Some(at) => {
+                        let head_end = scan;
+                        let cr = if at > 0 { self.buf[scan + at - 1] == b'\r' } else { cr_before };
+                        let dropped = dropped + at as u64 - u64::from(cr);
+                        emit(Event::Line { line: &self.buf[start..head_end], cut: true, dropped })?;
+                        cutting = None;
+                        start = scan + at + 1;
+                        scan = start;
+                    }
                 }
-                start = nl + 1;
-                scan = start;
             }
-            if dropping {
-                start = end;
-            } else if end - start >= MAX_LINE {
-                on(Event::Line { line: &self.buf[start..start + MAX_LINE], cut: true }).map_err(Failed::Consumer)?;
-                dropping = true;
-                start = end;
+            if cutting.is_none() {
+                while let Some(at) = self.buf[scan..end].find_byte(b'\n') {
+                    let nl = scan + at;
+                    emit(Event::Line { line: &self.buf[start..=nl], cut: false, dropped: 0 })?;
+                    start = nl + 1;
+                    scan = start;
+                }
+                if end - start >= MAX_LINE {
+                    // Keep the head where it is; what follows it is counted and dropped.
+                    cr_before = self.buf[end - 1] == b'\r';
+                    cutting = Some((end - start - MAX_LINE) as u64);
+                    end = start + MAX_LINE;
+                }
             }
             if n < want {
-                on(Event::Pause).map_err(Failed::Consumer)?;
+                emit(Event::Pause)?;
             }
         }
     }
@@ -105,8 +132,8 @@ impl LineReader {
 mod tests {
     use super::*;
 
-    /// Collects (line, cut) pairs, reading through a reader that returns `chunk` bytes at a time.
-    fn lines(data: &[u8], chunk: usize) -> Vec<(Vec<u8>, bool)> {
+    /// Collects (line, cut, dropped), reading through a reader that returns `chunk` bytes at a time.
+    fn lines(data: &[u8], chunk: usize) -> Vec<(Vec<u8>, bool, u64)> {
         struct Chunky<'a>(&'a [u8], usize);
         impl Read for Chunky<'_> {
             fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -119,8 +146,8 @@ mod tests {
         let mut out = Vec::new();
         LineReader::new()
             .read_all(Chunky(data, chunk), |e| {
-                if let Event::Line { line, cut } = e {
-                    out.push((line.to_vec(), cut));
+                if let Event::Line { line, cut, dropped } = e {
+                    out.push((line.to_vec(), cut, dropped));
                 }
                 Ok(())
             })
@@ -132,11 +159,11 @@ mod tests {
     fn splits_on_newlines_keeping_endings() {
         for chunk in [1, 3, 1000, usize::MAX] {
             let got = lines(b"a\r\nbb\n\nlast", chunk);
-            let want: Vec<(Vec<u8>, bool)> = vec![
-                (b"a\r\n".to_vec(), false),
-                (b"bb\n".to_vec(), false),
-                (b"\n".to_vec(), false),
-                (b"last".to_vec(), false),
+            let want: Vec<(Vec<u8>, bool, u64)> = vec![
+                (b"a\r\n".to_vec(), false, 0),
+                (b"bb\n".to_vec(), false, 0),
+                (b"\n".to_vec(), false, 0),
+                (b"last".to_vec(), false, 0),
             ];
             assert_eq!(got, want, "chunk {chunk}");
         }
@@ -147,14 +174,20 @@ mod tests {
     fn a_huge_line_is_cut_and_its_tail_dropped() {
         let mut data = b"first\n".to_vec();
         data.extend(std::iter::repeat(b'x').take(3 * MAX_LINE + 17));
-        data.extend_from_slice(b"\nafter\n");
-        for chunk in [4096, BLOCK, usize::MAX] {
+        data.extend_from_slice(b"\r\nafter\n");
+        for chunk in [4096, 100_000, BLOCK, usize::MAX] {
             let got = lines(&data, chunk);
             assert_eq!(got.len(), 3, "chunk {chunk}");
-            assert_eq!(got[0], (b"first\n".to_vec(), false));
+            assert_eq!(got[0], (b"first\n".to_vec(), false, 0));
             assert_eq!(got[1].0.len(), MAX_LINE);
             assert!(got[1].1);
-            assert_eq!(got[2], (b"after\n".to_vec(), false));
+            assert_eq!(got[1].2, (2 * MAX_LINE + 17) as u64, "chunk {chunk}");
+            assert_eq!(got[2], (b"after\n".to_vec(), false, 0));
         }
+        // Cut at the end of the input, with no newline.
+        let tail: Vec<u8> = std::iter::repeat(b'y').take(MAX_LINE + 5).collect();
+        let got = lines(&tail, 65536);
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].1, got[0].2), (true, 5));
     }
 }

@@ -139,8 +139,8 @@ impl Filter {
         sink: &mut Sink<W>,
         warn: &mut dyn Write,
     ) -> io::Result<()> {
-        let (line, cut) = match event {
-            Event::Line { line, cut } => (line, cut),
+        let (line, cut, dropped) = match event {
+            Event::Line { line, cut, dropped } => (line, cut, dropped),
             Event::Pause => {
                 return match sink {
                     Sink::Records(writer) => writer.flush(),
@@ -185,6 +185,10 @@ impl Filter {
         match sink {
             Sink::Records(writer) => writer.command(&header, command, argc, arg, &self.keys),
             Sink::Report(_) => {
+                // A cut line's size adds its last argument's head and the dropped tail, as written
+                // (escaped, less the closing quote).
+                let bytes = (1..argc).map(|i| arg(i).len() as u64).sum::<u64>()
+                    + if cut { (parser.lost_bytes() as u64 + dropped).saturating_sub(1) } else { 0 };
                 stats.command(&Seen {
                     timestamp: header.ts,
                     micros: header.micros,
@@ -193,6 +197,7 @@ impl Filter {
                     keys: &self.keys,
                     arg: &arg,
                     argc,
+                    bytes,
                 });
                 Ok(())
             }

@@ -50,7 +50,8 @@ pub struct Parser {
     line_start: usize,
     line_len: usize,
     line_ptr: usize,
-    truncated_arg: bool,
+    /// Raw bytes at the end of a cut line that belong to an argument cut short.
+    lost: usize,
 }
 
 impl Parser {
@@ -62,11 +63,11 @@ impl Parser {
     ///
     /// `cut` says the line was longer than the reader keeps and `line` is only its head: the
     /// arguments that end within it are parsed, and a last one cut short is dropped (see
-    /// [`Parser::lost_tail`]).
+    /// [`Parser::lost_bytes`]).
     pub fn parse<'a>(&mut self, line: &'a [u8], cut: bool) -> Line<'a> {
         self.spans.clear();
         self.decoded.clear();
-        self.truncated_arg = false;
+        self.lost = 0;
         self.line_ptr = line.as_ptr() as usize;
         self.line_len = line.len();
         self.line_start = 0;
@@ -144,6 +145,9 @@ impl Parser {
         let base = self.line_start;
         let mut i = 0;
         loop {
+            if cut && i >= text.len() {
+                break;
+            }
             if text.get(i) != Some(&b'"') {
                 return None;
             }
@@ -153,7 +157,7 @@ impl Parser {
             let stop = match text[i..].find_byteset(b"\"\\") {
                 Some(n) => i + n,
                 None if cut => {
-                    self.truncated_arg = true;
+                    self.lost = text.len() - start;
                     break;
                 }
                 None => return None,
@@ -170,7 +174,7 @@ impl Parser {
                     }
                     None if cut => {
                         self.decoded.truncate(from);
-                        self.truncated_arg = true;
+                        self.lost = text.len() - start;
                         break;
                     }
                     None => return None,
@@ -199,10 +203,11 @@ impl Parser {
         self.spans.is_empty()
     }
 
-    /// True when the last line was cut and its last argument did not fit: the command's later
+    /// When the last line was cut inside an argument: the raw (still escaped) bytes of that
+    /// argument in the line's head, after its opening quote; 0 otherwise. The command's later
     /// arguments are unknown.
-    pub fn lost_tail(&self) -> bool {
-        self.truncated_arg
+    pub fn lost_bytes(&self) -> usize {
+        self.lost
     }
 
     /// Argument `i` of the last command (0 is the command name), as raw bytes.
@@ -442,10 +447,15 @@ mod tests {
         let line = br#"1.000001 [0 1.2.3.4:5] "set" "bigkey" "xxxxxxxx"#;
         let mut p = Parser::new();
         assert!(matches!(p.parse(line, true), Line::Command(_)));
-        assert!(p.lost_tail());
+        assert_eq!(p.lost_bytes(), b"xxxxxxxx".len());
         assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"set"[..], b"bigkey"]);
         let line = br#"1.000001 [0 1.2.3.4:5] "set" "big\x00key" "xx\x01"#;
         assert!(matches!(p.parse(line, true), Line::Command(_)));
         assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"set"[..], b"big\x00key"]);
+        // Cut right after a space.
+        let line = br#"1.000001 [0 1.2.3.4:5] "set" "k" "#;
+        assert!(matches!(p.parse(line, true), Line::Command(_)));
+        assert_eq!(p.len(), 2);
+        assert_eq!(p.lost_bytes(), 0);
     }
 }

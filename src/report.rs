@@ -70,6 +70,21 @@ fn seconds(micros: u64) -> String {
     format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
 }
 
+/// A byte count in the unit that reads best.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes}B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1}{}", UNITS[unit])
+}
+
 /// A duration in microseconds, in the unit that reads best.
 pub fn duration(us: u64) -> String {
     if us < 1_000 {
@@ -161,6 +176,26 @@ pub fn text(stats: &Stats) -> String {
             );
         }
         error_note(o, key_rows.iter().map(|(r, _)| r));
+    }
+
+    let byte_total = stats.key_bytes.total();
+    heading(o, &format!("Top Keys by Bytes (request bytes shared among each command's keys, of {})", size(byte_total)));
+    let byte_rows = rows(&stats.key_bytes, top);
+    if byte_rows.is_empty() {
+        let _ = writeln!(o, "  (no keys)");
+    } else {
+        let _ = writeln!(o, "  {:>10}  {:>7}  key", "bytes", "share");
+        for (row, _) in &byte_rows {
+            let bound = if row.error > 0 { "<=" } else { "" };
+            let _ = writeln!(
+                o,
+                "  {:>10}  {:>6.2}%  {}",
+                format!("{bound}{}", size(row.count)),
+                share(row.count, byte_total),
+                name_text(row)
+            );
+        }
+        error_note(o, byte_rows.iter().map(|(r, _)| r));
     }
 
     let prefix_rows = rows(&stats.prefixes, top);
@@ -314,7 +349,9 @@ pub fn json(stats: &Stats) -> String {
         json_row(&mut o, row, keys_total);
         let _ = write!(o, ",\"reads\":{},\"writes\":{}}}", entry.extra.reads, entry.extra.writes);
     }
-    o.push_str("],\"top_prefixes\":");
+    let _ = write!(o, "],\"key_bytes\":{},\"top_keys_by_bytes\":", stats.key_bytes.total());
+    json_rows(&mut o, &stats.key_bytes, top, stats.key_bytes.total());
+    o.push_str(",\"top_prefixes\":");
     json_rows(&mut o, &stats.prefixes, top, keys_total);
     o.push_str(",\"top_commands\":");
     json_rows(&mut o, &stats.command_counts, top, stats.commands);
@@ -420,6 +457,13 @@ mod tests {
         assert_eq!(iso8601(1_795_636_306_848_848), "2026-11-25T19:51:46.848848Z");
         assert_eq!(iso8601(951_782_400_000_001), "2000-02-29T00:00:00.000001Z");
         assert_eq!(iso8601(4_107_542_400_000_000), "2100-03-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size(17), "17B");
+        assert_eq!(size(1536), "1.5KiB");
+        assert_eq!(size(512 << 20), "512.0MiB");
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub struct Seen<'a> {
     pub keys: &'a [KeyRef],
     pub arg: &'a dyn Fn(usize) -> &'a [u8],
     pub argc: usize,
+    /// The request's size: its arguments after the command name, in bytes.
+    pub bytes: u64,
 }
 
 /// Everything the report shows.
@@ -90,6 +92,8 @@ pub struct Stats {
     pub first: Option<Stamp>,
     pub last: Option<Stamp>,
     pub keys: TopK<KeyAccess>,
+    /// Request bytes per key: each command's size shared among its keys.
+    pub key_bytes: TopK,
     pub prefixes: TopK,
     /// Key accesses whose key has fewer delimiters than the prefix depth.
     pub unprefixed: u64,
@@ -121,6 +125,7 @@ impl Stats {
             first: None,
             last: None,
             keys: TopK::new(max_keys),
+            key_bytes: TopK::new(max_keys),
             prefixes: TopK::new(max_keys),
             unprefixed: 0,
             command_counts: TopK::new(max_keys),
@@ -148,8 +153,12 @@ impl Stats {
         }
         self.command_counts.add(seen.command, 1);
         self.clients.add(client_address(seen.client), 1);
-        for key in seen.keys {
+        let n = seen.keys.len() as u64;
+        for (i, key) in seen.keys.iter().enumerate() {
             let name = (seen.arg)(key.pos);
+            // An even share; the first key takes the remainder, so the shares add up.
+            let share = seen.bytes / n + if i == 0 { seen.bytes % n } else { 0 };
+            self.key_bytes.add(name, share);
             let access = self.keys.add(name, 1);
             match key.access {
                 Access::Read => access.reads += 1,

@@ -234,3 +234,32 @@ fn keys_records_agree_with_the_report() {
         .collect();
     assert_eq!(counts, from_report);
 }
+
+#[test]
+fn a_huge_value_is_counted_without_being_held() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let cli = Capture::redis_cli(redis.port);
+    cli.wait_started();
+    let raw = Capture::raw_socket(redis.port);
+    raw.wait_started();
+    let mut client = redis.client();
+    let value = vec![b'v'; 3 << 20];
+    client.call_bytes(&[b"SET", b"bigkey", &value]);
+    client.call_bytes(&[b"GET", b"bigkey"]);
+    client.call_bytes(&[b"GET", b"__end__"]);
+    cli.wait_for(b"__end__");
+    raw.wait_for(b"__end__");
+    for capture in [cli.bytes(), raw.bytes()] {
+        let report = json_report(&[], &capture);
+        assert_eq!(report["commands"], 3);
+        assert_eq!(report["cut_lines"], 1);
+        assert_eq!(report["skipped"], 0);
+        assert_eq!(report["top_keys"][0]["name"], "bigkey");
+        assert_eq!(report["top_keys"][0]["count"], 2);
+        assert_eq!(report["top_keys_by_bytes"][0]["name"], "bigkey");
+        assert_eq!(report["top_keys_by_bytes"][0]["count"], 2 * 6 + (3 << 20));
+        let tsv = stdout_of(&["--emit", "keys"], &capture);
+        assert_eq!(tsv.lines().count(), 3);
+        assert!(tsv.lines().next().unwrap().ends_with("\tset\tbigkey\twrite"));
+    }
+}

@@ -375,3 +375,80 @@ impl Drop for Capture {
         }
     }
 }
+
+/// A parsed RESP2 reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resp {
+    Simple(Vec<u8>),
+    Error(Vec<u8>),
+    Int(i64),
+    Bulk(Vec<u8>),
+    Nil,
+    Array(Vec<Resp>),
+}
+
+impl Resp {
+    /// Parses one reply from the front of `raw`, returning it and the bytes after it.
+    pub fn parse(raw: &[u8]) -> (Resp, &[u8]) {
+        let end = raw.windows(2).position(|w| w == b"\r\n").expect("a reply line");
+        let (kind, head, rest) = (raw[0], &raw[1..end], &raw[end + 2..]);
+        let int = || std::str::from_utf8(head).unwrap().parse::<i64>().unwrap();
+        match kind {
+            b'+' => (Resp::Simple(head.to_vec()), rest),
+            b'-' => (Resp::Error(head.to_vec()), rest),
+            b':' => (Resp::Int(int()), rest),
+            b'$' if int() < 0 => (Resp::Nil, rest),
+            b'$' => {
+                let n = int() as usize;
+                (Resp::Bulk(rest[..n].to_vec()), &rest[n + 2..])
+            }
+            b'*' if int() < 0 => (Resp::Nil, rest),
+            b'*' => {
+                let mut items = Vec::new();
+                let mut rest = rest;
+                for _ in 0..int() {
+                    let (item, after) = Resp::parse(rest);
+                    items.push(item);
+                    rest = after;
+                }
+                (Resp::Array(items), rest)
+            }
+            other => panic!("unexpected reply type {:?}", other as char),
+        }
+    }
+
+    pub fn array(&self) -> &[Resp] {
+        match self {
+            Resp::Array(items) => items,
+            other => panic!("not an array: {other:?}"),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        match self {
+            Resp::Simple(b) | Resp::Bulk(b) | Resp::Error(b) => String::from_utf8_lossy(b).into_owned(),
+            Resp::Int(n) => n.to_string(),
+            other => panic!("not text: {other:?}"),
+        }
+    }
+
+    pub fn int(&self) -> i64 {
+        match self {
+            Resp::Int(n) => *n,
+            other => panic!("not an integer: {other:?}"),
+        }
+    }
+
+    /// The value after `key` in a RESP2 flattened map.
+    pub fn get(&self, key: &str) -> Option<&Resp> {
+        let items = self.array();
+        items.chunks(2).find(|kv| kv[0].text() == key).map(|kv| &kv[1])
+    }
+}
+
+impl Client {
+    /// Sends one command and parses its reply.
+    pub fn call_resp(&mut self, args: &[&[u8]]) -> Resp {
+        Resp::parse(&self.call_bytes(args)).0
+    }
+}

@@ -1,0 +1,219 @@
+//! The command table against a real server: every key of every call in the corpus, and every
+//! command's spec, must be the server's own.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{Redis, Resp};
+use faina_filter::commands::{Access, Begin, Find, Lookup, Table};
+use faina_filter::monitor::{Line, Parser};
+
+const CORPUS: &str = include_str!("data/keys-corpus.txt");
+
+/// The corpus lines, decoded to argument lists with the MONITOR parser.
+fn corpus() -> Vec<Vec<Vec<u8>>> {
+    let mut parser = Parser::new();
+    CORPUS
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let line = format!("1795636306.000001 [0 127.0.0.1:1] {l}");
+            match parser.parse(line.as_bytes(), false) {
+                Line::Command(_) => parser.args(line.as_bytes()).map(<[u8]>::to_vec).collect(),
+                other => panic!("corpus line does not parse: {l} ({other:?})"),
+            }
+        })
+        .collect()
+}
+
+/// (key, "read" | "write") pairs as faina-filter finds them.
+fn ours(table: &Table, args: &[Vec<u8>]) -> Vec<(Vec<u8>, &'static str)> {
+    let found = table.lookup(&args[0], args.get(1).map(Vec::as_slice));
+    assert_ne!(found, Lookup::Unknown, "{:?} is not in the table", String::from_utf8_lossy(&args[0]));
+    let mut keys = Vec::new();
+    table.keys(found, args.len(), |i| &args[i], &mut keys);
+    keys.iter().map(|k| (args[k.pos].clone(), if k.access == Access::Read { "read" } else { "write" })).collect()
+}
+
+/// The server's answer, from COMMAND GETKEYSANDFLAGS.
+fn servers(client: &mut common::Client, args: &[Vec<u8>]) -> Vec<(Vec<u8>, &'static str)> {
+    if args.len() == 1 {
+        // A call of its name alone has no keys; COMMAND GETKEYS (arity -4 on 7.0) cannot be asked.
+        return Vec::new();
+    }
+    let mut call: Vec<&[u8]> = vec![b"COMMAND", b"GETKEYSANDFLAGS"];
+    call.extend(args.iter().map(Vec::as_slice));
+    match client.call_resp(&call) {
+        Resp::Array(items) => items
+            .iter()
+            .map(|item| {
+                let pair = item.array();
+                let flags: Vec<String> = pair[1].array().iter().map(|f| f.text().to_uppercase()).collect();
+                let write = flags.iter().any(|f| f == "RW" || f == "OW" || f == "RM");
+                let key = match &pair[0] {
+                    Resp::Bulk(b) => b.clone(),
+                    other => panic!("{other:?}"),
+                };
+                (key, if write { "write" } else { "read" })
+            })
+            .collect(),
+        // "The command has no key arguments" and "Invalid arguments specified for command".
+        Resp::Error(e) if !String::from_utf8_lossy(&e).contains("wrong number") => Vec::new(),
+        other => panic!("{:?}: {other:?}", args.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>()),
+    }
+}
+
+#[test]
+fn keys_of_every_corpus_call_equal_the_servers() {
+    let corpus = corpus();
+    assert!(corpus.len() >= 150, "the corpus has {} calls", corpus.len());
+    let Some(redis) = Redis::start(&[]) else { return };
+    let mut client = redis.client();
+    let table = Table::builtin();
+    let mut wrong = Vec::new();
+    for args in &corpus {
+        let (want, got) = (servers(&mut client, args), ours(&table, args));
+        if want != got {
+            let show = |v: &[(Vec<u8>, &str)]| {
+                v.iter().map(|(k, a)| format!("{}:{a}", String::from_utf8_lossy(k))).collect::<Vec<_>>().join(" ")
+            };
+            let call = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ");
+            wrong.push(format!("{call}\n    server: {}\n    ours:   {}", show(&want), show(&got)));
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {} calls differ:\n{}", wrong.len(), corpus.len(), wrong.join("\n"));
+}
+
+/// The legacy first/last/step the server derives from the key specs for COMMAND's reply.
+fn legacy_range(specs: &[faina_filter::commands::KeySpec]) -> (i64, i64, i64) {
+    if specs.is_empty() {
+        return (0, 0, 0);
+    }
+    let plain = |s: &faina_filter::commands::KeySpec| match (&s.begin, s.find) {
+        (Begin::Index(pos), Find::Range { last, step, .. }) => Some((*pos as i64, last, step as i64)),
+        _ => None,
+    };
+    if specs.len() == 1 {
+        if let Some((pos, last, step)) = plain(&specs[0]) {
+            return (pos, if last < 0 { last } else { pos + last }, step);
+        }
+    }
+    let (mut first, mut last_abs, mut prev_last) = (i64::MAX, 0i64, 0i64);
+    for spec in specs {
+        let Some((pos, last, step)) = plain(spec) else { continue };
+        if step != 1 || (prev_last != 0 && prev_last != pos - 1) {
+            continue;
+        }
+        first = first.min(pos);
+        let abs = if last >= 0 { last + pos } else { last };
+        // The server compares these as unsigned: a negative (from the end) wins.
+        last_abs = if (abs as u32) > (last_abs as u32) { abs } else { last_abs };
+        prev_last = last_abs;
+    }
+    if first == i64::MAX {
+        return (0, 0, 0);
+    }
+    (first, last_abs, 1)
+}
+
+/// Where Redis changed a command after 7.0 (the test server is Debian's 7.0.15; the table follows
+/// the newest Redis source): (command, what differs, why).
+const CHANGED_SINCE_7_0: &[(&str, &str, &str)] = &[
+    ("command|getkeys", "arity", "7.2 lets it take a command alone"),
+    ("command|getkeysandflags", "arity", "7.2 lets it take a command alone"),
+    ("zrank", "arity", "7.2 added WITHSCORE"),
+    ("zrevrank", "arity", "7.2 added WITHSCORE"),
+    ("sinterstore", "spec", "7.2 marks the destination OW instead of RW (a write either way)"),
+];
+
+fn changed_since_7_0(name: &str, what: &str) -> bool {
+    CHANGED_SINCE_7_0.iter().any(|&(n, w, _)| n == name && w == what)
+}
+
+/// The command flags that decide whether a key is read or written.
+const ACCESS_FLAGS: [&str; 2] = ["readonly", "write"];
+
+#[test]
+fn every_command_the_server_knows_is_in_the_table_with_its_specs() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let mut client = redis.client();
+    let table = Table::builtin();
+    let reply = client.call_resp(&[b"COMMAND"]);
+    let mut entries: Vec<Resp> = Vec::new();
+    for cmd in reply.array() {
+        entries.push(cmd.clone());
+        if let Some(Resp::Array(subs)) = cmd.array().get(9) {
+            entries.extend(subs.iter().cloned());
+        }
+    }
+    assert!(entries.len() > 300, "COMMAND listed {}", entries.len());
+    let mut wrong = Vec::new();
+    for entry in &entries {
+        let e = entry.array();
+        let name = e[0].text().to_lowercase();
+        let Some(ours) = table.commands().iter().find(|c| c.name == name) else {
+            wrong.push(format!("{name}: missing from the table"));
+            continue;
+        };
+        if ours.arity as i64 != e[1].int() && !changed_since_7_0(&name, "arity") {
+            wrong.push(format!("{name}: arity {} != {}", ours.arity, e[1].int()));
+        }
+        // Other command flags (noscript, sentinel, may_replicate…) moved between versions and do
+        // not bear on keys.
+        let server_flags: BTreeSet<String> = e[2]
+            .array()
+            .iter()
+            .map(|f| f.text().to_lowercase())
+            .filter(|f| ACCESS_FLAGS.contains(&f.as_str()))
+            .collect();
+        let our_flags: BTreeSet<String> =
+            ours.flags.iter().filter(|f| ACCESS_FLAGS.contains(&f.as_str())).cloned().collect();
+        if server_flags != our_flags {
+            wrong.push(format!("{name}: flags {our_flags:?} != {server_flags:?}"));
+        }
+        let range = (e[3].int(), e[4].int(), e[5].int());
+        if legacy_range(&ours.specs) != range {
+            wrong.push(format!("{name}: first/last/step {:?} != {range:?}", legacy_range(&ours.specs)));
+        }
+        let specs = e[8].array();
+        if specs.len() != ours.specs.len() {
+            wrong.push(format!("{name}: {} key specs != {}", ours.specs.len(), specs.len()));
+            continue;
+        }
+        for (spec, mine) in specs.iter().zip(&ours.specs) {
+            let flags: BTreeSet<String> =
+                spec.get("flags").unwrap().array().iter().map(|f| f.text().to_uppercase()).collect();
+            let my_flags: BTreeSet<String> = mine.flag_names().iter().map(|f| f.to_string()).collect();
+            let begin = spec.get("begin_search").unwrap();
+            let begin = match (begin.get("type").unwrap().text().as_str(), begin.get("spec").unwrap()) {
+                ("index", s) => Begin::Index(s.get("index").unwrap().int() as usize),
+                ("keyword", s) => {
+                    Begin::Keyword(s.get("keyword").unwrap().text().into_bytes(), s.get("startfrom").unwrap().int())
+                }
+                _ => Begin::Unknown,
+            };
+            let find = spec.get("find_keys").unwrap();
+            let find = match (find.get("type").unwrap().text().as_str(), find.get("spec").unwrap()) {
+                ("range", s) => Find::Range {
+                    last: s.get("lastkey").unwrap().int(),
+                    step: s.get("keystep").unwrap().int() as usize,
+                    limit: s.get("limit").unwrap().int(),
+                },
+                ("keynum", s) => Find::Keynum {
+                    index: s.get("keynumidx").unwrap().int() as usize,
+                    first: s.get("firstkey").unwrap().int() as usize,
+                    step: s.get("keystep").unwrap().int() as usize,
+                },
+                _ => Find::Unknown,
+            };
+            if (flags != my_flags || begin != mine.begin || find != mine.find) && !changed_since_7_0(&name, "spec") {
+                wrong.push(format!(
+                    "{name}: spec {my_flags:?} {:?} {:?} != {flags:?} {begin:?} {find:?}",
+                    mine.begin, mine.find
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} differences:\n{}", wrong.len(), wrong.join("\n"));
+}
