@@ -19,6 +19,10 @@ pub struct Config {
     pub prefix_depth: usize,
     pub gap_rule: GapRule,
     pub max_keys: usize,
+    /// Write credentials as `(redacted)`.
+    pub redact: bool,
+    /// Where to write every skipped line, exactly as read.
+    pub rejects: Option<OsString>,
 }
 
 /// How the report is written.
@@ -73,6 +77,12 @@ Records (instead of the report):
       --emit keys              one line per key access: timestamp, db, client, command, key,
                                read|write
 
+Input:
+      --rejects FILE           write every skipped line (not a MONITOR line) to FILE, as read
+      --no-redact              show credentials (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, CONFIG SET
+                               requirepass/masterauth, ACL SETUSER passwords) instead of
+                               writing (redacted), as Redis >= 6.2.4 itself does
+
   -h, --help                   print this help
   -V, --version                print the version
 
@@ -101,6 +111,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageEr
         prefix_depth: 1,
         gap_rule: GapRule::Later,
         max_keys: DEFAULT_MAX_KEYS,
+        redact: true,
+        rejects: None,
     };
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(usage)? {
@@ -137,6 +149,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageEr
                     other => return Err(UsageError(format!("--emit: '{other}' is not tsv or keys"))),
                 })
             }
+            Long("no-redact") => config.redact = false,
+            Long("rejects") => config.rejects = Some(parser.value().map_err(usage)?),
             Value(file) => config.files.push(file),
             _ => return Err(usage(arg.unexpected())),
         }
@@ -198,6 +212,10 @@ mod tests {
         assert_eq!(c.gap_rule, GapRule::Later);
         assert_eq!(c.format, Format::Text);
         assert!(c.emit.is_none() && c.files.is_empty());
+        assert!(c.redact && c.rejects.is_none());
+        let c = run(&["--no-redact", "--rejects", "r.txt"]).unwrap();
+        assert!(!c.redact);
+        assert_eq!(c.rejects.unwrap(), "r.txt");
     }
 
     #[test]

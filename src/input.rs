@@ -26,11 +26,11 @@ pub enum Event<'a> {
 
 /// Why reading stopped early.
 #[derive(Debug)]
-pub enum Failed {
+pub enum Failed<E> {
     /// The input could not be read.
     Read(io::Error),
     /// The consumer of the lines failed (its output could not be written).
-    Consumer(io::Error),
+    Consumer(E),
 }
 
 /// Splits a byte stream into lines with one reusable buffer.
@@ -51,11 +51,11 @@ impl LineReader {
 
     /// Reads `input` to its end, calling `on` for every line and pause. An error from `on` (the
     /// output failing) stops the reading and comes back as [`Failed::Consumer`].
-    pub fn read_all<R: Read>(
+    pub fn read_all<R: Read, E>(
         &mut self,
         mut input: R,
-        mut on: impl FnMut(Event<'_>) -> io::Result<()>,
-    ) -> Result<(), Failed> {
+        mut on: impl FnMut(Event<'_>) -> Result<(), E>,
+    ) -> Result<(), Failed<E>> {
         let mut emit = |e: Event<'_>| on(e).map_err(Failed::Consumer);
         let (mut start, mut end) = (0, 0);
         // The bytes dropped so far from a cut line whose head is buf[start..start + MAX_LINE]:
@@ -145,7 +145,7 @@ mod tests {
         }
         let mut out = Vec::new();
         LineReader::new()
-            .read_all(Chunky(data, chunk), |e| {
+            .read_all(Chunky(data, chunk), |e| -> io::Result<()> {
                 if let Event::Line { line, cut, dropped } = e {
                     out.push((line.to_vec(), cut, dropped));
                 }

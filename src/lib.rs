@@ -11,19 +11,23 @@ pub mod escape;
 pub mod input;
 pub mod monitor;
 pub mod records;
+pub mod redact;
 pub mod report;
 pub mod stats;
 
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
+
+use bstr::ByteSlice;
 
 use cli::{Config, Format};
 use commands::{KeyRef, Lookup, Table};
 use input::{Event, Failed, LineReader};
 use monitor::{Line, Parser};
 use records::RecordWriter;
+use redact::Secrets;
 use stats::{Seen, Settings, Stats};
 
 /// Why a run failed.
@@ -33,6 +37,8 @@ pub enum Error {
     Read { name: String, err: io::Error },
     /// The output could not be written.
     Write(io::Error),
+    /// The rejects file could not be created or written.
+    Rejects { name: String, err: io::Error },
 }
 
 impl Error {
@@ -47,6 +53,7 @@ impl fmt::Display for Error {
         match self {
             Error::Read { name, err } => write!(f, "reading {name}: {err}"),
             Error::Write(err) => write!(f, "writing output: {err}"),
+            Error::Rejects { name, err } => write!(f, "writing rejects to {name}: {err}"),
         }
     }
 }
@@ -59,67 +66,120 @@ enum Sink<W: Write> {
 
 /// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {
-    let mut sink = match config.emit {
-        Some(emit) => Sink::Records(RecordWriter::new(out, emit)),
-        None => Sink::Report(out),
-    };
-    let mut stats = Stats::new(Settings {
-        top: config.top,
-        prefix_delimiter: config.prefix_delimiter.clone(),
-        prefix_depth: config.prefix_depth,
-        gap_rule: config.gap_rule,
-        max_keys: config.max_keys,
-    });
-    let mut filter = Filter { parser: Parser::new(), table: Table::builtin(), keys: Vec::new(), name: Vec::new() };
-    let mut reader = LineReader::new();
+    let mut session = Session::new(config, out)?;
     let stdin_only = [OsString::from("-")];
     let files = if config.files.is_empty() { &stdin_only[..] } else { &config.files[..] };
     for file in files {
-        let name = if file == "-" { "standard input".to_string() } else { file.to_string_lossy().into_owned() };
-        let read_error = |err| Error::Read { name: name.clone(), err };
-        let result = if file == "-" {
-            reader.read_all(io::stdin().lock(), |event| filter.event(event, &mut stats, &mut sink, warn))
+        if file == "-" {
+            session.feed("standard input", io::stdin().lock(), warn)?;
         } else {
-            let input = File::open(file).map_err(read_error)?;
-            reader.read_all(input, |event| filter.event(event, &mut stats, &mut sink, warn))
+            let name = file.to_string_lossy();
+            let input = File::open(file).map_err(|err| Error::Read { name: name.to_string(), err })?;
+            session.feed(&name, input, warn)?;
+        }
+    }
+    session.finish(warn)
+}
+
+/// One run: inputs are fed in order, then [`Session::finish`] writes the report.
+pub struct Session<'c, W: Write> {
+    config: &'c Config,
+    sink: Sink<W>,
+    stats: Stats,
+    filter: Filter,
+    reader: LineReader,
+}
+
+impl<'c, W: Write> Session<'c, W> {
+    /// Prepares a run writing to `out` (and creates the rejects file, if asked for).
+    pub fn new(config: &'c Config, out: W) -> Result<Self, Error> {
+        let rejects = match &config.rejects {
+            Some(path) => {
+                let name = path.to_string_lossy().into_owned();
+                let file = File::create(path).map_err(|err| Error::Rejects { name: name.clone(), err })?;
+                Some((BufWriter::new(file), name))
+            }
+            None => None,
         };
-        match result {
-            Ok(()) => {}
-            Err(Failed::Read(err)) => return Err(read_error(err)),
-            Err(Failed::Consumer(err)) => return Err(Error::Write(err)),
-        }
+        let sink = match config.emit {
+            Some(emit) => Sink::Records(RecordWriter::new(out, emit)),
+            None => Sink::Report(out),
+        };
+        let stats = Stats::new(Settings {
+            top: config.top,
+            prefix_delimiter: config.prefix_delimiter.clone(),
+            prefix_depth: config.prefix_depth,
+            gap_rule: config.gap_rule,
+            max_keys: config.max_keys,
+        });
+        let filter = Filter {
+            parser: Parser::new(),
+            table: Table::builtin(),
+            keys: Vec::new(),
+            name: Vec::new(),
+            redact: config.redact,
+            secrets: Secrets::default(),
+            rejects,
+            pasted: 0,
+        };
+        Ok(Session { config, sink, stats, filter, reader: LineReader::new() })
+    }
+
+    /// Reads one input to its end; `name` names it in errors.
+    pub fn feed<R: io::Read>(&mut self, name: &str, input: R, warn: &mut dyn Write) -> Result<(), Error> {
+        let Session { sink, stats, filter, reader, .. } = self;
+        let result = reader.read_all(input, |event| filter.event(event, stats, sink, warn));
         stats.end_of_input();
-    }
-    match sink {
-        Sink::Report(mut out) => {
-            let mut text = match config.format {
-                Format::Text => report::text(&stats),
-                Format::Json => report::json(&stats),
-            };
-            text.push('\n');
-            out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(Error::Write)?;
-        }
-        Sink::Records(mut writer) => {
-            writer.flush().map_err(Error::Write)?;
-            // Records carry no counts of what was not a command: say it once, so nothing is lost
-            // silently.
-            if stats.skipped > 0 {
-                let _ = writeln!(
-                    warn,
-                    "faina-filter: {} of {} lines were not MONITOR lines and were skipped",
-                    stats.skipped, stats.lines
-                );
-            }
-            if stats.cut_lines > 0 {
-                let _ = writeln!(
-                    warn,
-                    "faina-filter: {} lines were over 1 MiB: their records hold only the arguments that fit",
-                    stats.cut_lines
-                );
-            }
+        match result {
+            Ok(()) => Ok(()),
+            Err(Failed::Read(err)) => Err(Error::Read { name: name.to_string(), err }),
+            Err(Failed::Consumer(err)) => Err(err),
         }
     }
-    Ok(())
+
+    /// Ends the run: writes the report (or flushes the records) and the closing warnings.
+    pub fn finish(mut self, warn: &mut dyn Write) -> Result<(), Error> {
+        let stats = &self.stats;
+        if let Some((mut file, name)) = self.filter.rejects.take() {
+            file.flush().map_err(|err| Error::Rejects { name, err })?;
+        }
+        if stats.commands == 0 && self.filter.pasted > 0 && self.filter.pasted * 2 >= stats.skipped {
+            let _ = writeln!(
+                warn,
+                "faina-filter: the input looks like the reply to another command (INFO, KEYS, …), not MONITOR output"
+            );
+        }
+        match self.sink {
+            Sink::Report(mut out) => {
+                let mut text = match self.config.format {
+                    Format::Text => report::text(stats),
+                    Format::Json => report::json(stats),
+                };
+                text.push('\n');
+                out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(Error::Write)?;
+            }
+            Sink::Records(mut writer) => {
+                writer.flush().map_err(Error::Write)?;
+                // Records carry no counts of what was not a command: say it once, so nothing is
+                // lost silently.
+                if stats.skipped > 0 {
+                    let _ = writeln!(
+                        warn,
+                        "faina-filter: {} of {} lines were not MONITOR lines and were skipped",
+                        stats.skipped, stats.lines
+                    );
+                }
+                if stats.cut_lines > 0 {
+                    let _ = writeln!(
+                        warn,
+                        "faina-filter: {} lines were over 1 MiB: their records hold only the arguments that fit",
+                        stats.cut_lines
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The per-line work: parse, find the command and its keys, hand them to the sink.
@@ -129,6 +189,11 @@ struct Filter {
     keys: Vec<KeyRef>,
     /// The lower-cased name of an unknown command.
     name: Vec<u8>,
+    redact: bool,
+    secrets: Secrets,
+    rejects: Option<(BufWriter<File>, String)>,
+    /// Skipped lines that look like another command's reply (INFO, KEYS *) pasted by mistake.
+    pasted: u64,
 }
 
 impl Filter {
@@ -138,16 +203,52 @@ impl Filter {
         stats: &mut Stats,
         sink: &mut Sink<W>,
         warn: &mut dyn Write,
-    ) -> io::Result<()> {
+    ) -> Result<(), Error> {
         let (line, cut, dropped) = match event {
             Event::Line { line, cut, dropped } => (line, cut, dropped),
             Event::Pause => {
                 return match sink {
-                    Sink::Records(writer) => writer.flush(),
+                    Sink::Records(writer) => writer.flush().map_err(Error::Write),
                     Sink::Report(_) => Ok(()),
                 }
             }
         };
+        // The server escapes CR inside arguments, so a bare CR before the line's end can only be
+        // a line break of its own (old Mac line endings, a mangled paste): split there.
+        if !cut {
+            let body = line.strip_suffix(b"\n").unwrap_or(line);
+            let body = body.strip_suffix(b"\r").unwrap_or(body);
+            if body.find_byte(b'\r').is_some() {
+                let mut rest = line;
+                while let Some(at) = rest.find_byte(b'\r') {
+                    let (piece, after) = rest.split_at(at + 1);
+                    // A CRLF ends the whole line: it stays with its piece.
+                    let (piece, after) = match after.strip_prefix(b"\n") {
+                        Some(tail) => (&rest[..at + 2], tail),
+                        None => (piece, after),
+                    };
+                    self.line(piece, false, 0, stats, sink, warn)?;
+                    rest = after;
+                }
+                if !rest.is_empty() {
+                    self.line(rest, false, 0, stats, sink, warn)?;
+                }
+                return Ok(());
+            }
+        }
+        self.line(line, cut, dropped, stats, sink, warn)
+    }
+
+    /// One line: accounted for, then parsed and handed on if it is a command.
+    fn line<W: Write>(
+        &mut self,
+        line: &[u8],
+        cut: bool,
+        dropped: u64,
+        stats: &mut Stats,
+        sink: &mut Sink<W>,
+        warn: &mut dyn Write,
+    ) -> Result<(), Error> {
         stats.lines += 1;
         stats.cut_lines += u64::from(cut);
         let header = match self.parser.parse(line, cut) {
@@ -158,6 +259,10 @@ impl Filter {
             }
             Line::Skipped => {
                 stats.skipped += 1;
+                self.pasted += u64::from(monitor::looks_like_a_reply(line));
+                if let Some((file, name)) = &mut self.rejects {
+                    file.write_all(line).map_err(|err| Error::Rejects { name: name.clone(), err })?;
+                }
                 return Ok(());
             }
             Line::ServerError(message) => {
@@ -182,8 +287,11 @@ impl Filter {
                 &self.name
             }
         };
+        let secrets = if self.redact { self.secrets.find(command, argc, arg) } else { &self.secrets };
         match sink {
-            Sink::Records(writer) => writer.command(&header, command, argc, arg, &self.keys),
+            Sink::Records(writer) => {
+                writer.command(&header, command, argc, arg, &self.keys, secrets).map_err(Error::Write)
+            }
             Sink::Report(_) => {
                 // A cut line's size adds its last argument's head and the dropped tail, as written
                 // (escaped, less the closing quote).
@@ -198,6 +306,7 @@ impl Filter {
                     arg: &arg,
                     argc,
                     bytes,
+                    secrets,
                 });
                 Ok(())
             }

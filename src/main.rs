@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         Ok(Action::Help) => return print(cli::HELP),
         Ok(Action::Version) => return print(&format!("faina-filter {}\n", env!("CARGO_PKG_VERSION"))),
         Err(e) => {
-            eprintln!("faina-filter: {e}\nTry 'faina-filter --help' for more information.");
+            eprintln!("faina-filter: {}\nTry 'faina-filter --help' for more information.", printable(&e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -19,10 +19,15 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("faina-filter: {e}");
+            eprintln!("faina-filter: {}", printable(&e.to_string()));
             ExitCode::from(1)
         }
     }
+}
+
+/// A message that may quote a file name or argument, with any control byte escaped.
+fn printable(message: &str) -> String {
+    faina_filter::escape::escaped(message.as_bytes())
 }
 
 fn print(text: &str) -> ExitCode {

@@ -260,6 +260,22 @@ fn decode_quoted(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
     }
 }
 
+/// True for a line that looks like another command's reply pasted in place of MONITOR output:
+/// INFO's `# Section` and `field:value` lines, redis-cli's `1) "key"` lists, RESP headers.
+pub fn looks_like_a_reply(line: &[u8]) -> bool {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.starts_with(b"# ") || matches!(line.first(), Some(b'$' | b'*' | b':')) {
+        return true;
+    }
+    let word = line.iter().take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'_').count();
+    if word > 0 && line.get(word) == Some(&b':') {
+        return true;
+    }
+    let digits = line.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0 && line[digits..].starts_with(b") ")
+}
+
 fn is_noise(body: &[u8]) -> bool {
     const NOISE: [&[u8]; 5] = [
         b"Trying ",
@@ -439,6 +455,16 @@ mod tests {
             b":1",
         ] {
             assert_eq!(kind(line), "skipped", "{}", String::from_utf8_lossy(line));
+        }
+    }
+
+    #[test]
+    fn pasted_replies_are_recognised() {
+        for line in [&b"# Server\r\n"[..], b"redis_version:7.0.15", b"1) \"user:1\"", b"$5", b"*3", b":1"] {
+            assert!(looks_like_a_reply(line), "{}", String::from_utf8_lossy(line));
+        }
+        for line in [&b"hello world"[..], b"1795636306.848848 [0 1.1.1.1:1] \"get\" \"k\""] {
+            assert!(!looks_like_a_reply(line));
         }
     }
 

@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use crate::commands::{Access, KeyRef};
 use crate::escape::escape;
 use crate::monitor::Header;
+use crate::redact::{Secrets, REDACTED};
 
 /// Which records to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,13 +43,18 @@ impl<W: Write> RecordWriter<W> {
         argc: usize,
         arg: impl Fn(usize) -> &'a [u8],
         keys: &[KeyRef],
+        secrets: &Secrets,
     ) -> io::Result<()> {
         match self.emit {
             Emit::Tsv => {
                 self.lead(header, command);
                 for i in 1..argc {
                     self.buf.push(b'\t');
-                    escape(arg(i), &mut self.buf);
+                    if secrets.contains(i) {
+                        self.buf.extend_from_slice(REDACTED);
+                    } else {
+                        escape(arg(i), &mut self.buf);
+                    }
                 }
                 self.buf.push(b'\n');
             }

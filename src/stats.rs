@@ -10,6 +10,7 @@ use std::collections::BinaryHeap;
 use crate::commands::{Access, KeyRef};
 use crate::counter::{Histogram, TopK};
 use crate::escape::escape_truncated;
+use crate::redact::{Secrets, REDACTED};
 
 /// Which line a gap between two consecutive timestamps is charged to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +76,8 @@ pub struct Seen<'a> {
     pub argc: usize,
     /// The request's size: its arguments after the command name, in bytes.
     pub bytes: u64,
+    /// Arguments to show as `(redacted)`.
+    pub secrets: &'a Secrets,
 }
 
 /// Everything the report shows.
@@ -234,7 +237,11 @@ impl Stats {
                 break;
             }
             text.push(b' ');
-            escape_truncated((seen.arg)(i), CALL_WIDTH.saturating_sub(text.len()).max(8), &mut text);
+            if seen.secrets.contains(i) {
+                text.extend_from_slice(REDACTED);
+            } else {
+                escape_truncated((seen.arg)(i), CALL_WIDTH.saturating_sub(text.len()).max(8), &mut text);
+            }
         }
         if text.len() > CALL_WIDTH + 8 {
             let mut cut = Vec::new();

@@ -1,0 +1,245 @@
+//! Hostile and broken input: each case has a defined, tested answer, nothing is lost, and no
+//! control byte from the input reaches stdout or stderr.
+
+mod common;
+
+use std::fs::File;
+use std::process::{Command, Stdio};
+
+use common::{json_report, run, stdout_of, TempDir, BIN};
+
+/// No byte below 0x20 but tab and newline, and no DEL.
+fn assert_printable(what: &str, bytes: &[u8]) {
+    if let Some(pos) = bytes.iter().position(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f) {
+        panic!("{what}: control byte {:#04x} at {pos}: {:?}", bytes[pos], String::from_utf8_lossy(bytes));
+    }
+}
+
+/// Runs every output mode over `input`, checking the accounting and that nothing unprintable
+/// comes out; returns the JSON report.
+fn every_mode(input: &[u8]) -> serde_json::Value {
+    for args in [&[][..], &["--format", "json"], &["--emit", "tsv"], &["--emit", "keys"], &["--redis-version", "2.8"]] {
+        let out = run(args, input);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_printable(&format!("stdout of {args:?}"), &out.stdout);
+        assert_printable(&format!("stderr of {args:?}"), &out.stderr);
+    }
+    let report = json_report(&[], input);
+    let n = |k: &str| report[k].as_u64().unwrap();
+    assert_eq!(n("lines"), n("commands") + n("noise") + n("skipped"), "every line is accounted for");
+    report
+}
+
+fn random_bytes(n: usize, mut seed: u64) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect()
+}
+
+#[test]
+fn random_binary() {
+    let input = random_bytes(1 << 20, 0x1234_5678);
+    let report = every_mode(&input);
+    assert_eq!(report["commands"], 0);
+    assert_eq!(report["lines"], input.iter().filter(|&&b| b == b'\n' || b == b'\r').count() as u64 + 1);
+}
+
+#[test]
+fn random_binary_inside_real_lines() {
+    let mut input = Vec::new();
+    for i in 0..2000u64 {
+        input.extend_from_slice(format!("1795636306.{i:06} [0 127.0.0.1:1] \"set\" \"").as_bytes());
+        // Raw bytes inside the quotes (no quote, backslash or line break): taken as they are.
+        input.extend(random_bytes(20, i + 1).into_iter().filter(|b| !matches!(b, b'"' | b'\\' | b'\n' | b'\r')));
+        input.extend_from_slice(b"\" \"v\"\n");
+    }
+    let report = every_mode(&input);
+    assert_eq!(report["commands"], 2000);
+    assert_eq!(report["skipped"], 0);
+}
+
+#[test]
+fn nul_and_invalid_utf8_are_bytes_like_any_other() {
+    let input = b"1.000001 [0 1.1.1.1:1] \"set\" \"a\x00b\xff\" \"\\x00\"\n";
+    let report = every_mode(input);
+    assert_eq!(report["commands"], 1);
+    assert_eq!(report["top_keys"][0]["name"], "a\\x00b\\xff");
+    let tsv = stdout_of(&["--emit", "tsv"], input);
+    assert_eq!(tsv, "1.000001\t0\t1.1.1.1:1\tset\ta\\x00b\\xff\t\\x00\n");
+}
+
+#[test]
+fn a_last_line_without_newline_counts() {
+    let report = every_mode(b"OK\n1.000001 [0 1.1.1.1:1] \"get\" \"last\"");
+    assert_eq!(report["commands"], 1);
+    assert_eq!(report["top_keys"][0]["name"], "last");
+}
+
+#[test]
+fn a_100_mib_line_counts_its_command_key_and_size() {
+    let mut input = b"1.000001 [0 1.1.1.1:1] \"get\" \"before\"\n1.000002 [0 1.1.1.1:1] \"set\" \"huge\" \"".to_vec();
+    input.resize(input.len() + (100 << 20), b'x');
+    input.extend_from_slice(b"\"\n1.000003 [0 1.1.1.1:1] \"get\" \"after\"\n");
+    let report = every_mode(&input);
+    assert_eq!(report["commands"], 3);
+    assert_eq!(report["cut_lines"], 1);
+    assert_eq!(report["top_keys_by_bytes"][0]["name"], "huge");
+    assert_eq!(report["top_keys_by_bytes"][0]["count"], 4 + (100 << 20));
+    let keys = stdout_of(&["--emit", "keys"], &input);
+    let names: Vec<&str> = keys.lines().map(|l| l.split('\t').nth(4).unwrap()).collect();
+    assert_eq!(names, ["before", "huge", "after"]);
+}
+
+#[test]
+fn a_million_lines_with_one_timestamp() {
+    let line = b"1795636306.000001 [0 10.0.0.1:5000] \"incr\" \"c\"\n";
+    let input: Vec<u8> = line.iter().copied().cycle().take(line.len() * 1_000_000).collect();
+    let report = json_report(&[], &input);
+    assert_eq!(report["commands"], 1_000_000);
+    assert_eq!(report["span_seconds"], 0.0);
+    assert_eq!(report["commands_per_second"], 0.0);
+    assert_eq!(report["command_time"]["gaps"], 999_999);
+    assert_eq!(report["command_time"]["p99_us"], 0);
+    assert_eq!(report["top_keys"][0]["count"], 1_000_000);
+}
+
+#[test]
+fn timestamps_going_backwards_give_no_negative_gap() {
+    let input = b"10.000500 [0 1.1.1.1:1] \"get\" \"a\"\n10.000100 [0 1.1.1.1:1] \"get\" \"b\"\n10.000300 [0 1.1.1.1:1] \"get\" \"c\"\n";
+    let report = every_mode(input);
+    assert_eq!(report["start"], 10.0001);
+    assert_eq!(report["end"], 10.0005);
+    assert_eq!(report["command_time"]["gaps"], 1, "only the forward step is a gap");
+    assert_eq!(report["command_time"]["max_us"], 200);
+}
+
+#[test]
+fn odd_db_numbers_brackets_quotes_and_escapes() {
+    let cases: [(&[u8], &str); 12] = [
+        (b"1.000001 [99999999999999999999999 1.1.1.1:1] \"get\" \"k\"", "command"),
+        (b"1.000001 [0 1.1.1.1:1] \"get\" \"unterminated", "skipped"),
+        (b"1.000001 [0 1.1.1.1:1 \"get\" \"k\"", "skipped"),
+        (b"1.000001 0 1.1.1.1:1] \"get\" \"k\"", "skipped"),
+        (b"1.000001 [[0 1.1.1.1:1]] \"get\" \"k\"", "skipped"),
+        (b"1.000001 [0 1.1.1.1:1]] \"get\" \"k\"", "command"),
+        (b"1.000001 [0 1.1.1.1:1] \"get\" \"abc\\x\"", "command"),
+        (b"1.000001 [0 1.1.1.1:1] \"get\" \"abc\\\"", "skipped"),
+        (b"1.000001 [0 1.1.1.1:1] \"get\" \"k\" trailing", "skipped"),
+        (b"1.000001 [-1 1.1.1.1:1] \"get\" \"k\"", "skipped"),
+        (b"99999999999999999999.000001 [0 1.1.1.1:1] \"get\" \"k\"", "skipped"),
+        (b"1.000001 (db 7) \"get\" \"k\"", "command"),
+    ];
+    for (line, want) in cases {
+        let mut input = line.to_vec();
+        input.push(b'\n');
+        let report = every_mode(&input);
+        let got = if report["commands"] == 1 { "command" } else { "skipped" };
+        assert_eq!(got, want, "{}", String::from_utf8_lossy(line));
+    }
+    let tsv = stdout_of(&["--emit", "tsv"], b"1.000001 [99999999999999999999999 1.1.1.1:1] \"get\" \"abc\\x\"\n");
+    assert_eq!(tsv, "1.000001\t99999999999999999999999\t1.1.1.1:1\tget\tabcx\n");
+    let tsv = stdout_of(&["--emit", "tsv"], b"1.000001 [0 1.1.1.1:1]] \"get\" \"k\"\n");
+    assert_eq!(tsv, "1.000001\t0\t1.1.1.1:1]\tget\tk\n", "the client ends at the first `] \"`");
+}
+
+#[test]
+fn a_bare_cr_ends_a_line() {
+    let input = b"OK\r1.000001 [0 1.1.1.1:1] \"get\" \"a\"\r1.000002 [0 1.1.1.1:1] \"get\" \"b\"\r";
+    let report = every_mode(input);
+    assert_eq!(report["lines"], 3);
+    assert_eq!(report["commands"], 2);
+    assert_eq!(report["noise"], 1);
+}
+
+#[test]
+fn pasted_info_or_keys_output_is_called_out() {
+    for input in [
+        &b"# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n"[..],
+        b"1) \"user:1\"\n2) \"user:2\"\n3) \"session:9\"\n",
+    ] {
+        let out = run(&[], input);
+        assert!(out.status.success());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("looks like the reply to another command"), "{err}");
+    }
+}
+
+#[test]
+fn rejects_are_written_exactly_as_read() {
+    let dir = TempDir::new("rejects");
+    let path = dir.path("rejects.bin");
+    let input = b"OK\r\ngarbage \x1b[2J\xff\r\n1.000001 [0 1.1.1.1:1] \"get\" \"k\"\n\"broken\nlast";
+    let out = run(&["--rejects", path.to_str().unwrap()], input);
+    assert!(out.status.success());
+    assert_eq!(std::fs::read(&path).unwrap(), b"garbage \x1b[2J\xff\r\n\"broken\nlast");
+    let report = json_report(&[], input);
+    assert_eq!(report["skipped"], 3);
+}
+
+#[test]
+fn keys_with_escape_sequences_never_reach_the_terminal() {
+    let evil =
+        b"1.000001 [0 1.1.1.1:1] \"set\" \"\\x1b]0;pwned\\x07\\x1b[2J\\xc2\\x9b31m\\x7f\\r\\x00\" \"\\x1b[5m\"\n\
+1.000002 [0 \x1b[31m:1] \"get\" \"\\x1b[31m\"\n-ERR \x1b[2J\x07bad\r\n";
+    let report = every_mode(evil);
+    assert_eq!(report["commands"], 2);
+    let name = report["top_keys"].as_array().unwrap().iter().find(|k| k["name"].as_str().unwrap().contains("pwned"));
+    assert_eq!(name.unwrap()["name"], "\\x1b]0;pwned\\x07\\x1b[2J\\xc2\\x9b31m\\x7f\\r\\x00");
+}
+
+#[test]
+fn messages_quoting_the_user_are_escaped_too() {
+    let out = run(&["--top", "\x1b[2J"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert_printable("usage error", &out.stderr);
+    let out = run(&["/nonexistent/\x1b[2Jcapture"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert_printable("read error", &out.stderr);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\\x1b[2Jcapture"));
+}
+
+#[test]
+fn credentials_are_redacted_unless_asked() {
+    let input = b"1.000001 [0 1.1.1.1:1] \"auth\" \"hunter2\"\n\
+1.000002 [0 1.1.1.1:1] \"hello\" \"3\" \"AUTH\" \"admin\" \"hunter2\"\n\
+1.000003 [0 1.1.1.1:1] \"migrate\" \"h\" \"1\" \"\" \"0\" \"1\" \"auth2\" \"u\" \"hunter2\" \"keys\" \"a\"\n\
+1.000004 [0 1.1.1.1:1] \"config\" \"set\" \"requirepass\" \"hunter2\"\n";
+    let tsv = stdout_of(&["--emit", "tsv"], input);
+    assert!(!tsv.contains("hunter2"), "{tsv}");
+    assert_eq!(tsv.matches("(redacted)").count(), 6, "{tsv}");
+    let report = stdout_of(&["--top", "100"], input);
+    assert!(!report.contains("hunter2"), "{report}");
+    let json = stdout_of(&["--format", "json", "--top", "100"], input);
+    assert!(!json.contains("hunter2"));
+    let shown = stdout_of(&["--emit", "tsv", "--no-redact"], input);
+    assert_eq!(shown.matches("hunter2").count(), 4);
+}
+
+#[test]
+fn a_full_disk_is_an_error_reported_once() {
+    let Ok(full) = File::create("/dev/full") else { return };
+    let line = b"1.000001 [0 1.1.1.1:1] \"get\" \"k\"\n";
+    let mut child = Command::new(BIN)
+        .args(["--emit", "tsv"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data: Vec<u8> = line.iter().copied().cycle().take(line.len() * 100_000).collect();
+    let feeder = std::thread::spawn(move || {
+        let _ = std::io::Write::write_all(&mut stdin, &data);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("writing output"), "{err}");
+}
