@@ -4,8 +4,10 @@
 use std::ffi::OsString;
 use std::fmt;
 
+use crate::filters::Filters;
 use crate::records::Emit;
 use crate::stats::GapRule;
+use crate::window::parse_duration;
 
 /// What a run is asked to do.
 #[derive(Debug, Clone)]
@@ -23,6 +25,13 @@ pub struct Config {
     pub redact: bool,
     /// Where to write every skipped line, exactly as read.
     pub rejects: Option<OsString>,
+    /// A report per period of this many microseconds.
+    pub every: Option<u64>,
+    /// Each rolling report covers this many microseconds (a multiple of `every`).
+    pub window: Option<u64>,
+    /// Mark keys at or above this rate.
+    pub hot_qps: Option<f64>,
+    pub filters: Filters,
 }
 
 /// How the report is written.
@@ -35,7 +44,7 @@ pub enum Format {
 /// What the command line asked for besides a run.
 #[derive(Debug)]
 pub enum Action {
-    Run(Config),
+    Run(Box<Config>),
     Help,
     Version,
 }
@@ -77,6 +86,20 @@ Records (instead of the report):
       --emit keys              one line per key access: timestamp, db, client, command, key,
                                read|write
 
+Rolling reports (for live streams):
+      --every DURATION         a report per period (500ms, 10s, 1m, 1h), aligned to multiples of
+                               the period since the epoch, by the MONITOR timestamps
+      --window DURATION        each report covers the last DURATION, a multiple of --every
+                               [default: the period]
+      --hot-qps N              mark keys at or above N accesses per second, and count them
+
+Filters (before anything is counted or written; each may be repeated):
+      --db N                   only commands in db N
+      --command NAME           only this command (lower or upper case; 'client' takes in its
+                               subcommands, 'client|setname' or 'client setname' one of them)
+      --client ADDR            only this client: ip:port, ip (any port), [ipv6], lua, or unix
+      --key GLOB               only keys matching this Redis glob pattern (user:*, h?llo, [a-c]*)
+
 Input:
       --rejects FILE           write every skipped line (not a MONITOR line) to FILE, as read
       --no-redact              show credentials (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, CONFIG SET
@@ -113,6 +136,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageEr
         max_keys: DEFAULT_MAX_KEYS,
         redact: true,
         rejects: None,
+        every: None,
+        window: None,
+        hot_qps: None,
+        filters: Filters::default(),
     };
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(usage)? {
@@ -150,12 +177,52 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageEr
                 })
             }
             Long("no-redact") => config.redact = false,
+            Long("every") => config.every = Some(duration(&mut parser, "--every")?),
+            Long("window") => config.window = Some(duration(&mut parser, "--window")?),
+            Long("hot-qps") => {
+                let value = text(&mut parser, "--hot-qps")?;
+                match value.parse::<f64>() {
+                    Ok(q) if q > 0.0 && q.is_finite() => config.hot_qps = Some(q),
+                    _ => return Err(UsageError(format!("--hot-qps: '{value}' is not a positive rate"))),
+                }
+            }
+            Long("db") => config.filters.dbs.push(number(&mut parser, "--db", 0)? as u64),
+            Long("command") => {
+                let name = text(&mut parser, "--command")?.to_ascii_lowercase().replace(' ', "|");
+                config.filters.commands.push(name.into_bytes());
+            }
+            Long("client") => config.filters.clients.push(raw(&mut parser)?),
+            Long("key") => config.filters.keys.push(raw(&mut parser)?),
             Long("rejects") => config.rejects = Some(parser.value().map_err(usage)?),
             Value(file) => config.files.push(file),
             _ => return Err(usage(arg.unexpected())),
         }
     }
-    Ok(Action::Run(config))
+    match (config.every, config.window) {
+        (None, Some(_)) => return Err(UsageError("--window needs --every".into())),
+        (Some(every), Some(window)) if window < every || window % every != 0 => {
+            return Err(UsageError("--window must be a whole multiple of --every".into()))
+        }
+        _ => {}
+    }
+    if config.every.is_some() && config.emit.is_some() {
+        return Err(UsageError(
+            "--every makes rolling reports, and --emit writes records as they come: use one or the other".into(),
+        ));
+    }
+    Ok(Action::Run(Box::new(config)))
+}
+
+/// A value taken as bytes (a client address or a key pattern need not be UTF-8).
+fn raw(parser: &mut lexopt::Parser) -> Result<Vec<u8>, UsageError> {
+    use std::os::unix::ffi::OsStringExt;
+    Ok(parser.value().map_err(usage)?.into_vec())
+}
+
+fn duration(parser: &mut lexopt::Parser, flag: &str) -> Result<u64, UsageError> {
+    let value = text(parser, flag)?;
+    parse_duration(&value)
+        .ok_or_else(|| UsageError(format!("{flag}: '{value}' is not a duration such as 500ms, 10s, 1m or 1h")))
 }
 
 fn usage(e: lexopt::Error) -> UsageError {
@@ -198,7 +265,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Result<Config, String> {
         match parse(args.iter().map(OsString::from)) {
-            Ok(Action::Run(c)) => Ok(c),
+            Ok(Action::Run(c)) => Ok(*c),
             Ok(other) => Err(format!("{other:?}")),
             Err(e) => Err(e.0),
         }
@@ -233,6 +300,19 @@ mod tests {
     }
 
     #[test]
+    fn rolling_reports_and_filters() {
+        let c =
+            run(&["--every", "10s", "--window", "1m", "--hot-qps", "3000", "--db", "3", "--command", "GET"]).unwrap();
+        assert_eq!((c.every, c.window, c.hot_qps), (Some(10_000_000), Some(60_000_000), Some(3000.0)));
+        assert_eq!(c.filters.dbs, [3]);
+        assert_eq!(c.filters.commands, [b"get".to_vec()]);
+        let c = run(&["--command", "CLIENT SETNAME", "--client", "lua", "--key", "user:*"]).unwrap();
+        assert_eq!(c.filters.commands, [b"client|setname".to_vec()]);
+        assert_eq!(c.filters.clients, [b"lua".to_vec()]);
+        assert_eq!(c.filters.keys, [b"user:*".to_vec()]);
+    }
+
+    #[test]
     fn usage_errors_name_the_flag() {
         for (args, needle) in [
             (&["--top", "x"][..], "--top"),
@@ -242,6 +322,12 @@ mod tests {
             (&["--bogus"], "--bogus"),
             (&["--prefix-depth", "0"], "--prefix-depth"),
             (&["--top"], "--top"),
+            (&["--every", "10"], "--every"),
+            (&["--every", "1s", "--window", "1500ms"], "--window"),
+            (&["--window", "10s"], "--window"),
+            (&["--every", "1s", "--emit", "tsv"], "--every"),
+            (&["--hot-qps", "-3"], "--hot-qps"),
+            (&["--db", "x"], "--db"),
         ] {
             let err = run(args).unwrap_err();
             assert!(err.contains(needle), "{args:?}: {err}");

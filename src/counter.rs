@@ -64,10 +64,35 @@ impl<E: Default> TopK<E> {
         self.total += weight;
         let hash = hash_bytes(self.seed, key);
         let stored = &key[..key.len().min(MAX_STORED_KEY)];
-        let full_len = key.len() as u64;
+        self.add_stored(stored, key.len() as u64, hash, weight, 0)
+    }
+
+    /// Adds every entry of `other` (another table of the same kind, such as the same counts for
+    /// another period) to this one, errors included; `combine` adds the extra tallies.
+    pub fn merge(&mut self, other: &TopK<E>, combine: impl Fn(&mut E, &E)) {
+        for e in &other.entries {
+            self.total += e.count;
+            let hash = if self.seed == other.seed { e.hash } else { self.rehash(e) };
+            let extra = self.add_stored(&e.key, e.full_len, hash, e.count, e.error);
+            combine(extra, &e.extra);
+        }
+        self.total += other.total - other.entries.iter().map(|e| e.count).sum::<u64>();
+    }
+
+    fn rehash(&self, e: &Entry<E>) -> u64 {
+        if e.is_cut() {
+            // Only the head is stored: the whole key's hash cannot be recomputed.
+            e.hash ^ self.seed ^ 0x5eed
+        } else {
+            hash_bytes(self.seed, &e.key)
+        }
+    }
+
+    fn add_stored(&mut self, stored: &[u8], full_len: u64, hash: u64, weight: u64, error: u64) -> &mut E {
         let idx = match self.find(stored, full_len, hash) {
             Some(idx) => {
                 self.entries[idx].count += weight;
+                self.entries[idx].error += error;
                 if !self.heap.is_empty() {
                     self.sift_down(self.entries[idx].heap_pos as usize);
                 }
@@ -81,7 +106,7 @@ impl<E: Default> TopK<E> {
                     full_len,
                     hash,
                     count: weight,
-                    error: 0,
+                    error,
                     extra: E::default(),
                     heap_pos: 0,
                 });
@@ -101,7 +126,7 @@ impl<E: Default> TopK<E> {
                 entry.full_len = full_len;
                 entry.hash = hash;
                 entry.count = min + weight;
-                entry.error = min;
+                entry.error = min + error;
                 entry.extra = E::default();
                 self.insert_slot(hash, idx);
                 self.sift_down(0);
@@ -307,6 +332,17 @@ impl Histogram {
         self.count
     }
 
+    /// Adds every value recorded in `other`.
+    pub fn merge(&mut self, other: &Histogram) {
+        for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
+            *mine += theirs;
+        }
+        self.count += other.count;
+        self.sum = self.sum.saturating_add(other.sum);
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
     pub fn sum(&self) -> u64 {
         self.sum
     }
@@ -442,6 +478,33 @@ mod tests {
         assert_eq!(top[0].key().len(), MAX_STORED_KEY);
         assert!(top[0].is_cut());
         assert_eq!(top[0].full_len, 10_000);
+    }
+
+    #[test]
+    fn merged_tables_add_counts_and_errors() {
+        let mut a: TopK<u64> = TopK::new(3);
+        let mut b: TopK<u64> = TopK::new(4);
+        for k in [&b"x"[..], b"x", b"y"] {
+            *a.add(k, 1) += 1;
+        }
+        for k in [&b"x"[..], b"z", b"w", b"v"] {
+            *b.add(k, 1) += 10;
+        }
+        let mut m: TopK<u64> = TopK::new(10);
+        m.merge(&a, |e, o| *e += o);
+        m.merge(&b, |e, o| *e += o);
+        assert_eq!(m.total(), 7);
+        let top = m.top(1);
+        assert_eq!((top[0].key(), top[0].count, top[0].extra), (&b"x"[..], 3, 12));
+        assert_eq!(m.entries().iter().map(|e| e.error).sum::<u64>(), 0);
+        // A table that evicted a key carries an error, and the merge keeps it.
+        let mut c: TopK<u64> = TopK::new(1);
+        c.add(b"p", 1);
+        c.add(b"q", 1);
+        m.merge(&c, |e, o| *e += o);
+        let q = m.entries().iter().find(|e| e.key() == b"q").unwrap();
+        assert_eq!((q.count, q.error), (2, 1));
+        assert_eq!(m.total(), 9);
     }
 
     #[test]

@@ -8,8 +8,13 @@
 //! live stream is idle.
 
 use std::io::{self, Read};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::Duration;
 
 use bstr::ByteSlice;
+
+use crate::signal;
 
 /// The longest line kept whole.
 pub const MAX_LINE: usize = 1 << 20;
@@ -22,6 +27,8 @@ pub enum Event<'a> {
     Line { line: &'a [u8], cut: bool, dropped: u64 },
     /// The input has nothing more for now.
     Pause,
+    /// Nothing arrived for a while (a [`Feed`] with a tick): time to look at the clock.
+    Idle,
 }
 
 /// Why reading stopped early.
@@ -73,6 +80,10 @@ impl LineReader {
             let n = match input.read(&mut self.buf[end..]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    emit(Event::Idle)?;
+                    continue;
+                }
                 Err(e) => return Err(Failed::Read(e)),
             };
             if n == 0 {
@@ -125,6 +136,69 @@ impl LineReader {
                 emit(Event::Pause)?;
             }
         }
+    }
+}
+
+/// An input read on a thread of its own and handed over in blocks, so the main thread can wake
+/// up while a live stream is idle (reads time out with [`io::ErrorKind::TimedOut`] after `tick`),
+/// stop at Ctrl-C, and parse while the next block is being read.
+pub struct Feed {
+    blocks: Receiver<io::Result<Vec<u8>>>,
+    block: Vec<u8>,
+    pos: usize,
+    tick: Option<Duration>,
+}
+
+impl Feed {
+    /// Starts reading `input`; `tick` is how long a read may wait before it reports idleness.
+    pub fn spawn<R: Read + Send + 'static>(mut input: R, tick: Option<Duration>) -> Feed {
+        // Four blocks in flight at most: memory stays bounded if parsing falls behind.
+        let (tx, blocks) = mpsc::sync_channel(4);
+        thread::spawn(move || loop {
+            let mut block = vec![0; BLOCK];
+            match input.read(&mut block) {
+                Ok(0) => break,
+                Ok(n) => {
+                    block.truncate(n);
+                    if tx.send(Ok(block)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    break;
+                }
+            }
+        });
+        Feed { blocks, block: Vec::new(), pos: 0, tick }
+    }
+}
+
+impl Read for Feed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if signal::stopped() {
+            return Ok(0);
+        }
+        if self.pos == self.block.len() {
+            let next = match self.tick {
+                Some(tick) => match self.blocks.recv_timeout(tick) {
+                    Ok(block) => block,
+                    Err(RecvTimeoutError::Timeout) => return Err(io::ErrorKind::TimedOut.into()),
+                    Err(RecvTimeoutError::Disconnected) => return Ok(0),
+                },
+                None => match self.blocks.recv() {
+                    Ok(block) => block,
+                    Err(_) => return Ok(0),
+                },
+            };
+            self.block = next?;
+            self.pos = 0;
+        }
+        let n = buf.len().min(self.block.len() - self.pos);
+        buf[..n].copy_from_slice(&self.block[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
     }
 }
 

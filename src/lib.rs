@@ -1,34 +1,43 @@
 //! faina-filter: find the hot keys overloading a Redis node, from its MONITOR stream.
 //!
 //! Data flows one way: bytes ([`input`]) → lines → a parsed command borrowing the line
-//! ([`monitor`]) → its keys ([`commands`]) → one sink: the report's counters ([`stats`], shown
-//! by [`report`]) or the record writer ([`records`]).
+//! ([`monitor`]) → its keys ([`commands`]) → the filters ([`filters`]) → one sink: the report's
+//! counters ([`stats`], per period in [`window`], shown by [`report`]) or the record writer
+//! ([`records`]).
 
 pub mod cli;
 pub mod commands;
 pub mod counter;
 pub mod escape;
+pub mod filters;
+pub mod glob;
 pub mod input;
 pub mod monitor;
 pub mod records;
 pub mod redact;
 pub mod report;
+pub mod signal;
 pub mod stats;
+pub mod window;
 
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::time::{Duration, Instant};
 
 use bstr::ByteSlice;
 
 use cli::{Config, Format};
 use commands::{KeyRef, Lookup, Table};
-use input::{Event, Failed, LineReader};
+use filters::Filters;
+use input::{Event, Failed, Feed, LineReader};
 use monitor::{Line, Parser};
 use records::RecordWriter;
 use redact::Secrets;
+use report::View;
 use stats::{Seen, Settings, Stats};
+use window::{Window, Windows};
 
 /// Why a run failed.
 #[derive(Debug)]
@@ -58,11 +67,8 @@ impl fmt::Display for Error {
     }
 }
 
-/// Where parsed commands go.
-enum Sink<W: Write> {
-    Report(W),
-    Records(RecordWriter<W>),
-}
+/// How often a live input that is silent is looked at (idle windows, Ctrl-C).
+const TICK: Duration = Duration::from_millis(250);
 
 /// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {
@@ -70,29 +76,95 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
     let stdin_only = [OsString::from("-")];
     let files = if config.files.is_empty() { &stdin_only[..] } else { &config.files[..] };
     for file in files {
+        if signal::stopped() {
+            break;
+        }
         if file == "-" {
-            session.feed("standard input", io::stdin().lock(), warn)?;
+            // A live stream (not a file redirected to stdin) gets a clock of its own.
+            let live = !stdin_is_a_file();
+            session.live = live;
+            session.feed("standard input", Feed::spawn(io::stdin(), live.then_some(TICK)), warn)?;
         } else {
             let name = file.to_string_lossy();
             let input = File::open(file).map_err(|err| Error::Read { name: name.to_string(), err })?;
-            session.feed(&name, input, warn)?;
+            session.live = false;
+            session.feed(&name, Feed::spawn(input, None), warn)?;
         }
     }
     session.finish(warn)
 }
 
-/// One run: inputs are fed in order, then [`Session::finish`] writes the report.
-pub struct Session<'c, W: Write> {
-    config: &'c Config,
-    sink: Sink<W>,
-    stats: Stats,
-    filter: Filter,
-    reader: LineReader,
+#[cfg(unix)]
+fn stdin_is_a_file() -> bool {
+    use std::os::fd::AsFd;
+    io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .and_then(|fd| File::from(fd).metadata().ok())
+        .is_some_and(|m| m.is_file())
 }
 
-impl<'c, W: Write> Session<'c, W> {
+#[cfg(not(unix))]
+fn stdin_is_a_file() -> bool {
+    false
+}
+
+/// What the counts of a run are kept in.
+enum Counts {
+    /// One report for the whole input (also the line accounting of a records run).
+    Whole(Stats),
+    /// A report per period.
+    Rolling(Windows),
+}
+
+impl Counts {
+    fn current(&mut self) -> &mut Stats {
+        match self {
+            Counts::Whole(stats) => stats,
+            Counts::Rolling(windows) => windows.current(),
+        }
+    }
+}
+
+/// Where parsed commands go.
+enum Sink<W: Write> {
+    Report(W),
+    Records(RecordWriter<W>),
+}
+
+/// Writes reports in the configured format, flushing each, so rolling reports show at once.
+struct Reporter {
+    format: Format,
+    hot_qps: Option<f64>,
+}
+
+impl Reporter {
+    fn write(&self, out: &mut impl Write, stats: &Stats, window: Option<Window>) -> Result<(), Error> {
+        let view = View { window, hot_qps: self.hot_qps };
+        let mut text = match self.format {
+            Format::Text => report::text(stats, &view),
+            Format::Json => report::json(stats, &view),
+        };
+        text.push('\n');
+        out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(Error::Write)
+    }
+}
+
+/// One run: inputs are fed in order, then [`Session::finish`] writes the last report.
+pub struct Session<W: Write> {
+    sink: Sink<W>,
+    counts: Counts,
+    pipeline: Pipeline,
+    reporter: Reporter,
+    reader: LineReader,
+    /// The input being fed is a live stream: idle periods are closed by the clock.
+    live: bool,
+}
+
+impl<W: Write> Session<W> {
     /// Prepares a run writing to `out` (and creates the rejects file, if asked for).
-    pub fn new(config: &'c Config, out: W) -> Result<Self, Error> {
+    pub fn new(config: &Config, out: W) -> Result<Self, Error> {
         let rejects = match &config.rejects {
             Some(path) => {
                 let name = path.to_string_lossy().into_owned();
@@ -105,31 +177,41 @@ impl<'c, W: Write> Session<'c, W> {
             Some(emit) => Sink::Records(RecordWriter::new(out, emit)),
             None => Sink::Report(out),
         };
-        let stats = Stats::new(Settings {
+        let settings = Settings {
             top: config.top,
             prefix_delimiter: config.prefix_delimiter.clone(),
             prefix_depth: config.prefix_depth,
             gap_rule: config.gap_rule,
             max_keys: config.max_keys,
-        });
-        let filter = Filter {
+        };
+        let counts = match config.every {
+            Some(every) if config.emit.is_none() => {
+                Counts::Rolling(Windows::new(every, config.window.unwrap_or(every), settings))
+            }
+            _ => Counts::Whole(Stats::new(settings)),
+        };
+        let pipeline = Pipeline {
             parser: Parser::new(),
             table: Table::builtin(),
             keys: Vec::new(),
             name: Vec::new(),
             redact: config.redact,
             secrets: Secrets::default(),
+            filters: config.filters.clone(),
             rejects,
             pasted: 0,
+            clock: None,
         };
-        Ok(Session { config, sink, stats, filter, reader: LineReader::new() })
+        let reporter = Reporter { format: config.format, hot_qps: config.hot_qps };
+        Ok(Session { sink, counts, pipeline, reporter, reader: LineReader::new(), live: false })
     }
 
     /// Reads one input to its end; `name` names it in errors.
     pub fn feed<R: io::Read>(&mut self, name: &str, input: R, warn: &mut dyn Write) -> Result<(), Error> {
-        let Session { sink, stats, filter, reader, .. } = self;
-        let result = reader.read_all(input, |event| filter.event(event, stats, sink, warn));
-        stats.end_of_input();
+        let Session { sink, counts, pipeline, reporter, reader, live } = self;
+        let live = *live;
+        let result = reader.read_all(input, |event| pipeline.event(event, live, counts, sink, reporter, warn));
+        counts.current().end_of_input();
         match result {
             Ok(()) => Ok(()),
             Err(Failed::Read(err)) => Err(Error::Read { name: name.to_string(), err }),
@@ -137,29 +219,31 @@ impl<'c, W: Write> Session<'c, W> {
         }
     }
 
-    /// Ends the run: writes the report (or flushes the records) and the closing warnings.
+    /// Ends the run: writes the (last) report or flushes the records, and the closing warnings.
     pub fn finish(mut self, warn: &mut dyn Write) -> Result<(), Error> {
-        let stats = &self.stats;
-        if let Some((mut file, name)) = self.filter.rejects.take() {
+        if let Some((mut file, name)) = self.pipeline.rejects.take() {
             file.flush().map_err(|err| Error::Rejects { name, err })?;
         }
-        if stats.commands == 0 && self.filter.pasted > 0 && self.filter.pasted * 2 >= stats.skipped {
+        let (commands, skipped) = match &self.counts {
+            Counts::Whole(s) => (s.commands, s.skipped),
+            // Only the last period is at hand: enough to tell "no command at all".
+            Counts::Rolling(w) => (u64::from(w.period_end().is_some()), 0),
+        };
+        if commands == 0 && self.pipeline.pasted > 0 && self.pipeline.pasted * 2 >= skipped {
             let _ = writeln!(
                 warn,
                 "faina-filter: the input looks like the reply to another command (INFO, KEYS, …), not MONITOR output"
             );
         }
-        match self.sink {
-            Sink::Report(mut out) => {
-                let mut text = match self.config.format {
-                    Format::Text => report::text(stats),
-                    Format::Json => report::json(stats),
-                };
-                text.push('\n');
-                out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(Error::Write)?;
+        match (self.sink, &mut self.counts) {
+            (Sink::Report(mut out), Counts::Whole(stats)) => self.reporter.write(&mut out, stats, None)?,
+            (Sink::Report(mut out), Counts::Rolling(windows)) => {
+                let reporter = &self.reporter;
+                windows.finish(&mut |stats: &Stats, window: &Window| reporter.write(&mut out, stats, Some(*window)))?;
             }
-            Sink::Records(mut writer) => {
+            (Sink::Records(mut writer), counts) => {
                 writer.flush().map_err(Error::Write)?;
+                let stats = counts.current();
                 // Records carry no counts of what was not a command: say it once, so nothing is
                 // lost silently.
                 if stats.skipped > 0 {
@@ -182,8 +266,8 @@ impl<'c, W: Write> Session<'c, W> {
     }
 }
 
-/// The per-line work: parse, find the command and its keys, hand them to the sink.
-struct Filter {
+/// The per-line work: parse, find the command and its keys, filter, hand them to the sink.
+struct Pipeline {
     parser: Parser,
     table: Table,
     keys: Vec<KeyRef>,
@@ -191,17 +275,22 @@ struct Filter {
     name: Vec<u8>,
     redact: bool,
     secrets: Secrets,
+    filters: Filters,
     rejects: Option<(BufWriter<File>, String)>,
     /// Skipped lines that look like another command's reply (INFO, KEYS *) pasted by mistake.
     pasted: u64,
+    /// The last command's timestamp and when it arrived, to tell the time of a live stream.
+    clock: Option<(u64, Instant)>,
 }
 
-impl Filter {
+impl Pipeline {
     fn event<W: Write>(
         &mut self,
         event: Event<'_>,
-        stats: &mut Stats,
+        live: bool,
+        counts: &mut Counts,
         sink: &mut Sink<W>,
+        reporter: &Reporter,
         warn: &mut dyn Write,
     ) -> Result<(), Error> {
         let (line, cut, dropped) = match event {
@@ -212,6 +301,7 @@ impl Filter {
                     Sink::Report(_) => Ok(()),
                 }
             }
+            Event::Idle => return self.idle(live, counts, sink, reporter),
         };
         // The server escapes CR inside arguments, so a bare CR before the line's end can only be
         // a line break of its own (old Mac line endings, a mangled paste): split there.
@@ -227,31 +317,66 @@ impl Filter {
                         Some(tail) => (&rest[..at + 2], tail),
                         None => (piece, after),
                     };
-                    self.line(piece, false, 0, stats, sink, warn)?;
+                    self.line(piece, false, 0, live, counts, sink, reporter, warn)?;
                     rest = after;
                 }
                 if !rest.is_empty() {
-                    self.line(rest, false, 0, stats, sink, warn)?;
+                    self.line(rest, false, 0, live, counts, sink, reporter, warn)?;
                 }
                 return Ok(());
             }
         }
-        self.line(line, cut, dropped, stats, sink, warn)
+        self.line(line, cut, dropped, live, counts, sink, reporter, warn)
     }
 
-    /// One line: accounted for, then parsed and handed on if it is a command.
+    /// A live stream went quiet: report the periods its clock has run past.
+    fn idle<W: Write>(
+        &mut self,
+        live: bool,
+        counts: &mut Counts,
+        sink: &mut Sink<W>,
+        reporter: &Reporter,
+    ) -> Result<(), Error> {
+        let (Counts::Rolling(windows), Sink::Report(out), true, Some((micros, at))) = (counts, sink, live, self.clock)
+        else {
+            return Ok(());
+        };
+        // The stream's time now, read off the last timestamp and the time since it came.
+        let now = micros + at.elapsed().as_micros() as u64;
+        while windows.period_end().is_some_and(|end| now >= end + TICK.as_micros() as u64) {
+            windows.close(&mut |stats: &Stats, window: &Window| reporter.write(out, stats, Some(*window)))?;
+        }
+        Ok(())
+    }
+
+    /// One line: parsed, accounted for, and handed on if it is a command that passes.
+    #[allow(clippy::too_many_arguments)]
     fn line<W: Write>(
         &mut self,
         line: &[u8],
         cut: bool,
         dropped: u64,
-        stats: &mut Stats,
+        live: bool,
+        counts: &mut Counts,
         sink: &mut Sink<W>,
+        reporter: &Reporter,
         warn: &mut dyn Write,
     ) -> Result<(), Error> {
+        let parsed = self.parser.parse(line, cut);
+        if let (Line::Command(header), Counts::Rolling(windows), Sink::Report(out)) =
+            (&parsed, &mut *counts, &mut *sink)
+        {
+            windows.advance_to(header.micros, &mut |stats: &Stats, window: &Window| {
+                reporter.write(out, stats, Some(*window))
+            })?;
+            if live {
+                self.clock = Some((header.micros, Instant::now()));
+            }
+        }
+        let stats = counts.current();
         stats.lines += 1;
         stats.cut_lines += u64::from(cut);
-        let header = match self.parser.parse(line, cut) {
+        let header = match parsed {
             Line::Command(header) => header,
             Line::Noise => {
                 stats.noise += 1;
@@ -276,20 +401,28 @@ impl Filter {
         let argc = parser.len();
         let arg = |i: usize| parser.arg(line, i);
         let found = self.table.lookup(arg(0), (argc > 1).then(|| arg(1)));
-        self.keys.clear();
-        self.table.keys(found, argc, arg, &mut self.keys);
         let command: &[u8] = match found {
             Lookup::Known(id, _) => self.table.get(id).name.as_bytes(),
             Lookup::Unknown => {
-                stats.unknown_commands += 1;
                 self.name.clear();
                 self.name.extend(arg(0).iter().map(u8::to_ascii_lowercase));
                 &self.name
             }
         };
+        self.keys.clear();
+        self.table.keys(found, argc, arg, &mut self.keys);
+        let passes = self.filters.is_empty()
+            || (self.filters.command_passes(header.db, header.client, command)
+                && self.filters.retain_keys(&mut self.keys, arg));
+        if !passes {
+            stats.filtered += 1;
+            return Ok(());
+        }
+        stats.unknown_commands += u64::from(found == Lookup::Unknown);
         let secrets = if self.redact { self.secrets.find(command, argc, arg) } else { &self.secrets };
         match sink {
             Sink::Records(writer) => {
+                stats.commands += 1;
                 writer.command(&header, command, argc, arg, &self.keys, secrets).map_err(Error::Write)
             }
             Sink::Report(_) => {

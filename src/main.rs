@@ -15,6 +15,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    faina_filter::signal::install();
     match faina_filter::run(&config, io::stdout().lock(), &mut io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,

@@ -8,6 +8,47 @@ use std::fmt::Write as _;
 use crate::counter::{Entry, TopK};
 use crate::escape::escaped;
 use crate::stats::{GapRule, Stats};
+use crate::window::Window;
+
+/// What a report covers, besides its counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct View {
+    /// The window of a rolling report; `None` for a report of the whole input.
+    pub window: Option<Window>,
+    /// Keys at or above this many accesses per second are marked hot.
+    pub hot_qps: Option<f64>,
+}
+
+impl View {
+    /// The seconds that rates are taken over: the window, or the whole input's time span.
+    fn seconds(&self, stats: &Stats) -> Option<f64> {
+        let secs = match self.window {
+            Some(w) => w.seconds(),
+            None => span(stats) as f64 / 1e6,
+        };
+        (secs > 0.0).then_some(secs)
+    }
+}
+
+fn rate_text(count: u64, secs: Option<f64>) -> String {
+    match secs {
+        Some(s) => format!("{:.1}", count as f64 / s),
+        None => "-".to_string(),
+    }
+}
+
+fn is_hot(count: u64, secs: Option<f64>, view: &View) -> bool {
+    match (view.hot_qps, secs) {
+        (Some(hot), Some(s)) => count as f64 / s >= hot,
+        _ => false,
+    }
+}
+
+/// How many of the counted keys reach the hot rate.
+fn hot_keys(stats: &Stats, view: &View) -> u64 {
+    let secs = view.seconds(stats);
+    stats.keys.entries().iter().filter(|e| is_hot(e.count, secs, view)).count() as u64
+}
 
 /// One row of a top section.
 struct Row {
@@ -113,10 +154,21 @@ fn rate(stats: &Stats) -> f64 {
 }
 
 /// The report as text.
-pub fn text(stats: &Stats) -> String {
+pub fn text(stats: &Stats, view: &View) -> String {
     let top = stats.settings.top;
+    let secs = view.seconds(stats);
     let mut out = String::new();
     let o = &mut out;
+    if let Some(w) = view.window {
+        let title = format!(
+            "Window {} .. {} ({:.3}s{})",
+            iso8601(w.start),
+            iso8601(w.end),
+            w.seconds(),
+            if w.partial { ", partial: the input ended" } else { "" }
+        );
+        let _ = writeln!(o, "\n{title}\n{}", "#".repeat(title.chars().count()));
+    }
     heading(o, "Overall");
     let _ = writeln!(o, "  lines read        {}", stats.lines);
     let _ = writeln!(o, "  commands          {}", stats.commands);
@@ -126,6 +178,13 @@ pub fn text(stats: &Stats) -> String {
         stats.noise, stats.server_errors
     );
     let _ = writeln!(o, "  skipped           {}   (not MONITOR lines)", stats.skipped);
+    if stats.filtered > 0 {
+        let _ = writeln!(
+            o,
+            "  filtered out      {}   (commands left out by --db, --command, --client, --key)",
+            stats.filtered
+        );
+    }
     if stats.cut_lines > 0 {
         let _ = writeln!(o, "  cut lines         {}   (over 1 MiB: counted from their head)", stats.cut_lines);
     }
@@ -150,7 +209,8 @@ pub fn text(stats: &Stats) -> String {
         );
     }
     if stats.commands == 0 {
-        let _ = writeln!(o, "\nNo commands were read.");
+        let what = if view.window.is_some() { "in this window" } else { "" };
+        let _ = writeln!(o, "\nNo commands were read {what}.");
         if stats.server_errors > 0 {
             let _ = writeln!(o, "The server answered with an error (shown above): check AUTH and the MONITOR command.");
         }
@@ -163,19 +223,33 @@ pub fn text(stats: &Stats) -> String {
     if key_rows.is_empty() {
         let _ = writeln!(o, "  (no keys)");
     } else {
-        let _ = writeln!(o, "  {:>10}  {:>7}  {:>10}  {:>10}  key", "count", "share", "reads", "writes");
+        let hot_column = if view.hot_qps.is_some() { "hot  " } else { "" };
+        let _ = writeln!(
+            o,
+            "  {:>10}  {:>7}  {:>10}  {:>10}  {:>10}  {hot_column}key",
+            "count", "share", "rate/s", "reads", "writes"
+        );
         for (row, entry) in &key_rows {
+            let hot = match view.hot_qps {
+                Some(_) if is_hot(row.count, secs, view) => "HOT  ",
+                Some(_) => "     ",
+                None => "",
+            };
             let _ = writeln!(
                 o,
-                "  {:>10}  {:>6.2}%  {:>10}  {:>10}  {}",
+                "  {:>10}  {:>6.2}%  {:>10}  {:>10}  {:>10}  {hot}{}",
                 count_text(row),
                 share(row.count, keys_total),
+                rate_text(row.count, secs),
                 entry.extra.reads,
                 entry.extra.writes,
                 name_text(row)
             );
         }
         error_note(o, key_rows.iter().map(|(r, _)| r));
+        if let Some(hot) = view.hot_qps {
+            let _ = writeln!(o, "  {} keys at or above {hot}/s (--hot-qps)", hot_keys(stats, view));
+        }
     }
 
     let byte_total = stats.key_bytes.total();
@@ -204,18 +278,18 @@ pub fn text(stats: &Stats) -> String {
         o,
         &format!("Top Prefixes (up to '{delim}' x{}, of {keys_total} key accesses)", stats.settings.prefix_depth),
     );
-    simple_rows(o, &prefix_rows, keys_total, "prefix");
+    simple_rows(o, &prefix_rows, keys_total, secs, "prefix");
     if stats.unprefixed > 0 {
         let _ = writeln!(o, "  ({} key accesses had no such prefix)", stats.unprefixed);
     }
 
     let command_rows = rows(&stats.command_counts, top);
     heading(o, &format!("Top Commands (of {} commands)", stats.commands));
-    simple_rows(o, &command_rows, stats.commands, "command");
+    simple_rows(o, &command_rows, stats.commands, secs, "command");
 
     let client_rows = rows(&stats.clients, top);
     heading(o, &format!("Top Clients (address without port, of {} commands)", stats.commands));
-    simple_rows(o, &client_rows, stats.commands, "client");
+    simple_rows(o, &client_rows, stats.commands, secs, "client");
 
     command_time(o, stats);
     out
@@ -294,14 +368,21 @@ fn name_text(row: &Row) -> String {
     }
 }
 
-fn simple_rows<E>(o: &mut String, rows: &[(Row, &Entry<E>)], total: u64, what: &str) {
+fn simple_rows<E>(o: &mut String, rows: &[(Row, &Entry<E>)], total: u64, secs: Option<f64>, what: &str) {
     if rows.is_empty() {
         let _ = writeln!(o, "  (none)");
         return;
     }
-    let _ = writeln!(o, "  {:>10}  {:>7}  {what}", "count", "share");
+    let _ = writeln!(o, "  {:>10}  {:>7}  {:>10}  {what}", "count", "share", "rate/s");
     for (row, _) in rows {
-        let _ = writeln!(o, "  {:>10}  {:>6.2}%  {}", count_text(row), share(row.count, total), name_text(row));
+        let _ = writeln!(
+            o,
+            "  {:>10}  {:>6.2}%  {:>10}  {}",
+            count_text(row),
+            share(row.count, total),
+            rate_text(row.count, secs),
+            name_text(row)
+        );
     }
     error_note(o, rows.iter().map(|(r, _)| r));
 }
@@ -317,13 +398,34 @@ fn error_note<'r>(o: &mut String, rows: impl Iterator<Item = &'r Row>) {
 }
 
 /// The report as one JSON object on one line (no trailing newline).
-pub fn json(stats: &Stats) -> String {
+pub fn json(stats: &Stats, view: &View) -> String {
     let top = stats.settings.top;
+    let secs = view.seconds(stats);
     let mut o = String::with_capacity(4096);
+    o.push('{');
+    if let Some(w) = view.window {
+        let _ = write!(
+            o,
+            "\"window\":{{\"start\":{},\"end\":{},\"start_iso\":\"{}\",\"end_iso\":\"{}\",\"seconds\":{:.6},\"partial\":{}}},",
+            seconds(w.start),
+            seconds(w.end),
+            iso8601(w.start),
+            iso8601(w.end),
+            w.seconds(),
+            w.partial
+        );
+    }
     let _ = write!(
         o,
-        "{{\"lines\":{},\"commands\":{},\"noise\":{},\"server_errors\":{},\"skipped\":{},\"cut_lines\":{},\"unknown_commands\":{},",
-        stats.lines, stats.commands, stats.noise, stats.server_errors, stats.skipped, stats.cut_lines, stats.unknown_commands
+        "\"lines\":{},\"commands\":{},\"filtered\":{},\"noise\":{},\"server_errors\":{},\"skipped\":{},\"cut_lines\":{},\"unknown_commands\":{},",
+        stats.lines,
+        stats.commands,
+        stats.filtered,
+        stats.noise,
+        stats.server_errors,
+        stats.skipped,
+        stats.cut_lines,
+        stats.unknown_commands
     );
     match (stats.first, stats.last) {
         (Some(first), Some(last)) => {
@@ -343,20 +445,27 @@ pub fn json(stats: &Stats) -> String {
     let keys_total = stats.keys.total();
     let _ = write!(o, "\"key_accesses\":{keys_total},\"unprefixed_key_accesses\":{},", stats.unprefixed);
 
+    if let Some(hot) = view.hot_qps {
+        let _ = write!(o, "\"hot_qps\":{hot},\"hot_keys\":{},", hot_keys(stats, view));
+    }
     o.push_str("\"top_keys\":[");
     for (i, (row, entry)) in rows(&stats.keys, top).iter().enumerate() {
         comma(&mut o, i);
-        json_row(&mut o, row, keys_total);
-        let _ = write!(o, ",\"reads\":{},\"writes\":{}}}", entry.extra.reads, entry.extra.writes);
+        json_row(&mut o, row, keys_total, secs);
+        let _ = write!(o, ",\"reads\":{},\"writes\":{}", entry.extra.reads, entry.extra.writes);
+        if view.hot_qps.is_some() {
+            let _ = write!(o, ",\"hot\":{}", is_hot(row.count, secs, view));
+        }
+        o.push('}');
     }
     let _ = write!(o, "],\"key_bytes\":{},\"top_keys_by_bytes\":", stats.key_bytes.total());
-    json_rows(&mut o, &stats.key_bytes, top, stats.key_bytes.total());
+    json_rows(&mut o, &stats.key_bytes, top, stats.key_bytes.total(), secs);
     o.push_str(",\"top_prefixes\":");
-    json_rows(&mut o, &stats.prefixes, top, keys_total);
+    json_rows(&mut o, &stats.prefixes, top, keys_total, secs);
     o.push_str(",\"top_commands\":");
-    json_rows(&mut o, &stats.command_counts, top, stats.commands);
+    json_rows(&mut o, &stats.command_counts, top, stats.commands, secs);
     o.push_str(",\"top_clients\":");
-    json_rows(&mut o, &stats.clients, top, stats.commands);
+    json_rows(&mut o, &stats.clients, top, stats.commands, secs);
 
     let gaps = &stats.gaps;
     let _ = write!(
@@ -406,7 +515,7 @@ fn comma(o: &mut String, i: usize) {
     }
 }
 
-fn json_row(o: &mut String, row: &Row, total: u64) {
+fn json_row(o: &mut String, row: &Row, total: u64, secs: Option<f64>) {
     let mut n = itoa::Buffer::new();
     o.push_str("{\"name\":");
     o.push_str(&json_string(&row.name));
@@ -414,16 +523,22 @@ fn json_row(o: &mut String, row: &Row, total: u64) {
     o.push_str(n.format(row.count));
     let _ = write!(o, ",\"share\":{:.6},\"error\":", share(row.count, total) / 100.0);
     o.push_str(n.format(row.error));
+    match secs {
+        Some(s) => {
+            let _ = write!(o, ",\"rate\":{:.3}", row.count as f64 / s);
+        }
+        None => o.push_str(",\"rate\":null"),
+    }
     if let Some(len) = row.cut_from {
         let _ = write!(o, ",\"full_length\":{len}");
     }
 }
 
-fn json_rows<E>(o: &mut String, table: &TopK<E>, top: usize, total: u64) {
+fn json_rows<E>(o: &mut String, table: &TopK<E>, top: usize, total: u64, secs: Option<f64>) {
     o.push('[');
     for (i, (row, _)) in rows(table, top).iter().enumerate() {
         comma(o, i);
-        json_row(o, row, total);
+        json_row(o, row, total, secs);
         o.push('}');
     }
     o.push(']');

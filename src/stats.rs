@@ -88,6 +88,8 @@ pub struct Stats {
     pub noise: u64,
     pub server_errors: u64,
     pub skipped: u64,
+    /// Commands left out by the filters (`--db`, `--command`, `--client`, `--key`).
+    pub filtered: u64,
     /// Lines longer than the reader keeps whole: counted from their head.
     pub cut_lines: u64,
     /// Commands the table does not know (their first argument was taken as the key).
@@ -123,6 +125,7 @@ impl Stats {
             noise: 0,
             server_errors: 0,
             skipped: 0,
+            filtered: 0,
             cut_lines: 0,
             unknown_commands: 0,
             first: None,
@@ -254,6 +257,51 @@ impl Stats {
             timestamp: String::from_utf8_lossy(seen.timestamp).into_owned(),
             client: crate::escape::escaped(seen.client),
             call: String::from_utf8(text).unwrap_or_default(),
+        }
+    }
+
+    /// An empty `Stats` for the period after this one: the gap chain goes on across the border.
+    pub fn next_period(&self) -> Stats {
+        let mut next = Stats::new(self.settings.clone());
+        next.prev = self.prev;
+        next.prev_command.clone_from(&self.prev_command);
+        next.prev_call.clone_from(&self.prev_call);
+        next.seq = self.seq;
+        next
+    }
+
+    /// Adds everything `other` counted (another period's counts) to this one.
+    pub fn merge(&mut self, other: &Stats) {
+        self.lines += other.lines;
+        self.commands += other.commands;
+        self.noise += other.noise;
+        self.server_errors += other.server_errors;
+        self.skipped += other.skipped;
+        self.filtered += other.filtered;
+        self.cut_lines += other.cut_lines;
+        self.unknown_commands += other.unknown_commands;
+        self.unprefixed += other.unprefixed;
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(if a.micros <= b.micros { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, other.last) {
+            (Some(a), Some(b)) => Some(if a.micros >= b.micros { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        self.keys.merge(&other.keys, |a, b| {
+            a.reads += b.reads;
+            a.writes += b.writes;
+        });
+        self.key_bytes.merge(&other.key_bytes, |_, _| {});
+        self.prefixes.merge(&other.prefixes, |_, _| {});
+        self.command_counts.merge(&other.command_counts, |a, b| a.gap_total += b.gap_total);
+        self.clients.merge(&other.clients, |_, _| {});
+        self.gaps.merge(&other.gaps);
+        for call in &other.slowest {
+            if self.would_keep(call.0.gap) {
+                self.keep_slow(call.0.clone());
+            }
         }
     }
 

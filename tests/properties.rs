@@ -29,7 +29,7 @@ fn server_quote(arg: &[u8], out: &mut Vec<u8>) {
 
 fn config(args: &[&str]) -> cli::Config {
     match cli::parse(args.iter().map(std::ffi::OsString::from)) {
-        Ok(Action::Run(c)) => c,
+        Ok(Action::Run(c)) => *c,
         _ => unreachable!(),
     }
 }

@@ -1,0 +1,172 @@
+//! Rolling reports: a report per period (`--every`), each covering the last `--window`.
+//!
+//! Periods follow the MONITOR timestamps and are aligned to multiples of the period since the
+//! epoch, so two nodes' reports line up and a replayed capture gives the same reports as the
+//! live stream. A sliding window keeps one bounded summary per period, never the records, and
+//! a report merges the summaries of the periods it covers. A line whose timestamp falls in a
+//! period already reported (a late or reordered line) is counted in the current period.
+
+use std::collections::VecDeque;
+
+use crate::stats::{Settings, Stats};
+
+/// What one report covers, in microseconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: u64,
+    pub end: u64,
+    /// True for the last window at the end of the input, which ends at its last timestamp
+    /// rather than at its nominal end.
+    pub partial: bool,
+}
+
+impl Window {
+    /// The seconds the window covers, for rates.
+    pub fn seconds(&self) -> f64 {
+        self.end.saturating_sub(self.start) as f64 / 1e6
+    }
+}
+
+/// More empty periods in a row than this are reported as one window spanning them all (a
+/// timestamp far in the future must not print millions of reports).
+const MAX_EMPTY_REPORTS: u64 = 10_000;
+
+/// The periods of the current window and the counters of the one under way.
+pub struct Windows {
+    every: u64,
+    /// Periods per window.
+    periods: usize,
+    /// The finished periods still inside the window, oldest first.
+    history: VecDeque<Stats>,
+    current: Stats,
+    /// The index (timestamp / period) of the current period; `None` before the first command.
+    index: Option<u64>,
+}
+
+impl Windows {
+    /// `every` and `window` in microseconds; `window` is a multiple of `every`.
+    pub fn new(every: u64, window: u64, settings: Settings) -> Windows {
+        let every = every.max(1);
+        let periods = (window / every).max(1) as usize;
+        Windows { every, periods, history: VecDeque::new(), current: Stats::new(settings), index: None }
+    }
+
+    /// The counters of the period under way.
+    pub fn current(&mut self) -> &mut Stats {
+        &mut self.current
+    }
+
+    /// The end of the period under way, if one has begun.
+    pub fn period_end(&self) -> Option<u64> {
+        self.index.map(|i| (i + 1).saturating_mul(self.every))
+    }
+
+    /// Moves to the period holding `micros`, reporting every period that ends before it.
+    pub fn advance_to<E>(
+        &mut self,
+        micros: u64,
+        report: &mut dyn FnMut(&Stats, &Window) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let target = micros / self.every;
+        let Some(index) = self.index else {
+            self.index = Some(target);
+            return Ok(());
+        };
+        if target <= index {
+            return Ok(());
+        }
+        let mut empty_run = 0;
+        while let Some(index) = self.index.filter(|&i| i < target) {
+            let all_empty = self.current.lines == 0 && self.history.iter().all(|s| s.lines == 0);
+            if all_empty && empty_run >= MAX_EMPTY_REPORTS {
+                // One report for the rest of the silence, then on to the target.
+                let start = (index + 1).saturating_mul(self.every).saturating_sub(self.window_len());
+                let end = target.saturating_mul(self.every);
+                report(&self.current, &Window { start, end, partial: false })?;
+                self.history.clear();
+                self.current = self.current.next_period();
+                self.index = Some(target);
+                return Ok(());
+            }
+            empty_run += u64::from(all_empty);
+            self.close(report)?;
+        }
+        Ok(())
+    }
+
+    /// Reports the period under way and starts the next (an idle live stream's clock ran past
+    /// its end).
+    pub fn close<E>(&mut self, report: &mut dyn FnMut(&Stats, &Window) -> Result<(), E>) -> Result<(), E> {
+        let Some(index) = self.index else { return Ok(()) };
+        let end = (index + 1).saturating_mul(self.every);
+        let window = Window { start: end.saturating_sub(self.window_len()), end, partial: false };
+        self.report(&window, report)?;
+        let next = self.current.next_period();
+        self.history.push_back(std::mem::replace(&mut self.current, next));
+        while self.history.len() >= self.periods {
+            self.history.pop_front();
+        }
+        self.index = Some(index + 1);
+        Ok(())
+    }
+
+    /// Reports the last, partial window at the end of the input.
+    pub fn finish<E>(&mut self, report: &mut dyn FnMut(&Stats, &Window) -> Result<(), E>) -> Result<(), E> {
+        let Some(index) = self.index else {
+            // Nothing with a timestamp was read: one report of what there was.
+            return report(&self.current, &Window { start: 0, end: 0, partial: true });
+        };
+        let nominal_end = (index + 1).saturating_mul(self.every);
+        let start = nominal_end.saturating_sub(self.window_len());
+        let last = self.history.iter().chain([&self.current]).filter_map(|s| s.last).map(|s| s.micros).max();
+        let end = last.map_or(start, |l| (l + 1).clamp(start, nominal_end));
+        self.report(&Window { start, end, partial: true }, report)
+    }
+
+    fn window_len(&self) -> u64 {
+        self.every.saturating_mul(self.periods as u64)
+    }
+
+    fn report<E>(&self, window: &Window, report: &mut dyn FnMut(&Stats, &Window) -> Result<(), E>) -> Result<(), E> {
+        if self.history.is_empty() {
+            return report(&self.current, window);
+        }
+        let mut merged = Stats::new(self.current.settings.clone());
+        for period in self.history.iter().chain([&self.current]) {
+            merged.merge(period);
+        }
+        report(&merged, window)
+    }
+}
+
+/// Parses a duration: a whole number with `ms`, `s`, `m` or `h` (`500ms`, `10s`, `1m`, `1h`);
+/// returns microseconds.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let n: u64 = number.parse().ok()?;
+    let scale = match unit {
+        "ms" => 1_000,
+        "s" => 1_000_000,
+        "m" => 60_000_000,
+        "h" => 3_600_000_000,
+        _ => return None,
+    };
+    n.checked_mul(scale).filter(|&us| us > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Some(500_000));
+        assert_eq!(parse_duration("10s"), Some(10_000_000));
+        assert_eq!(parse_duration("1m"), Some(60_000_000));
+        assert_eq!(parse_duration("1h"), Some(3_600_000_000));
+        for bad in ["", "10", "s", "1.5s", "-1s", "0s", "10 s", "1d", "99999999999999999999h"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Rolling reports: aligned windows that add up, sliding windows that agree with a recount,
+//! reports that keep coming while a live stream is idle, Ctrl-C, rates, and the filters.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{json_report, stdout_of, Capture, Redis, BIN};
+use serde_json::Value;
+
+const SAMPLE: &[u8] = include_bytes!("../examples/sample-capture.txt");
+
+fn reports(args: &[&str], input: &[u8]) -> Vec<Value> {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    stdout_of(&all, input).lines().map(|l| serde_json::from_str(l).expect("one JSON report per line")).collect()
+}
+
+fn counts(rows: &Value) -> BTreeMap<String, u64> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().to_string(), r["count"].as_u64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn periods_are_aligned_and_add_up_to_the_whole() {
+    let whole = json_report(&["--top", "100000"], SAMPLE);
+    let windows = reports(&["--every", "500ms", "--top", "100000"], SAMPLE);
+    let first = whole["start"].as_f64().unwrap();
+    let last = whole["end"].as_f64().unwrap();
+    let expected = ((last * 2.0).floor() - (first * 2.0).floor()) as usize + 1;
+    assert_eq!(windows.len(), expected);
+    let mut previous_end = None;
+    let (mut commands, mut lines) = (0, 0);
+    let mut keys = BTreeMap::<String, u64>::new();
+    for (i, w) in windows.iter().enumerate() {
+        let start = w["window"]["start"].as_f64().unwrap();
+        let end = w["window"]["end"].as_f64().unwrap();
+        assert_eq!((start * 2.0).fract(), 0.0, "aligned to the period: {start}");
+        if let Some(prev) = previous_end {
+            assert_eq!(start, prev, "consecutive");
+        }
+        let last_window = i + 1 == windows.len();
+        assert_eq!(w["window"]["partial"], last_window);
+        if !last_window {
+            assert_eq!(end - start, 0.5);
+        }
+        previous_end = Some(end);
+        commands += w["commands"].as_u64().unwrap();
+        lines += w["lines"].as_u64().unwrap();
+        for (k, c) in counts(&w["top_keys"]) {
+            *keys.entry(k).or_default() += c;
+        }
+    }
+    assert_eq!(commands, whole["commands"].as_u64().unwrap());
+    assert_eq!(lines, whole["lines"].as_u64().unwrap());
+    assert_eq!(keys, counts(&whole["top_keys"]));
+}
+
+#[test]
+fn sliding_windows_agree_with_a_recount() {
+    let windows = reports(&["--every", "500ms", "--window", "2s", "--top", "100000"], SAMPLE);
+    // The brute force: every key access with its time, from the records.
+    let records: Vec<(f64, String)> = stdout_of(&["--emit", "keys"], SAMPLE)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].parse().unwrap(), f[4].to_string())
+        })
+        .collect();
+    assert!(windows.len() > 4);
+    for w in &windows {
+        let start = w["window"]["start"].as_f64().unwrap();
+        let end = w["window"]["end"].as_f64().unwrap();
+        assert!(w["window"]["partial"] == true || (end - start - 2.0).abs() < 1e-9);
+        let mut want = BTreeMap::<String, u64>::new();
+        for (t, k) in &records {
+            if *t >= start - 1e-7 && *t < end - 1e-7 {
+                *want.entry(k.clone()).or_default() += 1;
+            }
+        }
+        assert_eq!(counts(&w["top_keys"]), want, "window {start}..{end}");
+        let secs = w["window"]["seconds"].as_f64().unwrap();
+        if let Some(top) = w["top_keys"].as_array().unwrap().first() {
+            let rate = top["rate"].as_f64().unwrap();
+            assert!((rate - top["count"].as_f64().unwrap() / secs).abs() < 0.01);
+        }
+    }
+}
+
+#[test]
+fn hot_keys_are_marked_by_rate() {
+    let report = json_report(&["--hot-qps", "500"], SAMPLE);
+    let secs = report["span_seconds"].as_f64().unwrap();
+    let top = &report["top_keys"][0];
+    assert_eq!(top["name"], "config:feature-flags");
+    assert!(top["count"].as_f64().unwrap() / secs >= 500.0);
+    assert_eq!(top["hot"], true);
+    assert_eq!(report["top_keys"][1]["hot"], false);
+    assert_eq!(report["hot_keys"], 1);
+    let text = stdout_of(&["--hot-qps", "500"], SAMPLE);
+    assert!(text.contains("HOT  config:feature-flags"), "{text}");
+    assert!(text.contains("1 keys at or above 500/s"));
+}
+
+#[test]
+fn filters_apply_to_reports_and_records() {
+    let input = b"1.000001 [0 10.0.0.1:5000] \"get\" \"user:1\"\n\
+1.000002 [3 10.0.0.2:5000] \"set\" \"user:2\" \"x\"\n\
+1.000003 [0 lua] \"get\" \"session:1\"\n\
+1.000004 [0 unix:/tmp/r.sock] \"mget\" \"user:3\" \"session:2\"\n\
+1.000005 [0 10.0.0.1:5001] \"client\" \"setname\" \"app\"\n";
+    let check = |args: &[&str], want_keys: &[&str], want_commands: u64| {
+        let report = json_report(args, input);
+        assert_eq!(report["commands"], want_commands, "{args:?}");
+        assert_eq!(report["filtered"], 5 - want_commands, "{args:?}");
+        let n = |k: &str| report[k].as_u64().unwrap();
+        assert_eq!(n("lines"), n("commands") + n("filtered") + n("noise") + n("skipped"));
+        let mut keys: Vec<String> = counts(&report["top_keys"]).into_keys().collect();
+        keys.sort();
+        assert_eq!(keys, want_keys, "{args:?}");
+        let mut all = vec!["--emit", "keys"];
+        all.extend_from_slice(args);
+        let mut recorded: Vec<String> =
+            stdout_of(&all, input).lines().map(|l| l.split('\t').nth(4).unwrap().to_string()).collect();
+        recorded.sort();
+        assert_eq!(recorded, want_keys, "records of {args:?}");
+    };
+    check(&["--db", "3"], &["user:2"], 1);
+    check(&["--command", "GET"], &["session:1", "user:1"], 2);
+    check(&["--command", "client"], &[], 1);
+    check(&["--client", "10.0.0.1"], &["user:1"], 2);
+    check(&["--client", "lua", "--client", "unix"], &["session:1", "session:2", "user:3"], 2);
+    check(&["--key", "user:*"], &["user:1", "user:2", "user:3"], 3);
+    check(&["--key", "user:*", "--db", "0"], &["user:1", "user:3"], 2);
+    let tsv = stdout_of(&["--emit", "tsv", "--key", "session:*"], input);
+    assert_eq!(tsv.lines().count(), 2);
+}
+
+#[test]
+fn an_idle_live_stream_still_gets_its_reports() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let monitor = Capture::raw_socket(redis.port);
+    monitor.wait_started();
+    let mut filter = Command::new(BIN)
+        .args(["--every", "1s", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = filter.stdin.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = filter.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            tx.send((Instant::now(), line)).unwrap();
+        }
+    });
+    // Stream what the monitor sees into faina-filter, as nc would.
+    let mut client = redis.client();
+    let mut sent = 0;
+    let forward = |stdin: &mut std::process::ChildStdin, sent: &mut usize| {
+        let bytes = monitor.bytes();
+        stdin.write_all(&bytes[*sent..]).unwrap();
+        stdin.flush().unwrap();
+        *sent = bytes.len();
+    };
+    let busy_until = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < busy_until {
+        client.call(&["GET", "busy"]);
+        forward(&mut stdin, &mut sent);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The workload pauses: the stream is silent, but reports must keep coming.
+    let pause = Instant::now();
+    std::thread::sleep(Duration::from_millis(4000));
+    let during: Vec<(Instant, String)> = rx.try_iter().collect();
+    let idle: Vec<&(Instant, String)> =
+        during.iter().filter(|(t, _)| *t > pause + Duration::from_millis(1500)).collect();
+    assert!(idle.len() >= 2, "reports while idle: {}", idle.len());
+    for (_, line) in &idle {
+        let report: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(report["commands"], 0, "an idle period has no commands");
+        assert_eq!(report["window"]["partial"], false);
+    }
+    let busy: u64 =
+        during.iter().map(|(_, l)| serde_json::from_str::<Value>(l).unwrap()["commands"].as_u64().unwrap()).sum();
+    assert!(busy > 10, "the busy periods were reported: {busy}");
+    // The workload resumes, then the stream ends: the last partial window comes out.
+    client.call(&["GET", "again"]);
+    monitor.wait_for(b"again");
+    forward(&mut stdin, &mut sent);
+    drop(stdin);
+    assert!(filter.wait().unwrap().success());
+    let rest: Vec<(Instant, String)> = rx.iter().collect();
+    let last: Value = serde_json::from_str(&rest.last().unwrap().1).unwrap();
+    assert_eq!(last["window"]["partial"], true);
+    assert_eq!(last["top_keys"][0]["name"], "again");
+}
+
+#[test]
+fn ctrl_c_prints_the_report_so_far() {
+    for signal in ["INT", "TERM"] {
+        let mut filter = Command::new(BIN)
+            .args(["--format", "json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = filter.stdin.take().unwrap();
+        stdin.write_all(b"OK\n1.000001 [0 1.1.1.1:1] \"get\" \"before-ctrl-c\"\n").unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let status = Command::new("kill").args([&format!("-{signal}"), &filter.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let out = filter.wait_with_output().unwrap();
+        assert!(out.status.success(), "SIG{signal}: {:?}", out.status);
+        let report: Value = serde_json::from_slice(&out.stdout).expect("a report after the signal");
+        assert_eq!(report["commands"], 1);
+        assert_eq!(report["top_keys"][0]["name"], "before-ctrl-c");
+        drop(stdin);
+    }
+}
