@@ -8,14 +8,52 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 /// Keys longer than this are stored by their head, their length and a hash of the whole.
 pub const MAX_STORED_KEY: usize = 512;
 
+/// Keys up to this long are stored inside their entry: no allocation, and the bytes sit in the
+/// same cache lines as the counts.
+const INLINE: usize = 30;
+
+/// A stored key.
+#[derive(Debug, Clone)]
+enum KeyBuf {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+impl KeyBuf {
+    fn new(key: &[u8]) -> KeyBuf {
+        if key.len() <= INLINE {
+            let mut bytes = [0; INLINE];
+            bytes[..key.len()].copy_from_slice(key);
+            KeyBuf::Inline { len: key.len() as u8, bytes }
+        } else {
+            KeyBuf::Heap(key.into())
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            KeyBuf::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            KeyBuf::Heap(b) => b,
+        }
+    }
+}
+
+/// The hash seed, one per process so that tables counting the same keys can share a hash; random,
+/// so that keys chosen by strangers cannot be made to collide.
+fn seed() -> u64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    *SEED.get_or_init(|| RandomState::new().hash_one(0x5eed_u64))
+}
+
 /// One counted key.
 #[derive(Debug, Clone)]
 pub struct Entry<E> {
-    key: Box<[u8]>,
+    key: KeyBuf,
     /// The whole key's length (longer than `key` when the key was too long to keep whole).
     pub full_len: u64,
     hash: u64,
@@ -25,18 +63,17 @@ pub struct Entry<E> {
     pub error: u64,
     /// Extra per-key tallies kept by the caller; they start at their default when a key enters.
     pub extra: E,
-    heap_pos: u32,
 }
 
 impl<E> Entry<E> {
     /// The stored key: the whole key, or its first [`MAX_STORED_KEY`] bytes.
     pub fn key(&self) -> &[u8] {
-        &self.key
+        self.key.as_slice()
     }
 
     /// True when only the head of a longer key is stored.
     pub fn is_cut(&self) -> bool {
-        self.full_len > self.key.len() as u64
+        self.full_len > self.key().len() as u64
     }
 }
 
@@ -46,8 +83,10 @@ pub struct TopK<E = ()> {
     /// Open addressing, linear probing: `hash_high32 << 32 | (entry index + 1)`, 0 when empty.
     slots: Vec<u64>,
     capacity: usize,
-    /// A min-heap of entry indices by count, kept only once the table is full.
-    heap: Vec<u32>,
+    /// Once the table is full: a min-heap of (count when pushed, entry index). Counts only grow,
+    /// so an increment leaves the heap alone; a stale top is pushed down again with its real
+    /// count before anything is evicted, so the evicted entry always has the true minimum.
+    heap: Vec<(u64, u32)>,
     total: u64,
     seed: u64,
 }
@@ -55,14 +94,23 @@ pub struct TopK<E = ()> {
 impl<E: Default> TopK<E> {
     /// A table that keeps at most `capacity` keys (at least 1).
     pub fn new(capacity: usize) -> TopK<E> {
-        let seed = RandomState::new().hash_one(0x5eed_u64);
-        TopK { entries: Vec::new(), slots: vec![0; 16], capacity: capacity.max(1), heap: Vec::new(), total: 0, seed }
+        TopK { entries: Vec::new(), slots: vec![0; 16], capacity: capacity.max(1), heap: Vec::new(), total: 0, seed: seed() }
     }
 
     /// Adds `weight` to `key` and returns its extra tallies.
     pub fn add(&mut self, key: &[u8], weight: u64) -> &mut E {
+        let hash = self.hash(key);
+        self.add_hashed(key, hash, weight)
+    }
+
+    /// The hash [`TopK::add_hashed`] takes: the same for every table of the process.
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        hash_bytes(self.seed, key)
+    }
+
+    /// [`TopK::add`] with the key's hash already at hand (from [`TopK::hash`] of any table).
+    pub fn add_hashed(&mut self, key: &[u8], hash: u64, weight: u64) -> &mut E {
         self.total += weight;
-        let hash = hash_bytes(self.seed, key);
         let stored = &key[..key.len().min(MAX_STORED_KEY)];
         self.add_stored(stored, key.len() as u64, hash, weight, 0)
     }
@@ -73,7 +121,7 @@ impl<E: Default> TopK<E> {
         for e in &other.entries {
             self.total += e.count;
             let hash = if self.seed == other.seed { e.hash } else { self.rehash(e) };
-            let extra = self.add_stored(&e.key, e.full_len, hash, e.count, e.error);
+            let extra = self.add_stored(e.key(), e.full_len, hash, e.count, e.error);
             combine(extra, &e.extra);
         }
         self.total += other.total - other.entries.iter().map(|e| e.count).sum::<u64>();
@@ -84,7 +132,7 @@ impl<E: Default> TopK<E> {
             // Only the head is stored: the whole key's hash cannot be recomputed.
             e.hash ^ self.seed ^ 0x5eed
         } else {
-            hash_bytes(self.seed, &e.key)
+            hash_bytes(self.seed, e.key())
         }
     }
 
@@ -93,22 +141,18 @@ impl<E: Default> TopK<E> {
             Some(idx) => {
                 self.entries[idx].count += weight;
                 self.entries[idx].error += error;
-                if !self.heap.is_empty() {
-                    self.sift_down(self.entries[idx].heap_pos as usize);
-                }
                 idx
             }
             None if self.entries.len() < self.capacity => {
                 self.grow_if_needed();
                 let idx = self.entries.len();
                 self.entries.push(Entry {
-                    key: stored.into(),
+                    key: KeyBuf::new(stored),
                     full_len,
                     hash,
                     count: weight,
                     error,
                     extra: E::default(),
-                    heap_pos: 0,
                 });
                 self.insert_slot(hash, idx);
                 if self.entries.len() == self.capacity {
@@ -118,16 +162,17 @@ impl<E: Default> TopK<E> {
             }
             None => {
                 // Space-Saving: the smallest count makes way and becomes the newcomer's error.
-                let idx = self.heap[0] as usize;
+                let idx = self.true_minimum();
                 self.remove_slot(idx);
                 let min = self.entries[idx].count;
                 let entry = &mut self.entries[idx];
-                entry.key = stored.into();
+                entry.key = KeyBuf::new(stored);
                 entry.full_len = full_len;
                 entry.hash = hash;
                 entry.count = min + weight;
                 entry.error = min + error;
                 entry.extra = E::default();
+                self.heap[0].0 = min + weight;
                 self.insert_slot(hash, idx);
                 self.sift_down(0);
                 idx
@@ -160,7 +205,7 @@ impl<E> TopK<E> {
     /// The `n` heaviest entries, heaviest first; ties by key, so reports are reproducible.
     pub fn top(&self, n: usize) -> Vec<&Entry<E>> {
         let mut all: Vec<&Entry<E>> = self.entries.iter().collect();
-        let order = |a: &&Entry<E>, b: &&Entry<E>| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key));
+        let order = |a: &&Entry<E>, b: &&Entry<E>| b.count.cmp(&a.count).then_with(|| a.key().cmp(b.key()));
         if n < all.len() {
             all.select_nth_unstable_by(n, order);
             all.truncate(n);
@@ -186,7 +231,7 @@ impl<E> TopK<E> {
             if slot >> 32 == tag {
                 let idx = (slot as u32 - 1) as usize;
                 let e = &self.entries[idx];
-                if e.hash == hash && e.full_len == full_len && *e.key == *stored {
+                if e.hash == hash && e.full_len == full_len && e.key() == stored {
                     return Some(idx);
                 }
             }
@@ -242,32 +287,41 @@ impl<E> TopK<E> {
         }
     }
 
-    fn build_heap(&mut self) {
-        self.heap = (0..self.entries.len() as u32).collect();
-        for (pos, &idx) in self.heap.iter().enumerate() {
-            self.entries[idx as usize].heap_pos = pos as u32;
+    /// Brings an entry with the smallest count to the top of the heap and returns it: stale tops
+    /// (incremented since they were pushed) go down again with their real counts first.
+    fn true_minimum(&mut self) -> usize {
+        loop {
+            let (pushed, idx) = self.heap[0];
+            let real = self.entries[idx as usize].count;
+            if real == pushed {
+                return idx as usize;
+            }
+            self.heap[0].0 = real;
+            self.sift_down(0);
         }
+    }
+
+    fn build_heap(&mut self) {
+        self.heap = self.entries.iter().enumerate().map(|(i, e)| (e.count, i as u32)).collect();
         for pos in (0..self.heap.len() / 2).rev() {
             self.sift_down(pos);
         }
     }
 
     fn sift_down(&mut self, mut pos: usize) {
-        let len = self.heap.len();
-        let count = |s: &Self, p: usize| s.entries[s.heap[p] as usize].count;
+        let heap = &mut self.heap;
+        let len = heap.len();
         loop {
             let left = 2 * pos + 1;
             if left >= len {
                 break;
             }
             let right = left + 1;
-            let child = if right < len && count(self, right) < count(self, left) { right } else { left };
-            if count(self, child) >= count(self, pos) {
+            let child = if right < len && heap[right].0 < heap[left].0 { right } else { left };
+            if heap[child].0 >= heap[pos].0 {
                 break;
             }
-            self.heap.swap(pos, child);
-            self.entries[self.heap[pos] as usize].heap_pos = pos as u32;
-            self.entries[self.heap[child] as usize].heap_pos = child as u32;
+            heap.swap(pos, child);
             pos = child;
         }
     }

@@ -121,7 +121,7 @@ impl Parser {
                 let after_db = &inner[db_len + 1..];
                 // The client ends at the first `] "`; a bare `]` at the end means a line with no
                 // arguments, which no server writes.
-                let end = after_db.find(b"] \"")?;
+                let end = client_end(after_db)?;
                 (&inner[..db_len], &after_db[..end], 1 + db_len + 1 + end + 2)
             }
             b'(' => {
@@ -274,6 +274,18 @@ pub fn looks_like_a_reply(line: &[u8]) -> bool {
     }
     let digits = line.iter().take_while(|b| b.is_ascii_digit()).count();
     digits > 0 && line[digits..].starts_with(b") ")
+}
+
+/// The position of the first `] "` (where the source part ends).
+fn client_end(text: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let at = from + text[from..].find_byte(b']')?;
+        if text[at + 1..].starts_with(b" \"") {
+            return Some(at);
+        }
+        from = at + 1;
+    }
 }
 
 fn is_noise(body: &[u8]) -> bool {

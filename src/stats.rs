@@ -164,8 +164,9 @@ impl Stats {
             let name = (seen.arg)(key.pos);
             // An even share; the first key takes the remainder, so the shares add up.
             let share = seen.bytes / n + if i == 0 { seen.bytes % n } else { 0 };
-            self.key_bytes.add(name, share);
-            let access = self.keys.add(name, 1);
+            let hash = self.keys.hash(name);
+            self.key_bytes.add_hashed(name, hash, share);
+            let access = self.keys.add_hashed(name, hash, 1);
             match key.access {
                 Access::Read => access.reads += 1,
                 Access::Write => access.writes += 1,

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Throughput and peak memory of faina-filter, against `wc -l` on the same file in the same run.
+#
+# Usage: benches/bench.sh [LINES]      (default 12000000 lines, about 1.1 GB)
+# Needs /usr/bin/time (Debian package `time`). Files go to $BENCH_DIR (default /tmp/faina-bench).
+# Where redis-faina is installed (REDIS_FAINA=/path/to/redis-faina.py, run with python2), it is
+# timed on the first 500000 lines and its rate compared.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines=${1:-12000000}
+dir=${BENCH_DIR:-/tmp/faina-bench}
+mkdir -p "$dir"
+cargo build --quiet --release --bin faina-filter --example gencapture
+bin=target/release/faina-filter
+gen=target/release/examples/gencapture
+
+capture=$dir/capture-$lines.txt
+[ -s "$capture" ] || $gen --lines "$lines" --keys 250000 --zipf 1.0 > "$capture"
+bytes=$(stat -c %s "$capture")
+echo "capture: $capture, $lines lines, $((bytes / 1000000)) MB, 250000 distinct keys (Zipf 1.0)"
+
+# best of three: prints "seconds peak_rss_kib"
+measure() {
+    local best="" rss=0
+    for _ in 1 2 3; do
+        /usr/bin/time -v -o "$dir/time.txt" "$@" > /dev/null
+        local s m
+        s=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); t = 0; for (i = 1; i <= n; i++) t = t * 60 + p[i]; print t}' "$dir/time.txt")
+        m=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$dir/time.txt")
+        if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN {exit !(a < b)}'; then best=$s; fi
+        [ "$m" -gt "$rss" ] && rss=$m
+    done
+    echo "$best $rss"
+}
+
+report() { # name seconds rss
+    awk -v n="$1" -v s="$2" -v r="$3" -v b="$bytes" -v w="$wc_s" \
+        'BEGIN {printf "%-26s %7.3f s  %8.0f MB/s  %5.2fx wc -l  peak RSS %6.1f MiB\n", n, s, b / s / 1e6, s / w, r / 1024}'
+}
+
+read -r wc_s wc_rss < <(measure wc -l "$capture")
+report "wc -l" "$wc_s" "$wc_rss"
+read -r s rss < <(measure $bin "$capture"); report "report" "$s" "$rss"
+read -r s rss < <(measure $bin --format json "$capture"); report "report --format json" "$s" "$rss"
+read -r s rss < <(measure $bin --every 10s --window 1m "$capture"); report "report --every 10s --window 1m" "$s" "$rss"
+read -r s rss < <(measure $bin --emit keys "$capture"); report "--emit keys > /dev/null" "$s" "$rss"
+read -r s rss < <(measure $bin --emit tsv "$capture"); report "--emit tsv > /dev/null" "$s" "$rss"
+
+if [ -n "${REDIS_FAINA:-}" ]; then
+    head -n 500000 "$capture" > "$dir/faina-sample.txt"
+    sample=$(stat -c %s "$dir/faina-sample.txt")
+    read -r fs _ < <(measure python2 "$REDIS_FAINA" "$dir/faina-sample.txt")
+    read -r ours _ < <(measure $bin "$dir/faina-sample.txt")
+    awk -v f="$fs" -v o="$ours" -v b="$sample" \
+        'BEGIN {printf "redis-faina (500000 lines) %7.3f s  %8.1f MB/s; faina-filter %.3f s: %.0fx faster\n", f, b / f / 1e6, o, f / o}'
+fi
+
+# Memory under many distinct keys, and with one huge line.
+many=$dir/distinct-20M.txt
+[ -s "$many" ] || $gen --lines 20000000 --keys 2000000000 --zipf 0 > "$many"
+read -r s rss < <(measure $bin "$many")
+echo "20M lines, about 20M distinct keys:        $(awk -v s="$s" 'BEGIN {printf "%.3f s", s}')  peak RSS $((rss / 1024)) MiB"
+
+huge=$dir/huge-line.txt
+if [ ! -s "$huge" ]; then
+    { printf '1795636306.000001 [0 10.0.0.1:5000] "SET" "huge:key" "'; head -c $((512 * 1024 * 1024)) /dev/zero | tr '\0' 'x'; printf '"\n1795636306.000002 [0 10.0.0.1:5000] "GET" "huge:key"\n'; } > "$huge"
+fi
+read -r s rss < <(measure $bin "$huge")
+echo "one 512 MiB line:                           $(awk -v s="$s" 'BEGIN {printf "%.3f s", s}')  peak RSS $((rss / 1024)) MiB"
+$bin --format json "$huge" | grep -o '"top_keys_by_bytes":\[{"name":"huge:key","count":[0-9]*' || true
