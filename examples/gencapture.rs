@@ -124,9 +124,8 @@ fn main() -> io::Result<()> {
     let mut rng = Rng(seed);
     let mut truth: HashMap<Vec<u8>, u64> = HashMap::new();
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
-    let clients: Vec<String> = (0..40)
-        .map(|i| format!("10.0.{}.{}:{}", i / 8, 10 + i % 8 * 3, 40_000 + rng.below(20_000)))
-        .collect();
+    let clients: Vec<String> =
+        (0..40).map(|i| format!("10.0.{}.{}:{}", i / 8, 10 + i % 8 * 3, 40_000 + rng.below(20_000))).collect();
     let (mut quoted, mut shown) = (Vec::new(), Vec::new());
     let mut ts: u64 = 1_795_636_306_000_000;
     let mut line = Vec::with_capacity(256);

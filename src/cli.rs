@@ -78,8 +78,9 @@ Report:
                                before it ran, so each gap is charged to the earlier line
                                [default: 6.2.4 or later: the gap is charged to the later line]
       --format text|json       the report as text, or as one JSON object on one line [default: text]
-      --max-keys N             distinct keys (and prefixes, clients, commands) counted exactly;
-                               past it the heaviest are kept with error bounds [default: 100000]
+      --max-keys N             distinct keys counted exactly (half as many for bytes per key, a
+                               quarter for prefixes, clients, commands); past it the heaviest
+                               are kept with error bounds [default: 100000, about 25 MiB]
 
 Records (instead of the report):
       --emit tsv               one line per command: timestamp, db, client, command, arg1, arg2...
@@ -203,6 +204,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageEr
         (Some(every), Some(window)) if window < every || window % every != 0 => {
             return Err(UsageError("--window must be a whole multiple of --every".into()))
         }
+        (Some(every), Some(window)) if window / every > crate::window::MAX_PERIODS => {
+            return Err(UsageError(format!(
+                "--window may span at most {} periods of --every (each keeps a summary)",
+                crate::window::MAX_PERIODS
+            )))
+        }
         _ => {}
     }
     if config.every.is_some() && config.emit.is_some() {
@@ -324,6 +331,7 @@ mod tests {
             (&["--top"], "--top"),
             (&["--every", "10"], "--every"),
             (&["--every", "1s", "--window", "1500ms"], "--window"),
+            (&["--every", "1ms", "--window", "1h"], "--window"),
             (&["--window", "10s"], "--window"),
             (&["--every", "1s", "--emit", "tsv"], "--every"),
             (&["--hot-qps", "-3"], "--hot-qps"),

@@ -94,7 +94,14 @@ pub struct TopK<E = ()> {
 impl<E: Default> TopK<E> {
     /// A table that keeps at most `capacity` keys (at least 1).
     pub fn new(capacity: usize) -> TopK<E> {
-        TopK { entries: Vec::new(), slots: vec![0; 16], capacity: capacity.max(1), heap: Vec::new(), total: 0, seed: seed() }
+        TopK {
+            entries: Vec::new(),
+            slots: vec![0; 16],
+            capacity: capacity.max(1),
+            heap: Vec::new(),
+            total: 0,
+            seed: seed(),
+        }
     }
 
     /// Adds `weight` to `key` and returns its extra tallies.

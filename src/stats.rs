@@ -29,7 +29,8 @@ pub struct Settings {
     pub prefix_delimiter: Vec<u8>,
     pub prefix_depth: usize,
     pub gap_rule: GapRule,
-    /// Distinct keys counted exactly before the key table turns to Space-Saving.
+    /// Distinct keys counted exactly before the key table turns to Space-Saving; the bytes
+    /// table keeps half as many, the prefix, client and command tables a quarter.
     pub max_keys: usize,
 }
 
@@ -131,11 +132,11 @@ impl Stats {
             first: None,
             last: None,
             keys: TopK::new(max_keys),
-            key_bytes: TopK::new(max_keys),
-            prefixes: TopK::new(max_keys),
+            key_bytes: TopK::new(max_keys / 2),
+            prefixes: TopK::new(max_keys / 4),
             unprefixed: 0,
-            command_counts: TopK::new(max_keys),
-            clients: TopK::new(max_keys),
+            command_counts: TopK::new(max_keys / 4),
+            clients: TopK::new(max_keys / 4),
             gaps: Histogram::new(),
             slowest: BinaryHeap::new(),
             seq: 0,
@@ -157,7 +158,16 @@ impl Stats {
         if self.last.map_or(true, |l| t > l.micros) {
             self.last = Some(Stamp { micros: t });
         }
-        self.command_counts.add(seen.command, 1);
+        let gap = match self.prev {
+            // Timestamps going backwards (merged or reordered captures) give no gap.
+            Some(prev) if t >= prev => Some(t - prev),
+            _ => None,
+        };
+        self.prev = Some(t);
+        let time = self.command_counts.add(seen.command, 1);
+        if let (GapRule::Later, Some(gap)) = (self.settings.gap_rule, gap) {
+            time.gap_total += gap;
+        }
         self.clients.add(client_address(seen.client), 1);
         let n = seen.keys.len() as u64;
         for (i, key) in seen.keys.iter().enumerate() {
@@ -178,20 +188,15 @@ impl Stats {
                 None => self.unprefixed += 1,
             }
         }
-        self.charge_gap(seen);
+        self.charge_gap(seen, gap);
     }
 
-    fn charge_gap(&mut self, seen: &Seen<'_>) {
-        let gap = match self.prev {
-            // Timestamps going backwards (merged or reordered captures) give no gap.
-            Some(prev) if seen.micros >= prev => Some(seen.micros - prev),
-            _ => None,
-        };
-        self.prev = Some(seen.micros);
+    /// Records the gap before this command, and charges it (under the later-line rule the
+    /// command's own total already has it).
+    fn charge_gap(&mut self, seen: &Seen<'_>, gap: Option<u64>) {
         match self.settings.gap_rule {
             GapRule::Later => {
                 if let Some(gap) = gap {
-                    self.command_counts.add(seen.command, 0).gap_total += gap;
                     self.gaps.record(gap);
                     if self.would_keep(gap) {
                         let call = self.render(seen, gap);
@@ -235,7 +240,8 @@ impl Stats {
 
     fn render(&self, seen: &Seen<'_>, gap: u64) -> SlowCall {
         let mut text = Vec::with_capacity(CALL_WIDTH + 8);
-        text.extend_from_slice(seen.command);
+        // An unknown command's name is the client's bytes: escaped like any argument.
+        crate::escape::escape(seen.command, &mut text);
         for i in 1..seen.argc {
             if text.len() >= CALL_WIDTH {
                 break;
@@ -255,7 +261,7 @@ impl Stats {
         SlowCall {
             gap,
             seq: Reverse(self.seq),
-            timestamp: String::from_utf8_lossy(seen.timestamp).into_owned(),
+            timestamp: crate::escape::escaped(seen.timestamp),
             client: crate::escape::escaped(seen.client),
             call: String::from_utf8(text).unwrap_or_default(),
         }

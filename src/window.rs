@@ -31,6 +31,12 @@ impl Window {
 /// timestamp far in the future must not print millions of reports).
 const MAX_EMPTY_REPORTS: u64 = 10_000;
 
+/// The most periods one window may span (each keeps its own summary).
+pub const MAX_PERIODS: u64 = 1_000;
+
+/// The smallest key table a period gets, however many periods share the memory.
+const MIN_PERIOD_KEYS: usize = 1_000;
+
 /// The periods of the current window and the counters of the one under way.
 pub struct Windows {
     every: u64,
@@ -41,6 +47,8 @@ pub struct Windows {
     current: Stats,
     /// The index (timestamp / period) of the current period; `None` before the first command.
     index: Option<u64>,
+    /// The settings of a report's merged tables.
+    report_settings: Settings,
 }
 
 impl Windows {
@@ -48,7 +56,11 @@ impl Windows {
     pub fn new(every: u64, window: u64, settings: Settings) -> Windows {
         let every = every.max(1);
         let periods = (window / every).max(1) as usize;
-        Windows { every, periods, history: VecDeque::new(), current: Stats::new(settings), index: None }
+        // The periods of a window share the memory one table would have; a report merges them
+        // into tables of the full size.
+        let per_period = Settings { max_keys: (settings.max_keys / periods).max(MIN_PERIOD_KEYS), ..settings.clone() };
+        let current = Stats::new(per_period);
+        Windows { every, periods, history: VecDeque::new(), current, index: None, report_settings: settings }
     }
 
     /// The counters of the period under way.
@@ -131,7 +143,7 @@ impl Windows {
         if self.history.is_empty() {
             return report(&self.current, window);
         }
-        let mut merged = Stats::new(self.current.settings.clone());
+        let mut merged = Stats::new(self.report_settings.clone());
         for period in self.history.iter().chain([&self.current]) {
             merged.merge(period);
         }

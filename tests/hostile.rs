@@ -193,6 +193,17 @@ fn keys_with_escape_sequences_never_reach_the_terminal() {
 }
 
 #[test]
+fn an_unknown_command_named_with_control_bytes() {
+    // Found by the pipeline fuzzer: the slowest calls showed an unknown command's name raw.
+    let input = b"1.000001 [0 lua] \"a\\x00\x1b[2J\" \"k\"\n1.000300 [0 lua] \"a\\x00\x1b[2J\" \"k\"\n";
+    for rule in ["6.2.4", "5.0"] {
+        let text = stdout_of(&["--redis-version", rule], input);
+        assert!(text.contains("a\\x00\\x1b[2j k"), "{text}");
+    }
+    every_mode(input);
+}
+
+#[test]
 fn messages_quoting_the_user_are_escaped_too() {
     let out = run(&["--top", "\x1b[2J"], b"");
     assert_eq!(out.status.code(), Some(2));

@@ -8,8 +8,6 @@
 //! spec cannot say. A command the table does not know has its first argument taken as its key,
 //! and is counted as a guess.
 
-use std::collections::HashMap;
-
 const REDIS: &str = include_str!("redis.tsv");
 const NEWER: &str = include_str!("newer.tsv");
 const MODULES: &str = include_str!("modules.tsv");
@@ -148,7 +146,50 @@ impl Command {
 /// The table of every known command.
 pub struct Table {
     commands: Vec<Command>,
-    by_name: HashMap<Vec<u8>, CommandId>,
+    by_name: NameIndex,
+}
+
+/// Command names to ids: open addressing over lower-case names, looked up once per line.
+struct NameIndex {
+    /// Command id + 1; 0 when empty.
+    slots: Vec<u16>,
+    names: Vec<Box<[u8]>>,
+}
+
+impl NameIndex {
+    const SLOTS: usize = 2048;
+
+    fn new() -> NameIndex {
+        NameIndex { slots: vec![0; Self::SLOTS], names: Vec::new() }
+    }
+
+    fn slot(name: &[u8]) -> usize {
+        crate::counter::hash_bytes(0, name) as usize & (Self::SLOTS - 1)
+    }
+
+    fn insert(&mut self, name: &[u8], id: CommandId) {
+        assert!(self.names.len() < Self::SLOTS / 2, "the command index is too small");
+        let mut i = Self::slot(name);
+        while self.slots[i] != 0 {
+            i = (i + 1) & (Self::SLOTS - 1);
+        }
+        self.slots[i] = id + 1;
+        if self.names.len() <= usize::from(id) {
+            self.names.resize(usize::from(id) + 1, Box::default());
+        }
+        self.names[usize::from(id)] = name.into();
+    }
+
+    fn get(&self, name: &[u8]) -> Option<CommandId> {
+        let mut i = Self::slot(name);
+        loop {
+            let id = self.slots[i].checked_sub(1)?;
+            if *self.names[usize::from(id)] == *name {
+                return Some(id);
+            }
+            i = (i + 1) & (Self::SLOTS - 1);
+        }
+    }
 }
 
 /// What a command name resolved to.
@@ -163,7 +204,7 @@ pub enum Lookup {
 impl Table {
     /// The built-in table: Redis's commands and the common module commands.
     pub fn builtin() -> Table {
-        let mut table = Table { commands: Vec::new(), by_name: HashMap::new() };
+        let mut table = Table { commands: Vec::new(), by_name: NameIndex::new() };
         for text in [REDIS, NEWER, MODULES] {
             for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
                 let cmd = parse_row(line).unwrap_or_else(|| panic!("bad command table row: {line}"));
@@ -173,7 +214,7 @@ impl Table {
         let containers: Vec<String> =
             table.commands.iter().filter_map(|c| c.name.split_once('|').map(|(c, _)| c.to_string())).collect();
         for name in containers {
-            if let Some(&id) = table.by_name.get(name.as_bytes()) {
+            if let Some(id) = table.by_name.get(name.as_bytes()) {
                 table.commands[usize::from(id)].has_subcommands = true;
             }
         }
@@ -182,7 +223,7 @@ impl Table {
 
     fn insert(&mut self, cmd: Command) {
         let id = CommandId::try_from(self.commands.len()).expect("command table fits u16");
-        self.by_name.insert(cmd.name.clone().into_bytes(), id);
+        self.by_name.insert(cmd.name.as_bytes(), id);
         self.commands.push(cmd);
     }
 
@@ -199,7 +240,7 @@ impl Table {
     pub fn lookup(&self, name: &[u8], second: Option<&[u8]>) -> Lookup {
         let mut buf = [0u8; 64];
         let Some(lower) = lowercase(name, &mut buf) else { return Lookup::Unknown };
-        let Some(&id) = self.by_name.get(lower) else { return Lookup::Unknown };
+        let Some(id) = self.by_name.get(lower) else { return Lookup::Unknown };
         if self.get(id).has_subcommands {
             if let Some(sub) = second {
                 let mut full = [0u8; 128];
@@ -209,7 +250,7 @@ impl Table {
                 if let Some(sub) = lowercase(sub, &mut buf) {
                     if n + 1 + sub.len() <= full.len() {
                         full[n + 1..n + 1 + sub.len()].copy_from_slice(sub);
-                        if let Some(&sid) = self.by_name.get(&full[..n + 1 + sub.len()]) {
+                        if let Some(sid) = self.by_name.get(&full[..n + 1 + sub.len()]) {
                             return Lookup::Known(sid, 2);
                         }
                     }
