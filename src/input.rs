@@ -202,6 +202,59 @@ impl Read for Feed {
     }
 }
 
+/// What an input's thread hands over when several inputs are read at once.
+pub enum Batch {
+    /// Whole lines, each with its line ending (the last may lack one at the end of the input).
+    Lines { node: usize, data: Vec<u8> },
+    /// The head of a line over [`MAX_LINE`] bytes, and how many more bytes it had.
+    Cut { node: usize, head: Vec<u8>, dropped: u64 },
+    /// The input ended (or failed to read).
+    Done { node: usize, result: io::Result<()> },
+}
+
+/// Reads `input` on a thread of its own, splitting it into lines and sending them in batches;
+/// the bounded channel keeps memory bounded when the consumer falls behind.
+pub fn spawn_lines(node: usize, input: Box<dyn Read + Send>, tx: mpsc::SyncSender<Batch>) {
+    thread::spawn(move || {
+        let mut reader = LineReader::new();
+        let mut data = Vec::with_capacity(BLOCK);
+        let result = reader.read_all(input, |event| -> Result<(), ()> {
+            let send = |data: &mut Vec<u8>| {
+                if data.is_empty() {
+                    return Ok(());
+                }
+                let full = std::mem::replace(data, Vec::with_capacity(BLOCK));
+                tx.send(Batch::Lines { node, data: full }).map_err(drop)
+            };
+            match event {
+                Event::Line { line, cut: false, .. } => {
+                    data.extend_from_slice(line);
+                    if !line.ends_with(b"\n") {
+                        // The input's last line, without its newline: keep it a line of its own.
+                        data.push(b'\n');
+                    }
+                    if data.len() >= BLOCK {
+                        send(&mut data)?;
+                    }
+                }
+                Event::Line { line, cut: true, dropped } => {
+                    send(&mut data)?;
+                    tx.send(Batch::Cut { node, head: line.to_vec(), dropped }).map_err(drop)?;
+                }
+                Event::Pause | Event::Idle => send(&mut data)?,
+            }
+            Ok(())
+        });
+        let result = match result {
+            Ok(()) if !data.is_empty() => tx.send(Batch::Lines { node, data }).map(|_| Ok(())).unwrap_or(Ok(())),
+            Ok(()) => Ok(()),
+            Err(Failed::Read(e)) => Err(e),
+            Err(Failed::Consumer(())) => return,
+        };
+        let _ = tx.send(Batch::Done { node, result });
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 //! ([`records`]).
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod counter;
 pub mod escape;
@@ -70,12 +71,59 @@ impl fmt::Display for Error {
 /// How often a live input that is silent is looked at (idle windows, Ctrl-C).
 const TICK: Duration = Duration::from_millis(250);
 
+/// One input: a file (or `-`), and the node it is labelled with (`NAME=PATH`).
+struct Input {
+    path: OsString,
+    label: Option<String>,
+}
+
+impl Input {
+    /// `NAME=PATH` labels an input, unless a file of that whole name exists.
+    fn parse(arg: &OsString) -> Input {
+        if let Some((name, path)) = arg.to_str().and_then(|a| a.split_once('=')) {
+            let plausible = !name.is_empty() && !name.contains('/') && !path.is_empty();
+            if plausible && !std::path::Path::new(arg).exists() {
+                return Input { path: path.into(), label: Some(name.to_string()) };
+            }
+        }
+        Input { path: arg.clone(), label: None }
+    }
+
+    /// The node label: the given name, or the file's name.
+    fn node(&self) -> String {
+        match &self.label {
+            Some(label) => label.clone(),
+            None if self.path == "-" => "stdin".to_string(),
+            None => std::path::Path::new(&self.path)
+                .file_name()
+                .map_or_else(|| self.path.to_string_lossy(), |n| n.to_string_lossy())
+                .into_owned(),
+        }
+    }
+
+    fn name(&self) -> String {
+        if self.path == "-" {
+            "standard input".to_string()
+        } else {
+            self.path.to_string_lossy().into_owned()
+        }
+    }
+}
+
 /// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {
-    let mut session = Session::new(config, out)?;
     let stdin_only = [OsString::from("-")];
-    let files = if config.files.is_empty() { &stdin_only[..] } else { &config.files[..] };
-    for file in files {
+    let args = if config.files.is_empty() { &stdin_only[..] } else { &config.files[..] };
+    let inputs: Vec<Input> = args.iter().map(Input::parse).collect();
+    let mut session = Session::new(config, out)?;
+    // Several inputs, or a named one: every record and report says which node it is from.
+    if inputs.len() > 1 || inputs.iter().any(|i| i.label.is_some()) {
+        session.pipeline.node_columns = Some(true);
+        session.pipeline.labels = inputs.iter().map(|i| i.node().into_bytes()).collect();
+        session.feed_all(&inputs, warn)?;
+        return session.finish(warn);
+    }
+    for file in args {
         if signal::stopped() {
             break;
         }
@@ -127,6 +175,13 @@ impl Counts {
     }
 }
 
+fn is_live(path: &OsString) -> bool {
+    if path == "-" {
+        return !stdin_is_a_file();
+    }
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file())
+}
+
 /// Where parsed commands go.
 enum Sink<W: Write> {
     Report(W),
@@ -140,8 +195,14 @@ struct Reporter {
 }
 
 impl Reporter {
-    fn write(&self, out: &mut impl Write, stats: &Stats, window: Option<Window>) -> Result<(), Error> {
-        let view = View { window, hot_qps: self.hot_qps };
+    fn write(
+        &self,
+        out: &mut impl Write,
+        stats: &Stats,
+        window: Option<Window>,
+        nodes: Option<&[Vec<u8>]>,
+    ) -> Result<(), Error> {
+        let view = View { window, hot_qps: self.hot_qps, nodes };
         let mut text = match self.format {
             Format::Text => report::text(stats, &view),
             Format::Json => report::json(stats, &view),
@@ -201,6 +262,9 @@ impl<W: Write> Session<W> {
             rejects,
             pasted: 0,
             clock: None,
+            labels: Vec::new(),
+            node: 0,
+            node_columns: None,
         };
         let reporter = Reporter { format: config.format, hot_qps: config.hot_qps };
         Ok(Session { sink, counts, pipeline, reporter, reader: LineReader::new(), live: false })
@@ -219,6 +283,59 @@ impl<W: Write> Session<W> {
         }
     }
 
+    /// Reads several inputs at once, each on a thread of its own, so that one stalled stream
+    /// never holds up the others; lines are taken in the order they arrive.
+    fn feed_all(&mut self, inputs: &[Input], warn: &mut dyn Write) -> Result<(), Error> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2 * inputs.len() + 2);
+        for (node, input) in inputs.iter().enumerate() {
+            let reader: Box<dyn io::Read + Send> = if input.path == "-" {
+                Box::new(io::stdin())
+            } else {
+                Box::new(File::open(&input.path).map_err(|err| Error::Read { name: input.name(), err })?)
+            };
+            input::spawn_lines(node, reader, tx.clone());
+        }
+        drop(tx);
+        self.live = inputs.iter().any(|i| is_live(&i.path));
+        let tick = if self.live { TICK } else { Duration::from_secs(3600) };
+        let Session { sink, counts, pipeline, reporter, live, .. } = self;
+        let live = *live;
+        let mut open = inputs.len();
+        while open > 0 && !signal::stopped() {
+            let batch = match rx.recv_timeout(tick) {
+                Ok(batch) => batch,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    pipeline.event(Event::Idle, live, counts, sink, reporter, warn)?;
+                    continue;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            match batch {
+                input::Batch::Lines { node, data } => {
+                    pipeline.node = node as u32;
+                    let mut rest = &data[..];
+                    while !rest.is_empty() {
+                        let end = rest.find_byte(b'\n').map_or(rest.len(), |at| at + 1);
+                        let event = Event::Line { line: &rest[..end], cut: false, dropped: 0 };
+                        pipeline.event(event, live, counts, sink, reporter, warn)?;
+                        rest = &rest[end..];
+                    }
+                    pipeline.event(Event::Pause, live, counts, sink, reporter, warn)?;
+                }
+                input::Batch::Cut { node, head, dropped } => {
+                    pipeline.node = node as u32;
+                    let event = Event::Line { line: &head, cut: true, dropped };
+                    pipeline.event(event, live, counts, sink, reporter, warn)?;
+                }
+                input::Batch::Done { node, result } => {
+                    open -= 1;
+                    result.map_err(|err| Error::Read { name: inputs[node].name(), err })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Ends the run: writes the (last) report or flushes the records, and the closing warnings.
     pub fn finish(mut self, warn: &mut dyn Write) -> Result<(), Error> {
         if let Some((mut file, name)) = self.pipeline.rejects.take() {
@@ -235,11 +352,14 @@ impl<W: Write> Session<W> {
                 "faina-filter: the input looks like the reply to another command (INFO, KEYS, …), not MONITOR output"
             );
         }
+        let nodes = self.pipeline.nodes();
         match (self.sink, &mut self.counts) {
-            (Sink::Report(mut out), Counts::Whole(stats)) => self.reporter.write(&mut out, stats, None)?,
+            (Sink::Report(mut out), Counts::Whole(stats)) => self.reporter.write(&mut out, stats, None, nodes)?,
             (Sink::Report(mut out), Counts::Rolling(windows)) => {
                 let reporter = &self.reporter;
-                windows.finish(&mut |stats: &Stats, window: &Window| reporter.write(&mut out, stats, Some(*window)))?;
+                windows.finish(&mut |stats: &Stats, window: &Window| {
+                    reporter.write(&mut out, stats, Some(*window), nodes)
+                })?;
             }
             (Sink::Records(mut writer), counts) => {
                 writer.flush().map_err(Error::Write)?;
@@ -281,9 +401,31 @@ struct Pipeline {
     pasted: u64,
     /// The last command's timestamp and when it arrived, to tell the time of a live stream.
     clock: Option<(u64, Instant)>,
+    /// Node labels, by node number: the inputs', then those records read back name.
+    labels: Vec<Vec<u8>>,
+    /// The node of the input being read.
+    node: u32,
+    /// Whether records carry a node column; decided by the first command when not set.
+    node_columns: Option<bool>,
 }
 
 impl Pipeline {
+    /// The node labels to show, when records name nodes.
+    fn nodes(&self) -> Option<&[Vec<u8>]> {
+        (self.node_columns == Some(true)).then_some(&self.labels[..])
+    }
+
+    /// The number of a node label, added when new.
+    fn node_of(&mut self, label: &[u8]) -> u32 {
+        match self.labels.iter().position(|l| l.as_slice() == label) {
+            Some(n) => n as u32,
+            None => {
+                self.labels.push(label.to_vec());
+                (self.labels.len() - 1) as u32
+            }
+        }
+    }
+
     fn event<W: Write>(
         &mut self,
         event: Event<'_>,
@@ -343,8 +485,9 @@ impl Pipeline {
         };
         // The stream's time now, read off the last timestamp and the time since it came.
         let now = micros + at.elapsed().as_micros() as u64;
+        let nodes = (self.node_columns == Some(true)).then_some(&self.labels[..]);
         while windows.period_end().is_some_and(|end| now >= end + TICK.as_micros() as u64) {
-            windows.close(&mut |stats: &Stats, window: &Window| reporter.write(out, stats, Some(*window)))?;
+            windows.close(&mut |stats: &Stats, window: &Window| reporter.write(out, stats, Some(*window), nodes))?;
         }
         Ok(())
     }
@@ -363,11 +506,18 @@ impl Pipeline {
         warn: &mut dyn Write,
     ) -> Result<(), Error> {
         let parsed = self.parser.parse(line, cut);
+        if let Line::Command(header) = &parsed {
+            if self.node_columns.is_none() {
+                // A stream of records read back decides by its first one whether nodes are named.
+                self.node_columns = Some(header.node.is_some());
+            }
+        }
         if let (Line::Command(header), Counts::Rolling(windows), Sink::Report(out)) =
             (&parsed, &mut *counts, &mut *sink)
         {
+            let nodes = (self.node_columns == Some(true)).then_some(&self.labels[..]);
             windows.advance_to(header.micros, &mut |stats: &Stats, window: &Window| {
-                reporter.write(out, stats, Some(*window))
+                reporter.write(out, stats, Some(*window), nodes)
             })?;
             if live {
                 self.clock = Some((header.micros, Instant::now()));
@@ -397,6 +547,10 @@ impl Pipeline {
                 return Ok(());
             }
         };
+        let node = match header.node {
+            Some(label) => self.node_of(label),
+            None => self.node,
+        };
         let parser = &self.parser;
         let argc = parser.len();
         let arg = |i: usize| parser.arg(line, i);
@@ -423,7 +577,11 @@ impl Pipeline {
         match sink {
             Sink::Records(writer) => {
                 stats.commands += 1;
-                writer.command(&header, command, argc, arg, &self.keys, secrets).map_err(Error::Write)
+                let label = match self.node_columns {
+                    Some(true) => self.labels.get(node as usize).map(Vec::as_slice),
+                    _ => None,
+                };
+                writer.command(label, &header, command, argc, arg, &self.keys, secrets).map_err(Error::Write)
             }
             Sink::Report(_) => {
                 // A cut line's size adds its last argument's head and the dropped tail, as written
@@ -439,6 +597,7 @@ impl Pipeline {
                     arg: &arg,
                     argc,
                     bytes,
+                    node,
                     secrets,
                 });
                 Ok(())

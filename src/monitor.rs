@@ -34,6 +34,8 @@ pub struct Header<'a> {
     /// The client as written between the brackets: `127.0.0.1:44698`, `[::1]:33802`, `lua`,
     /// `unix:/path`, `?:0`, or empty (module calls, and servers before 2.6 that show no client).
     pub client: &'a [u8],
+    /// The node a record read back from `--emit tsv` names (escaped), if it has a node column.
+    pub node: Option<&'a [u8]>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +82,14 @@ impl Parser {
             if let Some(rest) = line.strip_suffix(b"\r") {
                 line = rest;
             }
+        }
+        if !cut && line.find_byte(b'\t').is_some() {
+            // MONITOR escapes tabs: a line with one is most likely a record of ours, read back.
+            if let Some(header) = self.record(line) {
+                return Line::Command(header);
+            }
+            self.spans.clear();
+            self.decoded.clear();
         }
         let body = match line.split_first() {
             None => return Line::Noise,
@@ -137,7 +147,45 @@ impl Parser {
         };
         self.line_start = offset + sp + 1 + args_at;
         self.arguments(&rest[args_at..], cut)?;
-        Some(Header { ts, micros, db, client })
+        Some(Header { ts, micros, db, client, node: None })
+    }
+
+    /// A record of `--emit tsv` read back: `[node] timestamp db client command arg…`, tab
+    /// separated, fields in the escaped form of [`crate::escape`].
+    fn record<'a>(&mut self, line: &'a [u8]) -> Option<Header<'a>> {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let is_db = |f: &[u8]| !f.is_empty() && f.iter().all(u8::is_ascii_digit);
+        let mut fields = line.split(|&b| b == b'\t');
+        let first = fields.next()?;
+        let second = fields.next()?;
+        let (node, ts, db) = match parse_timestamp(first) {
+            Some(_) if is_db(second) => (None, first, second),
+            _ => {
+                let db = fields.next()?;
+                if !is_db(db) {
+                    return None;
+                }
+                (Some(first), second, db)
+            }
+        };
+        let micros = parse_timestamp(ts)?;
+        let client = fields.next()?;
+        let mut at = client.as_ptr() as usize - line.as_ptr() as usize + client.len() + 1;
+        for field in fields {
+            if field.find_byte(b'\\').is_some() {
+                let from = self.decoded.len();
+                self.decoded.extend_from_slice(&crate::escape::unescape(field)?);
+                self.spans.push(Span::Decoded(from, self.decoded.len()));
+            } else {
+                self.spans.push(Span::Line(at, at + field.len()));
+            }
+            at += field.len() + 1;
+        }
+        if self.spans.is_empty() {
+            return None;
+        }
+        Some(Header { ts, micros, db, client, node })
     }
 
     /// Splits `"a" "b\x00" ""` into arguments, decoding escapes only where a backslash is.
@@ -467,6 +515,30 @@ mod tests {
             b":1",
         ] {
             assert_eq!(kind(line), "skipped", "{}", String::from_utf8_lossy(line));
+        }
+    }
+
+    #[test]
+    fn records_read_back() {
+        let line = b"1795636306.848848\t0\t127.0.0.1:44698\tset\ta\\tb\"c\\n\\x01\tv\n";
+        let mut p = Parser::new();
+        let Line::Command(h) = p.parse(line, false) else { panic!() };
+        assert_eq!(
+            (h.ts, h.db, h.client, h.node),
+            (&b"1795636306.848848"[..], &b"0"[..], &b"127.0.0.1:44698"[..], None)
+        );
+        assert_eq!(h.micros, 1_795_636_306_848_848);
+        assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"set"[..], b"a\tb\"c\n\x01", b"v"]);
+        let line = b"n1\t1795636306.848848\t3\tlua\tobject|encoding\tencoding\tk\r\n";
+        let Line::Command(h) = p.parse(line, false) else { panic!() };
+        assert_eq!((h.node, h.db, h.client), (Some(&b"n1"[..]), &b"3"[..], &b"lua"[..]));
+        assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"object|encoding"[..], b"encoding", b"k"]);
+        // An empty argument, and broken records.
+        let line = b"1.000001\t0\t\tget\t\n";
+        let Line::Command(_) = p.parse(line, false) else { panic!() };
+        assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"get"[..], b""]);
+        for bad in [&b"a\tb\n"[..], b"1.000001\tx\tc\tget\n", b"1.000001\t0\tc\tget\\q\n", b"1.000001\t0\tc\n"] {
+            assert_eq!(p.parse(bad, false), Line::Skipped, "{}", String::from_utf8_lossy(bad));
         }
     }
 

@@ -4,6 +4,8 @@
 //! Columns, tsv:  timestamp, db, client, command, arg1, arg2, …
 //! Columns, keys: timestamp, db, client, command, key, access (`read` or `write`)
 //!
+//! With several inputs (or a named one, `NAME=PATH`) every record starts with a node column.
+//!
 //! The timestamp is written as the input had it; the command is the normalized name the report
 //! uses (`get`, `object|encoding`); arguments start with the one after the command name.
 
@@ -36,8 +38,10 @@ impl<W: Write> RecordWriter<W> {
     }
 
     /// Writes the record(s) of one command.
+    #[allow(clippy::too_many_arguments)]
     pub fn command<'a>(
         &mut self,
+        node: Option<&[u8]>,
         header: &Header<'_>,
         command: &[u8],
         argc: usize,
@@ -47,7 +51,7 @@ impl<W: Write> RecordWriter<W> {
     ) -> io::Result<()> {
         match self.emit {
             Emit::Tsv => {
-                self.lead(header, command);
+                self.lead(node, header, command);
                 for i in 1..argc {
                     self.buf.push(b'\t');
                     if secrets.contains(i) {
@@ -60,7 +64,7 @@ impl<W: Write> RecordWriter<W> {
             }
             Emit::Keys => {
                 for key in keys {
-                    self.lead(header, command);
+                    self.lead(node, header, command);
                     self.buf.push(b'\t');
                     escape(arg(key.pos), &mut self.buf);
                     self.buf.extend_from_slice(match key.access {
@@ -76,7 +80,11 @@ impl<W: Write> RecordWriter<W> {
         Ok(())
     }
 
-    fn lead(&mut self, header: &Header<'_>, command: &[u8]) {
+    fn lead(&mut self, node: Option<&[u8]>, header: &Header<'_>, command: &[u8]) {
+        if let Some(node) = node {
+            escape(node, &mut self.buf);
+            self.buf.push(b'\t');
+        }
         escape(header.ts, &mut self.buf);
         self.buf.push(b'\t');
         escape(header.db, &mut self.buf);

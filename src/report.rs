@@ -7,19 +7,38 @@ use std::fmt::Write as _;
 
 use crate::counter::{Entry, TopK};
 use crate::escape::escaped;
-use crate::stats::{GapRule, Stats};
+use crate::stats::{GapRule, KeyAccess, Stats};
 use crate::window::Window;
 
 /// What a report covers, besides its counts.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct View {
+pub struct View<'a> {
     /// The window of a rolling report; `None` for a report of the whole input.
     pub window: Option<Window>,
     /// Keys at or above this many accesses per second are marked hot.
     pub hot_qps: Option<f64>,
+    /// The node labels by node number, when the input names nodes (several inputs).
+    pub nodes: Option<&'a [Vec<u8>]>,
 }
 
-impl View {
+impl View<'_> {
+    /// The label of a node number, escaped.
+    fn node(&self, number: u32) -> String {
+        match self.nodes.and_then(|n| n.get(number as usize)) {
+            Some(label) => escaped(label),
+            None => number.to_string(),
+        }
+    }
+
+    /// The node a key was seen on, as shown beside it.
+    fn key_node(&self, access: &KeyAccess) -> String {
+        match access.node {
+            0 => "-".to_string(),
+            n if access.many_nodes => format!("{}+", self.node(n - 1)),
+            n => self.node(n - 1),
+        }
+    }
+
     /// The seconds that rates are taken over: the window, or the whole input's time span.
     fn seconds(&self, stats: &Stats) -> Option<f64> {
         let secs = match self.window {
@@ -60,16 +79,17 @@ struct Row {
 }
 
 fn rows<E>(table: &TopK<E>, n: usize) -> Vec<(Row, &Entry<E>)> {
+    rows_named(table, n, escaped)
+}
+
+/// Rows whose names are made from their stored keys by `name`.
+fn rows_named<E>(table: &TopK<E>, n: usize, name: impl Fn(&[u8]) -> String) -> Vec<(Row, &Entry<E>)> {
     table
         .top(n)
         .into_iter()
         .map(|e| {
-            let row = Row {
-                name: escaped(e.key()),
-                count: e.count,
-                error: e.error,
-                cut_from: e.is_cut().then_some(e.full_len),
-            };
+            let row =
+                Row { name: name(e.key()), count: e.count, error: e.error, cut_from: e.is_cut().then_some(e.full_len) };
             (row, e)
         })
         .collect()
@@ -81,6 +101,26 @@ fn share(count: u64, total: u64) -> f64 {
     } else {
         count as f64 * 100.0 / total as f64
     }
+}
+
+/// A slot number from its stored form (two bytes, big-endian).
+fn slot_name(key: &[u8]) -> String {
+    match key {
+        [hi, lo] => (u16::from(*hi) << 8 | u16::from(*lo)).to_string(),
+        _ => escaped(key),
+    }
+}
+
+/// A node number from its stored form (four bytes, big-endian).
+fn node_number(key: &[u8]) -> u32 {
+    key.iter().fold(0, |n, &b| n << 8 | u32::from(b))
+}
+
+/// The slot shown beside a key: unknown for a key only partly stored, unless its tag is whole.
+fn key_slot(entry: &Entry<KeyAccess>) -> Option<u16> {
+    let key = entry.key();
+    let tag = crate::cluster::hash_tag(key);
+    (!entry.is_cut() || tag.len() < key.len()).then(|| crate::cluster::slot(key))
 }
 
 /// `2026-11-25T20:33:34.123456Z` for microseconds since the epoch.
@@ -224,10 +264,11 @@ pub fn text(stats: &Stats, view: &View) -> String {
         let _ = writeln!(o, "  (no keys)");
     } else {
         let hot_column = if view.hot_qps.is_some() { "hot  " } else { "" };
+        let node_column = if view.nodes.is_some() { format!("{:<12}  ", "node") } else { String::new() };
         let _ = writeln!(
             o,
-            "  {:>10}  {:>7}  {:>10}  {:>10}  {:>10}  {hot_column}key",
-            "count", "share", "rate/s", "reads", "writes"
+            "  {:>10}  {:>7}  {:>10}  {:>10}  {:>10}  {:>5}  {node_column}{hot_column}key",
+            "count", "share", "rate/s", "reads", "writes", "slot"
         );
         for (row, entry) in &key_rows {
             let hot = match view.hot_qps {
@@ -235,9 +276,12 @@ pub fn text(stats: &Stats, view: &View) -> String {
                 Some(_) => "     ",
                 None => "",
             };
+            let slot = key_slot(entry).map_or("-".to_string(), |s| s.to_string());
+            let node =
+                if view.nodes.is_some() { format!("{:<12}  ", view.key_node(&entry.extra)) } else { String::new() };
             let _ = writeln!(
                 o,
-                "  {:>10}  {:>6.2}%  {:>10}  {:>10}  {:>10}  {hot}{}",
+                "  {:>10}  {:>6.2}%  {:>10}  {:>10}  {:>10}  {slot:>5}  {node}{hot}{}",
                 count_text(row),
                 share(row.count, keys_total),
                 rate_text(row.count, secs),
@@ -290,6 +334,16 @@ pub fn text(stats: &Stats, view: &View) -> String {
     let client_rows = rows(&stats.clients, top);
     heading(o, &format!("Top Clients (address without port, of {} commands)", stats.commands));
     simple_rows(o, &client_rows, stats.commands, secs, "client");
+
+    let slot_rows = rows_named(&stats.slots, top, slot_name);
+    heading(o, &format!("Top Slots (cluster hash slots, of {keys_total} key accesses)"));
+    simple_rows(o, &slot_rows, keys_total, secs, "slot");
+
+    if view.nodes.is_some() {
+        let node_rows = rows_named(&stats.nodes, top, |k| view.node(node_number(k)));
+        heading(o, &format!("Top Nodes (of {} commands)", stats.commands));
+        simple_rows(o, &node_rows, stats.commands, secs, "node");
+    }
 
     command_time(o, stats);
     out
@@ -453,6 +507,15 @@ pub fn json(stats: &Stats, view: &View) -> String {
         comma(&mut o, i);
         json_row(&mut o, row, keys_total, secs);
         let _ = write!(o, ",\"reads\":{},\"writes\":{}", entry.extra.reads, entry.extra.writes);
+        match key_slot(entry) {
+            Some(slot) => {
+                let _ = write!(o, ",\"slot\":{slot}");
+            }
+            None => o.push_str(",\"slot\":null"),
+        }
+        if view.nodes.is_some() {
+            let _ = write!(o, ",\"node\":{}", json_string(&view.key_node(&entry.extra)));
+        }
         if view.hot_qps.is_some() {
             let _ = write!(o, ",\"hot\":{}", is_hot(row.count, secs, view));
         }
@@ -466,6 +529,21 @@ pub fn json(stats: &Stats, view: &View) -> String {
     json_rows(&mut o, &stats.command_counts, top, stats.commands, secs);
     o.push_str(",\"top_clients\":");
     json_rows(&mut o, &stats.clients, top, stats.commands, secs);
+    o.push_str(",\"top_slots\":[");
+    for (i, (row, _)) in rows_named(&stats.slots, top, slot_name).iter().enumerate() {
+        comma(&mut o, i);
+        json_row(&mut o, row, keys_total, secs);
+        let _ = write!(o, ",\"slot\":{}}}", row.name);
+    }
+    o.push_str("],\"top_nodes\":[");
+    if view.nodes.is_some() {
+        for (i, (row, _)) in rows_named(&stats.nodes, top, |k| view.node(node_number(k))).iter().enumerate() {
+            comma(&mut o, i);
+            json_row(&mut o, row, stats.commands, secs);
+            o.push('}');
+        }
+    }
+    o.push(']');
 
     let gaps = &stats.gaps;
     let _ = write!(

@@ -34,11 +34,47 @@ pub struct Settings {
     pub max_keys: usize,
 }
 
-/// Reads and writes of one key.
+/// Reads and writes of one key, and the node it was seen on.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct KeyAccess {
     pub reads: u64,
     pub writes: u64,
+    /// The node (input) the key was first seen on, + 1; 0 before any.
+    pub node: u32,
+    /// The key was seen on more than one node.
+    pub many_nodes: bool,
+}
+
+impl KeyAccess {
+    fn seen_on(&mut self, node: u32) {
+        if self.node == 0 {
+            self.node = node + 1;
+        } else if self.node != node + 1 {
+            self.many_nodes = true;
+        }
+    }
+
+    fn add(&mut self, other: &KeyAccess) {
+        self.reads += other.reads;
+        self.writes += other.writes;
+        if other.node != 0 {
+            self.many_nodes |= other.many_nodes;
+            if self.node == 0 {
+                self.node = other.node;
+            } else if self.node != other.node {
+                self.many_nodes = true;
+            }
+        }
+    }
+}
+
+/// The line before, on one node: where the gap to the next line starts.
+#[derive(Debug, Default, Clone)]
+struct Chain {
+    prev: Option<u64>,
+    /// Under [`GapRule::Earlier`]: the previous command, which the next gap is charged to.
+    prev_command: Vec<u8>,
+    prev_call: Option<SlowCall>,
 }
 
 /// Per-command totals of the gaps charged to it.
@@ -77,6 +113,8 @@ pub struct Seen<'a> {
     pub argc: usize,
     /// The request's size: its arguments after the command name, in bytes.
     pub bytes: u64,
+    /// The node (input) it came from: gaps are taken between lines of one node.
+    pub node: u32,
     /// Arguments to show as `(redacted)`.
     pub secrets: &'a Secrets,
 }
@@ -105,13 +143,15 @@ pub struct Stats {
     pub unprefixed: u64,
     pub command_counts: TopK<CommandTime>,
     pub clients: TopK,
+    /// Key accesses per cluster hash slot.
+    pub slots: TopK,
+    /// Commands per node (input), by node number.
+    pub nodes: TopK,
     pub gaps: Histogram,
     slowest: BinaryHeap<Reverse<SlowCall>>,
     seq: u64,
-    /// The previous command in this input: its time, and (for [`GapRule::Earlier`]) its name and call.
-    prev: Option<u64>,
-    prev_command: Vec<u8>,
-    prev_call: Option<SlowCall>,
+    /// Per node: the previous command's time, and (for [`GapRule::Earlier`]) its name and call.
+    chains: Vec<Chain>,
 }
 
 /// How many bytes of a slow call's arguments are shown.
@@ -137,12 +177,12 @@ impl Stats {
             unprefixed: 0,
             command_counts: TopK::new(max_keys / 4),
             clients: TopK::new(max_keys / 4),
+            slots: TopK::new((max_keys / 4).min(usize::from(crate::cluster::SLOTS))),
+            nodes: TopK::new(max_keys / 4),
             gaps: Histogram::new(),
             slowest: BinaryHeap::new(),
             seq: 0,
-            prev: None,
-            prev_command: Vec::new(),
-            prev_call: None,
+            chains: Vec::new(),
             settings,
         }
     }
@@ -158,12 +198,17 @@ impl Stats {
         if self.last.map_or(true, |l| t > l.micros) {
             self.last = Some(Stamp { micros: t });
         }
-        let gap = match self.prev {
+        let node = seen.node as usize;
+        if self.chains.len() <= node {
+            self.chains.resize(node + 1, Chain::default());
+        }
+        let gap = match self.chains[node].prev {
             // Timestamps going backwards (merged or reordered captures) give no gap.
             Some(prev) if t >= prev => Some(t - prev),
             _ => None,
         };
-        self.prev = Some(t);
+        self.chains[node].prev = Some(t);
+        self.nodes.add(&seen.node.to_be_bytes(), 1);
         let time = self.command_counts.add(seen.command, 1);
         if let (GapRule::Later, Some(gap)) = (self.settings.gap_rule, gap) {
             time.gap_total += gap;
@@ -181,6 +226,8 @@ impl Stats {
                 Access::Read => access.reads += 1,
                 Access::Write => access.writes += 1,
             }
+            access.seen_on(seen.node);
+            self.slots.add(&crate::cluster::slot(name).to_be_bytes(), 1);
             match prefix_of(name, &self.settings.prefix_delimiter, self.settings.prefix_depth) {
                 Some(prefix) => {
                     self.prefixes.add(prefix, 1);
@@ -205,23 +252,26 @@ impl Stats {
                 }
             }
             GapRule::Earlier => {
+                let node = seen.node as usize;
                 if let Some(gap) = gap {
-                    let prev_command = std::mem::take(&mut self.prev_command);
+                    let prev_command = std::mem::take(&mut self.chains[node].prev_command);
                     self.command_counts.add(&prev_command, 0).gap_total += gap;
-                    self.prev_command = prev_command;
+                    self.chains[node].prev_command = prev_command;
                     self.gaps.record(gap);
-                    if let Some(mut call) = self.prev_call.take() {
+                    if let Some(mut call) = self.chains[node].prev_call.take() {
                         if self.would_keep(gap) {
                             call.gap = gap;
                             self.keep_slow(call);
                         }
                     }
                 }
-                self.prev_command.clear();
-                self.prev_command.extend_from_slice(seen.command);
                 // Whether this call's gap makes the list is known only at the next line, so under
                 // this rule every call is rendered (the default rule renders only the few that do).
-                self.prev_call = if self.settings.top > 0 { Some(self.render(seen, 0)) } else { None };
+                let call = if self.settings.top > 0 { Some(self.render(seen, 0)) } else { None };
+                let chain = &mut self.chains[node];
+                chain.prev_command.clear();
+                chain.prev_command.extend_from_slice(seen.command);
+                chain.prev_call = call;
             }
         }
     }
@@ -270,9 +320,7 @@ impl Stats {
     /// An empty `Stats` for the period after this one: the gap chain goes on across the border.
     pub fn next_period(&self) -> Stats {
         let mut next = Stats::new(self.settings.clone());
-        next.prev = self.prev;
-        next.prev_command.clone_from(&self.prev_command);
-        next.prev_call.clone_from(&self.prev_call);
+        next.chains.clone_from(&self.chains);
         next.seq = self.seq;
         next
     }
@@ -296,10 +344,9 @@ impl Stats {
             (Some(a), Some(b)) => Some(if a.micros >= b.micros { a } else { b }),
             (a, b) => a.or(b),
         };
-        self.keys.merge(&other.keys, |a, b| {
-            a.reads += b.reads;
-            a.writes += b.writes;
-        });
+        self.keys.merge(&other.keys, KeyAccess::add);
+        self.slots.merge(&other.slots, |_, _| {});
+        self.nodes.merge(&other.nodes, |_, _| {});
         self.key_bytes.merge(&other.key_bytes, |_, _| {});
         self.prefixes.merge(&other.prefixes, |_, _| {});
         self.command_counts.merge(&other.command_counts, |a, b| a.gap_total += b.gap_total);
@@ -314,8 +361,7 @@ impl Stats {
 
     /// Ends one input: the next input's first line has no gap before it.
     pub fn end_of_input(&mut self) {
-        self.prev = None;
-        self.prev_call = None;
+        self.chains.clear();
     }
 
     /// The slowest calls, slowest first.

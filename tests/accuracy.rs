@@ -44,9 +44,13 @@ fn zipf_capture(lines: usize, keys: usize) -> (Vec<u8>, HashMap<String, u64>) {
         if i % 10 == 0 {
             let b = format!("user:{}", draw());
             *truth.entry(b.clone()).or_default() += 1;
-            out.extend_from_slice(format!("1795636306.{:06} [0 10.0.0.1:5000] \"MGET\" \"{a}\" \"{b}\"\n", i % 1_000_000).as_bytes());
+            out.extend_from_slice(
+                format!("1795636306.{:06} [0 10.0.0.1:5000] \"MGET\" \"{a}\" \"{b}\"\n", i % 1_000_000).as_bytes(),
+            );
         } else {
-            out.extend_from_slice(format!("1795636306.{:06} [0 10.0.0.1:5000] \"GET\" \"{a}\"\n", i % 1_000_000).as_bytes());
+            out.extend_from_slice(
+                format!("1795636306.{:06} [0 10.0.0.1:5000] \"GET\" \"{a}\"\n", i % 1_000_000).as_bytes(),
+            );
         }
     }
     (out, truth)
@@ -118,6 +122,7 @@ fn no_table_outgrows_its_bound() {
             arg: &arg,
             argc: 2,
             bytes: key.len() as u64,
+            node: (i % 3) as u32,
             secrets: &secrets,
         });
     }

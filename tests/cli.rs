@@ -75,16 +75,37 @@ fn server_errors_are_shown_escaped() {
 }
 
 #[test]
-fn reads_files_in_order_and_dash_for_stdin() {
+fn several_inputs_are_nodes_and_dash_is_stdin() {
     let dir = TempDir::new("cli");
     let a = dir.path("a.txt");
-    std::fs::write(&a, b"1795636306.000001 [0 1.1.1.1:1] \"get\" \"from-a\"\n").unwrap();
-    let tsv = stdout_of(
-        &["--emit", "tsv", a.to_str().unwrap(), "-", a.to_str().unwrap()],
-        b"1795636306.000002 [0 1.1.1.1:1] \"get\" \"from-stdin\"\n",
-    );
-    let keys: Vec<&str> = tsv.lines().map(|l| l.rsplit('\t').next().unwrap()).collect();
-    assert_eq!(keys, ["from-a", "from-stdin", "from-a"]);
+    std::fs::write(
+        &a,
+        b"1795636306.000001 [0 1.1.1.1:1] \"get\" \"a1\"\n1795636306.000003 [0 1.1.1.1:1] \"get\" \"a2\"\n",
+    )
+    .unwrap();
+    let a = a.to_str().unwrap();
+    let named = format!("n2={a}");
+    let tsv =
+        stdout_of(&["--emit", "tsv", a, "-", &named], b"1795636306.000002 [0 1.1.1.1:1] \"get\" \"from-stdin\"\n");
+    // Each input is a node: records start with its label (the file name, stdin, or NAME=), and
+    // each node's records keep their order.
+    let mut rows: Vec<(String, String)> = tsv
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[5].to_string())
+        })
+        .collect();
+    rows.sort_by(|x, y| x.0.cmp(&y.0));
+    let want: Vec<(String, String)> =
+        [("a.txt", "a1"), ("a.txt", "a2"), ("n2", "a1"), ("n2", "a2"), ("stdin", "from-stdin")]
+            .iter()
+            .map(|(n, k)| (n.to_string(), k.to_string()))
+            .collect();
+    assert_eq!(rows, want);
+    // One input: no node column, as before.
+    let one = stdout_of(&["--emit", "tsv", a], b"");
+    assert!(one.starts_with("1795636306.000001\t0\t"), "{one}");
 }
 
 #[test]

@@ -1,0 +1,80 @@
+//! Redis Cluster hash slots: which of the 16384 slots (and so which node) a key lives in.
+//!
+//! `slot = crc16(key) & 16383`, CRC16 being the XMODEM variant (polynomial 0x1021, initial 0).
+//! When the key has a `{` and a later `}` with at least one byte between them, only the bytes
+//! between the first `{` and the first `}` after it are hashed, so `{user1}:a` and `{user1}:b`
+//! share a slot.
+
+use bstr::ByteSlice;
+
+/// The number of hash slots.
+pub const SLOTS: u16 = 16384;
+
+const fn crc16_table() -> [u16; 256] {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            bit += 1;
+        }
+        table[i] = crc;
+        i += 1;
+    }
+    table
+}
+
+static CRC16: [u16; 256] = crc16_table();
+
+/// CRC16/XMODEM.
+pub fn crc16(bytes: &[u8]) -> u16 {
+    bytes.iter().fold(0u16, |crc, &b| (crc << 8) ^ CRC16[usize::from((crc >> 8) as u8 ^ b)])
+}
+
+/// The part of a key that is hashed: its hash tag, or the whole key.
+pub fn hash_tag(key: &[u8]) -> &[u8] {
+    if let Some(open) = key.find_byte(b'{') {
+        if let Some(len) = key[open + 1..].find_byte(b'}') {
+            if len > 0 {
+                return &key[open + 1..open + 1 + len];
+            }
+        }
+    }
+    key
+}
+
+/// The cluster hash slot of `key`.
+///
+/// ```
+/// assert_eq!(faina_filter::cluster::slot(b"foo"), 12182);
+/// assert_eq!(faina_filter::cluster::slot(b"{user1}:x"), 8106);
+/// ```
+pub fn slot(key: &[u8]) -> u16 {
+    crc16(hash_tag(key)) & (SLOTS - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_values() {
+        assert_eq!(crc16(b"123456789"), 0x31c3);
+        for (key, want) in [
+            (&b"foo"[..], 12182),
+            (b"{user1}:x", 8106),
+            (b"{}x", 10595),
+            (b"a{}{b}", 15033),
+            (b"{{a}}", 10276),
+            (b"123456789", 12739),
+        ] {
+            assert_eq!(slot(key), want, "{}", String::from_utf8_lossy(key));
+        }
+        assert_eq!(hash_tag(b"{user1}:x"), b"user1");
+        assert_eq!(hash_tag(b"a{}{b}"), b"a{}{b}");
+        assert_eq!(hash_tag(b"{{a}}"), b"{a");
+        assert_eq!(hash_tag(b"no}tag{"), b"no}tag{");
+    }
+}
