@@ -108,13 +108,23 @@ pub struct Redis {
 impl Redis {
     /// Starts a server, or returns `None` (having said why) when redis-server is missing.
     pub fn start(extra: &[&str]) -> Option<Redis> {
+        Redis::start_on(extra, free_port)
+    }
+
+    /// Starts a cluster-enabled server (its config in its own directory), on a port whose
+    /// cluster bus port (+10000) is free too.
+    pub fn start_cluster_node() -> Option<Redis> {
+        Redis::start_on(&["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"], free_cluster_port)
+    }
+
+    fn start_on(extra: &[&str], port_for: fn() -> u16) -> Option<Redis> {
         if !require("redis-server") {
             return None;
         }
         let ipv6 = std::net::TcpListener::bind("[::1]:0").is_ok();
         for _attempt in 0..5 {
             let dir = TempDir::new("redis");
-            let port = free_port();
+            let port = port_for();
             let bind = if ipv6 { "127.0.0.1 ::1" } else { "127.0.0.1" };
             let mut args: Vec<String> = [
                 "--port",
@@ -192,6 +202,15 @@ impl Drop for Redis {
 
 fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
+}
+
+fn free_cluster_port() -> u16 {
+    loop {
+        let port = free_port();
+        if port < 55_000 && TcpListener::bind((Ipv4Addr::LOCALHOST, port + 10_000)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Any stream a client can talk over.
