@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{json_report, require, stdout_of, Capture, Client, Redis, Resp, TempDir, BIN};
+use common::{json_report, require, stdout_of, Capture, Client, Redis, TempDir, BIN};
 use faina_filter::cluster::slot;
 use serde_json::Value;
 
