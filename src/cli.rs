@@ -66,9 +66,10 @@ faina-filter: find the hot keys overloading a Redis node, from its MONITOR strea
 
 Usage: faina-filter [OPTIONS] [FILE...]
 
-Reads raw MONITOR output (redis-cli monitor, or telnet/nc with +OK and CRLF) from the FILEs in
-order, or from standard input when there are none or for '-'. Prints a hot-key report at the
-end, or passes normalized tab-separated records through for sort, awk and friends.
+Reads raw MONITOR output (redis-cli monitor, or telnet/nc with +OK and CRLF), or its own --emit
+tsv records, from standard input or the FILEs ('-' is standard input). Several FILEs are several
+nodes, read at once and labelled NAME=PATH or by file name. Prints a hot-key report at the end
+(or every period), or passes normalized tab-separated records through for sort, awk and friends.
 
 Report:
       --top N                  rows per section [default: 10]
@@ -86,6 +87,7 @@ Records (instead of the report):
       --emit tsv               one line per command: timestamp, db, client, command, arg1, arg2...
       --emit keys              one line per key access: timestamp, db, client, command, key,
                                read|write
+                               (with several inputs, a node column comes first)
 
 Rolling reports (for live streams):
       --every DURATION         a report per period (500ms, 10s, 1m, 1h), aligned to multiples of
@@ -118,6 +120,8 @@ cannot be read or the output cannot be written, 2 on a usage error.
 
 Examples:
   redis-cli -h HOST monitor | faina-filter
+  telnet HOST 6379 | faina-filter --every 10s --hot-qps 3000
+  faina-filter --every 10s n1=<(redis-cli -h n1 monitor) n2=<(redis-cli -h n2 monitor)
   faina-filter capture.txt
   redis-cli monitor | faina-filter --emit keys | cut -f5 | sort | uniq -c | sort -rn | head
 ";
