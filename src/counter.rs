@@ -83,10 +83,16 @@ pub struct TopK<E = ()> {
     /// Open addressing, linear probing: `hash_high32 << 32 | (entry index + 1)`, 0 when empty.
     slots: Vec<u64>,
     capacity: usize,
-    /// Once the table is full: a min-heap of (count when pushed, entry index). Counts only grow,
-    /// so an increment leaves the heap alone; a stale top is pushed down again with its real
-    /// count before anything is evicted, so the evicted entry always has the true minimum.
+    /// Once the table is full, the eviction candidates: a small min-heap of (count when pushed,
+    /// entry index) holding every entry whose count is below `horizon`. Counts only grow, so an
+    /// increment leaves it alone; a stale top is pushed again with its real count (or dropped,
+    /// once at the horizon) before anything is evicted, so the evicted entry always has the
+    /// true minimum. When it runs dry, one scan of the table refills it with the smallest
+    /// counts: the scan's cost is shared by the many evictions that follow.
     heap: Vec<(u64, u32)>,
+    horizon: u64,
+    /// Scratch space for the scan.
+    scan: Vec<(u64, u32)>,
     total: u64,
     seed: u64,
 }
@@ -99,6 +105,8 @@ impl<E: Default> TopK<E> {
             slots: vec![0; 16],
             capacity: capacity.max(1),
             heap: Vec::new(),
+            horizon: 0,
+            scan: Vec::new(),
             total: 0,
             seed: seed(),
         }
@@ -162,9 +170,6 @@ impl<E: Default> TopK<E> {
                     extra: E::default(),
                 });
                 self.insert_slot(hash, idx);
-                if self.entries.len() == self.capacity {
-                    self.build_heap();
-                }
                 idx
             }
             None => {
@@ -179,9 +184,14 @@ impl<E: Default> TopK<E> {
                 entry.count = min + weight;
                 entry.error = min + error;
                 entry.extra = E::default();
-                self.heap[0].0 = min + weight;
+                // The victim is the candidates' top: it goes, or stays with its new count.
+                if min + weight < self.horizon {
+                    self.heap[0].0 = min + weight;
+                    self.sift_down(0);
+                } else {
+                    self.pop();
+                }
                 self.insert_slot(hash, idx);
-                self.sift_down(0);
                 idx
             }
         };
@@ -294,22 +304,58 @@ impl<E> TopK<E> {
         }
     }
 
-    /// Brings an entry with the smallest count to the top of the heap and returns it: stale tops
-    /// (incremented since they were pushed) go down again with their real counts first.
+    /// Brings an entry with the smallest count to the top of the candidates and returns it.
     fn true_minimum(&mut self) -> usize {
         loop {
+            if self.heap.is_empty() {
+                self.refill();
+            }
             let (pushed, idx) = self.heap[0];
             let real = self.entries[idx as usize].count;
             if real == pushed {
                 return idx as usize;
             }
-            self.heap[0].0 = real;
+            if real < self.horizon {
+                self.heap[0].0 = real;
+                self.sift_down(0);
+            } else {
+                self.pop();
+            }
+        }
+    }
+
+    /// Removes the top candidate.
+    fn pop(&mut self) {
+        let last = self.heap.pop().expect("a candidate");
+        if !self.heap.is_empty() {
+            self.heap[0] = last;
             self.sift_down(0);
         }
     }
 
-    fn build_heap(&mut self) {
-        self.heap = self.entries.iter().enumerate().map(|(i, e)| (e.count, i as u32)).collect();
+    /// Makes the smallest counts (up to a sixteenth of the table, at least 64) the candidates.
+    fn refill(&mut self) {
+        let want = (self.entries.len() / 16).max(64);
+        self.scan.clear();
+        self.scan.extend(self.entries.iter().enumerate().map(|(i, e)| (e.count, i as u32)));
+        if want < self.scan.len() {
+            self.scan.select_nth_unstable(want);
+            self.horizon = self.scan[want].0;
+            // Every entry below the horizon is among the first `want`; those at it may not be.
+            self.scan.truncate(want);
+            self.scan.retain(|&(c, _)| c < self.horizon);
+            if self.scan.is_empty() {
+                // Ties at the smallest count fill more than `want`: take them all.
+                let min = self.horizon;
+                self.scan.extend(
+                    self.entries.iter().enumerate().filter(|(_, e)| e.count == min).map(|(i, e)| (e.count, i as u32)),
+                );
+                self.horizon = min + 1;
+            }
+        } else {
+            self.horizon = u64::MAX;
+        }
+        std::mem::swap(&mut self.heap, &mut self.scan);
         for pos in (0..self.heap.len() / 2).rev() {
             self.sift_down(pos);
         }

@@ -25,7 +25,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// assert_eq!(out, b"a\\tb\\x1b[31m\\xff");
 /// ```
 pub fn escape(bytes: &[u8], out: &mut Vec<u8>) {
-    if bytes.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\') {
+    if is_plain(bytes) {
         out.extend_from_slice(bytes);
         return;
     }
@@ -42,6 +42,26 @@ pub fn escape(bytes: &[u8], out: &mut Vec<u8>) {
             _ => out.extend_from_slice(raw),
         }
     }
+}
+
+/// True when every byte is printable ASCII other than `\\` (nothing to escape). Checks eight
+/// bytes at a time: this runs on every key and argument written.
+fn is_plain(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        // A byte below 0x20, a byte of 0x7f or more, or a backslash sets that byte's high bit.
+        let below = x.wrapping_sub(ONES * 0x20) & !x;
+        let above = x.wrapping_add(ONES) | x;
+        let b = x ^ (ONES * u64::from(b'\\'));
+        let backslash = b.wrapping_sub(ONES) & !b;
+        if (below | above | backslash) & HIGHS != 0 {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\')
 }
 
 fn hex_bytes(raw: &[u8], out: &mut Vec<u8>) {
@@ -145,6 +165,18 @@ mod tests {
         assert_eq!(esc(b"a\xbfb"), "a\\xbfb");
         // A real U+FFFD passes.
         assert_eq!(esc("\u{fffd}".as_bytes()), "\u{fffd}");
+    }
+
+    #[test]
+    fn the_plain_check_agrees_byte_by_byte() {
+        for b in 0..=255u8 {
+            for pos in 0..17 {
+                let mut v = vec![b'a'; 17];
+                v[pos] = b;
+                let want = (0x20..0x7f).contains(&b) && b != b'\\';
+                assert_eq!(is_plain(&v), want, "byte {b:#04x} at {pos}");
+            }
+        }
     }
 
     #[test]

@@ -144,6 +144,8 @@ impl LineReader {
 /// stop at Ctrl-C, and parse while the next block is being read.
 pub struct Feed {
     blocks: Receiver<io::Result<Vec<u8>>>,
+    /// Blocks go back to the reading thread once read, so they are allocated (and zeroed) once.
+    spent: mpsc::Sender<Vec<u8>>,
     block: Vec<u8>,
     pos: usize,
     tick: Option<Duration>,
@@ -154,8 +156,10 @@ impl Feed {
     pub fn spawn<R: Read + Send + 'static>(mut input: R, tick: Option<Duration>) -> Feed {
         // Four blocks in flight at most: memory stays bounded if parsing falls behind.
         let (tx, blocks) = mpsc::sync_channel(4);
+        let (spent, reuse) = mpsc::channel::<Vec<u8>>();
         thread::spawn(move || loop {
-            let mut block = vec![0; BLOCK];
+            let mut block = reuse.try_recv().unwrap_or_default();
+            block.resize(BLOCK, 0);
             match input.read(&mut block) {
                 Ok(0) => break,
                 Ok(n) => {
@@ -171,7 +175,7 @@ impl Feed {
                 }
             }
         });
-        Feed { blocks, block: Vec::new(), pos: 0, tick }
+        Feed { blocks, spent, block: Vec::new(), pos: 0, tick }
     }
 }
 
@@ -192,7 +196,10 @@ impl Read for Feed {
                     Err(_) => return Ok(0),
                 },
             };
-            self.block = next?;
+            let used = std::mem::replace(&mut self.block, next?);
+            if used.capacity() > 0 {
+                let _ = self.spent.send(used);
+            }
             self.pos = 0;
         }
         let n = buf.len().min(self.block.len() - self.pos);
