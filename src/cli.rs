@@ -59,7 +59,7 @@ impl fmt::Display for UsageError {
     }
 }
 
-pub const DEFAULT_MAX_KEYS: usize = 100_000;
+pub const DEFAULT_MAX_KEYS: usize = 50_000;
 
 pub const HELP: &str = "\
 faina-filter: find the hot keys overloading a Redis node, from its MONITOR stream
@@ -81,7 +81,7 @@ Report:
       --format text|json       the report as text, or as one JSON object on one line [default: text]
       --max-keys N             distinct keys counted exactly (half as many for bytes per key, a
                                quarter for prefixes, clients, commands); past it the heaviest
-                               are kept with error bounds [default: 100000, about 25 MiB]
+                               are kept with error bounds [default: 50000, about 15 MiB]
 
 Records (instead of the report):
       --emit tsv               one line per command: timestamp, db, client, command, arg1, arg2...
@@ -92,8 +92,8 @@ Records (instead of the report):
 Rolling reports (for live streams):
       --every DURATION         a report per period (500ms, 10s, 1m, 1h), aligned to multiples of
                                the period since the epoch, by the MONITOR timestamps
-      --window DURATION        each report covers the last DURATION, a multiple of --every
-                               [default: the period]
+      --window DURATION        each report covers the last DURATION, a multiple of --every of
+                               at most 100 periods [default: the period]
       --hot-qps N              mark keys at or above N accesses per second, and count them
 
 Filters (before anything is counted or written; each may be repeated):
@@ -335,7 +335,7 @@ mod tests {
             (&["--top"], "--top"),
             (&["--every", "10"], "--every"),
             (&["--every", "1s", "--window", "1500ms"], "--window"),
-            (&["--every", "1ms", "--window", "1h"], "--window"),
+            (&["--every", "1s", "--window", "101s"], "--window"),
             (&["--window", "10s"], "--window"),
             (&["--every", "1s", "--emit", "tsv"], "--every"),
             (&["--hot-qps", "-3"], "--hot-qps"),

@@ -32,10 +32,10 @@ impl Window {
 const MAX_EMPTY_REPORTS: u64 = 10_000;
 
 /// The most periods one window may span (each keeps its own summary).
-pub const MAX_PERIODS: u64 = 1_000;
+pub const MAX_PERIODS: u64 = 100;
 
 /// The smallest key table a period gets, however many periods share the memory.
-const MIN_PERIOD_KEYS: usize = 1_000;
+const MIN_PERIOD_KEYS: usize = 500;
 
 /// The periods of the current window and the counters of the one under way.
 pub struct Windows {
