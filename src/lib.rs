@@ -68,6 +68,9 @@ impl fmt::Display for Error {
     }
 }
 
+/// The most node labels kept (records read back can name any number).
+const MAX_NODES: usize = 1024;
+
 /// How often a live input that is silent is looked at (idle windows, Ctrl-C).
 const TICK: Duration = Duration::from_millis(250);
 
@@ -119,7 +122,12 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
     // Several inputs, or a named one: every record and report says which node it is from.
     if inputs.len() > 1 || inputs.iter().any(|i| i.label.is_some()) {
         session.pipeline.node_columns = Some(true);
-        session.pipeline.labels = inputs.iter().map(|i| i.node().into_bytes()).collect();
+        for input in &inputs {
+            // Inputs keep their numbers even when two share a label.
+            let label = input.node().into_bytes();
+            session.pipeline.label_index.entry(label.clone()).or_insert(session.pipeline.labels.len() as u32);
+            session.pipeline.labels.push(label);
+        }
         session.feed_all(&inputs, warn)?;
         return session.finish(warn);
     }
@@ -263,6 +271,7 @@ impl<W: Write> Session<W> {
             pasted: 0,
             clock: None,
             labels: Vec::new(),
+            label_index: std::collections::HashMap::new(),
             node: 0,
             node_columns: None,
         };
@@ -403,6 +412,7 @@ struct Pipeline {
     clock: Option<(u64, Instant)>,
     /// Node labels, by node number: the inputs', then those records read back name.
     labels: Vec<Vec<u8>>,
+    label_index: std::collections::HashMap<Vec<u8>, u32>,
     /// The node of the input being read.
     node: u32,
     /// Whether records carry a node column; decided by the first command when not set.
@@ -415,15 +425,20 @@ impl Pipeline {
         (self.node_columns == Some(true)).then_some(&self.labels[..])
     }
 
-    /// The number of a node label, added when new.
+    /// The number of a node label, added when new. Records read back may name any number of
+    /// nodes; past [`MAX_NODES`] they are all counted as one, `(other nodes)`.
     fn node_of(&mut self, label: &[u8]) -> u32 {
-        match self.labels.iter().position(|l| l.as_slice() == label) {
-            Some(n) => n as u32,
-            None => {
-                self.labels.push(label.to_vec());
-                (self.labels.len() - 1) as u32
-            }
+        if let Some(&n) = self.label_index.get(label) {
+            return n;
         }
+        let label: &[u8] = if self.labels.len() + 1 >= MAX_NODES { b"(other nodes)" } else { label };
+        if let Some(&n) = self.label_index.get(label) {
+            return n;
+        }
+        self.labels.push(label.to_vec());
+        let n = (self.labels.len() - 1) as u32;
+        self.label_index.insert(label.to_vec(), n);
+        n
     }
 
     fn event<W: Write>(

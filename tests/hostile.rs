@@ -204,6 +204,20 @@ fn an_unknown_command_named_with_control_bytes() {
 }
 
 #[test]
+fn records_naming_endless_nodes_stay_bounded() {
+    let mut input = Vec::new();
+    for i in 0..5000 {
+        input.extend_from_slice(format!("node{i}\t1.000001\t0\tc\tget\tk\n").as_bytes());
+    }
+    let report = json_report(&["--top", "2000"], &input);
+    assert_eq!(report["commands"], 5000);
+    let nodes = report["top_nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 1024);
+    assert_eq!(nodes[0]["name"], "(other nodes)");
+    assert_eq!(nodes[0]["count"], 5000 - 1023);
+}
+
+#[test]
 fn messages_quoting_the_user_are_escaped_too() {
     let out = run(&["--top", "\x1b[2J"], b"");
     assert_eq!(out.status.code(), Some(2));
