@@ -340,7 +340,8 @@ pub fn text(stats: &Stats, view: &View) -> String {
     simple_rows(o, &slot_rows, keys_total, secs, "slot");
 
     if view.nodes.is_some() {
-        let node_rows = rows_named(&stats.nodes, top, |k| view.node(node_number(k)));
+        let nodes = stats.nodes();
+        let node_rows = rows_named(&nodes, top, |k| view.node(node_number(k)));
         heading(o, &format!("Top Nodes (of {} commands)", stats.commands));
         simple_rows(o, &node_rows, stats.commands, secs, "node");
     }
@@ -537,7 +538,8 @@ pub fn json(stats: &Stats, view: &View) -> String {
     }
     o.push_str("],\"top_nodes\":[");
     if view.nodes.is_some() {
-        for (i, (row, _)) in rows_named(&stats.nodes, top, |k| view.node(node_number(k))).iter().enumerate() {
+        let nodes = stats.nodes();
+        for (i, (row, _)) in rows_named(&nodes, top, |k| view.node(node_number(k))).iter().enumerate() {
             comma(&mut o, i);
             json_row(&mut o, row, stats.commands, secs);
             o.push('}');

@@ -145,8 +145,8 @@ pub struct Stats {
     pub clients: TopK,
     /// Key accesses per cluster hash slot.
     pub slots: TopK,
-    /// Commands per node (input), by node number.
-    pub nodes: TopK,
+    /// Commands per node (input), by node number (there are few: at most 1024).
+    node_counts: Vec<u64>,
     pub gaps: Histogram,
     slowest: BinaryHeap<Reverse<SlowCall>>,
     seq: u64,
@@ -178,7 +178,7 @@ impl Stats {
             command_counts: TopK::new(max_keys / 4),
             clients: TopK::new(max_keys / 4),
             slots: TopK::new((max_keys / 4).min(usize::from(crate::cluster::SLOTS))),
-            nodes: TopK::new(max_keys / 4),
+            node_counts: Vec::new(),
             gaps: Histogram::new(),
             slowest: BinaryHeap::new(),
             seq: 0,
@@ -208,7 +208,10 @@ impl Stats {
             _ => None,
         };
         self.chains[node].prev = Some(t);
-        self.nodes.add(&seen.node.to_be_bytes(), 1);
+        if self.node_counts.len() <= node {
+            self.node_counts.resize(node + 1, 0);
+        }
+        self.node_counts[node] += 1;
         let time = self.command_counts.add(seen.command, 1);
         if let (GapRule::Later, Some(gap)) = (self.settings.gap_rule, gap) {
             time.gap_total += gap;
@@ -346,7 +349,12 @@ impl Stats {
         };
         self.keys.merge(&other.keys, KeyAccess::add);
         self.slots.merge(&other.slots, |_, _| {});
-        self.nodes.merge(&other.nodes, |_, _| {});
+        if self.node_counts.len() < other.node_counts.len() {
+            self.node_counts.resize(other.node_counts.len(), 0);
+        }
+        for (mine, theirs) in self.node_counts.iter_mut().zip(&other.node_counts) {
+            *mine += theirs;
+        }
         self.key_bytes.merge(&other.key_bytes, |_, _| {});
         self.prefixes.merge(&other.prefixes, |_, _| {});
         self.command_counts.merge(&other.command_counts, |a, b| a.gap_total += b.gap_total);
@@ -362,6 +370,17 @@ impl Stats {
     /// Ends one input: the next input's first line has no gap before it.
     pub fn end_of_input(&mut self) {
         self.chains.clear();
+    }
+
+    /// Commands per node, as a table keyed by the node number (four bytes, big-endian).
+    pub fn nodes(&self) -> TopK {
+        let mut table = TopK::new(self.node_counts.len());
+        for (node, &count) in self.node_counts.iter().enumerate() {
+            if count > 0 {
+                table.add(&(node as u32).to_be_bytes(), count);
+            }
+        }
+        table
     }
 
     /// The slowest calls, slowest first.
