@@ -14,6 +14,7 @@ pub mod filters;
 pub mod glob;
 pub mod input;
 pub mod monitor;
+pub mod offload;
 pub mod records;
 pub mod redact;
 pub mod report;
@@ -253,12 +254,16 @@ impl<W: Write> Session<W> {
             gap_rule: config.gap_rule,
             max_keys: config.max_keys,
         };
-        let counts = match config.every {
+        let mut counts = match config.every {
             Some(every) if config.emit.is_none() => {
                 Counts::Rolling(Windows::new(every, config.window.unwrap_or(every), settings))
             }
             _ => Counts::Whole(Stats::new(settings)),
         };
+        if config.emit.is_none() {
+            // Reports count keys on the second core.
+            counts.current().offload();
+        }
         let pipeline = Pipeline {
             parser: Parser::new(),
             table: Table::builtin(),
@@ -363,7 +368,10 @@ impl<W: Write> Session<W> {
         }
         let nodes = self.pipeline.nodes();
         match (self.sink, &mut self.counts) {
-            (Sink::Report(mut out), Counts::Whole(stats)) => self.reporter.write(&mut out, stats, None, nodes)?,
+            (Sink::Report(mut out), Counts::Whole(stats)) => {
+                stats.sync();
+                self.reporter.write(&mut out, stats, None, nodes)?
+            }
             (Sink::Report(mut out), Counts::Rolling(windows)) => {
                 let reporter = &self.reporter;
                 windows.finish(&mut |stats: &Stats, window: &Window| {

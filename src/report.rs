@@ -66,7 +66,7 @@ fn is_hot(count: u64, secs: Option<f64>, view: &View) -> bool {
 /// How many of the counted keys reach the hot rate.
 fn hot_keys(stats: &Stats, view: &View) -> u64 {
     let secs = view.seconds(stats);
-    stats.keys.entries().iter().filter(|e| is_hot(e.count, secs, view)).count() as u64
+    stats.per_key.keys.entries().iter().filter(|e| is_hot(e.count, secs, view)).count() as u64
 }
 
 /// One row of a top section.
@@ -240,7 +240,7 @@ pub fn text(stats: &Stats, view: &View) -> String {
             let _ = writeln!(o, "  last timestamp    -");
         }
     }
-    let _ = writeln!(o, "  key accesses      {}", stats.keys.total());
+    let _ = writeln!(o, "  key accesses      {}", stats.per_key.keys.total());
     if stats.unknown_commands > 0 {
         let _ = writeln!(
             o,
@@ -257,8 +257,8 @@ pub fn text(stats: &Stats, view: &View) -> String {
         return out;
     }
 
-    let keys_total = stats.keys.total();
-    let key_rows = rows(&stats.keys, top);
+    let keys_total = stats.per_key.keys.total();
+    let key_rows = rows(&stats.per_key.keys, top);
     heading(o, &format!("Top Keys (of {keys_total} key accesses)"));
     if key_rows.is_empty() {
         let _ = writeln!(o, "  (no keys)");
@@ -296,9 +296,9 @@ pub fn text(stats: &Stats, view: &View) -> String {
         }
     }
 
-    let byte_total = stats.key_bytes.total();
+    let byte_total = stats.per_key.key_bytes.total();
     heading(o, &format!("Top Keys by Bytes (request bytes shared among each command's keys, of {})", size(byte_total)));
-    let byte_rows = rows(&stats.key_bytes, top);
+    let byte_rows = rows(&stats.per_key.key_bytes, top);
     if byte_rows.is_empty() {
         let _ = writeln!(o, "  (no keys)");
     } else {
@@ -316,15 +316,15 @@ pub fn text(stats: &Stats, view: &View) -> String {
         error_note(o, byte_rows.iter().map(|(r, _)| r));
     }
 
-    let prefix_rows = rows(&stats.prefixes, top);
+    let prefix_rows = rows(&stats.per_key.prefixes, top);
     let delim = escaped(&stats.settings.prefix_delimiter);
     heading(
         o,
         &format!("Top Prefixes (up to '{delim}' x{}, of {keys_total} key accesses)", stats.settings.prefix_depth),
     );
     simple_rows(o, &prefix_rows, keys_total, secs, "prefix");
-    if stats.unprefixed > 0 {
-        let _ = writeln!(o, "  ({} key accesses had no such prefix)", stats.unprefixed);
+    if stats.per_key.unprefixed > 0 {
+        let _ = writeln!(o, "  ({} key accesses had no such prefix)", stats.per_key.unprefixed);
     }
 
     let command_rows = rows(&stats.command_counts, top);
@@ -335,7 +335,7 @@ pub fn text(stats: &Stats, view: &View) -> String {
     heading(o, &format!("Top Clients (address without port, of {} commands)", stats.commands));
     simple_rows(o, &client_rows, stats.commands, secs, "client");
 
-    let slot_rows = rows_named(&stats.slots, top, slot_name);
+    let slot_rows = rows_named(&stats.per_key.slots, top, slot_name);
     heading(o, &format!("Top Slots (cluster hash slots, of {keys_total} key accesses)"));
     simple_rows(o, &slot_rows, keys_total, secs, "slot");
 
@@ -497,14 +497,14 @@ pub fn json(stats: &Stats, view: &View) -> String {
         }
         _ => o.push_str("\"start\":null,\"end\":null,\"start_iso\":null,\"end_iso\":null,\"span_seconds\":0,\"commands_per_second\":0,"),
     }
-    let keys_total = stats.keys.total();
-    let _ = write!(o, "\"key_accesses\":{keys_total},\"unprefixed_key_accesses\":{},", stats.unprefixed);
+    let keys_total = stats.per_key.keys.total();
+    let _ = write!(o, "\"key_accesses\":{keys_total},\"unprefixed_key_accesses\":{},", stats.per_key.unprefixed);
 
     if let Some(hot) = view.hot_qps {
         let _ = write!(o, "\"hot_qps\":{hot},\"hot_keys\":{},", hot_keys(stats, view));
     }
     o.push_str("\"top_keys\":[");
-    for (i, (row, entry)) in rows(&stats.keys, top).iter().enumerate() {
+    for (i, (row, entry)) in rows(&stats.per_key.keys, top).iter().enumerate() {
         comma(&mut o, i);
         json_row(&mut o, row, keys_total, secs);
         let _ = write!(o, ",\"reads\":{},\"writes\":{}", entry.extra.reads, entry.extra.writes);
@@ -522,16 +522,16 @@ pub fn json(stats: &Stats, view: &View) -> String {
         }
         o.push('}');
     }
-    let _ = write!(o, "],\"key_bytes\":{},\"top_keys_by_bytes\":", stats.key_bytes.total());
-    json_rows(&mut o, &stats.key_bytes, top, stats.key_bytes.total(), secs);
+    let _ = write!(o, "],\"key_bytes\":{},\"top_keys_by_bytes\":", stats.per_key.key_bytes.total());
+    json_rows(&mut o, &stats.per_key.key_bytes, top, stats.per_key.key_bytes.total(), secs);
     o.push_str(",\"top_prefixes\":");
-    json_rows(&mut o, &stats.prefixes, top, keys_total, secs);
+    json_rows(&mut o, &stats.per_key.prefixes, top, keys_total, secs);
     o.push_str(",\"top_commands\":");
     json_rows(&mut o, &stats.command_counts, top, stats.commands, secs);
     o.push_str(",\"top_clients\":");
     json_rows(&mut o, &stats.clients, top, stats.commands, secs);
     o.push_str(",\"top_slots\":[");
-    for (i, (row, _)) in rows_named(&stats.slots, top, slot_name).iter().enumerate() {
+    for (i, (row, _)) in rows_named(&stats.per_key.slots, top, slot_name).iter().enumerate() {
         comma(&mut o, i);
         json_row(&mut o, row, keys_total, secs);
         let _ = write!(o, ",\"slot\":{}}}", row.name);

@@ -101,6 +101,62 @@ pub struct Stamp {
     pub micros: u64,
 }
 
+/// The tables counted per key access.
+pub struct KeyTables {
+    pub keys: TopK<KeyAccess>,
+    /// Request bytes per key: each command's size shared among its keys.
+    pub key_bytes: TopK,
+    pub prefixes: TopK,
+    /// Key accesses whose key has fewer delimiters than the prefix depth.
+    pub unprefixed: u64,
+    /// Key accesses per cluster hash slot.
+    pub slots: TopK,
+    prefix_delimiter: Vec<u8>,
+    prefix_depth: usize,
+}
+
+impl KeyTables {
+    pub fn new(settings: &Settings) -> KeyTables {
+        let max_keys = settings.max_keys;
+        KeyTables {
+            keys: TopK::new(max_keys),
+            key_bytes: TopK::new(max_keys / 2),
+            prefixes: TopK::new(max_keys / 4),
+            unprefixed: 0,
+            slots: TopK::new((max_keys / 4).min(usize::from(crate::cluster::SLOTS))),
+            prefix_delimiter: settings.prefix_delimiter.clone(),
+            prefix_depth: settings.prefix_depth,
+        }
+    }
+
+    /// Counts one access of `name`, its share of the request's bytes, and the node it came from.
+    pub fn add(&mut self, name: &[u8], access: Access, share: u64, node: u32) {
+        let hash = self.keys.hash(name);
+        self.key_bytes.add_hashed(name, hash, share);
+        let counts = self.keys.add_hashed(name, hash, 1);
+        match access {
+            Access::Read => counts.reads += 1,
+            Access::Write => counts.writes += 1,
+        }
+        counts.seen_on(node);
+        self.slots.add(&crate::cluster::slot(name).to_be_bytes(), 1);
+        match prefix_of(name, &self.prefix_delimiter, self.prefix_depth) {
+            Some(prefix) => {
+                self.prefixes.add(prefix, 1);
+            }
+            None => self.unprefixed += 1,
+        }
+    }
+
+    pub fn merge(&mut self, other: &KeyTables) {
+        self.keys.merge(&other.keys, KeyAccess::add);
+        self.key_bytes.merge(&other.key_bytes, |_, _| {});
+        self.prefixes.merge(&other.prefixes, |_, _| {});
+        self.slots.merge(&other.slots, |_, _| {});
+        self.unprefixed += other.unprefixed;
+    }
+}
+
 /// One command, as the counters see it.
 pub struct Seen<'a> {
     pub timestamp: &'a [u8],
@@ -135,16 +191,12 @@ pub struct Stats {
     pub unknown_commands: u64,
     pub first: Option<Stamp>,
     pub last: Option<Stamp>,
-    pub keys: TopK<KeyAccess>,
-    /// Request bytes per key: each command's size shared among its keys.
-    pub key_bytes: TopK,
-    pub prefixes: TopK,
-    /// Key accesses whose key has fewer delimiters than the prefix depth.
-    pub unprefixed: u64,
+    /// The tables counted per key access (on the second core, when offloaded).
+    pub per_key: KeyTables,
+    /// Where key accesses go instead of `per_key` while a worker counts them.
+    offload: Option<crate::offload::Offload>,
     pub command_counts: TopK<CommandTime>,
     pub clients: TopK,
-    /// Key accesses per cluster hash slot.
-    pub slots: TopK,
     /// Commands per node (input), by node number (there are few: at most 1024).
     node_counts: Vec<u64>,
     pub gaps: Histogram,
@@ -171,13 +223,10 @@ impl Stats {
             unknown_commands: 0,
             first: None,
             last: None,
-            keys: TopK::new(max_keys),
-            key_bytes: TopK::new(max_keys / 2),
-            prefixes: TopK::new(max_keys / 4),
-            unprefixed: 0,
+            per_key: KeyTables::new(&settings),
+            offload: None,
             command_counts: TopK::new(max_keys / 4),
             clients: TopK::new(max_keys / 4),
-            slots: TopK::new((max_keys / 4).min(usize::from(crate::cluster::SLOTS))),
             node_counts: Vec::new(),
             gaps: Histogram::new(),
             slowest: BinaryHeap::new(),
@@ -222,20 +271,9 @@ impl Stats {
             let name = (seen.arg)(key.pos);
             // An even share; the first key takes the remainder, so the shares add up.
             let share = seen.bytes / n + if i == 0 { seen.bytes % n } else { 0 };
-            let hash = self.keys.hash(name);
-            self.key_bytes.add_hashed(name, hash, share);
-            let access = self.keys.add_hashed(name, hash, 1);
-            match key.access {
-                Access::Read => access.reads += 1,
-                Access::Write => access.writes += 1,
-            }
-            access.seen_on(seen.node);
-            self.slots.add(&crate::cluster::slot(name).to_be_bytes(), 1);
-            match prefix_of(name, &self.settings.prefix_delimiter, self.settings.prefix_depth) {
-                Some(prefix) => {
-                    self.prefixes.add(prefix, 1);
-                }
-                None => self.unprefixed += 1,
+            match &mut self.offload {
+                Some(offload) => offload.push(name, key.access, share, seen.node),
+                None => self.per_key.add(name, key.access, share, seen.node),
             }
         }
         self.charge_gap(seen, gap);
@@ -320,9 +358,25 @@ impl Stats {
         }
     }
 
-    /// An empty `Stats` for the period after this one: the gap chain goes on across the border.
-    pub fn next_period(&self) -> Stats {
+    /// Counts key accesses on a thread of their own from now on (the key tables are the
+    /// costliest part of counting); [`Stats::sync`] brings the counts back.
+    pub fn offload(&mut self) {
+        self.offload = Some(crate::offload::Offload::spawn(self.settings.clone()));
+    }
+
+    /// Brings the key counts of an offloaded `Stats` up to date, before they are read.
+    pub fn sync(&mut self) {
+        if let Some(offload) = &mut self.offload {
+            let tables = offload.take(&self.settings);
+            self.per_key.merge(&tables);
+        }
+    }
+
+    /// An empty `Stats` for the period after this one: the gap chain goes on across the border,
+    /// and the key-counting thread moves over (call [`Stats::sync`] first).
+    pub fn next_period(&mut self) -> Stats {
         let mut next = Stats::new(self.settings.clone());
+        next.offload = self.offload.take();
         next.chains.clone_from(&self.chains);
         next.seq = self.seq;
         next
@@ -338,7 +392,6 @@ impl Stats {
         self.filtered += other.filtered;
         self.cut_lines += other.cut_lines;
         self.unknown_commands += other.unknown_commands;
-        self.unprefixed += other.unprefixed;
         self.first = match (self.first, other.first) {
             (Some(a), Some(b)) => Some(if a.micros <= b.micros { a } else { b }),
             (a, b) => a.or(b),
@@ -347,16 +400,13 @@ impl Stats {
             (Some(a), Some(b)) => Some(if a.micros >= b.micros { a } else { b }),
             (a, b) => a.or(b),
         };
-        self.keys.merge(&other.keys, KeyAccess::add);
-        self.slots.merge(&other.slots, |_, _| {});
+        self.per_key.merge(&other.per_key);
         if self.node_counts.len() < other.node_counts.len() {
             self.node_counts.resize(other.node_counts.len(), 0);
         }
         for (mine, theirs) in self.node_counts.iter_mut().zip(&other.node_counts) {
             *mine += theirs;
         }
-        self.key_bytes.merge(&other.key_bytes, |_, _| {});
-        self.prefixes.merge(&other.prefixes, |_, _| {});
         self.command_counts.merge(&other.command_counts, |a, b| a.gap_total += b.gap_total);
         self.clients.merge(&other.clients, |_, _| {});
         self.gaps.merge(&other.gaps);

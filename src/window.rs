@@ -94,6 +94,7 @@ impl Windows {
                 // One report for the rest of the silence, then on to the target.
                 let start = (index + 1).saturating_mul(self.every).saturating_sub(self.window_len());
                 let end = target.saturating_mul(self.every);
+                self.current.sync();
                 report(&self.current, &Window { start, end, partial: false })?;
                 self.history.clear();
                 self.current = self.current.next_period();
@@ -110,6 +111,7 @@ impl Windows {
     /// its end).
     pub fn close<E>(&mut self, report: &mut dyn FnMut(&Stats, &Window) -> Result<(), E>) -> Result<(), E> {
         let Some(index) = self.index else { return Ok(()) };
+        self.current.sync();
         let end = (index + 1).saturating_mul(self.every);
         let window = Window { start: end.saturating_sub(self.window_len()), end, partial: false };
         self.report(&window, report)?;
@@ -124,6 +126,7 @@ impl Windows {
 
     /// Reports the last, partial window at the end of the input.
     pub fn finish<E>(&mut self, report: &mut dyn FnMut(&Stats, &Window) -> Result<(), E>) -> Result<(), E> {
+        self.current.sync();
         let Some(index) = self.index else {
             // Nothing with a timestamp was read: one report of what there was.
             return report(&self.current, &Window { start: 0, end: 0, partial: true });

@@ -127,11 +127,11 @@ fn no_table_outgrows_its_bound() {
         });
     }
     assert_eq!(stats.commands, 200_000);
-    assert_eq!(stats.keys.len(), 1_000);
-    assert_eq!(stats.key_bytes.len(), 500);
-    assert_eq!(stats.prefixes.len(), 250);
+    assert_eq!(stats.per_key.keys.len(), 1_000);
+    assert_eq!(stats.per_key.key_bytes.len(), 500);
+    assert_eq!(stats.per_key.prefixes.len(), 250);
     assert_eq!(stats.clients.len(), 250);
     assert_eq!(stats.command_counts.len(), 250);
     assert_eq!(stats.slowest().len(), 10);
-    assert_eq!(stats.keys.total(), 200_000, "every access is counted, kept or not");
+    assert_eq!(stats.per_key.keys.total(), 200_000, "every access is counted, kept or not");
 }

@@ -1,0 +1,101 @@
+//! The key tables counted on the second core.
+//!
+//! Counting key accesses (keys, bytes per key, prefixes, slots) is the costliest part of a
+//! report: each access is a lookup in tables larger than the caches. [`Offload`] hands the
+//! accesses, in batches, to a thread that owns those tables, while the parsing thread goes on;
+//! one thread in input order, so the counts are exactly those of counting in place.
+//! [`Offload::take`] waits for the thread to catch up and takes its tables.
+
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread;
+
+use crate::commands::Access;
+use crate::stats::{KeyTables, Settings};
+
+/// Bytes of encoded accesses per batch.
+const BATCH: usize = 64 * 1024;
+
+enum Message {
+    /// Encoded accesses: node u32, access u8, share u64, length u32, key bytes.
+    Accesses(Vec<u8>),
+    /// Hand back the tables and start new ones with these settings.
+    Take(Settings, SyncSender<KeyTables>),
+}
+
+/// The parsing thread's end: collects accesses into batches and sends them.
+pub struct Offload {
+    tx: SyncSender<Message>,
+    batch: Vec<u8>,
+    /// Spent batches come back, so they are allocated once.
+    spent: Receiver<Vec<u8>>,
+}
+
+impl Offload {
+    /// Starts the counting thread with empty tables for `settings`.
+    pub fn spawn(settings: Settings) -> Offload {
+        // A few batches in flight: memory stays bounded if counting falls behind.
+        let (tx, rx) = mpsc::sync_channel::<Message>(4);
+        let (give_back, spent) = mpsc::channel();
+        thread::spawn(move || {
+            let mut tables = KeyTables::new(&settings);
+            for message in rx {
+                match message {
+                    Message::Accesses(batch) => {
+                        count(&mut tables, &batch);
+                        let _ = give_back.send(batch);
+                    }
+                    Message::Take(settings, reply) => {
+                        let full = std::mem::replace(&mut tables, KeyTables::new(&settings));
+                        if reply.send(full).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        Offload { tx, batch: Vec::with_capacity(BATCH + 1024), spent }
+    }
+
+    /// Queues one key access.
+    pub fn push(&mut self, key: &[u8], access: Access, share: u64, node: u32) {
+        self.batch.extend_from_slice(&node.to_le_bytes());
+        self.batch.push(u8::from(access == Access::Write));
+        self.batch.extend_from_slice(&share.to_le_bytes());
+        self.batch.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        self.batch.extend_from_slice(key);
+        if self.batch.len() >= BATCH {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        let next = self.spent.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH + 1024));
+        let full = std::mem::replace(&mut self.batch, next);
+        self.batch.clear();
+        // The thread only ends when this end is dropped.
+        let _ = self.tx.send(Message::Accesses(full));
+    }
+
+    /// Waits for every access queued so far to be counted, and takes the tables; counting goes
+    /// on into new tables made for `next`.
+    pub fn take(&mut self, next: &Settings) -> KeyTables {
+        if !self.batch.is_empty() {
+            self.send();
+        }
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.tx.send(Message::Take(next.clone(), reply)).expect("the key counting thread is gone");
+        answer.recv().expect("the key counting thread is gone")
+    }
+}
+
+fn count(tables: &mut KeyTables, mut batch: &[u8]) {
+    while batch.len() >= 17 {
+        let node = u32::from_le_bytes(batch[0..4].try_into().unwrap_or_default());
+        let access = if batch[4] == 1 { Access::Write } else { Access::Read };
+        let share = u64::from_le_bytes(batch[5..13].try_into().unwrap_or_default());
+        let len = u32::from_le_bytes(batch[13..17].try_into().unwrap_or_default()) as usize;
+        let key = &batch[17..17 + len];
+        tables.add(key, access, share, node);
+        batch = &batch[17 + len..];
+    }
+}
