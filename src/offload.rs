@@ -1,7 +1,7 @@
 //! The key tables counted on the second core.
 //!
-//! Counting key accesses (keys, bytes per key, prefixes, slots) is the costliest part of a
-//! report: each access is a lookup in tables larger than the caches. [`Offload`] hands the
+//! Counting key accesses per key (keys, bytes per key) is the costliest part of a report: each
+//! access is a lookup in tables larger than the caches. [`Offload`] hands the
 //! accesses, in batches, to a thread that owns those tables, while the parsing thread goes on;
 //! one thread in input order, so the counts are exactly those of counting in place.
 //! [`Offload::take`] waits for the thread to catch up and takes its tables.
@@ -95,7 +95,7 @@ fn count(tables: &mut KeyTables, mut batch: &[u8]) {
         let share = u64::from_le_bytes(batch[5..13].try_into().unwrap_or_default());
         let len = u32::from_le_bytes(batch[13..17].try_into().unwrap_or_default()) as usize;
         let key = &batch[17..17 + len];
-        tables.add(key, access, share, node);
+        tables.add_to_key(key, access, share, node);
         batch = &batch[17 + len..];
     }
 }

@@ -131,6 +131,12 @@ impl KeyTables {
 
     /// Counts one access of `name`, its share of the request's bytes, and the node it came from.
     pub fn add(&mut self, name: &[u8], access: Access, share: u64, node: u32) {
+        self.add_to_key(name, access, share, node);
+        self.add_slot(name);
+    }
+
+    /// The part of [`KeyTables::add`] the second core counts: keys, bytes per key, prefixes.
+    pub fn add_to_key(&mut self, name: &[u8], access: Access, share: u64, node: u32) {
         let hash = self.keys.hash(name);
         self.key_bytes.add_hashed(name, hash, share);
         let counts = self.keys.add_hashed(name, hash, 1);
@@ -139,13 +145,17 @@ impl KeyTables {
             Access::Write => counts.writes += 1,
         }
         counts.seen_on(node);
-        self.slots.add(&crate::cluster::slot(name).to_be_bytes(), 1);
         match prefix_of(name, &self.prefix_delimiter, self.prefix_depth) {
             Some(prefix) => {
                 self.prefixes.add(prefix, 1);
             }
             None => self.unprefixed += 1,
         }
+    }
+
+    /// The part of [`KeyTables::add`] left to the parsing thread, to balance the two cores: slots.
+    pub fn add_slot(&mut self, name: &[u8]) {
+        self.slots.add(&crate::cluster::slot(name).to_be_bytes(), 1);
     }
 
     pub fn merge(&mut self, other: &KeyTables) {
@@ -272,7 +282,11 @@ impl Stats {
             // An even share; the first key takes the remainder, so the shares add up.
             let share = seen.bytes / n + if i == 0 { seen.bytes % n } else { 0 };
             match &mut self.offload {
-                Some(offload) => offload.push(name, key.access, share, seen.node),
+                // The second core takes the key tables; the slot count stays here, to balance.
+                Some(offload) => {
+                    offload.push(name, key.access, share, seen.node);
+                    self.per_key.add_slot(name);
+                }
                 None => self.per_key.add(name, key.access, share, seen.node),
             }
         }
