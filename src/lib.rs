@@ -508,7 +508,7 @@ impl Pipeline {
         };
         // The stream's time now, read off the last timestamp and the time since it came.
         let now = micros + at.elapsed().as_micros() as u64;
-        let nodes = (self.node_columns == Some(true)).then_some(&self.labels[..]);
+        let nodes = self.nodes();
         while windows.period_end().is_some_and(|end| now >= end + TICK.as_micros() as u64) {
             windows.close(&mut |stats: &Stats, window: &Window| reporter.write(out, stats, Some(*window), nodes))?;
         }
@@ -538,7 +538,7 @@ impl Pipeline {
         if let (Line::Command(header), Counts::Rolling(windows), Sink::Report(out)) =
             (&parsed, &mut *counts, &mut *sink)
         {
-            let nodes = (self.node_columns == Some(true)).then_some(&self.labels[..]);
+            let nodes = self.nodes();
             windows.advance_to(header.micros, &mut |stats: &Stats, window: &Window| {
                 reporter.write(out, stats, Some(*window), nodes)
             })?;
