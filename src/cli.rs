@@ -81,7 +81,7 @@ Report:
       --format text|json       the report as text, or as one JSON object on one line [default: text]
       --max-keys N             distinct keys counted exactly (half as many for bytes per key, a
                                quarter for prefixes, clients, commands); past it the heaviest
-                               are kept with error bounds [default: 50000, about 15 MiB]
+                               are kept with error bounds [default: 50000: under 32 MiB in all]
 
 Records (instead of the report):
       --emit tsv               one line per command: timestamp, db, client, command, arg1, arg2...
