@@ -77,6 +77,10 @@ impl LineReader {
                 start = 0;
             }
             let want = self.buf.len() - end;
+            if signal::stopped() {
+                // Ctrl-C: the input ends here, as if it had run out.
+                return Ok(());
+            }
             let n = match input.read(&mut self.buf[end..]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

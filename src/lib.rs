@@ -145,7 +145,13 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
             let name = file.to_string_lossy();
             let input = File::open(file).map_err(|err| Error::Read { name: name.to_string(), err })?;
             session.live = false;
-            session.feed(&name, Feed::spawn(input, None), warn)?;
+            if config.emit.is_some() {
+                // Records: reading ahead on another core keeps the one busy core parsing.
+                session.feed(&name, Feed::spawn(input, None), warn)?;
+            } else {
+                // Reports: the second core counts keys; a reader thread would only compete.
+                session.feed(&name, input, warn)?;
+            }
         }
     }
     session.finish(warn)
@@ -587,7 +593,12 @@ impl Pipeline {
             }
         };
         self.keys.clear();
-        self.table.keys(found, argc, arg, &mut self.keys);
+        // Only tsv records without a key filter can do without the keys.
+        let needs_keys =
+            !matches!(sink, Sink::Records(w) if w.emit() == records::Emit::Tsv) || !self.filters.keys.is_empty();
+        if needs_keys {
+            self.table.keys(found, argc, arg, &mut self.keys);
+        }
         let passes = self.filters.is_empty()
             || (self.filters.command_passes(header.db, header.client, command)
                 && self.filters.retain_keys(&mut self.keys, arg));

@@ -37,6 +37,11 @@ impl<W: Write> RecordWriter<W> {
         RecordWriter { out, buf: Vec::with_capacity(BLOCK * 2), emit }
     }
 
+    /// Which records this writer writes.
+    pub fn emit(&self) -> Emit {
+        self.emit
+    }
+
     /// Writes the record(s) of one command.
     #[allow(clippy::too_many_arguments)]
     pub fn command<'a>(

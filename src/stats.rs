@@ -95,7 +95,7 @@ pub struct SlowCall {
     pub call: String,
 }
 
-/// A timestamp as both microseconds and the text to show.
+/// A timestamp, in microseconds since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     pub micros: u64,
