@@ -241,3 +241,20 @@ fn unknown_commands_are_counted_and_guessed() {
     assert_eq!(report["top_keys"][0]["name"], "thing");
     assert_eq!(report["top_commands"][0]["name"], "mymod.do");
 }
+
+#[test]
+fn subcommands_are_commands_of_their_own() {
+    let input = b"1.000001 [0 1.1.1.1:1] \"OBJECT\" \"ENCODING\" \"k\"\n1.000002 [0 1.1.1.1:1] \"client\" \"setname\" \"app\"\n";
+    let tsv = stdout_of(&["--emit", "tsv"], input);
+    assert_eq!(
+        tsv,
+        "1.000001\t0\t1.1.1.1:1\tobject|encoding\tENCODING\tk\n1.000002\t0\t1.1.1.1:1\tclient|setname\tsetname\tapp\n"
+    );
+    let keys = stdout_of(&["--emit", "keys"], input);
+    assert_eq!(keys, "1.000001\t0\t1.1.1.1:1\tobject|encoding\tk\tread\n");
+    let report = json_report(&[], input);
+    let names: Vec<&str> =
+        report["top_commands"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["client|setname", "object|encoding"]);
+    assert_eq!(report["unknown_commands"], 0);
+}
