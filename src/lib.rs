@@ -272,7 +272,7 @@ impl<W: Write> Session<W> {
         }
         let pipeline = Pipeline {
             parser: Parser::new(),
-            table: Table::builtin(),
+            table: Table::shared(),
             keys: Vec::new(),
             name: Vec::new(),
             redact: config.redact,
@@ -412,7 +412,7 @@ impl<W: Write> Session<W> {
 /// The per-line work: parse, find the command and its keys, filter, hand them to the sink.
 struct Pipeline {
     parser: Parser,
-    table: Table,
+    table: &'static Table,
     keys: Vec<KeyRef>,
     /// The lower-cased name of an unknown command.
     name: Vec<u8>,

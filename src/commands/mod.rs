@@ -202,6 +202,12 @@ pub enum Lookup {
 }
 
 impl Table {
+    /// The built-in table, built once per process and shared.
+    pub fn shared() -> &'static Table {
+        static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+        TABLE.get_or_init(Table::builtin)
+    }
+
     /// The built-in table: Redis's commands and the common module commands.
     pub fn builtin() -> Table {
         let mut table = Table { commands: Vec::new(), by_name: NameIndex::new() };
