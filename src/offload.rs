@@ -24,7 +24,9 @@ enum Message {
 
 /// The parsing thread's end: collects accesses into batches and sends them.
 pub struct Offload {
-    tx: SyncSender<Message>,
+    /// `None` only while dropping: closing it ends the thread.
+    tx: Option<SyncSender<Message>>,
+    thread: Option<thread::JoinHandle<()>>,
     batch: Vec<u8>,
     /// Spent batches come back, so they are allocated once.
     spent: Receiver<Vec<u8>>,
@@ -36,7 +38,7 @@ impl Offload {
         // A few batches in flight: memory stays bounded if counting falls behind.
         let (tx, rx) = mpsc::sync_channel::<Message>(4);
         let (give_back, spent) = mpsc::channel();
-        thread::spawn(move || {
+        let thread = thread::spawn(move || {
             let mut tables = KeyTables::new(&settings);
             for message in rx {
                 match message {
@@ -53,7 +55,7 @@ impl Offload {
                 }
             }
         });
-        Offload { tx, batch: Vec::with_capacity(BATCH + 1024), spent }
+        Offload { tx: Some(tx), thread: Some(thread), batch: Vec::with_capacity(BATCH + 1024), spent }
     }
 
     /// Queues one key access.
@@ -73,7 +75,9 @@ impl Offload {
         let full = std::mem::replace(&mut self.batch, next);
         self.batch.clear();
         // The thread only ends when this end is dropped.
-        let _ = self.tx.send(Message::Accesses(full));
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Message::Accesses(full));
+        }
     }
 
     /// Waits for every access queued so far to be counted, and takes the tables; counting goes
@@ -83,8 +87,19 @@ impl Offload {
             self.send();
         }
         let (reply, answer) = mpsc::sync_channel(1);
-        self.tx.send(Message::Take(next.clone(), reply)).expect("the key counting thread is gone");
+        let tx = self.tx.as_ref().expect("the key counting thread is running");
+        tx.send(Message::Take(next.clone(), reply)).expect("the key counting thread is gone");
         answer.recv().expect("the key counting thread is gone")
+    }
+}
+
+impl Drop for Offload {
+    /// Ends the counting thread and waits for it, so no thread outlives its tables.
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
