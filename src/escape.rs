@@ -114,6 +114,16 @@ pub fn escape_truncated(bytes: &[u8], max: usize, out: &mut Vec<u8>) {
 /// ```
 pub fn unescape(text: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len());
+    unescape_into(text, &mut out).then_some(out)
+}
+
+/// [`unescape`] appending to `out`; false (with `out` partly written) when `text` is not a valid
+/// escape.
+pub fn unescape_into(text: &[u8], out: &mut Vec<u8>) -> bool {
+    unescape_onto(text, out).is_some()
+}
+
+fn unescape_onto(text: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let mut rest = text;
     while let Some(pos) = rest.find_byte(b'\\') {
         out.extend_from_slice(&rest[..pos]);
@@ -129,7 +139,7 @@ pub fn unescape(text: &[u8]) -> Option<Vec<u8>> {
         rest = &rest[pos + used..];
     }
     out.extend_from_slice(rest);
-    Some(out)
+    Some(())
 }
 
 /// The value of two hex digits (either case).

@@ -175,7 +175,9 @@ impl Parser {
         for field in fields {
             if field.find_byte(b'\\').is_some() {
                 let from = self.decoded.len();
-                self.decoded.extend_from_slice(&crate::escape::unescape(field)?);
+                if !crate::escape::unescape_into(field, &mut self.decoded) {
+                    return None;
+                }
                 self.spans.push(Span::Decoded(from, self.decoded.len()));
             } else {
                 self.spans.push(Span::Line(at, at + field.len()));
