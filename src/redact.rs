@@ -65,10 +65,6 @@ impl Secrets {
     pub fn contains(&self, i: usize) -> bool {
         self.positions.contains(&i)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.positions.is_empty()
-    }
 }
 
 #[cfg(test)]
