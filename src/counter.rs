@@ -94,6 +94,9 @@ pub struct TopK<E = ()> {
     /// Scratch space for the scan.
     scan: Vec<(u64, u32)>,
     total: u64,
+    /// The most any key that is not kept may have counted: the largest count evicted or left
+    /// out (0 while every key is kept).
+    floor: u64,
     seed: u64,
 }
 
@@ -108,6 +111,7 @@ impl<E: Default> TopK<E> {
             horizon: 0,
             scan: Vec::new(),
             total: 0,
+            floor: 0,
             seed: seed(),
         }
     }
@@ -131,15 +135,80 @@ impl<E: Default> TopK<E> {
     }
 
     /// Adds every entry of `other` (another table of the same kind, such as the same counts for
-    /// another period) to this one, errors included; `combine` adds the extra tallies.
+    /// another period) to this one; `combine` adds the extra tallies.
+    ///
+    /// The bounds hold for the sum: a key one table lacks may have had up to that table's
+    /// [`TopK::floor`] there, which goes into its count and error. When the union does not fit,
+    /// the heaviest keys stay and the floor rises to the heaviest one left out.
     pub fn merge(&mut self, other: &TopK<E>, combine: impl Fn(&mut E, &E)) {
-        for e in &other.entries {
-            self.total += e.count;
-            let hash = if self.seed == other.seed { e.hash } else { self.rehash(e) };
-            let extra = self.add_stored(e.key(), e.full_len, hash, e.count, e.error);
-            combine(extra, &e.extra);
+        let (mine, theirs) = (self.floor, other.floor);
+        if theirs > 0 {
+            // Until found in `other`, every key here may have had up to its floor there.
+            for e in &mut self.entries {
+                e.count += theirs;
+                e.error += theirs;
+            }
         }
-        self.total += other.total - other.entries.iter().map(|e| e.count).sum::<u64>();
+        let mut overflow = Vec::new();
+        for e in &other.entries {
+            let hash = if self.seed == other.seed { e.hash } else { self.rehash(e) };
+            match self.find(e.key(), e.full_len, hash) {
+                Some(idx) => {
+                    let x = &mut self.entries[idx];
+                    x.count = x.count - theirs + e.count;
+                    x.error = x.error - theirs + e.error;
+                    combine(&mut x.extra, &e.extra);
+                }
+                None => {
+                    let mut extra = E::default();
+                    combine(&mut extra, &e.extra);
+                    let entry = Entry {
+                        key: e.key.clone(),
+                        full_len: e.full_len,
+                        hash,
+                        count: mine + e.count,
+                        error: mine + e.error,
+                        extra,
+                    };
+                    if self.entries.len() < self.capacity {
+                        self.grow_if_needed();
+                        self.entries.push(entry);
+                        self.insert_slot(hash, self.entries.len() - 1);
+                    } else {
+                        overflow.push(entry);
+                    }
+                }
+            }
+        }
+        self.floor = mine + theirs;
+        self.total += other.total;
+        if !overflow.is_empty() {
+            self.keep_heaviest(overflow);
+        }
+    }
+
+    /// Keeps the heaviest `capacity` of the entries and `more`; the floor rises to the heaviest
+    /// count left out.
+    fn keep_heaviest(&mut self, more: Vec<Entry<E>>) {
+        let mut all = std::mem::take(&mut self.entries);
+        all.extend(more);
+        all.select_nth_unstable_by(self.capacity, |a, b| b.count.cmp(&a.count));
+        let dropped = all.split_off(self.capacity);
+        self.floor = dropped.iter().map(|e| e.count).fold(self.floor, u64::max);
+        self.entries = all;
+        self.slots = vec![0; (self.entries.len() * 2 + 2).next_power_of_two().max(16)];
+        for idx in 0..self.entries.len() {
+            let hash = self.entries[idx].hash;
+            self.insert_slot(hash, idx);
+        }
+        self.heap.clear();
+        self.horizon = 0;
+    }
+
+    /// Accounts for `count` more of a key that is not kept (a summary that drops its tail).
+    pub fn leave_out(&mut self, count: u64) {
+        self.total += count;
+        self.floor = self.floor.max(count);
     }
 
     fn rehash(&self, e: &Entry<E>) -> u64 {
@@ -159,14 +228,15 @@ impl<E: Default> TopK<E> {
                 idx
             }
             None if self.entries.len() < self.capacity => {
+                // A key that is not here had at most the floor (0 unless counts were merged in).
                 self.grow_if_needed();
                 let idx = self.entries.len();
                 self.entries.push(Entry {
                     key: KeyBuf::new(stored),
                     full_len,
                     hash,
-                    count: weight,
-                    error,
+                    count: self.floor + weight,
+                    error: self.floor + error,
                     extra: E::default(),
                 });
                 self.insert_slot(hash, idx);
@@ -177,6 +247,7 @@ impl<E: Default> TopK<E> {
                 let idx = self.true_minimum();
                 self.remove_slot(idx);
                 let min = self.entries[idx].count;
+                self.floor = self.floor.max(min);
                 let entry = &mut self.entries[idx];
                 entry.key = KeyBuf::new(stored);
                 entry.full_len = full_len;
@@ -205,6 +276,11 @@ impl<E> TopK<E> {
         self.total
     }
 
+    /// The most keys it keeps.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// The number of keys kept.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -216,7 +292,12 @@ impl<E> TopK<E> {
 
     /// True once keys have been evicted: counts may be upper bounds.
     pub fn is_approximate(&self) -> bool {
-        self.entries.iter().any(|e| e.error > 0)
+        self.floor > 0 || self.entries.iter().any(|e| e.error > 0)
+    }
+
+    /// The most any key that is not in the table may have counted.
+    pub fn floor(&self) -> u64 {
+        self.floor
     }
 
     /// The `n` heaviest entries, heaviest first; ties by key, so reports are reproducible.
@@ -501,6 +582,7 @@ fn value_of(bucket: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bstr::ByteSlice;
     use std::collections::HashMap;
 
     #[test]
@@ -612,6 +694,45 @@ mod tests {
         let q = m.entries().iter().find(|e| e.key() == b"q").unwrap();
         assert_eq!((q.count, q.error), (2, 1));
         assert_eq!(m.total(), 9);
+    }
+
+    #[test]
+    fn merged_summaries_bracket_every_count() {
+        // Periods counted apart, each past its capacity, merged into tables large and small.
+        let mut truth: HashMap<Vec<u8>, u64> = HashMap::new();
+        let mut periods: Vec<TopK> = Vec::new();
+        let mut x: u64 = 99;
+        for p in 0..6 {
+            let mut t: TopK = TopK::new(50);
+            for _ in 0..20_000 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let r = (x >> 33) % 1000;
+                // Each period has hot keys of its own and a shared tail.
+                let k = if r < 300 { format!("hot{}:{}", p, r % 5) } else { format!("tail:{}", (x >> 20) % 400) };
+                *truth.entry(k.clone().into_bytes()).or_default() += 1;
+                t.add(k.as_bytes(), 1);
+            }
+            assert!(t.floor() > 0);
+            periods.push(t);
+        }
+        for capacity in [1000, 60, 10] {
+            let mut merged: TopK = TopK::new(capacity);
+            for t in &periods {
+                merged.merge(t, |_, _| {});
+            }
+            assert_eq!(merged.total(), 120_000);
+            assert!(merged.len() <= capacity);
+            for e in merged.entries() {
+                let real = truth[e.key()];
+                assert!(e.count - e.error <= real && real <= e.count, "{capacity}: {:?}", e.key().as_bstr());
+            }
+            // A key left out of the table counted at most the floor.
+            for (k, &real) in &truth {
+                if !merged.entries().iter().any(|e| e.key() == k.as_slice()) {
+                    assert!(real <= merged.floor(), "{capacity}: {:?} {real} > {}", k.as_bstr(), merged.floor());
+                }
+            }
+        }
     }
 
     #[test]
