@@ -110,7 +110,7 @@ fn count(tables: &mut KeyTables, mut batch: &[u8]) {
         let share = u64::from_le_bytes(batch[5..13].try_into().unwrap_or_default());
         let len = u32::from_le_bytes(batch[13..17].try_into().unwrap_or_default()) as usize;
         let key = &batch[17..17 + len];
-        tables.add_to_key(key, access, share, node);
+        tables.add(key, access, share, node);
         batch = &batch[17 + len..];
     }
 }

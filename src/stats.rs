@@ -109,8 +109,6 @@ pub struct KeyTables {
     pub prefixes: TopK,
     /// Key accesses whose key has fewer delimiters than the prefix depth.
     pub unprefixed: u64,
-    /// Key accesses per cluster hash slot.
-    pub slots: TopK,
     prefix_delimiter: Vec<u8>,
     prefix_depth: usize,
 }
@@ -123,7 +121,6 @@ impl KeyTables {
             key_bytes: TopK::new(max_keys / 2),
             prefixes: TopK::new(max_keys / 4),
             unprefixed: 0,
-            slots: TopK::new((max_keys / 4).min(usize::from(crate::cluster::SLOTS))),
             prefix_delimiter: settings.prefix_delimiter.clone(),
             prefix_depth: settings.prefix_depth,
         }
@@ -131,12 +128,6 @@ impl KeyTables {
 
     /// Counts one access of `name`, its share of the request's bytes, and the node it came from.
     pub fn add(&mut self, name: &[u8], access: Access, share: u64, node: u32) {
-        self.add_to_key(name, access, share, node);
-        self.add_slot(name);
-    }
-
-    /// The part of [`KeyTables::add`] the second core counts: keys, bytes per key, prefixes.
-    pub fn add_to_key(&mut self, name: &[u8], access: Access, share: u64, node: u32) {
         let hash = self.keys.hash(name);
         self.key_bytes.add_hashed(name, hash, share);
         let counts = self.keys.add_hashed(name, hash, 1);
@@ -153,17 +144,84 @@ impl KeyTables {
         }
     }
 
-    /// The part of [`KeyTables::add`] left to the parsing thread, to balance the two cores: slots.
-    pub fn add_slot(&mut self, name: &[u8]) {
-        self.slots.add(&crate::cluster::slot(name).to_be_bytes(), 1);
-    }
-
     pub fn merge(&mut self, other: &KeyTables) {
         self.keys.merge(&other.keys, KeyAccess::add);
         self.key_bytes.merge(&other.key_bytes, |_, _| {});
         self.prefixes.merge(&other.prefixes, |_, _| {});
-        self.slots.merge(&other.slots, |_, _| {});
         self.unprefixed += other.unprefixed;
+    }
+}
+
+/// Key accesses per cluster hash slot.
+///
+/// The period being counted keeps a plain array, one counter per slot (128 KiB: an increment
+/// instead of a table lookup per key). A closed period keeps a bounded summary instead, so that a
+/// window of many periods costs no more than one table: [`SlotCounts::seal`] keeps its heaviest
+/// slots and a floor for the rest, so merged counts still bracket the truth
+/// (`count - error <= true <= count`).
+pub struct SlotCounts {
+    /// Counts by slot number; empty until the first access, and once sealed.
+    live: Vec<u64>,
+    /// Sealed counts, and counts merged from other periods.
+    kept: TopK,
+}
+
+impl SlotCounts {
+    /// Empty counts whose summary keeps at most `keep` slots.
+    pub fn new(keep: usize) -> SlotCounts {
+        SlotCounts { live: Vec::new(), kept: TopK::new(keep.min(usize::from(crate::cluster::SLOTS))) }
+    }
+
+    /// Counts one access of `key`.
+    pub fn add(&mut self, key: &[u8]) {
+        if self.live.is_empty() {
+            self.live = vec![0; usize::from(crate::cluster::SLOTS)];
+        }
+        self.live[usize::from(crate::cluster::slot(key))] += 1;
+    }
+
+    /// Trades the array for the bounded summary (the period is over): the heaviest slots the
+    /// summary has room for, exactly; the rest only in its total and floor.
+    pub fn seal(&mut self) {
+        let mut live: Vec<(u64, u16)> =
+            std::mem::take(&mut self.live).into_iter().zip(0..).filter(|&(n, _)| n > 0).collect();
+        live.sort_unstable_by(|a, b| b.cmp(a));
+        let mut sealed = TopK::new(self.kept.capacity());
+        let room = sealed.capacity();
+        for &(n, slot) in &live[..room.min(live.len())] {
+            sealed.add(&slot.to_be_bytes(), n);
+        }
+        for &(n, _) in live.iter().skip(room) {
+            sealed.leave_out(n);
+        }
+        sealed.merge(&self.kept, |_, _| {});
+        self.kept = sealed;
+    }
+
+    /// Adds every count of `other`, errors included.
+    pub fn merge(&mut self, other: &SlotCounts) {
+        if !other.live.is_empty() {
+            if self.live.is_empty() {
+                self.live = vec![0; usize::from(crate::cluster::SLOTS)];
+            }
+            for (mine, theirs) in self.live.iter_mut().zip(&other.live) {
+                *mine += theirs;
+            }
+        }
+        self.kept.merge(&other.kept, |_, _| {});
+    }
+
+    /// Every count, as one table keyed by the slot number (two bytes, big-endian).
+    pub fn table(&self) -> TopK {
+        // Room for every slot: nothing is evicted, so counts and errors stay as they are.
+        let mut table = TopK::new(usize::from(crate::cluster::SLOTS));
+        table.merge(&self.kept, |_, _| {});
+        for (slot, &n) in (0..u16::MAX).zip(&self.live) {
+            if n > 0 {
+                table.add(&slot.to_be_bytes(), n);
+            }
+        }
+        table
     }
 }
 
@@ -203,6 +261,8 @@ pub struct Stats {
     pub last: Option<Stamp>,
     /// The tables counted per key access (on the second core, when offloaded).
     pub per_key: KeyTables,
+    /// Key accesses per cluster hash slot (counted here: an array increment is cheap).
+    pub slots: SlotCounts,
     /// Where key accesses go instead of `per_key` while a worker counts them.
     offload: Option<crate::offload::Offload>,
     pub command_counts: TopK<CommandTime>,
@@ -234,6 +294,7 @@ impl Stats {
             first: None,
             last: None,
             per_key: KeyTables::new(&settings),
+            slots: SlotCounts::new(max_keys / 4),
             offload: None,
             command_counts: TopK::new(max_keys / 4),
             clients: TopK::new(max_keys / 4),
@@ -282,13 +343,10 @@ impl Stats {
             // An even share; the first key takes the remainder, so the shares add up.
             let share = seen.bytes / n + if i == 0 { seen.bytes % n } else { 0 };
             match &mut self.offload {
-                // The second core takes the key tables; the slot count stays here, to balance.
-                Some(offload) => {
-                    offload.push(name, key.access, share, seen.node);
-                    self.per_key.add_slot(name);
-                }
+                Some(offload) => offload.push(name, key.access, share, seen.node),
                 None => self.per_key.add(name, key.access, share, seen.node),
             }
+            self.slots.add(name);
         }
         self.charge_gap(seen, gap);
     }
@@ -387,8 +445,10 @@ impl Stats {
     }
 
     /// An empty `Stats` for the period after this one: the gap chain goes on across the border,
-    /// and the key-counting thread moves over (call [`Stats::sync`] first).
+    /// and the key-counting thread moves over (call [`Stats::sync`] first). This one keeps its
+    /// counts in bounded summaries from now on.
     pub fn next_period(&mut self) -> Stats {
+        self.slots.seal();
         let mut next = Stats::new(self.settings.clone());
         next.offload = self.offload.take();
         next.chains.clone_from(&self.chains);
@@ -415,6 +475,7 @@ impl Stats {
             (a, b) => a.or(b),
         };
         self.per_key.merge(&other.per_key);
+        self.slots.merge(&other.slots);
         if self.node_counts.len() < other.node_counts.len() {
             self.node_counts.resize(other.node_counts.len(), 0);
         }
@@ -503,6 +564,41 @@ mod tests {
         for (client, want) in cases {
             assert_eq!(client_address(client), want);
         }
+    }
+
+    #[test]
+    fn slot_counts_are_exact_live_and_bounded_when_sealed() {
+        // 300 distinct slots, slot i counted i + 1 times.
+        let keys: Vec<Vec<u8>> = (0..300).map(|i| format!("k{i}").into_bytes()).collect();
+        let mut live = SlotCounts::new(100);
+        for (i, key) in keys.iter().enumerate() {
+            for _ in 0..=i {
+                live.add(key);
+            }
+        }
+        let truth = |slot: &[u8]| -> u64 {
+            let slot = u16::from_be_bytes([slot[0], slot[1]]);
+            keys.iter().enumerate().filter(|(_, k)| crate::cluster::slot(k) == slot).map(|(i, _)| i as u64 + 1).sum()
+        };
+        let exact = live.table();
+        assert!(exact.entries().iter().all(|e| e.error == 0 && e.count == truth(e.key())));
+        assert_eq!(exact.total(), (1..=300).sum::<u64>());
+        let mut sealed = SlotCounts::new(100);
+        sealed.merge(&live);
+        sealed.seal();
+        assert!(sealed.live.is_empty());
+        let table = sealed.table();
+        assert_eq!(table.len(), 100);
+        assert_eq!(table.total(), exact.total());
+        assert!(table.floor() > 0 && table.entries().iter().all(|e| e.count >= table.floor()));
+        for e in table.entries() {
+            assert!(e.count - e.error <= truth(e.key()) && truth(e.key()) <= e.count);
+        }
+        // The heaviest slots survive the seal with their exact counts.
+        assert_eq!(
+            table.top(10).iter().map(|e| e.count).collect::<Vec<_>>(),
+            exact.top(10).iter().map(|e| e.count).collect::<Vec<_>>()
+        );
     }
 
     #[test]
