@@ -414,27 +414,32 @@ impl<E> TopK<E> {
         }
     }
 
-    /// Makes the smallest counts (up to a sixteenth of the table, at least 64) the candidates.
+    /// Makes the smallest counts (about a sixteenth of the table) the candidates: a sample of
+    /// the counts sets the horizon, one pass over the table takes every entry below it. Cheap
+    /// enough to run often: the weighted tables (bytes) go through their candidates quickly.
     fn refill(&mut self) {
-        let want = (self.entries.len() / 16).max(64);
+        const SAMPLES: usize = 256;
+        let n = self.entries.len();
+        let stride = (n / SAMPLES).max(1);
         self.scan.clear();
-        self.scan.extend(self.entries.iter().enumerate().map(|(i, e)| (e.count, i as u32)));
-        if want < self.scan.len() {
-            self.scan.select_nth_unstable(want);
-            self.horizon = self.scan[want].0;
-            // Every entry below the horizon is among the first `want`; those at it may not be.
-            self.scan.truncate(want);
-            self.scan.retain(|&(c, _)| c < self.horizon);
-            if self.scan.is_empty() {
-                // Ties at the smallest count fill more than `want`: take them all.
-                let min = self.horizon;
-                self.scan.extend(
-                    self.entries.iter().enumerate().filter(|(_, e)| e.count == min).map(|(i, e)| (e.count, i as u32)),
-                );
-                self.horizon = min + 1;
+        self.scan.extend(self.entries.iter().step_by(stride).map(|e| (e.count, 0)));
+        let at = self.scan.len() / 16;
+        let (_, &mut (sampled, _), _) = self.scan.select_nth_unstable_by_key(at, |&(c, _)| c);
+        self.scan.clear();
+        let mut min = u64::MAX;
+        for (i, e) in self.entries.iter().enumerate() {
+            min = min.min(e.count);
+            if e.count < sampled {
+                self.scan.push((e.count, i as u32));
             }
-        } else {
-            self.horizon = u64::MAX;
+        }
+        self.horizon = sampled;
+        if self.scan.is_empty() {
+            // The sample's count is the smallest: every entry at it is a candidate.
+            self.scan.extend(
+                self.entries.iter().enumerate().filter(|(_, e)| e.count == min).map(|(i, e)| (e.count, i as u32)),
+            );
+            self.horizon = min + 1;
         }
         std::mem::swap(&mut self.heap, &mut self.scan);
         for pos in (0..self.heap.len() / 2).rev() {
