@@ -5,8 +5,6 @@
 //! between the first `{` and the first `}` after it are hashed, so `{user1}:a` and `{user1}:b`
 //! share a slot.
 
-use bstr::ByteSlice;
-
 /// The number of hash slots.
 pub const SLOTS: u16 = 16384;
 
@@ -62,8 +60,8 @@ pub fn crc16(bytes: &[u8]) -> u16 {
 
 /// The part of a key that is hashed: its hash tag, or the whole key.
 pub fn hash_tag(key: &[u8]) -> &[u8] {
-    if let Some(open) = key.find_byte(b'{') {
-        if let Some(len) = key[open + 1..].find_byte(b'}') {
+    if let Some(open) = crate::scan::find(key, b'{') {
+        if let Some(len) = crate::scan::find(&key[open + 1..], b'}') {
             if len > 0 {
                 return &key[open + 1..open + 1 + len];
             }

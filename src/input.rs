@@ -23,8 +23,9 @@ const BLOCK: usize = 256 * 1024;
 /// What the reader hands out.
 pub enum Event<'a> {
     /// One line, with its line ending if it had one. When `cut`, `line` is only its first
-    /// [`MAX_LINE`] bytes and `dropped` more bytes followed (its CRLF or LF excluded).
-    Line { line: &'a [u8], cut: bool, dropped: u64 },
+    /// [`MAX_LINE`] bytes and `dropped` more bytes followed (its CRLF or LF excluded). `plain`
+    /// promises the line has no CR and no TAB (false when unknown): the parser skips looking.
+    Line { line: &'a [u8], cut: bool, dropped: u64, plain: bool },
     /// The input has nothing more for now.
     Pause,
     /// Nothing arrived for a while (a [`Feed`] with a tick): time to look at the clock.
@@ -70,10 +71,14 @@ impl LineReader {
         let mut cutting: Option<u64> = None;
         // Whether the last byte dropped was a CR, which belongs to the line ending, not the line.
         let mut cr_before = false;
+        // One past the last CR or TAB in the buffer (0 if none): a line starting at or after it
+        // is plain. One backwards search per block instead of two searches per line.
+        let mut special_end: usize = 0;
         loop {
             if cutting.is_none() && self.buf.len() - end < BLOCK {
                 self.buf.copy_within(start..end, 0);
                 end -= start;
+                special_end = special_end.saturating_sub(start);
                 start = 0;
             }
             let want = self.buf.len() - end;
@@ -94,15 +99,20 @@ impl LineReader {
                 match cutting {
                     Some(dropped) => {
                         let dropped = dropped - u64::from(cr_before && dropped > 0);
-                        emit(Event::Line { line: &self.buf[start..end], cut: true, dropped })?
+                        emit(Event::Line { line: &self.buf[start..end], cut: true, dropped, plain: false })?
                     }
-                    None if start < end => emit(Event::Line { line: &self.buf[start..end], cut: false, dropped: 0 })?,
+                    None if start < end => {
+                        emit(Event::Line { line: &self.buf[start..end], cut: false, dropped: 0, plain: false })?
+                    }
                     None => {}
                 }
                 return Ok(());
             }
             let mut scan = end;
             end += n;
+            if let Some(at) = self.buf[scan..end].rfind_byteset(b"\r\t") {
+                special_end = scan + at + 1;
+            }
             if let Some(dropped) = cutting {
                 match self.buf[scan..end].find_byte(b'\n') {
                     None => {
@@ -115,7 +125,7 @@ impl LineReader {
                         let head_end = scan;
                         let cr = if at > 0 { self.buf[scan + at - 1] == b'\r' } else { cr_before };
                         let dropped = dropped + at as u64 - u64::from(cr);
-                        emit(Event::Line { line: &self.buf[start..head_end], cut: true, dropped })?;
+                        emit(Event::Line { line: &self.buf[start..head_end], cut: true, dropped, plain: false })?;
                         cutting = None;
                         start = scan + at + 1;
                         scan = start;
@@ -125,7 +135,8 @@ impl LineReader {
             if cutting.is_none() {
                 while let Some(at) = self.buf[scan..end].find_byte(b'\n') {
                     let nl = scan + at;
-                    emit(Event::Line { line: &self.buf[start..=nl], cut: false, dropped: 0 })?;
+                    let plain = special_end <= start;
+                    emit(Event::Line { line: &self.buf[start..=nl], cut: false, dropped: 0, plain })?;
                     start = nl + 1;
                     scan = start;
                 }
@@ -248,7 +259,7 @@ pub fn spawn_lines(node: usize, input: Box<dyn Read + Send>, tx: mpsc::SyncSende
                         send(&mut data)?;
                     }
                 }
-                Event::Line { line, cut: true, dropped } => {
+                Event::Line { line, cut: true, dropped, .. } => {
                     send(&mut data)?;
                     tx.send(Batch::Cut { node, head: line.to_vec(), dropped }).map_err(drop)?;
                 }
@@ -284,7 +295,8 @@ mod tests {
         let mut out = Vec::new();
         LineReader::new()
             .read_all(Chunky(data, chunk), |e| -> io::Result<()> {
-                if let Event::Line { line, cut, dropped } = e {
+                if let Event::Line { line, cut, dropped, plain } = e {
+                    assert!(!plain || !line.contains(&b'\r') && !line.contains(&b'\t'));
                     out.push((line.to_vec(), cut, dropped));
                 }
                 Ok(())

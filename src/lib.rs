@@ -18,6 +18,7 @@ pub mod offload;
 pub mod records;
 pub mod redact;
 pub mod report;
+pub mod scan;
 pub mod signal;
 pub mod stats;
 pub mod window;
@@ -333,10 +334,11 @@ impl<W: Write> Session<W> {
             match batch {
                 input::Batch::Lines { node, data } => {
                     pipeline.node = node as u32;
+                    let plain = data.find_byteset(b"\r\t").is_none();
                     let mut rest = &data[..];
                     while !rest.is_empty() {
                         let end = rest.find_byte(b'\n').map_or(rest.len(), |at| at + 1);
-                        let event = Event::Line { line: &rest[..end], cut: false, dropped: 0 };
+                        let event = Event::Line { line: &rest[..end], cut: false, dropped: 0, plain };
                         pipeline.event(event, live, counts, sink, reporter, warn)?;
                         rest = &rest[end..];
                     }
@@ -344,7 +346,7 @@ impl<W: Write> Session<W> {
                 }
                 input::Batch::Cut { node, head, dropped } => {
                     pipeline.node = node as u32;
-                    let event = Event::Line { line: &head, cut: true, dropped };
+                    let event = Event::Line { line: &head, cut: true, dropped, plain: false };
                     pipeline.event(event, live, counts, sink, reporter, warn)?;
                 }
                 input::Batch::Done { node, result } => {
@@ -464,8 +466,8 @@ impl Pipeline {
         reporter: &Reporter,
         warn: &mut dyn Write,
     ) -> Result<(), Error> {
-        let (line, cut, dropped) = match event {
-            Event::Line { line, cut, dropped } => (line, cut, dropped),
+        let (line, cut, dropped, plain) = match event {
+            Event::Line { line, cut, dropped, plain } => (line, cut, dropped, plain),
             Event::Pause => {
                 return match sink {
                     Sink::Records(writer) => writer.flush().map_err(Error::Write),
@@ -476,7 +478,7 @@ impl Pipeline {
         };
         // The server escapes CR inside arguments, so a bare CR before the line's end can only be
         // a line break of its own (old Mac line endings, a mangled paste): split there.
-        if !cut {
+        if !cut && !plain {
             let body = line.strip_suffix(b"\n").unwrap_or(line);
             let body = body.strip_suffix(b"\r").unwrap_or(body);
             if body.find_byte(b'\r').is_some() {
@@ -488,16 +490,16 @@ impl Pipeline {
                         Some(tail) => (&rest[..at + 2], tail),
                         None => (piece, after),
                     };
-                    self.line(piece, false, 0, live, counts, sink, reporter, warn)?;
+                    self.line(piece, false, 0, false, live, counts, sink, reporter, warn)?;
                     rest = after;
                 }
                 if !rest.is_empty() {
-                    self.line(rest, false, 0, live, counts, sink, reporter, warn)?;
+                    self.line(rest, false, 0, false, live, counts, sink, reporter, warn)?;
                 }
                 return Ok(());
             }
         }
-        self.line(line, cut, dropped, live, counts, sink, reporter, warn)
+        self.line(line, cut, dropped, plain, live, counts, sink, reporter, warn)
     }
 
     /// A live stream went quiet: report the periods its clock has run past.
@@ -528,13 +530,14 @@ impl Pipeline {
         line: &[u8],
         cut: bool,
         dropped: u64,
+        plain: bool,
         live: bool,
         counts: &mut Counts,
         sink: &mut Sink<W>,
         reporter: &Reporter,
         warn: &mut dyn Write,
     ) -> Result<(), Error> {
-        let parsed = self.parser.parse(line, cut);
+        let parsed = self.parser.parse_line(line, cut, !plain);
         if let Line::Command(header) = &parsed {
             if self.node_columns.is_none() {
                 // A stream of records read back decides by its first one whether nodes are named.

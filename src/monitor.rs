@@ -8,6 +8,7 @@
 use bstr::ByteSlice;
 
 use crate::escape::hex_pair;
+use crate::scan;
 
 /// What one captured line turned out to be.
 #[derive(Debug, PartialEq, Eq)]
@@ -67,6 +68,12 @@ impl Parser {
     /// arguments that end within it are parsed, and a last one cut short is dropped (see
     /// [`Parser::lost_bytes`]).
     pub fn parse<'a>(&mut self, line: &'a [u8], cut: bool) -> Line<'a> {
+        self.parse_line(line, cut, true)
+    }
+
+    /// [`Parser::parse`] for a line known to have no TAB when `maybe_tab` is false (the reader
+    /// looked for one in the whole block).
+    pub fn parse_line<'a>(&mut self, line: &'a [u8], cut: bool, maybe_tab: bool) -> Line<'a> {
         self.spans.clear();
         self.decoded.clear();
         self.lost = 0;
@@ -83,7 +90,7 @@ impl Parser {
                 line = rest;
             }
         }
-        if !cut && line.find_byte(b'\t').is_some() {
+        if !cut && maybe_tab && line.find_byte(b'\t').is_some() {
             // MONITOR escapes tabs: a line with one is most likely a record of ours, read back.
             if let Some(header) = self.record(line) {
                 return Line::Command(header);
@@ -117,7 +124,7 @@ impl Parser {
 
     fn command<'a>(&mut self, line: &'a [u8], body: &'a [u8], cut: bool) -> Option<Header<'a>> {
         let offset = body.as_ptr() as usize - line.as_ptr() as usize;
-        let sp = body.find_byte(b' ')?;
+        let sp = scan::find(body, b' ')?;
         let ts = &body[..sp];
         let micros = parse_timestamp(ts)?;
         let rest = &body[sp + 1..];
@@ -204,7 +211,7 @@ impl Parser {
             i += 1;
             let start = i;
             // Fast path: no backslash before the closing quote.
-            let stop = match text[i..].find_byteset(b"\"\\") {
+            let stop = match scan::find2(&text[i..], b'"', b'\\') {
                 Some(n) => i + n,
                 None if cut => {
                     self.lost = text.len() - start;
@@ -286,7 +293,7 @@ impl Parser {
 fn decode_quoted(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
     let mut i = 0;
     loop {
-        let n = text[i..].find_byteset(b"\"\\")?;
+        let n = scan::find2(&text[i..], b'"', b'\\')?;
         out.extend_from_slice(&text[i..i + n]);
         i += n;
         if text[i] == b'"' {
@@ -330,7 +337,7 @@ pub fn looks_like_a_reply(line: &[u8]) -> bool {
 fn client_end(text: &[u8]) -> Option<usize> {
     let mut from = 0;
     loop {
-        let at = from + text[from..].find_byte(b']')?;
+        let at = from + scan::find(&text[from..], b']')?;
         if text[at + 1..].starts_with(b" \"") {
             return Some(at);
         }
@@ -355,7 +362,7 @@ fn is_noise(body: &[u8]) -> bool {
 /// unpadded microsecond count; Dragonfly appends stray digits, so only the first six of a longer
 /// fraction count.
 pub fn parse_timestamp(ts: &[u8]) -> Option<u64> {
-    let dot = ts.find_byte(b'.')?;
+    let dot = scan::find(ts, b'.')?;
     let (secs, frac) = (&ts[..dot], &ts[dot + 1..]);
     if secs.is_empty() || secs.len() > 12 || frac.is_empty() || frac.len() > 12 {
         return None;

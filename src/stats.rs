@@ -539,7 +539,10 @@ pub fn prefix_of<'k>(key: &'k [u8], delimiter: &[u8], depth: usize) -> Option<&'
     }
     let mut end = 0;
     for _ in 0..depth {
-        let at = bstr::ByteSlice::find(&key[end..], delimiter)?;
+        let at = match delimiter {
+            [one] => crate::scan::find(&key[end..], *one)?,
+            _ => bstr::ByteSlice::find(&key[end..], delimiter)?,
+        };
         end += at + delimiter.len();
     }
     Some(&key[..end])
