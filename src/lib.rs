@@ -630,6 +630,10 @@ impl Pipeline {
                     micros: header.micros,
                     client: header.client,
                     command,
+                    command_id: match found {
+                        Lookup::Known(id, _) => Some(id),
+                        Lookup::Unknown => None,
+                    },
                     keys: &self.keys,
                     arg: &arg,
                     argc,

@@ -327,7 +327,8 @@ pub fn text(stats: &Stats, view: &View) -> String {
         let _ = writeln!(o, "  ({} key accesses had no such prefix)", stats.per_key.unprefixed);
     }
 
-    let command_rows = rows(&stats.command_counts, top);
+    let commands = stats.command_counts.table();
+    let command_rows = rows(&commands, top);
     heading(o, &format!("Top Commands (of {} commands)", stats.commands));
     simple_rows(o, &command_rows, stats.commands, secs, "command");
 
@@ -394,6 +395,7 @@ fn command_time(o: &mut String, stats: &Stats) {
 fn heaviest(stats: &Stats) -> Vec<(String, u64, u64)> {
     let mut all: Vec<(String, u64, u64)> = stats
         .command_counts
+        .table()
         .entries()
         .iter()
         .filter(|e| e.extra.gap_total > 0)
@@ -528,7 +530,7 @@ pub fn json(stats: &Stats, view: &View) -> String {
     o.push_str(",\"top_prefixes\":");
     json_rows(&mut o, &stats.per_key.prefixes, top, keys_total, secs);
     o.push_str(",\"top_commands\":");
-    json_rows(&mut o, &stats.command_counts, top, stats.commands, secs);
+    json_rows(&mut o, &stats.command_counts.table(), top, stats.commands, secs);
     o.push_str(",\"top_clients\":");
     json_rows(&mut o, &stats.clients, top, stats.commands, secs);
     o.push_str(",\"top_slots\":[");

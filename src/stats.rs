@@ -7,7 +7,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::commands::{Access, KeyRef};
+use crate::commands::{Access, CommandId, KeyRef};
 use crate::counter::{Histogram, TopK};
 use crate::escape::escape_truncated;
 use crate::redact::{Secrets, REDACTED};
@@ -74,6 +74,7 @@ struct Chain {
     prev: Option<u64>,
     /// Under [`GapRule::Earlier`]: the previous command, which the next gap is charged to.
     prev_command: Vec<u8>,
+    prev_id: Option<CommandId>,
     prev_call: Option<SlowCall>,
 }
 
@@ -81,6 +82,70 @@ struct Chain {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CommandTime {
     pub gap_total: u64,
+}
+
+/// Calls and gap totals per command: by command id for the commands the table knows (an index
+/// per line, not a lookup), in a bounded table for names it does not know.
+pub struct CommandCounts {
+    /// (calls, time) by [`CommandId`]; grown to the largest id seen.
+    known: Vec<(u64, CommandTime)>,
+    unknown: TopK<CommandTime>,
+}
+
+impl CommandCounts {
+    /// Counts that keep at most `keep` unknown names.
+    pub fn new(keep: usize) -> CommandCounts {
+        CommandCounts { known: Vec::new(), unknown: TopK::new(keep) }
+    }
+
+    /// Adds `calls` to a command (`name` is used when `id` is `None`) and returns its time.
+    pub fn add(&mut self, id: Option<CommandId>, name: &[u8], calls: u64) -> &mut CommandTime {
+        match id {
+            Some(id) => {
+                let i = usize::from(id);
+                if self.known.len() <= i {
+                    self.known.resize(i + 1, (0, CommandTime::default()));
+                }
+                let (n, time) = &mut self.known[i];
+                *n += calls;
+                time
+            }
+            None => self.unknown.add(name, calls),
+        }
+    }
+
+    pub fn merge(&mut self, other: &CommandCounts) {
+        if self.known.len() < other.known.len() {
+            self.known.resize(other.known.len(), (0, CommandTime::default()));
+        }
+        for (mine, theirs) in self.known.iter_mut().zip(&other.known) {
+            mine.0 += theirs.0;
+            mine.1.gap_total += theirs.1.gap_total;
+        }
+        self.unknown.merge(&other.unknown, |a, b| a.gap_total += b.gap_total);
+    }
+
+    /// The number of commands counted.
+    pub fn len(&self) -> usize {
+        self.known.iter().filter(|(n, t)| *n > 0 || t.gap_total > 0).count() + self.unknown.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every command, as one table keyed by its name.
+    pub fn table(&self) -> TopK<CommandTime> {
+        let names = crate::commands::Table::shared();
+        let mut table: TopK<CommandTime> = TopK::new(self.known.len() + self.unknown.len());
+        for (id, (n, time)) in (0..).zip(&self.known) {
+            if *n > 0 || time.gap_total > 0 {
+                table.add(names.get(id).name.as_bytes(), *n).gap_total += time.gap_total;
+            }
+        }
+        table.merge(&self.unknown, |a, b| a.gap_total += b.gap_total);
+        table
+    }
 }
 
 /// One of the slowest calls, rendered when it made the list.
@@ -232,6 +297,8 @@ pub struct Seen<'a> {
     pub client: &'a [u8],
     /// Normalized command name (`get`, `object|encoding`).
     pub command: &'a [u8],
+    /// Its place in the command table, when the table knows it.
+    pub command_id: Option<CommandId>,
     pub keys: &'a [KeyRef],
     pub arg: &'a dyn Fn(usize) -> &'a [u8],
     pub argc: usize,
@@ -265,7 +332,7 @@ pub struct Stats {
     pub slots: SlotCounts,
     /// Where key accesses go instead of `per_key` while a worker counts them.
     offload: Option<crate::offload::Offload>,
-    pub command_counts: TopK<CommandTime>,
+    pub command_counts: CommandCounts,
     pub clients: TopK,
     /// Commands per node (input), by node number (there are few: at most 1024).
     node_counts: Vec<u64>,
@@ -296,7 +363,7 @@ impl Stats {
             per_key: KeyTables::new(&settings),
             slots: SlotCounts::new(max_keys / 4),
             offload: None,
-            command_counts: TopK::new(max_keys / 4),
+            command_counts: CommandCounts::new(max_keys / 4),
             clients: TopK::new(max_keys / 4),
             node_counts: Vec::new(),
             gaps: Histogram::new(),
@@ -332,7 +399,7 @@ impl Stats {
             self.node_counts.resize(node + 1, 0);
         }
         self.node_counts[node] += 1;
-        let time = self.command_counts.add(seen.command, 1);
+        let time = self.command_counts.add(seen.command_id, seen.command, 1);
         if let (GapRule::Later, Some(gap)) = (self.settings.gap_rule, gap) {
             time.gap_total += gap;
         }
@@ -367,9 +434,8 @@ impl Stats {
             GapRule::Earlier => {
                 let node = seen.node as usize;
                 if let Some(gap) = gap {
-                    let prev_command = std::mem::take(&mut self.chains[node].prev_command);
-                    self.command_counts.add(&prev_command, 0).gap_total += gap;
-                    self.chains[node].prev_command = prev_command;
+                    let chain = &self.chains[node];
+                    self.command_counts.add(chain.prev_id, &chain.prev_command, 0).gap_total += gap;
                     self.gaps.record(gap);
                     if let Some(mut call) = self.chains[node].prev_call.take() {
                         if self.would_keep(gap) {
@@ -384,6 +450,7 @@ impl Stats {
                 let chain = &mut self.chains[node];
                 chain.prev_command.clear();
                 chain.prev_command.extend_from_slice(seen.command);
+                chain.prev_id = seen.command_id;
                 chain.prev_call = call;
             }
         }
@@ -482,7 +549,7 @@ impl Stats {
         for (mine, theirs) in self.node_counts.iter_mut().zip(&other.node_counts) {
             *mine += theirs;
         }
-        self.command_counts.merge(&other.command_counts, |a, b| a.gap_total += b.gap_total);
+        self.command_counts.merge(&other.command_counts);
         self.clients.merge(&other.clients, |_, _| {});
         self.gaps.merge(&other.gaps);
         for call in &other.slowest {

@@ -118,6 +118,7 @@ fn no_table_outgrows_its_bound() {
             micros: 1_000_000 + i * 3 % 1_000,
             client: client.as_bytes(),
             command: command.as_bytes(),
+            command_id: None,
             keys: &keys,
             arg: &arg,
             argc: 2,
