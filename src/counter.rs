@@ -149,8 +149,10 @@ impl<E: Default> TopK<E> {
                 e.error += theirs;
             }
         }
-        let mut overflow = Vec::new();
-        for e in &other.entries {
+        // Keys of `other` with no room here: (index in `other`, count, error), kept small so a
+        // merge of two full tables needs little more memory than the tables.
+        let mut overflow: Vec<(u32, u64, u64)> = Vec::new();
+        for (at, e) in other.entries.iter().enumerate() {
             let hash = if self.seed == other.seed { e.hash } else { self.rehash(e) };
             match self.find(e.key(), e.full_len, hash) {
                 Some(idx) => {
@@ -159,44 +161,62 @@ impl<E: Default> TopK<E> {
                     x.error = x.error - theirs + e.error;
                     combine(&mut x.extra, &e.extra);
                 }
-                None => {
+                None if self.entries.len() < self.capacity => {
                     let mut extra = E::default();
                     combine(&mut extra, &e.extra);
-                    let entry = Entry {
+                    self.grow_if_needed();
+                    self.entries.push(Entry {
                         key: e.key.clone(),
                         full_len: e.full_len,
                         hash,
                         count: mine + e.count,
                         error: mine + e.error,
                         extra,
-                    };
-                    if self.entries.len() < self.capacity {
-                        self.grow_if_needed();
-                        self.entries.push(entry);
-                        self.insert_slot(hash, self.entries.len() - 1);
-                    } else {
-                        overflow.push(entry);
-                    }
+                    });
+                    self.insert_slot(hash, self.entries.len() - 1);
                 }
+                None => overflow.push((at as u32, mine + e.count, mine + e.error)),
             }
         }
         self.floor = mine + theirs;
         self.total += other.total;
         if !overflow.is_empty() {
-            self.keep_heaviest(overflow);
+            self.keep_heaviest(other, overflow, combine);
         }
     }
 
-    /// Keeps the heaviest `capacity` of the entries and `more`; the floor rises to the heaviest
-    /// count left out.
-    fn keep_heaviest(&mut self, more: Vec<Entry<E>>) {
-        let mut all = std::mem::take(&mut self.entries);
-        all.extend(more);
-        all.select_nth_unstable_by(self.capacity, |a, b| b.count.cmp(&a.count));
-        let dropped = all.split_off(self.capacity);
-        self.floor = dropped.iter().map(|e| e.count).fold(self.floor, u64::max);
-        self.entries = all;
-        self.slots = vec![0; (self.entries.len() * 2 + 2).next_power_of_two().max(16)];
+    /// The table is full and `more` keys of `other` (index, count, error) did not fit: the
+    /// heaviest `capacity` of both stay, and the floor rises to the heaviest count left out.
+    fn keep_heaviest(&mut self, other: &TopK<E>, mut more: Vec<(u32, u64, u64)>, combine: impl Fn(&mut E, &E)) {
+        // The smallest count that can stay: the capacity-th largest of all. Only entries at or
+        // below it may make room, lightest first, for newcomers heavier than them, heaviest first.
+        let mut counts: Vec<u64> = self.entries.iter().map(|e| e.count).chain(more.iter().map(|m| m.1)).collect();
+        let cut = counts.len() - self.capacity;
+        let (_, &mut least, _) = counts.select_nth_unstable(cut);
+        drop(counts);
+        let mut light: Vec<(u64, u32)> =
+            (0..).zip(&self.entries).filter(|(_, e)| e.count <= least).map(|(i, e)| (e.count, i)).collect();
+        light.sort_unstable();
+        more.sort_unstable_by(|a, b| b.1.cmp(&a.1));
+        let mut dropped = 0;
+        let mut placed = 0;
+        for (&(at, count, error), &(light_count, idx)) in more.iter().zip(&light) {
+            if count <= light_count {
+                break;
+            }
+            dropped = dropped.max(light_count);
+            let e = &other.entries[at as usize];
+            let mut extra = E::default();
+            combine(&mut extra, &e.extra);
+            let hash = if self.seed == other.seed { e.hash } else { self.rehash(e) };
+            self.entries[idx as usize] = Entry { key: e.key.clone(), full_len: e.full_len, hash, count, error, extra };
+            placed += 1;
+        }
+        if let Some(&(_, count, _)) = more.get(placed) {
+            dropped = dropped.max(count);
+        }
+        self.floor = self.floor.max(dropped);
+        self.slots.iter_mut().for_each(|s| *s = 0);
         for idx in 0..self.entries.len() {
             let hash = self.entries[idx].hash;
             self.insert_slot(hash, idx);
@@ -315,6 +335,11 @@ impl<E> TopK<E> {
     /// Every entry, in no particular order.
     pub fn entries(&self) -> &[Entry<E>] {
         &self.entries
+    }
+
+    /// The extra tallies of every entry, to change in place.
+    pub fn extras_mut(&mut self) -> impl Iterator<Item = &mut E> {
+        self.entries.iter_mut().map(|e| &mut e.extra)
     }
 
     fn find(&self, stored: &[u8], full_len: u64, hash: u64) -> Option<usize> {
