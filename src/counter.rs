@@ -197,7 +197,7 @@ impl<E: Default> TopK<E> {
         let mut light: Vec<(u64, u32)> =
             (0..).zip(&self.entries).filter(|(_, e)| e.count <= least).map(|(i, e)| (e.count, i)).collect();
         light.sort_unstable();
-        more.sort_unstable_by(|a, b| b.1.cmp(&a.1));
+        more.sort_unstable_by_key(|m| std::cmp::Reverse(m.1));
         let mut dropped = 0;
         let mut placed = 0;
         for (&(at, count, error), &(light_count, idx)) in more.iter().zip(&light) {
