@@ -17,6 +17,12 @@ pub const MAX_STORED_KEY: usize = 512;
 /// same cache lines as the counts.
 const INLINE: usize = 30;
 
+/// Bytes per entry a table may spend on keys longer than [`INLINE`]. Past that budget a long key
+/// is kept by its head (and its length and hash, which still tell it apart), until evictions
+/// free room: memory stays bounded however long the keys are, and a key still counted when
+/// room comes back gets its whole name again at its next access.
+const LONG_KEY_BYTES_PER_ENTRY: usize = 32;
+
 /// A stored key.
 #[derive(Debug, Clone)]
 enum KeyBuf {
@@ -32,6 +38,14 @@ impl KeyBuf {
             KeyBuf::Inline { len: key.len() as u8, bytes }
         } else {
             KeyBuf::Heap(key.into())
+        }
+    }
+
+    /// Heap bytes it holds (with the allocator's overhead, roughly).
+    fn heap_size(&self) -> usize {
+        match self {
+            KeyBuf::Inline { .. } => 0,
+            KeyBuf::Heap(b) => b.len() + 16,
         }
     }
 
@@ -93,6 +107,9 @@ pub struct TopK<E = ()> {
     horizon: u64,
     /// Scratch space for the scan.
     scan: Vec<(u64, u32)>,
+    /// Heap bytes held by long keys, and the most they may take.
+    long_keys: usize,
+    long_key_budget: usize,
     total: u64,
     /// The most any key that is not kept may have counted: the largest count evicted or left
     /// out (0 while every key is kept).
@@ -110,6 +127,8 @@ impl<E: Default> TopK<E> {
             heap: Vec::new(),
             horizon: 0,
             scan: Vec::new(),
+            long_keys: 0,
+            long_key_budget: (capacity.max(1) * LONG_KEY_BYTES_PER_ENTRY).max(MAX_STORED_KEY + 16),
             total: 0,
             floor: 0,
             seed: seed(),
@@ -165,8 +184,9 @@ impl<E: Default> TopK<E> {
                     let mut extra = E::default();
                     combine(&mut extra, &e.extra);
                     self.grow_if_needed();
+                    let key = self.keep_key(e.key(), false);
                     self.entries.push(Entry {
-                        key: e.key.clone(),
+                        key,
                         full_len: e.full_len,
                         hash,
                         count: mine + e.count,
@@ -209,7 +229,9 @@ impl<E: Default> TopK<E> {
             let mut extra = E::default();
             combine(&mut extra, &e.extra);
             let hash = if self.seed == other.seed { e.hash } else { self.rehash(e) };
-            self.entries[idx as usize] = Entry { key: e.key.clone(), full_len: e.full_len, hash, count, error, extra };
+            self.long_keys -= self.entries[idx as usize].key.heap_size();
+            let key = self.keep_key(e.key(), false);
+            self.entries[idx as usize] = Entry { key, full_len: e.full_len, hash, count, error, extra };
             placed += 1;
         }
         if let Some(&(_, count, _)) = more.get(placed) {
@@ -245,14 +267,18 @@ impl<E: Default> TopK<E> {
             Some(idx) => {
                 self.entries[idx].count += weight;
                 self.entries[idx].error += error;
+                if self.entries[idx].key().len() < stored.len() {
+                    self.restore_key(idx, stored);
+                }
                 idx
             }
             None if self.entries.len() < self.capacity => {
                 // A key that is not here had at most the floor (0 unless counts were merged in).
                 self.grow_if_needed();
                 let idx = self.entries.len();
+                let key = self.keep_key(stored, false);
                 self.entries.push(Entry {
-                    key: KeyBuf::new(stored),
+                    key,
                     full_len,
                     hash,
                     count: self.floor + weight,
@@ -268,8 +294,10 @@ impl<E: Default> TopK<E> {
                 self.remove_slot(idx);
                 let min = self.entries[idx].count;
                 self.floor = self.floor.max(min);
+                self.long_keys -= self.entries[idx].key.heap_size();
+                let key = self.keep_key(stored, true);
                 let entry = &mut self.entries[idx];
-                entry.key = KeyBuf::new(stored);
+                entry.key = key;
                 entry.full_len = full_len;
                 entry.hash = hash;
                 entry.count = min + weight;
@@ -342,6 +370,29 @@ impl<E> TopK<E> {
         self.entries.iter_mut().map(|e| &mut e.extra)
     }
 
+    /// The stored form of a new entry's key: whole while the long-key budget lasts, else its head.
+    /// A key taking an evicted one's place (the light end of a table that churns) may use only
+    /// half the budget: the rest is kept for keys that turn out heavy (see `restore_key`).
+    fn keep_key(&mut self, stored: &[u8], evicting: bool) -> KeyBuf {
+        let budget = if evicting { self.long_key_budget / 2 } else { self.long_key_budget };
+        if stored.len() > INLINE && self.long_keys + stored.len() + 16 > budget {
+            return KeyBuf::new(&stored[..INLINE]);
+        }
+        let key = KeyBuf::new(stored);
+        self.long_keys += key.heap_size();
+        key
+    }
+
+    /// Gives an entry kept by its head its whole key again, if the budget has room now.
+    #[cold]
+    fn restore_key(&mut self, idx: usize, stored: &[u8]) {
+        if self.long_keys + stored.len() + 16 <= self.long_key_budget {
+            self.long_keys -= self.entries[idx].key.heap_size();
+            self.entries[idx].key = KeyBuf::new(stored);
+            self.long_keys += self.entries[idx].key.heap_size();
+        }
+    }
+
     fn find(&self, stored: &[u8], full_len: u64, hash: u64) -> Option<usize> {
         let mask = self.slots.len() - 1;
         let tag = hash >> 32;
@@ -354,7 +405,8 @@ impl<E> TopK<E> {
             if slot >> 32 == tag {
                 let idx = (slot as u32 - 1) as usize;
                 let e = &self.entries[idx];
-                if e.hash == hash && e.full_len == full_len && e.key() == stored {
+                // A key kept by its head (see LONG_KEY_BYTES_PER_ENTRY) matches on its head.
+                if e.hash == hash && e.full_len == full_len && stored.starts_with(e.key()) {
                     return Some(idx);
                 }
             }
@@ -697,6 +749,44 @@ mod tests {
         assert_eq!(top[0].key().len(), MAX_STORED_KEY);
         assert!(top[0].is_cut());
         assert_eq!(top[0].full_len, 10_000);
+    }
+
+    #[test]
+    fn long_keys_stay_within_their_budget_and_hot_ones_keep_their_names() {
+        let mut t: TopK = TopK::new(100);
+        let long = |i: u64| format!("{}:{i}", "k".repeat(300)).into_bytes();
+        let hot = format!("{}:hot", "h".repeat(300)).into_bytes();
+        for i in 0..20_000 {
+            t.add(&long(i), 1);
+            if i >= 10_000 && i % 2 == 0 {
+                // A hot key that first comes when every entry holds a long name.
+                t.add(&hot, 1);
+            }
+            assert!(t.long_keys <= t.long_key_budget);
+        }
+        assert!(t.long_key_budget < 100 * 300, "the budget is smaller than the table's long names");
+        let top = t.top(1)[0];
+        assert_eq!(top.key(), &hot[..], "the hot key has its whole name");
+        assert!(top.count >= 5_000 && top.count - top.error <= 5_000);
+        // Entries kept by their head are still told apart, and still counted.
+        assert!(t.entries().iter().any(|e| e.is_cut()));
+        for e in t.entries().iter().filter(|e| e.is_cut()) {
+            assert_eq!(e.key().len(), INLINE);
+        }
+        let before = t.total();
+        let cut = t.entries().iter().find(|e| e.is_cut() && e.key() != &hot[..INLINE]).unwrap();
+        let (full_len, count) = (cut.full_len, cut.count);
+        let i: u64 = (0..20_000)
+            .find(|&i| {
+                long(i).len() as u64 == full_len && long(i).starts_with(cut.key()) && {
+                    let h = t.hash(&long(i));
+                    t.entries().iter().any(|e| e.hash == h && e.count == count)
+                }
+            })
+            .unwrap();
+        t.add(&long(i), 1);
+        assert_eq!(t.total(), before + 1);
+        assert!(t.entries().iter().any(|e| e.count == count + 1 && long(i).starts_with(e.key())));
     }
 
     #[test]
