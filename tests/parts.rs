@@ -47,10 +47,8 @@ fn report_of_file(args: &[&str], path: &std::path::Path) -> Value {
 }
 
 fn report_of_pipe(args: &[&str], path: &std::path::Path) -> Value {
-    let mut cat = Command::new("cat").arg(path).stdout(Stdio::piped()).spawn().unwrap();
-    let pipe = cat.stdout.take().unwrap();
-    let out = Command::new(BIN).args(["--format", "json"]).args(args).stdin(pipe).output().unwrap();
-    assert!(cat.wait().unwrap().success());
+    let cat = Command::new("cat").arg(path).stdout(Stdio::piped()).spawn().unwrap();
+    let out = Command::new(BIN).args(["--format", "json"]).args(args).stdin(cat.stdout.unwrap()).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
