@@ -7,8 +7,7 @@
 //! the input pauses (a read returned less than it asked for), so output can be flushed while a
 //! live stream is idle.
 
-use std::io::{self, Read, Seek, SeekFrom};
-use std::ops::Range;
+use std::io::{self, Read};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
@@ -225,33 +224,6 @@ impl Read for Feed {
     }
 }
 
-/// Splits a file of `len` bytes into up to `parts` ranges that start at line starts, for
-/// counting on several cores. A range ends after a newline (or at the end of the file).
-pub fn line_ranges<F: Read + Seek>(file: &mut F, len: u64, parts: usize) -> io::Result<Vec<Range<u64>>> {
-    let mut starts = vec![0];
-    let mut buf = vec![0; 64 * 1024];
-    for i in 1..parts as u64 {
-        let mut at = (len / parts as u64 * i).max(*starts.last().unwrap_or(&0));
-        file.seek(SeekFrom::Start(at))?;
-        // The next line starts after the next newline (however far: lines may be huge).
-        let start = loop {
-            let n = file.read(&mut buf)?;
-            if n == 0 {
-                break len;
-            }
-            if let Some(nl) = buf[..n].find_byte(b'\n') {
-                break at + nl as u64 + 1;
-            }
-            at += n as u64;
-        };
-        if start < len && start > *starts.last().unwrap_or(&0) {
-            starts.push(start);
-        }
-    }
-    file.seek(SeekFrom::Start(0))?;
-    Ok(starts.iter().zip(starts.iter().skip(1).chain([&len])).map(|(&a, &b)| a..b).collect())
-}
-
 /// What an input's thread hands over when several inputs are read at once.
 pub enum Batch {
     /// Whole lines, each with its line ending (the last may lack one at the end of the input).
@@ -331,24 +303,6 @@ mod tests {
             })
             .unwrap();
         out
-    }
-
-    #[test]
-    fn ranges_start_at_line_starts_and_cover_the_file() {
-        let data = b"a\nbbbb\ncc\n\nddddddddd\ne";
-        for parts in 1..12 {
-            let ranges = line_ranges(&mut io::Cursor::new(&data[..]), data.len() as u64, parts).unwrap();
-            assert!(ranges.len() <= parts && !ranges.is_empty());
-            assert_eq!(ranges[0].start, 0);
-            assert_eq!(ranges.last().unwrap().end, data.len() as u64);
-            for pair in ranges.windows(2) {
-                assert_eq!(pair[0].end, pair[1].start);
-                assert_eq!(data[pair[1].start as usize - 1], b'\n', "{parts}: {ranges:?}");
-            }
-        }
-        // One huge line: one range.
-        let huge = vec![b'x'; 300_000];
-        assert_eq!(line_ranges(&mut io::Cursor::new(&huge), huge.len() as u64, 2).unwrap(), vec![0..300_000]);
     }
 
     #[test]

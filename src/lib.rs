@@ -26,7 +26,7 @@ pub mod window;
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, Write};
+use std::io::{self, BufWriter, Write};
 use std::time::{Duration, Instant};
 
 use bstr::ByteSlice;
@@ -146,10 +146,7 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
             let name = file.to_string_lossy();
             let input = File::open(file).map_err(|err| Error::Read { name: name.to_string(), err })?;
             session.live = false;
-            if let Some(parts) = session.split_parts(config, &input) {
-                // One report of a large file: every core counts a part of it.
-                session.feed_split(config, file, input, parts, warn)?;
-            } else if config.emit.is_some() {
+            if config.emit.is_some() {
                 // Records: reading ahead on another core keeps the one busy core parsing.
                 session.feed(&name, Feed::spawn(input, None), warn)?;
             } else {
@@ -274,7 +271,22 @@ impl<W: Write> Session<W> {
             // Reports count keys on the second core.
             counts.current().offload();
         }
-        let pipeline = Pipeline::new(config, rejects);
+        let pipeline = Pipeline {
+            parser: Parser::new(),
+            table: Table::shared(),
+            keys: Vec::new(),
+            name: Vec::new(),
+            redact: config.redact,
+            secrets: Secrets::default(),
+            filters: config.filters.clone(),
+            rejects,
+            pasted: 0,
+            clock: None,
+            labels: Vec::new(),
+            label_index: std::collections::HashMap::new(),
+            node: 0,
+            node_columns: None,
+        };
         let reporter = Reporter { format: config.format, hot_qps: config.hot_qps };
         Ok(Session { sink, counts, pipeline, reporter, reader: LineReader::new(), live: false })
     }
@@ -290,77 +302,6 @@ impl<W: Write> Session<W> {
             Err(Failed::Read(err)) => Err(Error::Read { name: name.to_string(), err }),
             Err(Failed::Consumer(err)) => Err(err),
         }
-    }
-
-    /// How many parts to count `input` in, on as many cores; `None` to read it in one go.
-    ///
-    /// Only a whole-capture report of a large regular file is split: records must come out in
-    /// input order, periods are reported as they close, and rejected lines are written in
-    /// order. At most two parts: each keeps full-size tables, and two sets fit the memory bound.
-    fn split_parts(&self, config: &Config, input: &File) -> Option<usize> {
-        const MIN_PART: u64 = 1 << 20;
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let len = input.metadata().ok().filter(|m| m.is_file())?.len();
-        let parts = cores.min(2).min((len / MIN_PART) as usize);
-        let whole = matches!(self.counts, Counts::Whole(_)) && config.emit.is_none();
-        (whole && config.rejects.is_none() && parts > 1).then_some(parts)
-    }
-
-    /// Counts parts of one file on threads of their own, each with its own pipeline and
-    /// counts, then joins the counts in input order (see [`Stats::append`]).
-    fn feed_split(
-        &mut self,
-        config: &Config,
-        path: &OsString,
-        mut input: File,
-        parts: usize,
-        warn: &mut dyn Write,
-    ) -> Result<(), Error> {
-        let read_error = |err| Error::Read { name: path.to_string_lossy().into_owned(), err };
-        let len = input.metadata().map_err(read_error)?.len();
-        let ranges = input::line_ranges(&mut input, len, parts).map_err(read_error)?;
-        let settings = self.counts.current().settings.clone();
-        let reporter = Reporter { format: self.reporter.format, hot_qps: self.reporter.hot_qps };
-        let counted: Vec<io::Result<(Pipeline, Stats, Vec<u8>)>> = std::thread::scope(|scope| {
-            let threads: Vec<_> = ranges
-                .into_iter()
-                .map(|range| {
-                    let (settings, reporter) = (settings.clone(), &reporter);
-                    scope.spawn(move || -> io::Result<(Pipeline, Stats, Vec<u8>)> {
-                        // A file of its own: a clone of `input` would share its offset.
-                        let mut part = File::open(path)?;
-                        part.seek(io::SeekFrom::Start(range.start))?;
-                        let mut pipeline = Pipeline::new(config, None);
-                        let mut counts = Counts::Whole(Stats::new(settings));
-                        let mut sink: Sink<io::Sink> = Sink::Report(io::sink());
-                        let mut messages = Vec::new();
-                        let result = LineReader::new().read_all(part.take(range.end - range.start), |event| {
-                            pipeline.event(event, false, &mut counts, &mut sink, reporter, &mut messages)
-                        });
-                        match result {
-                            Ok(()) | Err(Failed::Consumer(_)) => {}
-                            Err(Failed::Read(err)) => return Err(err),
-                        }
-                        let Counts::Whole(stats) = counts else { unreachable!("parts count whole") };
-                        Ok((pipeline, stats, messages))
-                    })
-                })
-                .collect();
-            threads.into_iter().map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-        });
-        let all = self.counts.current();
-        all.sync();
-        for part in counted {
-            let (pipeline, mut stats, messages) = part.map_err(read_error)?;
-            let _ = warn.write_all(&messages);
-            let map = self.pipeline.adopt(pipeline);
-            if !map.is_empty() {
-                stats.renumber_nodes(&map);
-            }
-            all.append(stats);
-        }
-        all.end_of_input();
-        Ok(())
     }
 
     /// Reads several inputs at once, each on a thread of its own, so that one stalled stream
@@ -495,35 +436,6 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    fn new(config: &Config, rejects: Option<(BufWriter<File>, String)>) -> Pipeline {
-        Pipeline {
-            parser: Parser::new(),
-            table: Table::shared(),
-            keys: Vec::new(),
-            name: Vec::new(),
-            redact: config.redact,
-            secrets: Secrets::default(),
-            filters: config.filters.clone(),
-            rejects,
-            pasted: 0,
-            clock: None,
-            labels: Vec::new(),
-            label_index: std::collections::HashMap::new(),
-            node: 0,
-            node_columns: None,
-        }
-    }
-
-    /// Takes over what another pipeline learned reading the next part of the same input, and
-    /// returns how that one's node numbers map to this one's.
-    fn adopt(&mut self, other: Pipeline) -> Vec<u32> {
-        self.pasted += other.pasted;
-        if self.node_columns.is_none() {
-            self.node_columns = other.node_columns;
-        }
-        other.labels.iter().map(|label| self.node_of(label)).collect()
-    }
-
     /// The node labels to show, when records name nodes.
     fn nodes(&self) -> Option<&[Vec<u8>]> {
         (self.node_columns == Some(true)).then_some(&self.labels[..])

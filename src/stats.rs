@@ -78,17 +78,6 @@ struct Chain {
     prev_call: Option<SlowCall>,
 }
 
-/// A node's first command in these counts, when no earlier line of that node was seen: if the
-/// counts continue another's (the next chunk of one file), its gap is taken when they are joined.
-#[derive(Debug, Clone)]
-struct Head {
-    micros: u64,
-    command_id: Option<CommandId>,
-    command: Vec<u8>,
-    /// The call, rendered (when slow calls are shown).
-    call: Option<SlowCall>,
-}
-
 /// Per-command totals of the gaps charged to it.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CommandTime {
@@ -352,8 +341,6 @@ pub struct Stats {
     seq: u64,
     /// Per node: the previous command's time, and (for [`GapRule::Earlier`]) its name and call.
     chains: Vec<Chain>,
-    /// Per node: its first command with no line before it.
-    heads: Vec<Option<Head>>,
 }
 
 /// How many bytes of a slow call's arguments are shown.
@@ -383,7 +370,6 @@ impl Stats {
             slowest: BinaryHeap::new(),
             seq: 0,
             chains: Vec::new(),
-            heads: Vec::new(),
             settings,
         }
     }
@@ -406,11 +392,7 @@ impl Stats {
         let gap = match self.chains[node].prev {
             // Timestamps going backwards (merged or reordered captures) give no gap.
             Some(prev) if t >= prev => Some(t - prev),
-            Some(_) => None,
-            None => {
-                self.keep_head(seen);
-                None
-            }
+            _ => None,
         };
         self.chains[node].prev = Some(t);
         if self.node_counts.len() <= node {
@@ -470,111 +452,6 @@ impl Stats {
                 chain.prev_command.extend_from_slice(seen.command);
                 chain.prev_id = seen.command_id;
                 chain.prev_call = call;
-            }
-        }
-    }
-
-    fn keep_head(&mut self, seen: &Seen<'_>) {
-        let node = seen.node as usize;
-        if self.heads.len() <= node {
-            self.heads.resize(node + 1, None);
-        }
-        if self.heads[node].is_none() {
-            self.heads[node] = Some(Head {
-                micros: seen.micros,
-                command_id: seen.command_id,
-                command: seen.command.to_vec(),
-                call: (self.settings.top > 0).then(|| self.render(seen, 0)),
-            });
-        }
-    }
-
-    /// Adds the counts of `later`, which were taken from the input right after this one's (the
-    /// next chunk of one file): the result is as if the two had been counted in one go, the gap
-    /// across the join included.
-    pub fn append(&mut self, mut later: Stats) {
-        let offset = self.seq;
-        let renumber = |call: &mut SlowCall| call.seq = Reverse(call.seq.0 + offset);
-        for (node, head) in later.heads.iter_mut().enumerate() {
-            let Some(head) = head else { continue };
-            let Some(prev) = self.chains.get(node).and_then(|c| c.prev) else { continue };
-            if head.micros < prev {
-                continue;
-            }
-            let gap = head.micros - prev;
-            self.gaps.record(gap);
-            match self.settings.gap_rule {
-                GapRule::Later => {
-                    later.command_counts.add(head.command_id, &head.command, 0).gap_total += gap;
-                    if let Some(mut call) = head.call.take() {
-                        if self.would_keep(gap) {
-                            call.gap = gap;
-                            renumber(&mut call);
-                            self.keep_slow(call);
-                        }
-                    }
-                }
-                GapRule::Earlier => {
-                    let chain = &mut self.chains[node];
-                    self.command_counts.add(chain.prev_id, &chain.prev_command, 0).gap_total += gap;
-                    if let Some(mut call) = chain.prev_call.take() {
-                        if self.would_keep(gap) {
-                            call.gap = gap;
-                            self.keep_slow(call);
-                        }
-                    }
-                }
-            }
-        }
-        later.slowest = std::mem::take(&mut later.slowest)
-            .into_iter()
-            .map(|Reverse(mut call)| {
-                renumber(&mut call);
-                Reverse(call)
-            })
-            .collect();
-        self.merge(&later);
-        self.seq += later.seq;
-        if self.chains.len() < later.chains.len() {
-            self.chains.resize(later.chains.len(), Chain::default());
-        }
-        for (mine, theirs) in self.chains.iter_mut().zip(later.chains) {
-            if theirs.prev.is_some() {
-                *mine = theirs;
-            }
-        }
-        if self.heads.len() < later.heads.len() {
-            self.heads.resize(later.heads.len(), None);
-        }
-        for (mine, theirs) in self.heads.iter_mut().zip(later.heads) {
-            if mine.is_none() {
-                *mine = theirs;
-            }
-        }
-    }
-
-    /// Gives node `n` the number `map[n]` (counts taken with another numbering of the nodes).
-    pub fn renumber_nodes(&mut self, map: &[u32]) {
-        let width = map.iter().map(|&n| n as usize + 1).max().unwrap_or(0);
-        let mut node_counts = vec![0; width.max(self.node_counts.len())];
-        let mut chains = vec![Chain::default(); width.max(self.chains.len())];
-        let mut heads = vec![None; width.max(self.heads.len())];
-        for (old, &new) in map.iter().enumerate() {
-            let new = new as usize;
-            node_counts[new] += self.node_counts.get(old).copied().unwrap_or(0);
-            if let Some(chain) = self.chains.get_mut(old) {
-                chains[new] = std::mem::take(chain);
-            }
-            if let Some(head) = self.heads.get_mut(old) {
-                heads[new] = head.take();
-            }
-        }
-        self.node_counts = node_counts;
-        self.chains = chains;
-        self.heads = heads;
-        for access in self.per_key.keys.extras_mut() {
-            if access.node > 0 {
-                access.node = map.get(access.node as usize - 1).map_or(access.node, |&n| n + 1);
             }
         }
     }
