@@ -185,6 +185,7 @@ impl<E: Default> TopK<E> {
                     combine(&mut extra, &e.extra);
                     self.grow_if_needed();
                     let key = self.keep_key(e.key(), false);
+                    self.reserve_one();
                     self.entries.push(Entry {
                         key,
                         full_len: e.full_len,
@@ -277,6 +278,7 @@ impl<E: Default> TopK<E> {
                 self.grow_if_needed();
                 let idx = self.entries.len();
                 let key = self.keep_key(stored, false);
+                self.reserve_one();
                 self.entries.push(Entry {
                     key,
                     full_len,
@@ -368,6 +370,14 @@ impl<E> TopK<E> {
     /// The extra tallies of every entry, to change in place.
     pub fn extras_mut(&mut self) -> impl Iterator<Item = &mut E> {
         self.entries.iter_mut().map(|e| &mut e.extra)
+    }
+
+    /// Room for one more entry: doubling, but never past the capacity (a full table holds no
+    /// spare room).
+    fn reserve_one(&mut self) {
+        if self.entries.len() == self.entries.capacity() {
+            self.entries.reserve_exact(self.entries.len().max(16).min(self.capacity - self.entries.len()));
+        }
     }
 
     /// The stored form of a new entry's key: whole while the long-key budget lasts, else its head.
@@ -587,11 +597,16 @@ impl Default for Histogram {
 
 impl Histogram {
     pub fn new() -> Histogram {
-        Histogram { buckets: vec![0; bucket_of(u64::MAX) + 1], count: 0, sum: 0, min: u64::MAX, max: 0 }
+        Histogram { buckets: Vec::new(), count: 0, sum: 0, min: u64::MAX, max: 0 }
     }
 
     pub fn record(&mut self, value: u64) {
-        self.buckets[bucket_of(value)] += 1;
+        let b = bucket_of(value);
+        if b >= self.buckets.len() {
+            // Grown to the largest value seen (a few kilobytes for gaps up to a second).
+            self.buckets.resize(b + 1, 0);
+        }
+        self.buckets[b] += 1;
         self.count += 1;
         self.sum = self.sum.saturating_add(value);
         self.min = self.min.min(value);
@@ -604,6 +619,9 @@ impl Histogram {
 
     /// Adds every value recorded in `other`.
     pub fn merge(&mut self, other: &Histogram) {
+        if self.buckets.len() < other.buckets.len() {
+            self.buckets.resize(other.buckets.len(), 0);
+        }
         for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
             *mine += theirs;
         }

@@ -209,6 +209,11 @@ impl KeyTables {
         }
     }
 
+    /// True when nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.keys.total() == 0 && self.key_bytes.total() == 0 && self.prefixes.total() == 0 && self.unprefixed == 0
+    }
+
     pub fn merge(&mut self, other: &KeyTables) {
         self.keys.merge(&other.keys, KeyAccess::add);
         self.key_bytes.merge(&other.key_bytes, |_, _| {});
@@ -507,7 +512,12 @@ impl Stats {
     pub fn sync(&mut self) {
         if let Some(offload) = &mut self.offload {
             let tables = offload.take(&self.settings);
-            self.per_key.merge(&tables);
+            if self.per_key.is_empty() {
+                // Nothing to add them to: take them as they are, with no second copy.
+                self.per_key = tables;
+            } else {
+                self.per_key.merge(&tables);
+            }
         }
     }
 
