@@ -403,6 +403,24 @@ impl<E> TopK<E> {
         }
     }
 
+    /// Starts loading the index slot a lookup of `hash` reads first.
+    #[inline]
+    pub fn prefetch_slot(&self, hash: u64) {
+        prefetch(&self.slots[hash as usize & (self.slots.len() - 1)]);
+    }
+
+    /// Starts loading the entry the home slot of `hash` points to (when it is the key's, as it
+    /// mostly is at this load).
+    #[inline]
+    pub fn prefetch_entry(&self, hash: u64) {
+        let slot = self.slots[hash as usize & (self.slots.len() - 1)];
+        if slot != 0 && slot >> 32 == hash >> 32 {
+            if let Some(e) = self.entries.get((slot as u32 - 1) as usize) {
+                prefetch(e);
+            }
+        }
+    }
+
     fn find(&self, stored: &[u8], full_len: u64, hash: u64) -> Option<usize> {
         let mask = self.slots.len() - 1;
         let tag = hash >> 32;
@@ -551,6 +569,19 @@ impl<E> TopK<E> {
             pos = child;
         }
     }
+}
+
+/// Asks the CPU to start loading the cache line of `value`; no effect where that cannot be said.
+#[inline]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never faults and changes no state the program sees.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 /// A seeded 64-bit hash of a byte string (folded multiplications, 8 bytes at a time).

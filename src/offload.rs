@@ -40,10 +40,11 @@ impl Offload {
         let (give_back, spent) = mpsc::channel();
         let thread = thread::spawn(move || {
             let mut tables = KeyTables::new(&settings);
+            let mut scratch = Vec::new();
             for message in rx {
                 match message {
                     Message::Accesses(batch) => {
-                        count(&mut tables, &batch);
+                        count(&mut tables, &batch, &mut scratch);
                         let _ = give_back.send(batch);
                     }
                     Message::Take(settings, reply) => {
@@ -103,14 +104,47 @@ impl Drop for Offload {
     }
 }
 
-fn count(tables: &mut KeyTables, mut batch: &[u8]) {
-    while batch.len() >= 17 {
-        let node = u32::from_le_bytes(batch[0..4].try_into().unwrap_or_default());
-        let access = if batch[4] == 1 { Access::Write } else { Access::Read };
-        let share = u64::from_le_bytes(batch[5..13].try_into().unwrap_or_default());
-        let len = u32::from_le_bytes(batch[13..17].try_into().unwrap_or_default()) as usize;
-        let key = &batch[17..17 + len];
-        tables.add(key, access, share, node);
-        batch = &batch[17 + len..];
+fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
+    // Decoded and hashed first, so each access's table lines can be asked for a few accesses
+    // before they are needed (the lookups would otherwise wait on memory one at a time).
+    scratch.clear();
+    let mut at = 0;
+    while batch.len() - at >= 17 {
+        let head = &batch[at..at + 17];
+        let len = u32::from_le_bytes(head[13..17].try_into().unwrap_or_default()) as usize;
+        let key = (at + 17, at + 17 + len);
+        scratch.push(Pending {
+            node: u32::from_le_bytes(head[0..4].try_into().unwrap_or_default()),
+            access: if head[4] == 1 { Access::Write } else { Access::Read },
+            share: u64::from_le_bytes(head[5..13].try_into().unwrap_or_default()),
+            key,
+            hash: tables.hash(&batch[key.0..key.1]),
+        });
+        at += 17 + len;
     }
+    const SLOTS_AHEAD: usize = 8;
+    const ENTRIES_AHEAD: usize = 4;
+    for p in scratch.iter().take(SLOTS_AHEAD) {
+        tables.prefetch(p.hash, 0);
+    }
+    for i in 0..scratch.len() {
+        if let Some(p) = scratch.get(i + SLOTS_AHEAD) {
+            tables.prefetch(p.hash, 0);
+        }
+        if let Some(p) = scratch.get(i + ENTRIES_AHEAD) {
+            tables.prefetch(p.hash, 1);
+        }
+        let p = &scratch[i];
+        tables.add_hashed(&batch[p.key.0..p.key.1], p.hash, p.access, p.share, p.node);
+    }
+}
+
+/// One access of a batch, decoded.
+struct Pending {
+    node: u32,
+    access: Access,
+    share: u64,
+    /// Where its key is in the batch.
+    key: (usize, usize),
+    hash: u64,
 }

@@ -194,6 +194,11 @@ impl KeyTables {
     /// Counts one access of `name`, its share of the request's bytes, and the node it came from.
     pub fn add(&mut self, name: &[u8], access: Access, share: u64, node: u32) {
         let hash = self.keys.hash(name);
+        self.add_hashed(name, hash, access, share, node);
+    }
+
+    /// [`KeyTables::add`] with the key's hash (from [`KeyTables::hash`]) at hand.
+    pub fn add_hashed(&mut self, name: &[u8], hash: u64, access: Access, share: u64, node: u32) {
         self.key_bytes.add_hashed(name, hash, share);
         let counts = self.keys.add_hashed(name, hash, 1);
         match access {
@@ -206,6 +211,25 @@ impl KeyTables {
                 self.prefixes.add(prefix, 1);
             }
             None => self.unprefixed += 1,
+        }
+    }
+
+    /// The hash the tables find `name` by.
+    pub fn hash(&self, name: &[u8]) -> u64 {
+        self.keys.hash(name)
+    }
+
+    /// Starts loading what counting a key with this hash will read: the tables are larger than
+    /// the caches, and a lookup is two dependent loads. `stage` 0 loads the index slots; a later
+    /// stage 1 (once those have arrived) the entries they point to.
+    #[inline]
+    pub fn prefetch(&self, hash: u64, stage: u8) {
+        if stage == 0 {
+            self.keys.prefetch_slot(hash);
+            self.key_bytes.prefetch_slot(hash);
+        } else {
+            self.keys.prefetch_entry(hash);
+            self.key_bytes.prefetch_entry(hash);
         }
     }
 
