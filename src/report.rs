@@ -336,7 +336,7 @@ pub fn text(stats: &Stats, view: &View) -> String {
     heading(o, &format!("Top Clients (address without port, of {} commands)", stats.commands));
     simple_rows(o, &client_rows, stats.commands, secs, "client");
 
-    let slots = stats.slots.table();
+    let slots = stats.per_key.slots.table();
     let slot_rows = rows_named(&slots, top, slot_name);
     heading(o, &format!("Top Slots (cluster hash slots, of {keys_total} key accesses)"));
     simple_rows(o, &slot_rows, keys_total, secs, "slot");
@@ -534,7 +534,7 @@ pub fn json(stats: &Stats, view: &View) -> String {
     o.push_str(",\"top_clients\":");
     json_rows(&mut o, &stats.clients, top, stats.commands, secs);
     o.push_str(",\"top_slots\":[");
-    for (i, (row, _)) in rows_named(&stats.slots.table(), top, slot_name).iter().enumerate() {
+    for (i, (row, _)) in rows_named(&stats.per_key.slots.table(), top, slot_name).iter().enumerate() {
         comma(&mut o, i);
         json_row(&mut o, row, keys_total, secs);
         let _ = write!(o, ",\"slot\":{}}}", row.name);

@@ -174,6 +174,8 @@ pub struct KeyTables {
     pub prefixes: TopK,
     /// Key accesses whose key has fewer delimiters than the prefix depth.
     pub unprefixed: u64,
+    /// Key accesses per cluster hash slot.
+    pub slots: SlotCounts,
     prefix_delimiter: Vec<u8>,
     prefix_depth: usize,
 }
@@ -186,6 +188,7 @@ impl KeyTables {
             key_bytes: TopK::new(max_keys / 2),
             prefixes: TopK::new(max_keys / 4),
             unprefixed: 0,
+            slots: SlotCounts::new(max_keys / 4),
             prefix_delimiter: settings.prefix_delimiter.clone(),
             prefix_depth: settings.prefix_depth,
         }
@@ -212,6 +215,7 @@ impl KeyTables {
             }
             None => self.unprefixed += 1,
         }
+        self.slots.add(name);
     }
 
     /// The hash the tables find `name` by.
@@ -243,6 +247,7 @@ impl KeyTables {
         self.key_bytes.merge(&other.key_bytes, |_, _| {});
         self.prefixes.merge(&other.prefixes, |_, _| {});
         self.unprefixed += other.unprefixed;
+        self.slots.merge(&other.slots);
     }
 }
 
@@ -357,8 +362,6 @@ pub struct Stats {
     pub last: Option<Stamp>,
     /// The tables counted per key access (on the second core, when offloaded).
     pub per_key: KeyTables,
-    /// Key accesses per cluster hash slot (counted here: an array increment is cheap).
-    pub slots: SlotCounts,
     /// Where key accesses go instead of `per_key` while a worker counts them.
     offload: Option<crate::offload::Offload>,
     pub command_counts: CommandCounts,
@@ -390,7 +393,6 @@ impl Stats {
             first: None,
             last: None,
             per_key: KeyTables::new(&settings),
-            slots: SlotCounts::new(max_keys / 4),
             offload: None,
             command_counts: CommandCounts::new(max_keys / 4),
             clients: TopK::new(max_keys / 4),
@@ -442,7 +444,6 @@ impl Stats {
                 Some(offload) => offload.push(name, key.access, share, seen.node),
                 None => self.per_key.add(name, key.access, share, seen.node),
             }
-            self.slots.add(name);
         }
         self.charge_gap(seen, gap);
     }
@@ -549,7 +550,7 @@ impl Stats {
     /// and the key-counting thread moves over (call [`Stats::sync`] first). This one keeps its
     /// counts in bounded summaries from now on.
     pub fn next_period(&mut self) -> Stats {
-        self.slots.seal();
+        self.per_key.slots.seal();
         let mut next = Stats::new(self.settings.clone());
         next.offload = self.offload.take();
         next.chains.clone_from(&self.chains);
@@ -576,7 +577,6 @@ impl Stats {
             (a, b) => a.or(b),
         };
         self.per_key.merge(&other.per_key);
-        self.slots.merge(&other.slots);
         if self.node_counts.len() < other.node_counts.len() {
             self.node_counts.resize(other.node_counts.len(), 0);
         }
