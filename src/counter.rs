@@ -406,14 +406,14 @@ impl<E> TopK<E> {
     /// Starts loading the index slot a lookup of `hash` reads first.
     #[inline]
     pub fn prefetch_slot(&self, hash: u64) {
-        prefetch(&self.slots[hash as usize & (self.slots.len() - 1)]);
+        prefetch(&self.slots[home(hash, self.slots.len() - 1)]);
     }
 
     /// Starts loading the entry the home slot of `hash` points to (when it is the key's, as it
     /// mostly is at this load).
     #[inline]
     pub fn prefetch_entry(&self, hash: u64) {
-        let slot = self.slots[hash as usize & (self.slots.len() - 1)];
+        let slot = self.slots[home(hash, self.slots.len() - 1)];
         if slot != 0 && slot >> 32 == hash >> 32 {
             if let Some(e) = self.entries.get((slot as u32 - 1) as usize) {
                 prefetch(e);
@@ -424,7 +424,7 @@ impl<E> TopK<E> {
     fn find(&self, stored: &[u8], full_len: u64, hash: u64) -> Option<usize> {
         let mask = self.slots.len() - 1;
         let tag = hash >> 32;
-        let mut i = hash as usize & mask;
+        let mut i = home(hash, mask);
         loop {
             let slot = self.slots[i];
             if slot == 0 {
@@ -444,7 +444,7 @@ impl<E> TopK<E> {
 
     fn insert_slot(&mut self, hash: u64, idx: usize) {
         let mask = self.slots.len() - 1;
-        let mut i = hash as usize & mask;
+        let mut i = home(hash, mask);
         while self.slots[i] != 0 {
             i = (i + 1) & mask;
         }
@@ -454,7 +454,7 @@ impl<E> TopK<E> {
     /// Removes entry `idx` from the slots, shifting later members of its probe run back.
     fn remove_slot(&mut self, idx: usize) {
         let mask = self.slots.len() - 1;
-        let mut i = self.entries[idx].hash as usize & mask;
+        let mut i = home(self.entries[idx].hash, mask);
         while (self.slots[i] as u32) as usize != idx + 1 {
             i = (i + 1) & mask;
         }
@@ -466,7 +466,8 @@ impl<E> TopK<E> {
             if slot == 0 {
                 break;
             }
-            let home = self.entries[(slot as u32 - 1) as usize].hash as usize & mask;
+            // The slot holds the hash bits its home is made of: no need to load the entry.
+            let home = home(slot, mask);
             // Move `j` into the hole unless its home lies cyclically in (hole, j].
             let stays = if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
             if !stays {
@@ -571,9 +572,16 @@ impl<E> TopK<E> {
     }
 }
 
+/// The home slot of a hash: from its upper half, which each slot keeps (`hash >> 32 << 32 |
+/// index + 1`), so moving slots around never loads the entries.
+#[inline]
+fn home(hash: u64, mask: usize) -> usize {
+    (hash >> 32) as usize & mask
+}
+
 /// Asks the CPU to start loading the cache line of `value`; no effect where that cannot be said.
 #[inline]
-fn prefetch<T>(value: &T) {
+pub fn prefetch<T>(value: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is only a hint; it never faults and changes no state the program sees.
     unsafe {

@@ -119,23 +119,24 @@ fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
             share: u64::from_le_bytes(head[5..13].try_into().unwrap_or_default()),
             key,
             hash: tables.hash(&batch[key.0..key.1]),
+            slot: crate::cluster::slot(&batch[key.0..key.1]),
         });
         at += 17 + len;
     }
     const SLOTS_AHEAD: usize = 8;
     const ENTRIES_AHEAD: usize = 4;
     for p in scratch.iter().take(SLOTS_AHEAD) {
-        tables.prefetch(p.hash, 0);
+        tables.prefetch(p.hash, p.slot, 0);
     }
     for i in 0..scratch.len() {
         if let Some(p) = scratch.get(i + SLOTS_AHEAD) {
-            tables.prefetch(p.hash, 0);
+            tables.prefetch(p.hash, p.slot, 0);
         }
         if let Some(p) = scratch.get(i + ENTRIES_AHEAD) {
-            tables.prefetch(p.hash, 1);
+            tables.prefetch(p.hash, p.slot, 1);
         }
         let p = &scratch[i];
-        tables.add_hashed(&batch[p.key.0..p.key.1], p.hash, p.access, p.share, p.node);
+        tables.add_hashed(&batch[p.key.0..p.key.1], p.hash, p.slot, p.access, p.share, p.node);
     }
 }
 
@@ -147,4 +148,5 @@ struct Pending {
     /// Where its key is in the batch.
     key: (usize, usize),
     hash: u64,
+    slot: u16,
 }

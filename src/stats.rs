@@ -197,11 +197,11 @@ impl KeyTables {
     /// Counts one access of `name`, its share of the request's bytes, and the node it came from.
     pub fn add(&mut self, name: &[u8], access: Access, share: u64, node: u32) {
         let hash = self.keys.hash(name);
-        self.add_hashed(name, hash, access, share, node);
+        self.add_hashed(name, hash, crate::cluster::slot(name), access, share, node);
     }
 
-    /// [`KeyTables::add`] with the key's hash (from [`KeyTables::hash`]) at hand.
-    pub fn add_hashed(&mut self, name: &[u8], hash: u64, access: Access, share: u64, node: u32) {
+    /// [`KeyTables::add`] with the key's hash (from [`KeyTables::hash`]) and slot at hand.
+    pub fn add_hashed(&mut self, name: &[u8], hash: u64, slot: u16, access: Access, share: u64, node: u32) {
         self.key_bytes.add_hashed(name, hash, share);
         let counts = self.keys.add_hashed(name, hash, 1);
         match access {
@@ -215,7 +215,7 @@ impl KeyTables {
             }
             None => self.unprefixed += 1,
         }
-        self.slots.add(name);
+        self.slots.add(slot);
     }
 
     /// The hash the tables find `name` by.
@@ -227,10 +227,11 @@ impl KeyTables {
     /// the caches, and a lookup is two dependent loads. `stage` 0 loads the index slots; a later
     /// stage 1 (once those have arrived) the entries they point to.
     #[inline]
-    pub fn prefetch(&self, hash: u64, stage: u8) {
+    pub fn prefetch(&self, hash: u64, slot: u16, stage: u8) {
         if stage == 0 {
             self.keys.prefetch_slot(hash);
             self.key_bytes.prefetch_slot(hash);
+            self.slots.prefetch(slot);
         } else {
             self.keys.prefetch_entry(hash);
             self.key_bytes.prefetch_entry(hash);
@@ -271,12 +272,21 @@ impl SlotCounts {
         SlotCounts { live: Vec::new(), kept: TopK::new(keep.min(usize::from(crate::cluster::SLOTS))) }
     }
 
-    /// Counts one access of `key`.
-    pub fn add(&mut self, key: &[u8]) {
+    /// Counts one access of a key in `slot`.
+    #[inline]
+    pub fn add(&mut self, slot: u16) {
         if self.live.is_empty() {
             self.live = vec![0; usize::from(crate::cluster::SLOTS)];
         }
-        self.live[usize::from(crate::cluster::slot(key))] += 1;
+        self.live[usize::from(slot) & (usize::from(crate::cluster::SLOTS) - 1)] += 1;
+    }
+
+    /// Starts loading the counter of `slot`.
+    #[inline]
+    pub fn prefetch(&self, slot: u16) {
+        if let Some(n) = self.live.get(usize::from(slot)) {
+            crate::counter::prefetch(n);
+        }
     }
 
     /// Trades the array for the bounded summary (the period is over): the heaviest slots the
@@ -677,7 +687,7 @@ mod tests {
         let mut live = SlotCounts::new(100);
         for (i, key) in keys.iter().enumerate() {
             for _ in 0..=i {
-                live.add(key);
+                live.add(crate::cluster::slot(key));
             }
         }
         let truth = |slot: &[u8]| -> u64 {
