@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use bstr::ByteSlice;
 
 use cli::{Config, Format};
-use commands::{KeyRef, Lookup, Table};
+use commands::{KeyRef, Lookup, NameCache, Table};
 use filters::Filters;
 use input::{Event, Failed, Feed, LineReader};
 use monitor::{Line, Parser};
@@ -274,6 +274,7 @@ impl<W: Write> Session<W> {
         let pipeline = Pipeline {
             parser: Parser::new(),
             table: Table::shared(),
+            names: NameCache::default(),
             keys: Vec::new(),
             name: Vec::new(),
             redact: config.redact,
@@ -415,6 +416,7 @@ impl<W: Write> Session<W> {
 struct Pipeline {
     parser: Parser,
     table: &'static Table,
+    names: NameCache,
     keys: Vec<KeyRef>,
     /// The lower-cased name of an unknown command.
     name: Vec<u8>,
@@ -586,7 +588,7 @@ impl Pipeline {
         let parser = &self.parser;
         let argc = parser.len();
         let arg = |i: usize| parser.arg(line, i);
-        let found = self.table.lookup(arg(0), (argc > 1).then(|| arg(1)));
+        let found = self.names.lookup(self.table, arg(0), (argc > 1).then(|| arg(1)));
         let command: &[u8] = match found {
             Lookup::Known(id, _) => self.table.get(id).name.as_bytes(),
             Lookup::Unknown => {

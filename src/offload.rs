@@ -61,10 +61,13 @@ impl Offload {
 
     /// Queues one key access.
     pub fn push(&mut self, key: &[u8], access: Access, share: u64, node: u32) {
-        self.batch.extend_from_slice(&node.to_le_bytes());
-        self.batch.push(u8::from(access == Access::Write));
-        self.batch.extend_from_slice(&share.to_le_bytes());
-        self.batch.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        let mut head = [0u8; 17];
+        head[0..4].copy_from_slice(&node.to_le_bytes());
+        head[4] = u8::from(access == Access::Write);
+        head[5..13].copy_from_slice(&share.to_le_bytes());
+        head[13..17].copy_from_slice(&(key.len() as u32).to_le_bytes());
+        self.batch.reserve(17 + key.len());
+        self.batch.extend_from_slice(&head);
         self.batch.extend_from_slice(key);
         if self.batch.len() >= BATCH {
             self.send();
