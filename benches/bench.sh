@@ -61,6 +61,12 @@ many=$dir/distinct-20M.txt
 read -r s rss < <(measure $bin "$many")
 echo "20M lines, about 20M distinct keys:        $(awk -v s="$s" 'BEGIN {printf "%.3f s", s}')  peak RSS $((rss / 1024)) MiB"
 
+long=$dir/long-keys.txt
+[ -s "$long" ] || awk 'BEGIN { pad = sprintf("%480s", ""); gsub(/ /, "x", pad)
+    for (i = 0; i < 300000; i++) printf "1795636306.%06d [0 10.0.0.1:5000] \"GET\" \"key:%s:%d\"\n", i, pad, i }' > "$long"
+read -r s rss < <(measure $bin "$long")
+echo "300k distinct 490-byte keys:                $(awk -v s="$s" 'BEGIN {printf "%.3f s", s}')  peak RSS $((rss / 1024)) MiB"
+
 huge=$dir/huge-line.txt
 if [ ! -s "$huge" ]; then
     { printf '1795636306.000001 [0 10.0.0.1:5000] "SET" "huge:key" "'; head -c $((512 * 1024 * 1024)) /dev/zero | tr '\0' 'x'; printf '"\n1795636306.000002 [0 10.0.0.1:5000] "GET" "huge:key"\n'; } > "$huge"

@@ -80,8 +80,9 @@ Report:
                                [default: 6.2.4 or later: the gap is charged to the later line]
       --format text|json       the report as text, or as one JSON object on one line [default: text]
       --max-keys N             distinct keys counted exactly (half as many for bytes per key, a
-                               quarter for prefixes, clients, commands); past it the heaviest
-                               are kept with error bounds [default: 50000: under 32 MiB in all]
+                               quarter for prefixes, clients, slots, unknown commands); past it
+                               the heaviest are kept with error bounds [default: 50000: under
+                               32 MiB in all, however long the keys]
 
 Records (instead of the report):
       --emit tsv               one line per command: timestamp, db, client, command, arg1, arg2...
