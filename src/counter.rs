@@ -312,6 +312,10 @@ impl<E: Default> TopK<E> {
                 } else {
                     self.pop();
                 }
+                // Most likely the next victim: its entry is read first at the next eviction.
+                if let Some(e) = self.heap.first().and_then(|&(_, next)| self.entries.get(next as usize)) {
+                    prefetch(e);
+                }
                 self.insert_slot(hash, idx);
                 idx
             }
@@ -608,9 +612,15 @@ pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut buf = [0u8; 8];
-        buf[..rest.len()].copy_from_slice(rest);
-        h = fold(h ^ u64::from_le_bytes(buf) ^ Q, P);
+        // The tail: the string's last eight bytes when it has them (the overlap with the last
+        // chunk is harmless; the length is already in), else its bytes one by one.
+        let v = if bytes.len() >= 8 {
+            let last = &bytes[bytes.len() - 8..];
+            u64::from_le_bytes([last[0], last[1], last[2], last[3], last[4], last[5], last[6], last[7]])
+        } else {
+            rest.iter().rev().fold(0, |v, &b| v << 8 | u64::from(b))
+        };
+        h = fold(h ^ v ^ Q, P);
     }
     fold(h ^ (h >> 29), Q)
 }
