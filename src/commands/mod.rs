@@ -135,11 +135,15 @@ pub struct Command {
     pub specs: Vec<KeySpec>,
     special: Special,
     has_subcommands: bool,
+    /// Read off the flags and specs once, not per call: it has the `write` flag; its keys can
+    /// come from the specs alone (some spec names keys, none has variable flags).
+    write: bool,
+    by_specs: bool,
 }
 
 impl Command {
     fn writes(&self) -> bool {
-        self.flags.iter().any(|f| f == "write")
+        self.write
     }
 }
 
@@ -324,9 +328,7 @@ impl Table {
             Lookup::Known(id, _) => {
                 let cmd = self.get(id);
                 let start = out.len();
-                let varflags = cmd.specs.iter().any(|s| s.flags & flag::VARIABLE_FLAGS != 0);
-                let has_keyspec = cmd.specs.iter().any(|s| s.flags & flag::NOT_KEY == 0);
-                if has_keyspec && !varflags && keys_from_specs(cmd, argc, &args, out) {
+                if cmd.by_specs && keys_from_specs(cmd, argc, &args, out) {
                     return;
                 }
                 out.truncate(start);
@@ -610,7 +612,10 @@ fn parse_row(line: &str) -> Option<Command> {
     if cols.next().is_some() {
         return None;
     }
-    Some(Command { name, arity, flags, specs, special, has_subcommands: false })
+    let write = flags.iter().any(|f| f == "write");
+    let by_specs = specs.iter().any(|s| s.flags & flag::NOT_KEY == 0)
+        && !specs.iter().any(|s| s.flags & flag::VARIABLE_FLAGS != 0);
+    Some(Command { name, arity, flags, specs, special, has_subcommands: false, write, by_specs })
 }
 
 fn parse_spec(text: &str) -> Option<KeySpec> {
