@@ -107,6 +107,9 @@ pub struct TopK<E = ()> {
     horizon: u64,
     /// Scratch space for the scan.
     scan: Vec<(u64, u32)>,
+    /// Where recently added short keys are (see [`TopK::add_short`]): (the key's bytes as two
+    /// words, its length, entry index); empty until first used.
+    recent: Vec<(u64, u64, u32, u32)>,
     /// Heap bytes held by long keys, and the most they may take.
     long_keys: usize,
     long_key_budget: usize,
@@ -127,6 +130,7 @@ impl<E: Default> TopK<E> {
             heap: Vec::new(),
             horizon: 0,
             scan: Vec::new(),
+            recent: Vec::new(),
             long_keys: 0,
             long_key_budget: (capacity.max(1) * LONG_KEY_BYTES_PER_ENTRY).max(MAX_STORED_KEY + 16),
             total: 0,
@@ -139,6 +143,41 @@ impl<E: Default> TopK<E> {
     pub fn add(&mut self, key: &[u8], weight: u64) -> &mut E {
         let hash = self.hash(key);
         self.add_hashed(key, hash, weight)
+    }
+
+    /// [`TopK::add`] for tables of few, short, often repeated keys (prefixes, clients): a key
+    /// of up to 16 bytes added before is found by its bytes in a small cache, without hashing
+    /// or probing.
+    pub fn add_short(&mut self, key: &[u8], weight: u64) {
+        let Some((a, b, at)) = short_key(key) else {
+            self.add(key, weight);
+            return;
+        };
+        if self.recent.is_empty() {
+            self.recent = vec![(0, 0, u32::MAX, 0); RECENT];
+        }
+        let (ra, rb, len, idx) = self.recent[at];
+        if (ra, rb, len) == (a, b, key.len() as u32) {
+            self.total += weight;
+            self.entries[idx as usize].count += weight;
+            return;
+        }
+        let hash = self.hash(key);
+        self.total += weight;
+        let idx = self.add_stored_at(key, key.len() as u64, hash, weight, 0);
+        self.recent[at] = (a, b, key.len() as u32, idx as u32);
+    }
+
+    /// Forgets the cached place of the key in entry `idx` (it is about to hold another).
+    fn forget_recent(&mut self, idx: usize) {
+        if self.recent.is_empty() {
+            return;
+        }
+        if let Some((_, _, at)) = short_key(self.entries[idx].key()) {
+            if self.recent[at].3 as usize == idx {
+                self.recent[at].2 = u32::MAX;
+            }
+        }
     }
 
     /// The hash [`TopK::add_hashed`] takes: the same for every table of the process.
@@ -239,6 +278,7 @@ impl<E: Default> TopK<E> {
             dropped = dropped.max(count);
         }
         self.floor = self.floor.max(dropped);
+        self.recent.clear();
         self.slots.iter_mut().for_each(|s| *s = 0);
         for idx in 0..self.entries.len() {
             let hash = self.entries[idx].hash;
@@ -264,7 +304,13 @@ impl<E: Default> TopK<E> {
     }
 
     fn add_stored(&mut self, stored: &[u8], full_len: u64, hash: u64, weight: u64, error: u64) -> &mut E {
-        let idx = match self.find(stored, full_len, hash) {
+        let idx = self.add_stored_at(stored, full_len, hash, weight, error);
+        &mut self.entries[idx].extra
+    }
+
+    /// [`TopK::add_stored`], returning the entry's index.
+    fn add_stored_at(&mut self, stored: &[u8], full_len: u64, hash: u64, weight: u64, error: u64) -> usize {
+        match self.find(stored, full_len, hash) {
             Some(idx) => {
                 self.entries[idx].count += weight;
                 self.entries[idx].error += error;
@@ -293,6 +339,7 @@ impl<E: Default> TopK<E> {
             None => {
                 // Space-Saving: the smallest count makes way and becomes the newcomer's error.
                 let idx = self.true_minimum();
+                self.forget_recent(idx);
                 self.remove_slot(idx);
                 let min = self.entries[idx].count;
                 self.floor = self.floor.max(min);
@@ -319,8 +366,7 @@ impl<E: Default> TopK<E> {
                 self.insert_slot(hash, idx);
                 idx
             }
-        };
-        &mut self.entries[idx].extra
+        }
     }
 }
 
@@ -576,6 +622,25 @@ impl<E> TopK<E> {
     }
 }
 
+/// Entries in a table's cache of short keys.
+const RECENT: usize = 64;
+
+/// A key of up to 16 bytes as two words (zero-padded; the length tells `a` from `a\0`) and its
+/// place in the cache of short keys; `None` for a longer key.
+#[inline]
+fn short_key(key: &[u8]) -> Option<(u64, u64, usize)> {
+    if key.len() > 16 {
+        return None;
+    }
+    let mut padded = [0u8; 16];
+    padded[..key.len()].copy_from_slice(key);
+    let (lo, hi) = padded.split_at(8);
+    let a = u64::from_le_bytes(lo.try_into().unwrap_or_default());
+    let b = u64::from_le_bytes(hi.try_into().unwrap_or_default());
+    let mix = (a ^ b.rotate_left(23) ^ key.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    Some((a, b, (mix >> 58) as usize))
+}
+
 /// The home slot of a hash: from its upper half, which each slot keeps (`hash >> 32 << 32 |
 /// index + 1`), so moving slots around never loads the entries.
 #[inline]
@@ -785,6 +850,34 @@ mod tests {
         let mut want_sorted = want.clone();
         want_sorted.sort();
         assert_eq!(top_sorted, want_sorted);
+    }
+
+    #[test]
+    fn short_keys_from_the_cache_count_as_the_table_does() {
+        // Two tables fed the same stream, one through the cache of short keys: same entries.
+        let (mut plain, mut cached): (TopK, TopK) = (TopK::new(50), TopK::new(50));
+        let mut x: u64 = 7;
+        for _ in 0..100_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = (x >> 33) % 1000;
+            let key = match r {
+                0..=599 => format!("p{}:", r % 20).into_bytes(),
+                600..=899 => format!("k{}", (x >> 20) % 300).into_bytes(),
+                // Up to 16 bytes, NUL padding that must not match the shorter key, longer keys.
+                900..=949 => vec![b'a', 0, 0][..1 + (r % 3) as usize].to_vec(),
+                _ => format!("longer-than-sixteen:{}", r % 7).into_bytes(),
+            };
+            plain.add(&key, 1);
+            cached.add_short(&key, 1);
+        }
+        let view = |t: &TopK| {
+            let mut all: Vec<(Vec<u8>, u64, u64)> = t.entries().iter().map(|e| (e.key().to_vec(), e.count, e.error)).collect();
+            all.sort();
+            all
+        };
+        assert_eq!(view(&plain), view(&cached));
+        assert_eq!(plain.total(), cached.total());
+        assert!(cached.is_approximate());
     }
 
     #[test]

@@ -211,7 +211,7 @@ impl KeyTables {
         counts.seen_on(node);
         match prefix_of(name, &self.prefix_delimiter, self.prefix_depth) {
             Some(prefix) => {
-                self.prefixes.add(prefix, 1);
+                self.prefixes.add_short(prefix, 1);
             }
             None => self.unprefixed += 1,
         }
@@ -444,7 +444,7 @@ impl Stats {
         if let (GapRule::Later, Some(gap)) = (self.settings.gap_rule, gap) {
             time.gap_total += gap;
         }
-        self.clients.add(client_address(seen.client), 1);
+        self.clients.add_short(client_address(seen.client), 1);
         let n = seen.keys.len() as u64;
         for (i, key) in seen.keys.iter().enumerate() {
             let name = (seen.arg)(key.pos);
