@@ -446,10 +446,12 @@ impl Stats {
         }
         self.clients.add_short(client_address(seen.client), 1);
         let n = seen.keys.len() as u64;
+        // An even share; the first key takes the remainder, so the shares add up. (Most calls
+        // have one key: no division then.)
+        let (each, rest) = if n == 1 { (seen.bytes, 0) } else { (seen.bytes / n.max(1), seen.bytes % n.max(1)) };
         for (i, key) in seen.keys.iter().enumerate() {
             let name = (seen.arg)(key.pos);
-            // An even share; the first key takes the remainder, so the shares add up.
-            let share = seen.bytes / n + if i == 0 { seen.bytes % n } else { 0 };
+            let share = each + if i == 0 { rest } else { 0 };
             match &mut self.offload {
                 Some(offload) => offload.push(name, key.access, share, seen.node),
                 None => self.per_key.add(name, key.access, share, seen.node),
