@@ -8,11 +8,13 @@ use faina_filter::cli::{self, Action};
 use faina_filter::Session;
 use libfuzzer_sys::fuzz_target;
 
-const MODES: [&[&str]; 4] = [
+const MODES: [&[&str]; 5] = [
     &["--format", "json", "--top", "3"],
     &["--emit", "tsv"],
     &["--emit", "keys"],
     &["--redis-version", "5", "--max-keys", "4"],
+    // Periods merged into tables smaller than their union: floors, and the heaviest kept.
+    &["--every", "1s", "--window", "3s", "--max-keys", "2"],
 ];
 
 fuzz_target!(|data: &[u8]| {
