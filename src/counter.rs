@@ -871,7 +871,8 @@ mod tests {
             cached.add_short(&key, 1);
         }
         let view = |t: &TopK| {
-            let mut all: Vec<(Vec<u8>, u64, u64)> = t.entries().iter().map(|e| (e.key().to_vec(), e.count, e.error)).collect();
+            let mut all: Vec<(Vec<u8>, u64, u64)> =
+                t.entries().iter().map(|e| (e.key().to_vec(), e.count, e.error)).collect();
             all.sort();
             all
         };
