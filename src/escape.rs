@@ -47,21 +47,35 @@ pub fn escape(bytes: &[u8], out: &mut Vec<u8>) {
 /// True when every byte is printable ASCII other than `\\` (nothing to escape). Checks eight
 /// bytes at a time: this runs on every key and argument written.
 fn is_plain(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
-        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        // A byte below 0x20, a byte of 0x7f or more, or a backslash sets that byte's high bit.
-        let below = x.wrapping_sub(ONES * 0x20) & !x;
-        let above = x.wrapping_add(ONES) | x;
-        let b = x ^ (ONES * u64::from(b'\\'));
-        let backslash = b.wrapping_sub(ONES) & !b;
-        if (below | above | backslash) & HIGHS != 0 {
+        if !word_is_plain(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])) {
             return false;
         }
     }
-    chunks.remainder().iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\')
+    let rest = chunks.remainder();
+    if rest.is_empty() {
+        return true;
+    }
+    if bytes.len() >= 8 {
+        // The last eight bytes as one word (overlapping bytes already checked is harmless).
+        let c = &bytes[bytes.len() - 8..];
+        return word_is_plain(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+    }
+    rest.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\')
+}
+
+/// True when none of the eight bytes of `x` needs escaping.
+#[inline]
+fn word_is_plain(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A byte below 0x20, a byte of 0x7f or more, or a backslash sets a high bit.
+    let below = x.wrapping_sub(ONES * 0x20) & !x;
+    let above = x.wrapping_add(ONES) | x;
+    let b = x ^ (ONES * u64::from(b'\\'));
+    let backslash = b.wrapping_sub(ONES) & !b;
+    (below | above | backslash) & HIGHS == 0
 }
 
 fn hex_bytes(raw: &[u8], out: &mut Vec<u8>) {
@@ -179,12 +193,15 @@ mod tests {
 
     #[test]
     fn the_plain_check_agrees_byte_by_byte() {
-        for b in 0..=255u8 {
-            for pos in 0..17 {
-                let mut v = vec![b'a'; 17];
-                v[pos] = b;
-                let want = (0x20..0x7f).contains(&b) && b != b'\\';
-                assert_eq!(is_plain(&v), want, "byte {b:#04x} at {pos}");
+        // Every length around the word size, so the last word (whole or overlapping) is checked.
+        for len in 1..=24 {
+            for b in 0..=255u8 {
+                for pos in 0..len {
+                    let mut v = vec![b'a'; len];
+                    v[pos] = b;
+                    let want = (0x20..0x7f).contains(&b) && b != b'\\';
+                    assert_eq!(is_plain(&v), want, "byte {b:#04x} at {pos} of {len}");
+                }
             }
         }
     }
