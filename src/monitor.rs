@@ -124,7 +124,7 @@ impl Parser {
 
     fn command<'a>(&mut self, line: &'a [u8], body: &'a [u8], cut: bool) -> Option<Header<'a>> {
         let offset = body.as_ptr() as usize - line.as_ptr() as usize;
-        let sp = scan::find(body, b' ')?;
+        let sp = scan::find_early(body, b' ')?;
         let ts = &body[..sp];
         let micros = parse_timestamp(ts)?;
         let rest = &body[sp + 1..];
@@ -337,7 +337,7 @@ pub fn looks_like_a_reply(line: &[u8]) -> bool {
 fn client_end(text: &[u8]) -> Option<usize> {
     let mut from = 0;
     loop {
-        let at = from + scan::find(&text[from..], b']')?;
+        let at = from + scan::find_early(&text[from..], b']')?;
         if text[at + 1..].starts_with(b" \"") {
             return Some(at);
         }

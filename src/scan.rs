@@ -45,6 +45,17 @@ pub fn find(hay: &[u8], b: u8) -> Option<usize> {
     chunks.remainder().iter().position(|&x| x == b).map(|i| at + i)
 }
 
+/// [`find`] for a byte that is mostly within the first 32 bytes of a longer string (the end of
+/// a timestamp or a client): those are searched eight at a time first.
+#[inline]
+pub fn find_early(hay: &[u8], b: u8) -> Option<usize> {
+    const EARLY: usize = 32;
+    if hay.len() <= EARLY {
+        return find(hay, b);
+    }
+    find(&hay[..EARLY], b).or_else(|| hay[EARLY..].find_byte(b).map(|at| EARLY + at))
+}
+
 /// The position of the first `a` or `b` in `hay`.
 ///
 /// ```
@@ -71,6 +82,19 @@ pub fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn early_agrees_with_a_plain_search() {
+        for len in 0..100 {
+            for pos in 0..=len {
+                let mut hay = vec![b'x'; len];
+                if pos < len {
+                    hay[pos] = b']';
+                }
+                assert_eq!(find_early(&hay, b']'), hay.iter().position(|&c| c == b']'), "{len} {pos}");
+            }
+        }
+    }
 
     #[test]
     fn agree_with_a_plain_search() {
