@@ -3,7 +3,9 @@
 //! [`TopK`] counts exactly while its distinct keys fit its capacity; past that it becomes a
 //! Space-Saving summary (Metwally et al.): a new key takes the place of the smallest count and
 //! inherits it as its error. Every key whose true count exceeds total/capacity is kept, and each
-//! kept count brackets the truth: `count - error <= true <= count`. [`Histogram`] keeps
+//! kept count brackets the truth: `count - error <= true <= count`; a key not kept counted at most
+//! the table's floor, which is what lets merged tables (periods, threads) keep the same bounds.
+//! Long names share a byte budget, so memory is bounded whatever the keys. [`Histogram`] keeps
 //! percentiles of microsecond gaps within 1/64 relative error in a few kilobytes.
 
 use std::collections::hash_map::RandomState;

@@ -1,9 +1,10 @@
 //! The key tables counted on the second core.
 //!
-//! Counting key accesses per key (keys, bytes per key) is the costliest part of a report: each
-//! access is a lookup in tables larger than the caches. [`Offload`] hands the
+//! Counting key accesses per key (keys, bytes per key, prefixes, slots) is the costliest part of
+//! a report: each access is a lookup in tables larger than the caches. [`Offload`] hands the
 //! accesses, in batches, to a thread that owns those tables, while the parsing thread goes on;
-//! one thread in input order, so the counts are exactly those of counting in place.
+//! one thread in input order, so the counts are exactly those of counting in place. The thread
+//! hashes a batch first and asks for each access's table lines a few accesses ahead.
 //! [`Offload::take`] waits for the thread to catch up and takes its tables.
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
