@@ -213,7 +213,7 @@ impl<E: Default> TopK<E> {
         // merge of two full tables needs little more memory than the tables.
         let mut overflow: Vec<(u32, u64, u64)> = Vec::new();
         for (at, e) in other.entries.iter().enumerate() {
-            let hash = if self.seed == other.seed { e.hash } else { self.rehash(e) };
+            let hash = self.hash_of(other, e);
             match self.find(e.key(), e.full_len, hash) {
                 Some(idx) => {
                     let x = &mut self.entries[idx];
@@ -222,20 +222,8 @@ impl<E: Default> TopK<E> {
                     combine(&mut x.extra, &e.extra);
                 }
                 None if self.entries.len() < self.capacity => {
-                    let mut extra = E::default();
-                    combine(&mut extra, &e.extra);
-                    self.grow_if_needed();
-                    let key = self.keep_key(e.key(), false);
-                    self.reserve_one();
-                    self.entries.push(Entry {
-                        key,
-                        full_len: e.full_len,
-                        hash,
-                        count: mine + e.count,
-                        error: mine + e.error,
-                        extra,
-                    });
-                    self.insert_slot(hash, self.entries.len() - 1);
+                    let idx = self.push_entry(e.key(), e.full_len, hash, mine + e.count, mine + e.error);
+                    combine(&mut self.entries[idx].extra, &e.extra);
                 }
                 None => overflow.push((at as u32, mine + e.count, mine + e.error)),
             }
@@ -268,12 +256,16 @@ impl<E: Default> TopK<E> {
             }
             dropped = dropped.max(light_count);
             let e = &other.entries[at as usize];
-            let mut extra = E::default();
-            combine(&mut extra, &e.extra);
-            let hash = if self.seed == other.seed { e.hash } else { self.rehash(e) };
-            self.long_keys -= self.entries[idx as usize].key.heap_size();
-            let key = self.keep_key(e.key(), false);
-            self.entries[idx as usize] = Entry { key, full_len: e.full_len, hash, count, error, extra };
+            let idx = idx as usize;
+            self.rename(idx, e.key(), false);
+            let hash = self.hash_of(other, e);
+            let entry = &mut self.entries[idx];
+            entry.full_len = e.full_len;
+            entry.hash = hash;
+            entry.count = count;
+            entry.error = error;
+            entry.extra = E::default();
+            combine(&mut entry.extra, &e.extra);
             placed += 1;
         }
         if let Some(&(_, count, _)) = more.get(placed) {
@@ -290,14 +282,28 @@ impl<E: Default> TopK<E> {
         self.horizon = 0;
     }
 
+    /// Adds a new entry (the table has room) and returns its index.
+    fn push_entry(&mut self, stored: &[u8], full_len: u64, hash: u64, count: u64, error: u64) -> usize {
+        self.grow_if_needed();
+        let key = self.keep_key(stored, false);
+        self.reserve_one();
+        self.entries.push(Entry { key, full_len, hash, count, error, extra: E::default() });
+        let idx = self.entries.len() - 1;
+        self.insert_slot(hash, idx);
+        idx
+    }
+
     /// Accounts for `count` more of a key that is not kept (a summary that drops its tail).
     pub fn leave_out(&mut self, count: u64) {
         self.total += count;
         self.floor = self.floor.max(count);
     }
 
-    fn rehash(&self, e: &Entry<E>) -> u64 {
-        if e.is_cut() {
+    /// This table's hash of an entry of `other`.
+    fn hash_of(&self, other: &TopK<E>, e: &Entry<E>) -> u64 {
+        if self.seed == other.seed {
+            e.hash
+        } else if e.is_cut() {
             // Only the head is stored: the whole key's hash cannot be recomputed.
             e.hash ^ self.seed ^ 0x5eed
         } else {
@@ -323,20 +329,7 @@ impl<E: Default> TopK<E> {
             }
             None if self.entries.len() < self.capacity => {
                 // A key that is not here had at most the floor (0 unless counts were merged in).
-                self.grow_if_needed();
-                let idx = self.entries.len();
-                let key = self.keep_key(stored, false);
-                self.reserve_one();
-                self.entries.push(Entry {
-                    key,
-                    full_len,
-                    hash,
-                    count: self.floor + weight,
-                    error: self.floor + error,
-                    extra: E::default(),
-                });
-                self.insert_slot(hash, idx);
-                idx
+                self.push_entry(stored, full_len, hash, self.floor + weight, self.floor + error)
             }
             None => {
                 // Space-Saving: the smallest count makes way and becomes the newcomer's error.
@@ -345,10 +338,8 @@ impl<E: Default> TopK<E> {
                 self.remove_slot(idx);
                 let min = self.entries[idx].count;
                 self.floor = self.floor.max(min);
-                self.long_keys -= self.entries[idx].key.heap_size();
-                let key = self.keep_key(stored, true);
+                self.rename(idx, stored, true);
                 let entry = &mut self.entries[idx];
-                entry.key = key;
                 entry.full_len = full_len;
                 entry.hash = hash;
                 entry.count = min + weight;
@@ -419,11 +410,6 @@ impl<E> TopK<E> {
         &self.entries
     }
 
-    /// The extra tallies of every entry, to change in place.
-    pub fn extras_mut(&mut self) -> impl Iterator<Item = &mut E> {
-        self.entries.iter_mut().map(|e| &mut e.extra)
-    }
-
     /// Room for one more entry: doubling, but never past the capacity (a full table holds no
     /// spare room).
     fn reserve_one(&mut self) {
@@ -445,13 +431,17 @@ impl<E> TopK<E> {
         key
     }
 
+    /// Stores `stored` as entry `idx`'s key in place of its own (see `keep_key`).
+    fn rename(&mut self, idx: usize, stored: &[u8], evicting: bool) {
+        self.long_keys -= self.entries[idx].key.heap_size();
+        self.entries[idx].key = self.keep_key(stored, evicting);
+    }
+
     /// Gives an entry kept by its head its whole key again, if the budget has room now.
     #[cold]
     fn restore_key(&mut self, idx: usize, stored: &[u8]) {
         if self.long_keys + stored.len() + 16 <= self.long_key_budget {
-            self.long_keys -= self.entries[idx].key.heap_size();
-            self.entries[idx].key = KeyBuf::new(stored);
-            self.long_keys += self.entries[idx].key.heap_size();
+            self.rename(idx, stored, false);
         }
     }
 
@@ -628,9 +618,9 @@ impl<E> TopK<E> {
 const RECENT: usize = 64;
 
 /// A key of up to 16 bytes as two words (zero-padded; the length tells `a` from `a\0`) and its
-/// place in the cache of short keys; `None` for a longer key.
+/// place in a 64-entry cache of short keys; `None` for a longer key.
 #[inline]
-fn short_key(key: &[u8]) -> Option<(u64, u64, usize)> {
+pub fn short_key(key: &[u8]) -> Option<(u64, u64, usize)> {
     if key.len() > 16 {
         return None;
     }

@@ -130,14 +130,14 @@ fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
     const SLOTS_AHEAD: usize = 8;
     const ENTRIES_AHEAD: usize = 4;
     for p in scratch.iter().take(SLOTS_AHEAD) {
-        tables.prefetch(p.hash, p.slot, 0);
+        tables.prefetch_slots(p.hash, p.slot);
     }
     for i in 0..scratch.len() {
         if let Some(p) = scratch.get(i + SLOTS_AHEAD) {
-            tables.prefetch(p.hash, p.slot, 0);
+            tables.prefetch_slots(p.hash, p.slot);
         }
         if let Some(p) = scratch.get(i + ENTRIES_AHEAD) {
-            tables.prefetch(p.hash, p.slot, 1);
+            tables.prefetch_entries(p.hash);
         }
         let p = &scratch[i];
         tables.add_hashed(&batch[p.key.0..p.key.1], p.hash, p.slot, p.access, p.share, p.node);

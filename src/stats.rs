@@ -223,19 +223,20 @@ impl KeyTables {
         self.keys.hash(name)
     }
 
-    /// Starts loading what counting a key with this hash will read: the tables are larger than
-    /// the caches, and a lookup is two dependent loads. `stage` 0 loads the index slots; a later
-    /// stage 1 (once those have arrived) the entries they point to.
+    /// Starts loading the index slots (and slot counter) that counting a key with this hash
+    /// reads first: the tables are larger than the caches, and a lookup is two dependent loads.
     #[inline]
-    pub fn prefetch(&self, hash: u64, slot: u16, stage: u8) {
-        if stage == 0 {
-            self.keys.prefetch_slot(hash);
-            self.key_bytes.prefetch_slot(hash);
-            self.slots.prefetch(slot);
-        } else {
-            self.keys.prefetch_entry(hash);
-            self.key_bytes.prefetch_entry(hash);
-        }
+    pub fn prefetch_slots(&self, hash: u64, slot: u16) {
+        self.keys.prefetch_slot(hash);
+        self.key_bytes.prefetch_slot(hash);
+        self.slots.prefetch(slot);
+    }
+
+    /// Starts loading the entries those index slots point to (once the slots have arrived).
+    #[inline]
+    pub fn prefetch_entries(&self, hash: u64) {
+        self.keys.prefetch_entry(hash);
+        self.key_bytes.prefetch_entry(hash);
     }
 
     /// True when nothing was counted.
@@ -272,13 +273,18 @@ impl SlotCounts {
         SlotCounts { live: Vec::new(), kept: TopK::new(keep.min(usize::from(crate::cluster::SLOTS))) }
     }
 
-    /// Counts one access of a key in `slot`.
-    #[inline]
-    pub fn add(&mut self, slot: u16) {
+    /// The array, allocated at its first use.
+    fn live_mut(&mut self) -> &mut [u64] {
         if self.live.is_empty() {
             self.live = vec![0; usize::from(crate::cluster::SLOTS)];
         }
-        self.live[usize::from(slot) & (usize::from(crate::cluster::SLOTS) - 1)] += 1;
+        &mut self.live
+    }
+
+    /// Counts one access of a key in `slot`.
+    #[inline]
+    pub fn add(&mut self, slot: u16) {
+        self.live_mut()[usize::from(slot & (crate::cluster::SLOTS - 1))] += 1;
     }
 
     /// Starts loading the counter of `slot`.
@@ -310,10 +316,7 @@ impl SlotCounts {
     /// Adds every count of `other`, errors included.
     pub fn merge(&mut self, other: &SlotCounts) {
         if !other.live.is_empty() {
-            if self.live.is_empty() {
-                self.live = vec![0; usize::from(crate::cluster::SLOTS)];
-            }
-            for (mine, theirs) in self.live.iter_mut().zip(&other.live) {
+            for (mine, theirs) in self.live_mut().iter_mut().zip(&other.live) {
                 *mine += theirs;
             }
         }
@@ -325,7 +328,7 @@ impl SlotCounts {
         // Room for every slot: nothing is evicted, so counts and errors stay as they are.
         let mut table = TopK::new(usize::from(crate::cluster::SLOTS));
         table.merge(&self.kept, |_, _| {});
-        for (slot, &n) in (0..u16::MAX).zip(&self.live) {
+        for (slot, &n) in (0u16..).zip(&self.live) {
             if n > 0 {
                 table.add(&slot.to_be_bytes(), n);
             }

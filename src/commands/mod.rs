@@ -201,7 +201,8 @@ impl NameIndex {
 /// comparing. Names of commands with subcommands are not kept: they resolve with their
 /// second argument.
 pub struct NameCache {
-    /// (first eight bytes, next eight, length, what it resolved to), zero-padded.
+    /// (the name as two words and its length, see [`crate::counter::short_key`], what it resolved
+    /// to).
     slots: Vec<(u64, u64, usize, Lookup)>,
 }
 
@@ -214,18 +215,9 @@ impl Default for NameCache {
 impl NameCache {
     /// [`Table::lookup`], remembering the answer for `name`.
     pub fn lookup(&mut self, table: &Table, name: &[u8], second: Option<&[u8]>) -> Lookup {
-        if name.len() > 16 {
+        let Some((a, b, i)) = crate::counter::short_key(name) else {
             return table.lookup(name, second);
-        }
-        let mut padded = [0u8; 16];
-        padded[..name.len()].copy_from_slice(name);
-        let a = u64::from_le_bytes([
-            padded[0], padded[1], padded[2], padded[3], padded[4], padded[5], padded[6], padded[7],
-        ]);
-        let b = u64::from_le_bytes([
-            padded[8], padded[9], padded[10], padded[11], padded[12], padded[13], padded[14], padded[15],
-        ]);
-        let i = ((a ^ b.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize;
+        };
         let (sa, sb, len, found) = self.slots[i];
         if (sa, sb, len) == (a, b, name.len()) {
             return found;
