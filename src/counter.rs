@@ -59,11 +59,15 @@ impl KeyBuf {
     }
 }
 
-/// The hash seed, one per process so that tables counting the same keys can share a hash; random,
-/// so that keys chosen by strangers cannot be made to collide.
-fn seed() -> u64 {
-    static SEED: OnceLock<u64> = OnceLock::new();
-    *SEED.get_or_init(|| RandomState::new().hash_one(0x5eed_u64))
+/// The key of the tables' hash, one per process so that tables counting the same keys can share
+/// a hash. Keys come from whoever talks to the server; hashed with SipHash under a random key,
+/// they cannot be chosen to collide (see [`hash_bytes`]).
+pub fn run_key() -> HashKey {
+    static KEY: OnceLock<HashKey> = OnceLock::new();
+    *KEY.get_or_init(|| {
+        let random = RandomState::new();
+        HashKey { k0: random.hash_one(0x5eed_u64), k1: random.hash_one(0xfa1a_u64) }
+    })
 }
 
 /// One counted key.
@@ -119,12 +123,20 @@ pub struct TopK<E = ()> {
     /// The most any key that is not kept may have counted: the largest count evicted or left
     /// out (0 while every key is kept).
     floor: u64,
-    seed: u64,
+    key: HashKey,
+    /// Index slots looked at by lookups (tests measure probe lengths with it).
+    #[cfg(test)]
+    probes: std::cell::Cell<u64>,
 }
 
 impl<E: Default> TopK<E> {
     /// A table that keeps at most `capacity` keys (at least 1).
     pub fn new(capacity: usize) -> TopK<E> {
+        TopK::with_key(capacity, run_key())
+    }
+
+    /// A table hashing with `key` (tests: a key an attacker would know).
+    fn with_key(capacity: usize, key: HashKey) -> TopK<E> {
         TopK {
             entries: Vec::new(),
             slots: vec![0; 16],
@@ -137,7 +149,9 @@ impl<E: Default> TopK<E> {
             long_key_budget: (capacity.max(1) * LONG_KEY_BYTES_PER_ENTRY).max(MAX_STORED_KEY + 16),
             total: 0,
             floor: 0,
-            seed: seed(),
+            key,
+            #[cfg(test)]
+            probes: std::cell::Cell::new(0),
         }
     }
 
@@ -184,7 +198,7 @@ impl<E: Default> TopK<E> {
 
     /// The hash [`TopK::add_hashed`] takes: the same for every table of the process.
     pub fn hash(&self, key: &[u8]) -> u64 {
-        hash_bytes(self.seed, key)
+        hash_bytes(self.key, key)
     }
 
     /// [`TopK::add`] with the key's hash already at hand (from [`TopK::hash`] of any table).
@@ -301,13 +315,13 @@ impl<E: Default> TopK<E> {
 
     /// This table's hash of an entry of `other`.
     fn hash_of(&self, other: &TopK<E>, e: &Entry<E>) -> u64 {
-        if self.seed == other.seed {
+        if self.key == other.key {
             e.hash
         } else if e.is_cut() {
             // Only the head is stored: the whole key's hash cannot be recomputed.
-            e.hash ^ self.seed ^ 0x5eed
+            e.hash ^ self.key.k0
         } else {
-            hash_bytes(self.seed, e.key())
+            hash_bytes(self.key, e.key())
         }
     }
 
@@ -468,6 +482,8 @@ impl<E> TopK<E> {
         let tag = hash >> 32;
         let mut i = home(hash, mask);
         loop {
+            #[cfg(test)]
+            self.probes.set(self.probes.get() + 1);
             let slot = self.slots[i];
             if slot == 0 {
                 return None;
@@ -653,33 +669,134 @@ pub fn prefetch<T>(value: &T) {
     let _ = value;
 }
 
-/// A seeded 64-bit hash of a byte string (folded multiplications, 8 bytes at a time).
-pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
-    const P: u64 = 0x9e37_79b9_7f4a_7c15;
-    const Q: u64 = 0xd6e8_feb8_6659_fd93;
-    let fold = |a: u64, b: u64| {
-        let r = u128::from(a) * u128::from(b);
-        (r as u64) ^ ((r >> 64) as u64)
-    };
-    let mut h = seed ^ (bytes.len() as u64).wrapping_mul(P);
+/// The 128-bit key of [`hash_bytes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashKey {
+    pub k0: u64,
+    pub k1: u64,
+}
+
+/// SipHash-1-3 of `bytes` under `key`: the hash std's `HashMap` uses against hash flooding. Its
+/// output cannot be predicted without the key, so keys chosen by strangers spread over the
+/// tables' slots like random ones, and a lookup probes a few slots whatever the keys.
+/// [`KeyHasher`] computes the same hash from pieces.
+pub fn hash_bytes(key: HashKey, bytes: &[u8]) -> u64 {
+    sip::<1, 3>(key, bytes)
+}
+
+/// SipHash-c-d (Aumasson and Bernstein) of a whole message.
+fn sip<const C: usize, const D: usize>(key: HashKey, bytes: &[u8]) -> u64 {
+    let mut state = SipState::new(key);
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
-        let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = fold(h ^ v ^ P, Q);
+        state.compress::<C>(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        // The tail: the string's last eight bytes when it has them (the overlap with the last
-        // chunk is harmless; the length is already in), else its bytes one by one.
-        let v = if bytes.len() >= 8 {
-            let last = &bytes[bytes.len() - 8..];
-            u64::from_le_bytes([last[0], last[1], last[2], last[3], last[4], last[5], last[6], last[7]])
-        } else {
-            rest.iter().rev().fold(0, |v, &b| v << 8 | u64::from(b))
-        };
-        h = fold(h ^ v ^ Q, P);
+    state.finish::<C, D>(chunks.remainder(), bytes.len() as u64)
+}
+
+#[derive(Clone)]
+struct SipState([u64; 4]);
+
+impl SipState {
+    fn new(key: HashKey) -> SipState {
+        SipState([
+            key.k0 ^ 0x736f_6d65_7073_6575,
+            key.k1 ^ 0x646f_7261_6e64_6f6d,
+            key.k0 ^ 0x6c79_6765_6e65_7261,
+            key.k1 ^ 0x7465_6462_7974_6573,
+        ])
     }
-    fold(h ^ (h >> 29), Q)
+
+    #[inline(always)]
+    fn round(&mut self) {
+        let [v0, v1, v2, v3] = &mut self.0;
+        *v0 = v0.wrapping_add(*v1);
+        *v1 = v1.rotate_left(13) ^ *v0;
+        *v0 = v0.rotate_left(32);
+        *v2 = v2.wrapping_add(*v3);
+        *v3 = v3.rotate_left(16) ^ *v2;
+        *v0 = v0.wrapping_add(*v3);
+        *v3 = v3.rotate_left(21) ^ *v0;
+        *v2 = v2.wrapping_add(*v1);
+        *v1 = v1.rotate_left(17) ^ *v2;
+        *v2 = v2.rotate_left(32);
+    }
+
+    #[inline(always)]
+    fn compress<const C: usize>(&mut self, m: u64) {
+        self.0[3] ^= m;
+        for _ in 0..C {
+            self.round();
+        }
+        self.0[0] ^= m;
+    }
+
+    /// The last block (`tail`: fewer than eight bytes, and the message length) and finalization.
+    #[inline(always)]
+    fn finish<const C: usize, const D: usize>(mut self, tail: &[u8], len: u64) -> u64 {
+        let mut last = len << 56;
+        for (i, &b) in tail.iter().enumerate() {
+            last |= u64::from(b) << (8 * i);
+        }
+        self.compress::<C>(last);
+        self.0[2] ^= 0xff;
+        for _ in 0..D {
+            self.round();
+        }
+        self.0[0] ^ self.0[1] ^ self.0[2] ^ self.0[3]
+    }
+}
+
+/// [`hash_bytes`] of a key that arrives in pieces (an argument too long to hold whole).
+#[derive(Clone)]
+pub struct KeyHasher {
+    state: SipState,
+    tail: [u8; 8],
+    tail_len: usize,
+    len: u64,
+}
+
+impl KeyHasher {
+    pub fn new(key: HashKey) -> KeyHasher {
+        KeyHasher { state: SipState::new(key), tail: [0; 8], tail_len: 0, len: 0 }
+    }
+
+    /// Adds the next piece of the key.
+    pub fn write(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        if self.tail_len > 0 {
+            let take = (8 - self.tail_len).min(bytes.len());
+            self.tail[self.tail_len..self.tail_len + take].copy_from_slice(&bytes[..take]);
+            self.tail_len += take;
+            bytes = &bytes[take..];
+            if self.tail_len < 8 {
+                return;
+            }
+            self.state.compress::<1>(u64::from_le_bytes(self.tail));
+            self.tail_len = 0;
+        }
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.state.compress::<1>(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+        }
+        let rest = chunks.remainder();
+        self.tail[..rest.len()].copy_from_slice(rest);
+        self.tail_len = rest.len();
+    }
+
+    /// The bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The hash of everything written.
+    pub fn finish(&self) -> u64 {
+        self.state.clone().finish::<1, 3>(&self.tail[..self.tail_len], self.len)
+    }
 }
 
 /// Percentiles of microsecond values within 1/64 relative error, in fixed memory.
@@ -790,6 +907,83 @@ mod tests {
     use super::*;
     use bstr::ByteSlice;
     use std::collections::HashMap;
+
+    #[test]
+    #[allow(deprecated)]
+    fn siphash_agrees_with_std() {
+        use std::hash::Hasher;
+        let bytes: Vec<u8> = (0..100u8).map(|b| b.wrapping_mul(37)).collect();
+        for len in 0..bytes.len() {
+            let m = &bytes[..len];
+            let key = HashKey { k0: 0x0706_0504_0302_0100, k1: 0x0f0e_0d0c_0b0a_0908 };
+            let mut std24 = std::hash::SipHasher::new_with_keys(key.k0, key.k1);
+            std24.write(m);
+            assert_eq!(sip::<2, 4>(key, m), std24.finish(), "SipHash-2-4, {len} bytes");
+            // std's DefaultHasher is SipHash-1-3 under a zero key.
+            let mut std13 = std::collections::hash_map::DefaultHasher::new();
+            std13.write(m);
+            assert_eq!(hash_bytes(HashKey { k0: 0, k1: 0 }, m), std13.finish(), "SipHash-1-3, {len} bytes");
+        }
+        // The reference vector of the SipHash paper: 15 bytes 00..0e under the key 00..0f.
+        let m: Vec<u8> = (0..15).collect();
+        let key = HashKey { k0: 0x0706_0504_0302_0100, k1: 0x0f0e_0d0c_0b0a_0908 };
+        assert_eq!(sip::<2, 4>(key, &m), 0xa129_ca61_49be_45e5);
+    }
+
+    #[test]
+    fn a_key_hashed_in_pieces_hashes_as_a_whole() {
+        let key = run_key();
+        let bytes: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        for len in [0, 1, 7, 8, 9, 64, 299] {
+            let whole = hash_bytes(key, &bytes[..len]);
+            for piece in [1, 3, 8, 13, 100] {
+                let mut h = KeyHasher::new(key);
+                for chunk in bytes[..len].chunks(piece) {
+                    h.write(chunk);
+                }
+                assert_eq!((h.finish(), h.len()), (whole, len as u64), "{len} bytes in pieces of {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn keys_built_to_collide_under_a_known_key_do_not_collide_under_the_runs() {
+        // An attacker who knew the hash key would send keys whose home slots all fall in a
+        // sliver of the table: every lookup then walks one long run. Build 20 000 such keys for
+        // a known key, and compare the slots looked at per lookup with those of ordinary keys.
+        const N: usize = 20_000;
+        let known = HashKey { k0: 1, k1: 2 };
+        let table_bits = (2 * N).next_power_of_two().trailing_zeros() + 1;
+        let mut crafted = Vec::with_capacity(N);
+        let mut i: u64 = 0;
+        while crafted.len() < N {
+            let key = format!("user:{i}").into_bytes();
+            i += 1;
+            // Home slots in the first 1/64 of the table.
+            if (hash_bytes(known, &key) >> 32) & ((1 << table_bits) - 1) < (1 << (table_bits - 6)) {
+                crafted.push(key);
+            }
+        }
+        let ordinary: Vec<Vec<u8>> = (0..N).map(|i| format!("user:{}", i * 7919 + 13).into_bytes()).collect();
+        let probes_per_lookup = |keys: &[Vec<u8>], key: HashKey| {
+            let mut t: TopK = TopK::with_key(2 * N, key);
+            for _ in 0..3 {
+                for k in keys {
+                    t.add(k, 1);
+                }
+            }
+            assert_eq!(t.len(), N);
+            t.probes.get() as f64 / (3 * N) as f64
+        };
+        let attacked = probes_per_lookup(&crafted, known);
+        let baseline = probes_per_lookup(&ordinary, known);
+        assert!(attacked > 50.0 * baseline, "the attack works on a known key: {attacked} vs {baseline}");
+        eprintln!("slots per lookup under a known key: crafted keys {attacked:.1}, ordinary keys {baseline:.2}");
+        let defended = probes_per_lookup(&crafted, run_key());
+        let baseline = probes_per_lookup(&ordinary, run_key());
+        eprintln!("slots per lookup under the run's key: crafted keys {defended:.2}, ordinary keys {baseline:.2}");
+        assert!(defended < 2.0 * baseline, "under the run's key: {defended} vs {baseline} slots per lookup");
+    }
 
     #[test]
     fn exact_while_it_fits() {

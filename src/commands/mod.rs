@@ -168,7 +168,9 @@ impl NameIndex {
     }
 
     fn slot(name: &[u8]) -> usize {
-        crate::counter::hash_bytes(0, name) as usize & (Self::SLOTS - 1)
+        // A fixed key: the index holds the table's own names, and a name it lacks costs at most
+        // the longest run of those (a stranger's names cannot lengthen it).
+        crate::counter::hash_bytes(crate::counter::HashKey { k0: 0, k1: 0 }, name) as usize & (Self::SLOTS - 1)
     }
 
     fn insert(&mut self, name: &[u8], id: CommandId) {
