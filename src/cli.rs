@@ -106,9 +106,11 @@ Filters (before anything is counted or written; each may be repeated):
 
 Input:
       --rejects FILE           write every skipped line (not a MONITOR line) to FILE, as read
+                               but for the credentials still recognisable in it; FILE is made
+                               for its owner only, and must be new or empty and not an input
       --no-redact              show credentials (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, CONFIG SET
-                               requirepass/masterauth, ACL SETUSER passwords) instead of
-                               writing (redacted), as Redis >= 6.2.4 itself does
+                               of sensitive configs, ACL SETUSER/DELUSER/GETUSER) instead of
+                               writing (redacted), following the server's own rules
 
   -h, --help                   print this help
   -V, --version                print the version
@@ -116,8 +118,10 @@ Input:
 Keys and arguments are always written escaped (\\\\ \\t \\n \\r \\xHH; valid UTF-8 as is), so no
 control byte reaches the terminal and every record is one line.
 
-Exit status: 0 on success (also when the reader of the output went away), 1 when an input
-cannot be read or the output cannot be written, 2 on a usage error.
+Exit status: 0 on success (also when the reader of the output went away, or Ctrl-C ended the
+run and its report was written), 1 when an input cannot be read or the output cannot be
+written, 2 on a usage error, 130 when a second Ctrl-C (or one while the output was blocked)
+ended it.
 
 Examples:
   redis-cli -h HOST monitor | faina-filter

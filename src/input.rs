@@ -9,7 +9,6 @@
 
 use std::io::{self, Read};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::thread;
 use std::time::Duration;
 
 use bstr::ByteSlice;
@@ -59,6 +58,11 @@ impl LineReader {
 
     /// Reads `input` to its end, calling `on` for every line and pause. An error from `on` (the
     /// output failing) stops the reading and comes back as [`Failed::Consumer`].
+    ///
+    /// A line ends at LF, CRLF or a bare CR (the server escapes CR inside arguments, so a bare
+    /// one can only be a line break: old Mac line ends, a mangled paste), wherever it falls in
+    /// the blocks read, and while the tail of a cut line is being skipped too. A line is cut when
+    /// it is longer than [`MAX_LINE`], whatever the size of the reads that brought it.
     pub fn read_all<R: Read, E>(
         &mut self,
         mut input: R,
@@ -69,8 +73,12 @@ impl LineReader {
         // The bytes dropped so far from a cut line whose head is buf[start..start + MAX_LINE]:
         // while cutting, every read goes to the space after the head.
         let mut cutting: Option<u64> = None;
-        // Whether the last byte dropped was a CR, which belongs to the line ending, not the line.
-        let mut cr_before = false;
+        // The last line (a cut one) ended with a CR that was the last byte read: an LF read
+        // next belongs to it.
+        let mut skip_lf = false;
+        // The line under way ends with a CR that was the last byte read, and the next read tells
+        // whether an LF belongs to it.
+        let mut pending_cr = false;
         // One past the last CR or TAB in the buffer (0 if none): a line starting at or after it
         // is plain. One backwards search per block instead of two searches per line.
         let mut special_end: usize = 0;
@@ -98,11 +106,11 @@ impl LineReader {
             if n == 0 {
                 match cutting {
                     Some(dropped) => {
-                        let dropped = dropped - u64::from(cr_before && dropped > 0);
                         emit(Event::Line { line: &self.buf[start..end], cut: true, dropped, plain: false })?
                     }
                     None if start < end => {
-                        emit(Event::Line { line: &self.buf[start..end], cut: false, dropped: 0, plain: false })?
+                        let (line, cut, dropped) = cut_to_size(&self.buf[start..end]);
+                        emit(Event::Line { line, cut, dropped, plain: false })?
                     }
                     None => {}
                 }
@@ -110,47 +118,117 @@ impl LineReader {
             }
             let mut scan = end;
             end += n;
+            if pending_cr {
+                // The line before ended with the CR just before this read.
+                pending_cr = false;
+                let stop = if self.buf[scan] == b'\n' { scan + 1 } else { scan };
+                let (line, cut, dropped) = cut_to_size(&self.buf[start..stop]);
+                emit(Event::Line { line, cut, dropped, plain: false })?;
+                start = stop;
+                scan = stop;
+            }
+            if skip_lf {
+                skip_lf = false;
+                if self.buf[scan] == b'\n' {
+                    scan += 1;
+                    if cutting.is_none() {
+                        start = scan;
+                    }
+                }
+            }
             if let Some(at) = self.buf[scan..end].rfind_byteset(b"\r\t") {
                 special_end = scan + at + 1;
             }
             if let Some(dropped) = cutting {
-                match self.buf[scan..end].find_byte(b'\n') {
+                // Only the end of the cut line is looked for; what comes before it is dropped.
+                match line_end(&self.buf[scan..end], true) {
                     None => {
-                        // All of it belongs to the cut line: count it and read over it again.
-                        cr_before = self.buf[end - 1] == b'\r';
-                        cutting = Some(dropped + n as u64);
-                        end = scan;
+                        cutting = Some(dropped + (end - scan) as u64);
+                        end = start + MAX_LINE;
                     }
-                    Some(at) => {
-                        let head_end = scan;
-                        let cr = if at > 0 { self.buf[scan + at - 1] == b'\r' } else { cr_before };
-                        let dropped = dropped + at as u64 - u64::from(cr);
-                        emit(Event::Line { line: &self.buf[start..head_end], cut: true, dropped, plain: false })?;
+                    Some((at, len)) => {
+                        let head_end = start + MAX_LINE;
+                        emit(Event::Line {
+                            line: &self.buf[start..head_end],
+                            cut: true,
+                            dropped: dropped + at as u64,
+                            plain: false,
+                        })?;
                         cutting = None;
-                        start = scan + at + 1;
+                        skip_lf = scan + at + len == end && self.buf[end - 1] == b'\r';
+                        start = scan + at + len;
                         scan = start;
                     }
                 }
             }
             if cutting.is_none() {
-                while let Some(at) = self.buf[scan..end].find_byte(b'\n') {
-                    let nl = scan + at;
-                    let plain = special_end <= start;
-                    emit(Event::Line { line: &self.buf[start..=nl], cut: false, dropped: 0, plain })?;
-                    start = nl + 1;
+                let maybe_cr = special_end > start;
+                while let Some((at, len)) = line_end(&self.buf[scan..end], maybe_cr) {
+                    let stop = scan + at + len;
+                    if stop == end && self.buf[end - 1] == b'\r' {
+                        // A CR that is the last byte read: an LF may follow in the next read.
+                        pending_cr = true;
+                        break;
+                    }
+                    let (line, cut, dropped) = cut_to_size(&self.buf[start..stop]);
+                    emit(Event::Line { line, cut, dropped, plain: special_end <= start })?;
+                    start = stop;
                     scan = start;
                 }
-                if end - start >= MAX_LINE {
-                    // Keep the head where it is; what follows it is counted and dropped.
-                    cr_before = self.buf[end - 1] == b'\r';
-                    cutting = Some((end - start - MAX_LINE) as u64);
-                    end = start + MAX_LINE;
+                if end - start > MAX_LINE {
+                    if self.buf[end - 1] == b'\r' {
+                        // The line ends at that CR; the LF that may follow is skipped.
+                        let (line, cut, dropped) = cut_to_size(&self.buf[start..end]);
+                        emit(Event::Line { line, cut, dropped, plain: false })?;
+                        skip_lf = true;
+                        pending_cr = false;
+                        start = end;
+                    } else {
+                        // Keep the head where it is; what follows it is counted and dropped.
+                        cutting = Some((end - start - MAX_LINE) as u64);
+                        end = start + MAX_LINE;
+                    }
                 }
             }
             if n < want {
                 emit(Event::Pause)?;
             }
         }
+    }
+}
+
+/// Where the first line in `bytes` ends: (the offset of its line end, the line end's length).
+/// A CR that is the last byte ends a line (an LF after it, read later, is skipped by the caller).
+/// With `maybe_cr` false, the caller knows there is no CR: only LF is looked for.
+fn line_end(bytes: &[u8], maybe_cr: bool) -> Option<(usize, usize)> {
+    if !maybe_cr {
+        return bytes.find_byte(b'\n').map(|at| (at, 1));
+    }
+    let at = bytes.find_byteset(b"\r\n")?;
+    let len = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') { 2 } else { 1 };
+    Some((at, len))
+}
+
+/// A whole line, or its first [`MAX_LINE`] bytes when it is longer (its line end not counted):
+/// (the line, whether it was cut, the bytes dropped).
+fn cut_to_size(line: &[u8]) -> (&[u8], bool, u64) {
+    if line.len() <= MAX_LINE {
+        return (line, false, 0);
+    }
+    let body = line.len() - line_ending(line);
+    if body > MAX_LINE {
+        (&line[..MAX_LINE], true, (body - MAX_LINE) as u64)
+    } else {
+        (line, false, 0)
+    }
+}
+
+/// The length of a line's line end: 2 for CRLF, 1 for LF or CR, 0 for none.
+pub fn line_ending(line: &[u8]) -> usize {
+    match line {
+        [.., b'\r', b'\n'] => 2,
+        [.., b'\n' | b'\r'] => 1,
+        _ => 0,
     }
 }
 
@@ -168,25 +246,44 @@ pub struct Feed {
 
 impl Feed {
     /// Starts reading `input`; `tick` is how long a read may wait before it reports idleness.
-    pub fn spawn<R: Read + Send + 'static>(mut input: R, tick: Option<Duration>) -> Feed {
+    pub fn spawn<R: Read + Send + 'static>(input: R, tick: Option<Duration>) -> Feed {
+        Feed::start(move || Ok(input), tick)
+    }
+
+    /// Opens the file at `path` and reads it, both on the reading thread (opening a FIFO waits
+    /// until something opens it for writing); an error opening it comes back from the first read.
+    pub fn open(path: std::path::PathBuf, tick: Option<Duration>) -> Feed {
+        Feed::start(move || std::fs::File::open(path), tick)
+    }
+
+    fn start<R: Read>(open: impl FnOnce() -> io::Result<R> + Send + 'static, tick: Option<Duration>) -> Feed {
         // Four blocks in flight at most: memory stays bounded if parsing falls behind.
         let (tx, blocks) = mpsc::sync_channel(4);
         let (spent, reuse) = mpsc::channel::<Vec<u8>>();
-        thread::spawn(move || loop {
-            let mut block = reuse.try_recv().unwrap_or_default();
-            block.resize(BLOCK, 0);
-            match input.read(&mut block) {
-                Ok(0) => break,
-                Ok(n) => {
-                    block.truncate(n);
-                    if tx.send(Ok(block)).is_err() {
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+        signal::spawn(move || {
+            let mut input = match open() {
+                Ok(input) => input,
                 Err(e) => {
                     let _ = tx.send(Err(e));
-                    break;
+                    return;
+                }
+            };
+            loop {
+                let mut block = reuse.try_recv().unwrap_or_default();
+                block.resize(BLOCK, 0);
+                match input.read(&mut block) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        block.truncate(n);
+                        if tx.send(Ok(block)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
                 }
             }
         });
@@ -237,7 +334,7 @@ pub enum Batch {
 /// Reads `input` on a thread of its own, splitting it into lines and sending them in batches;
 /// the bounded channel keeps memory bounded when the consumer falls behind.
 pub fn spawn_lines(node: usize, input: Box<dyn Read + Send>, tx: mpsc::SyncSender<Batch>) {
-    thread::spawn(move || {
+    signal::spawn(move || {
         let mut reader = LineReader::new();
         let mut data = Vec::with_capacity(BLOCK);
         let result = reader.read_all(input, |event| -> Result<(), ()> {
@@ -252,7 +349,8 @@ pub fn spawn_lines(node: usize, input: Box<dyn Read + Send>, tx: mpsc::SyncSende
                 Event::Line { line, cut: false, .. } => {
                     data.extend_from_slice(line);
                     if !line.ends_with(b"\n") {
-                        // The input's last line, without its newline: keep it a line of its own.
+                        // A line ended by a bare CR, or the input's last line without its line
+                        // end: an LF keeps it a line of its own when the batch is split again.
                         data.push(b'\n');
                     }
                     if data.len() >= BLOCK {
@@ -318,6 +416,71 @@ mod tests {
             assert_eq!(got, want, "chunk {chunk}");
         }
         assert!(lines(b"", 10).is_empty());
+    }
+
+    #[test]
+    fn bare_crs_end_lines_wherever_they_fall() {
+        for chunk in [1, 2, 3, 1000, usize::MAX] {
+            let got = lines(b"a\rb\r\nc\r\rd\n\re", chunk);
+            let want: Vec<(Vec<u8>, bool, u64)> = vec![
+                (b"a\r".to_vec(), false, 0),
+                (b"b\r\n".to_vec(), false, 0),
+                (b"c\r".to_vec(), false, 0),
+                (b"\r".to_vec(), false, 0),
+                (b"d\n".to_vec(), false, 0),
+                (b"\r".to_vec(), false, 0),
+                (b"e".to_vec(), false, 0),
+            ];
+            assert_eq!(got, want, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn lines_after_a_cut_line_end_at_any_line_end() {
+        // A long line ended by a bare CR, then 1000 lines ended by bare CRs.
+        let mut data: Vec<u8> = std::iter::repeat(b'x').take(MAX_LINE + 100).collect();
+        data.push(b'\r');
+        for _ in 0..1000 {
+            data.extend_from_slice(b"ab\r");
+        }
+        for chunk in [7, 4096, 100_000, BLOCK, usize::MAX] {
+            let got = lines(&data, chunk);
+            assert_eq!(got.len(), 1001, "chunk {chunk}");
+            assert_eq!((got[0].0.len(), got[0].1, got[0].2), (MAX_LINE, true, 100), "chunk {chunk}");
+            assert!(got[1..].iter().all(|l| l == &(b"ab\r".to_vec(), false, 0)), "chunk {chunk}");
+        }
+        // The same with CRLF after the long line, split between two reads.
+        let mut data: Vec<u8> = std::iter::repeat(b'x').take(MAX_LINE + 100).collect();
+        data.extend_from_slice(b"\r\nab\n");
+        for chunk in [MAX_LINE + 101, 4096, usize::MAX] {
+            let got = lines(&data, chunk);
+            assert_eq!(got.len(), 2, "chunk {chunk}");
+            assert_eq!(got[1], (b"ab\n".to_vec(), false, 0), "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_line_is_cut_by_its_length_not_by_where_it_falls() {
+        // Lines a little over MAX_LINE, after lead-ins of different lengths, read in different
+        // chunk sizes: cut the same way every time.
+        for lead in [0, 1, 5000, BLOCK - 3, BLOCK + 10] {
+            for body in [MAX_LINE - 1, MAX_LINE, MAX_LINE + 1, MAX_LINE + BLOCK / 4, MAX_LINE + BLOCK - 1] {
+                let mut data: Vec<u8> = std::iter::repeat(b'a').take(lead).collect();
+                data.push(b'\n');
+                data.extend(std::iter::repeat(b'y').take(body));
+                data.push(b'\n');
+                for chunk in [65536, 1_000_000, usize::MAX] {
+                    let got = lines(&data, chunk);
+                    assert_eq!(got.len(), 2);
+                    let (line, cut, dropped) = &got[1];
+                    if body > MAX_LINE {
+                        assert_eq!((line.len(), *cut, *dropped), (MAX_LINE, true, (body - MAX_LINE) as u64));
+                    } else {
+                        assert_eq!((line.len(), *cut), (body + 1, false), "lead {lead} body {body} chunk {chunk}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -14,7 +14,9 @@ pub mod filters;
 pub mod glob;
 pub mod input;
 pub mod monitor;
+pub mod notices;
 pub mod offload;
+pub mod output;
 pub mod records;
 pub mod redact;
 pub mod report;
@@ -51,12 +53,27 @@ pub enum Error {
     Write(io::Error),
     /// The rejects file could not be created or written.
     Rejects { name: String, err: io::Error },
+    /// The command line asks for something that cannot be done safely (exit status 2).
+    Usage(String),
 }
 
 impl Error {
     /// True when the reader of the output went away (`| head`): not a failure.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Write(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+
+    /// True when Ctrl-C or SIGTERM ended a write the output could not take.
+    pub fn is_stopped(&self) -> bool {
+        matches!(self, Error::Write(e) if output::is_stopped(e))
+    }
+
+    /// The exit status for this error: 2 for a usage error, 1 otherwise.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            Error::Usage(_) => 2,
+            _ => 1,
+        }
     }
 }
 
@@ -66,6 +83,7 @@ impl fmt::Display for Error {
             Error::Read { name, err } => write!(f, "reading {name}: {err}"),
             Error::Write(err) => write!(f, "writing output: {err}"),
             Error::Rejects { name, err } => write!(f, "writing rejects to {name}: {err}"),
+            Error::Usage(message) => f.write_str(message),
         }
     }
 }
@@ -120,6 +138,12 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
     let stdin_only = [OsString::from("-")];
     let args = if config.files.is_empty() { &stdin_only[..] } else { &config.files[..] };
     let inputs: Vec<Input> = args.iter().map(Input::parse).collect();
+    if inputs.iter().filter(|i| i.path == "-").count() > 1 {
+        return Err(Error::Usage("standard input ('-') can be read only once".into()));
+    }
+    if let Some(rejects) = &config.rejects {
+        check_rejects(rejects, &inputs)?;
+    }
     let mut session = Session::new(config, out)?;
     // Several inputs, or a named one: every record and report says which node it is from.
     if inputs.len() > 1 || inputs.iter().any(|i| i.label.is_some()) {
@@ -142,6 +166,12 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
             let live = !stdin_is_a_file();
             session.live = live;
             session.feed("standard input", Feed::spawn(io::stdin(), live.then_some(TICK)), warn)?;
+        } else if is_live(file) {
+            // A FIFO or a pipe (`<(redis-cli monitor)`): live, exactly as standard input is. It
+            // is opened on the reading thread: opening a FIFO waits for its writer.
+            let name = file.to_string_lossy();
+            session.live = true;
+            session.feed(&name, Feed::open(file.into(), Some(TICK)), warn)?;
         } else {
             let name = file.to_string_lossy();
             let input = File::open(file).map_err(|err| Error::Read { name: name.to_string(), err })?;
@@ -158,20 +188,13 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
     session.finish(warn)
 }
 
-#[cfg(unix)]
 fn stdin_is_a_file() -> bool {
-    use std::os::fd::AsFd;
-    io::stdin()
-        .as_fd()
-        .try_clone_to_owned()
-        .ok()
-        .and_then(|fd| File::from(fd).metadata().ok())
-        .is_some_and(|m| m.is_file())
+    stdin_metadata().is_some_and(|m| m.is_file())
 }
 
-#[cfg(not(unix))]
-fn stdin_is_a_file() -> bool {
-    false
+fn stdin_metadata() -> Option<std::fs::Metadata> {
+    use std::os::fd::AsFd;
+    io::stdin().as_fd().try_clone_to_owned().ok().and_then(|fd| File::from(fd).metadata().ok())
 }
 
 /// What the counts of a run are kept in.
@@ -189,6 +212,31 @@ impl Counts {
             Counts::Rolling(windows) => windows.current(),
         }
     }
+}
+
+/// Refuses a rejects file that would destroy data: one that is also an input, or an existing
+/// file with something in it (a capture named by mistake: `--rejects capture.txt`).
+fn check_rejects(path: &OsString, inputs: &[Input]) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt;
+    let shown = escape::escaped(path.as_encoded_bytes());
+    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+    let same = |m: &std::fs::Metadata| m.dev() == meta.dev() && m.ino() == meta.ino();
+    let is_input = inputs.iter().any(|input| {
+        if input.path == "-" {
+            stdin_metadata().is_some_and(|m| same(&m))
+        } else {
+            std::fs::metadata(&input.path).is_ok_and(|m| same(&m))
+        }
+    });
+    if is_input {
+        return Err(Error::Usage(format!("--rejects: '{shown}' is also an input: name another file")));
+    }
+    if meta.is_file() && meta.len() > 0 {
+        return Err(Error::Usage(format!(
+            "--rejects: '{shown}' exists and is not empty: refusing to overwrite it (remove it, or name another file)"
+        )));
+    }
+    Ok(())
 }
 
 fn is_live(path: &OsString) -> bool {
@@ -245,7 +293,15 @@ impl<W: Write> Session<W> {
         let rejects = match &config.rejects {
             Some(path) => {
                 let name = path.to_string_lossy().into_owned();
-                let file = File::create(path).map_err(|err| Error::Rejects { name: name.clone(), err })?;
+                // Rejected lines may hold what redaction cannot recognise: for the owner only.
+                use std::os::unix::fs::OpenOptionsExt;
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(path)
+                    .map_err(|err| Error::Rejects { name: name.clone(), err })?;
                 Some((BufWriter::new(file), name))
             }
             None => None,
@@ -281,6 +337,8 @@ impl<W: Write> Session<W> {
             secrets: Secrets::default(),
             filters: config.filters.clone(),
             rejects,
+            scratch: Vec::new(),
+            server_errors: notices::ServerErrors::default(),
             pasted: 0,
             clock: None,
             labels: Vec::new(),
@@ -364,6 +422,7 @@ impl<W: Write> Session<W> {
         if let Some((mut file, name)) = self.pipeline.rejects.take() {
             file.flush().map_err(|err| Error::Rejects { name, err })?;
         }
+        self.pipeline.server_errors.finish(warn);
         let (commands, skipped) = match &self.counts {
             Counts::Whole(s) => (s.commands, s.skipped),
             // Only the last period is at hand: enough to tell "no command at all".
@@ -424,6 +483,9 @@ struct Pipeline {
     secrets: Secrets,
     filters: Filters,
     rejects: Option<(BufWriter<File>, String)>,
+    /// A rejected line with its credentials redacted.
+    scratch: Vec<u8>,
+    server_errors: notices::ServerErrors,
     /// Skipped lines that look like another command's reply (INFO, KEYS *) pasted by mistake.
     pasted: u64,
     /// The last command's timestamp and when it arrived, to tell the time of a live stream.
@@ -478,29 +540,6 @@ impl Pipeline {
             }
             Event::Idle => return self.idle(live, counts, sink, reporter),
         };
-        // The server escapes CR inside arguments, so a bare CR before the line's end can only be
-        // a line break of its own (old Mac line endings, a mangled paste): split there.
-        if !cut && !plain {
-            let body = line.strip_suffix(b"\n").unwrap_or(line);
-            let body = body.strip_suffix(b"\r").unwrap_or(body);
-            if body.find_byte(b'\r').is_some() {
-                let mut rest = line;
-                while let Some(at) = rest.find_byte(b'\r') {
-                    let (piece, after) = rest.split_at(at + 1);
-                    // A CRLF ends the whole line: it stays with its piece.
-                    let (piece, after) = match after.strip_prefix(b"\n") {
-                        Some(tail) => (&rest[..at + 2], tail),
-                        None => (piece, after),
-                    };
-                    self.line(piece, false, 0, false, live, counts, sink, reporter, warn)?;
-                    rest = after;
-                }
-                if !rest.is_empty() {
-                    self.line(rest, false, 0, false, live, counts, sink, reporter, warn)?;
-                }
-                return Ok(());
-            }
-        }
         self.line(line, cut, dropped, plain, live, counts, sink, reporter, warn)
     }
 
@@ -570,14 +609,21 @@ impl Pipeline {
                 stats.skipped += 1;
                 self.pasted += u64::from(monitor::looks_like_a_reply(line));
                 if let Some((file, name)) = &mut self.rejects {
-                    file.write_all(line).map_err(|err| Error::Rejects { name: name.clone(), err })?;
+                    let written = if self.redact {
+                        self.scratch.clear();
+                        redact::redact_loose(line, &mut self.scratch);
+                        file.write_all(&self.scratch)
+                    } else {
+                        file.write_all(line)
+                    };
+                    written.map_err(|err| Error::Rejects { name: name.clone(), err })?;
                 }
                 return Ok(());
             }
             Line::ServerError(message) => {
                 stats.noise += 1;
                 stats.server_errors += 1;
-                server_error(message, warn);
+                self.server_errors.seen(message, warn);
                 return Ok(());
             }
         };
@@ -647,17 +693,4 @@ impl Pipeline {
             }
         }
     }
-}
-
-/// Shows a server's error line at once: an empty report must not be the only clue.
-fn server_error(message: &[u8], warn: &mut dyn Write) {
-    let text = escape::escaped(message);
-    let hint = if text.starts_with("NOAUTH") || text.starts_with("WRONGPASS") {
-        " (send AUTH before MONITOR)"
-    } else if text.contains("unknown command") {
-        " (is this the right server, or a proxy that wants IMONITOR?)"
-    } else {
-        ""
-    };
-    let _ = writeln!(warn, "faina-filter: the server said: {text}{hint}");
 }

@@ -16,12 +16,13 @@ fn main() -> ExitCode {
         }
     };
     faina_filter::signal::install();
-    match faina_filter::run(&config, io::stdout().lock(), &mut io::stderr()) {
+    match faina_filter::run(&config, faina_filter::output::Stdout::new(), &mut io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("faina-filter: {}", printable(&e.to_string()));
-            ExitCode::from(1)
+            let status = if e.is_stopped() { faina_filter::signal::exit_status() } else { e.exit_status() };
+            ExitCode::from(status)
         }
     }
 }

@@ -8,7 +8,6 @@
 //! [`Offload::take`] waits for the thread to catch up and takes its tables.
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::thread;
 
 use crate::commands::Access;
 use crate::stats::{KeyTables, Settings};
@@ -27,7 +26,7 @@ enum Message {
 pub struct Offload {
     /// `None` only while dropping: closing it ends the thread.
     tx: Option<SyncSender<Message>>,
-    thread: Option<thread::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
     batch: Vec<u8>,
     /// Spent batches come back, so they are allocated once.
     spent: Receiver<Vec<u8>>,
@@ -39,7 +38,7 @@ impl Offload {
         // A few batches in flight: memory stays bounded if counting falls behind.
         let (tx, rx) = mpsc::sync_channel::<Message>(4);
         let (give_back, spent) = mpsc::channel();
-        let thread = thread::spawn(move || {
+        let thread = crate::signal::spawn(move || {
             let mut tables = KeyTables::new(&settings);
             let mut scratch = Vec::new();
             for message in rx {

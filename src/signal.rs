@@ -1,36 +1,101 @@
-//! Ctrl-C and SIGTERM end a run the way end of input does: the report of what was read so far
-//! is printed. `telnet … | faina-filter` gets SIGINT too when the operator stops telnet.
+//! Ctrl-C and SIGTERM: the first ends a run the way end of input does (the report of what was
+//! read so far is printed, if the output takes it); the second ends the process at once,
+//! whatever it is blocked on. `telnet … | faina-filter` gets SIGINT too when the operator stops
+//! telnet.
+//!
+//! The handler is installed so that a blocked system call is interrupted rather than restarted
+//! (`siginterrupt`), and helper threads block both signals ([`quiet_thread`]), so the main
+//! thread is the one interrupted: a write stuck on a stalled pipe returns, and the run ends.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 static STOP: AtomicBool = AtomicBool::new(false);
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
 
 /// True once SIGINT or SIGTERM arrived (after [`install`]).
 pub fn stopped() -> bool {
     STOP.load(Ordering::Relaxed)
 }
 
-#[cfg(unix)]
-extern "C" fn on_signal(_: i32) {
-    // Only an atomic store: async-signal-safe.
-    STOP.store(true, Ordering::Relaxed);
+/// The exit status of a run ended by a signal: 128 + its number (130 for Ctrl-C).
+pub fn exit_status() -> u8 {
+    match SIGNAL.load(Ordering::Relaxed) {
+        0 => 130,
+        n => 128u8.saturating_add(n as u8),
+    }
 }
 
-/// Catches SIGINT and SIGTERM. Uses the C library's `signal()`, which std already links; the
-/// handler only sets a flag that the reading loop checks several times a second.
+#[cfg(unix)]
+mod sys {
+    extern "C" {
+        pub fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
+        pub fn siginterrupt(signum: i32, flag: i32) -> i32;
+        pub fn _exit(status: i32) -> !;
+        #[cfg(target_os = "linux")]
+        pub fn sigemptyset(set: *mut SigSet) -> i32;
+        #[cfg(target_os = "linux")]
+        pub fn sigaddset(set: *mut SigSet, signum: i32) -> i32;
+        #[cfg(target_os = "linux")]
+        pub fn pthread_sigmask(how: i32, set: *const SigSet, old: *mut SigSet) -> i32;
+    }
+
+    /// `sigset_t`, treated as opaque: 128 bytes in glibc and musl alike, filled by the C library.
+    #[cfg(target_os = "linux")]
+    #[repr(C, align(8))]
+    pub struct SigSet(pub [u8; 128]);
+
+    #[cfg(target_os = "linux")]
+    pub const SIG_BLOCK: i32 = 0;
+}
+
+#[cfg(unix)]
+extern "C" fn on_signal(signum: i32) {
+    // Only atomics and _exit: async-signal-safe.
+    if STOP.swap(true, Ordering::Relaxed) {
+        // SAFETY: _exit is async-signal-safe and ends the process without running anything else.
+        unsafe { sys::_exit(128 + signum) }
+    }
+    SIGNAL.store(signum, Ordering::Relaxed);
+}
+
+/// Catches SIGINT and SIGTERM.
 #[cfg(unix)]
 pub fn install() {
-    const SIGINT: i32 = 2;
-    const SIGTERM: i32 = 15;
-    extern "C" {
-        fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
-    }
-    // SAFETY: `on_signal` is async-signal-safe and lives for the whole program.
-    unsafe {
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+    for signum in [SIGINT, SIGTERM] {
+        // SAFETY: `on_signal` is async-signal-safe and lives for the whole program; both calls
+        // only change how this process handles the signal.
+        unsafe {
+            sys::signal(signum, on_signal);
+            sys::siginterrupt(signum, 1);
+        }
     }
 }
 
 #[cfg(not(unix))]
 pub fn install() {}
+
+/// Blocks SIGINT and SIGTERM in the calling thread (a helper thread: reading an input, counting
+/// keys), so that they interrupt the main thread, which decides what to do.
+pub fn quiet_thread() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: the set is filled by the C library before use; pthread_sigmask only changes this
+    // thread's signal mask.
+    unsafe {
+        let mut set = sys::SigSet([0; 128]);
+        sys::sigemptyset(&mut set);
+        sys::sigaddset(&mut set, SIGINT);
+        sys::sigaddset(&mut set, SIGTERM);
+        sys::pthread_sigmask(sys::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// Spawns a helper thread that leaves SIGINT and SIGTERM to the main thread.
+pub fn spawn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
+    std::thread::spawn(move || {
+        quiet_thread();
+        work()
+    })
+}

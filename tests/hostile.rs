@@ -268,3 +268,197 @@ fn a_full_disk_is_an_error_reported_once() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("writing output"), "{err}");
 }
+
+/// Runs every output mode over `input` and returns everything written, stdout and stderr.
+fn every_output(input: &[u8]) -> Vec<u8> {
+    let mut all = Vec::new();
+    for args in
+        [&["--emit", "tsv"][..], &["--emit", "keys"], &["--top", "1000"], &["--format", "json", "--top", "1000"]]
+    {
+        let out = run(args, input);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        all.extend_from_slice(&out.stdout);
+        all.extend_from_slice(&out.stderr);
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn credentials_a_real_server_leaves_in_clear_are_redacted() {
+    let Some(redis) = common::Redis::start(&[]) else { return };
+    let monitor = common::Capture::raw_socket(redis.port);
+    monitor.wait_started();
+    // Each HELLO on a connection of its own: one that succeeds switches it to RESP3.
+    let calls: [&[&str]; 9] = [
+        &["HELLO", "AUTH", "default", "pw-hello-no-version"],
+        &["HELLO", "3", "AUTH", "default", "wrong", "AUTH", "default", "pw-second-pair"],
+        &["HELLO", "3", "SETNAME", "auth", "AUTH", "default", "pw-client-named-auth"],
+        &["CONFIG", "SET", "tls-key-file-pass", "pw-tls-key"],
+        &["CONFIG", "SET", "tls-client-key-file-pass", "pw-tls-client-key"],
+        &["CONFIG", "SET", "masteruser", "pw-masteruser"],
+        &["AUTH", "pw-auth"],
+        &["ACL", "SETUSER", "bob", "on", ">pw-acl"],
+        &["MIGRATE", "127.0.0.1", "1", "", "0", "100", "AUTH2", "u", "pw-migrate", "KEYS", "k"],
+    ];
+    for call in calls {
+        redis.client().call(call);
+    }
+    redis.client().call(&["GET", "the-end"]);
+    monitor.wait_for(b"the-end");
+    let capture = monitor.bytes();
+    // The server itself writes this one in clear (a HELLO without a version), so the test
+    // means something.
+    assert!(contains(&capture, b"pw-hello-no-version"), "the server redacted it itself");
+    // Lines as servers have been seen to write them, or may: a second AUTH pair, a client named
+    // `auth`.
+    let mut input = capture.clone();
+    input.extend_from_slice(b"1.000001 [0 1.1.1.1:1] \"hello\" \"3\" \"auth\" \"(redacted)\" \"(redacted)\" \"auth\" \"default\" \"pw-made-second\"\n");
+    input.extend_from_slice(
+        b"1.000002 [0 1.1.1.1:1] \"hello\" \"3\" \"setname\" \"auth\" \"auth\" \"default\" \"pw-made-named\"\n",
+    );
+    let all = every_output(&input);
+    let secrets = calls.iter().filter_map(|call| call.iter().find(|w| w.starts_with("pw-")));
+    for secret in secrets.chain(&["pw-made-second", "pw-made-named"]) {
+        assert!(!contains(&all, secret.as_bytes()), "{secret} leaked: {}", String::from_utf8_lossy(&all));
+    }
+    let tsv = stdout_of(&["--emit", "tsv"], &input);
+    assert!(tsv.contains("\thello\t3\tsetname\tauth\tauth\t(redacted)\t(redacted)\n"), "{tsv}");
+}
+
+#[test]
+fn rejected_lines_keep_no_recognisable_credential_and_only_their_owner_may_read_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("rejects-auth");
+    let path = dir.path("rejects.txt");
+    // A mangled line (two spaces) that the parser skips, and a pasted redis-cli prompt.
+    let input = b"1.000001 [0 1.1.1.1:1]  \"auth\" \"hunter2\"\n127.0.0.1:6379> AUTH admin hunter3\n";
+    let out = run(&["--rejects", path.to_str().unwrap()], input);
+    assert!(out.status.success());
+    let rejects = std::fs::read(&path).unwrap();
+    assert_eq!(
+        String::from_utf8(rejects).unwrap(),
+        "1.000001 [0 1.1.1.1:1]  \"auth\" \"(redacted)\"\n127.0.0.1:6379> AUTH (redacted) (redacted)\n"
+    );
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    let raw = dir.path("raw.txt");
+    assert!(run(&["--no-redact", "--rejects", raw.to_str().unwrap()], input).status.success());
+    assert_eq!(std::fs::read(&raw).unwrap(), input);
+}
+
+#[test]
+fn calls_too_short_for_their_special_key_rules_do_not_panic() {
+    let mut input = Vec::new();
+    for (i, call) in [
+        "\"sort\"",
+        "\"sort_ro\"",
+        "\"georadius\"",
+        "\"georadiusbymember\"",
+        "\"migrate\" \"h\"",
+        "\"migrate\" \"h\" \"1\"",
+    ]
+    .iter()
+    .enumerate()
+    {
+        input.extend_from_slice(format!("1.{i:06} [0 1.1.1.1:1] {call}\n").as_bytes());
+    }
+    let report = every_mode(&input);
+    assert_eq!(report["commands"], 6);
+    assert_eq!(report["key_accesses"], 0);
+}
+
+#[test]
+fn a_real_servers_line_cut_inside_a_huge_key_does_not_panic() {
+    let Some(redis) = common::Redis::start(&[]) else { return };
+    let monitor = common::Capture::raw_socket(redis.port);
+    monitor.wait_started();
+    let huge = vec![b'k'; 1_500_000];
+    let mut client = redis.client();
+    client.call_bytes(&[b"SORT", &huge]);
+    client.call_bytes(&[b"SORT_RO", &huge]);
+    client.call_bytes(&[b"GEORADIUS", &huge, b"0", b"0", b"1", b"km"]);
+    client.call(&["GET", "after"]);
+    monitor.wait_for(b"after");
+    let report = every_mode(&monitor.bytes());
+    assert_eq!(report["commands"], 4);
+}
+
+#[test]
+fn rejects_never_destroy_a_capture() {
+    let dir = TempDir::new("rejects-safe");
+    let capture = dir.path("cap.txt");
+    let content = b"1.000001 [0 1.1.1.1:1] \"get\" \"k\"\ngarbage\n";
+    std::fs::write(&capture, content).unwrap();
+    let cap = capture.to_str().unwrap();
+    for args in [&["--rejects", cap, cap][..], &["--rejects", cap], &["--rejects", cap, "-"]] {
+        let out = run(args, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "one message: {err}");
+        assert!(err.starts_with("faina-filter: --rejects:"), "{err}");
+        assert_eq!(std::fs::read(&capture).unwrap(), content, "{args:?}");
+    }
+    // Standard input redirected from the very file.
+    let out = Command::new(BIN)
+        .args(["--rejects", dir.path("other.txt").to_str().unwrap()])
+        .stdin(File::open(&capture).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(dir.path("empty.txt"), b"").unwrap();
+    let empty = dir.path("empty.txt");
+    assert!(run(&["--rejects", empty.to_str().unwrap(), cap], b"").status.success());
+    assert_eq!(std::fs::read(&empty).unwrap(), b"garbage\n");
+    let out = Command::new(BIN).args(["--rejects", cap]).stdin(File::open(&capture).unwrap()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "the rejects file is standard input");
+    assert_eq!(std::fs::read(&capture).unwrap(), content);
+}
+
+#[test]
+fn lines_after_a_long_one_count_whatever_their_line_ends() {
+    let mut input = b"1.000001 [0 1.1.1.1:1] \"set\" \"big\" \"".to_vec();
+    input.resize(input.len() + (1 << 20) + 1000, b'x');
+    input.extend_from_slice(b"\"\r");
+    for i in 0..1000 {
+        input.extend_from_slice(format!("1.{:06} [0 1.1.1.1:1] \"get\" \"k\"\r", i + 2).as_bytes());
+    }
+    let report = every_mode(&input);
+    assert_eq!(report["lines"], 1001);
+    assert_eq!(report["commands"], 1001);
+    let dir = TempDir::new("cr-file");
+    let path = dir.path("cap.txt");
+    std::fs::write(&path, &input).unwrap();
+    let from_file = json_report(&[path.to_str().unwrap()], b"");
+    assert_eq!(from_file, report, "a file and a pipe agree");
+}
+
+#[test]
+fn standard_input_can_be_named_once() {
+    for args in [&["-", "-"][..], &["a=-", "b=-"]] {
+        let out = run(args, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("standard input"));
+    }
+}
+
+#[test]
+fn a_flood_of_error_lines_gives_a_bounded_stderr() {
+    let mut input = random_bytes(8 << 20, 42);
+    let mut long = b"-ERR ".to_vec();
+    long.resize(100_000, b'e');
+    long.push(b'\n');
+    input.extend_from_slice(&long);
+    for i in 0..10_000 {
+        input.extend_from_slice(format!("-ERR number {}\n", i % 30).as_bytes());
+    }
+    let out = run(&[], &input);
+    assert!(out.status.success());
+    assert_printable("stderr", &out.stderr);
+    assert!(out.stderr.len() < 16 * 1024, "{} bytes of stderr", out.stderr.len());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.lines().all(|l| l.len() < 300), "{err}");
+    assert!(err.contains(" server errors in all:"), "{err}");
+}
