@@ -1,5 +1,5 @@
-//! Command-line arguments into one plain [`Config`]; every flag is documented once, in [`HELP`],
-//! which `--help` prints and the man page follows.
+//! Command-line arguments into one plain [`Config`]. Every flag is defined once, in
+//! [`crate::flags`], which the parsing, `--help` and the man page all read.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -7,7 +7,6 @@ use std::fmt;
 use crate::filters::Filters;
 use crate::records::Emit;
 use crate::stats::GapRule;
-use crate::window::parse_duration;
 
 /// What a run is asked to do.
 #[derive(Debug, Clone)]
@@ -61,62 +60,46 @@ impl fmt::Display for UsageError {
 
 pub const DEFAULT_MAX_KEYS: usize = 50_000;
 
-pub const HELP: &str = "\
+impl Default for Config {
+    /// What a run does with no flags; `--help` and the man page say the same (a test checks).
+    fn default() -> Config {
+        Config {
+            files: Vec::new(),
+            format: Format::Text,
+            emit: None,
+            top: 10,
+            prefix_delimiter: b":".to_vec(),
+            prefix_depth: 1,
+            gap_rule: GapRule::Later,
+            max_keys: DEFAULT_MAX_KEYS,
+            redact: true,
+            rejects: None,
+            every: None,
+            window: None,
+            hot_qps: None,
+            filters: Filters::default(),
+        }
+    }
+}
+
+/// What `--help` prints: the flags come from [`crate::flags::FLAGS`].
+pub fn help() -> String {
+    format!(
+        "\
 faina-filter: find the hot keys overloading a Redis node, from its MONITOR stream
 
 Usage: faina-filter [OPTIONS] [FILE...]
 
 Reads raw MONITOR output (redis-cli monitor, or telnet/nc with +OK and CRLF), or its own --emit
-tsv records, from standard input or the FILEs ('-' is standard input). Several FILEs are several
-nodes, read at once and labelled NAME=PATH or by file name. Prints a hot-key report at the end
-(or every period), or passes normalized tab-separated records through for sort, awk and friends.
+tsv records, from standard input or the FILEs ('-' is standard input; a FIFO or pipe is read as a
+live stream too). Several FILEs are several nodes, read at once and labelled NAME=PATH or by file
+name. Prints a hot-key report at the end (or every period), or passes normalized tab-separated
+records through for sort, awk and friends.
 
-Report:
-      --top N                  rows per section [default: 10]
-      --prefix-delimiter STR   what separates key prefixes [default: :]
-      --prefix-depth N         delimiters a prefix spans [default: 1]
-      --redis-version VER      the server's version: before 6.2.4 a command's line was written
-                               before it ran, so each gap is charged to the earlier line
-                               [default: 6.2.4 or later: the gap is charged to the later line]
-      --format text|json       the report as text, or as one JSON object on one line [default: text]
-      --max-keys N             distinct keys counted exactly (half as many for bytes per key, a
-                               quarter for prefixes, clients, slots, unknown commands); past it
-                               the heaviest are kept with error bounds [default: 50000: under
-                               32 MiB in all, however long the keys]
-
-Records (instead of the report):
-      --emit tsv               one line per command: timestamp, db, client, command, arg1, arg2...
-      --emit keys              one line per key access: timestamp, db, client, command, key,
-                               read|write
-                               (with several inputs, a node column comes first)
-
-Rolling reports (for live streams):
-      --every DURATION         a report per period (500ms, 10s, 1m, 1h), aligned to multiples of
-                               the period since the epoch, by the MONITOR timestamps
-      --window DURATION        each report covers the last DURATION, a multiple of --every of
-                               at most 100 periods [default: the period]
-      --hot-qps N              mark keys at or above N accesses per second, and count them
-
-Filters (before anything is counted or written; each may be repeated):
-      --db N                   only commands in db N
-      --command NAME           only this command (lower or upper case; 'client' takes in its
-                               subcommands, 'client|setname' or 'client setname' one of them)
-      --client ADDR            only this client: ip:port, ip (any port), [ipv6], lua, or unix
-      --key GLOB               only keys matching this Redis glob pattern (user:*, h?llo, [a-c]*)
-
-Input:
-      --rejects FILE           write every skipped line (not a MONITOR line) to FILE, as read
-                               but for the credentials still recognisable in it; FILE is made
-                               for its owner only, and must be new or empty and not an input
-      --no-redact              show credentials (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, CONFIG SET
-                               of sensitive configs, ACL SETUSER/DELUSER/GETUSER) instead of
-                               writing (redacted), following the server's own rules
-
-  -h, --help                   print this help
-  -V, --version                print the version
-
-Keys and arguments are always written escaped (\\\\ \\t \\n \\r \\xHH; valid UTF-8 as is), so no
-control byte reaches the terminal and every record is one line.
+{}\
+Keys and arguments are always written escaped (\\\\ \\t \\n \\r, and \\xHH for other control bytes,
+C1 controls included, and for bytes that are not valid UTF-8; other UTF-8 as is), so no control
+byte reaches the terminal and every record is one line.
 
 Exit status: 0 on success (also when the reader of the output went away, or Ctrl-C ended the
 run and its report was written), 1 when an input cannot be read or the output cannot be
@@ -129,85 +112,44 @@ Examples:
   faina-filter --every 10s n1=<(redis-cli -h n1 monitor) n2=<(redis-cli -h n2 monitor)
   faina-filter capture.txt
   redis-cli monitor | faina-filter --emit keys | cut -f5 | sort | uniq -c | sort -rn | head
-";
+
+The manual (man faina-filter) says more about each option, the report and the records.
+",
+        crate::flags::help_text()
+    )
+}
 
 /// Parses the arguments (without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageError> {
+    use crate::flags::{self, Apply};
     use lexopt::prelude::*;
 
-    let mut config = Config {
-        files: Vec::new(),
-        format: Format::Text,
-        emit: None,
-        top: 10,
-        prefix_delimiter: b":".to_vec(),
-        prefix_depth: 1,
-        gap_rule: GapRule::Later,
-        max_keys: DEFAULT_MAX_KEYS,
-        redact: true,
-        rejects: None,
-        every: None,
-        window: None,
-        hot_qps: None,
-        filters: Filters::default(),
-    };
+    let mut config = Config::default();
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(usage)? {
-        match arg {
-            Short('h') | Long("help") => return Ok(Action::Help),
-            Short('V') | Long("version") => return Ok(Action::Version),
-            Long("top") => config.top = number(&mut parser, "--top", 0)?,
-            Long("prefix-depth") => config.prefix_depth = number(&mut parser, "--prefix-depth", 1)?,
-            Long("max-keys") => config.max_keys = number(&mut parser, "--max-keys", 1)?,
-            Long("prefix-delimiter") => {
-                let value = text(&mut parser, "--prefix-delimiter")?;
-                if value.is_empty() {
-                    return Err(UsageError("--prefix-delimiter: the delimiter cannot be empty".into()));
-                }
-                config.prefix_delimiter = value.into_bytes();
+        let (flag, name) = match arg {
+            Value(file) => {
+                config.files.push(file);
+                continue;
             }
-            Long("redis-version") => {
-                let value = text(&mut parser, "--redis-version")?;
-                config.gap_rule = gap_rule_for(&value).ok_or_else(|| {
-                    UsageError(format!("--redis-version: '{value}' is not a version such as 2.8, 6.2.3 or 7.0"))
-                })?;
-            }
-            Long("format") => {
-                config.format = match text(&mut parser, "--format")?.as_str() {
-                    "text" => Format::Text,
-                    "json" => Format::Json,
-                    other => return Err(UsageError(format!("--format: '{other}' is not text or json"))),
-                }
-            }
-            Long("emit") => {
-                config.emit = Some(match text(&mut parser, "--emit")?.as_str() {
-                    "tsv" => Emit::Tsv,
-                    "keys" => Emit::Keys,
-                    other => return Err(UsageError(format!("--emit: '{other}' is not tsv or keys"))),
-                })
-            }
-            Long("no-redact") => config.redact = false,
-            Long("every") => config.every = Some(duration(&mut parser, "--every")?),
-            Long("window") => config.window = Some(duration(&mut parser, "--window")?),
-            Long("hot-qps") => {
-                let value = text(&mut parser, "--hot-qps")?;
-                match value.parse::<f64>() {
-                    Ok(q) if q > 0.0 && q.is_finite() => config.hot_qps = Some(q),
-                    _ => return Err(UsageError(format!("--hot-qps: '{value}' is not a positive rate"))),
-                }
-            }
-            Long("db") => config.filters.dbs.push(number(&mut parser, "--db", 0)? as u64),
-            Long("command") => {
-                let name = text(&mut parser, "--command")?.to_ascii_lowercase().replace(' ', "|");
-                config.filters.commands.push(name.into_bytes());
-            }
-            Long("client") => config.filters.clients.push(raw(&mut parser)?),
-            Long("key") => config.filters.keys.push(raw(&mut parser)?),
-            Long("rejects") => config.rejects = Some(parser.value().map_err(usage)?),
-            Value(file) => config.files.push(file),
-            _ => return Err(usage(arg.unexpected())),
+            Long(name) => (flags::long(name), format!("--{name}")),
+            Short(c) => (flags::short(c), format!("-{c}")),
+        };
+        let Some(flag) = flag else { return Err(usage(arg.unexpected())) };
+        let name = if flag.short.is_some() { format!("--{}", flag.long) } else { name };
+        match flag.apply {
+            Apply::Help => return Ok(Action::Help),
+            Apply::Version => return Ok(Action::Version),
+            Apply::Switch(set) => set(&mut config),
+            Apply::Value(set) => set(&mut config, &name, parser.value().map_err(usage)?)?,
         }
     }
+    check(&config)?;
+    Ok(Action::Run(Box::new(config)))
+}
+
+/// The checks that involve more than one flag.
+fn check(config: &Config) -> Result<(), UsageError> {
     match (config.every, config.window) {
         (None, Some(_)) => return Err(UsageError("--window needs --every".into())),
         (Some(every), Some(window)) if window < every || window % every != 0 => {
@@ -226,40 +168,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageEr
             "--every makes rolling reports, and --emit writes records as they come: use one or the other".into(),
         ));
     }
-    Ok(Action::Run(Box::new(config)))
-}
-
-/// A value taken as bytes (a client address or a key pattern need not be UTF-8).
-fn raw(parser: &mut lexopt::Parser) -> Result<Vec<u8>, UsageError> {
-    use std::os::unix::ffi::OsStringExt;
-    Ok(parser.value().map_err(usage)?.into_vec())
-}
-
-fn duration(parser: &mut lexopt::Parser, flag: &str) -> Result<u64, UsageError> {
-    let value = text(parser, flag)?;
-    parse_duration(&value)
-        .ok_or_else(|| UsageError(format!("{flag}: '{value}' is not a duration such as 500ms, 10s, 1m or 1h")))
+    Ok(())
 }
 
 fn usage(e: lexopt::Error) -> UsageError {
     UsageError(e.to_string())
 }
 
-fn text(parser: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> {
-    let value = parser.value().map_err(usage)?;
-    value.into_string().map_err(|v| UsageError(format!("{flag}: '{}' is not valid UTF-8", v.to_string_lossy())))
-}
-
-fn number(parser: &mut lexopt::Parser, flag: &str, min: usize) -> Result<usize, UsageError> {
-    let value = text(parser, flag)?;
-    match value.parse::<usize>() {
-        Ok(n) if n >= min => Ok(n),
-        _ => Err(UsageError(format!("{flag}: '{value}' is not a whole number of at least {min}"))),
-    }
-}
-
 /// Servers before 6.2.4 wrote a command's line before running it.
-fn gap_rule_for(version: &str) -> Option<GapRule> {
+pub(crate) fn gap_rule_for(version: &str) -> Option<GapRule> {
     let mut parts = [0u32; 3];
     let mut n = 0;
     for part in version.split('.') {

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod counter;
 pub mod escape;
 pub mod filters;
+pub mod flags;
 pub mod glob;
 pub mod input;
 pub mod monitor;

@@ -8,7 +8,7 @@ use faina_filter::cli::{self, Action};
 fn main() -> ExitCode {
     let config = match cli::parse(std::env::args_os().skip(1)) {
         Ok(Action::Run(config)) => config,
-        Ok(Action::Help) => return print(cli::HELP),
+        Ok(Action::Help) => return print(&cli::help()),
         Ok(Action::Version) => return print(&format!("faina-filter {}\n", env!("CARGO_PKG_VERSION"))),
         Err(e) => {
             eprintln!("faina-filter: {}\nTry 'faina-filter --help' for more information.", printable(&e.to_string()));

@@ -1,0 +1,574 @@
+//! Every command-line flag, defined once: its name, value, default, the line `--help` shows, the
+//! text the man page shows, and what it sets in the [`Config`]. `--help` is rendered from this
+//! table at run time and the man page's OPTIONS section from it by a test that fails on any
+//! difference (`tests/docs.rs`), so the three cannot drift apart.
+//!
+//! Man text uses a small markup: `**bold**`, `__italic__`, paragraphs split by a blank line.
+
+use std::ffi::OsString;
+
+use crate::cli::{Config, Format, UsageError};
+use crate::records::Emit;
+
+/// Where a flag is listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Report,
+    Rolling,
+    Records,
+    Filters,
+    Input,
+    Info,
+}
+
+impl Section {
+    pub const ALL: [Section; 6] =
+        [Section::Report, Section::Rolling, Section::Records, Section::Filters, Section::Input, Section::Info];
+
+    /// The heading in `--help` and the man page.
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Report => "Report",
+            Section::Rolling => "Rolling reports (for live streams)",
+            Section::Records => "Records (instead of the report)",
+            Section::Filters => "Filters (before anything is counted or written; each may be repeated)",
+            Section::Input => "Input",
+            Section::Info => "Information",
+        }
+    }
+
+    /// A paragraph the man page puts before the section's flags.
+    pub fn intro(self) -> &'static str {
+        match self {
+            Section::Filters => {
+                "The filters apply before anything is counted or written, to reports and records alike; \
+                 each may be given more than once (any of its values matches), and different filters must \
+                 all match. Commands left out are counted as filtered, so lines read = commands + filtered \
+                 + noise + skipped."
+            }
+            _ => "",
+        }
+    }
+}
+
+/// What a flag does when given.
+pub enum Apply {
+    Help,
+    Version,
+    /// A flag without a value.
+    Switch(fn(&mut Config)),
+    /// A flag with a value: the flag's name (for messages), the value.
+    Value(fn(&mut Config, &str, OsString) -> Result<(), UsageError>),
+}
+
+/// One flag.
+pub struct Flag {
+    pub long: &'static str,
+    pub short: Option<char>,
+    /// The value's name (`N`, `DURATION`), or its choices (`text|json`).
+    pub value: Option<&'static str>,
+    pub default: Option<&'static str>,
+    pub section: Section,
+    /// What `--help` says, in a few words.
+    pub help: &'static str,
+    /// What the man page says.
+    pub doc: &'static str,
+    pub apply: Apply,
+}
+
+/// Every flag, in the order `--help` and the man page list them.
+pub const FLAGS: &[Flag] = &[
+    Flag {
+        long: "top",
+        short: None,
+        value: Some("N"),
+        default: Some("10"),
+        section: Section::Report,
+        help: "rows per section",
+        doc: "Rows per report section.",
+        apply: Apply::Value(|c, flag, v| {
+            c.top = number(flag, v, 0)?;
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "prefix-delimiter",
+        short: None,
+        value: Some("STR"),
+        default: Some(":"),
+        section: Section::Report,
+        help: "what separates key prefixes",
+        doc: "What separates the parts of a key, for Top Prefixes.",
+        apply: Apply::Value(|c, flag, v| {
+            let value = text(flag, v)?;
+            if value.is_empty() {
+                return Err(UsageError(format!("{flag}: the delimiter cannot be empty")));
+            }
+            c.prefix_delimiter = value.into_bytes();
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "prefix-depth",
+        short: None,
+        value: Some("N"),
+        default: Some("1"),
+        section: Section::Report,
+        help: "delimiters a prefix spans",
+        doc: "How many delimiters a prefix spans: **user:1000:name** has the prefix **user:** at depth 1 \
+              and **user:1000:** at depth 2. Keys with fewer delimiters are counted apart.",
+        apply: Apply::Value(|c, flag, v| {
+            c.prefix_depth = number(flag, v, 1)?;
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "redis-version",
+        short: None,
+        value: Some("VER"),
+        default: Some("6.2.4"),
+        section: Section::Report,
+        help: "the server's version: before 6.2.4 a command's line was written before it ran, so each \
+               gap is charged to the earlier line (6.2.4 and later: to the later line)",
+        doc: "The version of the server the capture comes from. Redis 6.2.4 and later write a command's \
+              line after running it, so the gap before a line is that command's time; older servers \
+              wrote the line before running the command, and with a version before 6.2.4 each gap is \
+              charged to the earlier line instead.",
+        apply: Apply::Value(|c, flag, v| {
+            let value = text(flag, v)?;
+            c.gap_rule = crate::cli::gap_rule_for(&value)
+                .ok_or_else(|| UsageError(format!("{flag}: '{value}' is not a version such as 2.8, 6.2.3 or 7.0")))?;
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "format",
+        short: None,
+        value: Some("text|json"),
+        default: Some("text"),
+        section: Section::Report,
+        help: "the report as text, or as one JSON object on one line",
+        doc: "The report as text, or as one JSON object on one line (see **OUTPUT**).",
+        apply: Apply::Value(|c, flag, v| {
+            c.format = match text(flag, v)?.as_str() {
+                "text" => Format::Text,
+                "json" => Format::Json,
+                other => return Err(UsageError(format!("{flag}: '{other}' is not text or json"))),
+            };
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "max-keys",
+        short: None,
+        value: Some("N"),
+        default: Some("50000"),
+        section: Section::Report,
+        help: "distinct keys counted exactly (half as many for bytes per key, a quarter for prefixes, \
+               clients and unknown commands); past it the heaviest are kept with error bounds, and \
+               the whole process stays under 32 MiB with the default",
+        doc: "How many distinct keys are counted exactly. Past it the key table keeps the heaviest with \
+              the Space-Saving algorithm: every key whose count exceeds total/__N__ is kept, and a count \
+              that may include evicted keys is shown as an upper bound with its largest possible error.\n\n\
+              The table of bytes per key keeps __N__/2 keys; the prefix, client and unknown-command \
+              tables __N__/4 names each. Slots are counted exactly (16384 counters) while a period is \
+              under way; a closed period of a **--window** keeps its __N__/4 heaviest slots. Each entry \
+              takes about 100 bytes. Names over 30 bytes take their length besides, up to 32 bytes per \
+              entry in all: past that, a long name is kept by its first 30 bytes, its length and its \
+              hash (shown cut, with its length), and a heavy key gets its whole name back at a later \
+              access once evictions free room.\n\n\
+              With **--window**, the periods of a window share this memory: each period's tables are \
+              __N__ divided by the number of periods (at least 500 keys), and a report merges them into \
+              tables of the full size. So the default keeps the whole process under 32 MiB however many \
+              distinct keys there are.",
+        apply: Apply::Value(|c, flag, v| {
+            c.max_keys = number(flag, v, 1)?;
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "hot-qps",
+        short: None,
+        value: Some("N"),
+        default: None,
+        section: Section::Report,
+        help: "mark keys at or above N accesses per second, and count them",
+        doc: "Mark keys whose rate reaches __N__ accesses per second (Alibaba Cloud treats 3000 as hot), \
+              and say how many keys crossed it. Rates are taken over the window with **--every**, over \
+              the whole input's time span without.",
+        apply: Apply::Value(|c, flag, v| {
+            let value = text(flag, v)?;
+            match value.parse::<f64>() {
+                Ok(q) if q > 0.0 && q.is_finite() => c.hot_qps = Some(q),
+                _ => return Err(UsageError(format!("{flag}: '{value}' is not a positive rate"))),
+            }
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "every",
+        short: None,
+        value: Some("DURATION"),
+        default: None,
+        section: Section::Rolling,
+        help: "a report per period (500ms, 10s, 1m, 1h), aligned to multiples of the period since the \
+               epoch, by the MONITOR timestamps",
+        doc: "A report per period instead of one at the end: **500ms**, **10s**, **1m**, **1h**. Periods \
+              follow the MONITOR timestamps and are aligned to multiples of the period since the epoch, \
+              so two nodes' reports line up and a replayed capture gives the same reports as the live \
+              stream. Each report is headed by its window's start and end (UTC, ISO 8601).\n\n\
+              When a live stream is silent, a period that has ended is still reported within about a \
+              second (an empty period says so); a replayed file is never slowed by this. A line whose \
+              timestamp falls in a period already reported is counted in the current one. At the end \
+              of the input (or at Ctrl-C) the last, partial window is reported. More than 10000 empty \
+              windows in a row are reported as one window spanning them. Not with **--emit**, whose \
+              records flow as they come.",
+        apply: Apply::Value(|c, flag, v| {
+            c.every = Some(duration(flag, v)?);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "window",
+        short: None,
+        value: Some("DURATION"),
+        default: Some("the period"),
+        section: Section::Rolling,
+        help: "each report covers the last DURATION, a multiple of --every of at most 100 periods",
+        doc: "Each rolling report covers the last __DURATION__ (a whole multiple of **--every**, at most \
+              100 periods), for example every 10s over the last 60s. One summary per period is kept, \
+              never the records.",
+        apply: Apply::Value(|c, flag, v| {
+            c.window = Some(duration(flag, v)?);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "emit",
+        short: None,
+        value: Some("tsv|keys"),
+        default: None,
+        section: Section::Records,
+        help: "instead of the report, one line per command (tsv: timestamp, db, client, command, \
+               arg1, arg2...) or per key access (keys: timestamp, db, client, command, key, \
+               read|write); with several inputs, a node column comes first",
+        doc: "Instead of the report, write one record per command (**tsv**) or per key access \
+              (**keys**), as described under **RECORDS**. Records are block-buffered, and flushed \
+              whenever the input pauses, so a live stream shows them at once.",
+        apply: Apply::Value(|c, flag, v| {
+            c.emit = Some(match text(flag, v)?.as_str() {
+                "tsv" => Emit::Tsv,
+                "keys" => Emit::Keys,
+                other => return Err(UsageError(format!("{flag}: '{other}' is not tsv or keys"))),
+            });
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "db",
+        short: None,
+        value: Some("N"),
+        default: None,
+        section: Section::Filters,
+        help: "only commands in db N",
+        doc: "Only commands in db __N__.",
+        apply: Apply::Value(|c, flag, v| {
+            c.filters.dbs.push(number(flag, v, 0)? as u64);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "command",
+        short: None,
+        value: Some("NAME"),
+        default: None,
+        section: Section::Filters,
+        help: "only this command (either case; 'client' takes in its subcommands, 'client|setname' \
+               or 'client setname' one of them)",
+        doc: "Only this command, in either case; **client** takes in its subcommands, \
+              **client|setname** (or **\"client setname\"**) one of them.",
+        apply: Apply::Value(|c, flag, v| {
+            let name = text(flag, v)?.to_ascii_lowercase().replace(' ', "|");
+            c.filters.commands.push(name.into_bytes());
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "client",
+        short: None,
+        value: Some("ADDR"),
+        default: None,
+        section: Section::Filters,
+        help: "only this client: ip:port, ip (any port), [ipv6]:port, [ipv6], lua, or unix",
+        doc: "Only this client: an address with its port (**10.0.0.5:41000**, **[::1]:33802**), an \
+              address without its port, any port (**10.0.0.5**, **[::1]**), **lua** (a script's own \
+              calls), or **unix** (any unix socket).",
+        apply: Apply::Value(|c, _, v| {
+            c.filters.clients.push(bytes(v));
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "key",
+        short: None,
+        value: Some("GLOB"),
+        default: None,
+        section: Section::Filters,
+        help: "only keys matching this Redis glob pattern (user:*, h?llo, [a-c]*)",
+        doc: "Only keys matching this Redis glob pattern: **\\*** any bytes, **?** any one byte, **[a-z]** \
+              one byte of a set, **[^a]** one byte not in it, **\\\\** the next byte as it is. \
+              A command passes when one of its keys matches, and only the matching keys are counted or \
+              written.",
+        apply: Apply::Value(|c, _, v| {
+            c.filters.keys.push(bytes(v));
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "rejects",
+        short: None,
+        value: Some("FILE"),
+        default: None,
+        section: Section::Input,
+        help: "write every skipped line (not a MONITOR line) to FILE, as read but for the credentials \
+               still recognisable in it; FILE is made for its owner only, and must be new or empty and \
+               not an input",
+        doc: "Write every skipped line to __FILE__, as read (line ending included; of a line over 1 MiB, \
+              its first 1 MiB), to see what was not understood.\n\n\
+              Credentials that can still be recognised in a skipped line (the words **--no-redact** \
+              lists, after a word naming their command, quoted or bare) are written **(redacted)**, \
+              unless **--no-redact**; anything else is written as read, so treat the file as you would \
+              the capture: it is created readable and writable by its owner only. __FILE__ must not be \
+              an input (standard input included) and must not already hold anything: faina-filter \
+              refuses such a file with exit status 2 rather than destroy a capture named by mistake.",
+        apply: Apply::Value(|c, _, v| {
+            c.rejects = Some(v);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "no-redact",
+        short: None,
+        value: None,
+        default: None,
+        section: Section::Input,
+        help: "show credentials (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, CONFIG SET of sensitive configs, \
+               ACL SETUSER/DELUSER/GETUSER) instead of writing (redacted), following the server's own rules",
+        doc: "Show credentials as they are. By default credentials are written as **(redacted)** in \
+              records, reports and the **--rejects** file, following the server's own rules (Redis 6.2.4 \
+              and later redact them in MONITOR themselves, but older servers show **AUTH** __password__ \
+              in plain text, and current ones miss some): every argument of AUTH; the two arguments after \
+              each AUTH option of HELLO, its options read one by one as the server reads them, also when \
+              the protocol version is missing; MIGRATE's AUTH password and AUTH2 username and password; \
+              the value of every config the server treats as sensitive in CONFIG SET (**requirepass**, \
+              **masterauth**, **masteruser**, **primaryauth**, **primaryuser**, **tls-key-file-pass**, \
+              **tls-client-key-file-pass**); every argument of ACL SETUSER and ACL DELUSER from the user \
+              name on, and the user name of ACL GETUSER.",
+        apply: Apply::Switch(|c| c.redact = false),
+    },
+    Flag {
+        long: "help",
+        short: Some('h'),
+        value: None,
+        default: None,
+        section: Section::Info,
+        help: "print this help",
+        doc: "Print the options and exit.",
+        apply: Apply::Help,
+    },
+    Flag {
+        long: "version",
+        short: Some('V'),
+        value: None,
+        default: None,
+        section: Section::Info,
+        help: "print the version",
+        doc: "Print the version and exit.",
+        apply: Apply::Version,
+    },
+];
+
+/// The flag named `--long`.
+pub fn long(name: &str) -> Option<&'static Flag> {
+    FLAGS.iter().find(|f| f.long == name)
+}
+
+/// The flag named `-c`.
+pub fn short(c: char) -> Option<&'static Flag> {
+    FLAGS.iter().find(|f| f.short == Some(c))
+}
+
+fn text(flag: &str, value: OsString) -> Result<String, UsageError> {
+    value.into_string().map_err(|v| {
+        UsageError(format!("{flag}: '{}' is not valid UTF-8", crate::escape::escaped(v.as_encoded_bytes())))
+    })
+}
+
+fn bytes(value: OsString) -> Vec<u8> {
+    value.into_encoded_bytes()
+}
+
+fn number(flag: &str, value: OsString, min: usize) -> Result<usize, UsageError> {
+    let value = text(flag, value)?;
+    match value.parse::<usize>() {
+        Ok(n) if n >= min => Ok(n),
+        _ => Err(UsageError(format!("{flag}: '{value}' is not a whole number of at least {min}"))),
+    }
+}
+
+fn duration(flag: &str, value: OsString) -> Result<u64, UsageError> {
+    let value = text(flag, value)?;
+    crate::window::parse_duration(&value)
+        .ok_or_else(|| UsageError(format!("{flag}: '{value}' is not a duration such as 500ms, 10s, 1m or 1h")))
+}
+
+/// The flag as `--help` names it: `  -h, --help` or `      --top N`.
+fn help_name(flag: &Flag) -> String {
+    let short = flag.short.map_or("    ".to_string(), |c| format!("-{c}, "));
+    let value = flag.value.map_or(String::new(), |v| format!(" {v}"));
+    format!("  {short}--{}{value}", flag.long)
+}
+
+/// The flags part of `--help`: a heading per section, a line (or a few) per flag.
+pub fn help_text() -> String {
+    const COLUMN: usize = 31;
+    const WIDTH: usize = 100;
+    let mut out = String::new();
+    for section in Section::ALL {
+        out.push_str(section.title());
+        out.push_str(":\n");
+        for flag in FLAGS.iter().filter(|f| f.section == section) {
+            let mut text = flag.help.to_string();
+            if let Some(default) = flag.default {
+                text.push_str(&format!(" [default: {default}]"));
+            }
+            let name = help_name(flag);
+            let mut line = format!("{name:<width$}", width = COLUMN);
+            if name.len() >= COLUMN {
+                line = format!("{name}\n{:COLUMN$}", "");
+            }
+            let mut used = COLUMN;
+            for word in text.split(' ') {
+                if used > COLUMN && used + 1 + word.len() > WIDTH {
+                    line.push('\n');
+                    line.push_str(&" ".repeat(COLUMN));
+                    used = COLUMN;
+                }
+                if used > COLUMN {
+                    line.push(' ');
+                    used += 1;
+                }
+                line.push_str(word);
+                used += word.chars().count();
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The man page's OPTIONS section, in roff, from `.SH OPTIONS` to the next section.
+pub fn man_options() -> String {
+    let mut out = String::from(".SH OPTIONS\n");
+    for section in Section::ALL {
+        out.push_str(&format!(".SS \"{}\"\n", roff_text(section.title())));
+        if !section.intro().is_empty() {
+            out.push_str(&roff_paragraphs(section.intro(), ""));
+        }
+        for flag in FLAGS.iter().filter(|f| f.section == section) {
+            out.push_str(".TP\n");
+            out.push_str(&man_name(flag));
+            let mut doc = flag.doc.to_string();
+            if let Some(default) = flag.default {
+                doc.push_str(&format!("\nDefault: **{default}**."));
+            }
+            out.push_str(&roff_paragraphs(&doc, ""));
+        }
+    }
+    out
+}
+
+/// The `.TP` tag of a flag: `.BI \-\-top " N"`, `.BR \-\-format " " text | json`.
+fn man_name(flag: &Flag) -> String {
+    let long = format!("\\-\\-{}", flag.long.replace('-', "\\-"));
+    let name = match flag.short {
+        Some(c) => format!("\\-{c} \", \" {long}"),
+        None => long,
+    };
+    match flag.value {
+        None if flag.short.is_some() => format!(".BR {name}\n"),
+        None => format!(".B {name}\n"),
+        Some(choices) if choices.contains('|') => {
+            let alternatives: Vec<&str> = choices.split('|').collect();
+            format!(".BR {name} \" \" {}\n", alternatives.join(" | "))
+        }
+        Some(value) => format!(".BI {name} \" {value}\"\n"),
+    }
+}
+
+/// Paragraphs of markup as roff, one sentence a line; `first` opens the first paragraph (`.PP`,
+/// or nothing right after a heading or a `.TP` tag), `.IP` opens the others (they stay indented
+/// under a `.TP` tag).
+fn roff_paragraphs(text: &str, first: &str) -> String {
+    let mut out = String::new();
+    for (n, paragraph) in text.split("\n\n").enumerate() {
+        out.push_str(if n == 0 { first } else { ".IP\n" });
+        let words: Vec<&str> = paragraph.split_whitespace().collect();
+        let mut line = String::new();
+        for (i, word) in words.iter().enumerate() {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+            let next_starts_sentence = words.get(i + 1).is_some_and(|w| w.starts_with(char::is_uppercase));
+            if word.ends_with('.') && next_starts_sentence {
+                out.push_str(&roff_line(&line));
+                line.clear();
+            }
+        }
+        if !line.is_empty() {
+            out.push_str(&roff_line(&line));
+        }
+    }
+    out
+}
+
+/// One line of markup as roff: `**bold**`, `__italic__`, `\` before a character takes it as it
+/// is; roff's own special characters escaped; protected from being read as a request.
+fn roff_line(line: &str) -> String {
+    let mut out = String::new();
+    let (mut bold, mut italic) = (false, false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    out.push_str(&roff_text(&next.to_string()));
+                }
+            }
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                out.push_str(if bold { "\\fR" } else { "\\fB" });
+                bold = !bold;
+            }
+            '_' if chars.peek() == Some(&'_') => {
+                chars.next();
+                out.push_str(if italic { "\\fR" } else { "\\fI" });
+                italic = !italic;
+            }
+            c => out.push_str(&roff_text(&c.to_string())),
+        }
+    }
+    if out.starts_with('.') || out.starts_with('\'') {
+        out.insert_str(0, "\\&");
+    }
+    out.push('\n');
+    out
+}
+
+/// Text with roff's special characters escaped: a backslash, and `-` as a minus.
+fn roff_text(text: &str) -> String {
+    text.replace('\\', "\\e").replace('-', "\\-")
+}
