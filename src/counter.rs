@@ -8,9 +8,7 @@
 //! Long names share a byte budget, so memory is bounded whatever the keys. [`Histogram`] keeps
 //! percentiles of microsecond gaps within 1/64 relative error in a few kilobytes.
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
-use std::sync::OnceLock;
+use crate::hash::{hash_bytes, run_key, short_key, HashKey};
 
 /// Keys longer than this are stored by their head, their length and a hash of the whole.
 pub const MAX_STORED_KEY: usize = 512;
@@ -57,17 +55,6 @@ impl KeyBuf {
             KeyBuf::Heap(b) => b,
         }
     }
-}
-
-/// The key of the tables' hash, one per process so that tables counting the same keys can share
-/// a hash. Keys come from whoever talks to the server; hashed with SipHash under a random key,
-/// they cannot be chosen to collide (see [`hash_bytes`]).
-pub fn run_key() -> HashKey {
-    static KEY: OnceLock<HashKey> = OnceLock::new();
-    *KEY.get_or_init(|| {
-        let random = RandomState::new();
-        HashKey { k0: random.hash_one(0x5eed_u64), k1: random.hash_one(0xfa1a_u64) }
-    })
 }
 
 /// One counted key.
@@ -393,16 +380,14 @@ impl<E> TopK<E> {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// True once keys have been evicted: counts may be upper bounds.
+    #[cfg(test)]
     pub fn is_approximate(&self) -> bool {
         self.floor > 0 || self.entries.iter().any(|e| e.error > 0)
     }
 
     /// The most any key that is not in the table may have counted.
+    #[cfg(test)]
     pub fn floor(&self) -> u64 {
         self.floor
     }
@@ -633,22 +618,6 @@ impl<E> TopK<E> {
 /// Entries in a table's cache of short keys.
 const RECENT: usize = 64;
 
-/// A key of up to 16 bytes as two words (zero-padded; the length tells `a` from `a\0`) and its
-/// place in a 64-entry cache of short keys; `None` for a longer key.
-#[inline]
-pub fn short_key(key: &[u8]) -> Option<(u64, u64, usize)> {
-    if key.len() > 16 {
-        return None;
-    }
-    let mut padded = [0u8; 16];
-    padded[..key.len()].copy_from_slice(key);
-    let (lo, hi) = padded.split_at(8);
-    let a = u64::from_le_bytes(lo.try_into().unwrap_or_default());
-    let b = u64::from_le_bytes(hi.try_into().unwrap_or_default());
-    let mix = (a ^ b.rotate_left(23) ^ key.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    Some((a, b, (mix >> 58) as usize))
-}
-
 /// The home slot of a hash: from its upper half, which each slot keeps (`hash >> 32 << 32 |
 /// index + 1`), so moving slots around never loads the entries.
 #[inline]
@@ -667,136 +636,6 @@ pub fn prefetch<T>(value: &T) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
-}
-
-/// The 128-bit key of [`hash_bytes`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HashKey {
-    pub k0: u64,
-    pub k1: u64,
-}
-
-/// SipHash-1-3 of `bytes` under `key`: the hash std's `HashMap` uses against hash flooding. Its
-/// output cannot be predicted without the key, so keys chosen by strangers spread over the
-/// tables' slots like random ones, and a lookup probes a few slots whatever the keys.
-/// [`KeyHasher`] computes the same hash from pieces.
-pub fn hash_bytes(key: HashKey, bytes: &[u8]) -> u64 {
-    sip::<1, 3>(key, bytes)
-}
-
-/// SipHash-c-d (Aumasson and Bernstein) of a whole message.
-fn sip<const C: usize, const D: usize>(key: HashKey, bytes: &[u8]) -> u64 {
-    let mut state = SipState::new(key);
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        state.compress::<C>(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
-    }
-    state.finish::<C, D>(chunks.remainder(), bytes.len() as u64)
-}
-
-#[derive(Clone)]
-struct SipState([u64; 4]);
-
-impl SipState {
-    fn new(key: HashKey) -> SipState {
-        SipState([
-            key.k0 ^ 0x736f_6d65_7073_6575,
-            key.k1 ^ 0x646f_7261_6e64_6f6d,
-            key.k0 ^ 0x6c79_6765_6e65_7261,
-            key.k1 ^ 0x7465_6462_7974_6573,
-        ])
-    }
-
-    #[inline(always)]
-    fn round(&mut self) {
-        let [v0, v1, v2, v3] = &mut self.0;
-        *v0 = v0.wrapping_add(*v1);
-        *v1 = v1.rotate_left(13) ^ *v0;
-        *v0 = v0.rotate_left(32);
-        *v2 = v2.wrapping_add(*v3);
-        *v3 = v3.rotate_left(16) ^ *v2;
-        *v0 = v0.wrapping_add(*v3);
-        *v3 = v3.rotate_left(21) ^ *v0;
-        *v2 = v2.wrapping_add(*v1);
-        *v1 = v1.rotate_left(17) ^ *v2;
-        *v2 = v2.rotate_left(32);
-    }
-
-    #[inline(always)]
-    fn compress<const C: usize>(&mut self, m: u64) {
-        self.0[3] ^= m;
-        for _ in 0..C {
-            self.round();
-        }
-        self.0[0] ^= m;
-    }
-
-    /// The last block (`tail`: fewer than eight bytes, and the message length) and finalization.
-    #[inline(always)]
-    fn finish<const C: usize, const D: usize>(mut self, tail: &[u8], len: u64) -> u64 {
-        let mut last = len << 56;
-        for (i, &b) in tail.iter().enumerate() {
-            last |= u64::from(b) << (8 * i);
-        }
-        self.compress::<C>(last);
-        self.0[2] ^= 0xff;
-        for _ in 0..D {
-            self.round();
-        }
-        self.0[0] ^ self.0[1] ^ self.0[2] ^ self.0[3]
-    }
-}
-
-/// [`hash_bytes`] of a key that arrives in pieces (an argument too long to hold whole).
-#[derive(Clone)]
-pub struct KeyHasher {
-    state: SipState,
-    tail: [u8; 8],
-    tail_len: usize,
-    len: u64,
-}
-
-impl KeyHasher {
-    pub fn new(key: HashKey) -> KeyHasher {
-        KeyHasher { state: SipState::new(key), tail: [0; 8], tail_len: 0, len: 0 }
-    }
-
-    /// Adds the next piece of the key.
-    pub fn write(&mut self, mut bytes: &[u8]) {
-        self.len += bytes.len() as u64;
-        if self.tail_len > 0 {
-            let take = (8 - self.tail_len).min(bytes.len());
-            self.tail[self.tail_len..self.tail_len + take].copy_from_slice(&bytes[..take]);
-            self.tail_len += take;
-            bytes = &bytes[take..];
-            if self.tail_len < 8 {
-                return;
-            }
-            self.state.compress::<1>(u64::from_le_bytes(self.tail));
-            self.tail_len = 0;
-        }
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.state.compress::<1>(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
-        }
-        let rest = chunks.remainder();
-        self.tail[..rest.len()].copy_from_slice(rest);
-        self.tail_len = rest.len();
-    }
-
-    /// The bytes written so far.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The hash of everything written.
-    pub fn finish(&self) -> u64 {
-        self.state.clone().finish::<1, 3>(&self.tail[..self.tail_len], self.len)
-    }
 }
 
 /// Percentiles of microsecond values within 1/64 relative error, in fixed memory.
@@ -907,44 +746,6 @@ mod tests {
     use super::*;
     use bstr::ByteSlice;
     use std::collections::HashMap;
-
-    #[test]
-    #[allow(deprecated)]
-    fn siphash_agrees_with_std() {
-        use std::hash::Hasher;
-        let bytes: Vec<u8> = (0..100u8).map(|b| b.wrapping_mul(37)).collect();
-        for len in 0..bytes.len() {
-            let m = &bytes[..len];
-            let key = HashKey { k0: 0x0706_0504_0302_0100, k1: 0x0f0e_0d0c_0b0a_0908 };
-            let mut std24 = std::hash::SipHasher::new_with_keys(key.k0, key.k1);
-            std24.write(m);
-            assert_eq!(sip::<2, 4>(key, m), std24.finish(), "SipHash-2-4, {len} bytes");
-            // std's DefaultHasher is SipHash-1-3 under a zero key.
-            let mut std13 = std::collections::hash_map::DefaultHasher::new();
-            std13.write(m);
-            assert_eq!(hash_bytes(HashKey { k0: 0, k1: 0 }, m), std13.finish(), "SipHash-1-3, {len} bytes");
-        }
-        // The reference vector of the SipHash paper: 15 bytes 00..0e under the key 00..0f.
-        let m: Vec<u8> = (0..15).collect();
-        let key = HashKey { k0: 0x0706_0504_0302_0100, k1: 0x0f0e_0d0c_0b0a_0908 };
-        assert_eq!(sip::<2, 4>(key, &m), 0xa129_ca61_49be_45e5);
-    }
-
-    #[test]
-    fn a_key_hashed_in_pieces_hashes_as_a_whole() {
-        let key = run_key();
-        let bytes: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
-        for len in [0, 1, 7, 8, 9, 64, 299] {
-            let whole = hash_bytes(key, &bytes[..len]);
-            for piece in [1, 3, 8, 13, 100] {
-                let mut h = KeyHasher::new(key);
-                for chunk in bytes[..len].chunks(piece) {
-                    h.write(chunk);
-                }
-                assert_eq!((h.finish(), h.len()), (whole, len as u64), "{len} bytes in pieces of {piece}");
-            }
-        }
-    }
 
     #[test]
     fn keys_built_to_collide_under_a_known_key_do_not_collide_under_the_runs() {

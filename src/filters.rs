@@ -3,8 +3,17 @@
 //! matches); different flags must all match.
 
 use crate::commands::KeyRef;
+use crate::decode::Command;
 use crate::glob;
-use crate::stats::client_address;
+use crate::monitor::client_address;
+
+/// What the filters say of a command.
+pub enum Verdict<'k> {
+    Fails,
+    Passes,
+    /// It passes with only these of its keys.
+    PassesWithKeys(&'k [KeyRef]),
+}
 
 /// The filters of one run; empty lists match everything.
 #[derive(Debug, Clone, Default)]
@@ -39,14 +48,21 @@ impl Filters {
         db_ok && command_ok && client_ok
     }
 
-    /// Keeps the keys that match `--key` (all of them when there is none); false when a key
-    /// pattern is set and no key of the command matches it.
-    pub fn retain_keys<'a>(&self, keys: &mut Vec<KeyRef>, arg: impl Fn(usize) -> &'a [u8]) -> bool {
-        if self.keys.is_empty() {
-            return true;
+    /// Whether the command passes; with `--key`, only its keys that match do (`kept` holds
+    /// them).
+    pub fn apply<'k>(&self, cmd: &Command<'_>, kept: &'k mut Vec<KeyRef>) -> Verdict<'k> {
+        if !self.command_passes(cmd.header.db, cmd.header.client, cmd.name) {
+            return Verdict::Fails;
         }
-        keys.retain(|k| self.keys.iter().any(|p| glob::matches(p, arg(k.pos))));
-        !keys.is_empty()
+        if self.keys.is_empty() {
+            return Verdict::Passes;
+        }
+        kept.clear();
+        kept.extend(cmd.keys.iter().filter(|k| self.keys.iter().any(|p| glob::matches(p, cmd.args.get(k.pos)))));
+        if kept.is_empty() {
+            return Verdict::Fails;
+        }
+        Verdict::PassesWithKeys(kept)
     }
 }
 
@@ -58,6 +74,7 @@ fn parse_db(db: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::commands::Access;
+    use crate::monitor::{Args, ArgsStore, Header};
 
     fn filters(dbs: &[u64], commands: &[&str], clients: &[&str], keys: &[&str]) -> Filters {
         let bytes = |v: &[&str]| v.iter().map(|s| s.as_bytes().to_vec()).collect();
@@ -87,11 +104,17 @@ mod tests {
     #[test]
     fn keys_by_glob() {
         let f = filters(&[], &[], &[], &["user:*"]);
-        let args: Vec<&[u8]> = vec![b"mget", b"user:1", b"session:1", b"user:2"];
-        let mut keys: Vec<KeyRef> = (1..4).map(|pos| KeyRef { pos, access: Access::Read }).collect();
-        assert!(f.retain_keys(&mut keys, |i| args[i]));
-        assert_eq!(keys.iter().map(|k| k.pos).collect::<Vec<_>>(), [1, 3]);
-        let mut none = vec![KeyRef { pos: 2, access: Access::Read }];
-        assert!(!f.retain_keys(&mut none, |i| args[i]));
+        let words: Vec<&[u8]> = vec![b"mget", b"user:1", b"session:1", b"user:2"];
+        let mut store = ArgsStore::default();
+        let args = Args::from_words(&words, &mut store);
+        let keys: Vec<KeyRef> = (1..4).map(|pos| KeyRef { pos, access: Access::Read }).collect();
+        let header = Header { ts: b"1.000001", micros: 1_000_001, db: b"0", client: b"lua", node: None };
+        let cmd = Command { header, args, name: b"mget", id: None, keys: &keys, node: 0, node_label: None, bytes: 0 };
+        let mut kept = Vec::new();
+        let Verdict::PassesWithKeys(passed) = f.apply(&cmd, &mut kept) else { panic!("two keys match") };
+        assert_eq!(passed.iter().map(|k| k.pos).collect::<Vec<_>>(), [1, 3]);
+        let none = [KeyRef { pos: 2, access: Access::Read }];
+        let mut kept = Vec::new();
+        assert!(matches!(f.apply(&Command { keys: &none, ..cmd }, &mut kept), Verdict::Fails));
     }
 }

@@ -4,13 +4,6 @@
 //! compared as bytes: a pattern matches keys that are not UTF-8 just as well.
 
 /// True when `key` matches `pattern`.
-///
-/// ```
-/// use faina_filter::glob::matches;
-/// assert!(matches(b"user:*", b"user:1000"));
-/// assert!(matches(b"h?llo", b"hello"));
-/// assert!(!matches(b"h[^e]llo", b"hello"));
-/// ```
 pub fn matches(pattern: &[u8], key: &[u8]) -> bool {
     // Iterative matching with one backtrack point for the last `*`: linear in practice, and
     // never exponential however many stars a pattern has.
@@ -110,6 +103,13 @@ fn class(pattern: &[u8], open: usize, byte: u8) -> Option<(bool, usize)> {
 #[cfg(test)]
 mod tests {
     use super::matches;
+
+    #[test]
+    fn examples() {
+        assert!(matches(b"user:*", b"user:1000"));
+        assert!(matches(b"h?llo", b"hello"));
+        assert!(!matches(b"h[^e]llo", b"hello"));
+    }
 
     #[test]
     fn stars_and_questions() {

@@ -1,14 +1,21 @@
-//! Bytes to lines: reads a capture in large blocks and hands out one line at a time, in bounded
-//! memory whatever the line lengths.
+//! Bytes to lines: the one place that says where a line ends, and the one way inputs are read.
 //!
-//! A line longer than [`MAX_LINE`] is handed out as its first `MAX_LINE` bytes, marked cut, with
-//! the number of bytes past them that were read and dropped: a `SET` of a 512 MiB value still
-//! counts its command, its key and its size, but is never held whole. The reader also says when
-//! the input pauses (a read returned less than it asked for), so output can be flushed while a
-//! live stream is idle.
+//! [`LineReader`] reads a capture in large blocks and hands out one line at a time, in bounded
+//! memory whatever the line lengths: a line ends at LF, CRLF or a bare CR, and a line longer
+//! than [`MAX_LINE`] is handed out as its first `MAX_LINE` bytes, marked cut, with the number of
+//! bytes past them that were read and dropped (a `SET` of a 512 MiB value still counts its
+//! command, its key and its size, but is never held whole).
+//!
+//! [`Inputs::read`] turns the inputs of a run into one stream of [`Event`]s: a single regular
+//! file is read on the calling thread; anything else (several inputs, standard input, a FIFO)
+//! is read on a thread per input, each running a `LineReader` and handing over batches of lines
+//! with their boundaries, so one stalled stream never holds up the others and a silent live
+//! stream still gets [`Event::Idle`] ticks.
 
+use std::ffi::OsString;
+use std::fs::File;
 use std::io::{self, Read};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use bstr::ByteSlice;
@@ -19,23 +26,51 @@ use crate::signal;
 pub const MAX_LINE: usize = 1 << 20;
 const BLOCK: usize = 256 * 1024;
 
-/// What the reader hands out.
+/// How often a live input that is silent is looked at (idle windows, Ctrl-C).
+pub const TICK: Duration = Duration::from_millis(250);
+
+/// One line of one input.
+#[derive(Debug, Clone, Copy)]
+pub struct LineIn<'a> {
+    /// The input (node) it was read from.
+    pub node: u32,
+    /// The line, with its line ending if it had one; when `cut`, only its first [`MAX_LINE`]
+    /// bytes, and `dropped` more bytes followed (its line ending excluded).
+    pub line: &'a [u8],
+    pub cut: bool,
+    pub dropped: u64,
+    /// The line has no CR and no TAB (false when unknown): the parser skips looking.
+    pub plain: bool,
+}
+
+/// What reading the inputs hands out.
 pub enum Event<'a> {
-    /// One line, with its line ending if it had one. When `cut`, `line` is only its first
-    /// [`MAX_LINE`] bytes and `dropped` more bytes followed (its CRLF or LF excluded). `plain`
-    /// promises the line has no CR and no TAB (false when unknown): the parser skips looking.
-    Line { line: &'a [u8], cut: bool, dropped: u64, plain: bool },
-    /// The input has nothing more for now.
+    Line(LineIn<'a>),
+    /// The input has nothing more for now: time to flush what was written.
     Pause,
-    /// Nothing arrived for a while (a [`Feed`] with a tick): time to look at the clock.
+    /// A live input has been silent for a [`TICK`]: time to look at the clock.
     Idle,
+    /// Input `node` has ended.
+    End(u32),
+}
+
+/// What [`LineReader::read_all`] hands out.
+pub enum Piece<'a> {
+    Line {
+        line: &'a [u8],
+        cut: bool,
+        dropped: u64,
+        plain: bool,
+    },
+    /// A read returned less than it asked for.
+    Pause,
 }
 
 /// Why reading stopped early.
 #[derive(Debug)]
 pub enum Failed<E> {
-    /// The input could not be read.
-    Read(io::Error),
+    /// An input could not be read: its index, and why.
+    Read(usize, io::Error),
     /// The consumer of the lines failed (its output could not be written).
     Consumer(E),
 }
@@ -66,9 +101,9 @@ impl LineReader {
     pub fn read_all<R: Read, E>(
         &mut self,
         mut input: R,
-        mut on: impl FnMut(Event<'_>) -> Result<(), E>,
+        mut on: impl FnMut(Piece<'_>) -> Result<(), E>,
     ) -> Result<(), Failed<E>> {
-        let mut emit = |e: Event<'_>| on(e).map_err(Failed::Consumer);
+        let mut emit = |e: Piece<'_>| on(e).map_err(Failed::Consumer);
         let (mut start, mut end) = (0, 0);
         // The bytes dropped so far from a cut line whose head is buf[start..start + MAX_LINE]:
         // while cutting, every read goes to the space after the head.
@@ -97,20 +132,16 @@ impl LineReader {
             let n = match input.read(&mut self.buf[end..]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    emit(Event::Idle)?;
-                    continue;
-                }
-                Err(e) => return Err(Failed::Read(e)),
+                Err(e) => return Err(Failed::Read(0, e)),
             };
             if n == 0 {
                 match cutting {
                     Some(dropped) => {
-                        emit(Event::Line { line: &self.buf[start..end], cut: true, dropped, plain: false })?
+                        emit(Piece::Line { line: &self.buf[start..end], cut: true, dropped, plain: false })?
                     }
                     None if start < end => {
                         let (line, cut, dropped) = cut_to_size(&self.buf[start..end]);
-                        emit(Event::Line { line, cut, dropped, plain: false })?
+                        emit(Piece::Line { line, cut, dropped, plain: false })?
                     }
                     None => {}
                 }
@@ -123,7 +154,7 @@ impl LineReader {
                 pending_cr = false;
                 let stop = if self.buf[scan] == b'\n' { scan + 1 } else { scan };
                 let (line, cut, dropped) = cut_to_size(&self.buf[start..stop]);
-                emit(Event::Line { line, cut, dropped, plain: false })?;
+                emit(Piece::Line { line, cut, dropped, plain: false })?;
                 start = stop;
                 scan = stop;
             }
@@ -148,7 +179,7 @@ impl LineReader {
                     }
                     Some((at, len)) => {
                         let head_end = start + MAX_LINE;
-                        emit(Event::Line {
+                        emit(Piece::Line {
                             line: &self.buf[start..head_end],
                             cut: true,
                             dropped: dropped + at as u64,
@@ -171,7 +202,7 @@ impl LineReader {
                         break;
                     }
                     let (line, cut, dropped) = cut_to_size(&self.buf[start..stop]);
-                    emit(Event::Line { line, cut, dropped, plain: special_end <= start })?;
+                    emit(Piece::Line { line, cut, dropped, plain: special_end <= start })?;
                     start = stop;
                     scan = start;
                 }
@@ -179,7 +210,7 @@ impl LineReader {
                     if self.buf[end - 1] == b'\r' {
                         // The line ends at that CR; the LF that may follow is skipped.
                         let (line, cut, dropped) = cut_to_size(&self.buf[start..end]);
-                        emit(Event::Line { line, cut, dropped, plain: false })?;
+                        emit(Piece::Line { line, cut, dropped, plain: false })?;
                         skip_lf = true;
                         pending_cr = false;
                         start = end;
@@ -191,7 +222,7 @@ impl LineReader {
                 }
             }
             if n < want {
-                emit(Event::Pause)?;
+                emit(Piece::Pause)?;
             }
         }
     }
@@ -232,147 +263,228 @@ pub fn line_ending(line: &[u8]) -> usize {
     }
 }
 
-/// An input read on a thread of its own and handed over in blocks, so the main thread can wake
-/// up while a live stream is idle (reads time out with [`io::ErrorKind::TimedOut`] after `tick`),
-/// stop at Ctrl-C, and parse while the next block is being read.
-pub struct Feed {
-    blocks: Receiver<io::Result<Vec<u8>>>,
-    /// Blocks go back to the reading thread once read, so they are allocated (and zeroed) once.
-    spent: mpsc::Sender<Vec<u8>>,
-    block: Vec<u8>,
-    pos: usize,
-    tick: Option<Duration>,
+/// One input: a file (or `-`), and the node it is labelled with (`NAME=PATH`).
+pub struct Input {
+    pub path: OsString,
+    pub label: Option<String>,
 }
 
-impl Feed {
-    /// Starts reading `input`; `tick` is how long a read may wait before it reports idleness.
-    pub fn spawn<R: Read + Send + 'static>(input: R, tick: Option<Duration>) -> Feed {
-        Feed::start(move || Ok(input), tick)
+impl Input {
+    /// `NAME=PATH` labels an input, unless a file of that whole name exists.
+    pub fn parse(arg: &OsString) -> Input {
+        if let Some((name, path)) = arg.to_str().and_then(|a| a.split_once('=')) {
+            let plausible = !name.is_empty() && !name.contains('/') && !path.is_empty();
+            if plausible && !std::path::Path::new(arg).exists() {
+                return Input { path: path.into(), label: Some(name.to_string()) };
+            }
+        }
+        Input { path: arg.clone(), label: None }
     }
 
-    /// Opens the file at `path` and reads it, both on the reading thread (opening a FIFO waits
-    /// until something opens it for writing); an error opening it comes back from the first read.
-    pub fn open(path: std::path::PathBuf, tick: Option<Duration>) -> Feed {
-        Feed::start(move || std::fs::File::open(path), tick)
+    pub fn is_stdin(&self) -> bool {
+        self.path == "-"
     }
 
-    fn start<R: Read>(open: impl FnOnce() -> io::Result<R> + Send + 'static, tick: Option<Duration>) -> Feed {
-        // Four blocks in flight at most: memory stays bounded if parsing falls behind.
-        let (tx, blocks) = mpsc::sync_channel(4);
-        let (spent, reuse) = mpsc::channel::<Vec<u8>>();
-        signal::spawn(move || {
-            let mut input = match open() {
-                Ok(input) => input,
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
+    /// The node label: the given name, or the file's name.
+    fn node(&self) -> Vec<u8> {
+        match &self.label {
+            Some(label) => label.clone().into_bytes(),
+            None if self.is_stdin() => b"stdin".to_vec(),
+            None => std::path::Path::new(&self.path)
+                .file_name()
+                .map_or_else(|| self.path.as_encoded_bytes(), |n| n.as_encoded_bytes())
+                .to_vec(),
+        }
+    }
+
+    /// How messages name it.
+    pub fn name(&self) -> String {
+        if self.is_stdin() {
+            "standard input".to_string()
+        } else {
+            crate::escape::escaped(self.path.as_encoded_bytes())
+        }
+    }
+
+    /// What the file system says of it (standard input's, for `-`).
+    pub fn metadata(&self) -> Option<std::fs::Metadata> {
+        if self.is_stdin() {
+            use std::os::fd::AsFd;
+            io::stdin().as_fd().try_clone_to_owned().ok().and_then(|fd| File::from(fd).metadata().ok())
+        } else {
+            std::fs::metadata(&self.path).ok()
+        }
+    }
+
+    /// A live stream: anything but a regular file (a terminal, a pipe, a FIFO, a socket).
+    fn is_live(&self) -> bool {
+        self.metadata().is_some_and(|m| !m.is_file())
+    }
+
+    fn open(&self) -> io::Result<Box<dyn Read + Send>> {
+        if self.is_stdin() {
+            Ok(Box::new(io::stdin()))
+        } else {
+            Ok(Box::new(File::open(&self.path)?))
+        }
+    }
+}
+
+/// The inputs of a run, in order.
+pub struct Inputs {
+    pub list: Vec<Input>,
+}
+
+impl Inputs {
+    /// The inputs named on the command line (none: standard input).
+    pub fn new(files: &[OsString]) -> Inputs {
+        let stdin = [OsString::from("-")];
+        let files = if files.is_empty() { &stdin[..] } else { files };
+        Inputs { list: files.iter().map(Input::parse).collect() }
+    }
+
+    /// The node labels, when the inputs name nodes: several inputs, or one named `NAME=PATH`.
+    pub fn labels(&self) -> Option<Vec<Vec<u8>>> {
+        let named = self.list.len() > 1 || self.list.iter().any(|i| i.label.is_some());
+        named.then(|| self.list.iter().map(Input::node).collect())
+    }
+
+    /// Reads every input to its end (or to Ctrl-C), calling `on` for each event. With
+    /// `in_place`, a single regular file is read on this thread (the caller has no use for a
+    /// second core); otherwise every input is read on a thread of its own.
+    pub fn read<E>(&self, in_place: bool, mut on: impl FnMut(Event<'_>) -> Result<(), E>) -> Result<(), Failed<E>> {
+        if let [input] = &self.list[..] {
+            if in_place && !input.is_live() {
+                let file = input.open().map_err(|e| Failed::Read(0, e))?;
+                let result = LineReader::new().read_all(file, |piece| on(piece_event(0, piece)));
+                on(Event::End(0)).map_err(Failed::Consumer)?;
+                return result;
+            }
+        }
+        self.read_on_threads(on)
+    }
+
+    fn read_on_threads<E>(&self, mut on: impl FnMut(Event<'_>) -> Result<(), E>) -> Result<(), Failed<E>> {
+        let (tx, rx) = mpsc::sync_channel(2 * self.list.len() + 2);
+        for (node, input) in self.list.iter().enumerate() {
+            // Regular files are opened here, so a missing one is reported before anything is
+            // read; anything else on its thread (opening a FIFO waits for its writer).
+            let open: Opener = if input.is_live() {
+                let (stdin, path) = (input.is_stdin(), input.path.clone());
+                Box::new(move || if stdin { Ok(Box::new(io::stdin())) } else { Ok(Box::new(File::open(path)?)) })
+            } else {
+                let reader = input.open().map_err(|e| Failed::Read(node, e))?;
+                Box::new(move || Ok(reader))
             };
-            loop {
-                let mut block = reuse.try_recv().unwrap_or_default();
-                block.resize(BLOCK, 0);
-                match input.read(&mut block) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        block.truncate(n);
-                        if tx.send(Ok(block)).is_err() {
-                            break;
-                        }
+            let tx = tx.clone();
+            signal::spawn(move || read_in_batches(node as u32, open, &tx));
+        }
+        drop(tx);
+        let live = self.list.iter().any(Input::is_live);
+        let mut open = self.list.len();
+        while open > 0 && !signal::stopped() {
+            let batch = match rx.recv_timeout(if live { TICK } else { Duration::from_secs(3600) }) {
+                Ok(batch) => batch,
+                Err(RecvTimeoutError::Timeout) => {
+                    on(Event::Idle).map_err(Failed::Consumer)?;
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            match batch {
+                Batch::Lines { node, data, ends, plain } => {
+                    let mut start = 0;
+                    for end in ends {
+                        let line = &data[start..end as usize];
+                        on(Event::Line(LineIn { node, line, cut: false, dropped: 0, plain }))
+                            .map_err(Failed::Consumer)?;
+                        start = end as usize;
                     }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        break;
-                    }
+                    on(Event::Pause).map_err(Failed::Consumer)?;
+                }
+                Batch::Cut { node, head, dropped } => {
+                    let line = LineIn { node, line: &head, cut: true, dropped, plain: false };
+                    on(Event::Line(line)).map_err(Failed::Consumer)?;
+                }
+                Batch::Done { node, result } => {
+                    open -= 1;
+                    result.map_err(|e| Failed::Read(node as usize, e))?;
+                    on(Event::End(node)).map_err(Failed::Consumer)?;
                 }
             }
-        });
-        Feed { blocks, spent, block: Vec::new(), pos: 0, tick }
+        }
+        Ok(())
     }
 }
 
-impl Read for Feed {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if signal::stopped() {
-            return Ok(0);
-        }
-        if self.pos == self.block.len() {
-            let next = match self.tick {
-                Some(tick) => match self.blocks.recv_timeout(tick) {
-                    Ok(block) => block,
-                    Err(RecvTimeoutError::Timeout) => return Err(io::ErrorKind::TimedOut.into()),
-                    Err(RecvTimeoutError::Disconnected) => return Ok(0),
-                },
-                None => match self.blocks.recv() {
-                    Ok(block) => block,
-                    Err(_) => return Ok(0),
-                },
-            };
-            let used = std::mem::replace(&mut self.block, next?);
-            if used.capacity() > 0 {
-                let _ = self.spent.send(used);
-            }
-            self.pos = 0;
-        }
-        let n = buf.len().min(self.block.len() - self.pos);
-        buf[..n].copy_from_slice(&self.block[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+pub fn piece_event(node: u32, piece: Piece<'_>) -> Event<'_> {
+    match piece {
+        Piece::Line { line, cut, dropped, plain } => Event::Line(LineIn { node, line, cut, dropped, plain }),
+        Piece::Pause => Event::Pause,
     }
 }
 
-/// What an input's thread hands over when several inputs are read at once.
-pub enum Batch {
-    /// Whole lines, each with its line ending (the last may lack one at the end of the input).
-    Lines { node: usize, data: Vec<u8> },
+/// What an input's thread hands over.
+enum Batch {
+    /// Whole lines: `data` holds them one after the other, `ends` where each ends; `plain` when
+    /// none has a CR or a TAB.
+    Lines { node: u32, data: Vec<u8>, ends: Vec<u32>, plain: bool },
     /// The head of a line over [`MAX_LINE`] bytes, and how many more bytes it had.
-    Cut { node: usize, head: Vec<u8>, dropped: u64 },
-    /// The input ended (or failed to read).
-    Done { node: usize, result: io::Result<()> },
+    Cut { node: u32, head: Vec<u8>, dropped: u64 },
+    /// The input ended (or failed to open or read).
+    Done { node: u32, result: io::Result<()> },
 }
 
-/// Reads `input` on a thread of its own, splitting it into lines and sending them in batches;
-/// the bounded channel keeps memory bounded when the consumer falls behind.
-pub fn spawn_lines(node: usize, input: Box<dyn Read + Send>, tx: mpsc::SyncSender<Batch>) {
-    signal::spawn(move || {
-        let mut reader = LineReader::new();
-        let mut data = Vec::with_capacity(BLOCK);
-        let result = reader.read_all(input, |event| -> Result<(), ()> {
-            let send = |data: &mut Vec<u8>| {
-                if data.is_empty() {
-                    return Ok(());
+/// Opens an input, on the thread that reads it.
+type Opener = Box<dyn FnOnce() -> io::Result<Box<dyn Read + Send>> + Send>;
+
+/// Reads one input into batches of lines and sends them; the bounded channel keeps memory
+/// bounded when the consumer falls behind.
+fn read_in_batches(node: u32, open: Opener, tx: &mpsc::SyncSender<Batch>) {
+    let reader = match open() {
+        Ok(reader) => reader,
+        Err(e) => {
+            let _ = tx.send(Batch::Done { node, result: Err(e) });
+            return;
+        }
+    };
+    let mut data = Vec::with_capacity(BLOCK);
+    let mut ends = Vec::new();
+    let mut plain = true;
+    let send = |data: &mut Vec<u8>, ends: &mut Vec<u32>, plain: &mut bool| -> Result<(), ()> {
+        if ends.is_empty() {
+            return Ok(());
+        }
+        let full = std::mem::replace(data, Vec::with_capacity(BLOCK));
+        let lines = std::mem::take(ends);
+        let batch = Batch::Lines { node, data: full, ends: lines, plain: *plain };
+        *plain = true;
+        tx.send(batch).map_err(drop)
+    };
+    let result = LineReader::new().read_all(reader, |piece| -> Result<(), ()> {
+        match piece {
+            Piece::Line { line, cut: false, plain: line_plain, .. } => {
+                data.extend_from_slice(line);
+                ends.push(data.len() as u32);
+                plain &= line_plain;
+                if data.len() >= BLOCK {
+                    send(&mut data, &mut ends, &mut plain)?;
                 }
-                let full = std::mem::replace(data, Vec::with_capacity(BLOCK));
-                tx.send(Batch::Lines { node, data: full }).map_err(drop)
-            };
-            match event {
-                Event::Line { line, cut: false, .. } => {
-                    data.extend_from_slice(line);
-                    if !line.ends_with(b"\n") {
-                        // A line ended by a bare CR, or the input's last line without its line
-                        // end: an LF keeps it a line of its own when the batch is split again.
-                        data.push(b'\n');
-                    }
-                    if data.len() >= BLOCK {
-                        send(&mut data)?;
-                    }
-                }
-                Event::Line { line, cut: true, dropped, .. } => {
-                    send(&mut data)?;
-                    tx.send(Batch::Cut { node, head: line.to_vec(), dropped }).map_err(drop)?;
-                }
-                Event::Pause | Event::Idle => send(&mut data)?,
             }
-            Ok(())
-        });
-        let result = match result {
-            Ok(()) if !data.is_empty() => tx.send(Batch::Lines { node, data }).map(|_| Ok(())).unwrap_or(Ok(())),
-            Ok(()) => Ok(()),
-            Err(Failed::Read(e)) => Err(e),
-            Err(Failed::Consumer(())) => return,
-        };
-        let _ = tx.send(Batch::Done { node, result });
+            Piece::Line { line, cut: true, dropped, .. } => {
+                send(&mut data, &mut ends, &mut plain)?;
+                tx.send(Batch::Cut { node, head: line.to_vec(), dropped }).map_err(drop)?;
+            }
+            Piece::Pause => send(&mut data, &mut ends, &mut plain)?,
+        }
+        Ok(())
     });
+    let result = match result {
+        Ok(()) => send(&mut data, &mut ends, &mut plain).map(|()| Ok(())).unwrap_or(Ok(())),
+        Err(Failed::Read(_, e)) => Err(e),
+        Err(Failed::Consumer(())) => return,
+    };
+    let _ = tx.send(Batch::Done { node, result });
 }
 
 #[cfg(test)]
@@ -393,7 +505,7 @@ mod tests {
         let mut out = Vec::new();
         LineReader::new()
             .read_all(Chunky(data, chunk), |e| -> io::Result<()> {
-                if let Event::Line { line, cut, dropped, plain } = e {
+                if let Piece::Line { line, cut, dropped, plain } = e {
                     assert!(!plain || !line.contains(&b'\r') && !line.contains(&b'\t'));
                     out.push((line.to_vec(), cut, dropped));
                 }

@@ -11,10 +11,10 @@ use crate::escape::hex_pair;
 use crate::scan;
 
 /// What one captured line turned out to be.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Line<'a> {
-    /// A command; its arguments are in the [`Parser`] that returned it.
-    Command(Header<'a>),
+    /// A command.
+    Command(Call<'a>),
     /// Expected chatter: `OK`, telnet's banners, blank lines.
     Noise,
     /// A RESP error from the server (`-NOAUTH …`), without its `-`.
@@ -39,10 +39,85 @@ pub struct Header<'a> {
     pub node: Option<&'a [u8]>,
 }
 
+/// A command as the line wrote it: its header and its arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub header: Header<'a>,
+    pub args: Args<'a>,
+    /// When the line was cut inside an argument: the raw (still escaped) bytes of that argument
+    /// in the line's head, after its opening quote; 0 otherwise. Later arguments are unknown.
+    pub lost: usize,
+    /// The bytes of the arguments after the name.
+    pub bytes: u64,
+}
+
+/// Where an argument's bytes are: in the line as written, or decoded from its escapes.
 #[derive(Debug, Clone, Copy)]
 enum Span {
     Line(usize, usize),
     Decoded(usize, usize),
+}
+
+impl Span {
+    fn len(&self) -> usize {
+        match *self {
+            Span::Line(a, b) | Span::Decoded(a, b) => b - a,
+        }
+    }
+}
+
+/// The arguments of one command (0 is its name), as exact bytes: borrowed from the line where
+/// they needed no decoding, from the parser's buffer where they did.
+#[derive(Debug, Clone, Copy)]
+pub struct Args<'a> {
+    line: &'a [u8],
+    spans: &'a [Span],
+    decoded: &'a [u8],
+}
+
+impl<'a> Args<'a> {
+    /// The number of arguments, the command name included.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Argument `i` (0 is the command name).
+    #[inline]
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        match self.spans[i] {
+            Span::Line(a, b) => &self.line[a..b],
+            Span::Decoded(a, b) => &self.decoded[a..b],
+        }
+    }
+
+    /// All arguments, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
+        let args = *self;
+        (0..self.spans.len()).map(move |i| args.get(i))
+    }
+
+    /// Arguments from a list of words (tests, and the loose reading of rejected lines).
+    pub fn from_words<'w>(words: &'w [&'w [u8]], store: &'w mut ArgsStore) -> Args<'w> {
+        store.line.clear();
+        store.spans.clear();
+        for w in words {
+            let at = store.line.len();
+            store.line.extend_from_slice(w);
+            store.spans.push(Span::Line(at, store.line.len()));
+        }
+        Args { line: &store.line, spans: &store.spans, decoded: &[] }
+    }
+}
+
+/// The storage behind [`Args::from_words`].
+#[derive(Default)]
+pub struct ArgsStore {
+    line: Vec<u8>,
+    spans: Vec<Span>,
 }
 
 /// Parses lines, keeping one reusable buffer for the arguments that need unescaping.
@@ -51,8 +126,6 @@ pub struct Parser {
     spans: Vec<Span>,
     decoded: Vec<u8>,
     line_start: usize,
-    line_len: usize,
-    line_ptr: usize,
     /// Raw bytes at the end of a cut line that belong to an argument cut short.
     lost: usize,
 }
@@ -67,18 +140,31 @@ impl Parser {
     /// `cut` says the line was longer than the reader keeps and `line` is only its head: the
     /// arguments that end within it are parsed, and a last one cut short is dropped (see
     /// [`Parser::lost_bytes`]).
-    pub fn parse<'a>(&mut self, line: &'a [u8], cut: bool) -> Line<'a> {
+    pub fn parse<'a>(&'a mut self, line: &'a [u8], cut: bool) -> Line<'a> {
         self.parse_line(line, cut, true)
     }
 
     /// [`Parser::parse`] for a line known to have no TAB when `maybe_tab` is false (the reader
     /// looked for one in the whole block).
-    pub fn parse_line<'a>(&mut self, line: &'a [u8], cut: bool, maybe_tab: bool) -> Line<'a> {
+    pub fn parse_line<'a>(&'a mut self, line: &'a [u8], cut: bool, maybe_tab: bool) -> Line<'a> {
+        let whole = line;
+        match self.classify(line, cut, maybe_tab) {
+            Classified::Command(header) => {
+                let this: &'a Parser = self;
+                let args = Args { line: whole, spans: &this.spans, decoded: &this.decoded };
+                let bytes = this.spans[1..].iter().map(|s| s.len() as u64).sum();
+                Line::Command(Call { header, args, lost: this.lost, bytes })
+            }
+            Classified::Noise => Line::Noise,
+            Classified::ServerError(text) => Line::ServerError(text),
+            Classified::Skipped => Line::Skipped,
+        }
+    }
+
+    fn classify<'a>(&mut self, line: &'a [u8], cut: bool, maybe_tab: bool) -> Classified<'a> {
         self.spans.clear();
         self.decoded.clear();
         self.lost = 0;
-        self.line_ptr = line.as_ptr() as usize;
-        self.line_len = line.len();
         self.line_start = 0;
 
         let mut line = line;
@@ -93,31 +179,31 @@ impl Parser {
         if !cut && maybe_tab && line.find_byte(b'\t').is_some() {
             // MONITOR escapes tabs: a line with one is most likely a record of ours, read back.
             if let Some(header) = self.record(line) {
-                return Line::Command(header);
+                return Classified::Command(header);
             }
             self.spans.clear();
             self.decoded.clear();
         }
         let body = match line.split_first() {
-            None => return Line::Noise,
+            None => return Classified::Noise,
             Some((b'+', rest)) => rest,
-            Some((b'-', rest)) => return Line::ServerError(rest),
+            Some((b'-', rest)) => return Classified::ServerError(rest),
             Some(_) => line,
         };
         match body.first() {
             Some(b'0'..=b'9') => {}
-            _ if is_noise(body) => return Line::Noise,
+            _ if is_noise(body) => return Classified::Noise,
             _ if body.starts_with(b"Error: ") || body.starts_with(b"ERR ") => {
                 // redis-cli's own error lines, when its stderr is piped in too.
-                return Line::ServerError(body);
+                return Classified::ServerError(body);
             }
-            _ => return Line::Skipped,
+            _ => return Classified::Skipped,
         }
         match self.command(line, body, cut) {
-            Some(header) => Line::Command(header),
+            Some(header) => Classified::Command(header),
             None => {
                 self.spans.clear();
-                Line::Skipped
+                Classified::Skipped
             }
         }
     }
@@ -249,40 +335,14 @@ impl Parser {
         }
         Some(())
     }
+}
 
-    /// The number of arguments of the last command parsed, its name included.
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    /// True when the last line parsed had no arguments (it was not a command).
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
-    /// When the last line was cut inside an argument: the raw (still escaped) bytes of that
-    /// argument in the line's head, after its opening quote; 0 otherwise. The command's later
-    /// arguments are unknown.
-    pub fn lost_bytes(&self) -> usize {
-        self.lost
-    }
-
-    /// Argument `i` of the last command (0 is the command name), as raw bytes.
-    ///
-    /// `line` must be the same slice that was given to [`Parser::parse`].
-    pub fn arg<'s>(&'s self, line: &'s [u8], i: usize) -> &'s [u8] {
-        debug_assert_eq!(line.as_ptr() as usize, self.line_ptr);
-        debug_assert_eq!(line.len(), self.line_len);
-        match self.spans[i] {
-            Span::Line(a, b) => &line[a..b],
-            Span::Decoded(a, b) => &self.decoded[a..b],
-        }
-    }
-
-    /// All arguments of the last command, in order.
-    pub fn args<'s>(&'s self, line: &'s [u8]) -> impl ExactSizeIterator<Item = &'s [u8]> + 's {
-        (0..self.spans.len()).map(move |i| self.arg(line, i))
-    }
+/// What [`Parser::classify`] found, before the arguments are handed out.
+enum Classified<'a> {
+    Command(Header<'a>),
+    Noise,
+    ServerError(&'a [u8]),
+    Skipped,
 }
 
 /// Decodes one quoted argument whose opening quote is already consumed, appending its bytes to
@@ -331,6 +391,22 @@ pub fn looks_like_a_reply(line: &[u8]) -> bool {
     }
     let digits = line.iter().take_while(|b| b.is_ascii_digit()).count();
     digits > 0 && line[digits..].starts_with(b") ")
+}
+
+/// A client's address without its port, so one application server is one row:
+/// `10.0.0.5:41000` → `10.0.0.5`, `[::1]:33802` → `[::1]`; `lua` and `unix:/path` stay as they are.
+pub fn client_address(client: &[u8]) -> &[u8] {
+    match client.iter().rposition(|&b| b == b':') {
+        Some(colon)
+            if colon > 0
+                && colon + 1 < client.len()
+                && client[colon + 1..].iter().all(u8::is_ascii_digit)
+                && !client.starts_with(b"unix") =>
+        {
+            &client[..colon]
+        }
+        _ => client,
+    }
 }
 
 /// The position of the first `] "` (where the source part ends).
@@ -416,8 +492,8 @@ mod tests {
     fn cmd(line: &[u8]) -> Parsed {
         let mut p = Parser::new();
         match p.parse(line, false) {
-            Line::Command(h) => {
-                let args = p.args(line).map(|a| a.to_vec()).collect();
+            Line::Command(Call { header: h, args, .. }) => {
+                let args = args.iter().map(|a| a.to_vec()).collect();
                 (h.ts.to_vec(), h.micros, h.db.to_vec(), h.client.to_vec(), args)
             }
             other => panic!("not a command: {other:?}"),
@@ -578,23 +654,40 @@ mod tests {
     fn records_read_back() {
         let line = b"1795636306.848848\t0\t127.0.0.1:44698\tset\ta\\tb\"c\\n\\x01\tv\n";
         let mut p = Parser::new();
-        let Line::Command(h) = p.parse(line, false) else { panic!() };
+        let Line::Command(Call { header: h, args, .. }) = p.parse(line, false) else { panic!() };
         assert_eq!(
             (h.ts, h.db, h.client, h.node),
             (&b"1795636306.848848"[..], &b"0"[..], &b"127.0.0.1:44698"[..], None)
         );
         assert_eq!(h.micros, 1_795_636_306_848_848);
-        assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"set"[..], b"a\tb\"c\n\x01", b"v"]);
+        assert_eq!(args.iter().collect::<Vec<_>>(), vec![&b"set"[..], b"a\tb\"c\n\x01", b"v"]);
         let line = b"n1\t1795636306.848848\t3\tlua\tobject|encoding\tencoding\tk\r\n";
-        let Line::Command(h) = p.parse(line, false) else { panic!() };
+        let Line::Command(Call { header: h, args, .. }) = p.parse(line, false) else { panic!() };
         assert_eq!((h.node, h.db, h.client), (Some(&b"n1"[..]), &b"3"[..], &b"lua"[..]));
-        assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"object|encoding"[..], b"encoding", b"k"]);
+        assert_eq!(args.iter().collect::<Vec<_>>(), vec![&b"object|encoding"[..], b"encoding", b"k"]);
         // An empty argument, and broken records.
         let line = b"1.000001\t0\t\tget\t\n";
-        let Line::Command(_) = p.parse(line, false) else { panic!() };
-        assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"get"[..], b""]);
+        let Line::Command(call) = p.parse(line, false) else { panic!() };
+        assert_eq!(call.args.iter().collect::<Vec<_>>(), vec![&b"get"[..], b""]);
         for bad in [&b"a\tb\n"[..], b"1.000001\tx\tc\tget\n", b"1.000001\t0\tc\tget\\q\n", b"1.000001\t0\tc\n"] {
-            assert_eq!(p.parse(bad, false), Line::Skipped, "{}", String::from_utf8_lossy(bad));
+            assert!(matches!(p.parse(bad, false), Line::Skipped), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn client_addresses_lose_their_port() {
+        let cases: [(&[u8], &[u8]); 8] = [
+            (b"10.0.0.5:41000", b"10.0.0.5"),
+            (b"[::1]:33802", b"[::1]"),
+            (b"::1:6379", b"::1"),
+            (b"lua", b"lua"),
+            (b"unix:/var/run/redis.sock", b"unix:/var/run/redis.sock"),
+            (b"?:0", b"?"),
+            (b"", b""),
+            (b"host:", b"host:"),
+        ];
+        for (client, want) in cases {
+            assert_eq!(client_address(client), want);
         }
     }
 
@@ -612,16 +705,16 @@ mod tests {
     fn a_cut_line_keeps_its_complete_arguments() {
         let line = br#"1.000001 [0 1.2.3.4:5] "set" "bigkey" "xxxxxxxx"#;
         let mut p = Parser::new();
-        assert!(matches!(p.parse(line, true), Line::Command(_)));
-        assert_eq!(p.lost_bytes(), b"xxxxxxxx".len());
-        assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"set"[..], b"bigkey"]);
+        let Line::Command(call) = p.parse(line, true) else { panic!() };
+        assert_eq!(call.lost, b"xxxxxxxx".len());
+        assert_eq!(call.args.iter().collect::<Vec<_>>(), vec![&b"set"[..], b"bigkey"]);
         let line = br#"1.000001 [0 1.2.3.4:5] "set" "big\x00key" "xx\x01"#;
-        assert!(matches!(p.parse(line, true), Line::Command(_)));
-        assert_eq!(p.args(line).collect::<Vec<_>>(), vec![&b"set"[..], b"big\x00key"]);
+        let Line::Command(call) = p.parse(line, true) else { panic!() };
+        assert_eq!(call.args.iter().collect::<Vec<_>>(), vec![&b"set"[..], b"big\x00key"]);
         // Cut right after a space.
         let line = br#"1.000001 [0 1.2.3.4:5] "set" "k" "#;
-        assert!(matches!(p.parse(line, true), Line::Command(_)));
-        assert_eq!(p.len(), 2);
-        assert_eq!(p.lost_bytes(), 0);
+        let Line::Command(call) = p.parse(line, true) else { panic!() };
+        assert_eq!(call.args.len(), 2);
+        assert_eq!(call.lost, 0);
     }
 }

@@ -11,10 +11,14 @@
 
 use std::io::{self, Write};
 
-use crate::commands::{Access, KeyRef};
+use crate::commands::Access;
+use crate::decode::Command;
+use crate::error::Error;
 use crate::escape::escape;
 use crate::monitor::Header;
 use crate::redact::{Secrets, REDACTED};
+use crate::sink::Sink;
+use crate::stats::Tally;
 
 /// Which records to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,42 +43,27 @@ impl<W: Write> RecordWriter<W> {
         RecordWriter { out, buf: Vec::with_capacity(BLOCK * 2), lead: Vec::with_capacity(256), emit }
     }
 
-    /// Which records this writer writes.
-    pub fn emit(&self) -> Emit {
-        self.emit
-    }
-
     /// Writes the record(s) of one command.
-    #[allow(clippy::too_many_arguments)]
-    pub fn command<'a>(
-        &mut self,
-        node: Option<&[u8]>,
-        header: &Header<'_>,
-        command: &[u8],
-        argc: usize,
-        arg: impl Fn(usize) -> &'a [u8],
-        keys: &[KeyRef],
-        secrets: &Secrets,
-    ) -> io::Result<()> {
-        self.lead(node, header, command);
+    pub fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> io::Result<()> {
+        self.lead(cmd.node_label, &cmd.header, cmd.name);
         match self.emit {
             Emit::Tsv => {
                 self.buf.extend_from_slice(&self.lead);
-                for i in 1..argc {
+                for (i, arg) in cmd.args.iter().enumerate().skip(1) {
                     self.buf.push(b'\t');
                     if secrets.contains(i) {
                         self.buf.extend_from_slice(REDACTED);
                     } else {
-                        escape(arg(i), &mut self.buf);
+                        escape(arg, &mut self.buf);
                     }
                 }
                 self.buf.push(b'\n');
             }
             Emit::Keys => {
-                for key in keys {
+                for key in cmd.keys {
                     self.buf.extend_from_slice(&self.lead);
                     self.buf.push(b'\t');
-                    escape(arg(key.pos), &mut self.buf);
+                    escape(cmd.args.get(key.pos), &mut self.buf);
                     self.buf.extend_from_slice(match key.access {
                         Access::Read => b"\tread\n",
                         Access::Write => b"\twrite\n",
@@ -119,5 +108,55 @@ impl<W: Write> RecordWriter<W> {
             self.write_out()?;
         }
         self.out.flush()
+    }
+}
+
+/// The records sink: every command's records, as they come; the lines that were not commands
+/// only counted, and said on standard error at the end.
+pub struct Records<W: Write> {
+    writer: RecordWriter<W>,
+    tally: Tally,
+}
+
+impl<W: Write> Records<W> {
+    pub fn new(out: W, emit: Emit) -> Records<W> {
+        Records { writer: RecordWriter::new(out, emit), tally: Tally::default() }
+    }
+}
+
+impl<W: Write> Sink for Records<W> {
+    fn tally(&mut self) -> &mut Tally {
+        &mut self.tally
+    }
+
+    #[inline]
+    fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
+        self.writer.command(cmd, secrets).map_err(Error::Write)
+    }
+
+    fn pause(&mut self) -> Result<(), Error> {
+        self.writer.flush().map_err(Error::Write)
+    }
+
+    fn finish(mut self, warn: &mut dyn Write) -> Result<(), Error> {
+        self.writer.flush().map_err(Error::Write)?;
+        let tally = &self.tally;
+        // Records carry no counts of what was not a command: say it once, so nothing is lost
+        // silently.
+        if tally.skipped > 0 {
+            let _ = writeln!(
+                warn,
+                "faina-filter: {} of {} lines were not MONITOR lines and were skipped",
+                tally.skipped, tally.lines
+            );
+        }
+        if tally.cut_lines > 0 {
+            let _ = writeln!(
+                warn,
+                "faina-filter: {} lines were over 1 MiB: their records hold only the arguments that fit",
+                tally.cut_lines
+            );
+        }
+        Ok(())
     }
 }

@@ -13,6 +13,8 @@
 //! - `CONFIG SET`: the value of every config the server flags `SENSITIVE_CONFIG`;
 //! - `ACL SETUSER` and `ACL DELUSER`: every argument from the user name on; `ACL GETUSER`: the name.
 
+use crate::monitor::{Args, ArgsStore};
+
 /// The text written in place of a secret, as the server itself writes it.
 pub const REDACTED: &[u8] = b"(redacted)";
 
@@ -36,8 +38,10 @@ pub struct Secrets {
 
 impl Secrets {
     /// Finds the secrets of a command given its normalized name (`auth`, `config|set`).
-    pub fn find<'a>(&mut self, command: &[u8], argc: usize, arg: impl Fn(usize) -> &'a [u8]) -> &Secrets {
+    pub fn find(&mut self, command: &[u8], args: &Args<'_>) -> &Secrets {
         self.positions.clear();
+        let argc = args.len();
+        let arg = |i: usize| args.get(i);
         let is = |i: usize, word: &[u8]| arg(i).eq_ignore_ascii_case(word);
         match command {
             b"auth" => self.positions.extend(1..argc),
@@ -101,11 +105,6 @@ impl Secrets {
     pub fn contains(&self, i: usize) -> bool {
         self.positions.contains(&i)
     }
-
-    /// True when the command has no secret.
-    pub fn is_empty(&self) -> bool {
-        self.positions.is_empty()
-    }
 }
 
 /// A command that carries credentials: its name, the subcommand that does (if any), and the
@@ -129,14 +128,15 @@ const CREDENTIAL_COMMANDS: [CredentialCommand; 7] = [
 pub fn redact_loose(line: &[u8], out: &mut Vec<u8>) {
     let words = loose_words(line);
     let text = |w: &(usize, usize, bool)| &line[w.0..w.1];
+    let texts: Vec<&[u8]> = words.iter().map(text).collect();
     let mut secret = vec![false; words.len()];
     let mut secrets = Secrets::default();
+    let mut store = ArgsStore::default();
     for at in 0..words.len() {
         for (name, sub, normalized) in CREDENTIAL_COMMANDS {
-            let sub_ok = sub.map_or(true, |s| words.get(at + 1).is_some_and(|w| text(w).eq_ignore_ascii_case(s)));
-            if text(&words[at]).eq_ignore_ascii_case(name) && sub_ok {
-                let rest = &words[at..];
-                secrets.find(normalized, rest.len(), |i| text(&rest[i]));
+            let sub_ok = sub.map_or(true, |s| texts.get(at + 1).is_some_and(|w| w.eq_ignore_ascii_case(s)));
+            if texts[at].eq_ignore_ascii_case(name) && sub_ok {
+                secrets.find(normalized, &Args::from_words(&texts[at..], &mut store));
                 for (i, flag) in secret[at..].iter_mut().enumerate() {
                     *flag |= secrets.contains(i);
                 }
@@ -189,7 +189,8 @@ mod tests {
     fn secrets(command: &str, call: &str) -> Vec<usize> {
         let words: Vec<&[u8]> = call.split(' ').map(str::as_bytes).collect();
         let mut s = Secrets::default();
-        s.find(command.as_bytes(), words.len(), |i| words[i]);
+        let mut store = ArgsStore::default();
+        s.find(command.as_bytes(), &Args::from_words(&words, &mut store));
         (0..words.len()).filter(|&i| s.contains(i)).collect()
     }
 

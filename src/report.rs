@@ -189,7 +189,7 @@ fn rate(stats: &Stats) -> f64 {
     if span == 0 {
         0.0
     } else {
-        stats.commands as f64 * 1e6 / span as f64
+        stats.tally.commands as f64 * 1e6 / span as f64
     }
 }
 
@@ -210,23 +210,23 @@ pub fn text(stats: &Stats, view: &View) -> String {
         let _ = writeln!(o, "\n{title}\n{}", "#".repeat(title.chars().count()));
     }
     heading(o, "Overall");
-    let _ = writeln!(o, "  lines read        {}", stats.lines);
-    let _ = writeln!(o, "  commands          {}", stats.commands);
+    let _ = writeln!(o, "  lines read        {}", stats.tally.lines);
+    let _ = writeln!(o, "  commands          {}", stats.tally.commands);
     let _ = writeln!(
         o,
         "  noise             {}   (OK, telnet banners, blank lines, server errors: {})",
-        stats.noise, stats.server_errors
+        stats.tally.noise, stats.tally.server_errors
     );
-    let _ = writeln!(o, "  skipped           {}   (not MONITOR lines)", stats.skipped);
-    if stats.filtered > 0 {
+    let _ = writeln!(o, "  skipped           {}   (not MONITOR lines)", stats.tally.skipped);
+    if stats.tally.filtered > 0 {
         let _ = writeln!(
             o,
             "  filtered out      {}   (commands left out by --db, --command, --client, --key)",
-            stats.filtered
+            stats.tally.filtered
         );
     }
-    if stats.cut_lines > 0 {
-        let _ = writeln!(o, "  cut lines         {}   (over 1 MiB: counted from their head)", stats.cut_lines);
+    if stats.tally.cut_lines > 0 {
+        let _ = writeln!(o, "  cut lines         {}   (over 1 MiB: counted from their head)", stats.tally.cut_lines);
     }
     match (stats.first, stats.last) {
         (Some(first), Some(last)) => {
@@ -241,17 +241,17 @@ pub fn text(stats: &Stats, view: &View) -> String {
         }
     }
     let _ = writeln!(o, "  key accesses      {}", stats.per_key.keys.total());
-    if stats.unknown_commands > 0 {
+    if stats.tally.unknown_commands > 0 {
         let _ = writeln!(
             o,
             "  unknown commands  {}   (not in the command table: first argument taken as the key)",
-            stats.unknown_commands
+            stats.tally.unknown_commands
         );
     }
-    if stats.commands == 0 {
+    if stats.tally.commands == 0 {
         let what = if view.window.is_some() { "in this window" } else { "" };
         let _ = writeln!(o, "\nNo commands were read {what}.");
-        if stats.server_errors > 0 {
+        if stats.tally.server_errors > 0 {
             let _ = writeln!(o, "The server answered with an error (shown above): check AUTH and the MONITOR command.");
         }
         return out;
@@ -327,14 +327,14 @@ pub fn text(stats: &Stats, view: &View) -> String {
         let _ = writeln!(o, "  ({} key accesses had no such prefix)", stats.per_key.unprefixed);
     }
 
-    let commands = stats.command_counts.table();
+    let commands = stats.command_counts.table(stats.settings.commands);
     let command_rows = rows(&commands, top);
-    heading(o, &format!("Top Commands (of {} commands)", stats.commands));
-    simple_rows(o, &command_rows, stats.commands, secs, "command");
+    heading(o, &format!("Top Commands (of {} commands)", stats.tally.commands));
+    simple_rows(o, &command_rows, stats.tally.commands, secs, "command");
 
     let client_rows = rows(&stats.clients, top);
-    heading(o, &format!("Top Clients (address without port, of {} commands)", stats.commands));
-    simple_rows(o, &client_rows, stats.commands, secs, "client");
+    heading(o, &format!("Top Clients (address without port, of {} commands)", stats.tally.commands));
+    simple_rows(o, &client_rows, stats.tally.commands, secs, "client");
 
     let slots = stats.per_key.slots.table();
     let slot_rows = rows_named(&slots, top, slot_name);
@@ -344,8 +344,8 @@ pub fn text(stats: &Stats, view: &View) -> String {
     if view.nodes.is_some() {
         let nodes = stats.nodes();
         let node_rows = rows_named(&nodes, top, |k| view.node(node_number(k)));
-        heading(o, &format!("Top Nodes (of {} commands)", stats.commands));
-        simple_rows(o, &node_rows, stats.commands, secs, "node");
+        heading(o, &format!("Top Nodes (of {} commands)", stats.tally.commands));
+        simple_rows(o, &node_rows, stats.tally.commands, secs, "node");
     }
 
     command_time(o, stats);
@@ -395,7 +395,7 @@ fn command_time(o: &mut String, stats: &Stats) {
 fn heaviest(stats: &Stats) -> Vec<(String, u64, u64)> {
     let mut all: Vec<(String, u64, u64)> = stats
         .command_counts
-        .table()
+        .table(stats.settings.commands)
         .entries()
         .iter()
         .filter(|e| e.extra.gap_total > 0)
@@ -476,14 +476,14 @@ pub fn json(stats: &Stats, view: &View) -> String {
     let _ = write!(
         o,
         "\"lines\":{},\"commands\":{},\"filtered\":{},\"noise\":{},\"server_errors\":{},\"skipped\":{},\"cut_lines\":{},\"unknown_commands\":{},",
-        stats.lines,
-        stats.commands,
-        stats.filtered,
-        stats.noise,
-        stats.server_errors,
-        stats.skipped,
-        stats.cut_lines,
-        stats.unknown_commands
+        stats.tally.lines,
+        stats.tally.commands,
+        stats.tally.filtered,
+        stats.tally.noise,
+        stats.tally.server_errors,
+        stats.tally.skipped,
+        stats.tally.cut_lines,
+        stats.tally.unknown_commands
     );
     match (stats.first, stats.last) {
         (Some(first), Some(last)) => {
@@ -530,9 +530,9 @@ pub fn json(stats: &Stats, view: &View) -> String {
     o.push_str(",\"top_prefixes\":");
     json_rows(&mut o, &stats.per_key.prefixes, top, keys_total, secs);
     o.push_str(",\"top_commands\":");
-    json_rows(&mut o, &stats.command_counts.table(), top, stats.commands, secs);
+    json_rows(&mut o, &stats.command_counts.table(stats.settings.commands), top, stats.tally.commands, secs);
     o.push_str(",\"top_clients\":");
-    json_rows(&mut o, &stats.clients, top, stats.commands, secs);
+    json_rows(&mut o, &stats.clients, top, stats.tally.commands, secs);
     o.push_str(",\"top_slots\":[");
     for (i, (row, _)) in rows_named(&stats.per_key.slots.table(), top, slot_name).iter().enumerate() {
         comma(&mut o, i);
@@ -544,7 +544,7 @@ pub fn json(stats: &Stats, view: &View) -> String {
         let nodes = stats.nodes();
         for (i, (row, _)) in rows_named(&nodes, top, |k| view.node(node_number(k))).iter().enumerate() {
             comma(&mut o, i);
-            json_row(&mut o, row, stats.commands, secs);
+            json_row(&mut o, row, stats.tally.commands, secs);
             o.push('}');
         }
     }

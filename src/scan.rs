@@ -23,11 +23,6 @@ fn word(bytes: &[u8]) -> u64 {
 }
 
 /// The position of the first `b` in `hay`.
-///
-/// ```
-/// assert_eq!(faina_filter::scan::find(b"user:1000:name", b':'), Some(4));
-/// assert_eq!(faina_filter::scan::find(b"plain", b':'), None);
-/// ```
 #[inline]
 pub fn find(hay: &[u8], b: u8) -> Option<usize> {
     if hay.len() >= LONG {
@@ -57,10 +52,6 @@ pub fn find_early(hay: &[u8], b: u8) -> Option<usize> {
 }
 
 /// The position of the first `a` or `b` in `hay`.
-///
-/// ```
-/// assert_eq!(faina_filter::scan::find2(br#"key\"x" "#, b'"', b'\\'), Some(3));
-/// ```
 #[inline]
 pub fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     if hay.len() >= LONG {
@@ -82,6 +73,13 @@ pub fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn examples() {
+        assert_eq!(find(b"user:1000:name", b':'), Some(4));
+        assert_eq!(find(b"plain", b':'), None);
+        assert_eq!(find2(br#"key\"x" "#, b'"', b'\\'), Some(3));
+    }
 
     #[test]
     fn early_agrees_with_a_plain_search() {

@@ -7,9 +7,11 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::commands::{Access, CommandId, KeyRef};
+use crate::commands::{Access, CommandId, Table};
 use crate::counter::{Histogram, TopK};
+use crate::decode::Command;
 use crate::escape::escape_truncated;
+use crate::monitor::client_address;
 use crate::redact::{Secrets, REDACTED};
 
 /// Which line a gap between two consecutive timestamps is charged to.
@@ -22,8 +24,10 @@ pub enum GapRule {
 }
 
 /// What the counters are asked to keep.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
+    /// The command table command ids refer to.
+    pub commands: &'static Table,
     /// Rows per section.
     pub top: usize,
     pub prefix_delimiter: Vec<u8>,
@@ -126,17 +130,13 @@ impl CommandCounts {
     }
 
     /// The number of commands counted.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.known.iter().filter(|(n, t)| *n > 0 || t.gap_total > 0).count() + self.unknown.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Every command, as one table keyed by its name.
-    pub fn table(&self) -> TopK<CommandTime> {
-        let names = crate::commands::Table::shared();
+    /// Every command, as one table keyed by its name (`names` is the table the ids are from).
+    pub fn table(&self, names: &Table) -> TopK<CommandTime> {
         let mut table: TopK<CommandTime> = TopK::new(self.known.len() + self.unknown.len());
         for (id, (n, time)) in (0..).zip(&self.known) {
             if *n > 0 || time.gap_total > 0 {
@@ -195,6 +195,7 @@ impl KeyTables {
     }
 
     /// Counts one access of `name`, its share of the request's bytes, and the node it came from.
+    #[cfg(test)]
     pub fn add(&mut self, name: &[u8], access: Access, share: u64, node: u32) {
         let hash = self.keys.hash(name);
         self.add_hashed(name, hash, crate::cluster::slot(name), access, share, node);
@@ -242,6 +243,15 @@ impl KeyTables {
     /// True when nothing was counted.
     pub fn is_empty(&self) -> bool {
         self.keys.total() == 0 && self.key_bytes.total() == 0 && self.prefixes.total() == 0 && self.unprefixed == 0
+    }
+
+    /// Adds `other`'s counts; when nothing was counted here, takes its tables as they are.
+    pub fn absorb(&mut self, other: KeyTables) {
+        if self.is_empty() {
+            *self = other;
+        } else {
+            self.merge(&other);
+        }
     }
 
     pub fn merge(&mut self, other: &KeyTables) {
@@ -337,32 +347,13 @@ impl SlotCounts {
     }
 }
 
-/// One command, as the counters see it.
-pub struct Seen<'a> {
-    pub timestamp: &'a [u8],
-    pub micros: u64,
-    pub client: &'a [u8],
-    /// Normalized command name (`get`, `object|encoding`).
-    pub command: &'a [u8],
-    /// Its place in the command table, when the table knows it.
-    pub command_id: Option<CommandId>,
-    pub keys: &'a [KeyRef],
-    pub arg: &'a dyn Fn(usize) -> &'a [u8],
-    pub argc: usize,
-    /// The request's size: its arguments after the command name, in bytes.
-    pub bytes: u64,
-    /// The node (input) it came from: gaps are taken between lines of one node.
-    pub node: u32,
-    /// Arguments to show as `(redacted)`.
-    pub secrets: &'a Secrets,
-}
-
-/// Everything the report shows.
-pub struct Stats {
-    pub settings: Settings,
+/// What became of the lines read: every line is a command, filtered out, noise or skipped.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
     pub lines: u64,
     pub commands: u64,
     pub noise: u64,
+    /// Of the noise, the server's error lines.
     pub server_errors: u64,
     pub skipped: u64,
     /// Commands left out by the filters (`--db`, `--command`, `--client`, `--key`).
@@ -371,12 +362,31 @@ pub struct Stats {
     pub cut_lines: u64,
     /// Commands the table does not know (their first argument was taken as the key).
     pub unknown_commands: u64,
+}
+
+impl Tally {
+    pub fn merge(&mut self, other: &Tally) {
+        self.lines += other.lines;
+        self.commands += other.commands;
+        self.noise += other.noise;
+        self.server_errors += other.server_errors;
+        self.skipped += other.skipped;
+        self.filtered += other.filtered;
+        self.cut_lines += other.cut_lines;
+        self.unknown_commands += other.unknown_commands;
+    }
+}
+
+/// Everything the report shows. Plain data: it counts what it is given and merges with the
+/// counts of other periods; where the key accesses are counted is the report sink's choice
+/// ([`Stats::count_keys`] here, or on the second core).
+pub struct Stats {
+    pub settings: Settings,
+    pub tally: Tally,
     pub first: Option<Stamp>,
     pub last: Option<Stamp>,
-    /// The tables counted per key access (on the second core, when offloaded).
+    /// The tables counted per key access.
     pub per_key: KeyTables,
-    /// Where key accesses go instead of `per_key` while a worker counts them.
-    offload: Option<crate::offload::Offload>,
     pub command_counts: CommandCounts,
     pub clients: TopK,
     /// Commands per node (input), by node number (there are few: at most 1024).
@@ -395,18 +405,10 @@ impl Stats {
     pub fn new(settings: Settings) -> Stats {
         let max_keys = settings.max_keys;
         Stats {
-            lines: 0,
-            commands: 0,
-            noise: 0,
-            server_errors: 0,
-            skipped: 0,
-            filtered: 0,
-            cut_lines: 0,
-            unknown_commands: 0,
+            tally: Tally::default(),
             first: None,
             last: None,
             per_key: KeyTables::new(&settings),
-            offload: None,
             command_counts: CommandCounts::new(max_keys / 4),
             clients: TopK::new(max_keys / 4),
             node_counts: Vec::new(),
@@ -418,18 +420,18 @@ impl Stats {
         }
     }
 
-    /// Counts one command.
-    pub fn command(&mut self, seen: &Seen<'_>) {
-        self.commands += 1;
+    /// Counts one command, all but its key accesses (see [`key_shares`]) and its line (the
+    /// pipeline tallies lines); `secrets` are the arguments a slow call shows redacted.
+    pub fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) {
         self.seq += 1;
-        let t = seen.micros;
+        let t = cmd.header.micros;
         if self.first.map_or(true, |f| t < f.micros) {
             self.first = Some(Stamp { micros: t });
         }
         if self.last.map_or(true, |l| t > l.micros) {
             self.last = Some(Stamp { micros: t });
         }
-        let node = seen.node as usize;
+        let node = cmd.node as usize;
         if self.chains.len() <= node {
             self.chains.resize(node + 1, Chain::default());
         }
@@ -443,41 +445,36 @@ impl Stats {
             self.node_counts.resize(node + 1, 0);
         }
         self.node_counts[node] += 1;
-        let time = self.command_counts.add(seen.command_id, seen.command, 1);
+        let time = self.command_counts.add(cmd.id, cmd.name, 1);
         if let (GapRule::Later, Some(gap)) = (self.settings.gap_rule, gap) {
             time.gap_total += gap;
         }
-        self.clients.add_short(client_address(seen.client), 1);
-        let n = seen.keys.len() as u64;
-        // An even share; the first key takes the remainder, so the shares add up. (Most calls
-        // have one key: no division then.)
-        let (each, rest) = if n == 1 { (seen.bytes, 0) } else { (seen.bytes / n.max(1), seen.bytes % n.max(1)) };
-        for (i, key) in seen.keys.iter().enumerate() {
-            let name = (seen.arg)(key.pos);
-            let share = each + if i == 0 { rest } else { 0 };
-            match &mut self.offload {
-                Some(offload) => offload.push(name, key.access, share, seen.node),
-                None => self.per_key.add(name, key.access, share, seen.node),
-            }
-        }
-        self.charge_gap(seen, gap);
+        self.clients.add_short(client_address(cmd.header.client), 1);
+        self.charge_gap(cmd, secrets, gap);
+    }
+
+    /// Counts the key accesses of a command in this thread's tables.
+    #[cfg(test)]
+    pub fn count_keys(&mut self, cmd: &Command<'_>) {
+        let tables = &mut self.per_key;
+        key_shares(cmd, |key, access, share| tables.add(key, access, share, cmd.node));
     }
 
     /// Records the gap before this command, and charges it (under the later-line rule the
     /// command's own total already has it).
-    fn charge_gap(&mut self, seen: &Seen<'_>, gap: Option<u64>) {
+    fn charge_gap(&mut self, cmd: &Command<'_>, secrets: &Secrets, gap: Option<u64>) {
         match self.settings.gap_rule {
             GapRule::Later => {
                 if let Some(gap) = gap {
                     self.gaps.record(gap);
                     if self.would_keep(gap) {
-                        let call = self.render(seen, gap);
+                        let call = self.render(cmd, secrets, gap);
                         self.keep_slow(call);
                     }
                 }
             }
             GapRule::Earlier => {
-                let node = seen.node as usize;
+                let node = cmd.node as usize;
                 if let Some(gap) = gap {
                     let chain = &self.chains[node];
                     self.command_counts.add(chain.prev_id, &chain.prev_command, 0).gap_total += gap;
@@ -491,11 +488,11 @@ impl Stats {
                 }
                 // Whether this call's gap makes the list is known only at the next line, so under
                 // this rule every call is rendered (the default rule renders only the few that do).
-                let call = if self.settings.top > 0 { Some(self.render(seen, 0)) } else { None };
+                let call = if self.settings.top > 0 { Some(self.render(cmd, secrets, 0)) } else { None };
                 let chain = &mut self.chains[node];
                 chain.prev_command.clear();
-                chain.prev_command.extend_from_slice(seen.command);
-                chain.prev_id = seen.command_id;
+                chain.prev_command.extend_from_slice(cmd.name);
+                chain.prev_id = cmd.id;
                 chain.prev_call = call;
             }
         }
@@ -513,19 +510,19 @@ impl Stats {
         }
     }
 
-    fn render(&self, seen: &Seen<'_>, gap: u64) -> SlowCall {
+    fn render(&self, cmd: &Command<'_>, secrets: &Secrets, gap: u64) -> SlowCall {
         let mut text = Vec::with_capacity(CALL_WIDTH + 8);
         // An unknown command's name is the client's bytes: escaped like any argument.
-        crate::escape::escape(seen.command, &mut text);
-        for i in 1..seen.argc {
+        crate::escape::escape(cmd.name, &mut text);
+        for (i, arg) in cmd.args.iter().enumerate().skip(1) {
             if text.len() >= CALL_WIDTH {
                 break;
             }
             text.push(b' ');
-            if seen.secrets.contains(i) {
+            if secrets.contains(i) {
                 text.extend_from_slice(REDACTED);
             } else {
-                escape_truncated((seen.arg)(i), CALL_WIDTH.saturating_sub(text.len()).max(8), &mut text);
+                escape_truncated(arg, CALL_WIDTH.saturating_sub(text.len()).max(8), &mut text);
             }
         }
         if text.len() > CALL_WIDTH + 8 {
@@ -536,38 +533,17 @@ impl Stats {
         SlowCall {
             gap,
             seq: Reverse(self.seq),
-            timestamp: crate::escape::escaped(seen.timestamp),
-            client: crate::escape::escaped(seen.client),
+            timestamp: crate::escape::escaped(cmd.header.ts),
+            client: crate::escape::escaped(cmd.header.client),
             call: String::from_utf8(text).unwrap_or_default(),
         }
     }
 
-    /// Counts key accesses on a thread of their own from now on (the key tables are the
-    /// costliest part of counting); [`Stats::sync`] brings the counts back.
-    pub fn offload(&mut self) {
-        self.offload = Some(crate::offload::Offload::spawn(self.settings.clone()));
-    }
-
-    /// Brings the key counts of an offloaded `Stats` up to date, before they are read.
-    pub fn sync(&mut self) {
-        if let Some(offload) = &mut self.offload {
-            let tables = offload.take(&self.settings);
-            if self.per_key.is_empty() {
-                // Nothing to add them to: take them as they are, with no second copy.
-                self.per_key = tables;
-            } else {
-                self.per_key.merge(&tables);
-            }
-        }
-    }
-
-    /// An empty `Stats` for the period after this one: the gap chain goes on across the border,
-    /// and the key-counting thread moves over (call [`Stats::sync`] first). This one keeps its
-    /// counts in bounded summaries from now on.
+    /// An empty `Stats` for the period after this one: the gap chain goes on across the border.
+    /// This one keeps its counts in bounded summaries from now on.
     pub fn next_period(&mut self) -> Stats {
         self.per_key.slots.seal();
         let mut next = Stats::new(self.settings.clone());
-        next.offload = self.offload.take();
         next.chains.clone_from(&self.chains);
         next.seq = self.seq;
         next
@@ -575,14 +551,7 @@ impl Stats {
 
     /// Adds everything `other` counted (another period's counts) to this one.
     pub fn merge(&mut self, other: &Stats) {
-        self.lines += other.lines;
-        self.commands += other.commands;
-        self.noise += other.noise;
-        self.server_errors += other.server_errors;
-        self.skipped += other.skipped;
-        self.filtered += other.filtered;
-        self.cut_lines += other.cut_lines;
-        self.unknown_commands += other.unknown_commands;
+        self.tally.merge(&other.tally);
         self.first = match (self.first, other.first) {
             (Some(a), Some(b)) => Some(if a.micros <= b.micros { a } else { b }),
             (a, b) => a.or(b),
@@ -608,9 +577,11 @@ impl Stats {
         }
     }
 
-    /// Ends one input: the next input's first line has no gap before it.
-    pub fn end_of_input(&mut self) {
-        self.chains.clear();
+    /// Ends one node's input: a line that follows on that node has no gap before it.
+    pub fn end_of_input(&mut self, node: u32) {
+        if let Some(chain) = self.chains.get_mut(node as usize) {
+            *chain = Chain::default();
+        }
     }
 
     /// Commands per node, as a table keyed by the node number (four bytes, big-endian).
@@ -632,19 +603,19 @@ impl Stats {
     }
 }
 
-/// A client's address without its port, so one application server is one row:
-/// `10.0.0.5:41000` → `10.0.0.5`, `[::1]:33802` → `[::1]`; `lua` and `unix:/path` stay as they are.
-pub fn client_address(client: &[u8]) -> &[u8] {
-    match client.iter().rposition(|&b| b == b':') {
-        Some(colon)
-            if colon > 0
-                && colon + 1 < client.len()
-                && client[colon + 1..].iter().all(u8::is_ascii_digit)
-                && !client.starts_with(b"unix") =>
-        {
-            &client[..colon]
-        }
-        _ => client,
+/// Calls `f(key, access, share)` for each key of a command: its share of the request's bytes is
+/// an even one, and the first key takes the remainder, so the shares add up.
+#[inline]
+pub fn key_shares(cmd: &Command<'_>, mut f: impl FnMut(&[u8], Access, u64)) {
+    if cmd.keys.is_empty() {
+        return;
+    }
+    let bytes = cmd.bytes;
+    let n = cmd.keys.len() as u64;
+    // Most calls have one key: no division then.
+    let (each, rest) = if n == 1 { (bytes, 0) } else { (bytes / n, bytes % n) };
+    for (i, key) in cmd.keys.iter().enumerate() {
+        f(cmd.args.get(key.pos), key.access, each + if i == 0 { rest } else { 0 });
     }
 }
 
@@ -667,22 +638,78 @@ pub fn prefix_of<'k>(key: &'k [u8], delimiter: &[u8], depth: usize) -> Option<&'
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::KeyRef;
+    use crate::monitor::{Args, ArgsStore, Header};
+
+    fn settings(max_keys: usize, depth: usize, gap_rule: GapRule) -> Settings {
+        Settings {
+            commands: Table::shared(),
+            top: 10,
+            prefix_delimiter: b":".to_vec(),
+            prefix_depth: depth,
+            gap_rule,
+            max_keys,
+        }
+    }
+
+    /// Counts a call of an unknown command `words[0]` whose key is `words[1]`, keys included.
+    fn count(stats: &mut Stats, words: &[&[u8]], client: &[u8], micros: u64, node: u32) {
+        let mut store = ArgsStore::default();
+        let args = Args::from_words(words, &mut store);
+        let keys = [KeyRef { pos: 1, access: Access::Read }];
+        let header = Header { ts: b"1.000001", micros, db: b"0", client, node: None };
+        let bytes = words[1..].iter().map(|w| w.len() as u64).sum();
+        let cmd = Command { header, args, name: words[0], id: None, keys: &keys, node, node_label: None, bytes };
+        stats.command(&cmd, &Secrets::default());
+        stats.count_keys(&cmd);
+    }
 
     #[test]
-    fn client_addresses_lose_their_port() {
-        let cases: [(&[u8], &[u8]); 8] = [
-            (b"10.0.0.5:41000", b"10.0.0.5"),
-            (b"[::1]:33802", b"[::1]"),
-            (b"::1:6379", b"::1"),
-            (b"lua", b"lua"),
-            (b"unix:/var/run/redis.sock", b"unix:/var/run/redis.sock"),
-            (b"?:0", b"?"),
-            (b"", b""),
-            (b"host:", b"host:"),
-        ];
-        for (client, want) in cases {
-            assert_eq!(client_address(client), want);
+    fn no_table_outgrows_its_bound() {
+        let mut stats = Stats::new(Settings { prefix_depth: 2, ..settings(1_000, 2, GapRule::Earlier) });
+        for i in 0..200_000u64 {
+            let key = format!("p{}:{i}:x", i % 5_000);
+            let client = format!("10.{}.{}.{}:{}", i % 7, i % 251, i % 253, 1000 + i % 50_000);
+            let command = format!("cmd{}", i % 3_000);
+            count(
+                &mut stats,
+                &[command.as_bytes(), key.as_bytes()],
+                client.as_bytes(),
+                1_000_000 + i * 3 % 1_000,
+                (i % 3) as u32,
+            );
         }
+        assert_eq!(stats.per_key.keys.len(), 1_000);
+        assert_eq!(stats.per_key.key_bytes.len(), 500);
+        assert_eq!(stats.per_key.prefixes.len(), 250);
+        assert_eq!(stats.clients.len(), 250);
+        assert_eq!(stats.command_counts.len(), 250);
+        assert_eq!(stats.slowest().len(), 10);
+        assert_eq!(stats.per_key.keys.total(), 200_000, "every access is counted, kept or not");
+    }
+
+    #[test]
+    fn long_key_names_stay_within_their_budget() {
+        // 20 000 distinct 400-byte keys, and one hot key of the same length that first comes
+        // when every entry already holds a long name: the names kept whole take at most 32
+        // bytes per entry (each plus its length), the rest are kept by their first 30 bytes,
+        // and the hot key is shown whole.
+        let mut stats = Stats::new(settings(1_000, 1, GapRule::Later));
+        let hot = format!("hot:{}", "h".repeat(396));
+        for i in 0..40_000u64 {
+            let key = if i >= 20_000 && i % 2 == 0 { hot.clone() } else { format!("k:{i:06}:{}", "x".repeat(391)) };
+            count(&mut stats, &[b"get", key.as_bytes()], b"10.0.0.1:5000", 1_000_000 + i, 0);
+        }
+        fn long_names<E>(entries: &[crate::counter::Entry<E>]) -> usize {
+            entries.iter().filter(|e| e.key().len() > 30).map(|e| e.key().len() + 16).sum()
+        }
+        assert!(long_names(stats.per_key.key_bytes.entries()) <= 500 * 32);
+        let keys = &stats.per_key.keys;
+        assert!(long_names(keys.entries()) <= 1_000 * 32);
+        assert!(keys.entries().iter().filter(|e| e.is_cut()).all(|e| e.key().len() == 30 && e.full_len == 400));
+        let top = keys.top(1)[0];
+        assert_eq!(top.key(), hot.as_bytes(), "the hot key has its whole name");
+        assert_eq!(keys.total(), 40_000);
     }
 
     #[test]

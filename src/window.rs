@@ -37,6 +37,15 @@ pub const MAX_PERIODS: u64 = 100;
 /// The smallest key table a period gets, however many periods share the memory.
 const MIN_PERIOD_KEYS: usize = 500;
 
+/// What [`Windows`] asks of its owner as periods end.
+pub trait Period<E> {
+    /// Brings in the counts of the period under way that are kept elsewhere (the key tables
+    /// counted on the second core), before it is reported.
+    fn complete(&mut self, current: &mut Stats);
+    /// Writes the report of a window.
+    fn report(&mut self, stats: &Stats, window: &Window) -> Result<(), E>;
+}
+
 /// The periods of the current window and the counters of the one under way.
 pub struct Windows {
     every: u64,
@@ -68,17 +77,19 @@ impl Windows {
         &mut self.current
     }
 
+    /// The settings of each period's tables.
+    pub fn period_settings(&self) -> &Settings {
+        &self.current.settings
+    }
+
     /// The end of the period under way, if one has begun.
     pub fn period_end(&self) -> Option<u64> {
         self.index.map(|i| (i + 1).saturating_mul(self.every))
     }
 
-    /// Moves to the period holding `micros`, reporting every period that ends before it.
-    pub fn advance_to<E>(
-        &mut self,
-        micros: u64,
-        report: &mut dyn FnMut(&Stats, &Window) -> Result<(), E>,
-    ) -> Result<(), E> {
+    /// Moves to the period holding `micros`, reporting every period that ends before it;
+    /// `complete` brings a period's counts in before it is reported (see [`Period`]).
+    pub fn advance_to<E>(&mut self, micros: u64, period: &mut dyn Period<E>) -> Result<(), E> {
         let target = micros / self.every;
         let Some(index) = self.index else {
             self.index = Some(target);
@@ -89,32 +100,32 @@ impl Windows {
         }
         let mut empty_run = 0;
         while let Some(index) = self.index.filter(|&i| i < target) {
-            let all_empty = self.current.lines == 0 && self.history.iter().all(|s| s.lines == 0);
+            let all_empty = self.current.tally.lines == 0 && self.history.iter().all(|s| s.tally.lines == 0);
             if all_empty && empty_run >= MAX_EMPTY_REPORTS {
                 // One report for the rest of the silence, then on to the target.
                 let start = (index + 1).saturating_mul(self.every).saturating_sub(self.window_len());
                 let end = target.saturating_mul(self.every);
-                self.current.sync();
-                report(&self.current, &Window { start, end, partial: false })?;
+                period.complete(&mut self.current);
+                period.report(&self.current, &Window { start, end, partial: false })?;
                 self.history.clear();
                 self.current = self.current.next_period();
                 self.index = Some(target);
                 return Ok(());
             }
             empty_run += u64::from(all_empty);
-            self.close(report)?;
+            self.close(period)?;
         }
         Ok(())
     }
 
     /// Reports the period under way and starts the next (an idle live stream's clock ran past
     /// its end).
-    pub fn close<E>(&mut self, report: &mut dyn FnMut(&Stats, &Window) -> Result<(), E>) -> Result<(), E> {
+    pub fn close<E>(&mut self, period: &mut dyn Period<E>) -> Result<(), E> {
         let Some(index) = self.index else { return Ok(()) };
-        self.current.sync();
+        period.complete(&mut self.current);
         let end = (index + 1).saturating_mul(self.every);
         let window = Window { start: end.saturating_sub(self.window_len()), end, partial: false };
-        self.report(&window, report)?;
+        self.report(&window, period)?;
         let next = self.current.next_period();
         self.history.push_back(std::mem::replace(&mut self.current, next));
         while self.history.len() >= self.periods {
@@ -125,32 +136,32 @@ impl Windows {
     }
 
     /// Reports the last, partial window at the end of the input.
-    pub fn finish<E>(&mut self, report: &mut dyn FnMut(&Stats, &Window) -> Result<(), E>) -> Result<(), E> {
-        self.current.sync();
+    pub fn finish<E>(&mut self, period: &mut dyn Period<E>) -> Result<(), E> {
+        period.complete(&mut self.current);
         let Some(index) = self.index else {
             // Nothing with a timestamp was read: one report of what there was.
-            return report(&self.current, &Window { start: 0, end: 0, partial: true });
+            return period.report(&self.current, &Window { start: 0, end: 0, partial: true });
         };
         let nominal_end = (index + 1).saturating_mul(self.every);
         let start = nominal_end.saturating_sub(self.window_len());
         let last = self.history.iter().chain([&self.current]).filter_map(|s| s.last).map(|s| s.micros).max();
         let end = last.map_or(start, |l| (l + 1).clamp(start, nominal_end));
-        self.report(&Window { start, end, partial: true }, report)
+        self.report(&Window { start, end, partial: true }, period)
     }
 
     fn window_len(&self) -> u64 {
         self.every.saturating_mul(self.periods as u64)
     }
 
-    fn report<E>(&self, window: &Window, report: &mut dyn FnMut(&Stats, &Window) -> Result<(), E>) -> Result<(), E> {
+    fn report<E>(&self, window: &Window, period: &mut dyn Period<E>) -> Result<(), E> {
         if self.history.is_empty() {
-            return report(&self.current, window);
+            return period.report(&self.current, window);
         }
         let mut merged = Stats::new(self.report_settings.clone());
-        for period in self.history.iter().chain([&self.current]) {
-            merged.merge(period);
+        for counts in self.history.iter().chain([&self.current]) {
+            merged.merge(counts);
         }
-        report(&merged, window)
+        period.report(&merged, window)
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use common::{Redis, Resp};
 use faina_filter::commands::{Access, Begin, Find, Lookup, Table};
-use faina_filter::monitor::{Line, Parser};
+use faina_filter::monitor::{Args, ArgsStore, Line, Parser};
 
 const CORPUS: &str = include_str!("data/keys-corpus.txt");
 
@@ -20,7 +20,7 @@ fn corpus() -> Vec<Vec<Vec<u8>>> {
         .map(|l| {
             let line = format!("1795636306.000001 [0 127.0.0.1:1] {l}");
             match parser.parse(line.as_bytes(), false) {
-                Line::Command(_) => parser.args(line.as_bytes()).map(<[u8]>::to_vec).collect(),
+                Line::Command(call) => call.args.iter().map(<[u8]>::to_vec).collect(),
                 other => panic!("corpus line does not parse: {l} ({other:?})"),
             }
         })
@@ -32,7 +32,9 @@ fn ours(table: &Table, args: &[Vec<u8>]) -> Vec<(Vec<u8>, &'static str)> {
     let found = table.lookup(&args[0], args.get(1).map(Vec::as_slice));
     assert_ne!(found, Lookup::Unknown, "{:?} is not in the table", String::from_utf8_lossy(&args[0]));
     let mut keys = Vec::new();
-    table.keys(found, args.len(), |i| &args[i], &mut keys);
+    let words: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+    let mut store = ArgsStore::default();
+    table.keys(found, &Args::from_words(&words, &mut store), &mut keys);
     keys.iter().map(|k| (args[k.pos].clone(), if k.access == Access::Read { "read" } else { "write" })).collect()
 }
 

@@ -13,10 +13,10 @@ fuzz_target!(|data: &[u8]| {
     let table = Table::shared();
     let mut keys = Vec::new();
     for cut in [false, true] {
-        if let Line::Command(header) = parser.parse(data, cut) {
-            assert!(!parser.is_empty());
-            assert!(!header.ts.is_empty());
-            let args: Vec<&[u8]> = parser.args(data).collect();
+        if let Line::Command(call) = parser.parse(data, cut) {
+            assert!(!call.args.is_empty());
+            assert!(!call.header.ts.is_empty());
+            let args: Vec<&[u8]> = call.args.iter().collect();
             for arg in &args {
                 let shown = escaped(arg);
                 assert!(!shown.bytes().any(|b| b < 0x20 || b == 0x7f));
@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
             }
             let found = table.lookup(args[0], args.get(1).copied());
             keys.clear();
-            table.keys(found, args.len(), |i| args[i], &mut keys);
+            table.keys(found, &call.args, &mut keys);
             assert!(keys.iter().all(|k| k.pos > 0 && k.pos < args.len()));
         }
     }

@@ -22,8 +22,8 @@ fuzz_target!(|data: &[u8]| {
         let Ok(Action::Run(config)) = cli::parse(mode.iter().map(OsString::from)) else { unreachable!() };
         let mut out = Vec::new();
         let mut warn = Vec::new();
-        let mut session = Session::new(&config, &mut out).unwrap();
-        session.feed("fuzz", data, &mut warn).unwrap();
+        let mut session = Session::new(&config, &mut out, None).unwrap();
+        session.feed(data, &mut warn).unwrap();
         session.finish(&mut warn).unwrap();
         assert!(!out.iter().chain(&warn).any(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f));
         if mode[0] == "--format" {

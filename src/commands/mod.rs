@@ -8,6 +8,8 @@
 //! spec cannot say. A command the table does not know has its first argument taken as its key,
 //! and is counted as a guess.
 
+use crate::monitor::Args;
+
 const REDIS: &str = include_str!("redis.tsv");
 const NEWER: &str = include_str!("newer.tsv");
 const MODULES: &str = include_str!("modules.tsv");
@@ -170,7 +172,7 @@ impl NameIndex {
     fn slot(name: &[u8]) -> usize {
         // A fixed key: the index holds the table's own names, and a name it lacks costs at most
         // the longest run of those (a stranger's names cannot lengthen it).
-        crate::counter::hash_bytes(crate::counter::HashKey { k0: 0, k1: 0 }, name) as usize & (Self::SLOTS - 1)
+        crate::hash::hash_bytes(crate::hash::HashKey { k0: 0, k1: 0 }, name) as usize & (Self::SLOTS - 1)
     }
 
     fn insert(&mut self, name: &[u8], id: CommandId) {
@@ -203,7 +205,7 @@ impl NameIndex {
 /// comparing. Names of commands with subcommands are not kept: they resolve with their
 /// second argument.
 pub struct NameCache {
-    /// (the name as two words and its length, see [`crate::counter::short_key`], what it resolved
+    /// (the name as two words and its length, see [`crate::hash::short_key`], what it resolved
     /// to).
     slots: Vec<(u64, u64, usize, Lookup)>,
 }
@@ -217,7 +219,7 @@ impl Default for NameCache {
 impl NameCache {
     /// [`Table::lookup`], remembering the answer for `name`.
     pub fn lookup(&mut self, table: &Table, name: &[u8], second: Option<&[u8]>) -> Lookup {
-        let Some((a, b, i)) = crate::counter::short_key(name) else {
+        let Some((a, b, i)) = crate::hash::short_key(name) else {
             return table.lookup(name, second);
         };
         let (sa, sb, len, found) = self.slots[i];
@@ -310,9 +312,10 @@ impl Table {
         Lookup::Known(id, 1)
     }
 
-    /// Appends the keys of one call to `out`: `args(i)` is argument `i` (0 is the command name)
-    /// of `argc`. An unknown command's first argument is its key.
-    pub fn keys<'a>(&self, found: Lookup, argc: usize, args: impl Fn(usize) -> &'a [u8], out: &mut Vec<KeyRef>) {
+    /// Appends the keys of one call to `out`. An unknown command's first argument is its key.
+    pub fn keys(&self, found: Lookup, args: &Args<'_>, out: &mut Vec<KeyRef>) {
+        let argc = args.len();
+        let args = |i: usize| args.get(i);
         match found {
             Lookup::Unknown => {
                 if argc > 1 {
@@ -642,6 +645,7 @@ fn parse_spec(text: &str) -> Option<KeySpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::monitor::ArgsStore;
 
     /// The keys of a call written as words, as (key, 'r' or 'w').
     fn keys(call: &str) -> Vec<(String, char)> {
@@ -649,7 +653,8 @@ mod tests {
         let words: Vec<&[u8]> = call.split(' ').map(str::as_bytes).collect();
         let found = table.lookup(words[0], words.get(1).copied());
         let mut out = Vec::new();
-        table.keys(found, words.len(), |i| words[i], &mut out);
+        let mut store = ArgsStore::default();
+        table.keys(found, &Args::from_words(&words, &mut store), &mut out);
         out.iter()
             .map(|k| {
                 let access = if k.access == Access::Read { 'r' } else { 'w' };
@@ -751,6 +756,7 @@ mod tests {
         let table = Table::builtin();
         let words: [&[u8]; 8] = [b"1", b"2", b"", b"store", b"keys", b"streams", b"limit", b"auth2"];
         let mut out = Vec::new();
+        let mut store = ArgsStore::default();
         for cmd in table.commands() {
             let name: Vec<&[u8]> = cmd.name.split('|').map(str::as_bytes).collect();
             for extra in 0..=3usize {
@@ -763,7 +769,7 @@ mod tests {
                     }
                     let found = table.lookup(call[0], call.get(1).copied());
                     out.clear();
-                    table.keys(found, call.len(), |i| call[i], &mut out);
+                    table.keys(found, &Args::from_words(&call, &mut store), &mut out);
                     assert!(out.iter().all(|k| k.pos > 0 && k.pos < call.len()), "{} {extra}: {out:?}", cmd.name);
                 }
             }

@@ -1,0 +1,152 @@
+//! One line in, one [`Decoded`] value out: the line parsed ([`crate::monitor`]), its command
+//! resolved in the command table (with a cache of the names as clients spell them), its keys
+//! found, its node known. Everything after this step reads the [`Command`] and nothing else.
+
+use std::collections::HashMap;
+
+use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
+use crate::input::LineIn;
+use crate::monitor::{Args, Call, Header, Line, Parser};
+
+/// The most node labels kept (records read back can name any number).
+const MAX_NODES: usize = 1024;
+
+/// A command, as everything after decoding sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Command<'a> {
+    pub header: Header<'a>,
+    /// Its arguments; 0 is the name as the client wrote it.
+    pub args: Args<'a>,
+    /// The normalized name: `get`, `object|encoding`, or an unknown name in lower case.
+    pub name: &'a [u8],
+    /// Its place in the command table, when the table knows it.
+    pub id: Option<CommandId>,
+    /// Its keys (none when they were not asked for).
+    pub keys: &'a [KeyRef],
+    /// The node it came from, and its label when records and reports name nodes.
+    pub node: u32,
+    pub node_label: Option<&'a [u8]>,
+    /// The request's size: its arguments after the name, in bytes; a cut line adds its last
+    /// argument's head and the dropped tail, as written (escaped, less the closing quote).
+    pub bytes: u64,
+}
+
+/// What a line turned out to be.
+pub enum Decoded<'a> {
+    Command(Command<'a>),
+    /// Expected chatter: `OK`, telnet's banners, blank lines.
+    Noise,
+    /// A RESP error from the server, without its `-`.
+    ServerError(&'a [u8]),
+    /// Not a MONITOR line.
+    Skipped,
+}
+
+/// Node labels, by node number: the inputs', then those that records read back name.
+pub struct Nodes {
+    labels: Vec<Vec<u8>>,
+    index: HashMap<Vec<u8>, u32>,
+    /// Whether commands carry node labels; decided by the first command when not set.
+    named: Option<bool>,
+}
+
+impl Nodes {
+    /// `inputs` are the inputs' labels when they name nodes (several inputs, or `NAME=PATH`).
+    pub fn new(inputs: Option<Vec<Vec<u8>>>) -> Nodes {
+        let mut nodes = Nodes { labels: Vec::new(), index: HashMap::new(), named: None };
+        if let Some(labels) = inputs {
+            nodes.named = Some(true);
+            for label in labels {
+                // Inputs keep their numbers even when two share a label.
+                let n = nodes.labels.len() as u32;
+                nodes.index.entry(label.clone()).or_insert(n);
+                nodes.labels.push(label);
+            }
+        }
+        nodes
+    }
+
+    /// The number of a node label, added when new. Past [`MAX_NODES`] every new label is
+    /// counted as one, `(other nodes)`.
+    fn number(&mut self, label: &[u8]) -> u32 {
+        if let Some(&n) = self.index.get(label) {
+            return n;
+        }
+        let label: &[u8] = if self.labels.len() + 1 >= MAX_NODES { b"(other nodes)" } else { label };
+        if let Some(&n) = self.index.get(label) {
+            return n;
+        }
+        let n = self.labels.len() as u32;
+        self.labels.push(label.to_vec());
+        self.index.insert(label.to_vec(), n);
+        n
+    }
+
+    fn label(&self, node: u32) -> Option<&[u8]> {
+        match self.named {
+            Some(true) => self.labels.get(node as usize).map(Vec::as_slice),
+            _ => None,
+        }
+    }
+}
+
+/// Turns lines into [`Decoded`] values, reusing its buffers from line to line.
+pub struct Decoder {
+    parser: Parser,
+    table: &'static Table,
+    names: NameCache,
+    keys: Vec<KeyRef>,
+    /// The lower-cased name of an unknown command.
+    name: Vec<u8>,
+    nodes: Nodes,
+}
+
+impl Decoder {
+    pub fn new(table: &'static Table, nodes: Nodes) -> Decoder {
+        Decoder { parser: Parser::new(), table, names: NameCache::default(), keys: Vec::new(), name: Vec::new(), nodes }
+    }
+
+    /// Decodes one line; its keys are found only when `keys` asks for them.
+    #[inline]
+    pub fn decode<'a>(&'a mut self, line: &LineIn<'a>, keys: bool) -> Decoded<'a> {
+        let Decoder { parser, table, names, keys: found, name, nodes } = self;
+        let call = match parser.parse_line(line.line, line.cut, !line.plain) {
+            Line::Command(call) => call,
+            Line::Noise => return Decoded::Noise,
+            Line::ServerError(text) => return Decoded::ServerError(text),
+            Line::Skipped => return Decoded::Skipped,
+        };
+        let Call { header, args, lost, bytes } = call;
+        if nodes.named.is_none() {
+            // A stream of records read back decides by its first one whether nodes are named.
+            nodes.named = Some(header.node.is_some());
+        }
+        let node = match header.node {
+            Some(label) => nodes.number(label),
+            None => line.node,
+        };
+        let lookup = names.lookup(table, args.get(0), (args.len() > 1).then(|| args.get(1)));
+        let (id, name) = match lookup {
+            Lookup::Known(id, _) => (Some(id), table.get(id).name.as_bytes()),
+            Lookup::Unknown => {
+                name.clear();
+                name.extend(args.get(0).iter().map(u8::to_ascii_lowercase));
+                (None, &name[..])
+            }
+        };
+        found.clear();
+        if keys {
+            table.keys(lookup, &args, found);
+        }
+        Decoded::Command(Command {
+            header,
+            args,
+            name,
+            id,
+            keys: found,
+            node,
+            node_label: nodes.label(node),
+            bytes: if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes },
+        })
+    }
+}

@@ -1,0 +1,51 @@
+//! Why a run failed, as a value: [`crate::run`] returns it, `main` prints it once and turns it
+//! into an exit status.
+
+use std::fmt;
+use std::io;
+
+use crate::output;
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum Error {
+    /// An input could not be opened or read.
+    Read { name: String, err: io::Error },
+    /// The output could not be written.
+    Write(io::Error),
+    /// The rejects file could not be created or written.
+    Rejects { name: String, err: io::Error },
+    /// The command line asks for something that cannot be done safely (exit status 2).
+    Usage(String),
+}
+
+impl Error {
+    /// True when the reader of the output went away (`| head`): not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+
+    /// True when Ctrl-C or SIGTERM ended a write the output could not take.
+    pub fn is_stopped(&self) -> bool {
+        matches!(self, Error::Write(e) if output::is_stopped(e))
+    }
+
+    /// The exit status for this error: 2 for a usage error, 1 otherwise.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            Error::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Read { name, err } => write!(f, "reading {name}: {err}"),
+            Error::Write(err) => write!(f, "writing output: {err}"),
+            Error::Rejects { name, err } => write!(f, "writing rejects to {name}: {err}"),
+            Error::Usage(message) => f.write_str(message),
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The rolling report sink (`--every`, `--window`): a report per period, written as the stream's
+//! clock passes each period's end.
+//!
+//! The clock is the MONITOR timestamps ([`crate::window`]); a live stream that goes silent still
+//! gets its reports, its time read off the last timestamp and the wall-clock time since the input
+//! last paused. The key accesses of the period under way are counted on the second core and
+//! brought in when the period ends.
+
+use std::io::Write;
+use std::time::Instant;
+
+use crate::decode::Command;
+use crate::error::Error;
+use crate::input::TICK;
+use crate::offload::Offload;
+use crate::redact::Secrets;
+use crate::sink::{Reporter, Sink};
+use crate::stats::{key_shares, Settings, Stats, Tally};
+use crate::window::{Period, Window, Windows};
+
+pub struct RollingReport<W: Write> {
+    windows: Windows,
+    periods: Periods<W>,
+    /// The last command's timestamp, and when the input last paused after it.
+    last: Option<u64>,
+    clock: Option<(u64, Instant)>,
+}
+
+/// What the windows ask for as periods end: the key tables of the second core, and the writer.
+struct Periods<W: Write> {
+    keys: Offload,
+    reporter: Reporter<W>,
+}
+
+impl<W: Write> Period<Error> for Periods<W> {
+    fn complete(&mut self, current: &mut Stats) {
+        let tables = self.keys.take(&current.settings);
+        current.per_key.absorb(tables);
+    }
+
+    fn report(&mut self, stats: &Stats, window: &Window) -> Result<(), Error> {
+        self.reporter.write(stats, Some(*window))
+    }
+}
+
+impl<W: Write> RollingReport<W> {
+    /// A report every `every` microseconds, each covering `window`.
+    pub fn new(every: u64, window: u64, settings: Settings, reporter: Reporter<W>) -> RollingReport<W> {
+        let windows = Windows::new(every, window, settings);
+        let keys = Offload::spawn(windows.period_settings().clone());
+        RollingReport { windows, periods: Periods { keys, reporter }, last: None, clock: None }
+    }
+}
+
+impl<W: Write> Sink for RollingReport<W> {
+    fn tally(&mut self) -> &mut Tally {
+        &mut self.windows.current().tally
+    }
+
+    #[inline]
+    fn at(&mut self, micros: u64) -> Result<(), Error> {
+        self.last = Some(micros);
+        self.windows.advance_to(micros, &mut self.periods)
+    }
+
+    #[inline]
+    fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
+        self.periods.reporter.learn(cmd);
+        self.windows.current().command(cmd, secrets);
+        let keys = &mut self.periods.keys;
+        key_shares(cmd, |key, access, share| keys.push(key, access, share, cmd.node));
+        Ok(())
+    }
+
+    fn pause(&mut self) -> Result<(), Error> {
+        self.clock = self.last.map(|micros| (micros, Instant::now()));
+        Ok(())
+    }
+
+    /// Reports the periods the stream's clock has run past.
+    fn idle(&mut self) -> Result<(), Error> {
+        let Some((micros, at)) = self.clock else { return Ok(()) };
+        let now = micros + at.elapsed().as_micros() as u64;
+        while self.windows.period_end().is_some_and(|end| now >= end + TICK.as_micros() as u64) {
+            self.windows.close(&mut self.periods)?;
+        }
+        Ok(())
+    }
+
+    fn end_of_input(&mut self, node: u32) {
+        self.windows.current().end_of_input(node);
+    }
+
+    fn finish(mut self, _warn: &mut dyn Write) -> Result<(), Error> {
+        self.windows.finish(&mut self.periods)
+    }
+}

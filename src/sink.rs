@@ -1,0 +1,199 @@
+//! Where decoded commands go: the one interface the pipeline writes to, and the report sink for a
+//! whole input. The rolling report ([`crate::rolling`]) and the records ([`crate::records`]) are
+//! the other two.
+//!
+//! The pipeline tallies every line in [`Sink::tally`] and hands over each command that passed
+//! the filters ([`Sink::command`]); a sink decides what to count and when to write. Report
+//! sinks count key accesses on a second core ([`crate::offload`]): the key tables are the
+//! costliest part of a report, and the parsing thread goes on meanwhile.
+
+use std::io::Write;
+
+use crate::cli::Format;
+use crate::decode::Command;
+use crate::error::Error;
+use crate::offload::Offload;
+use crate::redact::Secrets;
+use crate::report::{self, View};
+use crate::stats::{key_shares, Settings, Stats, Tally};
+use crate::window::Window;
+
+/// What the pipeline hands decoded lines to.
+pub trait Sink {
+    /// The counters every line read is tallied in (the current period's, for a rolling report).
+    fn tally(&mut self) -> &mut Tally;
+
+    /// A command's time, told before its line is tallied: a rolling report closes (and writes)
+    /// the periods that end before it.
+    fn at(&mut self, _micros: u64) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// A command that passed the filters; `secrets` are the arguments to show redacted.
+    fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error>;
+
+    /// The input has nothing more for now.
+    fn pause(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// A live input has been silent for a while.
+    fn idle(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Input `node` has ended.
+    fn end_of_input(&mut self, _node: u32) {}
+
+    /// The end of the run: the (last) report, or the records' closing words on `warn`.
+    fn finish(self, warn: &mut dyn Write) -> Result<(), Error>;
+}
+
+/// Writes reports in the configured format, flushing each, so rolling reports show at once.
+pub struct Reporter<W: Write> {
+    out: W,
+    format: Format,
+    hot_qps: Option<f64>,
+    labels: Labels,
+}
+
+impl<W: Write> Reporter<W> {
+    pub fn new(out: W, format: Format, hot_qps: Option<f64>, labels: Labels) -> Reporter<W> {
+        Reporter { out, format, hot_qps, labels }
+    }
+
+    /// Learns the node label of a command, if it has one.
+    #[inline]
+    pub fn learn(&mut self, cmd: &Command<'_>) {
+        if let Some(label) = cmd.node_label {
+            self.labels.learn(cmd.node, label);
+        }
+    }
+
+    pub fn write(&mut self, stats: &Stats, window: Option<Window>) -> Result<(), Error> {
+        let view = View { window, hot_qps: self.hot_qps, nodes: self.labels.shown() };
+        let mut text = match self.format {
+            Format::Text => report::text(stats, &view),
+            Format::Json => report::json(stats, &view),
+        };
+        text.push('\n');
+        self.out.write_all(text.as_bytes()).and_then(|()| self.out.flush()).map_err(Error::Write)
+    }
+}
+
+/// Node labels by node number, for the report; shown when the inputs name nodes or the records
+/// read back do.
+pub struct Labels {
+    labels: Vec<Vec<u8>>,
+    named: bool,
+}
+
+impl Labels {
+    /// The inputs' labels, when they name nodes.
+    pub fn new(inputs: Option<Vec<Vec<u8>>>) -> Labels {
+        Labels { named: inputs.is_some(), labels: inputs.unwrap_or_default() }
+    }
+
+    fn learn(&mut self, node: u32, label: &[u8]) {
+        let node = node as usize;
+        self.named = true;
+        if node >= self.labels.len() {
+            self.labels.resize(node + 1, Vec::new());
+        }
+        if self.labels[node] != label {
+            self.labels[node] = label.to_vec();
+        }
+    }
+
+    fn shown(&self) -> Option<&[Vec<u8>]> {
+        self.named.then_some(&self.labels[..])
+    }
+}
+
+/// One report at the end of the input.
+pub struct WholeReport<W: Write> {
+    stats: Stats,
+    keys: Offload,
+    reporter: Reporter<W>,
+}
+
+impl<W: Write> WholeReport<W> {
+    pub fn new(settings: Settings, reporter: Reporter<W>) -> WholeReport<W> {
+        WholeReport { keys: Offload::spawn(settings.clone()), stats: Stats::new(settings), reporter }
+    }
+}
+
+impl<W: Write> Sink for WholeReport<W> {
+    fn tally(&mut self) -> &mut Tally {
+        &mut self.stats.tally
+    }
+
+    #[inline]
+    fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
+        self.reporter.learn(cmd);
+        self.stats.command(cmd, secrets);
+        let keys = &mut self.keys;
+        key_shares(cmd, |key, access, share| keys.push(key, access, share, cmd.node));
+        Ok(())
+    }
+
+    fn end_of_input(&mut self, node: u32) {
+        self.stats.end_of_input(node);
+    }
+
+    fn finish(mut self, _warn: &mut dyn Write) -> Result<(), Error> {
+        let settings = self.stats.settings.clone();
+        self.stats.per_key = self.keys.take(&settings);
+        self.reporter.write(&self.stats, None)
+    }
+}
+
+/// The sink of a run, one of the three, dispatched without a virtual call per line.
+pub enum Sinks<W: Write> {
+    Whole(WholeReport<W>),
+    Rolling(crate::rolling::RollingReport<W>),
+    Records(crate::records::Records<W>),
+}
+
+macro_rules! each {
+    ($self:expr, $sink:ident => $body:expr) => {
+        match $self {
+            Sinks::Whole($sink) => $body,
+            Sinks::Rolling($sink) => $body,
+            Sinks::Records($sink) => $body,
+        }
+    };
+}
+
+impl<W: Write> Sink for Sinks<W> {
+    #[inline]
+    fn tally(&mut self) -> &mut Tally {
+        each!(self, s => s.tally())
+    }
+
+    #[inline]
+    fn at(&mut self, micros: u64) -> Result<(), Error> {
+        each!(self, s => s.at(micros))
+    }
+
+    #[inline]
+    fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
+        each!(self, s => s.command(cmd, secrets))
+    }
+
+    fn pause(&mut self) -> Result<(), Error> {
+        each!(self, s => s.pause())
+    }
+
+    fn idle(&mut self) -> Result<(), Error> {
+        each!(self, s => s.idle())
+    }
+
+    fn end_of_input(&mut self, node: u32) {
+        each!(self, s => s.end_of_input(node))
+    }
+
+    fn finish(self, warn: &mut dyn Write) -> Result<(), Error> {
+        each!(self, s => s.finish(warn))
+    }
+}
