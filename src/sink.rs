@@ -14,7 +14,7 @@ use crate::decode::Command;
 use crate::error::Error;
 use crate::offload::Offload;
 use crate::redact::Secrets;
-use crate::report::{self, View};
+use crate::report::{self, Report, View};
 use crate::stats::{key_shares, Settings, Stats, Tally};
 use crate::window::Window;
 
@@ -72,9 +72,10 @@ impl<W: Write> Reporter<W> {
 
     pub fn write(&mut self, stats: &Stats, window: Option<Window>) -> Result<(), Error> {
         let view = View { window, hot_qps: self.hot_qps, nodes: self.labels.shown() };
+        let report = Report::new(stats, &view);
         let mut text = match self.format {
-            Format::Text => report::text(stats, &view),
-            Format::Json => report::json(stats, &view),
+            Format::Text => report::text(&report),
+            Format::Json => report::json(&report),
         };
         text.push('\n');
         self.out.write_all(text.as_bytes()).and_then(|()| self.out.flush()).map_err(Error::Write)

@@ -1,0 +1,413 @@
+//! The report: built once from the counters as a [`Report`] (sections of rows, and the command
+//! time), then written as text for a person ([`text`]) or as one JSON object per line for a
+//! program ([`json`]).
+//!
+//! Every key, prefix, client and argument is escaped ([`crate::escape`]) when the model is
+//! built, so no renderer can let a control byte from the input through, and the JSON is valid
+//! UTF-8. A new section is a new [`Section`] here; both renderers show it.
+
+mod json;
+mod text;
+
+use crate::counter::{Entry, TopK};
+use crate::escape::escaped;
+use crate::stats::{GapRule, KeyAccess, SlowCall, Stats, Tally};
+use crate::window::Window;
+
+pub use json::json;
+pub use text::text;
+
+/// What a report covers, besides its counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct View<'a> {
+    /// The window of a rolling report; `None` for a report of the whole input.
+    pub window: Option<Window>,
+    /// Keys at or above this many accesses per second are marked hot.
+    pub hot_qps: Option<f64>,
+    /// The node labels by node number, when the input names nodes (several inputs).
+    pub nodes: Option<&'a [Vec<u8>]>,
+}
+
+/// Everything a report shows, ready to be written.
+pub struct Report {
+    pub window: Option<Window>,
+    pub tally: Tally,
+    /// The first and last timestamps, in microseconds; `None` before the first command.
+    pub span: Option<(u64, u64)>,
+    pub key_accesses: u64,
+    pub unprefixed: u64,
+    pub key_bytes: u64,
+    pub prefix_delimiter: String,
+    pub prefix_depth: usize,
+    /// The `--hot-qps` rate, and how many keys reach it.
+    pub hot: Option<(f64, u64)>,
+    /// Whether the input names nodes (a node column, and Top Nodes).
+    pub nodes: bool,
+    pub sections: Vec<Section>,
+    pub time: CommandTime,
+}
+
+/// One top section.
+pub struct Section {
+    pub kind: Kind,
+    /// What the shares are of.
+    pub total: u64,
+    pub rows: Vec<Row>,
+}
+
+/// Which section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Keys,
+    KeyBytes,
+    Prefixes,
+    Commands,
+    Clients,
+    Slots,
+    Nodes,
+}
+
+/// One row of a section.
+pub struct Row {
+    /// Escaped.
+    pub name: String,
+    pub count: u64,
+    /// How much of `count` may belong to other names (an upper bound when above 0).
+    pub error: u64,
+    /// The whole name's length when only its head is kept.
+    pub full_length: Option<u64>,
+    /// Percent of the section's total.
+    pub share: f64,
+    /// Per second over the window or the input's time span; `None` when the span is unknown.
+    pub rate: Option<f64>,
+    pub key: Option<KeyColumns>,
+    /// The slot number of a Top Slots row.
+    pub slot: Option<u16>,
+}
+
+/// What a Top Keys row shows besides its count.
+pub struct KeyColumns {
+    pub reads: u64,
+    pub writes: u64,
+    /// `None` for a key only partly stored whose hash tag is not whole.
+    pub slot: Option<u16>,
+    /// The node the key was seen on (`+` when on several), with several inputs.
+    pub node: Option<String>,
+    /// At or above `--hot-qps`, when it is given.
+    pub hot: Option<bool>,
+}
+
+/// The gaps between timestamps, standing in for each command's time.
+pub struct CommandTime {
+    pub rule: GapRule,
+    pub gaps: u64,
+    /// (text label, JSON name, value) of the median, 75th, 90th and 99th percentiles.
+    pub quantiles: Vec<(&'static str, &'static str, Option<u64>)>,
+    pub max: u64,
+    /// (name, total gap, calls) of the commands with the largest total gaps.
+    pub heaviest: Vec<(String, u64, u64)>,
+    /// Of all gaps, for the heaviest commands' shares.
+    pub total: u64,
+    pub slowest: Vec<SlowCall>,
+}
+
+impl Report {
+    /// The report of `stats` as `view` says.
+    pub fn new(stats: &Stats, view: &View) -> Report {
+        let top = stats.settings.top;
+        let span = stats.first.zip(stats.last).map(|(a, b)| (a.micros, b.micros));
+        let seconds = match view.window {
+            Some(w) => w.seconds(),
+            None => span.map_or(0.0, |(a, b)| (b - a) as f64 / 1e6),
+        };
+        let rates = Rates { seconds: (seconds > 0.0).then_some(seconds), hot: view.hot_qps };
+        let keys = &stats.per_key;
+        let names = |table: &TopK, total: u64| rows(table, top, total, &rates, escaped);
+        let mut sections = vec![
+            Section { kind: Kind::Keys, total: keys.keys.total(), rows: key_rows(stats, view, &rates) },
+            Section {
+                kind: Kind::KeyBytes,
+                total: keys.key_bytes.total(),
+                rows: names(&keys.key_bytes, keys.key_bytes.total()),
+            },
+            Section { kind: Kind::Prefixes, total: keys.keys.total(), rows: names(&keys.prefixes, keys.keys.total()) },
+            Section {
+                kind: Kind::Commands,
+                total: stats.tally.commands,
+                rows: rows(
+                    &stats.command_counts.table(stats.settings.commands),
+                    top,
+                    stats.tally.commands,
+                    &rates,
+                    escaped,
+                ),
+            },
+            Section {
+                kind: Kind::Clients,
+                total: stats.tally.commands,
+                rows: names(&stats.clients, stats.tally.commands),
+            },
+            Section { kind: Kind::Slots, total: keys.keys.total(), rows: slot_rows(stats, &rates) },
+        ];
+        if view.nodes.is_some() {
+            let node = |k: &[u8]| node_label(view, node_number(k));
+            let rows = rows(&stats.nodes(), top, stats.tally.commands, &rates, node);
+            sections.push(Section { kind: Kind::Nodes, total: stats.tally.commands, rows });
+        }
+        let hot_keys = keys.keys.entries().iter().filter(|e| rates.is_hot(e.count)).count() as u64;
+        Report {
+            window: view.window,
+            tally: stats.tally,
+            span,
+            key_accesses: keys.keys.total(),
+            unprefixed: keys.unprefixed,
+            key_bytes: keys.key_bytes.total(),
+            prefix_delimiter: escaped(&stats.settings.prefix_delimiter),
+            prefix_depth: stats.settings.prefix_depth,
+            hot: view.hot_qps.map(|q| (q, hot_keys)),
+            nodes: view.nodes.is_some(),
+            sections,
+            time: command_time(stats),
+        }
+    }
+
+    /// The section of a kind.
+    pub fn section(&self, kind: Kind) -> Option<&Section> {
+        self.sections.iter().find(|s| s.kind == kind)
+    }
+
+    /// The input's time span in microseconds (0 before two timestamps).
+    pub fn span_micros(&self) -> u64 {
+        self.span.map_or(0, |(a, b)| b - a)
+    }
+
+    /// Commands per second over the input's time span (0 when it has none).
+    pub fn commands_per_second(&self) -> f64 {
+        match self.span_micros() {
+            0 => 0.0,
+            span => self.tally.commands as f64 * 1e6 / span as f64,
+        }
+    }
+}
+
+/// How rows' rates are taken.
+struct Rates {
+    seconds: Option<f64>,
+    hot: Option<f64>,
+}
+
+impl Rates {
+    fn of(&self, count: u64) -> Option<f64> {
+        self.seconds.map(|s| count as f64 / s)
+    }
+
+    fn is_hot(&self, count: u64) -> bool {
+        matches!((self.hot, self.of(count)), (Some(hot), Some(rate)) if rate >= hot)
+    }
+}
+
+fn share(count: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        count as f64 * 100.0 / total as f64
+    }
+}
+
+fn row<E>(entry: &Entry<E>, name: String, total: u64, rates: &Rates) -> Row {
+    Row {
+        name,
+        count: entry.count,
+        error: entry.error,
+        full_length: entry.is_cut().then_some(entry.full_len),
+        share: share(entry.count, total),
+        rate: rates.of(entry.count),
+        key: None,
+        slot: None,
+    }
+}
+
+/// The `n` heaviest entries of a table as rows, named from their stored keys by `name`.
+fn rows<E>(table: &TopK<E>, n: usize, total: u64, rates: &Rates, name: impl Fn(&[u8]) -> String) -> Vec<Row> {
+    table.top(n).into_iter().map(|e| row(e, name(e.key()), total, rates)).collect()
+}
+
+fn key_rows(stats: &Stats, view: &View, rates: &Rates) -> Vec<Row> {
+    let keys = &stats.per_key.keys;
+    let top = keys.top(stats.settings.top);
+    top.into_iter()
+        .map(|e| Row {
+            key: Some(KeyColumns {
+                reads: e.extra.reads,
+                writes: e.extra.writes,
+                slot: key_slot(e),
+                node: view.nodes.map(|_| key_node(view, &e.extra)),
+                hot: view.hot_qps.map(|_| rates.is_hot(e.count)),
+            }),
+            ..row(e, escaped(e.key()), keys.total(), rates)
+        })
+        .collect()
+}
+
+fn slot_rows(stats: &Stats, rates: &Rates) -> Vec<Row> {
+    let slots = stats.per_key.slots.table();
+    let total = stats.per_key.keys.total();
+    slots
+        .top(stats.settings.top)
+        .into_iter()
+        .map(|e| {
+            let slot = slot_number(e.key());
+            Row { slot, ..row(e, slot.map_or_else(|| escaped(e.key()), |s| s.to_string()), total, rates) }
+        })
+        .collect()
+}
+
+/// A slot number from its stored form (two bytes, big-endian).
+fn slot_number(key: &[u8]) -> Option<u16> {
+    match key {
+        [hi, lo] => Some(u16::from(*hi) << 8 | u16::from(*lo)),
+        _ => None,
+    }
+}
+
+/// A node number from its stored form (four bytes, big-endian).
+fn node_number(key: &[u8]) -> u32 {
+    key.iter().fold(0, |n, &b| n << 8 | u32::from(b))
+}
+
+/// The label of a node number, escaped.
+fn node_label(view: &View, number: u32) -> String {
+    match view.nodes.and_then(|n| n.get(number as usize)) {
+        Some(label) => escaped(label),
+        None => number.to_string(),
+    }
+}
+
+/// The node a key was seen on, as shown beside it.
+fn key_node(view: &View, access: &KeyAccess) -> String {
+    match access.node {
+        0 => "-".to_string(),
+        n if access.many_nodes => format!("{}+", node_label(view, n - 1)),
+        n => node_label(view, n - 1),
+    }
+}
+
+/// The slot shown beside a key: unknown for a key only partly stored, unless its tag is whole.
+fn key_slot(entry: &Entry<KeyAccess>) -> Option<u16> {
+    let key = entry.key();
+    let tag = crate::cluster::hash_tag(key);
+    (!entry.is_cut() || tag.len() < key.len()).then(|| crate::cluster::slot(key))
+}
+
+fn command_time(stats: &Stats) -> CommandTime {
+    let gaps = &stats.gaps;
+    let quantiles =
+        [("median", "p50_us", 0.5), ("75%", "p75_us", 0.75), ("90%", "p90_us", 0.9), ("99%", "p99_us", 0.99)]
+            .into_iter()
+            .map(|(label, name, q)| (label, name, gaps.quantile(q)))
+            .collect();
+    CommandTime {
+        rule: stats.settings.gap_rule,
+        gaps: gaps.count(),
+        quantiles,
+        max: gaps.max(),
+        heaviest: heaviest(stats),
+        total: gaps.sum(),
+        slowest: stats.slowest(),
+    }
+}
+
+/// (name, total gap, calls) of the commands with the largest total gaps.
+fn heaviest(stats: &Stats) -> Vec<(String, u64, u64)> {
+    let table = stats.command_counts.table(stats.settings.commands);
+    let mut all: Vec<(String, u64, u64)> = table
+        .entries()
+        .iter()
+        .filter(|e| e.extra.gap_total > 0)
+        .map(|e| (escaped(e.key()), e.extra.gap_total, e.count))
+        .collect();
+    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    all.truncate(stats.settings.top);
+    all
+}
+
+/// `2026-11-25T20:33:34.123456Z` for microseconds since the epoch.
+pub fn iso8601(micros: u64) -> String {
+    let secs = micros / 1_000_000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (the proleptic Gregorian calendar, in 400-year eras).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        micros % 1_000_000
+    )
+}
+
+/// `SECONDS.MICROS` for microseconds since the epoch.
+pub fn seconds(micros: u64) -> String {
+    format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
+}
+
+/// A byte count in the unit that reads best.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes}B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1}{}", UNITS[unit])
+}
+
+/// A duration in microseconds, in the unit that reads best.
+pub fn duration(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us}µs")
+    } else if us < 1_000_000 {
+        format!("{:.2}ms", us as f64 / 1e3)
+    } else {
+        format!("{:.2}s", us as f64 / 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(iso8601(1_795_636_306_848_848), "2026-11-25T19:51:46.848848Z");
+        assert_eq!(iso8601(951_782_400_000_001), "2000-02-29T00:00:00.000001Z");
+        assert_eq!(iso8601(4_107_542_400_000_000), "2100-03-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size(17), "17B");
+        assert_eq!(size(1536), "1.5KiB");
+        assert_eq!(size(512 << 20), "512.0MiB");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration(12), "12µs");
+        assert_eq!(duration(1_500), "1.50ms");
+        assert_eq!(duration(2_500_000), "2.50s");
+    }
+}
