@@ -104,127 +104,171 @@ impl LineReader {
         mut on: impl FnMut(Piece<'_>) -> Result<(), E>,
     ) -> Result<(), Failed<E>> {
         let mut emit = |e: Piece<'_>| on(e).map_err(Failed::Consumer);
-        let (mut start, mut end) = (0, 0);
-        // The bytes dropped so far from a cut line whose head is buf[start..start + MAX_LINE]:
-        // while cutting, every read goes to the space after the head.
-        let mut cutting: Option<u64> = None;
-        // The last line (a cut one) ended with a CR that was the last byte read: an LF read
-        // next belongs to it.
-        let mut skip_lf = false;
-        // The line under way ends with a CR that was the last byte read, and the next read tells
-        // whether an LF belongs to it.
-        let mut pending_cr = false;
-        // One past the last CR or TAB in the buffer (0 if none): a line starting at or after it
-        // is plain. One backwards search per block instead of two searches per line.
-        let mut special_end: usize = 0;
+        let mut at = Cursor::default();
         loop {
-            if cutting.is_none() && self.buf.len() - end < BLOCK {
-                self.buf.copy_within(start..end, 0);
-                end -= start;
-                special_end = special_end.saturating_sub(start);
-                start = 0;
+            if at.cutting.is_none() && self.buf.len() - at.end < BLOCK {
+                self.buf.copy_within(at.start..at.end, 0);
+                at.shift(at.start);
             }
-            let want = self.buf.len() - end;
+            let want = self.buf.len() - at.end;
             if signal::stopped() {
                 // Ctrl-C: the input ends here, as if it had run out.
                 return Ok(());
             }
-            let n = match input.read(&mut self.buf[end..]) {
+            let n = match input.read(&mut self.buf[at.end..]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Failed::Read(0, e)),
             };
             if n == 0 {
-                match cutting {
-                    Some(dropped) => {
-                        emit(Piece::Line { line: &self.buf[start..end], cut: true, dropped, plain: false })?
-                    }
-                    None if start < end => {
-                        let (line, cut, dropped) = cut_to_size(&self.buf[start..end]);
-                        emit(Piece::Line { line, cut, dropped, plain: false })?
-                    }
-                    None => {}
-                }
-                return Ok(());
+                return self.last_line(&at, &mut emit);
             }
-            let mut scan = end;
-            end += n;
-            if pending_cr {
-                // The line before ended with the CR just before this read.
-                pending_cr = false;
-                let stop = if self.buf[scan] == b'\n' { scan + 1 } else { scan };
-                let (line, cut, dropped) = cut_to_size(&self.buf[start..stop]);
-                emit(Piece::Line { line, cut, dropped, plain: false })?;
-                start = stop;
-                scan = stop;
+            let mut scan = self.received(&mut at, n, &mut emit)?;
+            if let Some(dropped) = at.cutting {
+                scan = self.cut_tail(&mut at, scan, dropped, &mut emit)?;
             }
-            if skip_lf {
-                skip_lf = false;
-                if self.buf[scan] == b'\n' {
-                    scan += 1;
-                    if cutting.is_none() {
-                        start = scan;
-                    }
-                }
-            }
-            if let Some(at) = self.buf[scan..end].rfind_byteset(b"\r\t") {
-                special_end = scan + at + 1;
-            }
-            if let Some(dropped) = cutting {
-                // Only the end of the cut line is looked for; what comes before it is dropped.
-                match line_end(&self.buf[scan..end], true) {
-                    None => {
-                        cutting = Some(dropped + (end - scan) as u64);
-                        end = start + MAX_LINE;
-                    }
-                    Some((at, len)) => {
-                        let head_end = start + MAX_LINE;
-                        emit(Piece::Line {
-                            line: &self.buf[start..head_end],
-                            cut: true,
-                            dropped: dropped + at as u64,
-                            plain: false,
-                        })?;
-                        cutting = None;
-                        skip_lf = scan + at + len == end && self.buf[end - 1] == b'\r';
-                        start = scan + at + len;
-                        scan = start;
-                    }
-                }
-            }
-            if cutting.is_none() {
-                let maybe_cr = special_end > start;
-                while let Some((at, len)) = line_end(&self.buf[scan..end], maybe_cr) {
-                    let stop = scan + at + len;
-                    if stop == end && self.buf[end - 1] == b'\r' {
-                        // A CR that is the last byte read: an LF may follow in the next read.
-                        pending_cr = true;
-                        break;
-                    }
-                    let (line, cut, dropped) = cut_to_size(&self.buf[start..stop]);
-                    emit(Piece::Line { line, cut, dropped, plain: special_end <= start })?;
-                    start = stop;
-                    scan = start;
-                }
-                if end - start > MAX_LINE {
-                    if self.buf[end - 1] == b'\r' {
-                        // The line ends at that CR; the LF that may follow is skipped.
-                        let (line, cut, dropped) = cut_to_size(&self.buf[start..end]);
-                        emit(Piece::Line { line, cut, dropped, plain: false })?;
-                        skip_lf = true;
-                        pending_cr = false;
-                        start = end;
-                    } else {
-                        // Keep the head where it is; what follows it is counted and dropped.
-                        cutting = Some((end - start - MAX_LINE) as u64);
-                        end = start + MAX_LINE;
-                    }
-                }
+            if at.cutting.is_none() {
+                self.whole_lines(&mut at, scan, &mut emit)?;
             }
             if n < want {
                 emit(Piece::Pause)?;
             }
         }
+    }
+
+    /// Takes in `n` bytes just read after `at.end`: ends a line left waiting on a CR, skips the
+    /// LF of a cut line's CRLF, notes where the last CR or TAB is. Returns where to look next.
+    fn received<E, F: Emit<E>>(&self, at: &mut Cursor, n: usize, emit: &mut F) -> Result<usize, Failed<E>> {
+        let mut scan = at.end;
+        at.end += n;
+        if at.pending_cr {
+            // The line before ended with the CR just before this read.
+            at.pending_cr = false;
+            let stop = if self.buf[scan] == b'\n' { scan + 1 } else { scan };
+            let (line, cut, dropped) = cut_to_size(&self.buf[at.start..stop]);
+            emit(Piece::Line { line, cut, dropped, plain: false })?;
+            at.start = stop;
+            scan = stop;
+        }
+        if at.skip_lf {
+            at.skip_lf = false;
+            if self.buf[scan] == b'\n' {
+                scan += 1;
+                if at.cutting.is_none() {
+                    at.start = scan;
+                }
+            }
+        }
+        if let Some(pos) = self.buf[scan..at.end].rfind_byteset(b"\r\t") {
+            at.special_end = scan + pos + 1;
+        }
+        Ok(scan)
+    }
+
+    /// Looks for the end of a cut line in what was just read (the rest is dropped), and hands
+    /// the line's head out when it is found. Returns where to look next.
+    fn cut_tail<E, F: Emit<E>>(
+        &self,
+        at: &mut Cursor,
+        scan: usize,
+        dropped: u64,
+        emit: &mut F,
+    ) -> Result<usize, Failed<E>> {
+        match line_end(&self.buf[scan..at.end], true) {
+            None => {
+                at.cutting = Some(dropped + (at.end - scan) as u64);
+                // Read over the dropped bytes again.
+                at.end = at.start + MAX_LINE;
+                Ok(scan)
+            }
+            Some((pos, len)) => {
+                let head = &self.buf[at.start..at.start + MAX_LINE];
+                emit(Piece::Line { line: head, cut: true, dropped: dropped + pos as u64, plain: false })?;
+                at.cutting = None;
+                at.skip_lf = scan + pos + len == at.end && self.buf[at.end - 1] == b'\r';
+                at.start = scan + pos + len;
+                Ok(at.start)
+            }
+        }
+    }
+
+    /// Hands out every whole line from `scan` on; a line that outgrows [`MAX_LINE`] before its
+    /// end is read starts being cut.
+    fn whole_lines<E, F: Emit<E>>(&self, at: &mut Cursor, mut scan: usize, emit: &mut F) -> Result<(), Failed<E>> {
+        let maybe_cr = at.special_end > at.start;
+        while let Some((pos, len)) = line_end(&self.buf[scan..at.end], maybe_cr) {
+            let stop = scan + pos + len;
+            if stop == at.end && self.buf[at.end - 1] == b'\r' {
+                // A CR that is the last byte read: an LF may follow in the next read.
+                at.pending_cr = true;
+                break;
+            }
+            let (line, cut, dropped) = cut_to_size(&self.buf[at.start..stop]);
+            emit(Piece::Line { line, cut, dropped, plain: at.special_end <= at.start })?;
+            at.start = stop;
+            scan = stop;
+        }
+        if at.end - at.start > MAX_LINE {
+            if self.buf[at.end - 1] == b'\r' {
+                // The line ends at that CR; the LF that may follow is skipped.
+                let (line, cut, dropped) = cut_to_size(&self.buf[at.start..at.end]);
+                emit(Piece::Line { line, cut, dropped, plain: false })?;
+                at.skip_lf = true;
+                at.pending_cr = false;
+                at.start = at.end;
+            } else {
+                // Keep the head where it is; what follows it is counted and dropped.
+                at.cutting = Some((at.end - at.start - MAX_LINE) as u64);
+                at.end = at.start + MAX_LINE;
+            }
+        }
+        Ok(())
+    }
+
+    /// The input ended: what is left is its last line, without a line end.
+    fn last_line<E, F: Emit<E>>(&self, at: &Cursor, emit: &mut F) -> Result<(), Failed<E>> {
+        match at.cutting {
+            Some(dropped) => emit(Piece::Line { line: &self.buf[at.start..at.end], cut: true, dropped, plain: false }),
+            None if at.start < at.end => {
+                let (line, cut, dropped) = cut_to_size(&self.buf[at.start..at.end]);
+                emit(Piece::Line { line, cut, dropped, plain: false })
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// What [`LineReader::read_all`] hands its pieces to.
+trait Emit<E>: FnMut(Piece<'_>) -> Result<(), Failed<E>> {}
+
+impl<E, F: FnMut(Piece<'_>) -> Result<(), Failed<E>>> Emit<E> for F {}
+
+/// Where the reader is in its buffer.
+#[derive(Default)]
+struct Cursor {
+    /// The line under way starts here; the bytes read end here.
+    start: usize,
+    end: usize,
+    /// The bytes dropped so far from a cut line whose head is `buf[start..start + MAX_LINE]`:
+    /// while cutting, every read goes to the space after the head.
+    cutting: Option<u64>,
+    /// The last line (a cut one) ended with a CR that was the last byte read: an LF read next
+    /// belongs to it.
+    skip_lf: bool,
+    /// The line under way ends with a CR that was the last byte read, and the next read tells
+    /// whether an LF belongs to it.
+    pending_cr: bool,
+    /// One past the last CR or TAB in the buffer (0 if none): a line starting at or after it is
+    /// plain. One backwards search per block instead of two searches per line.
+    special_end: usize,
+}
+
+impl Cursor {
+    /// The buffer's bytes moved `by` to the front.
+    fn shift(&mut self, by: usize) {
+        self.start -= by;
+        self.end -= by;
+        self.special_end = self.special_end.saturating_sub(by);
     }
 }
 

@@ -9,6 +9,10 @@
 //! Inputs::read ──lines──▶ Pipeline::line ──Command──▶ Sink (report │ rolling report │ records)
 //! ```
 
+// The crate documents its private modules for the people who work on it
+// (`cargo doc --document-private-items`): links into them are meant.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod cli;
 pub mod cluster;
 pub mod commands;

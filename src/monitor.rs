@@ -1,9 +1,38 @@
 //! The MONITOR line parser: one captured line in, one classified [`Line`] out.
 //!
-//! It accepts every form a real capture takes (redis-cli's, or the raw RESP form telnet and nc show,
-//! with `+` and CRLF), every source form from Redis 2.0 to 8.x, Valkey, KeyDB and Dragonfly, and
-//! decodes the server's argument quoting to the exact bytes. It never fails: a line is a command,
-//! noise, a server error, or skipped. See `FORMAT.md` for the facts it relies on.
+//! It never fails: a line is a command, noise, a server error, or skipped. It decodes the
+//! server's quoting to the exact bytes, decoding only where a backslash is.
+//!
+//! # The line format
+//!
+//! Redis 2.6 to 8.x, Valkey and KeyDB write each command (`replicationFeedMonitors`) as
+//!
+//! ```text
+//! '+' SECONDS '.' MICROS ' ' '[' DB ' ' SOURCE ']' ' ' "ARG" (' ' "ARG")* CRLF
+//! ```
+//!
+//! - MICROS has six digits (Redis 2.0 did not zero-pad them: fewer digits are an unpadded
+//!   microsecond count; Dragonfly appends a stray digit: only the first six count).
+//! - SOURCE is `ip:port`, `[ipv6]:port`, `unix:/path` (which may hold spaces), `lua` (a script's
+//!   own calls), `?:0` (up to 7.0) or nothing (7.2 on) for a module's calls; Dragonfly writes
+//!   IPv6 unbracketed (`::1:6379`) and `unix-domain-socket`. The source ends at the first `] "`.
+//! - Redis 2.2 to 2.4 write no brackets: `(db N) ` only when N is not 0, then the arguments.
+//! - Every argument, the command name included, is quoted. `sdscatrepr` escapes `\` and `"`
+//!   with a backslash, LF CR TAB BEL BS as `\n \r \t \a \b`, and every other byte that is not
+//!   printable ASCII as `\xHH` (lower case). redis-cli's reader also takes upper-case hex and an
+//!   unknown `\c` as `c`; so does this parser. A bare CR or TAB therefore never appears inside a
+//!   line: the reader ([`crate::input`]) takes a bare CR for a line end, and a line with a TAB
+//!   is taken for one of this program's own records read back.
+//!
+//! Through a raw socket (telnet, nc) each line is a RESP simple string: `+` before it, CRLF
+//! after, `+OK` first; telnet adds `Trying …`, `Connected to …`, `Escape character is …` and
+//! `Connection closed by foreign host.`, all noise. redis-cli strips the `+` and the CRLF and
+//! prints `OK` first. A server error comes as `-NOAUTH …` or `-ERR …` (redis-cli prints its own
+//! `Error: …`, and `NOAUTH …` without the `-`).
+//!
+//! Commands rejected before they run (unknown, wrong arity, NOAUTH) never appear. Redis 6.2.4
+//! and later write a line after running its command, older servers before: see
+//! [`crate::stats::GapRule`].
 
 use bstr::ByteSlice;
 
@@ -139,7 +168,7 @@ impl Parser {
     ///
     /// `cut` says the line was longer than the reader keeps and `line` is only its head: the
     /// arguments that end within it are parsed, and a last one cut short is dropped (see
-    /// [`Parser::lost_bytes`]).
+    /// [`Call::lost`]).
     pub fn parse<'a>(&'a mut self, line: &'a [u8], cut: bool) -> Line<'a> {
         self.parse_line(line, cut, true)
     }

@@ -201,7 +201,8 @@ impl KeyTables {
         self.add_hashed(name, hash, crate::cluster::slot(name), access, share, node);
     }
 
-    /// [`KeyTables::add`] with the key's hash (from [`KeyTables::hash`]) and slot at hand.
+    /// Counts one access of `name` (its share of the request's bytes, the node it came from), with
+    /// the key's hash (from [`KeyTables::hash`]) and slot at hand.
     pub fn add_hashed(&mut self, name: &[u8], hash: u64, slot: u16, access: Access, share: u64, node: u32) {
         self.key_bytes.add_hashed(name, hash, share);
         let counts = self.keys.add_hashed(name, hash, 1);
@@ -379,7 +380,7 @@ impl Tally {
 
 /// Everything the report shows. Plain data: it counts what it is given and merges with the
 /// counts of other periods; where the key accesses are counted is the report sink's choice
-/// ([`Stats::count_keys`] here, or on the second core).
+/// (here, in tests, or on the second core: see [`crate::offload`]).
 pub struct Stats {
     pub settings: Settings,
     pub tally: Tally,

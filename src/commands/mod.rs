@@ -314,22 +314,20 @@ impl Table {
 
     /// Appends the keys of one call to `out`. An unknown command's first argument is its key.
     pub fn keys(&self, found: Lookup, args: &Args<'_>, out: &mut Vec<KeyRef>) {
-        let argc = args.len();
-        let args = |i: usize| args.get(i);
         match found {
             Lookup::Unknown => {
-                if argc > 1 {
+                if args.len() > 1 {
                     out.push(KeyRef { pos: 1, access: Access::Read });
                 }
             }
             Lookup::Known(id, _) => {
                 let cmd = self.get(id);
                 let start = out.len();
-                if cmd.by_specs && keys_from_specs(cmd, argc, &args, out) {
+                if cmd.by_specs && keys_from_specs(cmd, args, out) {
                     return;
                 }
                 out.truncate(start);
-                special_keys(cmd, argc, &args, out);
+                special_keys(cmd, args, out);
             }
         }
     }
@@ -337,8 +335,9 @@ impl Table {
 
 /// `COMMAND GETKEYS` by key specs (the server's `getKeysUsingKeySpecs`). False means a spec could
 /// not say, and the command's special function decides.
-fn keys_from_specs<'a>(cmd: &Command, argc: usize, args: &impl Fn(usize) -> &'a [u8], out: &mut Vec<KeyRef>) -> bool {
-    let argc_i = argc as i64;
+fn keys_from_specs(cmd: &Command, args: &Args<'_>, out: &mut Vec<KeyRef>) -> bool {
+    let argc_i = args.len() as i64;
+    let args = |i: usize| args.get(i);
     for spec in &cmd.specs {
         if spec.flags & flag::NOT_KEY != 0 {
             continue;
@@ -397,143 +396,172 @@ fn keys_from_specs<'a>(cmd: &Command, argc: usize, args: &impl Fn(usize) -> &'a 
     true
 }
 
-/// The server's own key functions, for the commands whose specs cannot say it all.
-fn special_keys<'a>(cmd: &Command, argc: usize, args: &impl Fn(usize) -> &'a [u8], out: &mut Vec<KeyRef>) {
-    let read = Access::Read;
-    let write = Access::Write;
-    let is = |i: usize, word: &str| args(i).eq_ignore_ascii_case(word.as_bytes());
+/// The server's own key functions, for the commands whose specs cannot say it all. Each
+/// accepts any argument count: a line cut short can hold a call the server would refuse.
+fn special_keys(cmd: &Command, args: &Args<'_>, out: &mut Vec<KeyRef>) {
     match cmd.special {
         Special::None => {}
-        Special::Numkeys { store, count, first } => {
-            if count >= argc {
-                return;
-            }
-            // The server reads the count with atoi(): a leading number, else 0.
-            let n = atoi(args(count));
-            if n < 1 || n > (argc - first) as i64 {
-                return;
-            }
-            let access = cmd.specs.iter().rev().map(|s| access_of(s.flags, cmd)).next().unwrap_or(read);
-            out.extend((0..n as usize).map(|i| KeyRef { pos: first + i, access }));
-            if store > 0 {
-                out.push(KeyRef { pos: store, access: write });
-            }
+        Special::Numkeys { store, count, first } => numkeys_keys(cmd, args, (store, count, first), out),
+        Special::SortRo if args.len() > 1 => out.push(KeyRef { pos: 1, access: Access::Read }),
+        Special::SortRo => {}
+        Special::Sort => sort_keys(args, out),
+        Special::Migrate => migrate_keys(args, out),
+        Special::Georadius => georadius_keys(args, out),
+        Special::Xread => xread_keys(cmd, args, out),
+        // SET … GET reads the old value as well; the key is written either way.
+        Special::Set if args.len() > 1 => out.push(KeyRef { pos: 1, access: Access::Write }),
+        Special::Set => {}
+        Special::Bitfield => bitfield_keys(args, out),
+    }
+}
+
+/// Argument `i` is `word`, in either case.
+fn is(args: &Args<'_>, i: usize, word: &str) -> bool {
+    args.get(i).eq_ignore_ascii_case(word.as_bytes())
+}
+
+/// `genericGetKeys(store, count, first)`: `[dest] numkeys key…` (EVAL, ZUNIONSTORE, LMPOP…).
+fn numkeys_keys(cmd: &Command, args: &Args<'_>, (store, count, first): (usize, usize, usize), out: &mut Vec<KeyRef>) {
+    let argc = args.len();
+    if count >= argc {
+        return;
+    }
+    // The server reads the count with atoi(): a leading number, else 0.
+    let n = atoi(args.get(count));
+    if n < 1 || n > (argc - first) as i64 {
+        return;
+    }
+    let access = cmd.specs.iter().rev().map(|s| access_of(s.flags, cmd)).next().unwrap_or(Access::Read);
+    out.extend((0..n as usize).map(|i| KeyRef { pos: first + i, access }));
+    if store > 0 {
+        out.push(KeyRef { pos: store, access: Access::Write });
+    }
+}
+
+/// `SORT key [BY p] [LIMIT o c] [GET p]… [STORE dest]`: the key, and the STORE destination.
+fn sort_keys(args: &Args<'_>, out: &mut Vec<KeyRef>) {
+    let argc = args.len();
+    if argc < 2 {
+        return;
+    }
+    out.push(KeyRef { pos: 1, access: Access::Read });
+    let mut store = None;
+    let mut i = 2;
+    while i < argc {
+        if is(args, i, "limit") {
+            i += 2;
+        } else if is(args, i, "get") || is(args, i, "by") {
+            i += 1;
+        } else if is(args, i, "store") && i + 1 < argc {
+            store = Some(i + 1);
         }
-        // A call cut short (a line over the reader's limit) may lack the arguments the server
-        // never lets a call go without: no key is made up then.
-        Special::SortRo | Special::Sort | Special::Georadius if argc < 2 => {}
-        Special::SortRo => out.push(KeyRef { pos: 1, access: read }),
-        Special::Sort => {
-            out.push(KeyRef { pos: 1, access: read });
-            let mut store = None;
-            let mut i = 2;
-            while i < argc {
-                if is(i, "limit") {
-                    i += 2;
-                } else if is(i, "get") || is(i, "by") {
-                    i += 1;
-                } else if is(i, "store") && i + 1 < argc {
-                    store = Some(i + 1);
-                }
-                i += 1;
-            }
-            if let Some(pos) = store {
-                out.push(KeyRef { pos, access: write });
-            }
-        }
-        Special::Migrate => {
-            let (mut first, mut num) = (3, 1);
-            if argc > 6 {
-                let mut i = 6;
-                while i < argc {
-                    if is(i, "keys") {
-                        if args(3).is_empty() {
-                            first = i + 1;
-                            num = argc - first;
-                        } else {
-                            num = 0;
-                        }
-                        break;
-                    }
-                    if is(i, "auth") {
-                        i += 1;
-                    } else if is(i, "auth2") {
-                        i += 2;
-                    }
-                    i += 1;
-                }
-            }
-            out.extend((first..(first + num).min(argc)).map(|pos| KeyRef { pos, access: write }));
-        }
-        Special::Georadius => {
-            let mut stored = None;
-            let mut i = 5;
-            while i < argc {
-                if (is(i, "store") || is(i, "storedist")) && i + 1 < argc {
-                    stored = Some(i + 1);
-                    i += 1;
-                }
-                i += 1;
-            }
-            out.push(KeyRef { pos: 1, access: read });
-            if let Some(pos) = stored {
-                out.push(KeyRef { pos, access: write });
-            }
-        }
-        Special::Xread => {
-            let mut streams = None;
-            let mut i = 1;
-            while i < argc {
-                if is(i, "block") || is(i, "count") {
-                    i += 1;
-                } else if is(i, "group") {
-                    i += 2;
-                } else if is(i, "noack") {
-                } else if is(i, "streams") {
-                    streams = Some(i);
-                    break;
+        i += 1;
+    }
+    if let Some(pos) = store {
+        out.push(KeyRef { pos, access: Access::Write });
+    }
+}
+
+/// `MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw | AUTH2 user pw] [KEYS key…]`.
+fn migrate_keys(args: &Args<'_>, out: &mut Vec<KeyRef>) {
+    let argc = args.len();
+    let (mut first, mut num) = (3, 1);
+    if argc > 6 {
+        let mut i = 6;
+        while i < argc {
+            if is(args, i, "keys") {
+                if args.get(3).is_empty() {
+                    first = i + 1;
+                    num = argc - first;
                 } else {
-                    break;
+                    num = 0;
                 }
+                break;
+            }
+            if is(args, i, "auth") {
                 i += 1;
+            } else if is(args, i, "auth2") {
+                i += 2;
             }
-            let Some(at) = streams else { return };
-            let num = argc - at - 1;
-            if num == 0 || num % 2 != 0 {
-                return;
-            }
-            let access = if cmd.writes() { write } else { read };
-            out.extend((at + 1..at + 1 + num / 2).map(|pos| KeyRef { pos, access }));
-        }
-        Special::Set => {
-            if argc > 1 {
-                // SET … GET reads the old value as well; the key is written either way.
-                out.push(KeyRef { pos: 1, access: write });
-            }
-        }
-        Special::Bitfield => {
-            if argc > 1 {
-                let mut readonly = true;
-                let mut i = 2;
-                while i < argc {
-                    let remaining = argc - i - 1;
-                    if is(i, "get") && remaining >= 2 {
-                        i += 3;
-                    } else if (is(i, "set") || is(i, "incrby")) && remaining >= 3 {
-                        readonly = false;
-                        i += 4;
-                    } else if is(i, "overflow") && remaining >= 1 {
-                        i += 2;
-                    } else {
-                        // A syntax error: the server treats the call as a write.
-                        readonly = false;
-                        break;
-                    }
-                }
-                out.push(KeyRef { pos: 1, access: if readonly { read } else { write } });
-            }
+            i += 1;
         }
     }
+    out.extend((first..(first + num).min(argc)).map(|pos| KeyRef { pos, access: Access::Write }));
+}
+
+/// `GEORADIUS key … [STORE dest | STOREDIST dest]`.
+fn georadius_keys(args: &Args<'_>, out: &mut Vec<KeyRef>) {
+    let argc = args.len();
+    if argc < 2 {
+        return;
+    }
+    let mut stored = None;
+    let mut i = 5;
+    while i < argc {
+        if (is(args, i, "store") || is(args, i, "storedist")) && i + 1 < argc {
+            stored = Some(i + 1);
+            i += 1;
+        }
+        i += 1;
+    }
+    out.push(KeyRef { pos: 1, access: Access::Read });
+    if let Some(pos) = stored {
+        out.push(KeyRef { pos, access: Access::Write });
+    }
+}
+
+/// `XREAD [COUNT n] [BLOCK ms] STREAMS key… id…` (and XREADGROUP): the first half after STREAMS.
+fn xread_keys(cmd: &Command, args: &Args<'_>, out: &mut Vec<KeyRef>) {
+    let argc = args.len();
+    let mut streams = None;
+    let mut i = 1;
+    while i < argc {
+        if is(args, i, "block") || is(args, i, "count") {
+            i += 1;
+        } else if is(args, i, "group") {
+            i += 2;
+        } else if is(args, i, "noack") {
+        } else if is(args, i, "streams") {
+            streams = Some(i);
+            break;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    let Some(at) = streams else { return };
+    let num = argc - at - 1;
+    if num == 0 || num % 2 != 0 {
+        return;
+    }
+    let access = if cmd.writes() { Access::Write } else { Access::Read };
+    out.extend((at + 1..at + 1 + num / 2).map(|pos| KeyRef { pos, access }));
+}
+
+/// `BITFIELD key [GET …] [SET …] [INCRBY …] [OVERFLOW …]`: a read unless it sets, or is not
+/// understood (the server then takes it for a write).
+fn bitfield_keys(args: &Args<'_>, out: &mut Vec<KeyRef>) {
+    let argc = args.len();
+    if argc < 2 {
+        return;
+    }
+    let mut readonly = true;
+    let mut i = 2;
+    while i < argc {
+        let remaining = argc - i - 1;
+        if is(args, i, "get") && remaining >= 2 {
+            i += 3;
+        } else if (is(args, i, "set") || is(args, i, "incrby")) && remaining >= 3 {
+            readonly = false;
+            i += 4;
+        } else if is(args, i, "overflow") && remaining >= 1 {
+            i += 2;
+        } else {
+            readonly = false;
+            break;
+        }
+    }
+    out.push(KeyRef { pos: 1, access: if readonly { Access::Read } else { Access::Write } });
 }
 
 fn access_of(spec_flags: u16, cmd: &Command) -> Access {

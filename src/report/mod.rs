@@ -1,6 +1,6 @@
 //! The report: built once from the counters as a [`Report`] (sections of rows, and the command
-//! time), then written as text for a person ([`text`]) or as one JSON object per line for a
-//! program ([`json`]).
+//! time), then written as text for a person ([`text()`]) or as one JSON object per line for a
+//! program ([`json()`]).
 //!
 //! Every key, prefix, client and argument is escaped ([`crate::escape`]) when the model is
 //! built, so no renderer can let a control byte from the input through, and the JSON is valid
