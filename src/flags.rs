@@ -7,7 +7,7 @@
 
 use std::ffi::OsString;
 
-use crate::cli::{Config, Format, UsageError};
+use crate::config::{Config, Format, UsageError};
 use crate::records::Emit;
 
 /// Where a flag is listed.
@@ -136,7 +136,7 @@ pub const FLAGS: &[Flag] = &[
               charged to the earlier line instead.",
         apply: Apply::Value(|c, flag, v| {
             let value = text(flag, v)?;
-            c.gap_rule = crate::cli::gap_rule_for(&value)
+            c.gap_rule = crate::config::gap_rule_for(&value)
                 .ok_or_else(|| UsageError(format!("{flag}: '{value}' is not a version such as 2.8, 6.2.3 or 7.0")))?;
             Ok(())
         }),

@@ -16,6 +16,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod config;
 mod counter;
 mod decode;
 mod error;
@@ -47,13 +48,16 @@ pub use error::Error;
 pub use records::Emit;
 pub use stats::GapRule;
 
-use cli::Config;
 use commands::Table;
-use decode::{Decoder, Nodes};
+use config::Config;
+use decode::{Command, Decoder, Nodes};
 use input::{Event, Failed, Input, Inputs, LineReader};
 use pipeline::{Pipeline, Rejects};
-use sink::{Labels, Reporter, Sink, Sinks, WholeReport};
-use stats::Settings;
+use records::Records;
+use redact::Secrets;
+use rolling::RollingReport;
+use sink::{Labels, Reporter, Sink, WholeReport};
+use stats::{Settings, Tally};
 
 /// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {
@@ -114,10 +118,10 @@ impl<W: Write> Session<W> {
         };
         let reporter = |out| Reporter::new(out, config.format, config.hot_qps, Labels::new(nodes.clone()));
         let sink = match (config.emit, config.every) {
-            (Some(emit), _) => Sinks::Records(records::Records::new(out, emit)),
+            (Some(emit), _) => Sinks::Records(Records::new(out, emit)),
             (None, Some(every)) => {
                 let window = config.window.unwrap_or(every);
-                Sinks::Rolling(rolling::RollingReport::new(every, window, settings, reporter(out)))
+                Sinks::Rolling(RollingReport::new(every, window, settings, reporter(out)))
             }
             (None, None) => Sinks::Whole(WholeReport::new(settings, reporter(out))),
         };
@@ -158,5 +162,55 @@ impl<W: Write> Session<W> {
     pub fn finish(self, warn: &mut dyn Write) -> Result<(), Error> {
         self.pipeline.finish(warn)?;
         self.sink.finish(warn)
+    }
+}
+
+/// The sink of a run, one of the three, dispatched without a virtual call per line.
+enum Sinks<W: Write> {
+    Whole(WholeReport<W>),
+    Rolling(RollingReport<W>),
+    Records(Records<W>),
+}
+
+macro_rules! each {
+    ($self:expr, $sink:ident => $body:expr) => {
+        match $self {
+            Sinks::Whole($sink) => $body,
+            Sinks::Rolling($sink) => $body,
+            Sinks::Records($sink) => $body,
+        }
+    };
+}
+
+impl<W: Write> Sink for Sinks<W> {
+    #[inline]
+    fn tally(&mut self) -> &mut Tally {
+        each!(self, s => s.tally())
+    }
+
+    #[inline]
+    fn at(&mut self, micros: u64) -> Result<(), Error> {
+        each!(self, s => s.at(micros))
+    }
+
+    #[inline]
+    fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
+        each!(self, s => s.command(cmd, secrets))
+    }
+
+    fn pause(&mut self) -> Result<(), Error> {
+        each!(self, s => s.pause())
+    }
+
+    fn idle(&mut self) -> Result<(), Error> {
+        each!(self, s => s.idle())
+    }
+
+    fn end_of_input(&mut self, node: u32) {
+        each!(self, s => s.end_of_input(node))
+    }
+
+    fn finish(self, warn: &mut dyn Write) -> Result<(), Error> {
+        each!(self, s => s.finish(warn))
     }
 }

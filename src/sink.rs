@@ -9,7 +9,7 @@
 
 use std::io::Write;
 
-use crate::cli::Format;
+use crate::config::Format;
 use crate::decode::Command;
 use crate::error::Error;
 use crate::offload::Offload;
@@ -146,55 +146,5 @@ impl<W: Write> Sink for WholeReport<W> {
         let settings = self.stats.settings.clone();
         self.stats.per_key = self.keys.take(&settings);
         self.reporter.write(&self.stats, None)
-    }
-}
-
-/// The sink of a run, one of the three, dispatched without a virtual call per line.
-pub enum Sinks<W: Write> {
-    Whole(WholeReport<W>),
-    Rolling(crate::rolling::RollingReport<W>),
-    Records(crate::records::Records<W>),
-}
-
-macro_rules! each {
-    ($self:expr, $sink:ident => $body:expr) => {
-        match $self {
-            Sinks::Whole($sink) => $body,
-            Sinks::Rolling($sink) => $body,
-            Sinks::Records($sink) => $body,
-        }
-    };
-}
-
-impl<W: Write> Sink for Sinks<W> {
-    #[inline]
-    fn tally(&mut self) -> &mut Tally {
-        each!(self, s => s.tally())
-    }
-
-    #[inline]
-    fn at(&mut self, micros: u64) -> Result<(), Error> {
-        each!(self, s => s.at(micros))
-    }
-
-    #[inline]
-    fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
-        each!(self, s => s.command(cmd, secrets))
-    }
-
-    fn pause(&mut self) -> Result<(), Error> {
-        each!(self, s => s.pause())
-    }
-
-    fn idle(&mut self) -> Result<(), Error> {
-        each!(self, s => s.idle())
-    }
-
-    fn end_of_input(&mut self, node: u32) {
-        each!(self, s => s.end_of_input(node))
-    }
-
-    fn finish(self, warn: &mut dyn Write) -> Result<(), Error> {
-        each!(self, s => s.finish(warn))
     }
 }

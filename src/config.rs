@@ -1,0 +1,100 @@
+//! What a run is asked to do: one plain [`Config`], filled in by [`crate::cli`] from the flags
+//! of [`crate::flags`].
+
+use std::ffi::OsString;
+use std::fmt;
+
+use crate::filters::Filters;
+use crate::records::Emit;
+use crate::stats::GapRule;
+
+/// What a run is asked to do.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Inputs in order; `-` is standard input. Empty means standard input.
+    pub files: Vec<OsString>,
+    pub format: Format,
+    pub emit: Option<Emit>,
+    pub top: usize,
+    pub prefix_delimiter: Vec<u8>,
+    pub prefix_depth: usize,
+    pub gap_rule: GapRule,
+    pub max_keys: usize,
+    /// Write credentials as `(redacted)`.
+    pub redact: bool,
+    /// Where to write every skipped line (as read, credentials redacted).
+    pub rejects: Option<OsString>,
+    /// A report per period of this many microseconds.
+    pub every: Option<u64>,
+    /// Each rolling report covers this many microseconds (a multiple of `every`).
+    pub window: Option<u64>,
+    /// Mark keys at or above this rate.
+    pub hot_qps: Option<f64>,
+    pub filters: Filters,
+}
+
+/// How the report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// What the command line asked for besides a run.
+#[derive(Debug)]
+pub enum Action {
+    Run(Box<Config>),
+    Help,
+    Version,
+}
+
+/// A mistake on the command line; the message names the flag or value.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub const DEFAULT_MAX_KEYS: usize = 50_000;
+
+impl Default for Config {
+    /// What a run does with no flags; `--help` and the man page say the same (a test checks).
+    fn default() -> Config {
+        Config {
+            files: Vec::new(),
+            format: Format::Text,
+            emit: None,
+            top: 10,
+            prefix_delimiter: b":".to_vec(),
+            prefix_depth: 1,
+            gap_rule: GapRule::Later,
+            max_keys: DEFAULT_MAX_KEYS,
+            redact: true,
+            rejects: None,
+            every: None,
+            window: None,
+            hot_qps: None,
+            filters: Filters::default(),
+        }
+    }
+}
+
+/// Servers before 6.2.4 wrote a command's line before running it.
+pub(crate) fn gap_rule_for(version: &str) -> Option<GapRule> {
+    let mut parts = [0u32; 3];
+    let mut n = 0;
+    for part in version.split('.') {
+        if n == 3 || part.is_empty() {
+            return None;
+        }
+        parts[n] = part.parse().ok()?;
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    Some(if parts < [6, 2, 4] { GapRule::Earlier } else { GapRule::Later })
+}
