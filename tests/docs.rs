@@ -67,7 +67,19 @@ fn flags_named(text: &str) -> Vec<String> {
 #[test]
 fn every_flag_the_docs_name_exists_and_the_man_page_names_every_flag() {
     // Flags of other programs that the README and the man page show in recipes.
-    let others = ["release", "path", "json", "locked", "all-targets", "check", "nocapture", "query", "tool", "test", "document-private-items"];
+    let others = [
+        "release",
+        "path",
+        "json",
+        "locked",
+        "all-targets",
+        "check",
+        "nocapture",
+        "query",
+        "tool",
+        "test",
+        "document-private-items",
+    ];
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let page = std::fs::read_to_string(root().join("man/faina-filter.1")).unwrap().replace("\\-", "-");
     for (name, text) in [("README.md", &readme), ("man page", &page)] {
