@@ -225,13 +225,18 @@ impl LineReader {
         Ok(())
     }
 
-    /// The input ended: what is left is its last line, without a line end.
+    /// The input ended: what is left is its last line. Without its line end it may have been
+    /// cut short (a dropped connection, a file rotated mid-write): it is handed out as cut.
     fn last_line<E, F: Emit<E>>(&self, at: &Cursor, emit: &mut F) -> Result<(), Failed<E>> {
         match at.cutting {
             Some(dropped) => emit(Piece::Line { line: &self.buf[at.start..at.end], cut: true, dropped, plain: false }),
-            None if at.start < at.end => {
+            None if at.pending_cr => {
                 let (line, cut, dropped) = cut_to_size(&self.buf[at.start..at.end]);
                 emit(Piece::Line { line, cut, dropped, plain: false })
+            }
+            None if at.start < at.end => {
+                let (line, _, dropped) = cut_to_size(&self.buf[at.start..at.end]);
+                emit(Piece::Line { line, cut: true, dropped, plain: false })
             }
             None => Ok(()),
         }
@@ -567,7 +572,7 @@ mod tests {
                 (b"a\r\n".to_vec(), false, 0),
                 (b"bb\n".to_vec(), false, 0),
                 (b"\n".to_vec(), false, 0),
-                (b"last".to_vec(), false, 0),
+                (b"last".to_vec(), true, 0),
             ];
             assert_eq!(got, want, "chunk {chunk}");
         }
@@ -585,7 +590,7 @@ mod tests {
                 (b"\r".to_vec(), false, 0),
                 (b"d\n".to_vec(), false, 0),
                 (b"\r".to_vec(), false, 0),
-                (b"e".to_vec(), false, 0),
+                (b"e".to_vec(), true, 0),
             ];
             assert_eq!(got, want, "chunk {chunk}");
         }

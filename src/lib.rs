@@ -138,8 +138,12 @@ impl<W: Write> Session<W> {
         match event {
             Event::Line(line) => self.pipeline.line(&line, &mut self.sink, warn),
             Event::Pause => self.sink.pause(),
-            Event::Idle => self.sink.idle(),
+            Event::Idle => {
+                self.pipeline.settle_all(&mut self.sink, warn)?;
+                self.sink.idle()
+            }
             Event::End(node) => {
+                self.pipeline.settle(node, &mut self.sink, warn)?;
                 self.sink.end_of_input(node);
                 Ok(())
             }

@@ -241,7 +241,6 @@ impl Parser {
         let offset = body.as_ptr() as usize - line.as_ptr() as usize;
         let sp = scan::find_early(body, b' ')?;
         let ts = &body[..sp];
-        let micros = parse_timestamp(ts)?;
         let rest = &body[sp + 1..];
         let (db, client, args_at) = match rest.first()? {
             b'[' => {
@@ -250,11 +249,11 @@ impl Parser {
                 if db_len == 0 || inner.get(db_len) != Some(&b' ') {
                     return None;
                 }
+                let micros = parse_timestamp(ts, false)?;
                 let after_db = &inner[db_len + 1..];
-                // The client ends at the first `] "`; a bare `]` at the end means a line with no
-                // arguments, which no server writes.
-                let end = client_end(after_db)?;
-                (&inner[..db_len], &after_db[..end], 1 + db_len + 1 + end + 2)
+                let start = offset + sp + 1 + 1 + db_len + 1;
+                let end = self.client_and_arguments(after_db, start, cut)?;
+                return Some(Header { ts, micros, db: &inner[..db_len], client: &after_db[..end], node: None });
             }
             b'(' => {
                 let inner = rest.strip_prefix(b"(db ")?;
@@ -267,9 +266,30 @@ impl Parser {
             b'"' => (&b"0"[..], &b""[..], 0),
             _ => return None,
         };
+        // The forms without brackets are Redis 2.0 to 2.4's; 2.0 did not zero-pad microseconds.
+        let micros = parse_timestamp(ts, true)?;
         self.line_start = offset + sp + 1 + args_at;
         self.arguments(&rest[args_at..], cut)?;
         Some(Header { ts, micros, db, client, node: None })
+    }
+
+    /// Finds where the client in `text` (after `[DB `, at `start` in the line) ends and parses
+    /// the arguments after it; returns the client's length. The client ends at a `] "` after
+    /// which a whole argument list follows: the first such, as a unix socket's path may hold
+    /// `] "` itself.
+    fn client_and_arguments(&mut self, text: &[u8], start: usize, cut: bool) -> Option<usize> {
+        let mut from = 0;
+        loop {
+            let end = from + client_end(&text[from..])?;
+            self.line_start = start + end + 2;
+            if self.arguments(&text[end + 2..], cut).is_some() {
+                return Some(end);
+            }
+            self.spans.clear();
+            self.decoded.clear();
+            self.lost = 0;
+            from = end + 1;
+        }
     }
 
     /// A record of `--emit tsv` read back: `[node] timestamp db client command arg…`, tab
@@ -281,7 +301,7 @@ impl Parser {
         let mut fields = line.split(|&b| b == b'\t');
         let first = fields.next()?;
         let second = fields.next()?;
-        let (node, ts, db) = match parse_timestamp(first) {
+        let (node, ts, db) = match parse_timestamp(first, false) {
             Some(_) if is_db(second) => (None, first, second),
             _ => {
                 let db = fields.next()?;
@@ -291,7 +311,7 @@ impl Parser {
                 (Some(first), second, db)
             }
         };
-        let micros = parse_timestamp(ts)?;
+        let micros = parse_timestamp(ts, false)?;
         let client = fields.next()?;
         let mut at = client.as_ptr() as usize - line.as_ptr() as usize + client.len() + 1;
         for field in fields {
@@ -461,12 +481,17 @@ fn is_noise(body: &[u8]) -> bool {
     body == b"OK" || body.trim_ascii().is_empty() || NOISE.iter().any(|n| body.starts_with(n))
 }
 
+/// The first second of the year 10000: later timestamps are refused (no capture is from then,
+/// and dates could not be written in ISO 8601).
+const YEAR_10000: u64 = 253_402_300_800;
+
 /// Parses `SECONDS.FRACTION` into microseconds.
 ///
-/// Six fraction digits are microseconds. Redis 2.0 did not zero-pad them, so fewer digits are an
-/// unpadded microsecond count; Dragonfly appends stray digits, so only the first six of a longer
-/// fraction count.
-pub fn parse_timestamp(ts: &[u8]) -> Option<u64> {
+/// Servers write six fraction digits; proxies, tools and hand edits may write fewer, read as
+/// written (`.1` is 100 000 µs). Redis 2.0 did not zero-pad its microseconds: with `unpadded`
+/// (a line in the form without brackets, as 2.0 to 2.4 wrote), fewer digits are a microsecond
+/// count. Dragonfly appends stray digits: only the first six of a longer fraction count.
+pub fn parse_timestamp(ts: &[u8], unpadded: bool) -> Option<u64> {
     // The common case, ten digits of seconds and six of microseconds, read eight at a time.
     if let [s @ .., b'.', u0, u1, u2, u3, u4, u5] = ts {
         if let Ok(secs) = <&[u8; 10]>::try_from(s) {
@@ -483,8 +508,12 @@ pub fn parse_timestamp(ts: &[u8]) -> Option<u64> {
     if secs.is_empty() || secs.len() > 12 || frac.is_empty() || frac.len() > 12 {
         return None;
     }
-    let secs = parse_digits(secs)?;
-    let micros = parse_digits(&frac[..frac.len().min(6)])?;
+    let secs = parse_digits(secs).filter(|&s| s < YEAR_10000)?;
+    let digits = &frac[..frac.len().min(6)];
+    let mut micros = parse_digits(digits)?;
+    if !unpadded {
+        micros *= 10u64.pow(6 - digits.len() as u32);
+    }
     if frac.len() > 6 {
         parse_digits(&frac[6..])?;
     }
@@ -551,17 +580,45 @@ mod tests {
             Some(secs * 1_000_000 + parse_digits(&ts[dot + 1..])?)
         };
         for ts in [&b"1795636306.848848"[..], b"0000000000.000000", b"9999999999.999999", b"1234567890.012345"] {
-            assert_eq!(parse_timestamp(ts), slow(ts), "{}", String::from_utf8_lossy(ts));
+            assert_eq!(parse_timestamp(ts, false), slow(ts), "{}", String::from_utf8_lossy(ts));
         }
         // Every position holding each byte that is not a digit, or is next to the digits.
         for pos in [0, 3, 7, 8, 9, 11, 12, 16] {
             for bad in [b'/', b':', b'a', b' ', 0x00, 0xb0, 0x39 + 0x80] {
                 let mut ts = *b"1795636306.848848";
                 ts[pos] = bad;
-                assert_eq!(parse_timestamp(&ts), None, "{pos} {bad}");
+                assert_eq!(parse_timestamp(&ts, false), None, "{pos} {bad}");
             }
         }
-        assert_eq!(parse_timestamp(b"1.5"), Some(1_000_005));
+        assert_eq!(parse_timestamp(b"1.5", true), Some(1_000_005), "Redis 2.0's unpadded microseconds");
+        assert_eq!(parse_timestamp(b"1.5", false), Some(1_500_000));
+    }
+
+    #[test]
+    fn fractions_of_any_length_are_read_as_written() {
+        for (ts, micros) in [
+            (&b"1700000000.1"[..], 1_700_000_000_100_000),
+            (b"1700000000.12", 1_700_000_000_120_000),
+            (b"1700000000.123456", 1_700_000_000_123_456),
+            (b"1700000000.1234567", 1_700_000_000_123_456),
+        ] {
+            let line = [ts, &b" [0 1.1.1.1:1] \"get\" \"k\""[..]].concat();
+            assert_eq!(cmd(&line).1, micros, "{}", String::from_utf8_lossy(ts));
+        }
+        // Past the year 9999: refused.
+        assert_eq!(kind(br#"253402300800.000000 [0 1.1.1.1:1] "get" "k""#), "skipped");
+        assert_eq!(kind(br#"253402300799.999999 [0 1.1.1.1:1] "get" "k""#), "command");
+    }
+
+    #[test]
+    fn a_unix_socket_path_may_hold_the_end_of_the_client() {
+        // Redis 7.0.15 writes the socket's path as it is.
+        let (_, _, _, client, a) = cmd(br#"1.000001 [0 unix:/tmp/a] "b/redis.sock] "get" "k""#);
+        assert_eq!(client, br#"unix:/tmp/a] "b/redis.sock"#);
+        assert_eq!(a, args(&[b"get", b"k"]));
+        let (_, _, _, client, a) = cmd(br#"1.000001 [0 unix:/x] "y] "set" "k" "] \"v""#);
+        assert_eq!(client, br#"unix:/x] "y"#);
+        assert_eq!(a, args(&[b"set", b"k", b"] \"v"]));
     }
 
     #[test]

@@ -17,8 +17,41 @@ use crate::notices::ServerErrors;
 use crate::redact::{redact_loose, Secrets};
 use crate::sink::Sink;
 
+/// How far an input's first command may be from its next before the first is taken for a
+/// fragment: a capture that starts inside a line (`tail -c`, `split -b`, a file rotated
+/// mid-write) can start inside a timestamp, and `1795787786.377009` cut to `5787786.377009`
+/// would make the capture start in 1970. A cut timestamp has lost leading digits: only a first
+/// timestamp with fewer digits of seconds than the next is suspect.
+const IMPLAUSIBLE_GAP: u64 = 86_400 * 1_000_000;
+
+/// Where an input is in its first lines.
+enum Start {
+    /// Nothing read yet: the first line may be a fragment.
+    Fresh,
+    /// The first line was a command: held until the next command says whether its timestamp
+    /// is plausible.
+    Holding(Held),
+    Settled,
+}
+
+/// A held first line, and its timestamp.
+struct Held {
+    line: Vec<u8>,
+    cut: bool,
+    dropped: u64,
+    micros: u64,
+    /// Digits of seconds in its timestamp.
+    digits: usize,
+}
+
+/// The digits of seconds in a timestamp as written.
+fn second_digits(ts: &[u8]) -> usize {
+    ts.iter().take_while(|b| b.is_ascii_digit()).count()
+}
+
 /// The steps between the decoder and the sink, and what they keep.
 pub struct Pipeline {
+    starts: Vec<Start>,
     decoder: Decoder,
     /// Whether the sink needs commands' keys (records of whole commands do not, unless a key
     /// filter does).
@@ -61,12 +94,102 @@ impl Pipeline {
             skipped: 0,
             pasted: 0,
         };
-        Pipeline { decoder, keys, steps }
+        Pipeline { starts: Vec::new(), decoder, keys, steps }
     }
 
-    /// One line, from decoding to the sink.
+    /// One line, from decoding to the sink; the first lines of an input are looked at first.
     #[inline]
     pub fn line<S: Sink>(&mut self, line: &LineIn<'_>, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {
+        match self.starts.get(line.node as usize) {
+            Some(Start::Settled) => self.process(line, false, sink, warn),
+            _ => self.start_of_input(line, sink, warn),
+        }
+    }
+
+    /// The first lines of an input: a first line that is skipped is a fragment (counted cut
+    /// too); a first command waits for the next one, and is a fragment when their timestamps
+    /// are implausibly far apart.
+    #[cold]
+    fn start_of_input<S: Sink>(&mut self, line: &LineIn<'_>, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {
+        let node = line.node as usize;
+        if self.starts.len() <= node {
+            self.starts.resize_with(node + 1, || Start::Fresh);
+        }
+        let stamp = match self.decoder.decode(line, false) {
+            Decoded::Command(cmd) => Some((cmd.header.micros, second_digits(cmd.header.ts))),
+            Decoded::Skipped if matches!(self.starts[node], Start::Fresh) => {
+                self.starts[node] = Start::Settled;
+                return self.process(line, true, sink, warn);
+            }
+            _ => None,
+        };
+        match (std::mem::replace(&mut self.starts[node], Start::Settled), stamp) {
+            (Start::Fresh, Some((micros, digits))) => {
+                let held = Held { line: line.line.to_vec(), cut: line.cut, dropped: line.dropped, micros, digits };
+                self.starts[node] = Start::Holding(held);
+                Ok(())
+            }
+            (Start::Holding(held), Some((micros, digits))) => {
+                let fragment = held.digits < digits && held.micros.abs_diff(micros) > IMPLAUSIBLE_GAP;
+                self.release(line.node, held, fragment, sink, warn)?;
+                self.process(line, false, sink, warn)
+            }
+            (Start::Holding(held), None) => {
+                self.starts[node] = Start::Holding(held);
+                self.process(line, false, sink, warn)
+            }
+            (_, _) => self.process(line, false, sink, warn),
+        }
+    }
+
+    /// Processes the held first line of `node`, if any: its input ended, or went quiet.
+    pub fn settle<S: Sink>(&mut self, node: u32, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {
+        let Some(start) = self.starts.get_mut(node as usize) else { return Ok(()) };
+        match std::mem::replace(start, Start::Settled) {
+            Start::Holding(held) => self.release(node, held, false, sink, warn),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`Pipeline::settle`] for every input (a live stream went quiet).
+    pub fn settle_all<S: Sink>(&mut self, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {
+        for node in 0..self.starts.len() {
+            if matches!(self.starts[node], Start::Holding(_)) {
+                self.settle(node as u32, sink, warn)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn release<S: Sink>(
+        &mut self,
+        node: u32,
+        held: Held,
+        fragment: bool,
+        sink: &mut S,
+        warn: &mut dyn Write,
+    ) -> Result<(), Error> {
+        let line = LineIn { node, line: &held.line, cut: held.cut, dropped: held.dropped, plain: false };
+        self.process(&line, fragment, sink, warn)
+    }
+
+    /// Decodes, accounts for and hands on one line; a `fragment` (a cut start of an input) is
+    /// counted as cut and skipped.
+    #[inline]
+    fn process<S: Sink>(
+        &mut self,
+        line: &LineIn<'_>,
+        fragment: bool,
+        sink: &mut S,
+        warn: &mut dyn Write,
+    ) -> Result<(), Error> {
+        if fragment {
+            let tally = sink.tally();
+            tally.lines += 1;
+            tally.cut_lines += 1;
+            tally.skipped += 1;
+            return self.steps.skipped(line.line);
+        }
         let decoded = self.decoder.decode(line, self.keys);
         if let Decoded::Command(cmd) = &decoded {
             sink.at(cmd.header.micros)?;

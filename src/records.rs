@@ -153,7 +153,7 @@ impl<W: Write> Sink for Records<W> {
         if tally.cut_lines > 0 {
             let _ = writeln!(
                 warn,
-                "faina-filter: {} lines were over 1 MiB: their records hold only the arguments that fit",
+                "faina-filter: {} lines were cut short (over 1 MiB, or the input ended inside them): their records hold the arguments that were whole",
                 tally.cut_lines
             );
         }

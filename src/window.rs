@@ -13,23 +13,42 @@ use crate::stats::{Settings, Stats};
 /// What one report covers, in microseconds since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
+    /// Where the window starts, aligned to a multiple of the period.
     pub start: u64,
+    /// Where it ends: its nominal end, or for the last window at the end of the input, its last
+    /// timestamp.
     pub end: u64,
-    /// True for the last window at the end of the input, which ends at its last timestamp
-    /// rather than at its nominal end.
-    pub partial: bool,
+    /// Where the stream started, when it started inside the window (else `start`): the window
+    /// covers `from..end`, and rates are taken over that.
+    pub from: u64,
+    /// Its nominal length.
+    pub length: u64,
+    /// The input ended inside it.
+    pub ended: bool,
 }
 
 impl Window {
+    /// A whole window of `length` ending at `end`, for a stream that started at `first`.
+    fn new(end: u64, length: u64, first: u64) -> Window {
+        let start = end.saturating_sub(length);
+        Window { start, end, from: first.clamp(start, end), length, ended: false }
+    }
+
     /// The seconds the window covers, for rates.
     pub fn seconds(&self) -> f64 {
-        self.end.saturating_sub(self.start) as f64 / 1e6
+        self.end.saturating_sub(self.from) as f64 / 1e6
+    }
+
+    /// The window covers less than its length: the stream started, or the input ended, inside it.
+    pub fn partial(&self) -> bool {
+        self.end.saturating_sub(self.from) < self.length
+    }
+
+    /// The stream started inside the window.
+    pub fn started_inside(&self) -> bool {
+        self.from > self.start
     }
 }
-
-/// More empty periods in a row than this are reported as one window spanning them all (a
-/// timestamp far in the future must not print millions of reports).
-const MAX_EMPTY_REPORTS: u64 = 10_000;
 
 /// The most periods one window may span (each keeps its own summary).
 pub const MAX_PERIODS: u64 = 100;
@@ -56,6 +75,8 @@ pub struct Windows {
     current: Stats,
     /// The index (timestamp / period) of the current period; `None` before the first command.
     index: Option<u64>,
+    /// The first timestamp of the stream: windows it started inside cover less than their length.
+    first: u64,
     /// The settings of a report's merged tables.
     report_settings: Settings,
 }
@@ -69,7 +90,7 @@ impl Windows {
         // into tables of the full size.
         let per_period = Settings { max_keys: (settings.max_keys / periods).max(MIN_PERIOD_KEYS), ..settings.clone() };
         let current = Stats::new(per_period);
-        Windows { every, periods, history: VecDeque::new(), current, index: None, report_settings: settings }
+        Windows { every, periods, history: VecDeque::new(), current, index: None, first: 0, report_settings: settings }
     }
 
     /// The counters of the period under way.
@@ -93,26 +114,27 @@ impl Windows {
         let target = micros / self.every;
         let Some(index) = self.index else {
             self.index = Some(target);
+            self.first = micros;
             return Ok(());
         };
         if target <= index {
             return Ok(());
         }
-        let mut empty_run = 0;
         while let Some(index) = self.index.filter(|&i| i < target) {
             let all_empty = self.current.tally.lines == 0 && self.history.iter().all(|s| s.tally.lines == 0);
-            if all_empty && empty_run >= MAX_EMPTY_REPORTS {
-                // One report for the rest of the silence, then on to the target.
+            if all_empty {
+                // A run of empty windows (a timestamp far ahead) is reported as one window
+                // spanning it, then on to the target.
                 let start = (index + 1).saturating_mul(self.every).saturating_sub(self.window_len());
                 let end = target.saturating_mul(self.every);
+                let window = Window { start, end, from: start, length: end - start, ended: false };
                 period.complete(&mut self.current);
-                period.report(&self.current, &Window { start, end, partial: false })?;
+                period.report(&self.current, &window)?;
                 self.history.clear();
                 self.current = self.current.next_period();
                 self.index = Some(target);
                 return Ok(());
             }
-            empty_run += u64::from(all_empty);
             self.close(period)?;
         }
         Ok(())
@@ -124,7 +146,7 @@ impl Windows {
         let Some(index) = self.index else { return Ok(()) };
         period.complete(&mut self.current);
         let end = (index + 1).saturating_mul(self.every);
-        let window = Window { start: end.saturating_sub(self.window_len()), end, partial: false };
+        let window = Window::new(end, self.window_len(), self.first);
         self.report(&window, period)?;
         let next = self.current.next_period();
         self.history.push_back(std::mem::replace(&mut self.current, next));
@@ -140,13 +162,14 @@ impl Windows {
         period.complete(&mut self.current);
         let Some(index) = self.index else {
             // Nothing with a timestamp was read: one report of what there was.
-            return period.report(&self.current, &Window { start: 0, end: 0, partial: true });
+            return period.report(&self.current, &Window { start: 0, end: 0, from: 0, length: 0, ended: true });
         };
-        let nominal_end = (index + 1).saturating_mul(self.every);
-        let start = nominal_end.saturating_sub(self.window_len());
+        let mut window = Window::new((index + 1).saturating_mul(self.every), self.window_len(), self.first);
         let last = self.history.iter().chain([&self.current]).filter_map(|s| s.last).map(|s| s.micros).max();
-        let end = last.map_or(start, |l| (l + 1).clamp(start, nominal_end));
-        self.report(&Window { start, end, partial: true }, period)
+        window.end = last.map_or(window.start, |l| (l + 1).clamp(window.start, window.end));
+        window.from = window.from.min(window.end);
+        window.ended = true;
+        self.report(&window, period)
     }
 
     fn window_len(&self) -> u64 {

@@ -47,7 +47,8 @@ fn periods_are_aligned_and_add_up_to_the_whole() {
             assert_eq!(start, prev, "consecutive");
         }
         let last_window = i + 1 == windows.len();
-        assert_eq!(w["window"]["partial"], last_window);
+        // The stream started inside the first window, and the input ended inside the last.
+        assert_eq!(w["window"]["partial"], i == 0 || last_window);
         if !last_window {
             assert_eq!(end - start, 0.5);
         }

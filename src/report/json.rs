@@ -16,7 +16,8 @@ pub fn json(report: &Report) -> String {
         w.field_str("start_iso", &iso8601(win.start));
         w.field_str("end_iso", &iso8601(win.end));
         w.field_raw("seconds", &format!("{:.6}", win.seconds()));
-        w.field_raw("partial", if win.partial { "true" } else { "false" });
+        w.field_raw("length", &format!("{:.6}", win.length as f64 / 1e6));
+        w.field_raw("partial", if win.partial() { "true" } else { "false" });
         w.end_object();
     }
     let t = &report.tally;
@@ -76,14 +77,17 @@ fn span(w: &mut JsonWriter, report: &Report) {
             w.field_str("start_iso", &iso8601(first));
             w.field_str("end_iso", &iso8601(last));
             w.field_raw("span_seconds", &format!("{:.6}", report.span_micros() as f64 / 1e6));
-            w.field_raw("commands_per_second", &format!("{:.3}", report.commands_per_second()));
+            match report.commands_per_second() {
+                Some(rate) => w.field_raw("commands_per_second", &format!("{rate:.3}")),
+                None => w.field_raw("commands_per_second", "null"),
+            }
         }
         None => {
             for name in ["start", "end", "start_iso", "end_iso"] {
                 w.field_raw(name, "null");
             }
             w.field_raw("span_seconds", "0");
-            w.field_raw("commands_per_second", "0");
+            w.field_raw("commands_per_second", "null");
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct View<'a> {
 /// Everything a report shows, ready to be written.
 pub struct Report {
     pub window: Option<Window>,
+    /// The seconds rates are taken over: the window's, or the input's time span.
+    pub seconds: Option<f64>,
     pub tally: Tally,
     /// The first and last timestamps, in microseconds; `None` before the first command.
     pub span: Option<(u64, u64)>,
@@ -157,6 +159,7 @@ impl Report {
         let hot_keys = keys.keys.entries().iter().filter(|e| rates.is_hot(e.count)).count() as u64;
         Report {
             window: view.window,
+            seconds: rates.seconds,
             tally: stats.tally,
             span,
             key_accesses: keys.keys.total(),
@@ -181,12 +184,10 @@ impl Report {
         self.span.map_or(0, |(a, b)| b - a)
     }
 
-    /// Commands per second over the input's time span (0 when it has none).
-    pub fn commands_per_second(&self) -> f64 {
-        match self.span_micros() {
-            0 => 0.0,
-            span => self.tally.commands as f64 * 1e6 / span as f64,
-        }
+    /// Commands per second over the window, or the input's time span; `None` when that is 0
+    /// (unknown, as every row's rate is then).
+    pub fn commands_per_second(&self) -> Option<f64> {
+        self.seconds.map(|s| self.tally.commands as f64 / s)
     }
 }
 

@@ -10,13 +10,20 @@ pub fn text(report: &Report) -> String {
     let mut out = String::new();
     let o = &mut out;
     if let Some(w) = report.window {
-        let title = format!(
-            "Window {} .. {} ({:.3}s{})",
-            iso8601(w.start),
-            iso8601(w.end),
-            w.seconds(),
-            if w.partial { ", partial: the input ended" } else { "" }
-        );
+        let title = if w.started_inside() {
+            let ended = if w.ended { ", and the input ended" } else { "" };
+            format!(
+                "Window {} .. {} ({:.6}s of {:.3}s, partial: the stream started at {}{ended})",
+                iso8601(w.start),
+                iso8601(w.end),
+                w.seconds(),
+                w.length as f64 / 1e6,
+                iso8601(w.from)
+            )
+        } else {
+            let ended = if w.ended { ", partial: the input ended" } else { "" };
+            format!("Window {} .. {} ({:.3}s{ended})", iso8601(w.start), iso8601(w.end), w.seconds())
+        };
         let _ = writeln!(o, "\n{title}\n{}", "#".repeat(title.chars().count()));
     }
     overall(o, report);
@@ -55,14 +62,19 @@ fn overall(o: &mut String, report: &Report) {
             writeln!(o, "  filtered out      {}   (commands left out by --db, --command, --client, --key)", t.filtered);
     }
     if t.cut_lines > 0 {
-        let _ = writeln!(o, "  cut lines         {}   (over 1 MiB: counted from their head)", t.cut_lines);
+        let _ = writeln!(
+            o,
+            "  cut lines         {}   (cut short: over 1 MiB, or the input ended inside them)",
+            t.cut_lines
+        );
     }
     match report.span {
         Some((first, last)) => {
             let _ = writeln!(o, "  first timestamp   {}  {}", iso8601(first), seconds(first));
             let _ = writeln!(o, "  last timestamp    {}  {}", iso8601(last), seconds(last));
             let _ = writeln!(o, "  time span         {:.6} s", report.span_micros() as f64 / 1e6);
-            let _ = writeln!(o, "  commands/sec      {:.1}", report.commands_per_second());
+            let rate = report.commands_per_second().map_or("-".to_string(), |r| format!("{r:.1}"));
+            let _ = writeln!(o, "  commands/sec      {rate}");
         }
         None => {
             let _ = writeln!(o, "  first timestamp   -");

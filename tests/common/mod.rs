@@ -471,3 +471,8 @@ impl Client {
         Resp::parse(&self.call_bytes(args)).0
     }
 }
+
+/// True when `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}

@@ -1,0 +1,149 @@
+//! Right numbers at the edges: rates in windows the stream started inside, timestamps of any
+//! precision, captures cut at either end, runs of empty windows, unknown rates, odd clients.
+
+mod common;
+
+use common::{json_report, run, stdout_of};
+use serde_json::Value;
+
+/// `n` GETs of `key`, one every `step` µs from `start` µs.
+fn gets(key: &str, start: u64, n: u64, step: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let t = start + i * step;
+        out.extend_from_slice(
+            format!("{}.{:06} [0 10.0.0.1:5000] \"GET\" \"{key}\"\n", t / 1_000_000, t % 1_000_000).as_bytes(),
+        );
+    }
+    out
+}
+
+fn reports(args: &[&str], input: &[u8]) -> Vec<Value> {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    stdout_of(&all, input).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn rates_in_the_first_windows_are_taken_over_the_time_they_cover() {
+    // A key at 100/s for 20 s, starting 5 s before a minute boundary.
+    let minute = 1_700_000_040_000_000u64; // a multiple of 60 s
+    let input = gets("hot", minute - 5_000_000, 2000, 10_000);
+    let windows = reports(&["--every", "1m", "--hot-qps", "90"], &input);
+    let first = &windows[0];
+    assert_eq!(first["window"]["partial"], true);
+    let seconds = first["window"]["seconds"].as_f64().unwrap();
+    assert!((seconds - 5.0).abs() < 0.01, "{seconds}");
+    let rate = first["top_keys"][0]["rate"].as_f64().unwrap();
+    assert!((rate - 100.0).abs() < 10.0, "first window: {rate}/s");
+    assert_eq!(first["top_keys"][0]["hot"], true);
+    assert_eq!(first["hot_keys"], 1);
+    // A sliding window: every report from the first is within 10% of 100/s.
+    let windows = reports(&["--every", "1s", "--window", "10s"], &input);
+    assert!(windows.len() >= 20);
+    for w in &windows[..windows.len() - 1] {
+        let rate = w["top_keys"][0]["rate"].as_f64().unwrap();
+        assert!((rate - 100.0).abs() <= 10.0, "{}: {rate}/s", w["window"]);
+        assert_eq!(w["commands_per_second"].as_f64().unwrap(), rate, "one rate for commands and their key");
+    }
+    assert_eq!(windows[0]["window"]["partial"], true);
+    assert_eq!(windows[12]["window"]["partial"], false);
+}
+
+#[test]
+fn timestamps_with_fewer_digits_are_read_as_written() {
+    let input = b"1700000000.1 [0 10.0.0.1:5000] \"GET\" \"a\"\n1700000000.2 [0 10.0.0.1:5000] \"GET\" \"a\"\n1700000000.25 [0 10.0.0.1:5000] \"GET\" \"a\"\n";
+    let report = json_report(&[], input);
+    assert_eq!(report["span_seconds"], 0.15);
+    assert_eq!(report["commands_per_second"], 20.0);
+    // Redis 2.0 (no brackets) did not zero-pad microseconds.
+    let old = json_report(&[], b"1339518083.5 \"get\" \"x\"\n1339518083.7 \"get\" \"x\"\n");
+    assert_eq!(old["span_seconds"], 0.000002);
+}
+
+#[test]
+fn a_capture_cut_inside_its_first_line_does_not_start_in_1970() {
+    let whole = gets("k", 1_795_787_786_377_009, 100, 1000);
+    // Three digits into the timestamp, as `tail -c` or a rotated file leaves it.
+    let report = json_report(&[], &whole[3..]);
+    assert_eq!(report["start"], 1795787786.378009, "the capture starts at its second line");
+    assert_eq!(report["commands"], 99);
+    assert_eq!(report["cut_lines"], 1);
+    assert_eq!(report["skipped"], 1);
+    assert_eq!(report["lines"], 100);
+    // Inside the arguments of the first line.
+    let at = whole.iter().position(|&b| b == b'"').unwrap() + 3;
+    let report = json_report(&[], &whole[at..]);
+    assert_eq!((report["commands"].as_u64(), report["cut_lines"].as_u64()), (Some(99), Some(1)));
+    // A whole first line is not held back, even alone.
+    let report = json_report(&[], &gets("k", 1_795_787_786_000_000, 1, 1));
+    assert_eq!((report["commands"].as_u64(), report["cut_lines"].as_u64()), (Some(1), Some(0)));
+}
+
+#[test]
+fn a_capture_cut_inside_its_last_line_counts_it_as_cut() {
+    let input = b"OK\n1.000001 [0 1.1.1.1:1] \"GET\" \"a\"\n1.000002 [0 1.1.1.1:1] \"MSET\" \"a\" \"1\" \"b\"";
+    let report = json_report(&[], input);
+    assert_eq!(report["commands"], 2);
+    assert_eq!(report["cut_lines"], 1);
+    let keys = stdout_of(&["--emit", "keys"], input);
+    assert_eq!(keys.lines().filter_map(|l| l.split('\t').nth(4)).collect::<Vec<_>>(), ["a", "a", "b"]);
+    let out = run(&["--emit", "tsv"], input);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 lines were cut short"));
+}
+
+#[test]
+fn a_run_of_empty_windows_is_one_report() {
+    // Two lines a year apart, a report every second.
+    let input = b"1700000000.500000 [0 1.1.1.1:1] \"GET\" \"a\"\n1731536000.500000 [0 1.1.1.1:1] \"GET\" \"b\"\n";
+    let windows = reports(&["--every", "1s"], input);
+    assert_eq!(windows.len(), 3, "the first, the silence, the last");
+    assert_eq!(windows[1]["commands"], 0);
+    assert_eq!(windows[1]["window"]["start"], 1700000001.0);
+    assert_eq!(windows[1]["window"]["end"], 1731536000.0);
+    // A sliding window still shows the periods that hold data, then one for the silence.
+    let windows = reports(&["--every", "1s", "--window", "3s"], input);
+    assert_eq!(windows.len(), 5);
+}
+
+#[test]
+fn an_unknown_rate_is_said_the_same_way_everywhere() {
+    let line = b"1795636306.000001 [0 10.0.0.1:5000] \"incr\" \"c\"\n";
+    let input: Vec<u8> = line.iter().copied().cycle().take(line.len() * 1000).collect();
+    let report = json_report(&[], &input);
+    assert_eq!(report["commands_per_second"], Value::Null);
+    assert_eq!(report["top_keys"][0]["rate"], Value::Null);
+    let text = stdout_of(&[], &input);
+    assert!(text.contains("  commands/sec      -\n"), "{text}");
+}
+
+#[test]
+fn years_past_9999_are_refused() {
+    let report =
+        json_report(&[], b"253402300800.000000 [0 1.1.1.1:1] \"GET\" \"k\"\n1.000001 [0 1.1.1.1:1] \"GET\" \"k\"\n");
+    assert_eq!((report["commands"].as_u64(), report["skipped"].as_u64()), (Some(1), Some(1)));
+}
+
+#[test]
+fn a_unix_socket_whose_path_holds_the_end_of_the_client() {
+    let Some(redis) = common::Redis::start(&[]) else { return };
+    // A second server on a socket whose path holds `] "`, as 7.0.15 writes it in MONITOR.
+    let dir = common::TempDir::new("sock");
+    let path = dir.path("a] \"b.sock");
+    let Some(odd) = common::Redis::start(&["--unixsocket", path.to_str().unwrap()]) else { return };
+    drop(redis);
+    let monitor = common::Capture::raw_socket(odd.port);
+    monitor.wait_started();
+    let mut client = common::Client::unix(&path).expect("connect to the odd socket");
+    for _ in 0..3 {
+        client.call(&["GET", "through-the-odd-socket"]);
+    }
+    client.call(&["GET", "the-end"]);
+    monitor.wait_for(b"the-end");
+    let capture = monitor.bytes();
+    assert!(common::contains(&capture, b"] \"b.sock] \"GET\""), "{}", String::from_utf8_lossy(&capture));
+    let report = json_report(&[], &capture);
+    assert_eq!(report["skipped"], 0);
+    assert_eq!(report["top_keys"][0]["name"], "through-the-odd-socket");
+    assert_eq!(report["top_keys"][0]["count"], 3);
+}
