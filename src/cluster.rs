@@ -46,8 +46,12 @@ static CRC16: [[u16; 256]; 8] = crc16_tables();
 
 /// CRC16/XMODEM.
 pub fn crc16(bytes: &[u8]) -> u16 {
+    crc16_on(0, bytes)
+}
+
+/// CRC16/XMODEM of what `crc` was computed over, followed by `bytes`.
+fn crc16_on(mut crc: u16, bytes: &[u8]) -> u16 {
     let t = &CRC16;
-    let mut crc = 0u16;
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
         crc = t[7][usize::from((crc >> 8) as u8 ^ c[0])]
@@ -84,6 +88,60 @@ pub fn slot(key: &[u8]) -> u16 {
     crc16(hash_tag(key)) & (SLOTS - 1)
 }
 
+/// [`slot`] of a key that arrives in pieces (an argument too long to hold whole).
+#[derive(Debug, Clone, Default)]
+pub struct SlotHasher {
+    whole: u16,
+    tag: u16,
+    /// Where the hash tag is: not opened yet, opened (and its length so far), or closed.
+    state: Tag,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+enum Tag {
+    #[default]
+    NotOpened,
+    Open(usize),
+    Closed(usize),
+}
+
+impl SlotHasher {
+    /// Adds the next piece of the key.
+    pub fn write(&mut self, bytes: &[u8]) {
+        self.whole = crc16_on(self.whole, bytes);
+        let mut rest = bytes;
+        if let Tag::NotOpened = self.state {
+            match crate::scan::find(rest, b'{') {
+                Some(at) => {
+                    self.state = Tag::Open(0);
+                    rest = &rest[at + 1..];
+                }
+                None => return,
+            }
+        }
+        if let Tag::Open(len) = self.state {
+            match crate::scan::find(rest, b'}') {
+                Some(at) => {
+                    self.tag = crc16_on(self.tag, &rest[..at]);
+                    self.state = Tag::Closed(len + at);
+                }
+                None => {
+                    self.tag = crc16_on(self.tag, rest);
+                    self.state = Tag::Open(len + rest.len());
+                }
+            }
+        }
+    }
+
+    /// The slot of everything written.
+    pub fn finish(&self) -> u16 {
+        match self.state {
+            Tag::Closed(len) if len > 0 => self.tag & (SLOTS - 1),
+            _ => self.whole & (SLOTS - 1),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +153,21 @@ mod tests {
         let data: Vec<u8> = (0..=255u8).chain(0..=255u8).map(|b| b.wrapping_mul(37)).collect();
         for len in 0..data.len() {
             assert_eq!(crc16(&data[..len]), one(&data[..len]), "length {len}");
+        }
+    }
+
+    #[test]
+    fn a_key_in_pieces_has_the_slot_of_the_whole() {
+        let keys: [&[u8]; 8] =
+            [b"foo", b"{user1}:x", b"{}x", b"a{}{b}", b"{{a}}", b"no}tag{", b"x{abc", b"pre{tag}post{x}"];
+        for key in keys {
+            for piece in 1..=key.len() {
+                let mut h = SlotHasher::default();
+                for chunk in key.chunks(piece) {
+                    h.write(chunk);
+                }
+                assert_eq!(h.finish(), slot(key), "{} in pieces of {piece}", String::from_utf8_lossy(key));
+            }
         }
     }
 

@@ -190,9 +190,15 @@ impl<E: Default> TopK<E> {
 
     /// [`TopK::add`] with the key's hash already at hand (from [`TopK::hash`] of any table).
     pub fn add_hashed(&mut self, key: &[u8], hash: u64, weight: u64) -> &mut E {
+        self.add_whole(key, key.len() as u64, hash, weight)
+    }
+
+    /// [`TopK::add_hashed`] for a key of `full_len` bytes of which `key` is the first (at least
+    /// [`MAX_STORED_KEY`] when it is not all); `hash` is the whole key's.
+    pub fn add_whole(&mut self, key: &[u8], full_len: u64, hash: u64, weight: u64) -> &mut E {
         self.total += weight;
         let stored = &key[..key.len().min(MAX_STORED_KEY)];
-        self.add_stored(stored, key.len() as u64, hash, weight, 0)
+        self.add_stored(stored, full_len, hash, weight, 0)
     }
 
     /// Adds every entry of `other` (another table of the same kind, such as the same counts for

@@ -116,7 +116,14 @@ impl Decoder {
             Line::ServerError(text) => return Decoded::ServerError(text),
             Line::Skipped => return Decoded::Skipped,
         };
-        let Call { header, args, lost, bytes } = call;
+        let Call { header, args, lost, mut bytes } = call;
+        let args = args.with_long(line.long);
+        for long in line.long {
+            // The head's bytes were counted; the whole argument's are.
+            if long.index < args.len() {
+                bytes += long.len - args.get(long.index).len() as u64;
+            }
+        }
         if nodes.named.is_none() {
             // A stream of records read back decides by its first one whether nodes are named.
             nodes.named = Some(header.node.is_some());

@@ -334,7 +334,7 @@ pub const FLAGS: &[Flag] = &[
                still recognisable in it; FILE is made for its owner only, and must be new or empty and \
                not an input",
         doc: "Write every skipped line to __FILE__, as read (line ending included; of a line over 1 MiB, \
-              its first 1 MiB), to see what was not understood.\n\n\
+              its compacted copy), to see what was not understood.\n\n\
               Credentials that can still be recognised in a skipped line (the words **--no-redact** \
               lists, after a word naming their command, quoted or bare) are written **(redacted)**, \
               unless **--no-redact**; anything else is written as read, so treat the file as you would \

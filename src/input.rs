@@ -20,10 +20,15 @@ use std::time::Duration;
 
 use bstr::ByteSlice;
 
+use crate::compact::{Compactor, LongArg};
 use crate::signal;
 
-/// The longest line kept whole.
+/// The longest line handed out whole; a longer one is compacted (see [`crate::compact`]).
 pub const MAX_LINE: usize = 1 << 20;
+
+/// The most a compacted line may hold: its header, its short arguments, and the heads of its
+/// long ones. Past it the line is cut.
+pub const MAX_COMPACTED: usize = 4 << 20;
 const BLOCK: usize = 256 * 1024;
 
 /// How often a live input that is silent is looked at (idle windows, Ctrl-C).
@@ -34,13 +39,17 @@ pub const TICK: Duration = Duration::from_millis(250);
 pub struct LineIn<'a> {
     /// The input (node) it was read from.
     pub node: u32,
-    /// The line, with its line ending if it had one; when `cut`, only its first [`MAX_LINE`]
-    /// bytes, and `dropped` more bytes followed (its line ending excluded).
+    /// The line, with its line ending if it had one. A line longer than the reader's limit is
+    /// its compacted copy (see [`crate::compact`]): `long` says which arguments are kept by their
+    /// head.
     pub line: &'a [u8],
+    /// The line was cut short: the input ended inside it, or its compacted copy outgrew its
+    /// cap; `dropped` more bytes followed that were not kept.
     pub cut: bool,
     pub dropped: u64,
     /// The line has no CR and no TAB (false when unknown): the parser skips looking.
     pub plain: bool,
+    pub long: &'a [LongArg],
 }
 
 /// What reading the inputs hands out.
@@ -61,6 +70,7 @@ pub enum Piece<'a> {
         cut: bool,
         dropped: u64,
         plain: bool,
+        long: &'a [LongArg],
     },
     /// A read returned less than it asked for.
     Pause,
@@ -78,6 +88,9 @@ pub enum Failed<E> {
 /// Splits a byte stream into lines with one reusable buffer.
 pub struct LineReader {
     buf: Vec<u8>,
+    /// The longest line handed out whole; longer lines are compacted.
+    limit: usize,
+    compactor: Compactor,
 }
 
 impl Default for LineReader {
@@ -88,7 +101,19 @@ impl Default for LineReader {
 
 impl LineReader {
     pub fn new() -> LineReader {
-        LineReader { buf: vec![0; MAX_LINE + BLOCK] }
+        LineReader::with_limit(MAX_LINE, MAX_COMPACTED)
+    }
+
+    /// A reader that hands out lines of up to `limit` bytes whole, and compacts longer ones into
+    /// copies of at most `cap` bytes.
+    pub fn with_limit(limit: usize, cap: usize) -> LineReader {
+        let block = (limit / 4).clamp(4096, BLOCK);
+        LineReader { buf: vec![0; limit + block], limit, compactor: Compactor::new(cap) }
+    }
+
+    /// The bytes read at once.
+    fn block(&self) -> usize {
+        self.buf.len() - self.limit
     }
 
     /// Reads `input` to its end, calling `on` for every line and pause. An error from `on` (the
@@ -96,8 +121,8 @@ impl LineReader {
     ///
     /// A line ends at LF, CRLF or a bare CR (the server escapes CR inside arguments, so a bare
     /// one can only be a line break: old Mac line ends, a mangled paste), wherever it falls in
-    /// the blocks read, and while the tail of a cut line is being skipped too. A line is cut when
-    /// it is longer than [`MAX_LINE`], whatever the size of the reads that brought it.
+    /// the blocks read. A line is compacted when it is longer than the limit, whatever the size
+    /// of the reads that brought it.
     pub fn read_all<R: Read, E>(
         &mut self,
         mut input: R,
@@ -106,7 +131,7 @@ impl LineReader {
         let mut emit = |e: Piece<'_>| on(e).map_err(Failed::Consumer);
         let mut at = Cursor::default();
         loop {
-            if at.cutting.is_none() && self.buf.len() - at.end < BLOCK {
+            if self.buf.len() - at.end < self.block() {
                 self.buf.copy_within(at.start..at.end, 0);
                 at.shift(at.start);
             }
@@ -124,10 +149,10 @@ impl LineReader {
                 return self.last_line(&at, &mut emit);
             }
             let mut scan = self.received(&mut at, n, &mut emit)?;
-            if let Some(dropped) = at.cutting {
-                scan = self.cut_tail(&mut at, scan, dropped, &mut emit)?;
+            if at.compacting {
+                scan = self.long_tail(&mut at, scan, &mut emit)?;
             }
-            if at.cutting.is_none() {
+            if !at.compacting {
                 self.whole_lines(&mut at, scan, &mut emit)?;
             }
             if n < want {
@@ -137,16 +162,16 @@ impl LineReader {
     }
 
     /// Takes in `n` bytes just read after `at.end`: ends a line left waiting on a CR, skips the
-    /// LF of a cut line's CRLF, notes where the last CR or TAB is. Returns where to look next.
-    fn received<E, F: Emit<E>>(&self, at: &mut Cursor, n: usize, emit: &mut F) -> Result<usize, Failed<E>> {
+    /// LF of a CRLF split by the read, notes where the last CR or TAB is. Returns where to look
+    /// next.
+    fn received<E, F: Emit<E>>(&mut self, at: &mut Cursor, n: usize, emit: &mut F) -> Result<usize, Failed<E>> {
         let mut scan = at.end;
         at.end += n;
         if at.pending_cr {
             // The line before ended with the CR just before this read.
             at.pending_cr = false;
             let stop = if self.buf[scan] == b'\n' { scan + 1 } else { scan };
-            let (line, cut, dropped) = cut_to_size(&self.buf[at.start..stop]);
-            emit(Piece::Line { line, cut, dropped, plain: false })?;
+            self.hand_out(at.start, stop, false, emit)?;
             at.start = stop;
             scan = stop;
         }
@@ -154,9 +179,7 @@ impl LineReader {
             at.skip_lf = false;
             if self.buf[scan] == b'\n' {
                 scan += 1;
-                if at.cutting.is_none() {
-                    at.start = scan;
-                }
+                at.start = scan;
             }
         }
         if let Some(pos) = self.buf[scan..at.end].rfind_byteset(b"\r\t") {
@@ -165,26 +188,20 @@ impl LineReader {
         Ok(scan)
     }
 
-    /// Looks for the end of a cut line in what was just read (the rest is dropped), and hands
-    /// the line's head out when it is found. Returns where to look next.
-    fn cut_tail<E, F: Emit<E>>(
-        &self,
-        at: &mut Cursor,
-        scan: usize,
-        dropped: u64,
-        emit: &mut F,
-    ) -> Result<usize, Failed<E>> {
+    /// Feeds the compactor what was just read of a long line, up to its end if that came;
+    /// then hands out the compacted copy. Returns where to look next.
+    fn long_tail<E, F: Emit<E>>(&mut self, at: &mut Cursor, scan: usize, emit: &mut F) -> Result<usize, Failed<E>> {
         match line_end(&self.buf[scan..at.end], true) {
             None => {
-                at.cutting = Some(dropped + (at.end - scan) as u64);
-                // Read over the dropped bytes again.
-                at.end = at.start + MAX_LINE;
-                Ok(scan)
+                self.compactor.feed(&self.buf[scan..at.end]);
+                // Nothing is kept in the buffer: the copy holds what matters.
+                at.start = at.end;
+                Ok(at.end)
             }
             Some((pos, len)) => {
-                let head = &self.buf[at.start..at.start + MAX_LINE];
-                emit(Piece::Line { line: head, cut: true, dropped: dropped + pos as u64, plain: false })?;
-                at.cutting = None;
+                self.compactor.feed(&self.buf[scan..scan + pos]);
+                self.emit_compacted(false, emit)?;
+                at.compacting = false;
                 at.skip_lf = scan + pos + len == at.end && self.buf[at.end - 1] == b'\r';
                 at.start = scan + pos + len;
                 Ok(at.start)
@@ -192,9 +209,9 @@ impl LineReader {
         }
     }
 
-    /// Hands out every whole line from `scan` on; a line that outgrows [`MAX_LINE`] before its
-    /// end is read starts being cut.
-    fn whole_lines<E, F: Emit<E>>(&self, at: &mut Cursor, mut scan: usize, emit: &mut F) -> Result<(), Failed<E>> {
+    /// Hands out every whole line from `scan` on; a line that outgrows the limit before its end
+    /// is read starts being compacted.
+    fn whole_lines<E, F: Emit<E>>(&mut self, at: &mut Cursor, mut scan: usize, emit: &mut F) -> Result<(), Failed<E>> {
         let maybe_cr = at.special_end > at.start;
         while let Some((pos, len)) = line_end(&self.buf[scan..at.end], maybe_cr) {
             let stop = scan + pos + len;
@@ -203,43 +220,63 @@ impl LineReader {
                 at.pending_cr = true;
                 break;
             }
-            let (line, cut, dropped) = cut_to_size(&self.buf[at.start..stop]);
-            emit(Piece::Line { line, cut, dropped, plain: at.special_end <= at.start })?;
+            if stop - at.start <= self.limit {
+                let plain = at.special_end <= at.start;
+                emit(Piece::Line { line: &self.buf[at.start..stop], cut: false, dropped: 0, plain, long: &[] })?;
+            } else {
+                self.hand_out(at.start, stop, false, emit)?;
+            }
             at.start = stop;
             scan = stop;
         }
-        if at.end - at.start > MAX_LINE {
-            if self.buf[at.end - 1] == b'\r' {
-                // The line ends at that CR; the LF that may follow is skipped.
-                let (line, cut, dropped) = cut_to_size(&self.buf[at.start..at.end]);
-                emit(Piece::Line { line, cut, dropped, plain: false })?;
-                at.skip_lf = true;
-                at.pending_cr = false;
-                at.start = at.end;
-            } else {
-                // Keep the head where it is; what follows it is counted and dropped.
-                at.cutting = Some((at.end - at.start - MAX_LINE) as u64);
-                at.end = at.start + MAX_LINE;
-            }
+        if at.end - at.start > self.limit && !at.pending_cr {
+            // Too long to hold: compact what there is, and the rest as it comes.
+            self.start_compacting(at.start, at.end);
+            at.compacting = true;
+            at.start = at.end;
         }
         Ok(())
     }
 
+    fn start_compacting(&mut self, start: usize, end: usize) {
+        let line = &self.buf[start..end];
+        // A record read back has a TAB before any quote.
+        let tsv = match (line.find_byte(b'\t'), line.find_byte(b'"')) {
+            (Some(tab), Some(quote)) => tab < quote,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        self.compactor.start(tsv);
+        self.compactor.feed(line);
+    }
+
+    /// Hands out `buf[start..stop]` (a line with its line end): whole, or compacted when it is
+    /// longer than the limit; `cut` when the input ended inside it.
+    fn hand_out<E, F: Emit<E>>(&mut self, start: usize, stop: usize, cut: bool, emit: &mut F) -> Result<(), Failed<E>> {
+        let line = &self.buf[start..stop];
+        let body = line.len() - line_ending(line);
+        if body <= self.limit {
+            return emit(Piece::Line { line, cut, dropped: 0, plain: false, long: &[] });
+        }
+        self.start_compacting(start, start + body);
+        self.emit_compacted(cut, emit)
+    }
+
+    fn emit_compacted<E, F: Emit<E>>(&self, cut: bool, emit: &mut F) -> Result<(), Failed<E>> {
+        let (line, full, dropped, long) = self.compactor.result();
+        emit(Piece::Line { line, cut: cut || full, dropped, plain: false, long })
+    }
+
     /// The input ended: what is left is its last line. Without its line end it may have been
     /// cut short (a dropped connection, a file rotated mid-write): it is handed out as cut.
-    fn last_line<E, F: Emit<E>>(&self, at: &Cursor, emit: &mut F) -> Result<(), Failed<E>> {
-        match at.cutting {
-            Some(dropped) => emit(Piece::Line { line: &self.buf[at.start..at.end], cut: true, dropped, plain: false }),
-            None if at.pending_cr => {
-                let (line, cut, dropped) = cut_to_size(&self.buf[at.start..at.end]);
-                emit(Piece::Line { line, cut, dropped, plain: false })
-            }
-            None if at.start < at.end => {
-                let (line, _, dropped) = cut_to_size(&self.buf[at.start..at.end]);
-                emit(Piece::Line { line, cut: true, dropped, plain: false })
-            }
-            None => Ok(()),
+    fn last_line<E, F: Emit<E>>(&mut self, at: &Cursor, emit: &mut F) -> Result<(), Failed<E>> {
+        if at.compacting {
+            return self.emit_compacted(true, emit);
         }
+        if at.start < at.end {
+            return self.hand_out(at.start, at.end, !at.pending_cr, emit);
+        }
+        Ok(())
     }
 }
 
@@ -254,11 +291,10 @@ struct Cursor {
     /// The line under way starts here; the bytes read end here.
     start: usize,
     end: usize,
-    /// The bytes dropped so far from a cut line whose head is `buf[start..start + MAX_LINE]`:
-    /// while cutting, every read goes to the space after the head.
-    cutting: Option<u64>,
-    /// The last line (a cut one) ended with a CR that was the last byte read: an LF read next
-    /// belongs to it.
+    /// The line under way is too long to hold: it is being compacted as it is read.
+    compacting: bool,
+    /// The last line (a compacted one) ended with a CR that was the last byte read: an LF read
+    /// next belongs to it.
     skip_lf: bool,
     /// The line under way ends with a CR that was the last byte read, and the next read tells
     /// whether an LF belongs to it.
@@ -287,20 +323,6 @@ fn line_end(bytes: &[u8], maybe_cr: bool) -> Option<(usize, usize)> {
     let at = bytes.find_byteset(b"\r\n")?;
     let len = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') { 2 } else { 1 };
     Some((at, len))
-}
-
-/// A whole line, or its first [`MAX_LINE`] bytes when it is longer (its line end not counted):
-/// (the line, whether it was cut, the bytes dropped).
-fn cut_to_size(line: &[u8]) -> (&[u8], bool, u64) {
-    if line.len() <= MAX_LINE {
-        return (line, false, 0);
-    }
-    let body = line.len() - line_ending(line);
-    if body > MAX_LINE {
-        (&line[..MAX_LINE], true, (body - MAX_LINE) as u64)
-    } else {
-        (line, false, 0)
-    }
 }
 
 /// The length of a line's line end: 2 for CRLF, 1 for LF or CR, 0 for none.
@@ -445,14 +467,14 @@ impl Inputs {
                     let mut start = 0;
                     for end in ends {
                         let line = &data[start..end as usize];
-                        on(Event::Line(LineIn { node, line, cut: false, dropped: 0, plain }))
+                        on(Event::Line(LineIn { node, line, cut: false, dropped: 0, plain, long: &[] }))
                             .map_err(Failed::Consumer)?;
                         start = end as usize;
                     }
                     on(Event::Pause).map_err(Failed::Consumer)?;
                 }
-                Batch::Cut { node, head, dropped } => {
-                    let line = LineIn { node, line: &head, cut: true, dropped, plain: false };
+                Batch::Long { node, line, cut, dropped, long } => {
+                    let line = LineIn { node, line: &line, cut, dropped, plain: false, long: &long };
                     on(Event::Line(line)).map_err(Failed::Consumer)?;
                 }
                 Batch::Done { node, result } => {
@@ -468,7 +490,9 @@ impl Inputs {
 
 pub fn piece_event(node: u32, piece: Piece<'_>) -> Event<'_> {
     match piece {
-        Piece::Line { line, cut, dropped, plain } => Event::Line(LineIn { node, line, cut, dropped, plain }),
+        Piece::Line { line, cut, dropped, plain, long } => {
+            Event::Line(LineIn { node, line, cut, dropped, plain, long })
+        }
         Piece::Pause => Event::Pause,
     }
 }
@@ -478,8 +502,8 @@ enum Batch {
     /// Whole lines: `data` holds them one after the other, `ends` where each ends; `plain` when
     /// none has a CR or a TAB.
     Lines { node: u32, data: Vec<u8>, ends: Vec<u32>, plain: bool },
-    /// The head of a line over [`MAX_LINE`] bytes, and how many more bytes it had.
-    Cut { node: u32, head: Vec<u8>, dropped: u64 },
+    /// A line handed out on its own: compacted, or cut short.
+    Long { node: u32, line: Vec<u8>, cut: bool, dropped: u64, long: Vec<LongArg> },
     /// The input ended (or failed to open or read).
     Done { node: u32, result: io::Result<()> },
 }
@@ -512,7 +536,7 @@ fn read_in_batches(node: u32, open: Opener, tx: &mpsc::SyncSender<Batch>) {
     };
     let result = LineReader::new().read_all(reader, |piece| -> Result<(), ()> {
         match piece {
-            Piece::Line { line, cut: false, plain: line_plain, .. } => {
+            Piece::Line { line, cut: false, plain: line_plain, long: [], .. } => {
                 data.extend_from_slice(line);
                 ends.push(data.len() as u32);
                 plain &= line_plain;
@@ -520,9 +544,10 @@ fn read_in_batches(node: u32, open: Opener, tx: &mpsc::SyncSender<Batch>) {
                     send(&mut data, &mut ends, &mut plain)?;
                 }
             }
-            Piece::Line { line, cut: true, dropped, .. } => {
+            Piece::Line { line, cut, dropped, long, .. } => {
                 send(&mut data, &mut ends, &mut plain)?;
-                tx.send(Batch::Cut { node, head: line.to_vec(), dropped }).map_err(drop)?;
+                let batch = Batch::Long { node, line: line.to_vec(), cut, dropped, long: long.to_vec() };
+                tx.send(batch).map_err(drop)?;
             }
             Piece::Pause => send(&mut data, &mut ends, &mut plain)?,
         }
@@ -539,9 +564,11 @@ fn read_in_batches(node: u32, open: Opener, tx: &mpsc::SyncSender<Batch>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compact::{HEAD, MAX_HEADER};
 
-    /// Collects (line, cut, dropped), reading through a reader that returns `chunk` bytes at a time.
-    fn lines(data: &[u8], chunk: usize) -> Vec<(Vec<u8>, bool, u64)> {
+    /// (line, cut, dropped, arguments kept by their head), reading through a reader that returns
+    /// `chunk` bytes at a time.
+    fn lines(data: &[u8], chunk: usize) -> Vec<(Vec<u8>, bool, u64, usize)> {
         struct Chunky<'a>(&'a [u8], usize);
         impl Read for Chunky<'_> {
             fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -554,9 +581,9 @@ mod tests {
         let mut out = Vec::new();
         LineReader::new()
             .read_all(Chunky(data, chunk), |e| -> io::Result<()> {
-                if let Piece::Line { line, cut, dropped, plain } = e {
+                if let Piece::Line { line, cut, dropped, plain, long } = e {
                     assert!(!plain || !line.contains(&b'\r') && !line.contains(&b'\t'));
-                    out.push((line.to_vec(), cut, dropped));
+                    out.push((line.to_vec(), cut, dropped, long.len()));
                 }
                 Ok(())
             })
@@ -564,16 +591,15 @@ mod tests {
         out
     }
 
+    fn whole(line: &[u8]) -> (Vec<u8>, bool, u64, usize) {
+        (line.to_vec(), false, 0, 0)
+    }
+
     #[test]
     fn splits_on_newlines_keeping_endings() {
         for chunk in [1, 3, 1000, usize::MAX] {
             let got = lines(b"a\r\nbb\n\nlast", chunk);
-            let want: Vec<(Vec<u8>, bool, u64)> = vec![
-                (b"a\r\n".to_vec(), false, 0),
-                (b"bb\n".to_vec(), false, 0),
-                (b"\n".to_vec(), false, 0),
-                (b"last".to_vec(), true, 0),
-            ];
+            let want = vec![whole(b"a\r\n"), whole(b"bb\n"), whole(b"\n"), (b"last".to_vec(), true, 0, 0)];
             assert_eq!(got, want, "chunk {chunk}");
         }
         assert!(lines(b"", 10).is_empty());
@@ -583,22 +609,49 @@ mod tests {
     fn bare_crs_end_lines_wherever_they_fall() {
         for chunk in [1, 2, 3, 1000, usize::MAX] {
             let got = lines(b"a\rb\r\nc\r\rd\n\re", chunk);
-            let want: Vec<(Vec<u8>, bool, u64)> = vec![
-                (b"a\r".to_vec(), false, 0),
-                (b"b\r\n".to_vec(), false, 0),
-                (b"c\r".to_vec(), false, 0),
-                (b"\r".to_vec(), false, 0),
-                (b"d\n".to_vec(), false, 0),
-                (b"\r".to_vec(), false, 0),
-                (b"e".to_vec(), true, 0),
+            let want = vec![
+                whole(b"a\r"),
+                whole(b"b\r\n"),
+                whole(b"c\r"),
+                whole(b"\r"),
+                whole(b"d\n"),
+                whole(b"\r"),
+                (b"e".to_vec(), true, 0, 0),
             ];
             assert_eq!(got, want, "chunk {chunk}");
         }
     }
 
+    /// A SET of a value of `len` bytes, without its line end.
+    fn long_set(len: usize) -> Vec<u8> {
+        let mut line = b"1.000001 [0 1.1.1.1:1] \"set\" \"key\" \"".to_vec();
+        line.resize(line.len() + len, b'x');
+        line.push(b'"');
+        line
+    }
+
     #[test]
-    fn lines_after_a_cut_line_end_at_any_line_end() {
-        // A long line ended by a bare CR, then 1000 lines ended by bare CRs.
+    fn a_long_line_is_compacted_wherever_it_falls() {
+        let mut data = b"first\n".to_vec();
+        data.extend_from_slice(&long_set(3 * MAX_LINE + 17));
+        data.extend_from_slice(b"\r\nafter\n");
+        let mut compacted = long_set(HEAD as usize);
+        compacted.truncate(compacted.len());
+        for chunk in [4096, 100_000, BLOCK, usize::MAX] {
+            let got = lines(&data, chunk);
+            assert_eq!(got.len(), 3, "chunk {chunk}");
+            assert_eq!(got[0], whole(b"first\n"));
+            assert_eq!(got[1], (compacted.clone(), false, 0, 1), "chunk {chunk}");
+            assert_eq!(got[2], whole(b"after\n"));
+        }
+        // At the end of the input, with no line end: cut.
+        let got = lines(&long_set(MAX_LINE + 5), 65536);
+        assert_eq!(got, [(long_set(HEAD as usize), true, 0, 1)]);
+    }
+
+    #[test]
+    fn lines_after_a_long_one_end_at_any_line_end() {
+        // A long line that is no MONITOR line, ended by a bare CR, then 1000 lines ended so.
         let mut data: Vec<u8> = std::iter::repeat(b'x').take(MAX_LINE + 100).collect();
         data.push(b'\r');
         for _ in 0..1000 {
@@ -607,61 +660,44 @@ mod tests {
         for chunk in [7, 4096, 100_000, BLOCK, usize::MAX] {
             let got = lines(&data, chunk);
             assert_eq!(got.len(), 1001, "chunk {chunk}");
-            assert_eq!((got[0].0.len(), got[0].1, got[0].2), (MAX_LINE, true, 100), "chunk {chunk}");
-            assert!(got[1..].iter().all(|l| l == &(b"ab\r".to_vec(), false, 0)), "chunk {chunk}");
+            let dropped = (MAX_LINE + 100 - MAX_HEADER) as u64;
+            assert_eq!((got[0].0.len(), got[0].1, got[0].2), (MAX_HEADER, true, dropped), "chunk {chunk}");
+            assert!(got[1..].iter().all(|l| l == &whole(b"ab\r")), "chunk {chunk}");
         }
-        // The same with CRLF after the long line, split between two reads.
-        let mut data: Vec<u8> = std::iter::repeat(b'x').take(MAX_LINE + 100).collect();
+        // A MONITOR line, with CRLF after it split between two reads.
+        let mut data = long_set(MAX_LINE + 100);
+        let len = data.len();
         data.extend_from_slice(b"\r\nab\n");
-        for chunk in [MAX_LINE + 101, 4096, usize::MAX] {
+        for chunk in [len + 1, 4096, usize::MAX] {
             let got = lines(&data, chunk);
             assert_eq!(got.len(), 2, "chunk {chunk}");
-            assert_eq!(got[1], (b"ab\n".to_vec(), false, 0), "chunk {chunk}");
+            assert_eq!(got[1], whole(b"ab\n"), "chunk {chunk}");
         }
     }
 
     #[test]
-    fn a_line_is_cut_by_its_length_not_by_where_it_falls() {
+    fn a_line_is_compacted_by_its_length_not_by_where_it_falls() {
         // Lines a little over MAX_LINE, after lead-ins of different lengths, read in different
-        // chunk sizes: cut the same way every time.
+        // chunk sizes: handed out the same way every time.
         for lead in [0, 1, 5000, BLOCK - 3, BLOCK + 10] {
             for body in [MAX_LINE - 1, MAX_LINE, MAX_LINE + 1, MAX_LINE + BLOCK / 4, MAX_LINE + BLOCK - 1] {
                 let mut data: Vec<u8> = std::iter::repeat(b'a').take(lead).collect();
                 data.push(b'\n');
-                data.extend(std::iter::repeat(b'y').take(body));
+                let line = long_set(body - long_set(0).len());
+                data.extend_from_slice(&line);
                 data.push(b'\n');
                 for chunk in [65536, 1_000_000, usize::MAX] {
                     let got = lines(&data, chunk);
                     assert_eq!(got.len(), 2);
-                    let (line, cut, dropped) = &got[1];
                     if body > MAX_LINE {
-                        assert_eq!((line.len(), *cut, *dropped), (MAX_LINE, true, (body - MAX_LINE) as u64));
+                        assert_eq!(got[1], (long_set(HEAD as usize), false, 0, 1), "lead {lead} body {body}");
                     } else {
-                        assert_eq!((line.len(), *cut), (body + 1, false), "lead {lead} body {body} chunk {chunk}");
+                        let mut want = line.clone();
+                        want.push(b'\n');
+                        assert_eq!(got[1], whole(&want), "lead {lead} body {body} chunk {chunk}");
                     }
                 }
             }
         }
-    }
-
-    #[test]
-    fn a_huge_line_is_cut_and_its_tail_dropped() {
-        let mut data = b"first\n".to_vec();
-        data.extend(std::iter::repeat(b'x').take(3 * MAX_LINE + 17));
-        data.extend_from_slice(b"\r\nafter\n");
-        for chunk in [4096, 100_000, BLOCK, usize::MAX] {
-            let got = lines(&data, chunk);
-            assert_eq!(got.len(), 3, "chunk {chunk}");
-            assert_eq!(got[0], (b"first\n".to_vec(), false, 0));
-            assert_eq!(got[1].0.len(), MAX_LINE);
-            assert!(got[1].1);
-            assert_eq!(got[1].2, (2 * MAX_LINE + 17) as u64, "chunk {chunk}");
-            assert_eq!(got[2], (b"after\n".to_vec(), false, 0));
-        }
-        // Cut at the end of the input, with no newline.
-        let tail: Vec<u8> = std::iter::repeat(b'y').take(MAX_LINE + 5).collect();
-        let got = lines(&tail, 65536);
-        assert_eq!(got.len(), 1);
-        assert_eq!((got[0].1, got[0].2), (true, 5));
     }
 }

@@ -16,6 +16,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+mod compact;
 pub mod config;
 mod counter;
 mod decode;

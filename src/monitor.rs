@@ -36,6 +36,7 @@
 
 use bstr::ByteSlice;
 
+use crate::compact::LongArg;
 use crate::escape::hex_pair;
 use crate::scan;
 
@@ -102,6 +103,8 @@ pub struct Args<'a> {
     line: &'a [u8],
     spans: &'a [Span],
     decoded: &'a [u8],
+    /// The arguments of a compacted line that are only their head, in order.
+    long: &'a [LongArg],
 }
 
 impl<'a> Args<'a> {
@@ -123,6 +126,26 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// When argument `i` is kept by its head only (a line over the reader's limit): its whole
+    /// length, hash and slot.
+    #[inline]
+    pub fn long(&self, i: usize) -> Option<&'a LongArg> {
+        if self.long.is_empty() {
+            return None;
+        }
+        self.long.iter().find(|l| l.index == i)
+    }
+
+    /// The arguments kept by their head.
+    pub fn longs(&self) -> &'a [LongArg] {
+        self.long
+    }
+
+    /// These arguments, with `long` saying which are only their head.
+    pub fn with_long(self, long: &'a [LongArg]) -> Args<'a> {
+        Args { long, ..self }
+    }
+
     /// All arguments, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
         let args = *self;
@@ -138,7 +161,7 @@ impl<'a> Args<'a> {
             store.line.extend_from_slice(w);
             store.spans.push(Span::Line(at, store.line.len()));
         }
-        Args { line: &store.line, spans: &store.spans, decoded: &[] }
+        Args { line: &store.line, spans: &store.spans, decoded: &[], long: &[] }
     }
 }
 
@@ -180,7 +203,7 @@ impl Parser {
         match self.classify(line, cut, maybe_tab) {
             Classified::Command(header) => {
                 let this: &'a Parser = self;
-                let args = Args { line: whole, spans: &this.spans, decoded: &this.decoded };
+                let args = Args { line: whole, spans: &this.spans, decoded: &this.decoded, long: &[] };
                 let bytes = this.spans[1..].iter().map(|s| s.len() as u64).sum();
                 Line::Command(Call { header, args, lost: this.lost, bytes })
             }
@@ -333,6 +356,7 @@ impl Parser {
     }
 
     /// Splits `"a" "b\x00" ""` into arguments, decoding escapes only where a backslash is.
+    #[inline]
     fn arguments(&mut self, text: &[u8], cut: bool) -> Option<()> {
         let base = self.line_start;
         let mut i = 0;
@@ -424,6 +448,24 @@ fn decode_quoted(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
         }
         i += 2;
     }
+}
+
+/// The timestamp a line starts with, if it starts with one (the first field of a record read
+/// back, or the second after a node), with the timestamp as written. A look at the line, not a
+/// parse: whether the rest is a command is for [`Parser::parse`] to say.
+pub fn peek_timestamp(line: &[u8]) -> Option<(u64, &[u8])> {
+    let body = line.strip_prefix(b"+").unwrap_or(line);
+    let first = &body[..body.find_byteset(b" \t").unwrap_or(body.len())];
+    if let Some(micros) = parse_timestamp(first, false) {
+        return Some((micros, first));
+    }
+    // A record read back that names its node first.
+    let rest = body.get(first.len() + 1..)?;
+    if body.get(first.len()) != Some(&b'\t') {
+        return None;
+    }
+    let second = &rest[..rest.find_byte(b'\t')?];
+    parse_timestamp(second, false).map(|micros| (micros, second))
 }
 
 /// True for a line that looks like another command's reply pasted in place of MONITOR output:

@@ -10,13 +10,17 @@
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use crate::commands::Access;
-use crate::stats::{KeyTables, Settings};
+use crate::stats::{Hit, Key, KeyTables, Settings};
+
+/// The access byte's flag for a key known by its head (see [`crate::compact`]).
+const LONG: u8 = 2;
 
 /// Bytes of encoded accesses per batch.
 const BATCH: usize = 64 * 1024;
 
 enum Message {
-    /// Encoded accesses: node u32, access u8, share u64, length u32, key bytes.
+    /// Encoded accesses: node u32, access u8, share u64, length u32, key bytes (and for a long
+    /// key its whole length u64, hash u64 and slot u16).
     Accesses(Vec<u8>),
     /// Hand back the tables and start new ones with these settings.
     Take(Settings, SyncSender<KeyTables>),
@@ -60,15 +64,22 @@ impl Offload {
     }
 
     /// Queues one key access.
-    pub fn push(&mut self, key: &[u8], access: Access, share: u64, node: u32) {
+    pub fn push(&mut self, key: Key<'_>, access: Access, share: u64, node: u32) {
+        let name = key.name;
         let mut head = [0u8; 17];
         head[0..4].copy_from_slice(&node.to_le_bytes());
-        head[4] = u8::from(access == Access::Write);
+        head[4] = u8::from(access == Access::Write) | if key.long.is_some() { LONG } else { 0 };
         head[5..13].copy_from_slice(&share.to_le_bytes());
-        head[13..17].copy_from_slice(&(key.len() as u32).to_le_bytes());
-        self.batch.reserve(17 + key.len());
+        head[13..17].copy_from_slice(&(name.len() as u32).to_le_bytes());
+        self.batch.reserve(17 + name.len() + 18);
         self.batch.extend_from_slice(&head);
-        self.batch.extend_from_slice(key);
+        self.batch.extend_from_slice(name);
+        if let Some(long) = key.long {
+            // A key known by its head: its whole length, hash and slot follow.
+            self.batch.extend_from_slice(&long.len.to_le_bytes());
+            self.batch.extend_from_slice(&long.hash.to_le_bytes());
+            self.batch.extend_from_slice(&long.slot.to_le_bytes());
+        }
         if self.batch.len() >= BATCH {
             self.send();
         }
@@ -116,15 +127,24 @@ fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
         let head = &batch[at..at + 17];
         let len = u32::from_le_bytes(head[13..17].try_into().unwrap_or_default()) as usize;
         let key = (at + 17, at + 17 + len);
+        let name = &batch[key.0..key.1];
+        let (full_len, hash, slot, size) = if head[4] & LONG != 0 {
+            let tail = &batch[key.1..key.1 + 18];
+            let word = |i: usize| u64::from_le_bytes(tail[i..i + 8].try_into().unwrap_or_default());
+            (word(0), word(8), u16::from_le_bytes([tail[16], tail[17]]), 17 + len + 18)
+        } else {
+            (len as u64, tables.hash(name), crate::cluster::slot(name), 17 + len)
+        };
         scratch.push(Pending {
             node: u32::from_le_bytes(head[0..4].try_into().unwrap_or_default()),
-            access: if head[4] == 1 { Access::Write } else { Access::Read },
+            access: if head[4] & 1 == 1 { Access::Write } else { Access::Read },
             share: u64::from_le_bytes(head[5..13].try_into().unwrap_or_default()),
             key,
-            hash: tables.hash(&batch[key.0..key.1]),
-            slot: crate::cluster::slot(&batch[key.0..key.1]),
+            full_len,
+            hash,
+            slot,
         });
-        at += 17 + len;
+        at += size;
     }
     const SLOTS_AHEAD: usize = 8;
     const ENTRIES_AHEAD: usize = 4;
@@ -139,7 +159,17 @@ fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
             tables.prefetch_entries(p.hash);
         }
         let p = &scratch[i];
-        tables.add_hashed(&batch[p.key.0..p.key.1], p.hash, p.slot, p.access, p.share, p.node);
+        let name = &batch[p.key.0..p.key.1];
+        let hit = Hit {
+            name,
+            full_len: p.full_len,
+            hash: p.hash,
+            slot: p.slot,
+            access: p.access,
+            share: p.share,
+            node: p.node,
+        };
+        tables.add_hashed(&hit);
     }
 }
 
@@ -148,8 +178,9 @@ struct Pending {
     node: u32,
     access: Access,
     share: u64,
-    /// Where its key is in the batch.
+    /// Where its key is in the batch, and its whole length.
     key: (usize, usize),
+    full_len: u64,
     hash: u64,
     slot: u16,
 }

@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use crate::commands::KeyRef;
+use crate::compact::LongArg;
 use crate::decode::{Command, Decoded, Decoder};
 use crate::error::Error;
 use crate::filters::{Filters, Verdict};
@@ -39,6 +40,7 @@ struct Held {
     line: Vec<u8>,
     cut: bool,
     dropped: u64,
+    long: Vec<LongArg>,
     micros: u64,
     /// Digits of seconds in its timestamp.
     digits: usize,
@@ -107,25 +109,34 @@ impl Pipeline {
     }
 
     /// The first lines of an input: a first line that is skipped is a fragment (counted cut
-    /// too); a first command waits for the next one, and is a fragment when their timestamps
-    /// are implausibly far apart.
+    /// too); a first command waits for the next line, and is a fragment when that is a command
+    /// whose timestamp is implausibly far from its own.
     #[cold]
+    #[inline(never)]
     fn start_of_input<S: Sink>(&mut self, line: &LineIn<'_>, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {
         let node = line.node as usize;
         if self.starts.len() <= node {
             self.starts.resize_with(node + 1, || Start::Fresh);
         }
-        let stamp = match self.decoder.decode(line, false) {
-            Decoded::Command(cmd) => Some((cmd.header.micros, second_digits(cmd.header.ts))),
-            Decoded::Skipped if matches!(self.starts[node], Start::Fresh) => {
-                self.starts[node] = Start::Settled;
-                return self.process(line, true, sink, warn);
-            }
-            _ => None,
-        };
+        let stamp = crate::monitor::peek_timestamp(line.line).map(|(micros, ts)| (micros, second_digits(ts)));
+        if stamp.is_none() && matches!(self.starts[node], Start::Fresh) {
+            // A first line that is not a command: a fragment if it is skipped.
+            self.starts[node] = Start::Settled;
+            let skipped = self.steps.skipped;
+            self.process(line, false, sink, warn)?;
+            sink.tally().cut_lines += self.steps.skipped - skipped;
+            return Ok(());
+        }
         match (std::mem::replace(&mut self.starts[node], Start::Settled), stamp) {
             (Start::Fresh, Some((micros, digits))) => {
-                let held = Held { line: line.line.to_vec(), cut: line.cut, dropped: line.dropped, micros, digits };
+                let held = Held {
+                    line: line.line.to_vec(),
+                    cut: line.cut,
+                    dropped: line.dropped,
+                    long: line.long.to_vec(),
+                    micros,
+                    digits,
+                };
                 self.starts[node] = Start::Holding(held);
                 Ok(())
             }
@@ -135,7 +146,8 @@ impl Pipeline {
                 self.process(line, false, sink, warn)
             }
             (Start::Holding(held), None) => {
-                self.starts[node] = Start::Holding(held);
+                // Not a command next: nothing to compare with, and lines stay in order.
+                self.release(line.node, held, false, sink, warn)?;
                 self.process(line, false, sink, warn)
             }
             (_, _) => self.process(line, false, sink, warn),
@@ -169,7 +181,8 @@ impl Pipeline {
         sink: &mut S,
         warn: &mut dyn Write,
     ) -> Result<(), Error> {
-        let line = LineIn { node, line: &held.line, cut: held.cut, dropped: held.dropped, plain: false };
+        let line =
+            LineIn { node, line: &held.line, cut: held.cut, dropped: held.dropped, plain: false, long: &held.long };
         self.process(&line, fragment, sink, warn)
     }
 

@@ -116,11 +116,13 @@ impl<W: Write> RecordWriter<W> {
 pub struct Records<W: Write> {
     writer: RecordWriter<W>,
     tally: Tally,
+    /// Arguments of lines over the reader's limit, written as their head only.
+    long_args: u64,
 }
 
 impl<W: Write> Records<W> {
     pub fn new(out: W, emit: Emit) -> Records<W> {
-        Records { writer: RecordWriter::new(out, emit), tally: Tally::default() }
+        Records { writer: RecordWriter::new(out, emit), tally: Tally::default(), long_args: 0 }
     }
 }
 
@@ -131,6 +133,7 @@ impl<W: Write> Sink for Records<W> {
 
     #[inline]
     fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
+        self.long_args += cmd.args.longs().len() as u64;
         self.writer.command(cmd, secrets).map_err(Error::Write)
     }
 
@@ -148,6 +151,14 @@ impl<W: Write> Sink for Records<W> {
                 warn,
                 "faina-filter: {} of {} lines were not MONITOR lines and were skipped",
                 tally.skipped, tally.lines
+            );
+        }
+        if self.long_args > 0 {
+            let _ = writeln!(
+                warn,
+                "faina-filter: {} arguments of lines over 1 MiB were written as their first {} bytes",
+                self.long_args,
+                crate::compact::HEAD
             );
         }
         if tally.cut_lines > 0 {

@@ -8,6 +8,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::commands::{Access, CommandId, Table};
+use crate::compact::LongArg;
 use crate::counter::{Histogram, TopK};
 use crate::decode::Command;
 use crate::escape::escape_truncated;
@@ -196,16 +197,19 @@ impl KeyTables {
 
     /// Counts one access of `name`, its share of the request's bytes, and the node it came from.
     #[cfg(test)]
-    pub fn add(&mut self, name: &[u8], access: Access, share: u64, node: u32) {
-        let hash = self.keys.hash(name);
-        self.add_hashed(name, hash, crate::cluster::slot(name), access, share, node);
+    pub fn add(&mut self, key: Key<'_>, access: Access, share: u64, node: u32) {
+        let (full_len, hash, slot) = match key.long {
+            Some(long) => (long.len, long.hash, long.slot),
+            None => (key.name.len() as u64, self.keys.hash(key.name), crate::cluster::slot(key.name)),
+        };
+        self.add_hashed(&Hit { name: key.name, full_len, hash, slot, access, share, node });
     }
 
-    /// Counts one access of `name` (its share of the request's bytes, the node it came from), with
-    /// the key's hash (from [`KeyTables::hash`]) and slot at hand.
-    pub fn add_hashed(&mut self, name: &[u8], hash: u64, slot: u16, access: Access, share: u64, node: u32) {
-        self.key_bytes.add_hashed(name, hash, share);
-        let counts = self.keys.add_hashed(name, hash, 1);
+    /// Counts one access of a key, whose hash (from [`KeyTables::hash`]) and slot are at hand.
+    pub fn add_hashed(&mut self, hit: &Hit<'_>) {
+        let Hit { name, full_len, hash, slot, access, share, node } = *hit;
+        self.key_bytes.add_whole(name, full_len, hash, share);
+        let counts = self.keys.add_whole(name, full_len, hash, 1);
         match access {
             Access::Read => counts.reads += 1,
             Access::Write => counts.writes += 1,
@@ -604,10 +608,32 @@ impl Stats {
     }
 }
 
+/// A key as the command has it: its bytes, or for a key of a line over the reader's limit, its
+/// head and (in `long`) its whole length, hash and slot.
+#[derive(Debug, Clone, Copy)]
+pub struct Key<'a> {
+    pub name: &'a [u8],
+    pub long: Option<&'a LongArg>,
+}
+
+/// One access of a key, ready for the tables.
+#[derive(Debug, Clone, Copy)]
+pub struct Hit<'a> {
+    /// The key, or its head when `full_len` is longer.
+    pub name: &'a [u8],
+    pub full_len: u64,
+    pub hash: u64,
+    pub slot: u16,
+    pub access: Access,
+    /// Its share of the request's bytes.
+    pub share: u64,
+    pub node: u32,
+}
+
 /// Calls `f(key, access, share)` for each key of a command: its share of the request's bytes is
 /// an even one, and the first key takes the remainder, so the shares add up.
 #[inline]
-pub fn key_shares(cmd: &Command<'_>, mut f: impl FnMut(&[u8], Access, u64)) {
+pub fn key_shares(cmd: &Command<'_>, mut f: impl FnMut(Key<'_>, Access, u64)) {
     if cmd.keys.is_empty() {
         return;
     }
@@ -616,7 +642,8 @@ pub fn key_shares(cmd: &Command<'_>, mut f: impl FnMut(&[u8], Access, u64)) {
     // Most calls have one key: no division then.
     let (each, rest) = if n == 1 { (bytes, 0) } else { (bytes / n, bytes % n) };
     for (i, key) in cmd.keys.iter().enumerate() {
-        f(cmd.args.get(key.pos), key.access, each + if i == 0 { rest } else { 0 });
+        let name = Key { name: cmd.args.get(key.pos), long: cmd.args.long(key.pos) };
+        f(name, key.access, each + if i == 0 { rest } else { 0 });
     }
 }
 

@@ -147,3 +147,128 @@ fn a_unix_socket_whose_path_holds_the_end_of_the_client() {
     assert_eq!(report["top_keys"][0]["name"], "through-the-odd-socket");
     assert_eq!(report["top_keys"][0]["count"], 3);
 }
+
+/// `1.00000N [0 1.1.1.1:1] "ARG" "ARG" …`, arguments quoted as given (no escaping needed).
+fn line(n: u64, args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("1.{n:06} [0 1.1.1.1:1]").into_bytes();
+    for a in args {
+        out.extend_from_slice(b" \"");
+        out.extend_from_slice(a);
+        out.push(b'"');
+    }
+    out.push(b'\n');
+    out
+}
+
+fn key_names(input: &[u8]) -> Vec<String> {
+    stdout_of(&["--emit", "keys"], input).lines().map(|l| l.split('\t').nth(4).unwrap().to_string()).collect()
+}
+
+#[test]
+fn every_key_of_a_line_over_1_mib_is_counted() {
+    let big = vec![b'x'; 1_500_000];
+    let input = line(1, &[b"MSET", b"big:k1", &big, b"big:k2", b"v"]);
+    assert_eq!(key_names(&input), ["big:k1", "big:k2"]);
+    let report = json_report(&["--top", "5"], &input);
+    assert_eq!(report["key_accesses"], 2);
+    assert_eq!(report["key_bytes"], 6 + 1_500_000 + 6 + 1);
+    assert_eq!(report["cut_lines"], 0);
+}
+
+#[test]
+fn a_key_over_1_mib_is_one_key_whatever_line_it_comes_in() {
+    // A 600 KB key, read in a short line and in a line over 1 MiB; a 1.5 MB key twice.
+    let mut mid = b"{tag}".to_vec();
+    mid.resize(600_000, b'm');
+    let huge = vec![b'h'; 1_500_000];
+    let value = vec![b'v'; 700_000];
+    let mut input = line(1, &[b"GET", &mid]);
+    input.extend(line(2, &[b"SET", &mid, &value]));
+    input.extend(line(3, &[b"SET", &huge, b"v"]));
+    input.extend(line(4, &[b"GET", &huge]));
+    let report = json_report(&[], &input);
+    let top = report["top_keys"].as_array().unwrap();
+    assert_eq!(top.len(), 2, "{top:?}");
+    for k in top {
+        assert_eq!(k["count"], 2, "{k}");
+        let length = k["full_length"].as_u64().unwrap();
+        assert!(length == 600_000 || length == 1_500_000, "{k}");
+        if length == 600_000 {
+            assert_eq!(k["slot"], faina_filter::cluster::slot(b"tag"), "the slot of the whole key's tag");
+            assert_eq!((k["reads"].as_u64(), k["writes"].as_u64()), (Some(1), Some(1)));
+        }
+    }
+}
+
+#[test]
+fn all_keys_of_a_3_mib_mset() {
+    // Large values between the keys.
+    let value = vec![b'x'; 1 << 20];
+    let input = line(1, &[b"MSET", b"a", &value, b"b", &value, b"c", &value, b"d", b"v"]);
+    assert_eq!(key_names(&input), ["a", "b", "c", "d"]);
+    // Or 150 000 small pairs.
+    let pairs: Vec<Vec<u8>> = (0..150_000).map(|i| format!("key:{i:06}").into_bytes()).collect();
+    let mut args: Vec<&[u8]> = vec![b"MSET"];
+    for k in &pairs {
+        args.push(k);
+        args.push(b"value");
+    }
+    let input = line(1, &args);
+    assert!(input.len() > 3 << 20);
+    let names = key_names(&input);
+    assert_eq!(names.len(), 150_000);
+    assert_eq!(names[149_999], "key:149999");
+    let report = json_report(&[], &input);
+    assert_eq!((report["key_accesses"].as_u64(), report["cut_lines"].as_u64()), (Some(150_000), Some(0)));
+}
+
+#[test]
+fn a_file_and_a_pipe_give_the_same_counts_for_lines_of_1_to_1_3_mib() {
+    let mut input = Vec::new();
+    for (i, size) in [900_000usize, 1_040_000, 1_048_576, 1_100_000, 1_200_000, 1_300_000].into_iter().enumerate() {
+        for j in 0..50u64 {
+            input.extend(line(i as u64 * 100 + j, &[b"GET", format!("small:{j}").as_bytes()]));
+        }
+        let key = format!("big:{i}");
+        input.extend(line(i as u64 * 100 + 99, &[b"SET", key.as_bytes(), &vec![b'v'; size], b"EX", b"10"]));
+    }
+    // One more, unterminated.
+    let mut last = line(999, &[b"SET", b"big:last", &vec![b'v'; 1_060_000]]);
+    last.pop();
+    input.extend(last);
+    let dir = common::TempDir::new("file-pipe");
+    let path = dir.path("capture.txt");
+    std::fs::write(&path, &input).unwrap();
+    for args in [&["--format", "json"][..], &["--emit", "keys"], &["--emit", "tsv"]] {
+        let piped = run(args, &input);
+        let mut with_file = args.to_vec();
+        with_file.push(path.to_str().unwrap());
+        let read = run(&with_file, b"");
+        assert_eq!(piped.stdout, read.stdout, "{args:?}");
+    }
+    let report = json_report(&[], &input);
+    assert_eq!(report["commands"], 307);
+    assert_eq!(report["key_accesses"], 307);
+    assert_eq!(report["cut_lines"], 1, "the unterminated one");
+}
+
+#[test]
+fn a_real_servers_lines_over_1_mib() {
+    let Some(redis) = common::Redis::start(&[]) else { return };
+    let monitor = common::Capture::raw_socket(redis.port);
+    monitor.wait_started();
+    let big = vec![b'x'; 1_500_000];
+    let mut client = redis.client();
+    client.call_bytes(&[b"MSET", b"big:k1", &big, b"big:k2", b"v"]);
+    client.call_bytes(&[b"SET", &big, b"v"]);
+    client.call(&["GET", "the-end"]);
+    monitor.wait_for(b"the-end");
+    let capture = monitor.bytes();
+    let names = key_names(&capture);
+    assert_eq!(names.len(), 4, "{:?}", names.iter().map(|n| n.len()).collect::<Vec<_>>());
+    assert_eq!(&names[..2], ["big:k1", "big:k2"]);
+    assert_eq!(names[3], "the-end");
+    let report = json_report(&[], &capture);
+    let long = report["top_keys"].as_array().unwrap().iter().find(|k| k["full_length"] == 1_500_000);
+    assert!(long.is_some(), "the 1.5 MB key, by its head and length: {}", report["top_keys"]);
+}
