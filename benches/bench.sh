@@ -61,6 +61,19 @@ many=$dir/distinct-20M.txt
 read -r s rss < <(measure $bin "$many")
 echo "20M lines, about 20M distinct keys:        $(awk -v s="$s" 'BEGIN {printf "%.3f s", s}')  peak RSS $((rss / 1024)) MiB"
 
+# The whole process's memory with everything distinct (keys, commands, clients), read as 20
+# inputs, and with windows of 10 and 100 periods.
+worst=$dir/distinct-3M.txt
+[ -s "$worst" ] || $gen --distinct --lines 3000000 > "$worst"
+mkdir -p "$dir/parts"
+[ -s "$dir/parts/part19" ] || split -n l/20 -d "$worst" "$dir/parts/part"
+read -r s rss < <(measure $bin "$dir"/parts/part*)
+echo "3M distinct lines as 20 inputs:             $(awk -v s="$s" 'BEGIN {printf "%.3f s", s}')  peak RSS $((rss / 1024)) MiB"
+read -r s rss < <(measure $bin --every 10s --window 100s "$worst")
+echo "3M distinct lines, a 10-period window:      $(awk -v s="$s" 'BEGIN {printf "%.3f s", s}')  peak RSS $((rss / 1024)) MiB"
+read -r s rss < <(measure $bin --every 1s --window 100s "$worst")
+echo "3M distinct lines, a 100-period window:     $(awk -v s="$s" 'BEGIN {printf "%.3f s", s}')  peak RSS $((rss / 1024)) MiB"
+
 long=$dir/long-keys.txt
 [ -s "$long" ] || awk 'BEGIN { pad = sprintf("%480s", ""); gsub(/ /, "x", pad)
     for (i = 0; i < 300000; i++) printf "1795636306.%06d [0 10.0.0.1:5000] \"GET\" \"key:%s:%d\"\n", i, pad, i }' > "$long"

@@ -6,9 +6,12 @@
 //! mixed commands, multi-key ones (MGET, MSET, DEL) included.
 //!
 //! Usage: gencapture [--lines N] [--keys N] [--zipf S] [--seed N] [--truth FILE] > capture.txt
+//!        gencapture --distinct --lines N > capture.txt
 //!
 //! `--zipf 0` draws keys uniformly (for many distinct keys). `--truth FILE` writes every key's
 //! exact access count, `count<TAB>key` (key escaped as faina-filter shows it), heaviest first.
+//! `--distinct` makes every line's key, command and client new (the worst case for memory), at
+//! 10 000 lines a second.
 
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Write};
@@ -105,8 +108,13 @@ fn main() -> io::Result<()> {
     let mut zipf = 1.0;
     let mut seed = 42;
     let mut truth_file = None;
+    let mut distinct_lines = false;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--distinct" {
+            distinct_lines = true;
+            continue;
+        }
         let value = args.next().unwrap_or_default();
         match flag.as_str() {
             "--lines" => lines = value.parse().expect("--lines N"),
@@ -115,10 +123,13 @@ fn main() -> io::Result<()> {
             "--seed" => seed = value.parse().expect("--seed N"),
             "--truth" => truth_file = Some(value),
             _ => {
-                eprintln!("usage: gencapture [--lines N] [--keys N] [--zipf S] [--seed N] [--truth FILE]");
+                eprintln!("usage: gencapture [--lines N] [--keys N] [--zipf S] [--seed N] [--truth FILE] [--distinct]");
                 std::process::exit(2);
             }
         }
+    }
+    if distinct_lines {
+        return all_distinct(lines);
     }
     let keys = Keys::new(distinct.max(1), zipf);
     let mut rng = Rng(seed);
@@ -198,4 +209,25 @@ fn main() -> io::Result<()> {
         file.flush()?;
     }
     Ok(())
+}
+
+/// Lines whose key, command and client are all new: `cmdN "key:N:…"` from `10.a.b.c:port`.
+fn all_distinct(lines: u64) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let start: u64 = 1_795_636_306_000_000;
+    for i in 0..lines {
+        let t = start + i * 100;
+        let pad = "x".repeat((i % 40) as usize);
+        writeln!(
+            out,
+            "{}.{:06} [0 10.{}.{}.{}:{}] \"cmd{i}\" \"key:{i}:{pad}\"",
+            t / 1_000_000,
+            t % 1_000_000,
+            i >> 16 & 255,
+            i >> 8 & 255,
+            i & 255,
+            1024 + i % 60_000
+        )?;
+    }
+    out.flush()
 }

@@ -29,6 +29,17 @@ pub const MAX_LINE: usize = 1 << 20;
 /// The most a compacted line may hold: its header, its short arguments, and the heads of its
 /// long ones. Past it the line is cut.
 pub const MAX_COMPACTED: usize = 4 << 20;
+
+/// The memory the readers of all inputs share: each input's line limit, read block and
+/// compacted copy shrink as inputs are added, so reading 500 inputs costs what reading one does.
+const READ_MEMORY: usize = 6 << 20;
+
+/// An input's share of [`READ_MEMORY`]: (the longest line kept whole, the most a compacted
+/// line holds).
+fn limits(inputs: usize) -> (usize, usize) {
+    let share = READ_MEMORY / inputs.max(1);
+    ((share / 2).clamp(16 << 10, MAX_LINE), share.clamp(64 << 10, MAX_COMPACTED))
+}
 const BLOCK: usize = 256 * 1024;
 
 /// How often a live input that is silent is looked at (idle windows, Ctrl-C).
@@ -135,12 +146,13 @@ impl LineReader {
                 self.buf.copy_within(at.start..at.end, 0);
                 at.shift(at.start);
             }
-            let want = self.buf.len() - at.end;
+            // A block at a time: the buffer's pages past it are touched only by long lines.
+            let want = (self.buf.len() - at.end).min(self.block());
             if signal::stopped() {
                 // Ctrl-C: the input ends here, as if it had run out.
                 return Ok(());
             }
-            let n = match input.read(&mut self.buf[at.end..]) {
+            let n = match input.read(&mut self.buf[at.end..at.end + want]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Failed::Read(0, e)),
@@ -436,7 +448,11 @@ impl Inputs {
     }
 
     fn read_on_threads<E>(&self, mut on: impl FnMut(Event<'_>) -> Result<(), E>) -> Result<(), Failed<E>> {
-        let (tx, rx) = mpsc::sync_channel(2 * self.list.len() + 2);
+        // A batch in flight per input, and a little slack: memory stays bounded when the
+        // consumer falls behind.
+        let (tx, rx) = mpsc::sync_channel(self.list.len() + 2);
+        let (limit, cap) = limits(self.list.len());
+        let pool = std::sync::Arc::new(Pool::default());
         for (node, input) in self.list.iter().enumerate() {
             // Regular files are opened here, so a missing one is reported before anything is
             // read; anything else on its thread (opening a FIFO waits for its writer).
@@ -447,8 +463,9 @@ impl Inputs {
                 let reader = input.open().map_err(|e| Failed::Read(node, e))?;
                 Box::new(move || Ok(reader))
             };
-            let tx = tx.clone();
-            signal::spawn(move || read_in_batches(node as u32, open, &tx));
+            let (tx, pool) = (tx.clone(), pool.clone());
+            let reader = LineReader::with_limit(limit, cap);
+            signal::spawn(move || read_in_batches(node as u32, open, reader, &pool, &tx));
         }
         drop(tx);
         let live = self.list.iter().any(Input::is_live);
@@ -465,12 +482,13 @@ impl Inputs {
             match batch {
                 Batch::Lines { node, data, ends, plain } => {
                     let mut start = 0;
-                    for end in ends {
+                    for &end in &ends {
                         let line = &data[start..end as usize];
                         on(Event::Line(LineIn { node, line, cut: false, dropped: 0, plain, long: &[] }))
                             .map_err(Failed::Consumer)?;
                         start = end as usize;
                     }
+                    pool.give_back(data, ends);
                     on(Event::Pause).map_err(Failed::Consumer)?;
                 }
                 Batch::Long { node, line, cut, dropped, long } => {
@@ -497,6 +515,26 @@ pub fn piece_event(node: u32, piece: Piece<'_>) -> Event<'_> {
     }
 }
 
+/// Batch buffers handed back once their lines are read, so they are allocated once: the memory
+/// of reading stays that of the batches in flight, whatever the number of inputs.
+#[derive(Default)]
+struct Pool(std::sync::Mutex<Vec<(Vec<u8>, Vec<u32>)>>);
+
+impl Pool {
+    fn take(&self, block: usize) -> (Vec<u8>, Vec<u32>) {
+        let spent = self.0.lock().ok().and_then(|mut p| p.pop());
+        spent.unwrap_or_else(|| (Vec::with_capacity(block), Vec::new()))
+    }
+
+    fn give_back(&self, mut data: Vec<u8>, mut ends: Vec<u32>) {
+        data.clear();
+        ends.clear();
+        if let Ok(mut pool) = self.0.lock() {
+            pool.push((data, ends));
+        }
+    }
+}
+
 /// What an input's thread hands over.
 enum Batch {
     /// Whole lines: `data` holds them one after the other, `ends` where each ends; `plain` when
@@ -513,34 +551,35 @@ type Opener = Box<dyn FnOnce() -> io::Result<Box<dyn Read + Send>> + Send>;
 
 /// Reads one input into batches of lines and sends them; the bounded channel keeps memory
 /// bounded when the consumer falls behind.
-fn read_in_batches(node: u32, open: Opener, tx: &mpsc::SyncSender<Batch>) {
-    let reader = match open() {
-        Ok(reader) => reader,
+fn read_in_batches(node: u32, open: Opener, mut reader: LineReader, pool: &Pool, tx: &mpsc::SyncSender<Batch>) {
+    let input = match open() {
+        Ok(input) => input,
         Err(e) => {
             let _ = tx.send(Batch::Done { node, result: Err(e) });
             return;
         }
     };
-    let mut data = Vec::with_capacity(BLOCK);
-    let mut ends = Vec::new();
+    let block = reader.block();
+    let (mut data, mut ends) = pool.take(block);
     let mut plain = true;
     let send = |data: &mut Vec<u8>, ends: &mut Vec<u32>, plain: &mut bool| -> Result<(), ()> {
         if ends.is_empty() {
             return Ok(());
         }
-        let full = std::mem::replace(data, Vec::with_capacity(BLOCK));
-        let lines = std::mem::take(ends);
+        let (next_data, next_ends) = pool.take(block);
+        let full = std::mem::replace(data, next_data);
+        let lines = std::mem::replace(ends, next_ends);
         let batch = Batch::Lines { node, data: full, ends: lines, plain: *plain };
         *plain = true;
         tx.send(batch).map_err(drop)
     };
-    let result = LineReader::new().read_all(reader, |piece| -> Result<(), ()> {
+    let result = reader.read_all(input, |piece| -> Result<(), ()> {
         match piece {
             Piece::Line { line, cut: false, plain: line_plain, long: [], .. } => {
                 data.extend_from_slice(line);
                 ends.push(data.len() as u32);
                 plain &= line_plain;
-                if data.len() >= BLOCK {
+                if data.len() >= block {
                     send(&mut data, &mut ends, &mut plain)?;
                 }
             }

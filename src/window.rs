@@ -54,7 +54,7 @@ impl Window {
 pub const MAX_PERIODS: u64 = 100;
 
 /// The smallest key table a period gets, however many periods share the memory.
-const MIN_PERIOD_KEYS: usize = 500;
+const MIN_PERIOD_KEYS: usize = 100;
 
 /// What [`Windows`] asks of its owner as periods end.
 pub trait Period<E> {
@@ -86,11 +86,20 @@ impl Windows {
     pub fn new(every: u64, window: u64, settings: Settings) -> Windows {
         let every = every.max(1);
         let periods = (window / every).max(1) as usize;
-        // The periods of a window share the memory one table would have; a report merges them
-        // into tables of the full size.
-        let per_period = Settings { max_keys: (settings.max_keys / periods).max(MIN_PERIOD_KEYS), ..settings.clone() };
-        let current = Stats::new(per_period);
-        Windows { every, periods, history: VecDeque::new(), current, index: None, first: 0, report_settings: settings }
+        // A window of one period is reported as it is, with tables of the full size. A window of
+        // several shares that memory: its periods have half of it between them, and a report
+        // merges them into tables of the other half, which always hold their union (nothing is
+        // evicted in a merge, and a merge is one pass).
+        let (period_keys, report_keys) = match periods {
+            1 => (settings.max_keys, settings.max_keys),
+            n => {
+                let each = (settings.max_keys / (2 * n)).max(MIN_PERIOD_KEYS);
+                (each, (settings.max_keys / 2).max(each * n))
+            }
+        };
+        let current = Stats::new(Settings { max_keys: period_keys, ..settings.clone() });
+        let report_settings = Settings { max_keys: report_keys, ..settings };
+        Windows { every, periods, history: VecDeque::new(), current, index: None, first: 0, report_settings }
     }
 
     /// The counters of the period under way.
