@@ -77,8 +77,10 @@ pub struct Compactor {
     slot: SlotHasher,
     /// The raw bytes of an escape under way, copied once it is whole.
     pending: Vec<u8>,
-    /// Bytes not copied because the copy was full.
-    dropped: u64,
+    /// Bytes fed, and of them the tails of long arguments (left out on purpose): the rest of
+    /// what is not in the copy was dropped when it was full.
+    fed: u64,
+    skipped: u64,
 }
 
 impl Compactor {
@@ -96,7 +98,8 @@ impl Compactor {
             hash: KeyHasher::new(run_key()),
             slot: SlotHasher::default(),
             pending: Vec::new(),
-            dropped: 0,
+            fed: 0,
+            skipped: 0,
         }
     }
 
@@ -109,23 +112,28 @@ impl Compactor {
         self.field = 0;
         self.arg = 0;
         self.begin_arg();
-        self.dropped = 0;
+        self.pending.clear();
+        self.fed = 0;
+        self.skipped = 0;
     }
 
     /// The copy so far; whether it was cut (it reached its cap); the bytes not copied; the
     /// arguments kept by their head.
     pub fn result(&self) -> (&[u8], bool, u64, &[LongArg]) {
-        (&self.out, self.at == At::Full, self.dropped, &self.long)
+        let dropped = self.fed - self.out.len() as u64 - self.skipped;
+        (&self.out, self.at == At::Full, dropped, &self.long)
     }
 
     /// Feeds the next piece of the line (no line end).
-    pub fn feed(&mut self, mut bytes: &[u8]) {
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.fed += bytes.len() as u64;
+        self.take(bytes);
+    }
+
+    fn take(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             let used = match self.at {
-                At::Full => {
-                    self.dropped += bytes.len() as u64;
-                    bytes.len()
-                }
+                At::Full => bytes.len(),
                 At::Header => self.header(bytes),
                 At::Between => self.between(bytes),
                 At::Arg(Escape::None) => self.plain(bytes),
@@ -143,7 +151,7 @@ impl Compactor {
         let used = match bytes.iter().position(|&b| b == b'"') {
             Some(at) => {
                 self.copy(&bytes[..=at]);
-                self.at = At::Arg(Escape::None);
+                self.go(At::Arg(Escape::None));
                 at + 1
             }
             None => {
@@ -152,7 +160,6 @@ impl Compactor {
             }
         };
         if self.at == At::Header && self.out.len() > MAX_HEADER {
-            self.dropped += (self.out.len() - MAX_HEADER) as u64;
             self.out.truncate(MAX_HEADER);
             self.at = At::Full;
         }
@@ -163,7 +170,7 @@ impl Compactor {
     fn between(&mut self, bytes: &[u8]) -> usize {
         self.copy(&bytes[..1]);
         if bytes[0] == b'"' {
-            self.at = At::Arg(Escape::None);
+            self.go(At::Arg(Escape::None));
         }
         1
     }
@@ -179,13 +186,13 @@ impl Compactor {
             b'\\' => {
                 self.pending.clear();
                 self.pending.push(b'\\');
-                self.at = At::Arg(Escape::Backslash);
+                self.go(At::Arg(Escape::Backslash));
             }
             // The end of the argument: a closing quote, or the TAB before the next field.
             end => {
                 self.end_arg();
                 self.copy(&[end]);
-                self.at = if self.tsv { At::Arg(Escape::None) } else { At::Between };
+                self.go(if self.tsv { At::Arg(Escape::None) } else { At::Between });
             }
         }
         at + 1
@@ -196,7 +203,7 @@ impl Compactor {
         self.pending.push(b);
         let decoded = match (escape, b) {
             (Escape::Backslash, b'x') => {
-                self.at = At::Arg(Escape::X);
+                self.go(At::Arg(Escape::X));
                 return;
             }
             (Escape::Backslash, _) => match b {
@@ -208,7 +215,7 @@ impl Compactor {
                 other => other,
             },
             (Escape::X, h) if h.is_ascii_hexdigit() => {
-                self.at = At::Arg(Escape::XDigit(h));
+                self.go(At::Arg(Escape::XDigit(h)));
                 return;
             }
             (Escape::XDigit(h), l) if l.is_ascii_hexdigit() => hex(h) << 4 | hex(l),
@@ -219,8 +226,8 @@ impl Compactor {
                 let raw = std::mem::take(&mut self.pending);
                 self.data(&raw, b"x");
                 self.pending = raw;
-                self.at = At::Arg(Escape::None);
-                self.feed(&rest);
+                self.go(At::Arg(Escape::None));
+                self.take(&rest);
                 return;
             }
             (Escape::None, _) => unreachable!("not inside an escape"),
@@ -228,7 +235,7 @@ impl Compactor {
         let raw = std::mem::take(&mut self.pending);
         self.data(&raw, &[decoded]);
         self.pending = raw;
-        self.at = At::Arg(Escape::None);
+        self.go(At::Arg(Escape::None));
     }
 
     /// Decoded bytes of the argument under way, written as `raw`: counted and hashed, and copied
@@ -237,21 +244,38 @@ impl Compactor {
         self.hash.write(decoded);
         self.slot.write(decoded);
         let room = HEAD.saturating_sub(self.len) as usize;
-        if decoded.len() <= room {
-            self.copy(raw);
+        let copied = if decoded.len() <= room {
+            raw.len()
         } else if raw.len() == decoded.len() {
             // A plain run: its part that fits.
-            self.copy(&raw[..room]);
+            room
+        } else {
+            0
+        };
+        if self.at != At::Full {
+            self.skipped += (raw.len() - copied) as u64;
         }
+        self.copy(&raw[..copied]);
         self.len += decoded.len() as u64;
     }
 
+    /// Moves on to `at`, unless the copy is full: then the rest is only counted.
+    fn go(&mut self, at: At) {
+        if self.at != At::Full {
+            self.at = at;
+        }
+    }
+
+    /// Appends to the copy up to its cap (to the byte, however the line was split into
+    /// pieces); what does not fit is counted.
     fn copy(&mut self, bytes: &[u8]) {
         if self.at == At::Full {
-            self.dropped += bytes.len() as u64;
-        } else if self.out.len() + bytes.len() > self.cap {
+            return;
+        }
+        let room = self.cap - self.out.len();
+        if bytes.len() > room {
+            self.out.extend_from_slice(&bytes[..room]);
             self.at = At::Full;
-            self.dropped += bytes.len() as u64;
         } else {
             self.out.extend_from_slice(bytes);
         }
@@ -399,5 +423,41 @@ mod tests {
         assert!(cut);
         assert!(out.len() <= 4096);
         assert_eq!(out.len() as u64 + dropped, line.len() as u64);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Any bytes, in any pieces: the same copy as in one piece, never over its cap, and a
+        /// copy the parser takes without panicking.
+        #[test]
+        fn any_bytes_in_any_pieces(
+            body in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just(b'"'), proptest::strategy::Just(b'\\'), proptest::strategy::Just(b' '),
+                proptest::strategy::Just(b'x'), proptest::strategy::Just(b'\t'), proptest::prelude::any::<u8>()
+            ], 0..3000),
+            cut in 1usize..64,
+            tsv in proptest::prelude::any::<bool>(),
+        ) {
+            let mut line = if tsv { b"1.000001\t0\tlua\t".to_vec() } else { b"1.000001 [0 lua] \"".to_vec() };
+            line.extend_from_slice(&body);
+            let whole = {
+                let mut c = Compactor::new(2048);
+                c.start(tsv);
+                c.feed(&line);
+                let (out, full, dropped, long) = c.result();
+                (out.to_vec(), full, dropped, long.to_vec())
+            };
+            let mut c = Compactor::new(2048);
+            c.start(tsv);
+            for piece in line.chunks(cut) {
+                c.feed(piece);
+            }
+            let (out, full, dropped, long) = c.result();
+            proptest::prop_assert_eq!(&whole, &(out.to_vec(), full, dropped, long.to_vec()));
+            proptest::prop_assert!(out.len() <= 2048);
+            let mut parser = crate::monitor::Parser::new();
+            let _ = parser.parse(out, full);
+        }
     }
 }
