@@ -153,7 +153,18 @@ impl<W: Write> Session<W> {
 
     /// Reads `input` to its end as the run's only input, on this thread.
     pub fn feed(&mut self, input: impl Read, warn: &mut dyn Write) -> Result<(), Error> {
-        let result = LineReader::new().read_all(input, |piece| self.event(input::piece_event(0, piece), warn));
+        self.feed_with(LineReader::new(), input, warn)
+    }
+
+    /// [`Session::feed`] with lines over 256 bytes compacted into copies of at most 4 KiB, so
+    /// that small inputs take the long-line paths (the fuzz targets).
+    #[doc(hidden)]
+    pub fn feed_small_lines(&mut self, input: impl Read, warn: &mut dyn Write) -> Result<(), Error> {
+        self.feed_with(LineReader::with_limit(256, 4096), input, warn)
+    }
+
+    fn feed_with(&mut self, mut reader: LineReader, input: impl Read, warn: &mut dyn Write) -> Result<(), Error> {
+        let result = reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn));
         self.event(Event::End(0), warn)?;
         match result {
             Ok(()) => Ok(()),
