@@ -86,6 +86,11 @@ fn check(config: &Config) -> Result<(), UsageError> {
         }
         _ => {}
     }
+    if config.emit.is_some() && config.format == Format::Json {
+        return Err(UsageError(
+            "--format json shapes the report, and --emit writes records instead of it: use one or the other".into(),
+        ));
+    }
     if config.every.is_some() && config.emit.is_some() {
         return Err(UsageError(
             "--every makes rolling reports, and --emit writes records as they come: use one or the other".into(),

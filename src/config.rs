@@ -30,6 +30,8 @@ pub struct Config {
     pub window: Option<u64>,
     /// Mark keys at or above this rate.
     pub hot_qps: Option<f64>,
+    /// Append rolling reports even on a terminal, instead of drawing them in place.
+    pub no_screen: bool,
     pub filters: Filters,
 }
 
@@ -77,6 +79,7 @@ impl Default for Config {
             every: None,
             window: None,
             hot_qps: None,
+            no_screen: false,
             filters: Filters::default(),
         }
     }

@@ -410,6 +410,12 @@ impl<E> TopK<E> {
         all
     }
 
+    /// The count of the key of `entry` (an entry of a table of the same run) in this table; 0
+    /// when this table does not keep it.
+    pub fn count_of<F>(&self, entry: &Entry<F>) -> u64 {
+        self.find(entry.key(), entry.full_len, entry.hash).map_or(0, |i| self.entries[i].count)
+    }
+
     /// Every entry, in no particular order.
     pub fn entries(&self) -> &[Entry<E>] {
         &self.entries

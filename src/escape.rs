@@ -84,6 +84,23 @@ fn hex_bytes(raw: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// `text` with its control characters (C0, DEL, C1) written `\xHH` and everything else as it
+/// is: for messages that quote text already escaped in part.
+pub fn controls_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Returns the printable form of `bytes` as a `String` (always valid UTF-8).
 pub fn escaped(bytes: &[u8]) -> String {
     let mut out = Vec::with_capacity(bytes.len());

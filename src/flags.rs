@@ -248,6 +248,18 @@ pub const FLAGS: &[Flag] = &[
         }),
     },
     Flag {
+        long: "no-screen",
+        short: None,
+        value: None,
+        default: None,
+        section: Section::Rolling,
+        help: "on a terminal, append each report instead of drawing it in place on one screen",
+        doc: "With **--every**, when standard output is a terminal, each report is drawn in place on \
+              one screen laid out for the terminal's size (see **SCREEN**); with **--no-screen** it is \
+              appended as text, as it is when the output is a pipe or a file.",
+        apply: Apply::Switch(|c| c.no_screen = true),
+    },
+    Flag {
         long: "emit",
         short: None,
         value: Some("tsv|keys"),
@@ -308,7 +320,12 @@ pub const FLAGS: &[Flag] = &[
               address without its port, any port (**10.0.0.5**, **[::1]**), **lua** (a script's own \
               calls), or **unix** (any unix socket).",
         apply: Apply::Value(|c, _, v| {
-            c.filters.clients.push(bytes(v));
+            let client = bytes(v);
+            // An IPv6 address without its brackets: the server writes `[::1]:port`.
+            if client.iter().filter(|&&b| b == b':').count() > 1 && !client.starts_with(b"[") {
+                c.filters.clients.push([&b"["[..], &client, b"]"].concat());
+            }
+            c.filters.clients.push(client);
             Ok(())
         }),
     },

@@ -349,16 +349,20 @@ pub fn line_ending(line: &[u8]) -> usize {
 /// One input: a file (or `-`), and the node it is labelled with (`NAME=PATH`).
 pub struct Input {
     pub path: OsString,
-    pub label: Option<String>,
+    pub label: Option<Vec<u8>>,
 }
 
 impl Input {
     /// `NAME=PATH` labels an input, unless a file of that whole name exists.
     pub fn parse(arg: &OsString) -> Input {
-        if let Some((name, path)) = arg.to_str().and_then(|a| a.split_once('=')) {
-            let plausible = !name.is_empty() && !name.contains('/') && !path.is_empty();
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = arg.as_encoded_bytes();
+        if let Some(eq) = bytes.iter().position(|&b| b == b'=') {
+            let (name, path) = (&bytes[..eq], &bytes[eq + 1..]);
+            let plausible = !name.is_empty() && !name.contains(&b'/') && !path.is_empty();
             if plausible && !std::path::Path::new(arg).exists() {
-                return Input { path: path.into(), label: Some(name.to_string()) };
+                let path = std::ffi::OsStr::from_bytes(path).to_os_string();
+                return Input { path, label: Some(name.to_vec()) };
             }
         }
         Input { path: arg.clone(), label: None }
@@ -371,7 +375,7 @@ impl Input {
     /// The node label: the given name, or the file's name.
     fn node(&self) -> Vec<u8> {
         match &self.label {
-            Some(label) => label.clone().into_bytes(),
+            Some(label) => label.clone(),
             None if self.is_stdin() => b"stdin".to_vec(),
             None => std::path::Path::new(&self.path)
                 .file_name()

@@ -37,6 +37,7 @@ mod redact;
 mod report;
 mod rolling;
 mod scan;
+mod screen;
 pub mod signal;
 mod sink;
 mod stats;
@@ -69,13 +70,42 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
     if let Some(rejects) = &config.rejects {
         check_rejects(rejects, &inputs.list)?;
     }
-    let mut session = Session::new(config, out, inputs.labels())?;
+    unknown_commands_named(config, Table::shared(), warn);
+    // With --every, on a terminal, the reports are drawn in place.
+    let screen = config.every.is_some()
+        && config.emit.is_none()
+        && config.format == config::Format::Text
+        && !config.no_screen
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let mut session = Session::with_screen(config, out, inputs.labels(), screen)?;
     // Reports count keys on the second core: a single file is read on this one.
     let in_place = config.emit.is_none();
     match inputs.read(in_place, |event| session.event(event, warn)) {
         Ok(()) => session.finish(warn),
         Err(Failed::Read(i, err)) => Err(Error::Read { name: inputs.list[i].name(), err }),
         Err(Failed::Consumer(err)) => Err(err),
+    }
+}
+
+/// Says so when `--command` names a command the table does not know (a typo, `gett`): it then
+/// matches only the unknown commands of that name.
+fn unknown_commands_named(config: &Config, table: &Table, warn: &mut dyn Write) {
+    for name in &config.filters.commands {
+        let mut words = name.splitn(2, |&b| b == b'|');
+        let first = words.next().unwrap_or_default();
+        let known = match table.lookup(first, words.next()) {
+            commands::Lookup::Known(id, n) => {
+                n == 2 || !name.contains(&b'|') || table.get(id).name.as_bytes() == &name[..]
+            }
+            commands::Lookup::Unknown => false,
+        };
+        if !known {
+            let _ = writeln!(
+                warn,
+                "faina-filter: --command '{}' is no command the table knows: it matches only unknown commands of that name",
+                escape::escaped(name)
+            );
+        }
     }
 }
 
@@ -107,6 +137,11 @@ impl<W: Write> Session<W> {
     /// Prepares a run writing to `out` (and creates the rejects file, if asked for); `nodes` are
     /// the inputs' labels, when they name nodes.
     pub fn new(config: &Config, out: W, nodes: Option<Vec<Vec<u8>>>) -> Result<Self, Error> {
+        Session::with_screen(config, out, nodes, false)
+    }
+
+    /// [`Session::new`], drawing rolling reports on a live screen when `screen`.
+    pub fn with_screen(config: &Config, out: W, nodes: Option<Vec<Vec<u8>>>, screen: bool) -> Result<Self, Error> {
         let table = Table::shared();
         let rejects = config.rejects.as_deref().map(Rejects::create).transpose()?;
         let settings = Settings {
@@ -117,7 +152,14 @@ impl<W: Write> Session<W> {
             gap_rule: config.gap_rule,
             max_keys: config.max_keys,
         };
-        let reporter = |out| Reporter::new(out, config.format, config.hot_qps, Labels::new(nodes.clone()));
+        let reporter = |out| {
+            let reporter = Reporter::new(out, config.format, config.hot_qps, Labels::new(nodes.clone()));
+            if screen {
+                reporter.on_screen()
+            } else {
+                reporter
+            }
+        };
         let sink = match (config.emit, config.every) {
             (Some(emit), _) => Sinks::Records(Records::new(out, emit)),
             (None, Some(every)) => {

@@ -27,9 +27,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// A message that may quote a file name or argument, with any control byte escaped.
+/// A message that may quote a file name or argument, with any control character escaped (names
+/// that are not UTF-8 are escaped where the message is made).
 fn printable(message: &str) -> String {
-    faina_filter::escape::escaped(message.as_bytes())
+    faina_filter::escape::controls_escaped(message)
 }
 
 fn print(text: &str) -> ExitCode {

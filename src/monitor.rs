@@ -245,7 +245,12 @@ impl Parser {
         match body.first() {
             Some(b'0'..=b'9') => {}
             _ if is_noise(body) => return Classified::Noise,
-            _ if body.starts_with(b"Error: ") || body.starts_with(b"ERR ") => {
+            // redis-cli's own error lines (its stderr piped in too), and the errors it prints on
+            // stdout without their `-` (`NOAUTH Authentication required.`).
+            _ if [&b"Error: "[..], b"ERR ", b"NOAUTH ", b"WRONGPASS ", b"NOPERM "]
+                .iter()
+                .any(|p| body.starts_with(p)) =>
+            {
                 // redis-cli's own error lines, when its stderr is piped in too.
                 return Classified::ServerError(body);
             }

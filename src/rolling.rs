@@ -24,6 +24,8 @@ pub struct RollingReport<W: Write> {
     /// The last command's timestamp, and when the input last paused after it.
     last: Option<u64>,
     clock: Option<(u64, Instant)>,
+    /// When the input last paused: something came just before.
+    quiet: Option<Instant>,
 }
 
 /// What the windows ask for as periods end: the key tables of the second core, and the writer.
@@ -38,8 +40,8 @@ impl<W: Write> Period<Error> for Periods<W> {
         current.per_key.absorb(tables);
     }
 
-    fn report(&mut self, stats: &Stats, window: &Window) -> Result<(), Error> {
-        self.reporter.write(stats, Some(*window))
+    fn report(&mut self, stats: &Stats, window: &Window, periods: &[&Stats]) -> Result<(), Error> {
+        self.reporter.write(stats, Some(*window), periods)
     }
 }
 
@@ -48,7 +50,7 @@ impl<W: Write> RollingReport<W> {
     pub fn new(every: u64, window: u64, settings: Settings, reporter: Reporter<W>) -> RollingReport<W> {
         let windows = Windows::new(every, window, settings);
         let keys = Offload::spawn(windows.period_settings().clone());
-        RollingReport { windows, periods: Periods { keys, reporter }, last: None, clock: None }
+        RollingReport { windows, periods: Periods { keys, reporter }, last: None, clock: None, quiet: None }
     }
 }
 
@@ -74,11 +76,18 @@ impl<W: Write> Sink for RollingReport<W> {
 
     fn pause(&mut self) -> Result<(), Error> {
         self.clock = self.last.map(|micros| (micros, Instant::now()));
+        self.quiet = Some(Instant::now());
         Ok(())
     }
 
     /// Reports the periods the stream's clock has run past.
     fn idle(&mut self) -> Result<(), Error> {
+        let tally = self.windows.current().tally;
+        self.periods.reporter.idle(&tally, self.quiet)?;
+        if self.clock.is_none() {
+            // A command came (held back as an input's first line) after the input last paused.
+            self.clock = self.last.map(|micros| (micros, Instant::now()));
+        }
         let Some((micros, at)) = self.clock else { return Ok(()) };
         let now = micros + at.elapsed().as_micros() as u64;
         while self.windows.period_end().is_some_and(|end| now >= end + TICK.as_micros() as u64) {

@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::offload::Offload;
 use crate::redact::Secrets;
 use crate::report::{self, Report, View};
+use crate::screen::Screen;
 use crate::stats::{key_shares, Settings, Stats, Tally};
 use crate::window::Window;
 
@@ -55,11 +56,26 @@ pub struct Reporter<W: Write> {
     format: Format,
     hot_qps: Option<f64>,
     labels: Labels,
+    /// Reports are drawn in place on a terminal (see [`crate::screen`]).
+    screen: Option<Screen>,
 }
 
 impl<W: Write> Reporter<W> {
     pub fn new(out: W, format: Format, hot_qps: Option<f64>, labels: Labels) -> Reporter<W> {
-        Reporter { out, format, hot_qps, labels }
+        Reporter { out, format, hot_qps, labels, screen: None }
+    }
+
+    /// This reporter draws its reports on a live screen.
+    pub fn on_screen(self) -> Reporter<W> {
+        Reporter { screen: Some(Screen::new()), ..self }
+    }
+
+    /// A live input is quiet: the screen says it is waiting, or since when nothing came.
+    pub fn idle(&mut self, tally: &Tally, quiet: Option<std::time::Instant>) -> Result<(), Error> {
+        match &mut self.screen {
+            Some(screen) => screen.idle(&mut self.out, tally, quiet).map_err(Error::Write),
+            None => Ok(()),
+        }
     }
 
     /// Learns the node label of a command, if it has one.
@@ -70,9 +86,13 @@ impl<W: Write> Reporter<W> {
         }
     }
 
-    pub fn write(&mut self, stats: &Stats, window: Option<Window>) -> Result<(), Error> {
-        let view = View { window, hot_qps: self.hot_qps, nodes: self.labels.shown() };
+    /// Writes the report of `stats`; `periods` are a window's periods, for each key's trend.
+    pub fn write(&mut self, stats: &Stats, window: Option<Window>, periods: &[&Stats]) -> Result<(), Error> {
+        let view = View { window, hot_qps: self.hot_qps, nodes: self.labels.shown(), periods };
         let report = Report::new(stats, &view);
+        if let Some(screen) = &mut self.screen {
+            return screen.report(&mut self.out, report).map_err(Error::Write);
+        }
         let mut text = match self.format {
             Format::Text => report::text(&report),
             Format::Json => report::json(&report),
@@ -145,6 +165,6 @@ impl<W: Write> Sink for WholeReport<W> {
     fn finish(mut self, _warn: &mut dyn Write) -> Result<(), Error> {
         let settings = self.stats.settings.clone();
         self.stats.per_key = self.keys.take(&settings);
-        self.reporter.write(&self.stats, None)
+        self.reporter.write(&self.stats, None, &[])
     }
 }

@@ -519,7 +519,9 @@ impl Stats {
         let mut text = Vec::with_capacity(CALL_WIDTH + 8);
         // An unknown command's name is the client's bytes: escaped like any argument.
         crate::escape::escape(cmd.name, &mut text);
-        for (i, arg) in cmd.args.iter().enumerate().skip(1) {
+        // A subcommand's name (`config|set`) holds its second word already.
+        let named = if cmd.id.is_some() && cmd.name.contains(&b'|') { 2 } else { 1 };
+        for (i, arg) in cmd.args.iter().enumerate().skip(named) {
             if text.len() >= CALL_WIDTH {
                 break;
             }

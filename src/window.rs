@@ -61,8 +61,9 @@ pub trait Period<E> {
     /// Brings in the counts of the period under way that are kept elsewhere (the key tables
     /// counted on the second core), before it is reported.
     fn complete(&mut self, current: &mut Stats);
-    /// Writes the report of a window.
-    fn report(&mut self, stats: &Stats, window: &Window) -> Result<(), E>;
+    /// Writes the report of a window: `stats` its counts, `periods` those of each of its
+    /// periods, oldest first (for the trend of each key).
+    fn report(&mut self, stats: &Stats, window: &Window, periods: &[&Stats]) -> Result<(), E>;
 }
 
 /// The periods of the current window and the counters of the one under way.
@@ -138,7 +139,7 @@ impl Windows {
                 let end = target.saturating_mul(self.every);
                 let window = Window { start, end, from: start, length: end - start, ended: false };
                 period.complete(&mut self.current);
-                period.report(&self.current, &window)?;
+                period.report(&self.current, &window, &[])?;
                 self.history.clear();
                 self.current = self.current.next_period();
                 self.index = Some(target);
@@ -171,7 +172,8 @@ impl Windows {
         period.complete(&mut self.current);
         let Some(index) = self.index else {
             // Nothing with a timestamp was read: one report of what there was.
-            return period.report(&self.current, &Window { start: 0, end: 0, from: 0, length: 0, ended: true });
+            let window = Window { start: 0, end: 0, from: 0, length: 0, ended: true };
+            return period.report(&self.current, &window, &[]);
         };
         let mut window = Window::new((index + 1).saturating_mul(self.every), self.window_len(), self.first);
         let last = self.history.iter().chain([&self.current]).filter_map(|s| s.last).map(|s| s.micros).max();
@@ -187,13 +189,14 @@ impl Windows {
 
     fn report<E>(&self, window: &Window, period: &mut dyn Period<E>) -> Result<(), E> {
         if self.history.is_empty() {
-            return period.report(&self.current, window);
+            return period.report(&self.current, window, &[]);
         }
         let mut merged = Stats::new(self.report_settings.clone());
-        for counts in self.history.iter().chain([&self.current]) {
+        let periods: Vec<&Stats> = self.history.iter().chain([&self.current]).collect();
+        for counts in &periods {
             merged.merge(counts);
         }
-        period.report(&merged, window)
+        period.report(&merged, window, &periods)
     }
 }
 

@@ -106,8 +106,10 @@ fn hot_keys_are_marked_by_rate() {
     assert_eq!(report["top_keys"][1]["hot"], false);
     assert_eq!(report["hot_keys"], 1);
     let text = stdout_of(&["--hot-qps", "500"], SAMPLE);
-    assert!(text.contains("HOT  config:feature-flags"), "{text}");
-    assert!(text.contains("1 keys at or above 500/s"));
+    let hot: Vec<&str> = text.lines().filter(|l| l.starts_with('*')).collect();
+    assert_eq!(hot.len(), 1, "{text}");
+    assert!(hot[0].ends_with("  config:feature-flags"), "{text}");
+    assert!(text.contains("(*: 1 keys at or above 500/s, --hot-qps)"), "{text}");
 }
 
 #[test]

@@ -118,6 +118,14 @@ fn row(w: &mut JsonWriter, row: &Row) {
         if let Some(hot) = key.hot {
             w.field_raw("hot", if hot { "true" } else { "false" });
         }
+        if !key.trend.is_empty() {
+            w.key("trend");
+            w.begin_array();
+            for count in &key.trend {
+                w.raw(itoa::Buffer::new().format(*count));
+            }
+            w.end_array();
+        }
     }
     if let Some(slot) = row.slot {
         w.field_u64("slot", u64::from(slot));

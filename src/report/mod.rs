@@ -15,10 +15,10 @@ use crate::stats::{GapRule, KeyAccess, SlowCall, Stats, Tally};
 use crate::window::Window;
 
 pub use json::json;
-pub use text::text;
+pub use text::{name_text, text};
 
 /// What a report covers, besides its counts.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct View<'a> {
     /// The window of a rolling report; `None` for a report of the whole input.
     pub window: Option<Window>,
@@ -26,6 +26,8 @@ pub struct View<'a> {
     pub hot_qps: Option<f64>,
     /// The node labels by node number, when the input names nodes (several inputs).
     pub nodes: Option<&'a [Vec<u8>]>,
+    /// The counts of each period of a window, oldest first (none for a report of one period).
+    pub periods: &'a [&'a Stats],
 }
 
 /// Everything a report shows, ready to be written.
@@ -43,8 +45,6 @@ pub struct Report {
     pub prefix_depth: usize,
     /// The `--hot-qps` rate, and how many keys reach it.
     pub hot: Option<(f64, u64)>,
-    /// Whether the input names nodes (a node column, and Top Nodes).
-    pub nodes: bool,
     pub sections: Vec<Section>,
     pub time: CommandTime,
 }
@@ -97,6 +97,8 @@ pub struct KeyColumns {
     pub node: Option<String>,
     /// At or above `--hot-qps`, when it is given.
     pub hot: Option<bool>,
+    /// Its count in each period of the window, oldest first (empty for one period).
+    pub trend: Vec<u64>,
 }
 
 /// The gaps between timestamps, standing in for each command's time.
@@ -168,7 +170,6 @@ impl Report {
             prefix_delimiter: escaped(&stats.settings.prefix_delimiter),
             prefix_depth: stats.settings.prefix_depth,
             hot: view.hot_qps.map(|q| (q, hot_keys)),
-            nodes: view.nodes.is_some(),
             sections,
             time: command_time(stats),
         }
@@ -244,6 +245,7 @@ fn key_rows(stats: &Stats, view: &View, rates: &Rates) -> Vec<Row> {
                 slot: key_slot(e),
                 node: view.nodes.map(|_| key_node(view, &e.extra)),
                 hot: view.hot_qps.map(|_| rates.is_hot(e.count)),
+                trend: view.periods.iter().map(|p| p.per_key.keys.count_of(e)).collect(),
             }),
             ..row(e, escaped(e.key()), keys.total(), rates)
         })

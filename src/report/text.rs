@@ -1,4 +1,6 @@
-//! The report as text, for a person: a heading per section, aligned columns, the name last.
+//! The report as text, for a person and for a terminal of 80 columns: a heading per section,
+//! the numbers first (within 40 columns) and the name last, so a long key never pushes the
+//! numbers off the screen.
 
 use std::fmt::Write as _;
 
@@ -10,26 +12,13 @@ pub fn text(report: &Report) -> String {
     let mut out = String::new();
     let o = &mut out;
     if let Some(w) = report.window {
-        let title = if w.started_inside() {
-            let ended = if w.ended { ", and the input ended" } else { "" };
-            format!(
-                "Window {} .. {} ({:.6}s of {:.3}s, partial: the stream started at {}{ended})",
-                iso8601(w.start),
-                iso8601(w.end),
-                w.seconds(),
-                w.length as f64 / 1e6,
-                iso8601(w.from)
-            )
-        } else {
-            let ended = if w.ended { ", partial: the input ended" } else { "" };
-            format!("Window {} .. {} ({:.3}s{ended})", iso8601(w.start), iso8601(w.end), w.seconds())
-        };
+        let title = window_title(&w);
         let _ = writeln!(o, "\n{title}\n{}", "#".repeat(title.chars().count()));
     }
     overall(o, report);
     if report.tally.commands == 0 {
-        let what = if report.window.is_some() { "in this window" } else { "" };
-        let _ = writeln!(o, "\nNo commands were read {what}.");
+        let what = if report.window.is_some() { " in this window" } else { "" };
+        let _ = writeln!(o, "\nNo commands were read{what}.");
         if report.tally.server_errors > 0 {
             let _ = writeln!(o, "The server answered with an error (shown above): check AUTH and the MONITOR command.");
         }
@@ -46,27 +35,57 @@ pub fn text(report: &Report) -> String {
     out
 }
 
+/// `Window 2026-11-25T20:46:44Z .. 20:46:45Z (1s)`, with what it covers when that is less.
+fn window_title(w: &crate::window::Window) -> String {
+    let end = if w.end / 86_400_000_000 == w.start / 86_400_000_000 { clock(w.end) } else { iso_short(w.end) };
+    let length = seconds_text(w.length);
+    let covers = match (w.started_inside(), w.ended) {
+        (false, false) => length,
+        (true, ended) => format!(
+            "{} of {length}: from {}{}",
+            seconds_text(w.end - w.from),
+            clock(w.from),
+            if ended { ", input ended" } else { "" }
+        ),
+        (false, true) => format!("{} of {length}: input ended", seconds_text(w.end - w.from)),
+    };
+    format!("Window {} .. {end} ({covers})", iso_short(w.start))
+}
+
+/// An ISO 8601 time, its fraction only when it has one: `2026-11-25T20:46:44Z`.
+fn iso_short(micros: u64) -> String {
+    let full = iso8601(micros);
+    if micros % 1_000_000 == 0 {
+        format!("{}Z", &full[..19])
+    } else {
+        full
+    }
+}
+
+/// The time of day of `iso_short`: `20:46:44Z`, `20:46:44.000100Z`.
+fn clock(micros: u64) -> String {
+    iso_short(micros)[11..].to_string()
+}
+
+/// `2s`, `1.5s`, `0.156s` (to the millisecond).
+fn seconds_text(micros: u64) -> String {
+    let text = format!("{:.3}", micros as f64 / 1e6);
+    format!("{}s", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
 fn overall(o: &mut String, report: &Report) {
     let t = &report.tally;
     heading(o, "Overall");
     let _ = writeln!(o, "  lines read        {}", t.lines);
     let _ = writeln!(o, "  commands          {}", t.commands);
-    let _ = writeln!(
-        o,
-        "  noise             {}   (OK, telnet banners, blank lines, server errors: {})",
-        t.noise, t.server_errors
-    );
+    let _ =
+        writeln!(o, "  noise             {}   (OK, banners, blank lines; server errors: {})", t.noise, t.server_errors);
     let _ = writeln!(o, "  skipped           {}   (not MONITOR lines)", t.skipped);
     if t.filtered > 0 {
-        let _ =
-            writeln!(o, "  filtered out      {}   (commands left out by --db, --command, --client, --key)", t.filtered);
+        let _ = writeln!(o, "  filtered out      {}   (by --db, --command, --client, --key)", t.filtered);
     }
     if t.cut_lines > 0 {
-        let _ = writeln!(
-            o,
-            "  cut lines         {}   (cut short: over 1 MiB, or the input ended inside them)",
-            t.cut_lines
-        );
+        let _ = writeln!(o, "  cut lines         {}   (cut short: see the manual)", t.cut_lines);
     }
     match report.span {
         Some((first, last)) => {
@@ -83,11 +102,7 @@ fn overall(o: &mut String, report: &Report) {
     }
     let _ = writeln!(o, "  key accesses      {}", report.key_accesses);
     if t.unknown_commands > 0 {
-        let _ = writeln!(
-            o,
-            "  unknown commands  {}   (not in the command table: first argument taken as the key)",
-            t.unknown_commands
-        );
+        let _ = writeln!(o, "  unknown commands  {}   (first argument taken as the key)", t.unknown_commands);
     }
 }
 
@@ -97,52 +112,50 @@ fn keys(o: &mut String, report: &Report, section: &Section) {
         let _ = writeln!(o, "  (no keys)");
         return;
     }
-    let hot_column = if report.hot.is_some() { "hot  " } else { "" };
-    let node_column = if report.nodes { format!("{:<12}  ", "node") } else { String::new() };
-    let _ = writeln!(
-        o,
-        "  {:>10}  {:>7}  {:>10}  {:>10}  {:>10}  {:>5}  {node_column}{hot_column}key",
-        "count", "share", "rate/s", "reads", "writes", "slot"
-    );
+    let _ = writeln!(o, " {:>8} {:>7} {:>8} {:>5} {:>5}  key", "count", "share", "rate/s", "write", "slot");
     for row in &section.rows {
         let Some(key) = &row.key else { continue };
-        let hot = match key.hot {
-            Some(true) => "HOT  ",
-            Some(false) => "     ",
-            None => "",
-        };
+        let hot = if key.hot == Some(true) { '*' } else { ' ' };
         let slot = key.slot.map_or("-".to_string(), |s| s.to_string());
-        let node = key.node.as_ref().map_or(String::new(), |n| format!("{n:<12}  "));
+        let node = key.node.as_ref().map_or(String::new(), |n| format!("  ({n})"));
         let _ = writeln!(
             o,
-            "  {:>10}  {:>6.2}%  {:>10}  {:>10}  {:>10}  {slot:>5}  {node}{hot}{}",
+            "{hot}{:>8} {:>6.2}% {:>8} {:>5} {slot:>5}  {}{node}",
             count_text(row),
             row.share,
             rate_text(row),
-            key.reads,
-            key.writes,
+            write_share(key.reads, key.writes),
             name_text(row)
         );
     }
     error_note(o, &section.rows);
     if let Some((qps, n)) = report.hot {
-        let _ = writeln!(o, "  {n} keys at or above {qps}/s (--hot-qps)");
+        let _ = writeln!(o, "  (*: {n} keys at or above {qps}/s, --hot-qps)");
+    }
+}
+
+/// The share of a key's accesses that are writes: `0`, `<1%`, `38%`, `>99%`, `all`.
+fn write_share(reads: u64, writes: u64) -> String {
+    let total = reads + writes;
+    match writes {
+        0 => "0".to_string(),
+        w if w == total => "all".to_string(),
+        w if w * 100 < total => "<1%".to_string(),
+        w if w * 100 > total * 99 => ">99%".to_string(),
+        w => format!("{}%", (w * 100 + total / 2) / total),
     }
 }
 
 fn key_bytes(o: &mut String, section: &Section) {
-    heading(
-        o,
-        &format!("Top Keys by Bytes (request bytes shared among each command's keys, of {})", size(section.total)),
-    );
+    heading(o, &format!("Top Keys by Bytes (request bytes, of {})", size(section.total)));
     if section.rows.is_empty() {
         let _ = writeln!(o, "  (no keys)");
         return;
     }
-    let _ = writeln!(o, "  {:>10}  {:>7}  key", "bytes", "share");
+    let _ = writeln!(o, " {:>9} {:>7}  key", "bytes", "share");
     for row in &section.rows {
         let bound = if row.error > 0 { "<=" } else { "" };
-        let _ = writeln!(o, "  {:>10}  {:>6.2}%  {}", format!("{bound}{}", size(row.count)), row.share, name_text(row));
+        let _ = writeln!(o, " {:>9} {:>6.2}%  {}", format!("{bound}{}", size(row.count)), row.share, name_text(row));
     }
     error_note(o, &section.rows);
 }
@@ -167,16 +180,10 @@ fn simple(o: &mut String, report: &Report, section: &Section) {
     if section.rows.is_empty() {
         let _ = writeln!(o, "  (none)");
     } else {
-        let _ = writeln!(o, "  {:>10}  {:>7}  {:>10}  {what}", "count", "share", "rate/s");
+        let _ = writeln!(o, " {:>8} {:>7} {:>8}  {what}", "count", "share", "rate/s");
         for row in &section.rows {
-            let _ = writeln!(
-                o,
-                "  {:>10}  {:>6.2}%  {:>10}  {}",
-                count_text(row),
-                row.share,
-                rate_text(row),
-                name_text(row)
-            );
+            let _ =
+                writeln!(o, " {:>8} {:>6.2}% {:>8}  {}", count_text(row), row.share, rate_text(row), name_text(row));
         }
         error_note(o, &section.rows);
     }
@@ -188,11 +195,11 @@ fn simple(o: &mut String, report: &Report, section: &Section) {
 fn command_time(o: &mut String, report: &Report) {
     let time = &report.time;
     let rule = match time.rule {
-        GapRule::Later => "charged to the later line, as Redis >= 6.2.4 writes a line after running it",
-        GapRule::Earlier => "charged to the earlier line, as Redis < 6.2.4 wrote a line before running it",
+        GapRule::Later => "charged to the later line (Redis >= 6.2.4)",
+        GapRule::Earlier => "charged to the earlier line (Redis < 6.2.4)",
     };
     heading(o, "Command Time");
-    let _ = writeln!(o, "  the gap between consecutive timestamps, {rule}");
+    let _ = writeln!(o, "  gaps between timestamps, {rule}");
     if time.gaps == 0 {
         let _ = writeln!(o, "  (fewer than two timestamps: no gaps)");
         return;
@@ -204,23 +211,18 @@ fn command_time(o: &mut String, report: &Report) {
     let _ = writeln!(o, "  max       {}", duration(time.max));
 
     heading(o, "Heaviest Commands (total gap)");
-    let _ = writeln!(o, "  {:>10}  {:>7}  {:>10}  {:>10}  command", "total", "share", "calls", "mean");
+    let _ = writeln!(o, " {:>9} {:>7} {:>8} {:>9}  command", "total", "share", "calls", "mean");
     for (name, total, calls) in &time.heaviest {
-        let _ = writeln!(
-            o,
-            "  {:>10}  {:>6.2}%  {:>10}  {:>10}  {}",
-            duration(*total),
-            super::share(*total, time.total),
-            calls,
-            duration(total / calls.max(&1)),
-            name
-        );
+        let share = super::share(*total, time.total);
+        let mean = duration(total / calls.max(&1));
+        let _ = writeln!(o, " {:>9} {share:>6.2}% {calls:>8} {mean:>9}  {name}", duration(*total));
     }
 
     heading(o, "Slowest Calls");
-    let _ = writeln!(o, "  {:>10}  {:<17}  {:<21}  call", "gap", "timestamp", "client");
+    let _ = writeln!(o, " {:>9}  timestamp          client", "gap");
     for call in &time.slowest {
-        let _ = writeln!(o, "  {:>10}  {:<17}  {:<21}  {}", duration(call.gap), call.timestamp, call.client, call.call);
+        let _ = writeln!(o, " {:>9}  {:<17}  {}", duration(call.gap), call.timestamp, call.client);
+        let _ = writeln!(o, "            {}", call.call);
     }
 }
 
@@ -243,10 +245,13 @@ fn rate_text(row: &Row) -> String {
     }
 }
 
-fn name_text(row: &Row) -> String {
+/// A row's name as shown: cut with its whole length, `(empty)` for the empty name (and a name
+/// that is `(empty)` itself with its first byte escaped, so the two never look alike).
+pub fn name_text(row: &Row) -> String {
     match row.full_length {
         Some(len) => format!("{}… ({len} bytes)", row.name),
         None if row.name.is_empty() => "(empty)".to_string(),
+        None if row.name == "(empty)" => "\\x28empty)".to_string(),
         None => row.name.clone(),
     }
 }
@@ -254,9 +259,6 @@ fn name_text(row: &Row) -> String {
 fn error_note(o: &mut String, rows: &[Row]) {
     let worst = rows.iter().map(|r| r.error).max().unwrap_or(0);
     if worst > 0 {
-        let _ = writeln!(
-            o,
-            "  (<=: more distinct names than --max-keys; such counts are upper bounds, each at most {worst} too high)"
-        );
+        let _ = writeln!(o, "  (<=: past --max-keys, an upper bound, at most {worst} too high)");
     }
 }
