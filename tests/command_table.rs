@@ -75,12 +75,18 @@ fn keys_of_every_corpus_call_equal_the_servers() {
     let table = Table::builtin();
     let mut wrong = Vec::new();
     for args in &corpus {
+        let call = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ");
+        if let Some(&(_, keys, _)) = CALLS_CHANGED_SINCE_7_0.iter().find(|(c, _, _)| *c == call) {
+            let got = ours(&table, args);
+            let got: Vec<String> = got.iter().map(|(k, a)| format!("{}:{a}", String::from_utf8_lossy(k))).collect();
+            assert_eq!(got.join(" "), keys, "{call}");
+            continue;
+        }
         let (want, got) = (servers(&mut client, args), ours(&table, args));
         if want != got {
             let show = |v: &[(Vec<u8>, &str)]| {
                 v.iter().map(|(k, a)| format!("{}:{a}", String::from_utf8_lossy(k))).collect::<Vec<_>>().join(" ")
             };
-            let call = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ");
             wrong.push(format!("{call}\n    server: {}\n    ours:   {}", show(&want), show(&got)));
         }
     }
@@ -119,14 +125,35 @@ fn legacy_range(specs: &[faina_filter::commands::KeySpec]) -> (i64, i64, i64) {
     (first, last_abs, 1)
 }
 
+/// Calls whose keys Redis 8 finds otherwise than 7.0 (the test server; the table follows Redis
+/// 8): (call, our keys, why).
+const CALLS_CHANGED_SINCE_7_0: &[(&str, &str, &str)] = &[
+    (
+        "xread streams s1 s2 0",
+        "",
+        "8.x finds XREAD's keys with its key function, which gives none for an odd number of \
+         arguments after STREAMS (the server refuses such a call, so it is never in a capture)",
+    ),
+    (
+        "georadius g 15 37 200 km store d1 storedist d2",
+        "g:read d2:write",
+        "8.x finds GEORADIUS's keys with its key function: only the last of STORE and STOREDIST \
+         is written, as the command does",
+    ),
+];
+
 /// Where Redis changed a command after 7.0 (the test server is Debian's 7.0.15; the table follows
-/// the newest Redis source): (command, what differs, why).
+/// Redis 8): (command, what differs, why).
 const CHANGED_SINCE_7_0: &[(&str, &str, &str)] = &[
     ("command|getkeys", "arity", "7.2 lets it take a command alone"),
     ("command|getkeysandflags", "arity", "7.2 lets it take a command alone"),
     ("zrank", "arity", "7.2 added WITHSCORE"),
     ("zrevrank", "arity", "7.2 added WITHSCORE"),
     ("sinterstore", "spec", "7.2 marks the destination OW instead of RW (a write either way)"),
+    ("georadius", "spec", "8.x marks STORE and STOREDIST incomplete: the key function decides"),
+    ("georadiusbymember", "spec", "8.x marks STORE and STOREDIST incomplete: the key function decides"),
+    ("xread", "spec", "8.x marks STREAMS incomplete: the key function decides"),
+    ("xreadgroup", "spec", "8.x marks STREAMS incomplete: the key function decides"),
 ];
 
 fn changed_since_7_0(name: &str, what: &str) -> bool {
