@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::fmt;
 
+use crate::commands::Table;
 use crate::filters::Filters;
 use crate::records::Emit;
 use crate::stats::GapRule;
@@ -32,6 +33,9 @@ pub struct Config {
     pub hot_qps: Option<f64>,
     /// Append rolling reports even on a terminal, instead of drawing them in place.
     pub no_screen: bool,
+    /// A server's own command table (`--commands`), ahead of the built-in one; loaded once and
+    /// kept for the process.
+    pub commands: Option<&'static Table>,
     pub filters: Filters,
 }
 
@@ -60,6 +64,13 @@ impl fmt::Display for UsageError {
     }
 }
 
+impl Config {
+    /// The command table a run uses: the server's own, if given, ahead of the built-in one.
+    pub fn table(&self) -> &'static Table {
+        self.commands.unwrap_or_else(Table::shared)
+    }
+}
+
 pub const DEFAULT_MAX_KEYS: usize = 50_000;
 
 impl Default for Config {
@@ -80,6 +91,7 @@ impl Default for Config {
             window: None,
             hot_qps: None,
             no_screen: false,
+            commands: None,
             filters: Filters::default(),
         }
     }

@@ -346,6 +346,28 @@ pub const FLAGS: &[Flag] = &[
         }),
     },
     Flag {
+        long: "commands",
+        short: None,
+        value: Some("FILE"),
+        default: None,
+        section: Section::Input,
+        help: "find keys with a server's own command table, saved with 'redis-cli -h HOST --json COMMAND \
+               > FILE' (Redis or Valkey 7+): module commands and commands newer than the built-in table",
+        doc: "Find keys with a server's own command table, as `redis-cli -h HOST --json COMMAND > FILE` \
+              saves it (Redis and Valkey 7 and later; a table without key specs, from an older server, \
+              gives each command's keys by its first, last and step). Every command it lists, module \
+              commands included, takes its keys from the file's key specs ahead of the built-in table; \
+              for the few commands whose keys the server finds with a function of its own (SORT, \
+              MIGRATE, GEORADIUS, XREAD…) the built-in function still decides what the specs cannot \
+              say. A file that is not such a table is refused with the place of the first thing wrong \
+              in it, exit status 2.",
+        apply: Apply::Value(|c, _, v| {
+            let commands = crate::commands::server::load(std::path::Path::new(&v)).map_err(UsageError)?;
+            c.commands = Some(Box::leak(Box::new(crate::commands::Table::with_server(commands))));
+            Ok(())
+        }),
+    },
+    Flag {
         long: "rejects",
         short: None,
         value: Some("FILE"),

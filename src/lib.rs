@@ -70,7 +70,7 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
     if let Some(rejects) = &config.rejects {
         check_rejects(rejects, &inputs.list)?;
     }
-    unknown_commands_named(config, Table::shared(), warn);
+    unknown_commands_named(config, config.table(), warn);
     // With --every, on a terminal, the reports are drawn in place.
     let screen = config.every.is_some()
         && config.emit.is_none()
@@ -142,7 +142,7 @@ impl<W: Write> Session<W> {
 
     /// [`Session::new`], drawing rolling reports on a live screen when `screen`.
     pub fn with_screen(config: &Config, out: W, nodes: Option<Vec<Vec<u8>>>, screen: bool) -> Result<Self, Error> {
-        let table = Table::shared();
+        let table = config.table();
         let rejects = config.rejects.as_deref().map(Rejects::create).transpose()?;
         let settings = Settings {
             commands: table,

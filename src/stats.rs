@@ -130,6 +130,11 @@ impl CommandCounts {
         self.unknown.merge(&other.unknown, |a, b| a.gap_total += b.gap_total);
     }
 
+    /// The `n` commonest names of commands the table does not know, with their calls.
+    pub fn unknown_names(&self, n: usize) -> Vec<(&[u8], u64)> {
+        self.unknown.top(n).into_iter().map(|e| (e.key(), e.count)).collect()
+    }
+
     /// The number of commands counted.
     #[cfg(test)]
     pub fn len(&self) -> usize {

@@ -246,3 +246,70 @@ fn every_command_the_server_knows_is_in_the_table_with_its_specs() {
     }
     assert!(wrong.is_empty(), "{} differences:\n{}", wrong.len(), wrong.join("\n"));
 }
+
+/// `redis-cli --json COMMAND`, saved as a user saves it for `--commands`.
+fn saved_command_table(redis: &Redis) -> std::path::PathBuf {
+    let path = redis.dir.path("commands.json");
+    let out = std::process::Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &redis.port.to_string(), "--json", "COMMAND"])
+        .output()
+        .expect("run redis-cli");
+    assert!(out.status.success() && out.stdout.starts_with(b"["), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(&path, &out.stdout).unwrap();
+    path
+}
+
+#[test]
+fn with_the_servers_own_table_every_corpus_call_has_the_servers_keys() {
+    let corpus = corpus();
+    let Some(redis) = Redis::start(&[]) else { return };
+    if !common::require("redis-cli") {
+        return;
+    }
+    let saved = saved_command_table(&redis);
+    let commands = faina_filter::commands::server::load(&saved).unwrap();
+    assert!(commands.len() > 300, "the saved table has {} commands", commands.len());
+    let table = Table::with_server(commands);
+    let mut client = redis.client();
+    let mut wrong = Vec::new();
+    for args in &corpus {
+        let (want, got) = (servers(&mut client, args), ours(&table, args));
+        if want != got {
+            let call = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ");
+            wrong.push(format!("{call}\n    server: {want:?}\n    ours:   {got:?}"));
+        }
+    }
+    // No exceptions: the server's table is the server's own, where the built-in one is Redis 8's.
+    assert!(wrong.is_empty(), "{} of {} calls differ:\n{}", wrong.len(), corpus.len(), wrong.join("\n"));
+    let origin = &table.commands().iter().find(|c| c.name == "get").unwrap().origin;
+    assert!(origin.ends_with("commands.json"), "{origin}");
+}
+
+#[test]
+fn the_recipe_runs_on_a_real_server() {
+    // redis-cli -h HOST --json COMMAND > commands.json
+    // redis-cli -h HOST monitor | faina-filter --commands commands.json
+    let Some(redis) = Redis::start(&[]) else { return };
+    if !common::require("redis-cli") {
+        return;
+    }
+    let saved = saved_command_table(&redis);
+    let capture = common::Capture::redis_cli(redis.port);
+    capture.wait_started();
+    let mut client = redis.client();
+    for call in [
+        &["MSET", "a", "1", "b", "2"][..],
+        &["GET", "a"],
+        &["XADD", "s1", "*", "f", "v"],
+        &["XREAD", "STREAMS", "s1", "0"],
+    ] {
+        client.call(call);
+    }
+    client.call(&["GET", "capture:end"]);
+    capture.wait_for(b"capture:end");
+    let out = common::stdout_of(&["--commands", saved.to_str().unwrap(), "--emit", "keys"], &capture.bytes());
+    let keys: Vec<&str> = out.lines().map(|l| l.split('\t').nth(4).unwrap()).collect();
+    assert_eq!(keys, ["a", "b", "a", "s1", "s1", "capture:end"]);
+    let report = common::stdout_of(&["--commands", saved.to_str().unwrap()], &capture.bytes());
+    assert!(!report.contains("unknown commands"), "{report}");
+}

@@ -211,6 +211,12 @@ struct NameIndex {
     names: Vec<Box<[u8]>>,
 }
 
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Table({} commands)", self.commands.len())
+    }
+}
+
 impl NameIndex {
     /// An index for `n` names, at most half full.
     fn new(n: usize) -> NameIndex {
@@ -318,7 +324,7 @@ impl Table {
     /// command of its name (keeping the built-in key function for what its specs cannot say), and
     /// commands the built-in table lacks are added.
     pub fn with_server(server: Vec<Command>) -> Table {
-        let builtin = Table::builtin();
+        let builtin = Table::shared();
         let mut commands = builtin.commands.clone();
         for mut cmd in server {
             match builtin.by_name.get(cmd.name.as_bytes()) {

@@ -33,6 +33,15 @@ pub fn json(report: &Report) -> String {
     ] {
         w.field_u64(name, n);
     }
+    w.key("unknown_command_names");
+    w.begin_array();
+    for (name, calls) in &report.unknown_names {
+        w.begin_object();
+        w.field_str("name", name);
+        w.field_u64("count", *calls);
+        w.end_object();
+    }
+    w.end_array();
     span(&mut w, report);
     w.field_u64("key_accesses", report.key_accesses);
     w.field_u64("unprefixed_key_accesses", report.unprefixed);

@@ -47,7 +47,13 @@ pub struct Report {
     pub hot: Option<(f64, u64)>,
     pub sections: Vec<Section>,
     pub time: CommandTime,
+    /// The commonest commands no table knew (their first argument was taken as the key), escaped,
+    /// with their calls: what `--commands` would answer for.
+    pub unknown_names: Vec<(String, u64)>,
 }
+
+/// How many unknown command names a report names.
+const UNKNOWN_NAMES: usize = 3;
 
 /// One top section.
 pub struct Section {
@@ -172,6 +178,12 @@ impl Report {
             hot: view.hot_qps.map(|q| (q, hot_keys)),
             sections,
             time: command_time(stats),
+            unknown_names: stats
+                .command_counts
+                .unknown_names(UNKNOWN_NAMES)
+                .into_iter()
+                .map(|(name, n)| (escaped(name), n))
+                .collect(),
         }
     }
 

@@ -103,6 +103,16 @@ fn overall(o: &mut String, report: &Report) {
     let _ = writeln!(o, "  key accesses      {}", report.key_accesses);
     if t.unknown_commands > 0 {
         let _ = writeln!(o, "  unknown commands  {}   (first argument taken as the key)", t.unknown_commands);
+        // As many of the commonest names as fit 80 columns.
+        let mut line = String::from("                    ");
+        for (i, (name, n)) in report.unknown_names.iter().enumerate() {
+            let item = format!("{}{} {n}", if i > 0 { ", " } else { "" }, cut_name(name, 24));
+            if i > 0 && line.chars().count() + item.chars().count() > 80 - "; see --commands".len() {
+                break;
+            }
+            line.push_str(&item);
+        }
+        let _ = writeln!(o, "{line}; see --commands");
     }
 }
 
@@ -224,6 +234,15 @@ fn command_time(o: &mut String, report: &Report) {
         let _ = writeln!(o, " {:>9}  {:<17}  {}", duration(call.gap), call.timestamp, call.client);
         let _ = writeln!(o, "            {}", call.call);
     }
+}
+
+/// `text` in at most `room` columns, cut with an ellipsis.
+fn cut_name(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(room.saturating_sub(1)).collect();
+    format!("{head}…")
 }
 
 fn heading(o: &mut String, title: &str) {
