@@ -137,6 +137,11 @@ fn header(report: &Report, status: &str) -> Vec<String> {
     if t.filtered > 0 {
         second.push_str(&format!("  filtered {}", t.filtered));
     }
+    if let Some((name, _)) = report.unknown_names.first() {
+        // Keys guessed from the first argument: --commands would know them.
+        let more = if report.unknown_names.len() > 1 { ", …" } else { "" };
+        second.push_str(&format!("  unknown commands {} ({}{more})", t.unknown_commands, name));
+    }
     if !status.is_empty() {
         second.push_str("   ");
         second.push_str(status);

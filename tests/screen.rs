@@ -231,3 +231,23 @@ fn file_names_that_are_not_utf8_are_shown_escaped_and_labelled() {
     let out = Command::new(BIN).args(["--emit", "keys"]).arg(&path).arg(&path).output().unwrap();
     assert!(String::from_utf8(out.stdout).unwrap().starts_with("cap\\xff.txt\t"));
 }
+
+#[test]
+fn commands_no_table_knows_are_named_on_the_screen() {
+    let dir = TempDir::new("screen-unknown");
+    let fifo = fifo(&dir);
+    let Some(term) = OnTerminal::start(&format!("--every 1s {}", fifo.display())) else { return };
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    writer
+        .write_all(
+            b"1795636306.000001 [0 10.0.0.1:1] \"mod.copy\" \"a\" \"TO\" \"b\"\n\
+              1795636306.000002 [0 10.0.0.1:1] \"mod.copy\" \"a\" \"TO\" \"b\"\n\
+              1795636306.000003 [0 10.0.0.1:1] \"mod.other\" \"c\"\n\
+              1795636306.000004 [0 10.0.0.1:1] \"get\" \"d\"\n\
+              1795636307.000004 [0 10.0.0.1:1] \"get\" \"d\"\n",
+        )
+        .unwrap();
+    let screen = term.wait_for("unknown commands", Duration::from_secs(5));
+    assert!(screen.contains("unknown commands 3 (mod.copy, …)"), "{screen}");
+    drop(writer);
+}
