@@ -353,8 +353,8 @@ pub const FLAGS: &[Flag] = &[
         section: Section::Input,
         help: "find keys with a server's own command table, saved with 'redis-cli -h HOST --json COMMAND \
                > FILE' (Redis or Valkey 7+): module commands and commands newer than the built-in table",
-        doc: "Find keys with a server's own command table, as `redis-cli -h HOST --json COMMAND > FILE` \
-              saves it (Redis and Valkey 7 and later; a table without key specs, from an older server, \
+        doc: "Find keys with a server's own command table, as **redis-cli -h** __HOST__ **--json COMMAND >** \
+              __FILE__ saves it (Redis and Valkey 7 and later; a table without key specs, from an older server, \
               gives each command's keys by its first, last and step). Every command it lists, module \
               commands included, takes its keys from the file's key specs ahead of the built-in table; \
               for the few commands whose keys the server finds with a function of its own (SORT, \
