@@ -91,6 +91,11 @@ fn check(config: &Config) -> Result<(), UsageError> {
             "--format json shapes the report, and --emit writes records instead of it: use one or the other".into(),
         ));
     }
+    if config.header && config.emit != Some(crate::records::Emit::Keys) {
+        return Err(UsageError(
+            "--header names the columns of --emit keys (tsv records have a varying number of columns)".into(),
+        ));
+    }
     if config.every.is_some() && config.emit.is_some() {
         return Err(UsageError(
             "--every makes rolling reports, and --emit writes records as they come: use one or the other".into(),

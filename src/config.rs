@@ -16,6 +16,8 @@ pub struct Config {
     pub files: Vec<OsString>,
     pub format: Format,
     pub emit: Option<Emit>,
+    /// Start `--emit keys` records with a line of column names.
+    pub header: bool,
     pub top: usize,
     pub prefix_delimiter: Vec<u8>,
     pub prefix_depth: usize,
@@ -80,6 +82,7 @@ impl Default for Config {
             files: Vec::new(),
             format: Format::Text,
             emit: None,
+            header: false,
             top: 10,
             prefix_delimiter: b":".to_vec(),
             prefix_depth: 1,

@@ -267,7 +267,7 @@ pub const FLAGS: &[Flag] = &[
         section: Section::Records,
         help: "instead of the report, one line per command (tsv: timestamp, db, client, command, \
                arg1, arg2...) or per key access (keys: timestamp, db, client, command, key, \
-               read|write); with several inputs, a node column comes first",
+               read|write, slot); with several inputs, a node column comes first",
         doc: "Instead of the report, write one record per command (**tsv**) or per key access \
               (**keys**), as described under **RECORDS**. Records are block-buffered, and flushed \
               whenever the input pauses, so a live stream shows them at once.",
@@ -279,6 +279,21 @@ pub const FLAGS: &[Flag] = &[
             });
             Ok(())
         }),
+    },
+    Flag {
+        long: "header",
+        short: None,
+        value: None,
+        default: None,
+        section: Section::Records,
+        help: "with --emit keys, first a line naming the columns (for ClickHouse's TSVWithNames, \
+               DuckDB's header=true)",
+        doc: "With **--emit keys**, write first a line naming the columns: **node** (with several \
+              inputs), **timestamp**, **db**, **client**, **command**, **key**, **access**, \
+              **slot**; column stores take it for their names (ClickHouse's **TSVWithNames**, \
+              DuckDB's **header=true**). Off by default, so **sort** and **awk** see records only. \
+              **--emit tsv** has a varying number of argument columns, so no such line.",
+        apply: Apply::Switch(|c| c.header = true),
     },
     Flag {
         long: "db",

@@ -161,7 +161,7 @@ impl<W: Write> Session<W> {
             }
         };
         let sink = match (config.emit, config.every) {
-            (Some(emit), _) => Sinks::Records(Records::new(out, emit)),
+            (Some(emit), _) => Sinks::Records(Records::new(out, emit, config.header, nodes.is_some())?),
             (None, Some(every)) => {
                 let window = config.window.unwrap_or(every);
                 Sinks::Rolling(RollingReport::new(every, window, settings, reporter(out)))

@@ -2,9 +2,12 @@
 //! (`--emit keys`), every key and argument in the printable form of [`crate::escape`].
 //!
 //! Columns, tsv:  timestamp, db, client, command, arg1, arg2, …
-//! Columns, keys: timestamp, db, client, command, key, access (`read` or `write`)
+//! Columns, keys: timestamp, db, client, command, key, access (`read` or `write`), slot (the key's
+//! cluster hash slot, of its whole bytes also when the record holds only a long key's head)
 //!
 //! With several inputs (or a named one, `NAME=PATH`) every record starts with a node column.
+//! `--header` starts keys records with a line of these names (`node` first when there is one):
+//! column stores take it for their column names.
 //!
 //! The timestamp is written as the input had it; the command is the normalized name the report
 //! uses (`get`, `object|encoding`); arguments start with the one after the command name.
@@ -63,11 +66,15 @@ impl<W: Write> RecordWriter<W> {
                 for key in cmd.keys {
                     self.buf.extend_from_slice(&self.lead);
                     self.buf.push(b'\t');
-                    escape(cmd.args.get(key.pos), &mut self.buf);
+                    let bytes = cmd.args.get(key.pos);
+                    escape(bytes, &mut self.buf);
                     self.buf.extend_from_slice(match key.access {
-                        Access::Read => b"\tread\n",
-                        Access::Write => b"\twrite\n",
+                        Access::Read => b"\tread\t",
+                        Access::Write => b"\twrite\t",
                     });
+                    let slot = cmd.args.long(key.pos).map_or_else(|| crate::cluster::slot(bytes), |long| long.slot);
+                    self.buf.extend_from_slice(itoa::Buffer::new().format(slot).as_bytes());
+                    self.buf.push(b'\n');
                 }
             }
         }
@@ -121,8 +128,17 @@ pub struct Records<W: Write> {
 }
 
 impl<W: Write> Records<W> {
-    pub fn new(out: W, emit: Emit) -> Records<W> {
-        Records { writer: RecordWriter::new(out, emit), tally: Tally::default(), long_args: 0 }
+    /// Records of `emit` to `out`; with `header`, keys records start with a line of column names
+    /// (`node` first when the inputs are `nodes`).
+    pub fn new(out: W, emit: Emit, header: bool, nodes: bool) -> Result<Records<W>, Error> {
+        let mut writer = RecordWriter::new(out, emit);
+        if header && emit == Emit::Keys {
+            let names: &[u8] = b"timestamp\tdb\tclient\tcommand\tkey\taccess\tslot\n";
+            writer.buf.extend_from_slice(if nodes { b"node\t" } else { b"" });
+            writer.buf.extend_from_slice(names);
+            writer.flush().map_err(Error::Write)?;
+        }
+        Ok(Records { writer, tally: Tally::default(), long_args: 0 })
     }
 }
 

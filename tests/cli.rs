@@ -251,10 +251,44 @@ fn subcommands_are_commands_of_their_own() {
         "1.000001\t0\t1.1.1.1:1\tobject|encoding\tENCODING\tk\n1.000002\t0\t1.1.1.1:1\tclient|setname\tsetname\tapp\n"
     );
     let keys = stdout_of(&["--emit", "keys"], input);
-    assert_eq!(keys, "1.000001\t0\t1.1.1.1:1\tobject|encoding\tk\tread\n");
+    assert_eq!(keys, "1.000001\t0\t1.1.1.1:1\tobject|encoding\tk\tread\t7629\n");
     let report = json_report(&[], input);
     let names: Vec<&str> =
         report["top_commands"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["client|setname", "object|encoding"]);
     assert_eq!(report["unknown_commands"], 0);
+}
+
+#[test]
+fn key_records_name_their_columns_and_the_slot_of_the_whole_key() {
+    let input = b"1.000001 [0 1.1.1.1:1] \"get\" \"user:{42}:x\"\n";
+    assert_eq!(
+        stdout_of(&["--emit", "keys", "--header"], input),
+        "timestamp\tdb\tclient\tcommand\tkey\taccess\tslot\nuser:{42}:x\tread\t8000\n".replacen(
+            "user",
+            "1.000001\t0\t1.1.1.1:1\tget\tuser",
+            1
+        )
+    );
+    // An empty input still has its header: a column store loads no rows.
+    assert_eq!(
+        stdout_of(&["--emit", "keys", "--header", "n1=-"], b""),
+        "node\ttimestamp\tdb\tclient\tcommand\tkey\taccess\tslot\n"
+    );
+    for args in [&["--emit", "tsv", "--header"][..], &["--header"]] {
+        let out = run(args, b"");
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--header names the columns of --emit keys"));
+    }
+    // A key over 512 bytes in a line over 1 MiB is written by its head, with the slot of all of it.
+    let key: Vec<u8> = (0..600_000).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut line = b"1.000001 [0 1.1.1.1:1] \"set\" \"".to_vec();
+    line.extend_from_slice(&key);
+    line.extend_from_slice(b"\" \"");
+    line.extend(std::iter::repeat_n(b'v', 600_000));
+    line.extend_from_slice(b"\"\n");
+    let out = stdout_of(&["--emit", "keys"], &line);
+    let slot: u16 = out.trim_end().rsplit('\t').next().unwrap().parse().unwrap();
+    assert_eq!(slot, faina_filter::cluster::slot(&key));
+    assert!(out.len() < 2000, "a head, not the whole key");
 }

@@ -260,6 +260,6 @@ fn a_huge_value_is_counted_without_being_held() {
         assert_eq!(report["top_keys_by_bytes"][0]["count"], 2 * 6 + (3 << 20));
         let tsv = stdout_of(&["--emit", "keys"], &capture);
         assert_eq!(tsv.lines().count(), 3);
-        assert!(tsv.lines().next().unwrap().ends_with("\tset\tbigkey\twrite"));
+        assert!(tsv.lines().next().unwrap().ends_with("\tset\tbigkey\twrite\t7676"));
     }
 }

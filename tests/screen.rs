@@ -223,7 +223,7 @@ fn file_names_that_are_not_utf8_are_shown_escaped_and_labelled() {
     arg.extend_from_slice(path.as_os_str().as_bytes());
     let out = Command::new(BIN).args(["--emit", "keys"]).arg(std::ffi::OsStr::from_bytes(&arg)).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "n1\t1.000001\t0\t1.1.1.1:1\tget\tk\tread\n");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "n1\t1.000001\t0\t1.1.1.1:1\tget\tk\tread\t7629\n");
     // Its name in a message, and as a node label.
     let missing = dir.0.join(std::ffi::OsStr::from_bytes(b"gone\xfe.txt"));
     let out = Command::new(BIN).arg(&missing).output().unwrap();
