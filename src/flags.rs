@@ -374,7 +374,8 @@ pub const FLAGS: &[Flag] = &[
               commands included, takes its keys from the file's key specs ahead of the built-in table; \
               for the few commands whose keys the server finds with a function of its own (SORT, \
               MIGRATE, GEORADIUS, XREAD…) the built-in function still decides what the specs cannot \
-              say. A file that is not such a table is refused with the place of the first thing wrong \
+              say, and JSON.MGET and CMS.MERGE, which their modules register with their first key \
+              only, keep the built-in rows that count every key they read. A file that is not such a table is refused with the place of the first thing wrong \
               in it, exit status 2.",
         apply: Apply::Value(|c, _, v| {
             let commands = crate::commands::server::load(std::path::Path::new(&v)).map_err(UsageError)?;

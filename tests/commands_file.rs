@@ -18,6 +18,9 @@ const TABLE: &str = r#"[
    ["flags",["RO"],"begin_search",["type","index","spec",["index",1]],"find_keys",["type","range","spec",["lastkey",-1,"keystep",2,"limit",0]]]
  ],[]],
  ["old.touch",-2,["write"],1,-1,1],
+ ["json.mget",-3,["readonly","module"],1,1,1,[],[],[
+   {"flags":["RO"],"begin_search":{"type":"index","spec":{"index":1}},"find_keys":{"type":"range","spec":{"lastkey":0,"keystep":1,"limit":0}}}
+ ],[]],
  ["get",2,["readonly","fast"],1,1,1,["@read"],[],[
    {"flags":["RO","access"],"begin_search":{"type":"index","spec":{"index":1}},"find_keys":{"type":"range","spec":{"lastkey":0,"keystep":1,"limit":0}}}
  ],[]]
@@ -31,6 +34,7 @@ const CAPTURE: &str = "\
 1795636306.000005 [0 10.0.0.1:1] \"get\" \"g\"
 1795636306.000006 [0 10.0.0.1:1] \"other.thing\" \"o\" \"x\"
 1795636306.000007 [0 10.0.0.1:1] \"sort\" \"l\" \"store\" \"sorted\"
+1795636306.000008 [0 10.0.0.1:1] \"JSON.MGET\" \"j1\" \"j2\" \"$.a\"
 ";
 
 fn saved(dir: &TempDir, text: &str) -> String {
@@ -73,6 +77,10 @@ fn a_module_commands_range_keyword_and_keynum_specs() {
             // In neither the file nor the way of its specs: the built-in table and key function.
             "sort l read",
             "sort sorted write",
+            // RedisJSON registers it with its first key only, as this table says: the built-in
+            // row counts every key it reads.
+            "json.mget j1 read",
+            "json.mget j2 read",
         ]
     );
 }

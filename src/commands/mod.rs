@@ -196,6 +196,16 @@ impl Command {
     fn writes(&self) -> bool {
         self.write
     }
+
+    /// This is a hand-kept row for a module command whose registration names only its first key
+    /// (see hand.tsv), and `server` is that registration.
+    fn corrects(&self, server: &Command) -> bool {
+        let first_only = matches!(
+            server.specs.as_slice(),
+            [KeySpec { begin: Begin::Index(1), find: Find::Range { last: 0, .. }, .. }]
+        );
+        self.origin.starts_with("hand: ") && !self.specs.is_empty() && first_only
+    }
 }
 
 /// The table of every known command.
@@ -328,6 +338,8 @@ impl Table {
         let mut commands = builtin.commands.clone();
         for mut cmd in server {
             match builtin.by_name.get(cmd.name.as_bytes()) {
+                // JSON.MGET and CMS.MERGE as their modules register them: the first key only.
+                Some(id) if builtin.get(id).corrects(&cmd) => {}
                 Some(id) => {
                     cmd.special = builtin.get(id).special;
                     cmd.decide_by_specs();
