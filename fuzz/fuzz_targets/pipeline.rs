@@ -11,7 +11,7 @@ use libfuzzer_sys::fuzz_target;
 const MODES: [&[&str]; 5] = [
     &["--format", "json", "--top", "3"],
     &["--emit", "tsv"],
-    &["--emit", "keys"],
+    &["--emit", "keys", "--header"],
     &["--redis-version", "5", "--max-keys", "4"],
     // Periods merged into tables smaller than their union: floors, and the heaviest kept.
     &["--every", "1s", "--window", "3s", "--max-keys", "2"],
@@ -31,6 +31,17 @@ fuzz_target!(|data: &[u8]| {
         }
         session.finish(&mut warn).unwrap();
         assert!(!out.iter().chain(&warn).any(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f));
+        if mode[1] == "keys" {
+            // The column names, then records of seven columns, the last a slot.
+            let mut lines = out.split(|&b| b == b'\n');
+            assert_eq!(lines.next(), Some(&b"timestamp\tdb\tclient\tcommand\tkey\taccess\tslot"[..]));
+            for record in lines.filter(|l| !l.is_empty()) {
+                let fields: Vec<&[u8]> = record.split(|&b| b == b'\t').collect();
+                assert_eq!(fields.len(), 7, "{:?}", String::from_utf8_lossy(record));
+                let slot: u16 = std::str::from_utf8(fields[6]).unwrap().parse().unwrap();
+                assert!(slot < 16384);
+            }
+        }
         if mode[0] == "--format" {
             let text = std::str::from_utf8(&out).unwrap();
             assert!(text.starts_with("{\"lines\":") && text.ends_with("]}\n"));
