@@ -107,7 +107,7 @@ def row(name, arity, flags, getkeys, specs, origin):
 
 
 def read_source(folder):
-    """{name: (command, row without getkeys decided)} from a server source's command files."""
+    """{name: command} from a server source's command files (name: container|sub for a subcommand)."""
     out = {}
     for entry in sorted(os.listdir(folder)):
         if not entry.endswith(".json"):

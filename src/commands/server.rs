@@ -35,20 +35,18 @@ const MAX_NUMBER: i64 = 1 << 16;
 pub fn load(path: &Path) -> Result<Vec<Command>, String> {
     let shown = crate::escape::escaped(path.as_os_str().as_encoded_bytes());
     let fail = |what: String| format!("--commands '{shown}': {what}");
-    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
-    if meta.is_file() && meta.len() > MAX_SIZE {
-        return Err(fail(format!("{} bytes is more than a command table holds ({MAX_SIZE} at most)", meta.len())));
-    }
     let text = read_at_most(path, MAX_SIZE).map_err(|e| fail(e.to_string()))?;
     parse(&text, &shown).map_err(|m| fail(format!("{}: {}", Place::of(&text, m.at), m.what)))
 }
 
+/// The file's bytes, refused past `limit` without reading further (a device, a capture named by
+/// mistake).
 fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut text = Vec::new();
     std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut text)?;
     if text.len() as u64 > limit {
-        return Err(std::io::Error::other(format!("more than {limit} bytes: not a command table")));
+        return Err(std::io::Error::other(format!("more than {limit} bytes, more than a command table holds")));
     }
     Ok(text)
 }
@@ -195,12 +193,12 @@ fn key_spec(spec: &Value, place: &str) -> Result<KeySpec, Mistake> {
 fn begin_search(value: &Value, place: &str) -> Result<Begin, Mistake> {
     let (kind, spec) = typed(value, place)?;
     Ok(match kind.as_slice() {
-        b"index" => Begin::Index(int(number(&spec, value, place, "index")?, place, "index", 1, MAX_NUMBER)? as usize),
+        b"index" => Begin::Index(int(required(&spec, value, place, "index")?, place, "index", 1, MAX_NUMBER)? as usize),
         b"keyword" => {
             let word =
                 member(&spec, "keyword").ok_or_else(|| Mistake::new(value.at, format!("{place}: has no keyword")))?;
             let Kind::String(word) = &word.kind else { return Err(expected(word, place, "a keyword, a string")) };
-            let from = int(number(&spec, value, place, "startfrom")?, place, "startfrom", -MAX_NUMBER, MAX_NUMBER)?;
+            let from = int(required(&spec, value, place, "startfrom")?, place, "startfrom", -MAX_NUMBER, MAX_NUMBER)?;
             Begin::Keyword(word.clone(), from)
         }
         _ => Begin::Unknown,
@@ -210,7 +208,7 @@ fn begin_search(value: &Value, place: &str) -> Result<Begin, Mistake> {
 fn find_keys(value: &Value, place: &str) -> Result<Find, Mistake> {
     let (kind, spec) = typed(value, place)?;
     let get = |name: &str, min: i64| -> Result<i64, Mistake> {
-        int(number(&spec, value, place, name)?, place, name, min, MAX_NUMBER)
+        int(required(&spec, value, place, name)?, place, name, min, MAX_NUMBER)
     };
     Ok(match kind.as_slice() {
         b"range" => Find::Range {
@@ -239,7 +237,8 @@ fn typed<'v>(value: &'v Value, place: &str) -> Result<(Vec<u8>, Members<'v>), Mi
     Ok((kind.clone(), spec))
 }
 
-fn number<'v>(spec: &[(&[u8], &'v Value)], parent: &Value, place: &str, name: &str) -> Result<&'v Value, Mistake> {
+/// The member `name`, which must be there.
+fn required<'v>(spec: &[(&[u8], &'v Value)], parent: &Value, place: &str, name: &str) -> Result<&'v Value, Mistake> {
     member(spec, name).ok_or_else(|| Mistake::new(parent.at, format!("{place}: has no {name}")))
 }
 
