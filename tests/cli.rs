@@ -318,3 +318,17 @@ fn a_fraction_of_a_duration_is_a_period() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a duration such as 500ms, 1.5s"));
 }
+
+#[test]
+fn the_timing_sections_say_they_are_gaps_between_arrivals_not_latency() {
+    let text = stdout_of(&[], CAPTURE);
+    for heading in [
+        "Command Time (gaps between arrivals, idle time included)",
+        "Heaviest Commands (total gap between arrivals, idle time included)",
+        "Slowest Calls (longest gaps between arrivals, idle time included)",
+    ] {
+        assert!(text.contains(&format!("\n{heading}\n{}\n", "=".repeat(heading.len()))), "{heading}: {text}");
+    }
+    assert!(text.contains("not latency: the server's SLOWLOG and LATENCY measure that, or the client"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+}
