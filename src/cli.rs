@@ -21,8 +21,8 @@ records through for sort, awk and friends.
 
 {}\
 Keys and arguments are always written escaped (\\\\ \\t \\n \\r, and \\xHH for other control bytes,
-C1 controls included, and for bytes that are not valid UTF-8; other UTF-8 as is), so no control
-byte reaches the terminal and every record is one line.
+C1 and bidirectional controls included, and for bytes that are not valid UTF-8; other UTF-8 as
+is), so no control byte reaches the terminal and every record is one line.
 
 Exit status: 0 on success (also when the reader of the output went away, or Ctrl-C ended the
 run and its report was written), 1 when an input cannot be read or the output cannot be

@@ -413,7 +413,8 @@ pub const FLAGS: &[Flag] = &[
         default: None,
         section: Section::Input,
         help: "show credentials (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, CONFIG SET of sensitive configs, \
-               ACL SETUSER/DELUSER/GETUSER) instead of writing (redacted), following the server's own rules",
+               ACL SETUSER/DELUSER/GETUSER, SENTINEL auth-pass, and the server errors quoting them) \
+               instead of writing (redacted), following the server's own rules",
         doc: "Show credentials as they are. By default credentials are written as **(redacted)** in \
               records, reports and the **--rejects** file, following the server's own rules (Redis 6.2.4 \
               and later redact them in MONITOR themselves, but older servers show **AUTH** __password__ \
@@ -423,7 +424,16 @@ pub const FLAGS: &[Flag] = &[
               the value of every config the server treats as sensitive in CONFIG SET (**requirepass**, \
               **masterauth**, **masteruser**, **primaryauth**, **primaryuser**, **tls-key-file-pass**, \
               **tls-client-key-file-pass**); every argument of ACL SETUSER and ACL DELUSER from the user \
-              name on, and the user name of ACL GETUSER.",
+              name on, and the user name of ACL GETUSER; the value of **auth-pass** in SENTINEL SET and \
+              of **sentinel-pass** in SENTINEL CONFIG SET. A command the table does not know whose name \
+              is one typo from AUTH, HELLO or MIGRATE (**AUHT**, **HELO**) is redacted as that command, \
+              and a record read back that does not repeat its subcommand's word (**config|set** \
+              **requirepass** __PW__) is read with the word put back. A position that holds a secret is \
+              never counted as a key, whatever a **--commands** table says.\n\n\
+              Server errors are shown on standard error with the same credentials redacted: the \
+              arguments of an unknown command that carries credentials or is one typo from one \
+              (**unknown command 'AUHT', with args beginning with: (redacted)**), the modifier ACL SETUSER \
+              refused, and whatever else the rules recognise in the message.",
         apply: Apply::Switch(|c| c.redact = false),
     },
     Flag {

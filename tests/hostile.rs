@@ -6,7 +6,7 @@ mod common;
 use std::fs::File;
 use std::process::{Command, Stdio};
 
-use common::{json_report, run, stdout_of, TempDir, BIN};
+use common::{contains, every_output, json_report, run, stdout_of, TempDir, BIN};
 
 /// No byte below 0x20 but tab and newline, and no DEL.
 fn assert_printable(what: &str, bytes: &[u8]) {
@@ -267,24 +267,6 @@ fn a_full_disk_is_an_error_reported_once() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("writing output"), "{err}");
-}
-
-/// Runs every output mode over `input` and returns everything written, stdout and stderr.
-fn every_output(input: &[u8]) -> Vec<u8> {
-    let mut all = Vec::new();
-    for args in
-        [&["--emit", "tsv"][..], &["--emit", "keys"], &["--top", "1000"], &["--format", "json", "--top", "1000"]]
-    {
-        let out = run(args, input);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        all.extend_from_slice(&out.stdout);
-        all.extend_from_slice(&out.stderr);
-    }
-    all
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]

@@ -340,7 +340,15 @@ pub struct Capture {
 impl Capture {
     /// MONITOR through a raw TCP socket, as telnet or nc would show it (`+OK`, `+` lines, CRLF).
     pub fn raw_socket(port: u16) -> Capture {
+        Capture::raw_socket_after(port, b"")
+    }
+
+    /// [`Capture::raw_socket`] after `typed` (inline commands, CRLF each) on the same
+    /// connection, as an operator types them into telnet before MONITOR: their replies are in
+    /// the capture.
+    pub fn raw_socket_after(port: u16, typed: &[u8]) -> Capture {
         let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).expect("connect");
+        stream.write_all(typed).unwrap();
         stream.write_all(b"MONITOR\r\n").unwrap();
         Capture::from_reader(stream, None)
     }
@@ -483,6 +491,31 @@ impl Client {
     pub fn call_resp(&mut self, args: &[&[u8]]) -> Resp {
         Resp::parse(&self.call_bytes(args)).0
     }
+}
+
+/// Runs every output mode over `input` (records, the report as text and JSON, rolling reports)
+/// and returns everything written, stdout and stderr; each run must succeed.
+pub fn every_output(input: &[u8]) -> Vec<u8> {
+    every_output_with(input, &[])
+}
+
+/// [`every_output`] with `extra` arguments for every run.
+pub fn every_output_with(input: &[u8], extra: &[&str]) -> Vec<u8> {
+    let mut all = Vec::new();
+    for args in [
+        &["--emit", "tsv"][..],
+        &["--emit", "keys"],
+        &["--top", "1000"],
+        &["--format", "json", "--top", "1000"],
+        &["--every", "1s", "--window", "2s"],
+    ] {
+        let args: Vec<&str> = args.iter().chain(extra).copied().collect();
+        let out = run(&args, input);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        all.extend_from_slice(&out.stdout);
+        all.extend_from_slice(&out.stderr);
+    }
+    all
 }
 
 /// True when `needle` occurs in `haystack`.
