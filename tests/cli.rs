@@ -390,3 +390,30 @@ fn a_compressed_capture_is_named_with_the_way_to_read_it() {
         assert_eq!(report["commands"], 3);
     }
 }
+
+#[test]
+fn the_manual_is_in_the_binary() {
+    // Redirected: the page's source, to install it.
+    let out = run(&["--man"], b"");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), faina_filter::cli::MANUAL);
+    assert_eq!(faina_filter::cli::MANUAL, std::fs::read_to_string("man/faina-filter.1").unwrap());
+    // On a terminal: the page as man shows it.
+    if !common::require("script") || !common::require("man") {
+        return;
+    }
+    let out = Command::new("script")
+        .args(["-qec", &format!("{BIN} --man"), "/dev/null"])
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .env("MANWIDTH", "80")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("FAINA-FILTER(1)") && !shown.contains(".TH FAINA-FILTER"), "{shown}");
+    // --help says where it is.
+    let help = stdout_of(&["--help"], b"");
+    assert!(help.contains("The manual (faina-filter --man;"), "{help}");
+}
