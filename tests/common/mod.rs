@@ -92,12 +92,18 @@ pub fn require(program: &str) -> bool {
     if which(program).is_some() {
         return true;
     }
-    let msg = format!("{program} not found: this test needs it (apt-get install redis-server redis-tools)");
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}");
-    }
-    eprintln!("\n*** SKIPPED: {msg} ***\n");
+    skip(&format!("{program} not found: this test needs it (.ci/run installs what the tests need)"));
     false
+}
+
+/// Says loudly that a test (or part of one) is skipped, and why; under CI=true, fails instead.
+/// The words go to standard error directly, not through the test harness's capture, so a plain
+/// `cargo test` shows them (the harness shows what `eprintln!` writes only for a failed test).
+pub fn skip(why: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{why}");
+    }
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {why} ***\n");
 }
 
 /// A redis-server on loopback, killed on drop.
