@@ -14,7 +14,13 @@ use serde_json::Value;
 
 #[test]
 fn slots_equal_cluster_keyslot() {
-    let Some(redis) = Redis::start_cluster_node() else { return };
+    for server in common::servers::all() {
+        slots_on(&server);
+    }
+}
+
+fn slots_on(server: &common::servers::Server) {
+    let redis = Redis::start_cluster_node_of(server);
     let mut client = redis.client();
     let keys: Vec<Vec<u8>> = vec![
         b"foo".to_vec(),
@@ -35,7 +41,7 @@ fn slots_equal_cluster_keyslot() {
     ];
     for key in &keys {
         let reply = client.call_resp(&[b"CLUSTER", b"KEYSLOT", key]);
-        assert_eq!(i64::from(slot(key)), reply.int(), "{:?}", String::from_utf8_lossy(key));
+        assert_eq!(i64::from(slot(key)), reply.int(), "{}: {:?}", server.name, String::from_utf8_lossy(key));
     }
     for i in 0..2000 {
         let key = format!("k{i}:{{t{}}}", i % 97);

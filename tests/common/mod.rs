@@ -129,9 +129,13 @@ impl Redis {
     /// Starts a cluster-enabled server (its config in its own directory), on a port whose
     /// cluster bus port (+10000) is free too.
     pub fn start_cluster_node() -> Option<Redis> {
-        let server = servers::system()?;
+        Some(Redis::start_cluster_node_of(&servers::system()?))
+    }
+
+    /// [`Redis::start_cluster_node`] of one of [`servers::all`].
+    pub fn start_cluster_node_of(server: &servers::Server) -> Redis {
         let cluster = ["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"];
-        Some(Redis::start_on(&server.program, &cluster, free_cluster_port))
+        Redis::start_on(&server.program, &cluster, free_cluster_port)
     }
 
     fn start_on(program: &Path, extra: &[&str], port_for: fn() -> u16) -> Redis {
