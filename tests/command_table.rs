@@ -444,57 +444,74 @@ fn capture_every_keyed_command(server: &Server, redis: &Redis) -> (Vec<u8>, usiz
     (capture.bytes(), sent)
 }
 
+/// What checking a capture line by line found.
+#[derive(Default)]
+struct Checked {
+    lines: usize,
+    keys: usize,
+    commands: BTreeSet<String>,
+    /// Lines where the server differs and the table is right, by the case's reason.
+    named: BTreeMap<&'static str, usize>,
+    wrong: Vec<String>,
+}
+
+/// Every command line of `capture`: `table`'s keys against the server's GETKEYSANDFLAGS.
+fn check_capture(server: &Server, redis: &Redis, capture: &[u8], table: &Table) -> Checked {
+    let mut asker = redis.client();
+    let mut parser = Parser::new();
+    let mut out = Checked::default();
+    for line in capture.split(|&b| b == b'\n') {
+        let args: Vec<Vec<u8>> = match parser.parse(line, false) {
+            Line::Command(call) => call.args.iter().map(<[u8]>::to_vec).collect(),
+            _ => continue,
+        };
+        out.lines += 1;
+        out.commands.insert(String::from_utf8_lossy(&args[0]).to_lowercase());
+        let (want, got) = (servers(&mut asker, &args), ours(table, &args));
+        out.keys += got.len();
+        if want == got {
+            continue;
+        }
+        if let Some(why) = right_as_it_is(server.kind, &args) {
+            *out.named.entry(why).or_default() += 1;
+            continue;
+        }
+        let show = |v: &[(Vec<u8>, &str)]| {
+            v.iter().map(|(k, a)| format!("{}:{a}", String::from_utf8_lossy(k))).collect::<Vec<_>>().join(" ")
+        };
+        let line = String::from_utf8_lossy(line);
+        out.wrong.push(format!("{line}\n    server: {}\n    ours:   {}", show(&want), show(&got)));
+    }
+    out
+}
+
 #[test]
 fn every_line_of_a_capture_of_every_keyed_command_has_the_servers_keys() {
     for server in servers::all() {
         let redis = Redis::start_server(&server, &[]);
         let (capture, sent) = capture_every_keyed_command(&server, &redis);
-        let mut asker = redis.client();
-        let table = Table::builtin();
-        let mut parser = Parser::new();
-        let (mut lines, mut keys, mut named) = (0, 0, BTreeMap::<&str, usize>::new());
-        let mut commands = BTreeSet::new();
-        let mut wrong = Vec::new();
-        for line in capture.split(|&b| b == b'\n') {
-            let args: Vec<Vec<u8>> = match parser.parse(line, false) {
-                Line::Command(call) => call.args.iter().map(<[u8]>::to_vec).collect(),
-                _ => continue,
-            };
-            lines += 1;
-            commands.insert(String::from_utf8_lossy(&args[0]).to_lowercase());
-            let (want, got) = (servers(&mut asker, &args), ours(&table, &args));
-            keys += got.len();
-            if want == got {
-                continue;
-            }
-            if let Some(why) = right_as_it_is(server.kind, &args) {
-                *named.entry(why).or_default() += 1;
-                continue;
-            }
-            let show = |v: &[(Vec<u8>, &str)]| {
-                v.iter().map(|(k, a)| format!("{}:{a}", String::from_utf8_lossy(k))).collect::<Vec<_>>().join(" ")
-            };
-            wrong.push(format!(
-                "{}\n    server: {}\n    ours:   {}",
-                String::from_utf8_lossy(line),
-                show(&want),
-                show(&got)
-            ));
-        }
+        let found = check_capture(&server, &redis, &capture, &Table::builtin());
+        let (lines, commands) = (found.lines, found.commands.len());
         eprintln!(
-            "{}: {sent} calls sent, {lines} lines captured of {} commands, {keys} keys; right as it is: {named:?}",
-            server.name,
-            commands.len()
+            "{}: {sent} calls sent, {lines} lines captured of {commands} commands, {} keys; right as it is: {:?}",
+            server.name, found.keys, found.named
         );
-        assert!(
-            lines > sent / 2 && commands.len() > 120,
-            "{}: only {lines} lines of {} commands",
-            server.name,
-            commands.len()
-        );
+        assert!(lines > sent / 2 && commands > 120, "{}: only {lines} lines of {commands} commands", server.name);
+        let wrong = &found.wrong;
         assert!(wrong.is_empty(), "{}: {} of {lines} lines differ:\n{}", server.name, wrong.len(), wrong.join("\n"));
         // The filter itself finds the same keys in the whole capture.
         let records = common::stdout_of(&["--emit", "keys"], &capture);
-        assert_eq!(records.lines().count(), keys, "{}: every key", server.name);
+        assert_eq!(records.lines().count(), found.keys, "{}: every key", server.name);
+        // And so does the server's own table, as --commands reads it.
+        let saved = saved_command_table(&server.cli, &redis);
+        let own = Table::with_server(faina_filter::commands::server::load(&saved).unwrap());
+        let wrong = check_capture(&server, &redis, &capture, &own).wrong;
+        assert!(
+            wrong.is_empty(),
+            "{} with its own table: {} lines differ:\n{}",
+            server.name,
+            wrong.len(),
+            wrong.join("\n")
+        );
     }
 }
