@@ -419,13 +419,16 @@ const HAND_CALLS: &[&[&str]] = &[
 ];
 
 /// Sends every variant of every key-taking command of the server's COMMAND DOCS under MONITOR,
-/// and returns the capture (through the server's own client) and how many calls were sent.
+/// and returns the capture (through the server's own client, which a raw socket's capture must
+/// equal) and how many calls were sent.
 fn capture_every_keyed_command(server: &Server, redis: &Redis) -> (Vec<u8>, usize) {
     let mut client = redis.client();
     let docs = variants::keyed_docs(&client.call_resp(&[b"COMMAND", b"DOCS"]));
     assert!(docs.len() > 150, "{}: COMMAND DOCS has {} key-taking commands", server.name, docs.len());
     let capture = Capture::cli(&server.cli, redis.port);
     capture.wait_started();
+    let raw = Capture::raw_socket(redis.port);
+    raw.wait_started();
     let mut sent = 0;
     for (i, doc) in docs.iter().enumerate() {
         for call in variants::calls(doc, &format!("c{i}")) {
@@ -441,6 +444,10 @@ fn capture_every_keyed_command(server: &Server, redis: &Redis) -> (Vec<u8>, usiz
     }
     client.call(&["GET", "__end__"]);
     capture.wait_for(b"__end__");
+    raw.wait_for(b"__end__");
+    // Through a raw socket (+ before each line, CRLF) the filter finds the same records.
+    let records = |bytes: &[u8]| common::stdout_of(&["--emit", "tsv"], bytes);
+    assert_eq!(records(&capture.bytes()), records(&raw.bytes()), "{}: the two captures differ", server.name);
     (capture.bytes(), sent)
 }
 
