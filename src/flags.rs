@@ -215,9 +215,10 @@ pub const FLAGS: &[Flag] = &[
         value: Some("DURATION"),
         default: None,
         section: Section::Rolling,
-        help: "a report per period (500ms, 10s, 1m, 1h), aligned to multiples of the period since the \
+        help: "a report per period (500ms, 1.5s, 10s, 1m, 1h), aligned to multiples of the period since the \
                epoch, by the MONITOR timestamps",
-        doc: "A report per period instead of one at the end: **500ms**, **10s**, **1m**, **1h**. Periods \
+        doc: "A report per period instead of one at the end: **500ms**, **1.5s**, **10s**, **1m**, **1h** \
+              (a fraction of a unit is fine as long as it comes to whole microseconds). Periods \
               follow the MONITOR timestamps and are aligned to multiples of the period since the epoch, \
               so two nodes' reports line up and a replayed capture gives the same reports as the live \
               stream. Each report is headed by its window's start and end (UTC, ISO 8601).\n\n\
@@ -492,7 +493,7 @@ fn number(flag: &str, value: OsString, min: usize) -> Result<usize, UsageError> 
 fn duration(flag: &str, value: OsString) -> Result<u64, UsageError> {
     let value = text(flag, value)?;
     crate::window::parse_duration(&value)
-        .ok_or_else(|| UsageError(format!("{flag}: '{value}' is not a duration such as 500ms, 10s, 1m or 1h")))
+        .ok_or_else(|| UsageError(format!("{flag}: '{value}' is not a duration such as 500ms, 1.5s, 10s, 1m or 1h")))
 }
 
 /// The flag as `--help` names it: `  -h, --help` or `      --top N`.
