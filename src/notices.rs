@@ -27,24 +27,27 @@ pub struct ServerErrors {
 }
 
 impl ServerErrors {
-    /// Counts a server error (`message` without its `-`), showing it when it is new.
-    pub fn seen(&mut self, message: &[u8], warn: &mut dyn Write) {
+    /// Counts a server error (`message` without its `-`), showing it when it is new; returns
+    /// what was shown (for the live screen).
+    pub fn seen(&mut self, message: &[u8], warn: &mut dyn Write) -> Option<String> {
         let mut text = Vec::with_capacity(MESSAGE_WIDTH + 8);
         escape_truncated(message, MESSAGE_WIDTH, &mut text);
         let text = String::from_utf8(text).unwrap_or_default();
         if let Some(entry) = self.shown.iter_mut().find(|(shown, _)| *shown == text) {
             entry.1 += 1;
-            return;
+            return None;
         }
         if self.shown.len() < MAX_DISTINCT {
-            let _ = writeln!(warn, "faina-filter: the server said: {text}{}", hint(&text));
+            let shown = format!("{text}{}", hint(&text));
+            let _ = writeln!(warn, "faina-filter: the server said: {shown}");
             self.shown.push((text, 1));
-            return;
+            return Some(shown);
         }
         if self.others == 0 {
             let _ = writeln!(warn, "faina-filter: more server errors follow: counted, not shown");
         }
         self.others += 1;
+        None
     }
 
     /// Says how often each error came, when any came more than once or was not shown.

@@ -219,7 +219,9 @@ impl Pipeline {
             Decoded::ServerError(text) => {
                 tally.noise += 1;
                 tally.server_errors += 1;
-                self.steps.server_errors.seen(text, warn);
+                if let Some(shown) = self.steps.server_errors.seen(text, warn) {
+                    sink.notice(&shown);
+                }
                 Ok(())
             }
             Decoded::Skipped => {
