@@ -260,8 +260,8 @@ impl<W: Write> Sink for Sinks<W> {
     }
 
     #[inline]
-    fn at(&mut self, micros: u64) -> Result<(), Error> {
-        each!(self, s => s.at(micros))
+    fn at(&mut self, node: u32, micros: u64) -> Result<(), Error> {
+        each!(self, s => s.at(node, micros))
     }
 
     #[inline]

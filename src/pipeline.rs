@@ -208,7 +208,7 @@ impl Pipeline {
         }
         let decoded = self.decoder.decode(line, self.keys);
         if let Decoded::Command(cmd) = &decoded {
-            sink.at(cmd.header.micros)?;
+            sink.at(cmd.node, cmd.header.micros)?;
         }
         let tally = sink.tally();
         tally.lines += 1;

@@ -60,8 +60,8 @@ impl<W: Write> Sink for RollingReport<W> {
     }
 
     #[inline]
-    fn at(&mut self, micros: u64) -> Result<(), Error> {
-        match self.clock.place(micros) {
+    fn at(&mut self, node: u32, micros: u64) -> Result<(), Error> {
+        match self.clock.place(node, micros) {
             Placed::At(at) => self.windows.advance_to(at, &mut self.periods),
             Placed::OutOfOrder => {
                 self.windows.current().tally.out_of_order += 1;

@@ -160,10 +160,7 @@ fn ending(report: &Report) -> String {
     let at = report.window.map_or(0, |w| w.end);
     let when = if at > 0 { format!(" at {}", clock(at)) } else { String::new() };
     let how = if crate::signal::stopped() { "stopped" } else { "input ended" };
-    if report.inputs.len() > 1 {
-        return format!("{how}{when}: the last window, to the end");
-    }
-    format!("{how}{when}: the last window, to the end of the input")
+    format!("{how}{when}")
 }
 
 /// The screen before the first command.

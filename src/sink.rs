@@ -25,9 +25,9 @@ pub trait Sink {
     /// The counters every line read is tallied in (the current period's, for a rolling report).
     fn tally(&mut self) -> &mut Tally;
 
-    /// A command's time, told before its line is tallied: a rolling report closes (and writes)
-    /// the periods that end before it.
-    fn at(&mut self, _micros: u64) -> Result<(), Error> {
+    /// The time of a command of `node`, told before its line is tallied: a rolling report
+    /// closes (and writes) the periods that end before it.
+    fn at(&mut self, _node: u32, _micros: u64) -> Result<(), Error> {
         Ok(())
     }
 

@@ -11,22 +11,31 @@ use std::time::{Duration, Instant};
 
 use common::{Capture, Redis, TempDir, BIN};
 
-/// The filter running on a pseudo-terminal of 80×24, and what it has written to it.
+/// The filter running on a pseudo-terminal, and what it has written to it.
 struct OnTerminal {
     script: Child,
     output: Arc<Mutex<Vec<u8>>>,
+    size: (u16, u16),
 }
 
 impl OnTerminal {
+    /// `faina-filter ARGS` on a terminal of 80×24.
     fn start(args: &str) -> Option<OnTerminal> {
+        OnTerminal::shell(80, 24, &format!("exec {BIN} {args}"))
+    }
+
+    /// A shell command on a terminal of `cols`×`rows` (`$BIN` names the filter).
+    fn shell(cols: u16, rows: u16, command: &str) -> Option<OnTerminal> {
         if !common::require("script") {
             return None;
         }
-        let command = format!("stty cols 80 rows 24; exec {BIN} {args}");
+        let command = format!("stty cols {cols} rows {rows}; {command}");
         let mut script = Command::new("script")
             .args(["-qfec", &command, "/dev/null"])
             .env("LANG", "C.UTF-8")
+            .env("BIN", BIN)
             .env_remove("LC_ALL")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -44,14 +53,21 @@ impl OnTerminal {
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        Some(OnTerminal { script, output })
+        Some(OnTerminal { script, output, size: (cols, rows) })
     }
 
-    /// The screen as a terminal of 80×24 shows it now.
+    /// The screen as the terminal shows it now.
     fn screen(&self) -> String {
-        let mut terminal = vt100::Parser::new(24, 80, 0);
+        let mut terminal = vt100::Parser::new(self.size.1, self.size.0, 0);
         terminal.process(&self.output.lock().unwrap());
         terminal.screen().contents()
+    }
+
+    /// The screen's rows, all of them (blank ones too).
+    fn rows(&self) -> Vec<String> {
+        let mut terminal = vt100::Parser::new(self.size.1, self.size.0, 0);
+        terminal.process(&self.output.lock().unwrap());
+        terminal.screen().rows(0, self.size.0).collect()
     }
 
     /// Waits until the screen shows `needle`, or returns the screen as it is after `limit`.
@@ -64,6 +80,27 @@ impl OnTerminal {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Waits for the command to end (at most `limit`); true when it did.
+    fn wait_end(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.script.try_wait() {
+                // What it wrote last may still be in the pipe.
+                std::thread::sleep(Duration::from_millis(200));
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    /// Sends bytes to the terminal, as if typed.
+    fn type_in(&mut self, bytes: &[u8]) {
+        let stdin = self.script.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
     }
 }
 
@@ -251,4 +288,178 @@ fn commands_no_table_knows_are_named_on_the_screen() {
     let screen = term.wait_for("unknown commands", Duration::from_secs(5));
     assert!(screen.contains("unknown commands 3 (mod.copy, …)"), "{screen}");
     drop(writer);
+}
+
+/// A real server's MONITOR stream forwarded into a FIFO the filter reads, as `nc` would.
+struct Feed {
+    monitor: Capture,
+    writer: Option<std::fs::File>,
+    sent: usize,
+}
+
+impl Feed {
+    /// Opens `fifo` for writing (the filter must be reading it) and starts MONITOR on `port`.
+    fn new(port: u16, fifo: &std::path::Path) -> Feed {
+        let monitor = Capture::raw_socket(port);
+        monitor.wait_started();
+        let writer = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+        Feed { monitor, writer: Some(writer), sent: 0 }
+    }
+
+    /// Passes on what the monitor has seen since the last time.
+    fn forward(&mut self) {
+        let bytes = self.monitor.bytes();
+        if let Some(writer) = &mut self.writer {
+            writer.write_all(&bytes[self.sent..]).unwrap();
+        }
+        self.sent = bytes.len();
+    }
+
+    /// Calls `command` on `client` at about `per_second`, forwarding, for `how_long`.
+    fn load(&mut self, client: &mut common::Client, commands: &[&[&str]], per_second: u64, how_long: Duration) {
+        let until = Instant::now() + how_long;
+        let pause = Duration::from_micros(1_000_000 / per_second.max(1));
+        let mut i = 0;
+        while Instant::now() < until {
+            for command in commands {
+                client.call(command);
+            }
+            i += 1;
+            if i % 10 == 0 {
+                self.forward();
+            }
+            std::thread::sleep(pause);
+        }
+        self.forward();
+    }
+
+    /// Ends the stream.
+    fn close(&mut self) {
+        self.forward();
+        self.writer = None;
+    }
+}
+
+/// The Top Keys row of `key` (ending with it), if shown.
+fn row_of<'s>(screen: &'s str, key: &str) -> Option<&'s str> {
+    screen.lines().find(|l| l.trim_end().ends_with(key))
+}
+
+/// The two rates of a Top Keys row: now and over the window.
+fn rates_of(row: &str) -> (f64, f64) {
+    let mut fields = row[1..].split_whitespace();
+    let now = fields.next().unwrap().trim_end_matches(['↑', '↓', '→']).parse().unwrap();
+    let window = fields.next().unwrap().parse().unwrap();
+    (now, window)
+}
+
+#[test]
+fn a_key_that_stops_is_unmarked_within_one_period() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let dir = TempDir::new("screen-stop");
+    let fifo = fifo(&dir);
+    let Some(term) = OnTerminal::start(&format!("--every 1s --window 10s --hot-qps 50 {}", fifo.display())) else {
+        return;
+    };
+    let mut feed = Feed::new(redis.port, &fifo);
+    let mut client = redis.client();
+    feed.load(&mut client, &[&["GET", "hot:key"], &["GET", "other:key"]], 150, Duration::from_millis(3500));
+    let screen = term.wait_for("hot:key", Duration::from_secs(3));
+    let row = row_of(&screen, "hot:key").unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.starts_with('*'), "hot while it is read: {row}\n{screen}");
+    // The hot key stops; the rest goes on.
+    let stopped = Instant::now();
+    feed.load(&mut client, &[&["GET", "other:key"]], 20, Duration::from_millis(2600));
+    let screen = term.screen();
+    eprintln!("{:?} after the stop:\n{screen}", stopped.elapsed());
+    let row = row_of(&screen, "hot:key").unwrap_or_else(|| panic!("{screen}"));
+    let (now, window) = rates_of(row);
+    assert!(row.starts_with(' '), "no longer hot: {row}\n{screen}");
+    assert_eq!(now, 0.0, "{row}");
+    assert!(window >= 50.0, "the window's rate still says it was hot: {row}");
+    assert!(screen.contains("hot now 0 (>=50/s)"), "{screen}");
+}
+
+#[test]
+fn the_last_frame_is_the_latest_window_extended_to_the_end() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let dir = TempDir::new("screen-last");
+    let fifo = fifo(&dir);
+    let Some(mut term) = OnTerminal::start(&format!("--every 1s --window 5s {}", fifo.display())) else { return };
+    let mut feed = Feed::new(redis.port, &fifo);
+    let mut client = redis.client();
+    feed.load(&mut client, &[&["GET", "k:1"], &["SET", "k:2", "v"]], 100, Duration::from_millis(3300));
+    term.wait_for("k:2", Duration::from_secs(3));
+    feed.load(&mut client, &[&["GET", "k:3"]], 50, Duration::from_millis(300));
+    feed.close();
+    assert!(term.wait_end(Duration::from_secs(5)), "the filter ends with its input");
+    let last = term.screen();
+    // Each frame's first line: its window, and the seconds it covers.
+    let output = term.output.lock().unwrap().clone();
+    let windows: Vec<(String, f64)> = String::from_utf8_lossy(&output)
+        .split("\x1b[H")
+        .filter_map(|frame| {
+            let header = frame.split("\x1b[K").next()?;
+            let (window, rest) = header.split_once(" (")?;
+            let start = window.split_once("..")?.0.to_string();
+            Some((start, rest.split('s').next()?.parse().ok()?))
+        })
+        .collect();
+    eprintln!("{windows:?}\nlast:\n{last}");
+    let (final_start, final_covers) = windows.last().unwrap().clone();
+    let (start, covers) = windows.iter().rev().find(|w| **w != (final_start.clone(), final_covers)).unwrap().clone();
+    assert_eq!(final_start, start, "the latest window drawn, never an earlier one");
+    assert!(final_covers > covers, "extended to the end of the input: {final_covers}s, {covers}s before");
+    assert!(row_of(&last, "k:1").is_some() && row_of(&last, "k:3").is_some(), "{last}");
+    assert!(last.contains("input ended at "), "{last}");
+}
+
+/// The final screen of `faina-filter ARGS` on a terminal of `cols`×`rows`.
+fn final_screen(cols: u16, rows: u16, args: &str) -> Option<String> {
+    let mut term = OnTerminal::shell(cols, rows, &format!("exec \"$BIN\" {args}"))?;
+    assert!(term.wait_end(Duration::from_secs(20)), "{args}: ends");
+    Some(term.rows().join("\n"))
+}
+
+#[test]
+fn keys_that_differ_in_their_last_byte_are_told_apart_at_50_and_80_columns() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let monitor = Capture::raw_socket(redis.port);
+    monitor.wait_started();
+    let mut client = redis.client();
+    let long = "tenant:acme-corporation-international:region:eu-west-1:objects:000";
+    let middle = |c: char| format!("tenant:acme-corporation-{c}nternational:region:eu-west-1:objects:0009");
+    let escaped = format!("esc:{}", "\x1b[31m".repeat(40));
+    for i in 0..30 {
+        for key in [format!("{long}1"), format!("{long}2"), middle('i'), middle('j'), escaped.clone()] {
+            if i < 20 || !key.starts_with("esc") {
+                client.call(&["GET", &key]);
+            }
+        }
+    }
+    client.call(&["GET", "end"]);
+    monitor.wait_for(b"\"end\"");
+    let dir = TempDir::new("screen-apart");
+    let capture = dir.path("capture.txt");
+    std::fs::write(&capture, monitor.bytes()).unwrap();
+    for cols in [50, 80] {
+        let Some(screen) = final_screen(cols, 24, &format!("--every 1s {}", capture.display())) else { return };
+        eprintln!("{cols} columns:\n{screen}");
+        let head = screen.lines().find(|l| l.contains("now/s")).unwrap_or_else(|| panic!("{screen}"));
+        let at = head.find("key").unwrap();
+        let rows: Vec<&str> = screen.lines().skip_while(|l| !l.contains("now/s")).skip(1).take(5).collect();
+        let keys: Vec<&str> = rows.iter().map(|r| r[at..].trim_end()).collect();
+        let mut distinct = keys.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 5, "five keys, none alike: {keys:?}\n{screen}");
+        assert!(keys.iter().all(|k| k.chars().count() >= 20), "the key gets the room: {keys:?}");
+        let bytes = format!("({} B)", long.len() + 1);
+        assert!(keys.iter().any(|k| k.ends_with(&format!("0001{bytes}"))), "{keys:?}");
+        assert!(keys.iter().any(|k| k.ends_with(&format!("0002{bytes}"))), "{keys:?}");
+        assert!(keys.iter().filter(|k| k.contains('#')).count() == 2, "the pair alike shortened gets hashes: {keys:?}");
+        // Its length in bytes, not escaped: 4 + 40 × 5.
+        assert!(keys.iter().any(|k| k.starts_with("esc:") && k.ends_with("(204 B)")), "{keys:?}");
+        assert!(screen.lines().all(|l| l.chars().count() < cols as usize), "{screen}");
+    }
 }
