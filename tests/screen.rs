@@ -463,3 +463,157 @@ fn keys_that_differ_in_their_last_byte_are_told_apart_at_50_and_80_columns() {
         assert!(screen.lines().all(|l| l.chars().count() < cols as usize), "{screen}");
     }
 }
+
+#[test]
+fn a_silence_is_said_and_stays_said() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let dir = TempDir::new("screen-silent");
+    let fifo = fifo(&dir);
+    let Some(term) = OnTerminal::start(&format!("--every 1s {}", fifo.display())) else { return };
+    let mut feed = Feed::new(redis.port, &fifo);
+    let mut client = redis.client();
+    feed.load(&mut client, &[&["GET", "before:silence"]], 50, Duration::from_millis(1500));
+    let screen = term.wait_for("no input since", Duration::from_secs(5));
+    assert!(screen.contains("no input since"), "{screen}");
+    // Reports keep coming in the silence; the notice stays on each of them.
+    std::thread::sleep(Duration::from_millis(2200));
+    let screen = term.screen();
+    assert!(screen.contains("no input since") && screen.contains("cmd/s"), "{screen}");
+    // Input again: the notice goes.
+    feed.load(&mut client, &[&["GET", "after:silence"]], 50, Duration::from_millis(2500));
+    let screen = term.screen();
+    assert!(!screen.contains("no input since"), "{screen}");
+    feed.close();
+}
+
+#[test]
+fn a_servers_refusal_is_quoted_on_a_line_of_its_own_while_it_is_true() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    redis.client().call(&["CONFIG", "SET", "requirepass", "s3cret-pw"]);
+    let dir = TempDir::new("screen-refusal");
+    let fifo = fifo(&dir);
+    let Some(term) = OnTerminal::start(&format!("--every 1s {}", fifo.display())) else { return };
+    // MONITOR without AUTH, as a forgotten AUTH in telnet sends it.
+    let mut socket = std::net::TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
+    socket.write_all(b"MONITOR\r\n").unwrap();
+    let mut reply = [0u8; 64];
+    let n = socket.read(&mut reply).unwrap();
+    assert!(reply[..n].starts_with(b"-NOAUTH"), "{:?}", String::from_utf8_lossy(&reply[..n]));
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    writer.write_all(&reply[..n]).unwrap();
+    let quoted = "the server said: NOAUTH Authentication required. (send AUTH before MONITOR)";
+    let screen = term.wait_for(quoted, Duration::from_secs(5));
+    assert!(screen.lines().any(|l| l.trim_end() == quoted), "{screen}");
+    std::thread::sleep(Duration::from_millis(2500));
+    let screen = term.screen();
+    assert!(screen.lines().any(|l| l.trim_end() == quoted), "still there: {screen}");
+    drop(writer);
+}
+
+#[test]
+fn each_node_shows_its_rate_last_line_and_state_and_one_that_ends_says_so() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let other = Redis::start(&[]).unwrap();
+    let dir = TempDir::new("screen-nodes");
+    let (one, two) = (dir.path("one.fifo"), dir.path("two.fifo"));
+    for path in [&one, &two] {
+        assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+    }
+    let args = format!("--every 1s n1={} n2={}", one.display(), two.display());
+    let Some(term) = OnTerminal::start(&args) else { return };
+    let mut first = Feed::new(redis.port, &one);
+    let mut second = Feed::new(other.port, &two);
+    let (mut a, mut b) = (redis.client(), other.client());
+    for _ in 0..15 {
+        first.load(&mut a, &[&["GET", "on:n1"]], 100, Duration::from_millis(100));
+        second.load(&mut b, &[&["GET", "on:n2"]], 100, Duration::from_millis(100));
+    }
+    let screen = term.wait_for(" state", Duration::from_secs(3));
+    let node =
+        |screen: &str, name: &str| screen.lines().find(|l| l.starts_with(&format!(" {name} "))).map(str::to_string);
+    assert!(node(&screen, "n1").is_some_and(|l| l.ends_with("reading")), "{screen}");
+    assert!(node(&screen, "n2").is_some_and(|l| l.ends_with("reading")), "{screen}");
+    first.close();
+    second.load(&mut b, &[&["GET", "on:n2"]], 100, Duration::from_millis(2500));
+    let screen = term.screen();
+    eprintln!("{screen}");
+    assert!(node(&screen, "n1").is_some_and(|l| l.ends_with("ended")), "{screen}");
+    let n2 = node(&screen, "n2").unwrap();
+    assert!(n2.ends_with("reading"), "{n2}");
+    let rate: f64 = n2.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(rate > 10.0, "{n2}");
+    second.close();
+}
+
+#[test]
+fn the_last_frame_leaves_room_for_the_prompt() {
+    let cmd = "\"$BIN\" --every 1s --window 3s examples/sample-capture.txt; echo 'PROMPT$'";
+    let Some(mut term) = OnTerminal::shell(80, 24, cmd) else { return };
+    assert!(term.wait_end(Duration::from_secs(20)));
+    let rows = term.rows();
+    eprintln!("{}", rows.join("\n"));
+    assert!(rows[0].starts_with("20:46:44Z..20:46:47Z"), "the header is still on the first line: {}", rows[0]);
+    assert!(rows.iter().any(|r| r.contains("input ended at 20:46:47Z")));
+    assert!(rows.iter().any(|r| r.starts_with("PROMPT$")), "{rows:?}");
+}
+
+#[test]
+fn text_another_program_writes_to_the_terminal_does_not_tear_the_frame() {
+    let dir = TempDir::new("screen-foreign");
+    let fifo = fifo(&dir);
+    let cmd = format!(
+        "(sleep 2; echo 'Could not connect to Redis at 127.0.0.1:1: Connection refused' >&2) & \"$BIN\" --every 1s {}",
+        fifo.display()
+    );
+    let Some(term) = OnTerminal::shell(80, 24, &cmd) else { return };
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    for i in 0..40u64 {
+        let line = format!("{now}.{:06} [0 10.0.0.1:5000] \"GET\" \"key:{}\"\n", i * 1000, i % 30);
+        writer.write_all(line.as_bytes()).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(4000));
+    let rows = term.rows();
+    eprintln!("{}", rows.join("\n"));
+    assert!(rows[0].contains("cmd/s"), "the header on the first line again: {rows:?}");
+    let at = rows.iter().position(|r| r.contains("Could not connect")).unwrap_or(rows.len() - 1);
+    assert_eq!(at, rows.len() - 1, "the other program's text only on the last line, which no frame uses: {rows:?}");
+    drop(writer);
+}
+
+#[test]
+fn a_report_to_a_terminal_ends_with_its_hottest_keys_in_view() {
+    let Some(screen) = final_screen(80, 24, "examples/sample-capture.txt") else { return };
+    eprintln!("{screen}");
+    let rows: Vec<&str> = screen.lines().collect();
+    let at = rows.iter().position(|r| r.starts_with("Hottest Keys")).unwrap_or_else(|| panic!("{screen}"));
+    assert!(rows[at..].iter().any(|r| r.ends_with("  config:feature-flags")), "{screen}");
+}
+
+#[test]
+fn a_filter_reading_a_terminal_says_so_once() {
+    let Some(mut term) = OnTerminal::shell(80, 24, "\"$BIN\"; echo EXIT=$?") else { return };
+    let screen = term.wait_for("reading standard input", Duration::from_secs(5));
+    assert_eq!(screen.matches("reading standard input").count(), 1, "{screen}");
+    term.type_in(b"\x04");
+    assert!(term.wait_end(Duration::from_secs(5)));
+    assert!(term.screen().contains("EXIT=0"), "{}", term.screen());
+}
+
+#[test]
+fn the_layout_at_50x15_80x24_and_120x40_is_as_pinned() {
+    let update = std::env::var_os("FAINA_UPDATE_GOLDEN").is_some();
+    let args = "--every 1s --window 3s --hot-qps 50 examples/sample-capture.txt";
+    for (cols, rows) in [(50, 15), (80, 24), (120, 40)] {
+        let Some(screen) = final_screen(cols, rows, args) else { return };
+        let screen = screen.lines().map(str::trim_end).collect::<Vec<_>>().join("\n") + "\n";
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/screen-{cols}x{rows}.out"));
+        if update {
+            std::fs::write(&path, &screen).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(screen, want, "{cols}×{rows} differs from {} (FAINA_UPDATE_GOLDEN=1 rewrites it)", path.display());
+    }
+}

@@ -42,7 +42,10 @@ pub fn render(report: &Report, width: usize, height: usize, notices: &Notices, u
     let node_room = if nodes.is_empty() { 0 } else { (nodes.len() + 1).min(room / 3) };
     // Top Keys first, then the nodes; what is left goes to the other sections.
     let for_keys = room.saturating_sub(node_room);
-    let shown = key_rows.min(for_keys.saturating_sub(1).max(for_keys * 6 / 10).max(for_keys.min(5)));
+    let others = [Kind::Commands, Kind::Clients, Kind::Prefixes].iter().any(|k| report.section(*k).is_some());
+    // With other sections to show, keys get six tenths of the room (at least five rows).
+    let most = if others { (for_keys * 6 / 10).max(for_keys.min(5)) } else { for_keys.saturating_sub(1) };
+    let shown = key_rows.min(most);
     if let Some(section) = keys {
         lines.push(String::new());
         lines.extend(key_table(report, section, shown, width, unicode));
@@ -65,35 +68,36 @@ pub fn render(report: &Report, width: usize, height: usize, notices: &Notices, u
 /// Two lines of fields, each shown whole or not at all.
 fn header(report: &Report, width: usize) -> Vec<String> {
     let per_second = |n: u64| report.seconds.map_or("-".to_string(), |s| format!("{:.1}", n as f64 / s));
+    // (priority, field): the window first, then how many keys are hot now.
     let mut first = Vec::new();
     if let Some(w) = report.window {
-        first.push(window_field(&w));
+        first.push((0, window_field(&w)));
     }
-    first.push(format!("{} cmd/s", per_second(report.tally.commands)));
+    first.push((2, format!("{} cmd/s", per_second(report.tally.commands))));
     if let Some((qps, n)) = report.hot {
-        first.push(format!("hot now {n} (>={qps}/s)"));
+        first.push((1, format!("hot now {n} (>={qps}/s)")));
     }
-    first.push(format!("{} keys/s", per_second(report.key_accesses)));
+    first.push((3, format!("{} keys/s", per_second(report.key_accesses))));
     let t = &report.tally;
     let mut second = vec![
-        format!("lines {}", t.lines),
-        format!("noise {}", t.noise),
-        format!("skipped {}", t.skipped),
-        format!("server errors {}", t.server_errors),
+        (0, format!("lines {}", t.lines)),
+        (2, format!("noise {}", t.noise)),
+        (2, format!("skipped {}", t.skipped)),
+        (1, format!("server errors {}", t.server_errors)),
     ];
     if t.filtered > 0 {
-        second.push(format!("filtered {}", t.filtered));
+        second.push((3, format!("filtered {}", t.filtered)));
     }
     if t.out_of_order > 0 {
-        second.push(format!("out of order {}", t.out_of_order));
+        second.push((1, format!("out of order {}", t.out_of_order)));
     }
     if let Some((name, _)) = report.unknown_names.first() {
         // Keys guessed from the first argument: --commands would know them.
         let more = if report.unknown_names.len() > 1 { ", …" } else { "" };
-        second.push(format!("unknown commands {} ({}{more})", t.unknown_commands, name));
+        second.push((3, format!("unknown commands {} ({}{more})", t.unknown_commands, name)));
     }
     if report.window.is_some_and(|w| w.started_inside()) && report.trend_seconds.len() > 1 {
-        second.push("first period partial".to_string());
+        second.push((1, "first period partial".to_string()));
     }
     vec![fields(&first, width), fields(&second, width)]
 }
@@ -112,17 +116,22 @@ fn window_field(w: &crate::window::Window) -> String {
     format!("{}..{} ({covers})", super::clock(w.start), super::clock(w.end))
 }
 
-/// As many of `fields` as fit in `width - 1` columns, two spaces apart, in order.
-fn fields(fields: &[String], width: usize) -> String {
-    let mut line = String::new();
-    for field in fields {
-        let gap = if line.is_empty() { 0 } else { 2 };
-        if line.chars().count() + gap + field.chars().count() < width {
-            line.push_str(if gap > 0 { "  " } else { "" });
-            line.push_str(field);
+/// As many of `fields` as fit in `width - 1` columns, two spaces apart, in order: each whole or
+/// not at all, those of a lower priority number first.
+fn fields(fields: &[(u8, String)], width: usize) -> String {
+    let mut kept = vec![false; fields.len()];
+    let mut used = 0;
+    for priority in 0..=3 {
+        for (i, (p, field)) in fields.iter().enumerate() {
+            let gap = if used == 0 { 0 } else { 2 };
+            if *p == priority && used + gap + field.chars().count() < width {
+                kept[i] = true;
+                used += gap + field.chars().count();
+            }
         }
     }
-    line
+    let shown: Vec<&str> = fields.iter().zip(kept).filter(|(_, k)| *k).map(|((_, f), _)| f.as_str()).collect();
+    shown.join("  ")
 }
 
 /// The optional columns of Top Keys, in the order they give way.
