@@ -251,3 +251,167 @@ fn ctrl_c_prints_the_report_so_far() {
         drop(stdin);
     }
 }
+
+/// A live filter (`--every 1s --format json` reading a pipe) and its reports as they come.
+struct LiveFilter {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    reports: mpsc::Receiver<(Instant, Value)>,
+}
+
+impl LiveFilter {
+    fn start(args: &[&str]) -> LiveFilter {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, reports) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send((Instant::now(), serde_json::from_str(&line).expect("a JSON report")));
+            }
+        });
+        LiveFilter { child, stdin, reports }
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Ends the input; every report, with when it came.
+    fn finish(mut self) -> Vec<(Instant, Value)> {
+        self.stdin = None;
+        assert!(self.child.wait().unwrap().success());
+        self.reports.iter().collect()
+    }
+}
+
+/// MONITOR lines as a raw socket shows them (`+1795636306.123456 [0 …] …`), their timestamps
+/// moved by `seconds`.
+fn shifted(lines: &[u8], seconds: i64) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in lines.split_inclusive(|&b| b == b'\n') {
+        let digits = line.iter().skip(1).take_while(|b| b.is_ascii_digit()).count();
+        if line.first() == Some(&b'+') && digits >= 9 {
+            let secs: i64 = std::str::from_utf8(&line[1..1 + digits]).unwrap().parse().unwrap();
+            out.extend_from_slice(format!("+{}", secs + seconds).as_bytes());
+            out.extend_from_slice(&line[1 + digits..]);
+        } else {
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+/// Reads `key` from `redis` for `how_long`, passing what MONITOR shows to `filter` with its
+/// timestamps moved by `shift` seconds.
+fn stream(
+    redis: &Redis,
+    monitor: &Capture,
+    sent: &mut usize,
+    filter: &mut LiveFilter,
+    key: &str,
+    how_long: Duration,
+    shift: i64,
+) {
+    let mut client = redis.client();
+    let until = Instant::now() + how_long;
+    while Instant::now() < until {
+        for _ in 0..5 {
+            client.call(&["GET", key]);
+        }
+        let bytes = monitor.bytes();
+        filter.write(&shifted(&bytes[*sent..], shift));
+        *sent = bytes.len();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn now_seconds() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
+}
+
+#[test]
+fn one_line_a_year_ahead_in_a_live_stream_stops_no_report() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let monitor = Capture::raw_socket(redis.port);
+    monitor.wait_started();
+    let mut filter = LiveFilter::start(&["--every", "1s", "--format", "json"]);
+    let mut sent = 0;
+    stream(&redis, &monitor, &mut sent, &mut filter, "before", Duration::from_millis(1500), 0);
+    let wild = now_seconds() as u64 + 365 * 86_400;
+    filter.write(format!("+{wild}.000000 [0 127.0.0.1:1] \"GET\" \"wild\"\r\n").as_bytes());
+    let after = Instant::now();
+    stream(&redis, &monitor, &mut sent, &mut filter, "after", Duration::from_millis(3500), 0);
+    let reports = filter.finish();
+    let (periods, last) = reports.split_at(reports.len() - 1);
+    let later = periods.iter().filter(|(t, _)| *t > after).count();
+    assert!(later >= 2, "a report every period after the wild line: {later}");
+    let horizon = now_seconds() + 3600.0;
+    for (_, r) in &reports {
+        assert!(r["window"]["end"].as_f64().unwrap() < horizon, "no window a year ahead: {}", r["window"]);
+        assert!(r["window"]["seconds"].as_f64().unwrap() < 10.0, "{}", r["window"]);
+    }
+    let out_of_order: u64 = periods.iter().map(|(_, r)| r["window"]["out_of_order"].as_u64().unwrap()).sum();
+    let commands: u64 = periods.iter().map(|(_, r)| r["commands"].as_u64().unwrap()).sum();
+    let in_last = last[0].1["commands"].as_u64().unwrap() - periods.last().unwrap().1["commands"].as_u64().unwrap();
+    assert_eq!(out_of_order + last[0].1["window"]["out_of_order"].as_u64().unwrap(), 1, "counted as out of order");
+    let wild_seen = reports.iter().any(|(_, r)| counts(&r["top_keys"]).contains_key("wild"));
+    assert!(wild_seen, "the wild line's key is counted");
+    let sent_commands = monitor.bytes().split(|&b| b == b'\n').filter(|l| l.starts_with(b"+1")).count() as u64;
+    assert_eq!(commands + in_last, sent_commands + 1, "every command counted, once");
+}
+
+#[test]
+fn a_clock_step_back_of_an_hour_in_a_live_stream_keeps_the_reports_honest() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let monitor = Capture::raw_socket(redis.port);
+    monitor.wait_started();
+    let mut filter = LiveFilter::start(&["--every", "1s", "--format", "json"]);
+    let mut sent = 0;
+    let started = Instant::now();
+    stream(&redis, &monitor, &mut sent, &mut filter, "before", Duration::from_millis(1500), 0);
+    let step = Instant::now();
+    stream(&redis, &monitor, &mut sent, &mut filter, "after", Duration::from_millis(3500), -3600);
+    let elapsed = started.elapsed().as_secs_f64();
+    let reports = filter.finish();
+    let later = reports.iter().filter(|(t, _)| *t > step + Duration::from_millis(500)).count();
+    assert!(later >= 3, "a report every period after the step: {later}");
+    let commands = monitor.bytes().split(|&b| b == b'\n').filter(|l| l.starts_with(b"+1")).count() as f64;
+    let mean = commands / elapsed;
+    for (_, r) in &reports {
+        let seconds = r["window"]["seconds"].as_f64().unwrap();
+        let rate = r["commands"].as_f64().unwrap() / seconds;
+        assert!(seconds >= 0.2 || r["commands"] == 0, "no window of a moment: {}", r["window"]);
+        assert!(rate < mean * 4.0, "{rate}/s against {mean}/s on average: {}", r["window"]);
+    }
+    let out_of_order: u64 =
+        reports[..reports.len() - 1].iter().map(|(_, r)| r["window"]["out_of_order"].as_u64().unwrap()).sum();
+    assert_eq!(out_of_order, 1, "the first line after the step, until the next agrees");
+}
+
+#[test]
+fn a_single_wild_line_in_a_capture_moves_no_window() {
+    let plain = reports(&["--every", "1s"], SAMPLE);
+    let middle = SAMPLE.len() / 2 + SAMPLE[SAMPLE.len() / 2..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut wild = SAMPLE[..middle].to_vec();
+    wild.extend_from_slice(b"1827175607.000000 [0 127.0.0.1:1] \"get\" \"wild\"\n");
+    wild.extend_from_slice(&SAMPLE[middle..]);
+    let with = reports(&["--every", "1s"], &wild);
+    assert_eq!(with.len(), plain.len(), "the same windows");
+    for (a, b) in plain.iter().zip(&with) {
+        assert_eq!(a["window"]["start"], b["window"]["start"]);
+        assert_eq!(a["window"]["end"], b["window"]["end"]);
+        let extra = b["commands"].as_u64().unwrap() - a["commands"].as_u64().unwrap();
+        assert_eq!(extra, b["window"]["out_of_order"].as_u64().unwrap(), "the wild line, counted as out of order");
+    }
+    assert_eq!(with.iter().map(|r| r["window"]["out_of_order"].as_u64().unwrap()).max(), Some(1));
+}
