@@ -24,10 +24,10 @@ Keys and arguments are always written escaped (\\\\ \\t \\n \\r, and \\xHH for o
 C1 and bidirectional controls included, and for bytes that are not valid UTF-8; other UTF-8 as
 is), so no control byte reaches the terminal and every record is one line.
 
-Exit status: 0 on success (also when the reader of the output went away, or Ctrl-C ended the
-run and its report was written), 1 when an input cannot be read or the output cannot be
-written, 2 on a usage error, 130 when a second Ctrl-C (or one while the output was blocked)
-ended it.
+Exit status: 0 on success (also when the reader of the output went away, or Ctrl-C, SIGTERM
+or SIGHUP ended the run and its report was written), 1 when an input cannot be read or the
+output cannot be written (standard output closed included), 2 on a usage error, 130 (143, 129)
+when a second Ctrl-C (SIGTERM, SIGHUP), or one while the output was blocked, ended it.
 
 Examples:
   redis-cli -h HOST monitor | faina-filter

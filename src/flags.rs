@@ -395,13 +395,17 @@ pub const FLAGS: &[Flag] = &[
                still recognisable in it; FILE is made for its owner only, and must be new or empty and \
                not an input",
         doc: "Write every skipped line to __FILE__, as read (line ending included; of a line over 1 MiB, \
-              its compacted copy), to see what was not understood.\n\n\
+              its compacted copy, with its own line ending, CRLF kept), one line for each, to see what \
+              was not understood.\n\n\
               Credentials that can still be recognised in a skipped line (the words **--no-redact** \
               lists, after a word naming their command, quoted or bare) are written **(redacted)**, \
               unless **--no-redact**; anything else is written as read, so treat the file as you would \
               the capture: it is created readable and writable by its owner only. __FILE__ must not be \
-              an input (standard input included) and must not already hold anything: faina-filter \
-              refuses such a file with exit status 2 rather than destroy a capture named by mistake.",
+              an input (standard input included), must not already hold anything, and must not be where \
+              standard output or standard error go (**/dev/stdout** while the report goes to a file: \
+              the two would write over each other; a device such as **/dev/null** may be both): \
+              faina-filter refuses such a file with exit status 2 rather than destroy a capture named \
+              by mistake.",
         apply: Apply::Value(|c, _, v| {
             c.rejects = Some(v);
             Ok(())

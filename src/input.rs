@@ -193,12 +193,14 @@ impl LineReader {
             at.start = stop;
             scan = stop;
         }
-        if at.skip_lf {
-            at.skip_lf = false;
-            if self.buf[scan] == b'\n' {
-                scan += 1;
-                at.start = scan;
-            }
+        if at.long_cr {
+            // The compacted line before ended with the CR just before this read.
+            at.long_cr = false;
+            let lf = self.buf[scan] == b'\n';
+            self.compactor.end_line(if lf { b"\r\n" } else { b"\r" });
+            self.emit_compacted(false, emit)?;
+            scan += usize::from(lf);
+            at.start = scan;
         }
         if let Some(pos) = self.buf[scan..at.end].rfind_byteset(b"\r\t") {
             at.special_end = scan + pos + 1;
@@ -218,10 +220,15 @@ impl LineReader {
             }
             Some((pos, len)) => {
                 self.compactor.feed(&self.buf[scan..scan + pos]);
-                self.emit_compacted(false, emit)?;
                 at.compacting = false;
-                at.skip_lf = scan + pos + len == at.end && self.buf[at.end - 1] == b'\r';
                 at.start = scan + pos + len;
+                if at.start == at.end && self.buf[at.end - 1] == b'\r' {
+                    // An LF may follow in the next read: the line is handed out then.
+                    at.long_cr = true;
+                    return Ok(at.start);
+                }
+                self.compactor.end_line(&self.buf[scan + pos..at.start]);
+                self.emit_compacted(false, emit)?;
                 Ok(at.start)
             }
         }
@@ -277,6 +284,7 @@ impl LineReader {
             return emit(Piece::Line { line, cut, dropped: 0, plain: false, long: &[] });
         }
         self.start_compacting(start, start + body);
+        self.compactor.end_line(&self.buf[start + body..stop]);
         self.emit_compacted(cut, emit)
     }
 
@@ -288,6 +296,10 @@ impl LineReader {
     /// The input ended: what is left is its last line. Without its line end it may have been
     /// cut short (a dropped connection, a file rotated mid-write): it is handed out as cut.
     fn last_line<E, F: Emit<E>>(&mut self, at: &Cursor, emit: &mut F) -> Result<(), Failed<E>> {
+        if at.long_cr {
+            self.compactor.end_line(b"\r");
+            return self.emit_compacted(false, emit);
+        }
         if at.compacting {
             return self.emit_compacted(true, emit);
         }
@@ -311,9 +323,9 @@ struct Cursor {
     end: usize,
     /// The line under way is too long to hold: it is being compacted as it is read.
     compacting: bool,
-    /// The last line (a compacted one) ended with a CR that was the last byte read: an LF read
-    /// next belongs to it.
-    skip_lf: bool,
+    /// The line being compacted ended with a CR that was the last byte read: it is handed out
+    /// at the next read, which tells whether an LF belongs to its line end.
+    long_cr: bool,
     /// The line under way ends with a CR that was the last byte read, and the next read tells
     /// whether an LF belongs to it.
     pending_cr: bool,
@@ -740,8 +752,9 @@ mod tests {
         let mut data = b"first\n".to_vec();
         data.extend_from_slice(&long_set(3 * MAX_LINE + 17));
         data.extend_from_slice(b"\r\nafter\n");
+        // The compacted copy keeps the line end, as a line read whole does.
         let mut compacted = long_set(HEAD as usize);
-        compacted.truncate(compacted.len());
+        compacted.extend_from_slice(b"\r\n");
         for chunk in [4096, 100_000, BLOCK, usize::MAX] {
             let got = lines(&data, chunk);
             assert_eq!(got.len(), 3, "chunk {chunk}");
@@ -766,7 +779,8 @@ mod tests {
             let got = lines(&data, chunk);
             assert_eq!(got.len(), 1001, "chunk {chunk}");
             let dropped = (MAX_LINE + 100 - MAX_HEADER) as u64;
-            assert_eq!((got[0].0.len(), got[0].1, got[0].2), (MAX_HEADER, true, dropped), "chunk {chunk}");
+            assert_eq!((got[0].0.len(), got[0].1, got[0].2), (MAX_HEADER + 1, true, dropped), "chunk {chunk}");
+            assert!(got[0].0.ends_with(b"x\r"), "chunk {chunk}");
             assert!(got[1..].iter().all(|l| l == &whole(b"ab\r")), "chunk {chunk}");
         }
         // A MONITOR line, with CRLF after it split between two reads.
@@ -776,6 +790,7 @@ mod tests {
         for chunk in [len + 1, 4096, usize::MAX] {
             let got = lines(&data, chunk);
             assert_eq!(got.len(), 2, "chunk {chunk}");
+            assert!(got[0].0.ends_with(b"\"\r\n"), "chunk {chunk}");
             assert_eq!(got[1], whole(b"ab\n"), "chunk {chunk}");
         }
     }
@@ -795,7 +810,9 @@ mod tests {
                     let got = lines(&data, chunk);
                     assert_eq!(got.len(), 2);
                     if body > MAX_LINE {
-                        assert_eq!(got[1], (long_set(HEAD as usize), false, 0, 1), "lead {lead} body {body}");
+                        let mut want = long_set(HEAD as usize);
+                        want.push(b'\n');
+                        assert_eq!(got[1], (want, false, 0, 1), "lead {lead} body {body}");
                     } else {
                         let mut want = line.clone();
                         want.push(b'\n');

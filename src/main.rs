@@ -16,6 +16,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if faina_filter::output::was_closed() {
+        eprintln!("faina-filter: standard output is closed: the output could not be written");
+        return ExitCode::from(1);
+    }
     faina_filter::signal::install();
     match faina_filter::run(&config, faina_filter::output::Stdout::new(), &mut io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,

@@ -532,3 +532,9 @@ pub fn every_output_with(input: &[u8], extra: &[&str]) -> Vec<u8> {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// Sends `signal` (`HUP`, `INT`, `TERM`) to a child, by its process id.
+pub fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+    assert!(status.success(), "kill -{signal}");
+}
