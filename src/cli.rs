@@ -11,9 +11,9 @@ pub fn help() -> String {
         "\
 faina-filter: find the hot keys overloading a Redis node, from its MONITOR stream
 
-Usage: faina-filter [OPTIONS] [FILE...]
+Usage: faina-filter [OPTIONS] [--connect TARGET...] [FILE...]
 
-Reads raw MONITOR output (redis-cli monitor, or telnet/nc with +OK and CRLF), or its own --emit
+Connects to servers and reads their MONITOR stream (--connect), or reads raw MONITOR output (redis-cli monitor, or telnet/nc with +OK and CRLF), or its own --emit
 tsv records, from standard input or the FILEs ('-' is standard input; a FIFO or pipe is read as a
 live stream too). Several FILEs are several nodes, read at once and labelled NAME=PATH or by file
 name. Prints a hot-key report at the end (or every period), or passes normalized tab-separated
@@ -25,11 +25,13 @@ C1 controls included, and for bytes that are not valid UTF-8; other UTF-8 as is)
 byte reaches the terminal and every record is one line.
 
 Exit status: 0 on success (also when the reader of the output went away, or Ctrl-C ended the
-run and its report was written), 1 when an input cannot be read or the output cannot be
-written, 2 on a usage error, 130 when a second Ctrl-C (or one while the output was blocked)
-ended it.
+run and its report was written), 1 when an input cannot be read, no --connect server could be
+read, or the output cannot be written, 2 on a usage error, 130 when a second Ctrl-C (or one
+while the output was blocked) ended it.
 
 Examples:
+  faina-filter --connect redis://HOST:6379 --every 10s
+  REDISCLI_AUTH=... faina-filter --connect redis://user@HOST:6379 --duration 60s
   redis-cli -h HOST monitor | faina-filter
   telnet HOST 6379 | faina-filter --every 10s --hot-qps 3000
   faina-filter --every 10s n1=<(redis-cli -h n1 monitor) n2=<(redis-cli -h n2 monitor)

@@ -17,6 +17,8 @@ pub enum Error {
     Rejects { name: String, err: io::Error },
     /// The command line asks for something that cannot be done safely (exit status 2).
     Usage(String),
+    /// Every input was a server, and none could be read (each was named when given up).
+    NothingRead,
 }
 
 impl Error {
@@ -46,6 +48,7 @@ impl fmt::Display for Error {
             Error::Write(err) => write!(f, "writing output: {err}"),
             Error::Rejects { name, err } => write!(f, "writing rejects to {name}: {err}"),
             Error::Usage(message) => f.write_str(message),
+            Error::NothingRead => f.write_str("no server could be read"),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod cluster;
 pub mod commands;
 mod compact;
 pub mod config;
+pub mod connect;
 mod counter;
 mod decode;
 mod error;
@@ -63,7 +64,11 @@ use stats::{Settings, Tally};
 
 /// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {
-    let inputs = Inputs::new(&config.files);
+    let mut inputs = Inputs::new(servers(config)?, &config.files);
+    if let Some(limit) = config.duration {
+        signal::end_after(std::time::Duration::from_micros(limit));
+        inputs.ticking = true;
+    }
     if inputs.list.iter().filter(|i| i.is_stdin()).count() > 1 {
         return Err(Error::Usage("standard input ('-') can be read only once".into()));
     }
@@ -81,10 +86,25 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
     // Reports count keys on the second core: a single file is read on this one.
     let in_place = config.emit.is_none();
     match inputs.read(in_place, |event| session.event(event, warn)) {
+        Ok(()) if inputs.none_read() && !signal::stopped() => Err(Error::NothingRead),
         Ok(()) => session.finish(warn),
         Err(Failed::Read(i, err)) => Err(Error::Read { name: inputs.list[i].name(), err }),
         Err(Failed::Consumer(err)) => Err(err),
     }
+}
+
+/// The servers of `--connect`, with the password found for them.
+fn servers(config: &Config) -> Result<Vec<connect::Node>, Error> {
+    if config.connect.is_empty() {
+        if config.password_file.is_some() || config.askpass {
+            return Err(Error::Usage("--password-file and --askpass are for --connect".into()));
+        }
+        return Ok(Vec::new());
+    }
+    let auth =
+        connect::Auth::find(&config.connect, config.password_file.as_ref(), config.askpass).map_err(Error::Usage)?;
+    let auth = std::sync::Arc::new(auth);
+    Ok(config.connect.iter().map(|t| connect::Node::new(t.clone(), connect::Monitor::All, auth.clone())).collect())
 }
 
 /// Says so when `--command` names a command the table does not know (a typo, `gett`): it then
@@ -188,6 +208,10 @@ impl<W: Write> Session<W> {
             Event::End(node) => {
                 self.pipeline.settle(node, &mut self.sink, warn)?;
                 self.sink.end_of_input(node);
+                Ok(())
+            }
+            Event::Node(change) => {
+                let _ = writeln!(warn, "faina-filter: {change}");
                 Ok(())
             }
         }

@@ -103,6 +103,8 @@ pub struct Redis {
     pub port: u16,
     pub ipv6: bool,
     pub dir: TempDir,
+    /// The arguments it was started with, for [`Redis::restart`].
+    args: Vec<String>,
 }
 
 impl Redis {
@@ -150,19 +152,27 @@ impl Redis {
             .map(|s| s.to_string())
             .collect();
             args.extend(extra.iter().map(|s| s.to_string()));
-            let child = Command::new("redis-server")
-                .args(&args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start redis-server");
-            let mut redis = Redis { child, port, ipv6, dir };
+            let child = spawn_server(&args);
+            let mut redis = Redis { child, port, ipv6, dir, args };
             if redis.wait_ready() {
                 return Some(redis);
             }
             // Most likely the port was taken between choosing it and binding it: try another.
         }
         panic!("redis-server did not start");
+    }
+
+    /// Kills the server (as a crash would) and starts it again on the same port and socket.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = spawn_server(&self.args);
+        assert!(self.wait_ready(), "redis-server did not start again on port {}", self.port);
+    }
+
+    /// Kills the server, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn wait_ready(&mut self) -> bool {
@@ -200,7 +210,16 @@ impl Drop for Redis {
     }
 }
 
-fn free_port() -> u16 {
+fn spawn_server(args: &[String]) -> Child {
+    Command::new("redis-server")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start redis-server")
+}
+
+pub fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
 }
 
