@@ -181,7 +181,10 @@ fn operator_mistakes_get_a_word() {
     // redis-cli prints NOAUTH on stdout, without the `-`.
     let out = common::run(&[], b"NOAUTH Authentication required.\n");
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("the server said: NOAUTH Authentication required. (send AUTH before MONITOR)"), "{err}");
+    assert!(
+        err.contains("the server said: NOAUTH Authentication required. (send AUTH before MONITOR, or use --connect)"),
+        "{err}"
+    );
     // A command no table knows.
     let out = common::run(&["--command", "gett"], b"1.000001 [0 1.1.1.1:1] \"get\" \"k\"\n");
     assert!(out.status.success());
