@@ -459,3 +459,37 @@ fn no_monitor_client_is_left_after_any_kind_of_exit() {
         assert_no_monitor_left(&redis, "a write error");
     }
 }
+
+#[test]
+fn askpass_prompts_on_the_terminal_without_echo() {
+    if !common::require("script") {
+        return;
+    }
+    let Some(redis) = Redis::start(&[]) else { return };
+    redis.client().call(&["CONFIG", "SET", "requirepass", PASSWORD]);
+    // The filter on a pseudo-terminal (util-linux script), the password typed at its prompt.
+    let command = format!("exec {BIN} --connect 127.0.0.1:{} --askpass --duration 3s --format json", redis.port);
+    let mut script = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env_remove("REDISCLI_AUTH")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start script");
+    let terminal = collect(script.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !contains(&terminal.lock().unwrap(), b"Password for 127.0.0.1:") {
+        assert!(Instant::now() < deadline, "no prompt: {:?}", String::from_utf8_lossy(&terminal.lock().unwrap()));
+        thread::sleep(Duration::from_millis(20));
+    }
+    let mut typing = script.stdin.take().unwrap();
+    std::io::Write::write_all(&mut typing, format!("{PASSWORD}\r").as_bytes()).unwrap();
+    assert!(script.wait().unwrap().success());
+    drop(typing);
+    thread::sleep(Duration::from_millis(100));
+    let shown = String::from_utf8_lossy(&terminal.lock().unwrap()).into_owned();
+    assert!(shown.contains("connected, MONITOR on") && shown.contains("\"commands\":"), "{shown}");
+    assert!(!shown.contains(PASSWORD), "the password was echoed: {shown}");
+    assert_no_monitor_left(&redis, "--duration after a prompt");
+}
