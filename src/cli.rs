@@ -34,7 +34,8 @@ Examples:
   REDISCLI_AUTH=... faina-filter --connect redis://user@HOST:6379 --duration 60s
   redis-cli -h HOST monitor | faina-filter
   telnet HOST 6379 | faina-filter --every 10s --hot-qps 3000
-  faina-filter --every 10s n1=<(redis-cli -h n1 monitor) n2=<(redis-cli -h n2 monitor)
+  faina-filter --connect redis://n1:6379 --cluster --every 10s
+  faina-filter --connect redis://PROXY:6379 --imonitor all --every 10s
   faina-filter capture.txt
   redis-cli monitor | faina-filter --emit keys | cut -f5 | sort | uniq -c | sort -rn | head
 
@@ -103,6 +104,17 @@ fn check(config: &Config) -> Result<(), UsageError> {
         return Err(UsageError(
             "--header names the columns of --emit keys (tsv records have a varying number of columns)".into(),
         ));
+    }
+    if (config.cluster || config.imonitor.is_some()) && config.connect.is_empty() {
+        return Err(UsageError("--cluster and --imonitor need a --connect target (a seed node, a proxy)".into()));
+    }
+    if config.cluster && config.imonitor.is_some() {
+        return Err(UsageError(
+            "--cluster connects to the nodes themselves, --imonitor goes through a proxy: use one or the other".into(),
+        ));
+    }
+    if config.replicas && !config.cluster {
+        return Err(UsageError("--replicas goes with --cluster".into()));
     }
     if config.every.is_some() && config.emit.is_some() {
         return Err(UsageError(

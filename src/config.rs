@@ -22,6 +22,11 @@ pub struct Config {
     pub askpass: bool,
     /// End the run after this many microseconds.
     pub duration: Option<u64>,
+    /// Monitor these node indexes through a cluster proxy (`IMONITOR n`).
+    pub imonitor: Option<crate::connect::topology::Indexes>,
+    /// The targets are seeds of a Redis Cluster: monitor its primaries (and `replicas`).
+    pub cluster: bool,
+    pub replicas: bool,
     pub format: Format,
     pub emit: Option<Emit>,
     /// Start `--emit keys` records with a line of column names.
@@ -92,6 +97,9 @@ impl Default for Config {
             password_file: None,
             askpass: false,
             duration: None,
+            imonitor: None,
+            cluster: false,
+            replicas: false,
             format: Format::Text,
             emit: None,
             header: false,

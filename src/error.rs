@@ -19,6 +19,8 @@ pub enum Error {
     Usage(String),
     /// Every input was a server, and none could be read (each was named when given up).
     NothingRead,
+    /// What to connect to could not be found out (`--cluster`, `--imonitor all`).
+    Connect(String),
 }
 
 impl Error {
@@ -49,6 +51,7 @@ impl fmt::Display for Error {
             Error::Rejects { name, err } => write!(f, "writing rejects to {name}: {err}"),
             Error::Usage(message) => f.write_str(message),
             Error::NothingRead => f.write_str("no server could be read"),
+            Error::Connect(message) => f.write_str(message),
         }
     }
 }

@@ -157,6 +157,51 @@ pub const FLAGS: &[Flag] = &[
         apply: Apply::Switch(|c| c.askpass = true),
     },
     Flag {
+        long: "imonitor",
+        short: None,
+        value: Some("N[,M...]|all"),
+        default: None,
+        section: Section::Connect,
+        help: "through a cluster proxy (Alibaba Cloud's and the like): one connection per node index, \
+               sending IMONITOR N; indexes, ranges (0-3) or all (the proxy's INFO nodecount)",
+        doc: "Through a cluster proxy that has **IMONITOR** (Alibaba Cloud's and the like): for each \
+              **--connect** target, one connection per node index, each sending **IMONITOR** __N__ and \
+              labelled by its index (**NAME/**__N__ when the target is labelled). Indexes are written \
+              **0,2**, as ranges **0-3**, or **all**, which asks the proxy's **INFO** for its \
+              **nodecount**. A proxy without IMONITOR is refused with what to do instead.",
+        apply: Apply::Value(|c, flag, v| {
+            let value = text(flag, v)?;
+            let indexes = crate::connect::topology::Indexes::parse(&value).map_err(|e| UsageError(format!("{flag}: {e}")))?;
+            c.imonitor = Some(indexes);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "cluster",
+        short: None,
+        value: None,
+        default: None,
+        section: Section::Connect,
+        help: "the --connect target is a seed node of a Redis Cluster: monitor every primary it names",
+        doc: "The **--connect** target is a seed node of a Redis Cluster: the filter asks it for the \
+              cluster's nodes (**CLUSTER SHARDS**, or **CLUSTER NODES** before Redis 7.0) and monitors \
+              every primary, each labelled by its address, so Top Nodes and the node of each top key \
+              come with the report. Nodes marked failed or without an address are left out, and said. \
+              The topology is read once, at the start.",
+        apply: Apply::Switch(|c| c.cluster = true),
+    },
+    Flag {
+        long: "replicas",
+        short: None,
+        value: None,
+        default: None,
+        section: Section::Connect,
+        help: "with --cluster, monitor the replicas too (reads sent to replicas show there)",
+        doc: "With **--cluster**, monitor the replicas as well as the primaries: reads that clients \
+              send to replicas (**READONLY**) show only there.",
+        apply: Apply::Switch(|c| c.replicas = true),
+    },
+    Flag {
         long: "duration",
         short: None,
         value: Some("DURATION"),

@@ -64,7 +64,7 @@ use stats::{Settings, Tally};
 
 /// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {
-    let mut inputs = Inputs::new(servers(config)?, &config.files);
+    let mut inputs = Inputs::new(servers(config, warn)?, &config.files);
     if let Some(limit) = config.duration {
         signal::end_after(std::time::Duration::from_micros(limit));
         inputs.ticking = true;
@@ -93,8 +93,10 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
     }
 }
 
-/// The servers of `--connect`, with the password found for them.
-fn servers(config: &Config) -> Result<Vec<connect::Node>, Error> {
+/// The servers of `--connect`, with the password found for them: each target, or the node
+/// indexes behind it (`--imonitor`), or the nodes of its cluster (`--cluster`).
+fn servers(config: &Config, warn: &mut dyn Write) -> Result<Vec<connect::Node>, Error> {
+    use connect::{Monitor, Node};
     if config.connect.is_empty() {
         if config.password_file.is_some() || config.askpass {
             return Err(Error::Usage("--password-file and --askpass are for --connect".into()));
@@ -104,7 +106,34 @@ fn servers(config: &Config) -> Result<Vec<connect::Node>, Error> {
     let auth =
         connect::Auth::find(&config.connect, config.password_file.as_ref(), config.askpass).map_err(Error::Usage)?;
     let auth = std::sync::Arc::new(auth);
-    Ok(config.connect.iter().map(|t| connect::Node::new(t.clone(), connect::Monitor::All, auth.clone())).collect())
+    let mut nodes: Vec<Node> = Vec::new();
+    for target in &config.connect {
+        let seed = Node::new(target.clone(), Monitor::All, auth.clone());
+        let failed = |why: String| Error::Connect(format!("{}: {why}", seed.name()));
+        if config.cluster {
+            for member in connect::topology::cluster_nodes(&seed).map_err(failed)? {
+                let node = Node::new(member.target(target), Monitor::All, auth.clone());
+                if !member.usable {
+                    let _ = writeln!(
+                        warn,
+                        "faina-filter: {}: a cluster node marked failed or without an address is left out",
+                        seed.name()
+                    );
+                } else if (member.primary || config.replicas)
+                    && !nodes.iter().any(|n| n.target.addr == node.target.addr)
+                {
+                    nodes.push(node);
+                }
+            }
+        } else if let Some(indexes) = &config.imonitor {
+            for index in indexes.resolve(&seed).map_err(failed)? {
+                nodes.push(Node::new(target.clone(), Monitor::Index(index), auth.clone()));
+            }
+        } else {
+            nodes.push(seed);
+        }
+    }
+    Ok(nodes)
 }
 
 /// Says so when `--command` names a command the table does not know (a typo, `gett`): it then

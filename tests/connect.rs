@@ -111,16 +111,9 @@ impl Drop for Filter {
     }
 }
 
-/// The server's MONITOR clients, as CLIENT LIST shows them.
+/// The server's MONITOR clients.
 fn monitors(redis: &Redis) -> Vec<String> {
-    let mut client = redis.client();
-    if let Some(pass) = &redis_password(redis) {
-        client.call(&["AUTH", pass]);
-    }
-    // (CLIENT LIST TYPE knows no "monitor" type before Redis 7.4: the flag O says it.)
-    let raw = client.call(&["CLIENT", "LIST"]);
-    let text = String::from_utf8_lossy(&common::parse_bulks(&raw).concat()).into_owned();
-    text.lines().filter(|l| l.contains("flags=O")).map(str::to_string).collect()
+    common::monitor_clients(redis, redis_password(redis).as_deref())
 }
 
 /// The password a test set on the server (its requirepass), if any.
@@ -129,16 +122,8 @@ fn redis_password(redis: &Redis) -> Option<String> {
     contains(&raw, b"NOAUTH").then(|| PASSWORD.to_string())
 }
 
-/// Waits (5 s at most) until no MONITOR client is left on the server.
 fn assert_no_monitor_left(redis: &Redis, after: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if monitors(redis).is_empty() {
-            return;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    panic!("a MONITOR client is left after {after}: {:?}", monitors(redis));
+    common::assert_no_monitor_left(redis, redis_password(redis).as_deref(), after);
 }
 
 /// The same traffic for both captures: reads and writes over a few keys, a hash, a pipeline.
@@ -492,4 +477,145 @@ fn askpass_prompts_on_the_terminal_without_echo() {
     assert!(shown.contains("connected, MONITOR on") && shown.contains("\"commands\":"), "{shown}");
     assert!(!shown.contains(PASSWORD), "the password was echoed: {shown}");
     assert_no_monitor_left(&redis, "--duration after a prompt");
+}
+
+/// A cluster proxy with IMONITOR, as Alibaba Cloud's answers it: `INFO` says `nodecount`, and
+/// `IMONITOR n` replays node n's MONITOR stream, captured from a real redis-server. It counts the
+/// IMONITOR connections still open.
+struct FakeProxy {
+    port: u16,
+    open: Arc<Mutex<usize>>,
+}
+
+impl FakeProxy {
+    fn start(streams: Vec<Vec<u8>>, password: &'static str) -> FakeProxy {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let open = Arc::new(Mutex::new(0));
+        let (streams, counter) = (Arc::new(streams), open.clone());
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { break };
+                let (streams, counter) = (streams.clone(), counter.clone());
+                thread::spawn(move || serve_proxy(conn, &streams, password, &counter));
+            }
+        });
+        FakeProxy { port, open }
+    }
+}
+
+fn serve_proxy(conn: std::net::TcpStream, streams: &[Vec<u8>], password: &str, open: &Mutex<usize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut writer = conn.try_clone().unwrap();
+    let mut reader = BufReader::new(conn);
+    let mut authed = false;
+    loop {
+        // One command: *N, then N bulk strings.
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let n: usize = line.trim_start_matches('*').trim().parse().unwrap();
+        let mut args = Vec::new();
+        for _ in 0..n {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            let len: usize = line.trim_start_matches('$').trim().parse().unwrap();
+            let mut arg = vec![0; len + 2];
+            reader.read_exact(&mut arg).unwrap();
+            arg.truncate(len);
+            args.push(String::from_utf8(arg).unwrap());
+        }
+        let reply: Vec<u8> = match (args[0].to_uppercase().as_str(), authed) {
+            ("AUTH", _) if args.last().map(String::as_str) == Some(password) => {
+                authed = true;
+                b"+OK\r\n".to_vec()
+            }
+            ("AUTH", _) => b"-WRONGPASS invalid username-password pair or user is disabled.\r\n".to_vec(),
+            (_, false) => b"-NOAUTH Authentication required.\r\n".to_vec(),
+            ("INFO", true) => {
+                let body = format!("# Server\r\nredis_version:5.0.13\r\n# Cluster\r\nnodecount:{}\r\n", streams.len());
+                format!("${}\r\n{body}\r\n", body.len()).into_bytes()
+            }
+            ("IMONITOR", true) => {
+                let Some(stream) = args.get(1).and_then(|n| n.parse::<usize>().ok()).and_then(|n| streams.get(n))
+                else {
+                    let _ = writer.write_all(b"-ERR invalid db index\r\n");
+                    continue;
+                };
+                *open.lock().unwrap() += 1;
+                // The stream as the node wrote it (+OK first), then silence until the client leaves.
+                let _ = writer.write_all(stream);
+                let mut rest = Vec::new();
+                let _ = reader.read_to_end(&mut rest);
+                *open.lock().unwrap() -= 1;
+                return;
+            }
+            (other, true) => format!("-ERR unknown command '{other}'\r\n").into_bytes(),
+        };
+        if writer.write_all(&reply).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn imonitor_through_a_cluster_proxy_one_connection_per_node_index() {
+    // Two real servers' MONITOR streams, captured raw (as a proxy passes them on).
+    let (Some(a), Some(b)) = (Redis::start(&[]), Redis::start(&[])) else { return };
+    let mut streams = Vec::new();
+    for (redis, prefix, n) in [(&a, "a", 40), (&b, "b", 25)] {
+        let capture = Capture::raw_socket(redis.port);
+        capture.wait_started();
+        let mut client = redis.client();
+        for i in 0..n {
+            client.call(&["SET", &format!("{prefix}:{}", i % 4), "v"]);
+        }
+        let end = format!("__end_{prefix}__");
+        client.call(&["GET", &end]);
+        capture.wait_for(end.as_bytes());
+        streams.push(capture.bytes());
+    }
+    let proxy = FakeProxy::start(streams.clone(), "pr0xy-Pass");
+    let target = format!("127.0.0.1:{}", proxy.port);
+    let env = [("REDISCLI_AUTH", "pr0xy-Pass")];
+    let mut filter =
+        Filter::start(&["--connect", &target, "--imonitor", "all", "--format", "json", "--duration", "2s"], &env);
+    filter.wait_for("node 1: connected, MONITOR on");
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    let live = json(&filter.stdout());
+    // The same streams as files labelled by index give the same report.
+    let dir = TempDir::new("imonitor");
+    let mut files = Vec::new();
+    for (i, stream) in streams.iter().enumerate() {
+        let path = dir.path(&format!("node{i}.txt"));
+        std::fs::write(&path, stream).unwrap();
+        files.push(format!("{i}={}", path.display()));
+    }
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let from_files = common::json_report(&files, b"");
+    for field in ["commands", "top_nodes", "top_keys", "top_commands"] {
+        assert_eq!(live[field], from_files[field], "{field}");
+    }
+    let nodes = live["top_nodes"].as_array().unwrap();
+    assert_eq!((nodes[0]["name"].as_str(), nodes[0]["count"].as_u64()), (Some("0"), Some(41)), "{live}");
+    assert_eq!((nodes[1]["name"].as_str(), nodes[1]["count"].as_u64()), (Some("1"), Some(26)), "{live}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while *proxy.open.lock().unwrap() > 0 {
+        assert!(Instant::now() < deadline, "an IMONITOR connection is left open on the proxy");
+        thread::sleep(Duration::from_millis(20));
+    }
+    // An index the proxy does not have, and a server that is no proxy.
+    let mut filter = Filter::start(&["--connect", &target, "--imonitor", "7"], &env);
+    assert_eq!(filter.exit(), Some(1));
+    assert!(
+        filter.stderr().contains("node 7: given up: IMONITOR was refused: 'ERR invalid db index'"),
+        "{}",
+        filter.stderr()
+    );
+    for (index, needle) in [("0", "has no IMONITOR command"), ("all", "says no nodecount")] {
+        let mut filter = Filter::start(&["--connect", &url(&a), "--imonitor", index], &[]);
+        assert_eq!(filter.exit(), Some(1), "{}", filter.stderr());
+        assert!(filter.stderr().contains(needle), "{}", filter.stderr());
+    }
 }

@@ -17,6 +17,7 @@
 mod password;
 mod resp;
 pub mod target;
+pub mod topology;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -249,9 +250,34 @@ impl Node {
         }
     }
 
+    /// Sends one command on a connection of its own (authenticated) and returns the reply:
+    /// what the topology is asked. The error says why, without the password.
+    pub fn ask(&self, args: &[&[u8]]) -> Result<Reply, String> {
+        let why = |f: Failure| match f {
+            Failure::Refused(why) | Failure::Unreachable(why) => why,
+        };
+        let mut wire = self.authenticated().map_err(why)?;
+        let reply = wire.call(args).map_err(|e| format!("no answer: {}", plain(&e)));
+        wire.into_parts().0.shutdown();
+        reply
+    }
+
     /// One connection, through the handshake: the stream, with the `+OK` and whatever came
     /// after it first.
     fn open(&self) -> Result<Box<dyn Read + Send>, Failure> {
+        let lost = |e: io::Error| Failure::Unreachable(format!("the handshake failed: {}", plain(&e)));
+        let mut wire = self.authenticated()?;
+        self.monitor_on(&mut wire)?;
+        let (stream, rest) = wire.into_parts();
+        stream.set_timeouts(Some(PAUSE)).map_err(lost)?;
+        let mut first = b"+OK\r\n".to_vec();
+        first.extend_from_slice(&rest);
+        Ok(Box::new(io::Cursor::new(first).chain(stream)))
+    }
+
+    /// A connection, authenticated if there is a password, with the handshake's timeouts; a
+    /// handle on it kept for [`Node::close`].
+    fn authenticated(&self) -> Result<Wire<Stream>, Failure> {
         let stream = self.dial()?;
         let lost = |e: io::Error| Failure::Unreachable(format!("the handshake failed: {}", plain(&e)));
         stream.set_timeouts(Some(HANDSHAKE_TIMEOUT)).map_err(lost)?;
@@ -274,6 +300,11 @@ impl Node {
                 other => return Err(Failure::Refused(format!("AUTH got an unexpected reply: {}", self.shown(&other)))),
             }
         }
+        Ok(wire)
+    }
+
+    fn monitor_on(&self, wire: &mut Wire<Stream>) -> Result<(), Failure> {
+        let lost = |e: io::Error| Failure::Unreachable(format!("the handshake failed: {}", plain(&e)));
         let reply = match self.monitor {
             Monitor::All => wire.call(&[b"MONITOR"]),
             Monitor::Index(n) => wire.call(&[b"IMONITOR", n.to_string().as_bytes()]),
@@ -283,11 +314,7 @@ impl Node {
             Reply::Error(e) => return Err(Failure::Refused(self.monitor_refused(&e))),
             other => return Err(Failure::Refused(format!("MONITOR got an unexpected reply: {}", self.shown(&other)))),
         }
-        let (stream, rest) = wire.into_parts();
-        stream.set_timeouts(Some(PAUSE)).map_err(lost)?;
-        let mut first = b"+OK\r\n".to_vec();
-        first.extend_from_slice(&rest);
-        Ok(Box::new(io::Cursor::new(first).chain(stream)))
+        Ok(())
     }
 
     /// A connected socket, or why there is none.

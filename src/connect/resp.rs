@@ -22,6 +22,24 @@ pub enum Reply {
     Array(Vec<Reply>),
 }
 
+impl Reply {
+    /// The text of a simple or bulk string.
+    pub fn text(&self) -> Option<&[u8]> {
+        match self {
+            Reply::Simple(b) | Reply::Bulk(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The value after `key` in a RESP2 map (an array of key, value, key, value…).
+    pub fn get(&self, key: &[u8]) -> Option<&Reply> {
+        match self {
+            Reply::Array(items) => items.chunks(2).find(|kv| kv[0].text() == Some(key)).and_then(|kv| kv.get(1)),
+            _ => None,
+        }
+    }
+}
+
 /// A command as RESP: an array of bulk strings.
 pub fn command(args: &[&[u8]]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();

@@ -542,3 +542,27 @@ pub fn every_output_with(input: &[u8], extra: &[&str]) -> Vec<u8> {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// The server's MONITOR clients, as CLIENT LIST shows them (the flag O; CLIENT LIST TYPE knows
+/// no "monitor" type before Redis 7.4), authenticating with `password` if given.
+pub fn monitor_clients(redis: &Redis, password: Option<&str>) -> Vec<String> {
+    let mut client = redis.client();
+    if let Some(password) = password {
+        client.call(&["AUTH", password]);
+    }
+    let raw = client.call(&["CLIENT", "LIST"]);
+    let text = String::from_utf8_lossy(&parse_bulks(&raw).concat()).into_owned();
+    text.lines().filter(|l| l.contains("flags=O")).map(str::to_string).collect()
+}
+
+/// Waits (5 s at most) until no MONITOR client is left on the server; panics naming `after`.
+pub fn assert_no_monitor_left(redis: &Redis, password: Option<&str>, after: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if monitor_clients(redis, password).is_empty() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    panic!("a MONITOR client is left after {after}: {:?}", monitor_clients(redis, password));
+}
