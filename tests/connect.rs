@@ -233,7 +233,8 @@ fn requirepass_and_an_acl_user_from_every_password_source_never_shown() {
         assert_eq!(filter.exit(), Some(0), "{args:?}: {}", filter.stderr());
         let report = json(&filter.stdout());
         assert!(report["top_keys"].to_string().contains("seen"), "{args:?}: {report}");
-        let all = format!("{}{}", filter.stdout(), filter.stderr());
+        let rejected = std::fs::read(&rejects).unwrap_or_default();
+        let all = format!("{}{}{}", filter.stdout(), filter.stderr(), String::from_utf8_lossy(&rejected));
         assert!(!all.contains(PASS) && !all.contains("w4tch-Pass"), "{args:?}: {all}");
         let _ = std::fs::remove_file(&rejects);
     }
@@ -295,6 +296,13 @@ fn refusals_name_the_node_and_what_to_do() {
         assert!(err.contains(needle) && err.contains("given up"), "{args:?}: {err}");
         assert!(err.lines().count() <= 2, "one line for the node, one for the run: {err}");
     }
+    // A server that takes the connection and never answers is named, not waited for forever.
+    let silent = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let target = format!("127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let mut filter = Filter::start(&["--connect", &target], &[]);
+    assert_eq!(filter.exit(), Some(1), "{}", filter.stderr());
+    assert!(filter.stderr().contains("given up: no answer within 5s to the handshake"), "{}", filter.stderr());
+    drop(silent);
     // One node refused, another read: the run goes on, exit 0.
     let Some(good) = Redis::start(&[]) else { return };
     let mut filter = Filter::start(&["--connect", &no_monitor, "--connect", &url(&good), "--duration", "2s"], &[]);

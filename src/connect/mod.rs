@@ -265,7 +265,7 @@ impl Node {
     /// One connection, through the handshake: the stream, with the `+OK` and whatever came
     /// after it first.
     fn open(&self) -> Result<Box<dyn Read + Send>, Failure> {
-        let lost = |e: io::Error| Failure::Unreachable(format!("the handshake failed: {}", plain(&e)));
+        let lost = handshake_failed;
         let mut wire = self.authenticated()?;
         self.monitor_on(&mut wire)?;
         let (stream, rest) = wire.into_parts();
@@ -279,7 +279,7 @@ impl Node {
     /// handle on it kept for [`Node::close`].
     fn authenticated(&self) -> Result<Wire<Stream>, Failure> {
         let stream = self.dial()?;
-        let lost = |e: io::Error| Failure::Unreachable(format!("the handshake failed: {}", plain(&e)));
+        let lost = handshake_failed;
         stream.set_timeouts(Some(HANDSHAKE_TIMEOUT)).map_err(lost)?;
         if let Ok(mut current) = self.current.lock() {
             *current = Some(stream.try_clone().map_err(lost)?);
@@ -304,7 +304,7 @@ impl Node {
     }
 
     fn monitor_on(&self, wire: &mut Wire<Stream>) -> Result<(), Failure> {
-        let lost = |e: io::Error| Failure::Unreachable(format!("the handshake failed: {}", plain(&e)));
+        let lost = handshake_failed;
         let reply = match self.monitor {
             Monitor::All => wire.call(&[b"MONITOR"]),
             Monitor::Index(n) => wire.call(&[b"IMONITOR", n.to_string().as_bytes()]),
@@ -428,6 +428,19 @@ impl Node {
             Reply::Array(items) => format!("an array of {}", items.len()),
         }
     }
+}
+
+/// Why a handshake that the server did not finish failed.
+fn handshake_failed(e: io::Error) -> Failure {
+    Failure::Unreachable(match e.kind() {
+        io::ErrorKind::TimedOut => {
+            format!(
+                "no answer within {}s to the handshake (is it a Redis server? is it hung?)",
+                HANDSHAKE_TIMEOUT.as_secs()
+            )
+        }
+        _ => format!("the handshake failed: {}", plain(&e)),
+    })
 }
 
 /// `haystack` with every `needle` replaced.
