@@ -119,14 +119,28 @@ fn unknown_commands_named(config: &Config, table: &Table, warn: &mut dyn Write) 
 }
 
 /// Refuses a rejects file that would destroy data: one that is also an input, or an existing
-/// file with something in it (a capture named by mistake: `--rejects capture.txt`).
+/// file with something in it (a capture named by mistake: `--rejects capture.txt`), or the file
+/// standard output or standard error already write to (`--rejects /dev/stdout > out.txt`: both
+/// would write over each other; on a terminal, rejected lines would reach it raw). A device
+/// that is no terminal (`/dev/null`) may be both.
 fn check_rejects(path: &OsString, inputs: &[Input]) -> Result<(), Error> {
-    use std::os::unix::fs::MetadataExt;
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
     let shown = escape::escaped(path.as_encoded_bytes());
     let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
     let same = |m: &std::fs::Metadata| m.dev() == meta.dev() && m.ino() == meta.ino();
     if inputs.iter().any(|input| input.metadata().is_some_and(|m| same(&m))) {
         return Err(Error::Usage(format!("--rejects: '{shown}' is also an input: name another file")));
+    }
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    for (name, fd) in [("standard output", stdout.as_fd()), ("standard error", stderr.as_fd())] {
+        let Ok(out) = fd.try_clone_to_owned().map(std::fs::File::from) else { continue };
+        let plain_device = meta.file_type().is_char_device() && !std::io::IsTerminal::is_terminal(&out);
+        if out.metadata().is_ok_and(|m| same(&m)) && !plain_device {
+            return Err(Error::Usage(format!(
+                "--rejects: '{shown}' is where {name} goes: the two would write over each other (name another file)"
+            )));
+        }
     }
     if meta.is_file() && meta.len() > 0 {
         return Err(Error::Usage(format!(

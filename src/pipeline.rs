@@ -127,7 +127,10 @@ impl Pipeline {
             self.starts[node] = Start::Settled;
             let skipped = self.steps.skipped;
             self.process(line, false, sink, warn)?;
-            sink.tally().cut_lines += self.steps.skipped - skipped;
+            // A line cut at its end too (the whole input is one line) was counted cut already.
+            if !line.cut {
+                sink.tally().cut_lines += self.steps.skipped - skipped;
+            }
             return Ok(());
         }
         match (std::mem::replace(&mut self.starts[node], Start::Settled), stamp) {

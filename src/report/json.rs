@@ -184,11 +184,12 @@ fn command_time(w: &mut JsonWriter, report: &Report) {
     w.end_object();
     w.key("heaviest_commands");
     w.begin_array();
-    for (name, total, calls) in &time.heaviest {
+    for heavy in &time.heaviest {
         w.begin_object();
-        w.field_str("name", name);
-        w.field_u64("total_us", *total);
-        w.field_u64("count", *calls);
+        w.field_str("name", &heavy.name);
+        w.field_u64("total_us", heavy.total);
+        w.field_u64("count", heavy.calls);
+        w.field_u64("mean_us", heavy.mean());
         w.end_object();
     }
     w.end_array();

@@ -176,6 +176,24 @@ pub struct KeyColumns {
     pub trend: Vec<u64>,
 }
 
+/// One of the Heaviest Commands.
+pub struct Heavy {
+    /// Escaped.
+    pub name: String,
+    /// The gaps charged to it, in all.
+    pub total: u64,
+    pub calls: u64,
+    /// The calls that had a gap charged: what the mean is over.
+    pub gaps: u64,
+}
+
+impl Heavy {
+    /// The mean gap of the calls that had one.
+    pub fn mean(&self) -> u64 {
+        self.total / self.gaps.max(1)
+    }
+}
+
 /// The gaps between timestamps, standing in for each command's time.
 pub struct CommandTime {
     pub rule: GapRule,
@@ -183,8 +201,8 @@ pub struct CommandTime {
     /// (text label, JSON name, value) of the median, 75th, 90th and 99th percentiles.
     pub quantiles: Vec<(&'static str, &'static str, Option<u64>)>,
     pub max: u64,
-    /// (name, total gap, calls) of the commands with the largest total gaps.
-    pub heaviest: Vec<(String, u64, u64)>,
+    /// The commands with the largest total gaps.
+    pub heaviest: Vec<Heavy>,
     /// Of all gaps, for the heaviest commands' shares.
     pub total: u64,
     pub slowest: Vec<SlowCall>,
@@ -473,16 +491,16 @@ fn command_time(stats: &Stats) -> CommandTime {
     }
 }
 
-/// (name, total gap, calls) of the commands with the largest total gaps.
-fn heaviest(stats: &Stats) -> Vec<(String, u64, u64)> {
+/// The commands with the largest total gaps.
+fn heaviest(stats: &Stats) -> Vec<Heavy> {
     let table = stats.command_counts.table(stats.settings.commands);
-    let mut all: Vec<(String, u64, u64)> = table
+    let mut all: Vec<Heavy> = table
         .entries()
         .iter()
         .filter(|e| e.extra.gap_total > 0)
-        .map(|e| (escaped(e.key()), e.extra.gap_total, e.count))
+        .map(|e| Heavy { name: escaped(e.key()), total: e.extra.gap_total, calls: e.count, gaps: e.extra.gaps })
         .collect();
-    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    all.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.name.cmp(&b.name)));
     all.truncate(stats.settings.top);
     all
 }

@@ -289,10 +289,10 @@ fn command_time(o: &mut String, report: &Report) {
 
     heading(o, "Heaviest Commands (total gap between arrivals, idle time included)");
     let _ = writeln!(o, " {:>9} {:>7} {:>8} {:>9}  command", "total", "share", "calls", "mean");
-    for (name, total, calls) in &time.heaviest {
-        let share = super::share(*total, time.total);
-        let mean = duration(total / calls.max(&1));
-        let _ = writeln!(o, " {:>9} {share:>6.2}% {calls:>8} {mean:>9}  {name}", duration(*total));
+    for heavy in &time.heaviest {
+        let share = super::share(heavy.total, time.total);
+        let (calls, mean, name) = (heavy.calls, duration(heavy.mean()), &heavy.name);
+        let _ = writeln!(o, " {:>9} {share:>6.2}% {calls:>8} {mean:>9}  {name}", duration(heavy.total));
     }
 
     heading(o, "Slowest Calls (longest gaps between arrivals, idle time included)");
