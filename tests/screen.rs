@@ -492,7 +492,7 @@ fn a_servers_refusal_is_quoted_on_a_line_of_its_own_while_it_is_true() {
     redis.client().call(&["CONFIG", "SET", "requirepass", "s3cret-pw"]);
     let dir = TempDir::new("screen-refusal");
     let fifo = fifo(&dir);
-    let Some(term) = OnTerminal::start(&format!("--every 1s {}", fifo.display())) else { return };
+    let Some(mut term) = OnTerminal::start(&format!("--every 1s {}", fifo.display())) else { return };
     // MONITOR without AUTH, as a forgotten AUTH in telnet sends it.
     let mut socket = std::net::TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
     socket.write_all(b"MONITOR\r\n").unwrap();
@@ -507,6 +507,12 @@ fn a_servers_refusal_is_quoted_on_a_line_of_its_own_while_it_is_true() {
     std::thread::sleep(Duration::from_millis(2500));
     let screen = term.screen();
     assert!(screen.lines().any(|l| l.trim_end() == quoted), "still there: {screen}");
+    // Ctrl-C: the last frame says so, and no window of 1970.
+    let _ = Command::new("pkill").args(["-INT", "-P", &term.script.id().to_string()]).status();
+    assert!(term.wait_end(Duration::from_secs(5)));
+    let screen = term.screen();
+    assert!(screen.contains("no command read") && screen.contains("stopped"), "{screen}");
+    assert!(screen.lines().any(|l| l.trim_end() == quoted) && !screen.contains("00:00:00Z"), "{screen}");
     drop(writer);
 }
 
