@@ -181,7 +181,8 @@ fn key_table(report: &Report, section: &Section, rows: usize, width: usize, unic
         (Some(w), Some(every)) => (w.length / every.max(1)) as usize,
         _ => 0,
     };
-    let trend = if periods > 1 { periods } else { keys().map(|k| k.trend.len()).max().unwrap_or(0) }.min(TREND);
+    // A window of one period has no trend (its last frame, two periods, gets none either).
+    let trend = if periods > 1 { periods.min(TREND) } else { 0 };
     let mut columns = Columns { trend, counts: true, node, slot: true };
     let widest = shown.iter().map(|r| crate::report::name_text(r).chars().count()).max().unwrap_or(0);
     let want = widest.min(KEY_ROOM);
