@@ -316,9 +316,10 @@ pub const FLAGS: &[Flag] = &[
               entry in all: past that, a long name is kept by its first 30 bytes, its length and its \
               hash (shown cut, with its length), and a heavy key gets its whole name back at a later \
               access once evictions free room.\n\n\
-              With **--window** of __P__ periods, the periods share this memory with the report: each \
-              period's tables hold __N__/(2__P__) keys (at least 100), and a report merges them into \
-              tables of __N__/2, which always hold their union. Reading shares 6 MiB among the inputs \
+              With **--every** and a window of __P__ periods, the periods kept (the window's, and the one \
+              under way) share this memory with the report: each period's tables hold __N__/(2(__P__+1)) \
+              keys (at least 100), and a report merges them into tables of __N__/2, which always hold \
+              their union. Reading shares 6 MiB among the inputs \
               (see **DESCRIPTION** for how an input's line limit shrinks as inputs are added).\n\n\
               So the default keeps the whole process under 32 MiB however many distinct keys there are \
               (measured on 3 million lines whose keys, commands and clients are all distinct: 20 MiB; \
@@ -337,8 +338,9 @@ pub const FLAGS: &[Flag] = &[
         section: Section::Report,
         help: "mark keys at or above N accesses per second, and count them",
         doc: "Mark keys whose rate reaches __N__ accesses per second (Alibaba Cloud treats 3000 as hot), \
-              and say how many keys crossed it. Rates are taken over the window with **--every**, over \
-              the whole input's time span without.",
+              and say how many keys crossed it. Without **--every** the rate is over the whole input's \
+              time span; with it, a key is hot by its rate now (over the last full period), so a key \
+              that stops is no longer marked a period later, whatever the window's rate still says.",
         apply: Apply::Value(|c, flag, v| {
             let value = text(flag, v)?;
             match value.parse::<f64>() {
@@ -363,10 +365,24 @@ pub const FLAGS: &[Flag] = &[
               stream. Each report is headed by its window's start and end (UTC, ISO 8601).\n\n\
               When a live stream is silent, a period that has ended is still reported within about a \
               second (an empty period says so); a replayed file is never slowed by this. A line whose \
-              timestamp falls in a period already reported is counted in the current one. At the end \
-              of the input (or at Ctrl-C) the last, partial window is reported. More than 10000 empty \
-              windows in a row are reported as one window spanning them. Not with **--emit**, whose \
-              records flow as they come.",
+              timestamp falls in a period already reported is counted in the current one. A run of \
+              empty windows is reported as one window spanning them.\n\n\
+              Timestamps are followed while they are plausible: within twice the window (and a minute) \
+              of the stream's clock, which for a live stream runs on with the wall clock while the \
+              input is silent. A command further off is out of order: it is counted in the period \
+              under way (and as **out of order** in the report) and moves no window. When the same \
+              input's next command agrees with it, that input's clock jumped: a saved capture follows \
+              a jump ahead to its timestamps; a live stream, or a capture whose clock went back, goes \
+              on from where it was (by the wall clock, for a live stream), that input's timestamps \
+              shifted by the jump. So a live stream gets a report every period whatever its \
+              timestamps do, and inputs whose clocks disagree share one set of periods.\n\n\
+              Each report gives each key its rate now, over the last full period (the first period, \
+              when the stream started inside it, over the part it covered), and whether that is up, \
+              down or steady (within a tenth, or half a command per second) against the period \
+              before. At the end of the input (or at Ctrl-C) the last window reported is reported \
+              once more, extended to the end of the input (for a live stream, the moment it ended; \
+              for a file, its last timestamp), never an earlier or shorter one; its rates are over \
+              the time it covers. Not with **--emit**, whose records flow as they come.",
         apply: Apply::Value(|c, flag, v| {
             c.every = Some(duration(flag, v)?);
             Ok(())

@@ -57,6 +57,7 @@ use commands::Table;
 use config::Config;
 use decode::{Command, Decoder, Nodes};
 use input::{Event, Failed, Input, Inputs, LineReader};
+use nodes::NodeState;
 use pipeline::{Pipeline, Rejects};
 use records::Records;
 use redact::Secrets;
@@ -267,6 +268,7 @@ impl<W: Write> Session<W> {
             Event::End(node) => {
                 self.pipeline.settle(node, &mut self.sink, warn)?;
                 self.sink.end_of_input(node);
+                self.sink.node_state(node, NodeState::Ended);
                 Ok(())
             }
             Event::Node(change) => {
@@ -355,6 +357,10 @@ impl<W: Write> Sink for Sinks<W> {
 
     fn notice(&mut self, text: &str) {
         each!(self, s => s.notice(text))
+    }
+
+    fn node_state(&mut self, node: u32, state: NodeState) {
+        each!(self, s => s.node_state(node, state))
     }
 
     fn finish(self, warn: &mut dyn Write) -> Result<(), Error> {

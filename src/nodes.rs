@@ -1,10 +1,12 @@
 //! What is known of each input (node) while a run goes on, for the screen's node section: the
 //! time of its last command and its state.
 //!
-//! The reading layer says what becomes of an input by an event (today `Event::End`); the sink
-//! turns each into one [`NodeState`] with [`Nodes::set`], and the screen shows it by its
+//! The reading layer says what becomes of an input by an event (today `Event::End`, which
+//! `Session::event` turns into [`NodeState::Ended`]); the sink hands each state to the reporter
+//! (`Sink::node_state`), which keeps it here with [`Nodes::set`], and the screen shows it by its
 //! [`NodeState::text`]. A new state the reading layer can report (a server connection lost,
-//! retried, given up) is a new variant with its text, and an event that sets it.
+//! retried, given up) is a new variant with its text, and an event that `Session::event` turns
+//! into a `Sink::node_state` call.
 
 /// The state of one input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -13,6 +13,7 @@ use crate::clock::{Clock, Placed};
 use crate::decode::Command;
 use crate::error::Error;
 use crate::input::TICK;
+use crate::nodes::NodeState;
 use crate::offload::Offload;
 use crate::redact::Secrets;
 use crate::sink::{Reporter, Sink};
@@ -100,7 +101,10 @@ impl<W: Write> Sink for RollingReport<W> {
 
     fn end_of_input(&mut self, node: u32) {
         self.windows.current().end_of_input(node);
-        self.periods.reporter.ended(node);
+    }
+
+    fn node_state(&mut self, node: u32, state: NodeState) {
+        self.periods.reporter.node_state(node, state);
     }
 
     fn notice(&mut self, text: &str) {

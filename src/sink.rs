@@ -51,6 +51,10 @@ pub trait Sink {
     /// refusal, as standard error showed it).
     fn notice(&mut self, _text: &str) {}
 
+    /// What the reading layer says of input `node` (its end; a connection's state), for the
+    /// screen's node section.
+    fn node_state(&mut self, _node: u32, _state: NodeState) {}
+
     /// The end of the run: the (last) report, or the records' closing words on `warn`.
     fn finish(self, warn: &mut dyn Write) -> Result<(), Error>;
 }
@@ -97,9 +101,9 @@ impl<W: Write> Reporter<W> {
         Reporter { terminal: true, ..self }
     }
 
-    /// Input `node` has ended.
-    pub fn ended(&mut self, node: u32) {
-        self.nodes.set(node, NodeState::Ended);
+    /// What the reading layer says of input `node`.
+    pub fn node_state(&mut self, node: u32, state: NodeState) {
+        self.nodes.set(node, state);
     }
 
     /// A notice that stays on the screen until the next command.
@@ -229,7 +233,10 @@ impl<W: Write> Sink for WholeReport<W> {
 
     fn end_of_input(&mut self, node: u32) {
         self.stats.end_of_input(node);
-        self.reporter.ended(node);
+    }
+
+    fn node_state(&mut self, node: u32, state: NodeState) {
+        self.reporter.node_state(node, state);
     }
 
     fn finish(mut self, _warn: &mut dyn Write) -> Result<(), Error> {

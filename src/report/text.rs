@@ -227,10 +227,11 @@ fn key_bytes(o: &mut String, section: &Section) {
         let _ = writeln!(o, "  (no keys)");
         return;
     }
-    let _ = writeln!(o, " {:>9} {:>7}  key", "bytes", "share");
+    // Room for an upper bound: `<=439.5KiB`.
+    let _ = writeln!(o, " {:>10} {:>7}  key", "bytes", "share");
     for row in &section.rows {
         let bound = if row.error > 0 { "<=" } else { "" };
-        let _ = writeln!(o, " {:>9} {:>6.2}%  {}", format!("{bound}{}", size(row.count)), row.share, name_text(row));
+        let _ = writeln!(o, " {:>10} {:>6.2}%  {}", format!("{bound}{}", size(row.count)), row.share, name_text(row));
     }
     error_note(o, &section.rows);
 }
