@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::capture::CallIn;
 use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
 use crate::input::LineIn;
 use crate::monitor::{Args, Call, Header, Line, Parser};
@@ -124,13 +125,41 @@ impl Decoder {
                 bytes += long.len - args.get(long.index).len() as u64;
             }
         }
+        let bytes = if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes };
+        let resolver = Resolver { table, names, found, name, nodes };
+        Decoded::Command(resolver.resolve(Call { header, args, lost, bytes }, line.node, keys))
+    }
+
+    /// Decodes a request another input read whole (a packet capture's): its size is known.
+    pub fn decode_call<'a>(&'a mut self, call: &CallIn<'a>, keys: bool) -> Command<'a> {
+        let Decoder { table, names, keys: found, name, nodes, .. } = self;
+        let resolver = Resolver { table, names, found, name, nodes };
+        resolver.resolve(call.call, call.node, keys)
+    }
+}
+
+/// What resolving a call uses of the decoder.
+struct Resolver<'a> {
+    table: &'static Table,
+    names: &'a mut NameCache,
+    found: &'a mut Vec<KeyRef>,
+    name: &'a mut Vec<u8>,
+    nodes: &'a mut Nodes,
+}
+
+impl<'a> Resolver<'a> {
+    /// The call's node, its command in the table, its keys (when asked for).
+    #[inline]
+    fn resolve(self, call: Call<'a>, input: u32, keys: bool) -> Command<'a> {
+        let Resolver { table, names, found, name, nodes } = self;
+        let Call { header, args, bytes, .. } = call;
         if nodes.named.is_none() {
             // A stream of records read back decides by its first one whether nodes are named.
             nodes.named = Some(header.node.is_some());
         }
         let node = match header.node {
             Some(label) => nodes.number(label),
-            None => line.node,
+            None => input,
         };
         let lookup = names.lookup(table, args.get(0), (args.len() > 1).then(|| args.get(1)));
         let (id, name) = match lookup {
@@ -145,15 +174,7 @@ impl Decoder {
         if keys {
             table.keys(lookup, &args, found);
         }
-        Decoded::Command(Command {
-            header,
-            args,
-            name,
-            id,
-            keys: found,
-            node,
-            node_label: nodes.label(node),
-            bytes: if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes },
-        })
+        let nodes: &'a Nodes = nodes;
+        Command { header, args, name, id, keys: found, node, node_label: nodes.label(node), bytes }
     }
 }

@@ -13,6 +13,7 @@
 // (`cargo doc --document-private-items`): links into them are meant.
 #![allow(rustdoc::private_intra_doc_links)]
 
+mod capture;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
@@ -63,7 +64,8 @@ use stats::{Settings, Tally};
 
 /// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {
-    let inputs = Inputs::new(&config.files);
+    let mut inputs = Inputs::new(&config.files);
+    inputs.ports = config.ports.clone();
     if inputs.list.iter().filter(|i| i.is_stdin()).count() > 1 {
         return Err(Error::Usage("standard input ('-') can be read only once".into()));
     }
@@ -180,6 +182,11 @@ impl<W: Write> Session<W> {
     pub fn event(&mut self, event: Event<'_>, warn: &mut dyn Write) -> Result<(), Error> {
         match event {
             Event::Line(line) => self.pipeline.line(&line, &mut self.sink, warn),
+            Event::Call(call) => self.pipeline.call(&call, &mut self.sink),
+            Event::Notice(text) => {
+                let _ = writeln!(warn, "faina-filter: {text}");
+                Ok(())
+            }
             Event::Pause => self.sink.pause(),
             Event::Idle => {
                 self.pipeline.settle_all(&mut self.sink, warn)?;
@@ -194,19 +201,31 @@ impl<W: Write> Session<W> {
     }
 
     /// Reads `input` to its end as the run's only input, on this thread.
-    pub fn feed(&mut self, input: impl Read, warn: &mut dyn Write) -> Result<(), Error> {
+    pub fn feed(&mut self, input: impl Read + Send, warn: &mut dyn Write) -> Result<(), Error> {
         self.feed_with(LineReader::new(), input, warn)
     }
 
     /// [`Session::feed`] with lines over 256 bytes compacted into copies of at most 4 KiB, so
     /// that small inputs take the long-line paths (the fuzz targets).
     #[doc(hidden)]
-    pub fn feed_small_lines(&mut self, input: impl Read, warn: &mut dyn Write) -> Result<(), Error> {
+    pub fn feed_small_lines(&mut self, input: impl Read + Send, warn: &mut dyn Write) -> Result<(), Error> {
         self.feed_with(LineReader::with_limit(256, 4096), input, warn)
     }
 
-    fn feed_with(&mut self, mut reader: LineReader, input: impl Read, warn: &mut dyn Write) -> Result<(), Error> {
-        let result = reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn));
+    fn feed_with(
+        &mut self,
+        mut reader: LineReader,
+        input: impl Read + Send,
+        warn: &mut dyn Write,
+    ) -> Result<(), Error> {
+        let (kind, input) = input::sniff(Box::new(input)).map_err(|err| Error::Read { name: "input".into(), err })?;
+        let result = match kind {
+            input::Kind::Lines => reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn)),
+            input::Kind::Capture => {
+                let ports = [capture::DEFAULT_PORT];
+                input::read_capture(0, input, "input", &ports, &mut |event| self.event(event, warn))
+            }
+        };
         self.event(Event::End(0), warn)?;
         match result {
             Ok(()) => Ok(()),

@@ -1,0 +1,417 @@
+//! Packet captures as input: a real redis-server on loopback, a known workload captured by
+//! `tcpdump -w` and by `redis-cli monitor` at the same time; the commands, keys, dbs and clients
+//! read from the packets are those MONITOR shows, in every capture format and link type.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpStream};
+use std::time::Duration;
+
+use common::{contains, run, Capture, Client, Redis, Tcpdump, TempDir};
+
+const PASSWORD: &str = "s3cret-pw";
+const END: &str = "faina-end-of-workload";
+
+/// Sends raw bytes and reads until `replies` whole replies came back (counted by a RESP reader).
+fn send_raw(stream: &mut TcpStream, bytes: &[u8], replies: usize) {
+    stream.write_all(bytes).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    while count_replies(&got) < replies {
+        let n = stream.read(&mut buf).expect("read replies");
+        assert!(n > 0, "server closed the connection");
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Whole RESP replies at the start of `bytes`.
+fn count_replies(bytes: &[u8]) -> usize {
+    fn one(b: &[u8]) -> Option<usize> {
+        let end = b.windows(2).position(|w| w == b"\r\n")?;
+        let n: i64 = std::str::from_utf8(&b[1..end]).ok()?.parse().unwrap_or(0);
+        let mut at = end + 2;
+        match b.first()? {
+            b'$' | b'=' | b'!' if n >= 0 => {
+                at += n as usize + 2;
+                (at <= b.len()).then_some(at)
+            }
+            b'*' | b'~' | b'>' | b'%' | b'|' => {
+                let items = if matches!(b[0], b'%' | b'|') { 2 * n.max(0) } else { n.max(0) };
+                for _ in 0..items {
+                    at += one(&b[at..])?;
+                }
+                Some(at)
+            }
+            _ => Some(at),
+        }
+    }
+    let mut at = 0;
+    let mut n = 0;
+    while let Some(len) = one(&bytes[at..]) {
+        at += len;
+        n += 1;
+    }
+    n
+}
+
+fn resp(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// The workload: pipelining, MULTI/EXEC, SELECT, pub/sub, AUTH and HELLO with passwords, a
+/// 1 MB value read many times, an IPv6 client, an inline command, and a connection `early`
+/// opened before the capture started. Ends with ECHO of [`END`].
+fn workload(redis: &Redis, early: &mut TcpStream) {
+    let port = redis.port;
+    // The connection that was open before the capture.
+    send_raw(early, &resp(&[b"SET", b"early:key", b"1"]), 1);
+    send_raw(early, &resp(&[b"GET", b"early:key"]), 1);
+
+    let mut c = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // Pipelined: 200 commands in one write.
+    let mut batch = Vec::new();
+    for i in 0..100 {
+        batch.extend(resp(&[b"SET", format!("pipe:{i}").as_bytes(), format!("v{i}").as_bytes()]));
+        batch.extend(resp(&[b"GET", format!("pipe:{}", i % 7).as_bytes()]));
+    }
+    send_raw(&mut c, &batch, 200);
+    let mut multi = resp(&[b"MULTI"]);
+    multi.extend(resp(&[b"SET", b"tx:a", b"1"]));
+    multi.extend(resp(&[b"INCR", b"tx:b"]));
+    multi.extend(resp(&[b"MSET", b"tx:c", b"1", b"tx:d", b"2"]));
+    multi.extend(resp(&[b"EXEC"]));
+    send_raw(&mut c, &multi, 5);
+    send_raw(&mut c, &resp(&[b"SELECT", b"2"]), 1);
+    send_raw(&mut c, &resp(&[b"SET", b"db2:key", b"x"]), 1);
+    send_raw(&mut c, &resp(&[b"HSET", b"db2:hash", b"f", b"v"]), 1);
+    send_raw(&mut c, &resp(&[b"AUTH", b"alice", PASSWORD.as_bytes()]), 1);
+    send_raw(&mut c, &resp(&[b"HELLO", b"3", b"AUTH", b"alice", PASSWORD.as_bytes()]), 1);
+    send_raw(&mut c, &resp(&[b"GET", b"db2:key"]), 1);
+    // A 1 MB value, written once and read ten times.
+    let big = vec![b'b'; 1 << 20];
+    send_raw(&mut c, &resp(&[b"SET", b"big:value", &big]), 1);
+    for _ in 0..10 {
+        send_raw(&mut c, &resp(&[b"GET", b"big:value"]), 1);
+    }
+
+    // Pub/sub: a subscriber, a publisher.
+    let mut sub = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    sub.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    send_raw(&mut sub, &resp(&[b"SUBSCRIBE", b"news"]), 1);
+    let mut publisher = Client::tcp(port).unwrap();
+    publisher.call(&["PUBLISH", "news", "hello"]);
+    send_raw(&mut sub, &resp(&[b"UNSUBSCRIBE", b"news"]), 0);
+
+    if redis.ipv6 {
+        let mut v6 = Client::tcp6(port).unwrap();
+        v6.call(&["SET", "v6:key", "1"]);
+    }
+    // An inline command, as telnet sends it.
+    let mut inline = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    inline.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    send_raw(&mut inline, b"SET inline:key \"two words\"\r\n", 1);
+
+    send_raw(&mut c, &resp(&[b"ECHO", END.as_bytes()]), 1);
+}
+
+/// What a run of the workload left: the capture files (by interface) and MONITOR's output.
+struct Captured {
+    pcaps: Vec<(String, Vec<u8>)>,
+    monitor: Vec<u8>,
+    port: u16,
+    _dir: TempDir,
+}
+
+/// Runs the workload under MONITOR and tcpdump on each of `ifaces`; `None` when something
+/// needed is missing (said loudly).
+fn capture(ifaces: &[&str]) -> Option<Captured> {
+    let redis = Redis::start(&[])?;
+    let dir = TempDir::new("pcap");
+    let mut admin = redis.client();
+    admin.call(&["ACL", "SETUSER", "alice", "on", &format!(">{PASSWORD}"), "~*", "&*", "+@all"]);
+    let monitor = Capture::redis_cli(redis.port);
+    monitor.wait_started();
+    let mut early = TcpStream::connect((Ipv4Addr::LOCALHOST, redis.port)).unwrap();
+    early.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    send_raw(&mut early, &resp(&[b"PING"]), 1);
+    let mut dumps = Vec::new();
+    for iface in ifaces {
+        dumps.push((iface.to_string(), Tcpdump::start(iface, redis.port, &dir.path(&format!("{iface}.pcap")))?));
+    }
+    workload(&redis, &mut early);
+    monitor.wait_for(END.as_bytes());
+    let pcaps = dumps.into_iter().map(|(iface, dump)| (iface, dump.stop_after(END.as_bytes()))).collect();
+    Some(Captured { pcaps, monitor: monitor.bytes(), port: redis.port, _dir: dir })
+}
+
+/// Records without their timestamps, sorted: what the two sources must agree on.
+fn untimed(records: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(records);
+    let mut rows: Vec<String> =
+        text.lines().map(|l| l.split_once('\t').map_or(l, |(_, rest)| rest).to_string()).collect();
+    rows.sort();
+    rows
+}
+
+fn filter(args: &[&str], input: &[u8]) -> (Vec<u8>, String) {
+    let out = run(args, input);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    (out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The MONITOR records of the workload: those after the capture started (the early
+/// connection's PING came before), without the commands MONITOR never shows.
+fn monitor_records(c: &Captured, emit: &str) -> Vec<String> {
+    let (tsv, _) = filter(&["--emit", emit], &c.monitor);
+    let mut rows = untimed(&tsv);
+    if emit == "tsv" {
+        let ping = rows.iter().position(|r| r.ends_with("\tping")).expect("the early PING");
+        rows.remove(ping);
+    }
+    rows
+}
+
+/// Fails with the rows only one side has.
+fn assert_same(got: &[String], want: &[String], what: &str) {
+    let mut only_got: Vec<&String> = Vec::new();
+    let mut want_left: Vec<&String> = want.iter().collect();
+    for row in got {
+        match want_left.iter().position(|w| *w == row) {
+            Some(i) => {
+                want_left.swap_remove(i);
+            }
+            None => only_got.push(row),
+        }
+    }
+    let short = |rows: &[&String]| rows.iter().map(|r| r.chars().take(120).collect::<String>()).collect::<Vec<_>>();
+    assert!(
+        only_got.is_empty() && want_left.is_empty(),
+        "{what}: only in the packets: {:?}; only in MONITOR: {:?}",
+        short(&only_got),
+        short(&want_left)
+    );
+}
+
+#[test]
+fn packets_give_the_commands_and_keys_monitor_shows() {
+    let Some(c) = capture(&["lo", "any"]) else { return };
+    let port = c.port.to_string();
+    for emit in ["tsv", "keys"] {
+        let want = monitor_records(&c, emit);
+        assert!(want.len() > 220, "{emit}: the workload shows in MONITOR: {} records", want.len());
+        for (iface, pcap) in &c.pcaps {
+            let (records, said) = filter(&["--port", &port, "--emit", emit], pcap);
+            let got = untimed(&records);
+            assert_same(&got, &want, &format!("{iface} {emit} ({said})"));
+            let secret = got.iter().filter(|r| r.contains("\tauth\t") || r.contains("\thello\t")).count();
+            if emit == "tsv" {
+                assert_eq!(secret, 2, "{iface}: AUTH and HELLO");
+            }
+            assert!(!contains(&records, PASSWORD.as_bytes()), "{iface}: a password in the records");
+            assert!(said.contains("1 connections already open when the capture started"), "{iface}: {said}");
+            assert!(!said.contains("gaps"), "{iface}: {said}");
+        }
+    }
+}
+
+/// One packet of a pcap file: seconds, microseconds, bytes captured, length on the wire.
+#[derive(Clone)]
+struct Rec {
+    secs: u32,
+    micros: u32,
+    data: Vec<u8>,
+    wire: u32,
+}
+
+/// The link type and packets of a little-endian microsecond pcap file (as tcpdump writes).
+fn records(pcap: &[u8]) -> (u32, Vec<Rec>) {
+    let u32_at = |at: usize| u32::from_le_bytes(pcap[at..at + 4].try_into().unwrap());
+    assert_eq!(u32_at(0), 0xa1b2_c3d4, "tcpdump writes little-endian microsecond pcap here");
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let len = u32_at(at + 8) as usize;
+        let data = pcap[at + 16..at + 16 + len].to_vec();
+        out.push(Rec { secs: u32_at(at), micros: u32_at(at + 4), data, wire: u32_at(at + 12) });
+        at += 16 + len;
+    }
+    (u32_at(20), out)
+}
+
+/// `recs` as a pcap file in either byte order, with micro- or nanosecond timestamps.
+fn write_pcap(link: u32, recs: &[Rec], big: bool, nanos: bool) -> Vec<u8> {
+    let w = |out: &mut Vec<u8>, v: u32| out.extend(if big { v.to_be_bytes() } else { v.to_le_bytes() });
+    let mut out = Vec::new();
+    w(&mut out, if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 });
+    out.extend(if big { [0, 2, 0, 4] } else { [2, 0, 4, 0] });
+    for v in [0, 0, 262_144, link] {
+        w(&mut out, v);
+    }
+    for r in recs {
+        w(&mut out, r.secs);
+        w(&mut out, if nanos { r.micros * 1000 + 7 } else { r.micros });
+        w(&mut out, r.data.len() as u32);
+        w(&mut out, r.wire);
+        out.extend_from_slice(&r.data);
+    }
+    out
+}
+
+/// `recs` as a pcapng file: a section header, one interface (with nanosecond timestamps when
+/// `nanos`), and enhanced packet blocks.
+fn write_pcapng(link: u32, recs: &[Rec], big: bool, nanos: bool) -> Vec<u8> {
+    let w32 = |v: u32| if big { v.to_be_bytes() } else { v.to_le_bytes() };
+    let w16 = |v: u16| if big { v.to_be_bytes() } else { v.to_le_bytes() };
+    let block = |kind: u32, body: &[u8]| {
+        let padded = body.len().div_ceil(4) * 4;
+        let mut out = w32(kind).to_vec();
+        out.extend(w32(12 + padded as u32));
+        out.extend_from_slice(body);
+        out.resize(8 + padded, 0);
+        out.extend(w32(12 + padded as u32));
+        out
+    };
+    let mut shb = w32(0x1a2b_3c4d).to_vec();
+    shb.extend(w16(1));
+    shb.extend(w16(0));
+    shb.extend([0xff; 8]);
+    let mut out = block(0x0a0d_0d0a, &shb);
+    let mut idb = w16(link as u16).to_vec();
+    idb.extend(w16(0));
+    idb.extend(w32(262_144));
+    if nanos {
+        idb.extend(w16(9));
+        idb.extend(w16(1));
+        idb.extend([9, 0, 0, 0]);
+        idb.extend([0; 4]);
+    }
+    out.extend(block(1, &idb));
+    for r in recs {
+        let ticks = if nanos {
+            u64::from(r.secs) * 1_000_000_000 + u64::from(r.micros) * 1000 + 7
+        } else {
+            u64::from(r.secs) * 1_000_000 + u64::from(r.micros)
+        };
+        let mut epb = w32(0).to_vec();
+        epb.extend(w32((ticks >> 32) as u32));
+        epb.extend(w32(ticks as u32));
+        epb.extend(w32(r.data.len() as u32));
+        epb.extend(w32(r.wire));
+        epb.extend_from_slice(&r.data);
+        out.extend(block(6, &epb));
+    }
+    out
+}
+
+/// The TCP payload of an Ethernet frame (tcpdump on lo), and its destination port.
+fn payload(frame: &[u8]) -> Option<(u16, &[u8])> {
+    let ip = frame.get(14..)?;
+    let (tcp, end) = match frame[12..14] {
+        [0x08, 0x00] => (usize::from(ip[0] & 15) * 4, usize::from(u16::from_be_bytes([ip[2], ip[3]]))),
+        [0x86, 0xdd] => (40, 40 + usize::from(u16::from_be_bytes([ip[4], ip[5]]))),
+        _ => return None,
+    };
+    let seg = &ip[tcp..end.min(ip.len())];
+    let data = usize::from(seg[12] >> 4) * 4;
+    Some((u16::from_be_bytes([seg[2], seg[3]]), &seg[data..]))
+}
+
+/// The index of the packet to the server whose payload is exactly `bytes`.
+fn packet_of(recs: &[Rec], port: u16, bytes: &[u8]) -> usize {
+    recs.iter().position(|r| payload(&r.data) == Some((port, bytes))).expect("the packet is in the capture")
+}
+
+#[test]
+fn every_capture_format_and_rewritten_captures() {
+    let Some(c) = capture(&["lo"]) else { return };
+    let port = c.port.to_string();
+    let want = monitor_records(&c, "tsv");
+    let (link, recs) = records(&c.pcaps[0].1);
+    let read = |pcap: &[u8]| {
+        let (records, said) = filter(&["--port", &port, "--emit", "tsv"], pcap);
+        (untimed(&records), said)
+    };
+    // Every format the file can be written in, read from a pipe and from a file.
+    let dir = TempDir::new("pcap-formats");
+    for big in [false, true] {
+        for nanos in [false, true] {
+            for (name, file) in
+                [("pcap", write_pcap(link, &recs, big, nanos)), ("pcapng", write_pcapng(link, &recs, big, nanos))]
+            {
+                let what = format!("{name} big-endian {big} nanoseconds {nanos}");
+                let (got, said) = read(&file);
+                assert_same(&got, &want, &format!("{what} ({said})"));
+                let path = dir.path("capture");
+                std::fs::write(&path, &file).unwrap();
+                let (records, _) = filter(&["--port", &port, "--emit", "tsv", path.to_str().unwrap()], b"");
+                assert_same(&untimed(&records), &want, &format!("{what}, from a file"));
+            }
+        }
+    }
+    if common::which("editcap").is_some() {
+        let (from, to) = (dir.path("in.pcap"), dir.path("out.pcapng"));
+        std::fs::write(&from, &c.pcaps[0].1).unwrap();
+        let ok = std::process::Command::new("editcap").args(["-F", "pcapng"]).arg(&from).arg(&to).status().unwrap();
+        assert!(ok.success());
+        let (got, said) = read(&std::fs::read(&to).unwrap());
+        assert_same(&got, &want, &format!("editcap's pcapng ({said})"));
+    } else {
+        eprintln!("\n*** SKIPPED (in part): editcap not found; pcapng checked from the test's own writer ***\n");
+    }
+
+    // A packet the capture lost: its request is missing, and the gap is said.
+    let lost = packet_of(&recs, c.port, &resp(&[b"SET", b"db2:key", b"x"]));
+    let mut dropped = recs.clone();
+    dropped.remove(lost);
+    let (got, said) = read(&write_pcap(link, &dropped, false, false));
+    let mut fewer = want.clone();
+    fewer.retain(|r| !r.ends_with("\tset\tdb2:key\tx"));
+    assert_eq!(fewer.len(), want.len() - 1);
+    assert_same(&got, &fewer, &format!("a lost packet ({said})"));
+    assert!(said.contains("; 1 gaps in the byte streams"), "{said}");
+
+    // Packets captured out of order, and one twice: every request, in order.
+    let a = packet_of(&recs, c.port, &resp(&[b"SELECT", b"2"]));
+    let b = packet_of(&recs, c.port, &resp(&[b"HSET", b"db2:hash", b"f", b"v"]));
+    let mut shuffled = recs.clone();
+    shuffled.swap(a, b);
+    shuffled.insert(b + 1, recs[a].clone());
+    let (got, said) = read(&write_pcap(link, &shuffled, false, false));
+    assert_same(&got, &want, &format!("reordered ({said})"));
+    assert!(said.contains("segments out of order") && said.contains("1 retransmitted"), "{said}");
+    assert!(!said.contains("gaps"), "{said}");
+
+    // A snap length that cut the packets of the 1 MB value after its first: still counted.
+    let head = recs.iter().position(|r| {
+        payload(&r.data).is_some_and(|(p, d)| p == c.port && d.starts_with(b"*3\r\n$3\r\nSET\r\n$9\r\nbig:value"))
+    });
+    let head = head.expect("the big SET");
+    let mut cut = recs.clone();
+    for r in cut.iter_mut().skip(head + 1) {
+        if payload(&r.data).is_some_and(|(p, d)| p == c.port && d.len() > 1000 && d.iter().all(|&b| b == b'b')) {
+            r.data.truncate(200);
+        }
+    }
+    let (got, said) = read(&write_pcap(link, &cut, false, false));
+    assert_same(&got, &want, &format!("snap length ({said})"));
+    assert!(said.contains("cut by the snap length"), "{said}");
+
+    // A file cut inside its last packet: everything before it, and the cut said.
+    let file = &c.pcaps[0].1;
+    let (records, said) = filter(&["--port", &port, "--emit", "tsv"], &file[..file.len() - 3]);
+    assert!(said.contains("the file ends inside a packet"), "{said}");
+    assert!(untimed(&records).len() >= want.len() - 1);
+
+    // The same capture with another port named: nothing read, and the likely mistake said.
+    let (records, said) = filter(&["--port", "1", "--emit", "tsv"], file);
+    assert!(records.is_empty());
+    assert!(said.contains("no traffic to port 1: is the server on another port (--port)?"), "{said}");
+}
