@@ -21,8 +21,8 @@ records through for sort, awk and friends.
 
 {}\
 Keys and arguments are always written escaped (\\\\ \\t \\n \\r, and \\xHH for other control bytes,
-C1 controls included, and for bytes that are not valid UTF-8; other UTF-8 as is), so no control
-byte reaches the terminal and every record is one line.
+C1 and bidirectional controls included, and for bytes that are not valid UTF-8; other UTF-8 as
+is), so no control byte reaches the terminal and every record is one line.
 
 Exit status: 0 on success (also when the reader of the output went away, or Ctrl-C ended the
 run and its report was written), 1 when an input cannot be read or the output cannot be
@@ -58,7 +58,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageEr
             Long(name) => (flags::long(name), format!("--{name}")),
             Short(c) => (flags::short(c), format!("-{c}")),
         };
-        let Some(flag) = flag else { return Err(usage(arg.unexpected())) };
+        let Some(flag) = flag else {
+            let hint = match &arg {
+                Long(name) => did_you_mean(name),
+                _ => String::new(),
+            };
+            return Err(UsageError(format!("{}{hint}", usage(arg.unexpected()).0)));
+        };
         let name = if flag.short.is_some() { format!("--{}", flag.long) } else { name };
         match flag.apply {
             Apply::Help => return Ok(Action::Help),
@@ -104,6 +110,40 @@ fn check(config: &Config) -> Result<(), UsageError> {
     Ok(())
 }
 
+/// `: did you mean --every?` for a misspelt long option, when one flag is close to it (at most
+/// two edits, or a third of its length) or it starts exactly one flag's name; otherwise nothing.
+fn did_you_mean(name: &str) -> String {
+    let name = name.split_once('=').map_or(name, |(n, _)| n);
+    let mut near: Vec<(usize, &str)> = crate::flags::FLAGS
+        .iter()
+        .map(|f| (edit_distance(name, f.long), f.long))
+        .filter(|&(d, long)| d <= 2.max(long.len() / 3) && d < long.len())
+        .collect();
+    near.sort();
+    let prefixed: Vec<&str> =
+        crate::flags::FLAGS.iter().map(|f| f.long).filter(|l| name.len() >= 2 && l.starts_with(name)).collect();
+    match (prefixed.as_slice(), near.first()) {
+        (&[long], _) | (_, Some(&(_, long))) => format!(" (did you mean --{long}?)"),
+        _ => String::new(),
+    }
+}
+
+/// Levenshtein distance between two short ASCII names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb)).min(above + 1).min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 fn usage(e: lexopt::Error) -> UsageError {
     UsageError(e.to_string())
 }
@@ -120,6 +160,18 @@ mod tests {
             Ok(other) => Err(format!("{other:?}")),
             Err(e) => Err(e.0),
         }
+    }
+
+    #[test]
+    fn a_misspelt_option_gets_a_suggestion() {
+        let err = |args: &[&str]| run(args).unwrap_err();
+        assert_eq!(err(&["--evry", "10s"]), "invalid option '--evry' (did you mean --every?)");
+        assert_eq!(err(&["--windw=1m"]), "invalid option '--windw' (did you mean --window?)");
+        assert_eq!(err(&["--max-key", "5"]), "invalid option '--max-key' (did you mean --max-keys?)");
+        assert_eq!(err(&["--formt", "json"]), "invalid option '--formt' (did you mean --format?)");
+        assert_eq!(err(&["--rej", "r.txt"]), "invalid option '--rej' (did you mean --rejects?)");
+        assert_eq!(err(&["--xyzzy"]), "invalid option '--xyzzy'");
+        assert_eq!(err(&["-q"]), "invalid option '-q'");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The one printable form of a key or argument, used everywhere one is written.
 //!
 //! Keys are arbitrary bytes chosen by strangers; the terminal they are printed on must never see a raw
-//! control byte. [`escape`] writes valid UTF-8 as is and everything else as a short escape, so a
+//! control byte, nor a bidirectional control that reorders what follows it (one key made to look
+//! like another). [`escape`] writes valid UTF-8 as is and everything else as a short escape, so a
 //! field is always one line, never contains a tab, and [`unescape`] gives back the exact bytes.
 //!
 //! | input                                   | written as       |
@@ -10,6 +11,8 @@
 //! | TAB, LF, CR                             | `\t`, `\n`, `\r` |
 //! | other bytes < 0x20, 0x7f                | `\xHH`           |
 //! | C1 controls U+0080–U+009F (as UTF-8)    | `\xc2\xHH`       |
+//! | bidi controls U+061C, U+200E, U+200F,   | `\xHH` per byte  |
+//! | U+202A–U+202E, U+2066–U+2069            |                  |
 //! | bytes that are not part of valid UTF-8  | `\xHH`           |
 //! | anything else                           | itself           |
 
@@ -38,10 +41,17 @@ pub fn escape(bytes: &[u8], out: &mut Vec<u8>) {
             '\r' => out.extend_from_slice(b"\\r"),
             // U+FFFD with a raw length other than 3 is an invalid byte, not a real U+FFFD.
             '\u{fffd}' if raw != "\u{fffd}".as_bytes() => hex_bytes(raw, out),
-            c if c.is_control() => hex_bytes(raw, out),
+            c if is_escaped(c) => hex_bytes(raw, out),
             _ => out.extend_from_slice(raw),
         }
     }
+}
+
+/// True for the characters written as `\xHH` bytes: controls (C0, DEL, C1) and the
+/// bidirectional controls (marks, embeddings, overrides, isolates).
+fn is_escaped(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// True when every byte is printable ASCII other than `\\` (nothing to escape). Checks eight
@@ -84,12 +94,12 @@ fn hex_bytes(raw: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// `text` with its control characters (C0, DEL, C1) written `\xHH` and everything else as it
-/// is: for messages that quote text already escaped in part.
+/// `text` with its control characters (C0, DEL, C1, bidi) written `\xHH` and everything else as
+/// it is: for messages that quote text already escaped in part.
 pub fn controls_escaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() && c != '\n' {
+        if is_escaped(c) && c != '\n' {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
                 out.push_str(&format!("\\x{b:02x}"));
@@ -206,6 +216,26 @@ mod tests {
         assert_eq!(esc(b"a\xbfb"), "a\\xbfb");
         // A real U+FFFD passes.
         assert_eq!(esc("\u{fffd}".as_bytes()), "\u{fffd}");
+    }
+
+    #[test]
+    fn bidi_controls_are_escaped_so_no_key_can_pass_for_another() {
+        // `user:1\u{202e}nimda` shows as `user:1admin` on a terminal that honours the override.
+        assert_eq!(esc("user:1\u{202e}nimda".as_bytes()), "user:1\\xe2\\x80\\xaenimda");
+        for c in ['\u{061c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}']
+            .into_iter()
+            .chain('\u{2066}'..='\u{2069}')
+        {
+            let raw = c.to_string();
+            let e = esc(raw.as_bytes());
+            assert!(e.starts_with("\\x") && !e.contains(c), "{c:?}: {e}");
+            assert_eq!(unescape(e.as_bytes()).unwrap(), raw.as_bytes());
+            assert!(!controls_escaped(&raw).contains(c));
+        }
+        // Their neighbours pass: U+200D (joiner, in emoji), U+2065, U+202F (narrow space).
+        for c in ['\u{200d}', '\u{2065}', '\u{202f}', '\u{061b}'] {
+            assert_eq!(esc(c.to_string().as_bytes()), c.to_string());
+        }
     }
 
     #[test]

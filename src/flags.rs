@@ -215,9 +215,10 @@ pub const FLAGS: &[Flag] = &[
         value: Some("DURATION"),
         default: None,
         section: Section::Rolling,
-        help: "a report per period (500ms, 10s, 1m, 1h), aligned to multiples of the period since the \
+        help: "a report per period (500ms, 1.5s, 10s, 1m, 1h), aligned to multiples of the period since the \
                epoch, by the MONITOR timestamps",
-        doc: "A report per period instead of one at the end: **500ms**, **10s**, **1m**, **1h**. Periods \
+        doc: "A report per period instead of one at the end: **500ms**, **1.5s**, **10s**, **1m**, **1h** \
+              (a fraction of a unit is fine as long as it comes to whole microseconds). Periods \
               follow the MONITOR timestamps and are aligned to multiples of the period since the epoch, \
               so two nodes' reports line up and a replayed capture gives the same reports as the live \
               stream. Each report is headed by its window's start and end (UTC, ISO 8601).\n\n\
@@ -434,7 +435,8 @@ pub const FLAGS: &[Flag] = &[
         default: None,
         section: Section::Input,
         help: "show credentials (AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, CONFIG SET of sensitive configs, \
-               ACL SETUSER/DELUSER/GETUSER) instead of writing (redacted), following the server's own rules",
+               ACL SETUSER/DELUSER/GETUSER, SENTINEL auth-pass, and the server errors quoting them) \
+               instead of writing (redacted), following the server's own rules",
         doc: "Show credentials as they are. By default credentials are written as **(redacted)** in \
               records, reports and the **--rejects** file, following the server's own rules (Redis 6.2.4 \
               and later redact them in MONITOR themselves, but older servers show **AUTH** __password__ \
@@ -444,7 +446,16 @@ pub const FLAGS: &[Flag] = &[
               the value of every config the server treats as sensitive in CONFIG SET (**requirepass**, \
               **masterauth**, **masteruser**, **primaryauth**, **primaryuser**, **tls-key-file-pass**, \
               **tls-client-key-file-pass**); every argument of ACL SETUSER and ACL DELUSER from the user \
-              name on, and the user name of ACL GETUSER.",
+              name on, and the user name of ACL GETUSER; the value of **auth-pass** in SENTINEL SET and \
+              of **sentinel-pass** in SENTINEL CONFIG SET. A command the table does not know whose name \
+              is one typo from AUTH, HELLO or MIGRATE (**AUHT**, **HELO**) is redacted as that command, \
+              and a record read back that does not repeat its subcommand's word (**config|set** \
+              **requirepass** __PW__) is read with the word put back. A position that holds a secret is \
+              never counted as a key, whatever a **--commands** table says.\n\n\
+              Server errors are shown on standard error with the same credentials redacted: the \
+              arguments of an unknown command that carries credentials or is one typo from one \
+              (**unknown command 'AUHT', with args beginning with: (redacted)**), the modifier ACL SETUSER \
+              refused, and whatever else the rules recognise in the message.",
         apply: Apply::Switch(|c| c.redact = false),
     },
     Flag {
@@ -500,7 +511,7 @@ fn number(flag: &str, value: OsString, min: usize) -> Result<usize, UsageError> 
 fn duration(flag: &str, value: OsString) -> Result<u64, UsageError> {
     let value = text(flag, value)?;
     crate::window::parse_duration(&value)
-        .ok_or_else(|| UsageError(format!("{flag}: '{value}' is not a duration such as 500ms, 10s, 1m or 1h")))
+        .ok_or_else(|| UsageError(format!("{flag}: '{value}' is not a duration such as 500ms, 1.5s, 10s, 1m or 1h")))
 }
 
 /// The flag as `--help` names it: `  -h, --help` or `      --top N`.

@@ -368,7 +368,30 @@ impl Parser {
         if self.spans.is_empty() {
             return None;
         }
+        self.repeat_subcommand(line);
         Some(Header { ts, micros, db, client, node })
+    }
+
+    /// Records name a subcommand `config|set` and repeat its word (`config|set  set  …`), as the
+    /// call had it; a record made by hand may not. The word is put back, so that every position
+    /// (the keys', the secrets') is where the command's rules look for it.
+    fn repeat_subcommand(&mut self, line: &[u8]) {
+        fn arg<'p>(p: &'p Parser, line: &'p [u8], i: usize) -> &'p [u8] {
+            match p.spans[i] {
+                Span::Line(a, b) => &line[a..b],
+                Span::Decoded(a, b) => &p.decoded[a..b],
+            }
+        }
+        let name = arg(self, line, 0);
+        let Some(bar) = name.find_byte(b'|') else { return };
+        let sub = &name[bar + 1..];
+        if sub.is_empty() || (self.spans.len() > 1 && arg(self, line, 1).eq_ignore_ascii_case(sub)) {
+            return;
+        }
+        let sub = sub.to_vec();
+        let from = self.decoded.len();
+        self.decoded.extend_from_slice(&sub);
+        self.spans.insert(1, Span::Decoded(from, self.decoded.len()));
     }
 
     /// Splits `"a" "b\x00" ""` into arguments, decoding escapes only where a backslash is.
@@ -809,6 +832,13 @@ mod tests {
         let Line::Command(Call { header: h, args, .. }) = p.parse(line, false) else { panic!() };
         assert_eq!((h.node, h.db, h.client), (Some(&b"n1"[..]), &b"3"[..], &b"lua"[..]));
         assert_eq!(args.iter().collect::<Vec<_>>(), vec![&b"object|encoding"[..], b"encoding", b"k"]);
+        // A record that does not repeat its subcommand's word gets it back.
+        let line = b"1.5\t0\t1.2.3.4:5\tconfig|set\trequirepass\tHUNTER3\n";
+        let Line::Command(Call { args, .. }) = p.parse(line, false) else { panic!() };
+        assert_eq!(args.iter().collect::<Vec<_>>(), vec![&b"config|set"[..], b"set", b"requirepass", b"HUNTER3"]);
+        let line = b"1.5\t0\tc\tacl|whoami\n";
+        let Line::Command(Call { args, .. }) = p.parse(line, false) else { panic!() };
+        assert_eq!(args.iter().collect::<Vec<_>>(), vec![&b"acl|whoami"[..], b"whoami"]);
         // An empty argument, and broken records.
         let line = b"1.000001\t0\t\tget\t\n";
         let Line::Command(call) = p.parse(line, false) else { panic!() };

@@ -5,11 +5,15 @@
 //! only clue, with a hint when the cause is a common mistake. Each distinct message is shown
 //! once, cut to [`MESSAGE_WIDTH`] bytes; repeats and messages past [`MAX_DISTINCT`] are only
 //! counted, and the counts are said once at the end. Input full of `-` lines (random bytes, a
-//! flood of errors) so costs a few dozen lines of stderr, not megabytes.
+//! flood of errors) so costs a few dozen lines of stderr, not megabytes. A message that quotes
+//! a call (`unknown command 'AUHT', with args beginning with: 'hunter2'`, typed into the
+//! stream's own connection) is shown with its credentials redacted ([`redact_reply`]), as
+//! `--rejects` writes them, unless `--no-redact`.
 
 use std::io::Write;
 
 use crate::escape::escape_truncated;
+use crate::redact::redact_reply;
 
 /// The most distinct server errors shown.
 pub const MAX_DISTINCT: usize = 10;
@@ -24,11 +28,26 @@ pub struct ServerErrors {
     shown: Vec<(String, u64)>,
     /// Errors whose message was not shown (past [`MAX_DISTINCT`] distinct ones).
     others: u64,
+    /// Write credentials the messages quote as `(redacted)`.
+    redact: bool,
+    scratch: Vec<u8>,
 }
 
 impl ServerErrors {
+    /// Server errors shown with their credentials redacted when `redact`.
+    pub fn new(redact: bool) -> ServerErrors {
+        ServerErrors { redact, ..ServerErrors::default() }
+    }
+
     /// Counts a server error (`message` without its `-`), showing it when it is new.
     pub fn seen(&mut self, message: &[u8], warn: &mut dyn Write) {
+        let message = if self.redact {
+            self.scratch.clear();
+            redact_reply(message, &mut self.scratch);
+            &self.scratch[..]
+        } else {
+            message
+        };
         let mut text = Vec::with_capacity(MESSAGE_WIDTH + 8);
         escape_truncated(message, MESSAGE_WIDTH, &mut text);
         let text = String::from_utf8(text).unwrap_or_default();
@@ -80,7 +99,7 @@ mod tests {
 
     #[test]
     fn a_flood_of_errors_is_said_in_bounded_size() {
-        let mut errors = ServerErrors::default();
+        let mut errors = ServerErrors::new(true);
         let mut warn = Vec::new();
         let long = vec![b'E'; 100_000];
         errors.seen(&long, &mut warn);
@@ -99,7 +118,7 @@ mod tests {
 
     #[test]
     fn a_single_error_is_said_once_with_its_hint() {
-        let mut errors = ServerErrors::default();
+        let mut errors = ServerErrors::new(true);
         let mut warn = Vec::new();
         errors.seen(b"NOAUTH Authentication required.", &mut warn);
         errors.finish(&mut warn);

@@ -68,6 +68,8 @@ struct Steps {
     filtering: bool,
     /// The keys of a command that `--key` keeps.
     kept: Vec<KeyRef>,
+    /// The keys of a command that are not secrets.
+    unsecret: Vec<KeyRef>,
     redact: bool,
     secrets: Secrets,
     /// No secrets: what commands are shown with under `--no-redact`.
@@ -88,11 +90,12 @@ impl Pipeline {
             filtering: !filters.is_empty(),
             filters,
             kept: Vec::new(),
+            unsecret: Vec::new(),
             redact,
             secrets: Secrets::default(),
             none: Secrets::default(),
             rejects,
-            server_errors: ServerErrors::default(),
+            server_errors: ServerErrors::new(redact),
             commands: false,
             skipped: 0,
             pasted: 0,
@@ -260,10 +263,25 @@ impl Pipeline {
 }
 
 impl Steps {
-    /// Filter, tally, redact, hand over.
+    /// Redact, filter, tally, hand over. A secret is never a key, whatever a `--commands`
+    /// table says: its position is taken out of the keys before any filter or count sees them.
     #[inline]
     fn command<S: Sink>(&mut self, cmd: &Command<'_>, sink: &mut S) -> Result<(), Error> {
         self.commands = true;
+        let secrets = match (self.redact, cmd.id) {
+            (false, _) => &self.none,
+            (true, Some(_)) => self.secrets.find(cmd.name, &cmd.args),
+            (true, None) => self.secrets.find_unknown(cmd.name, &cmd.args),
+        };
+        let unsecret;
+        let cmd = if !secrets.is_empty() && cmd.keys.iter().any(|k| secrets.contains(k.pos)) {
+            self.unsecret.clear();
+            self.unsecret.extend(cmd.keys.iter().filter(|k| !secrets.contains(k.pos)));
+            unsecret = Command { keys: &self.unsecret, ..*cmd };
+            &unsecret
+        } else {
+            cmd
+        };
         let narrowed;
         let cmd = match self.filtering.then(|| self.filters.apply(cmd, &mut self.kept)) {
             None | Some(Verdict::Passes) => cmd,
@@ -279,7 +297,6 @@ impl Steps {
         let tally = sink.tally();
         tally.commands += 1;
         tally.unknown_commands += u64::from(cmd.id.is_none());
-        let secrets = if self.redact { self.secrets.find(cmd.name, &cmd.args) } else { &self.none };
         sink.command(cmd, secrets)
     }
 

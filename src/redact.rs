@@ -11,7 +11,14 @@
 //!   reads them (`SETNAME` takes one value), also when the protocol version is missing;
 //! - `MIGRATE`: the value of `AUTH`, the two values of `AUTH2`, up to `KEYS`;
 //! - `CONFIG SET`: the value of every config the server flags `SENSITIVE_CONFIG`;
-//! - `ACL SETUSER` and `ACL DELUSER`: every argument from the user name on; `ACL GETUSER`: the name.
+//! - `ACL SETUSER` and `ACL DELUSER`: every argument from the user name on; `ACL GETUSER`: the name;
+//! - `SENTINEL SET`: the value of `auth-pass`; `SENTINEL CONFIG SET`: the value of `sentinel-pass`
+//!   (and of `auth-pass`, should a server take it there).
+//!
+//! A command the table does not know whose name is one typo from `AUTH`, `HELLO` or `MIGRATE`
+//! (`AUHT`, `HELO`, `MIGRTE`: a letter added, dropped, changed or two swapped) is redacted as
+//! that command: the server refuses it, but a capture or a reply may still show it. Server
+//! errors that quote a call ([`redact_reply`]) are redacted by the same rules.
 
 use crate::monitor::{Args, ArgsStore};
 
@@ -96,9 +103,37 @@ impl Secrets {
             }
             b"acl|setuser" | b"acl|deluser" => self.positions.extend(2..argc),
             b"acl|getuser" => self.positions.extend((argc > 2).then_some(2)),
+            b"sentinel" => {
+                // SENTINEL SET master option value …, SENTINEL CONFIG SET param value …
+                let (from, names): (usize, &[&[u8]]) = if is(1, b"set") {
+                    (3, &[b"auth-pass"])
+                } else if is(1, b"config") && is(2, b"set") {
+                    (3, &[b"sentinel-pass", b"auth-pass"])
+                } else {
+                    (argc, &[])
+                };
+                let mut i = from;
+                while i < argc {
+                    if names.iter().any(|name| is(i, name)) {
+                        self.positions.extend((i + 1 < argc).then_some(i + 1));
+                    }
+                    i += 2;
+                }
+            }
             _ => {}
         }
         self
+    }
+
+    /// [`Secrets::find`] for a command the table does not know: a name one typo from a command
+    /// that carries credentials is read as that command.
+    pub fn find_unknown(&mut self, name: &[u8], args: &Args<'_>) -> &Secrets {
+        self.find(misspelt(name).unwrap_or(name), args)
+    }
+
+    /// True when no argument is a secret.
+    pub fn is_empty(&self) -> bool {
+        self.positions.is_empty()
     }
 
     /// True when argument `i` is a secret.
@@ -111,34 +146,144 @@ impl Secrets {
 /// normalized name [`Secrets::find`] knows it by.
 type CredentialCommand = (&'static [u8], Option<&'static [u8]>, &'static [u8]);
 
-const CREDENTIAL_COMMANDS: [CredentialCommand; 7] = [
+const CREDENTIAL_COMMANDS: [CredentialCommand; 8] = [
     (b"auth", None, b"auth"),
     (b"hello", None, b"hello"),
     (b"migrate", None, b"migrate"),
+    (b"sentinel", None, b"sentinel"),
     (b"config", Some(b"set"), b"config|set"),
     (b"acl", Some(b"setuser"), b"acl|setuser"),
     (b"acl", Some(b"deluser"), b"acl|deluser"),
     (b"acl", Some(b"getuser"), b"acl|getuser"),
 ];
 
+/// The commands a misspelt name is taken for.
+const MISSPELT: [&[u8]; 3] = [b"auth", b"hello", b"migrate"];
+
+/// The credential command `name` is one typo from (either case), if any; not `name` itself.
+pub fn misspelt(name: &[u8]) -> Option<&'static [u8]> {
+    if name.len() > 8 {
+        return None;
+    }
+    let mut buf = [0u8; 8];
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    MISSPELT.into_iter().find(|&real| real != &lower[..] && one_typo(lower, real))
+}
+
+/// True when `a` becomes `b` by one letter added, dropped, changed, or two neighbours swapped.
+fn one_typo(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let head = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    match long.len() - short.len() {
+        0 => {
+            let rest = |from: usize| short[from..] == long[from..];
+            rest(head + 1)
+                || (head + 1 < short.len()
+                    && short[head] == long[head + 1]
+                    && short[head + 1] == long[head]
+                    && rest(head + 2))
+        }
+        1 => short[head..] == long[head + 1..],
+        _ => false,
+    }
+}
+
+/// How the server words a call it refused, quoting the call: the name, then its arguments.
+const UNKNOWN_COMMAND: &[u8] = b"unknown command '";
+const WITH_ARGS: &[u8] = b"', with args beginning with: ";
+const ACL_MODIFIER: &[u8] = b"Error in ACL SETUSER modifier '";
+
+/// Server errors that quote nothing of the call, though they name a credential command: kept.
+const PLAIN_REPLIES: [&[u8]; 1] =
+    [b"ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"];
+
+/// Writes a server error (without its `-`) with the credentials it quotes redacted: the
+/// arguments of an unknown command that carries credentials or is one typo from one
+/// (`unknown command 'AUHT', with args beginning with: 'hunter2'`), the modifier an
+/// `ACL SETUSER` refused, and otherwise whatever [`redact_loose`] recognises.
+pub fn redact_reply(message: &[u8], out: &mut Vec<u8>) {
+    use bstr::ByteSlice;
+    if PLAIN_REPLIES.contains(&message) {
+        out.extend_from_slice(message);
+        return;
+    }
+    if let Some(at) = message.find(UNKNOWN_COMMAND) {
+        let name_at = at + UNKNOWN_COMMAND.len();
+        if let Some(len) = message[name_at..].find(WITH_ARGS) {
+            let name = message[name_at..name_at + len].to_ascii_lowercase();
+            let credentials = CREDENTIAL_COMMANDS.iter().any(|c| c.0 == &name[..]) || misspelt(&name).is_some();
+            if credentials {
+                // The arguments are quoted without escapes: no telling where one ends, so all go.
+                out.extend_from_slice(&message[..name_at + len + WITH_ARGS.len()]);
+                out.extend_from_slice(REDACTED);
+                return;
+            }
+        }
+    }
+    if let Some(at) = message.find(ACL_MODIFIER) {
+        let from = at + ACL_MODIFIER.len();
+        out.extend_from_slice(&message[..from]);
+        out.extend_from_slice(REDACTED);
+        match message[from..].find(b"': ") {
+            Some(end) => out.extend_from_slice(&message[from + end..]),
+            None => out.push(b'\''),
+        }
+        return;
+    }
+    redact_loose(message, out);
+}
+
 /// Writes a line that is not a MONITOR line (for `--rejects`) with the credentials that can
 /// still be recognised in it redacted: the line is split into words (quoted, as the server
 /// writes arguments, or bare), and wherever a word names a credential command the words that
-/// [`Secrets::find`] picks after it are written `(redacted)`. Everything else is written as read.
+/// [`Secrets::find`] picks after it are written `(redacted)`. A word `config|set` names the
+/// command and its subcommand, as records do, whether or not the subcommand's word follows; a
+/// quoted word, or the first word of the line or of a pasted prompt (`…> `), is read as a
+/// credential command also when it is one typo from one. Everything else is written as read.
 pub fn redact_loose(line: &[u8], out: &mut Vec<u8>) {
     let words = loose_words(line);
-    let text = |w: &(usize, usize, bool)| &line[w.0..w.1];
-    let texts: Vec<&[u8]> = words.iter().map(text).collect();
+    let texts: Vec<&[u8]> = words.iter().map(|w| &line[w.0..w.1]).collect();
     let mut secret = vec![false; words.len()];
     let mut secrets = Secrets::default();
     let mut store = ArgsStore::default();
     for at in 0..words.len() {
-        for (name, sub, normalized) in CREDENTIAL_COMMANDS {
-            let sub_ok = sub.map_or(true, |s| texts.get(at + 1).is_some_and(|w| w.eq_ignore_ascii_case(s)));
-            if texts[at].eq_ignore_ascii_case(name) && sub_ok {
-                secrets.find(normalized, &Args::from_words(&texts[at..], &mut store));
-                for (i, flag) in secret[at..].iter_mut().enumerate() {
-                    *flag |= secrets.contains(i);
+        let word = texts[at];
+        let commandlike = words[at].2 || at == 0 || texts[at - 1].ends_with(b">");
+        let (name, sub) = match word.iter().position(|&b| b == b'|') {
+            Some(bar) => (&word[..bar], Some(&word[bar + 1..])),
+            None => (word, None),
+        };
+        let name = match misspelt(name) {
+            Some(real) if commandlike && sub.is_none() => real,
+            _ => name,
+        };
+        for (command, want, normalized) in CREDENTIAL_COMMANDS {
+            if !name.eq_ignore_ascii_case(command) {
+                continue;
+            }
+            // The call as the rules read it, and where each of its words is in the line.
+            let mut call: Vec<&[u8]> = vec![name];
+            let mut place: Vec<Option<usize>> = vec![Some(at)];
+            match (want, sub) {
+                (Some(want), Some(sub)) if sub.eq_ignore_ascii_case(want) => {
+                    if !texts.get(at + 1).is_some_and(|w| w.eq_ignore_ascii_case(want)) {
+                        // The subcommand's word is not repeated after `name|sub`.
+                        call.push(sub);
+                        place.push(None);
+                    }
+                }
+                (Some(want), None) if texts.get(at + 1).is_some_and(|w| w.eq_ignore_ascii_case(want)) => {}
+                (None, None) => {}
+                _ => continue,
+            }
+            call.extend_from_slice(&texts[at + 1..]);
+            place.extend((at + 1..texts.len()).map(Some));
+            secrets.find(normalized, &Args::from_words(&call, &mut store));
+            for (i, p) in place.iter().enumerate() {
+                if let (Some(p), true) = (p, secrets.contains(i)) {
+                    secret[*p] = true;
                 }
             }
         }
@@ -253,5 +398,94 @@ mod tests {
             loose("\"hello\" \"3\" \"auth\" \"u\" \"unterminated"),
             "\"hello\" \"3\" \"auth\" \"(redacted)\" \"(redacted)"
         );
+    }
+
+    #[test]
+    fn one_typo_from_a_credential_command() {
+        for (typo, real) in
+            [("AUHT", "auth"), ("aut", "auth"), ("authh", "auth"), ("HELO", "hello"), ("hellp", "hello")]
+        {
+            assert_eq!(misspelt(typo.as_bytes()), Some(real.as_bytes()), "{typo}");
+        }
+        assert_eq!(misspelt(b"MIGRTE"), Some(&b"migrate"[..]));
+        assert_eq!(misspelt(b"imgrate"), Some(&b"migrate"[..]));
+        for other in ["auth", "HELLO", "get", "ath2x", "uath2", "hallo2", "migrat3x", "thua", ""] {
+            assert_eq!(misspelt(other.as_bytes()), None, "{other}");
+        }
+        assert_eq!(secrets_unknown("auht", "AUHT hunter2"), [1]);
+        assert_eq!(secrets_unknown("helo", "HELO 3 AUTH default pw"), [3, 4]);
+        assert_eq!(secrets_unknown("gett", "GETT k"), Vec::<usize>::new());
+    }
+
+    fn secrets_unknown(command: &str, call: &str) -> Vec<usize> {
+        let words: Vec<&[u8]> = call.split(' ').map(str::as_bytes).collect();
+        let mut s = Secrets::default();
+        let mut store = ArgsStore::default();
+        s.find_unknown(command.as_bytes(), &Args::from_words(&words, &mut store));
+        (0..words.len()).filter(|&i| s.contains(i)).collect()
+    }
+
+    #[test]
+    fn sentinel_passwords_are_redacted() {
+        assert_eq!(secrets("sentinel", "SENTINEL SET mymaster auth-pass PW"), [4]);
+        assert_eq!(secrets("sentinel", "SENTINEL SET mymaster quorum 2 AUTH-PASS PW"), [6]);
+        assert_eq!(secrets("sentinel", "SENTINEL SET auth-pass auth-pass PW"), [4]);
+        assert_eq!(secrets("sentinel", "SENTINEL CONFIG SET sentinel-pass PW"), [4]);
+        assert_eq!(secrets("sentinel", "SENTINEL CONFIG SET loglevel verbose auth-pass PW"), [6]);
+        assert_eq!(secrets("sentinel", "SENTINEL SET mymaster auth-pass"), Vec::<usize>::new());
+        assert_eq!(secrets("sentinel", "SENTINEL MASTERS"), Vec::<usize>::new());
+    }
+
+    fn reply(message: &str) -> String {
+        let mut out = Vec::new();
+        redact_reply(message.as_bytes(), &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn server_errors_lose_the_credentials_they_quote() {
+        // Replies of Redis 7.0.15 (tests/credentials.rs has them from a real server).
+        assert_eq!(
+            reply("ERR unknown command 'AUHT', with args beginning with: 'hunter2' "),
+            "ERR unknown command 'AUHT', with args beginning with: (redacted)"
+        );
+        assert_eq!(
+            reply("ERR unknown command 'SENTINEL', with args beginning with: 'SET' 'm' 'auth-pass' 'pw' "),
+            "ERR unknown command 'SENTINEL', with args beginning with: (redacted)"
+        );
+        let gett = "ERR unknown command 'GETT', with args beginning with: 'k' ";
+        assert_eq!(reply(gett), gett);
+        assert_eq!(
+            reply("ERR Error in ACL SETUSER modifier '<hunter3': The password you are trying to remove from the user does not exist"),
+            "ERR Error in ACL SETUSER modifier '(redacted)': The password you are trying to remove from the user does not exist"
+        );
+        assert_eq!(reply("ERR AUTH hunter4"), "ERR AUTH (redacted)");
+        let plain = std::str::from_utf8(PLAIN_REPLIES[0]).unwrap();
+        assert_eq!(reply(plain), plain);
+        assert_eq!(reply("NOAUTH Authentication required."), "NOAUTH Authentication required.");
+    }
+
+    #[test]
+    fn records_among_rejected_lines_are_redacted_by_their_own_layout() {
+        assert_eq!(
+            loose("1.5\t0\t1.2.3.4:5\tconfig|set\tset\trequirepass\tHUNTER2\tjunk"),
+            "1.5\t0\t1.2.3.4:5\tconfig|set\tset\trequirepass\t(redacted)\tjunk"
+        );
+        assert_eq!(
+            loose("1.5\t0\t1.2.3.4:5\tconfig|set\trequirepass\tHUNTER2\tjunk"),
+            "1.5\t0\t1.2.3.4:5\tconfig|set\trequirepass\t(redacted)\tjunk"
+        );
+        assert_eq!(
+            loose("x\t1.5\t0\tc\tacl|setuser\tsetuser\tbob\t>PW"),
+            "x\t1.5\t0\tc\tacl|setuser\tsetuser\t(redacted)\t(redacted)"
+        );
+        assert_eq!(loose("x\tacl|setuser\tbob\t>PW"), "x\tacl|setuser\t(redacted)\t(redacted)");
+        assert_eq!(loose("x\tacl|whoami\tbob"), "x\tacl|whoami\tbob");
+        assert_eq!(loose("127.0.0.1:6379> AUHT hunter2"), "127.0.0.1:6379> AUHT (redacted)");
+        assert_eq!(
+            loose("1.0 [0 x]  \"helo\" \"3\" \"auth\" \"u\" \"pw\""),
+            "1.0 [0 x]  \"helo\" \"3\" \"auth\" \"(redacted)\" \"(redacted)\""
+        );
+        assert_eq!(loose("the auto mode"), "the auto mode");
     }
 }

@@ -200,20 +200,40 @@ impl Windows {
     }
 }
 
-/// Parses a duration: a whole number with `ms`, `s`, `m` or `h` (`500ms`, `10s`, `1m`, `1h`);
-/// returns microseconds.
+/// Parses a duration: a number with `ms`, `s`, `m` or `h` (`500ms`, `10s`, `1.5s`, `1m`, `1h`);
+/// returns microseconds. A fraction must come to whole microseconds.
 pub fn parse_duration(text: &str) -> Option<u64> {
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, unit) = text.split_at(digits);
-    let n: u64 = number.parse().ok()?;
-    let scale = match unit {
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let whole_len = digits(text);
+    let (whole, rest) = text.split_at(whole_len);
+    // A fraction of the unit (1.5s, 0.25m), as long as it comes to whole microseconds.
+    let (fraction, unit) = match rest.strip_prefix('.') {
+        Some(after) => after.split_at(digits(after)),
+        None => ("", rest),
+    };
+    if fraction.is_empty() && (whole.is_empty() || rest.starts_with('.')) {
+        return None;
+    }
+    let scale: u64 = match unit {
         "ms" => 1_000,
         "s" => 1_000_000,
         "m" => 60_000_000,
         "h" => 3_600_000_000,
         _ => return None,
     };
-    n.checked_mul(scale).filter(|&us| us > 0)
+    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let mut us = whole.checked_mul(scale)?;
+    if !fraction.is_empty() {
+        // At most 9 digits: a finer fraction of an hour than a microsecond means nothing here.
+        let fraction = fraction.trim_end_matches('0');
+        let tenths = 10u64.checked_pow(u32::try_from(fraction.len()).ok().filter(|&n| n <= 9)?)?;
+        let part = if fraction.is_empty() { 0 } else { fraction.parse::<u64>().ok()? } * scale;
+        if part % tenths != 0 {
+            return None;
+        }
+        us = us.checked_add(part / tenths)?;
+    }
+    Some(us).filter(|&us| us > 0)
 }
 
 #[cfg(test)]
@@ -226,7 +246,28 @@ mod tests {
         assert_eq!(parse_duration("10s"), Some(10_000_000));
         assert_eq!(parse_duration("1m"), Some(60_000_000));
         assert_eq!(parse_duration("1h"), Some(3_600_000_000));
-        for bad in ["", "10", "s", "1.5s", "-1s", "0s", "10 s", "1d", "99999999999999999999h"] {
+        assert_eq!(parse_duration("1.5s"), Some(1_500_000));
+        assert_eq!(parse_duration("0.25m"), Some(15_000_000));
+        assert_eq!(parse_duration(".5s"), Some(500_000));
+        assert_eq!(parse_duration("2.500ms"), Some(2_500));
+        assert_eq!(parse_duration("1.0h"), Some(3_600_000_000));
+        for bad in [
+            "",
+            "10",
+            "s",
+            ".s",
+            "1.s",
+            "1..5s",
+            "1.5.5s",
+            "0.0001ms",
+            "0.0s",
+            "-1s",
+            "0s",
+            "10 s",
+            "1d",
+            "99999999999999999999h",
+            "1.0000000001h",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }

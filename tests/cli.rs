@@ -292,3 +292,43 @@ fn key_records_name_their_columns_and_the_slot_of_the_whole_key() {
     assert_eq!(slot, faina_filter::cluster::slot(&key));
     assert!(out.len() < 2000, "a head, not the whole key");
 }
+
+#[test]
+fn a_misspelt_option_is_refused_with_the_flag_it_resembles() {
+    let out = run(&["--evry", "10s"], CAPTURE);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("invalid option '--evry' (did you mean --every?)"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_fraction_of_a_duration_is_a_period() {
+    // Four commands 0.0 s, 1.0 s, 2.0 s and 3.2 s after a multiple of 1.5 s: three periods.
+    let capture = b"1795636305.000000 [0 1.1.1.1:1] \"get\" \"a\"\n\
+1795636306.000000 [0 1.1.1.1:1] \"get\" \"a\"\n\
+1795636307.000000 [0 1.1.1.1:1] \"get\" \"b\"\n\
+1795636308.200000 [0 1.1.1.1:1] \"get\" \"c\"\n";
+    assert_eq!(1_795_636_305u64 * 2 % 3, 0, "the first line starts a period");
+    let out = stdout_of(&["--every", "1.5s", "--format", "json"], capture);
+    let reports: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let commands: Vec<u64> = reports.iter().map(|r| r["commands"].as_u64().unwrap()).collect();
+    assert_eq!(commands, [2, 1, 1], "{out}");
+    let out = run(&["--every", "1.5.s"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a duration such as 500ms, 1.5s"));
+}
+
+#[test]
+fn the_timing_sections_say_they_are_gaps_between_arrivals_not_latency() {
+    let text = stdout_of(&[], CAPTURE);
+    for heading in [
+        "Command Time (gaps between arrivals, idle time included)",
+        "Heaviest Commands (total gap between arrivals, idle time included)",
+        "Slowest Calls (longest gaps between arrivals, idle time included)",
+    ] {
+        assert!(text.contains(&format!("\n{heading}\n{}\n", "=".repeat(heading.len()))), "{heading}: {text}");
+    }
+    assert!(text.contains("not latency: the server's SLOWLOG and LATENCY measure that, or the client"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+}

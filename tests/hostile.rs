@@ -6,7 +6,7 @@ mod common;
 use std::fs::File;
 use std::process::{Command, Stdio};
 
-use common::{json_report, run, stdout_of, TempDir, BIN};
+use common::{contains, every_output, json_report, run, stdout_of, TempDir, BIN};
 
 /// No byte below 0x20 but tab and newline, and no DEL.
 fn assert_printable(what: &str, bytes: &[u8]) {
@@ -269,24 +269,6 @@ fn a_full_disk_is_an_error_reported_once() {
     assert!(err.contains("writing output"), "{err}");
 }
 
-/// Runs every output mode over `input` and returns everything written, stdout and stderr.
-fn every_output(input: &[u8]) -> Vec<u8> {
-    let mut all = Vec::new();
-    for args in
-        [&["--emit", "tsv"][..], &["--emit", "keys"], &["--top", "1000"], &["--format", "json", "--top", "1000"]]
-    {
-        let out = run(args, input);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        all.extend_from_slice(&out.stdout);
-        all.extend_from_slice(&out.stderr);
-    }
-    all
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 #[test]
 fn credentials_a_real_server_leaves_in_clear_are_redacted() {
     let Some(redis) = common::Redis::start(&[]) else { return };
@@ -372,7 +354,13 @@ fn calls_too_short_for_their_special_key_rules_do_not_panic() {
 
 #[test]
 fn a_real_servers_line_cut_inside_a_huge_key_does_not_panic() {
-    let Some(redis) = common::Redis::start(&[]) else { return };
+    for server in common::servers::all() {
+        huge_key_on(&server);
+    }
+}
+
+fn huge_key_on(server: &common::servers::Server) {
+    let redis = common::Redis::start_server(server, &[]);
     let monitor = common::Capture::raw_socket(redis.port);
     monitor.wait_started();
     let huge = vec![b'k'; 1_500_000];
@@ -383,7 +371,7 @@ fn a_real_servers_line_cut_inside_a_huge_key_does_not_panic() {
     client.call(&["GET", "after"]);
     monitor.wait_for(b"after");
     let report = every_mode(&monitor.bytes());
-    assert_eq!(report["commands"], 4);
+    assert_eq!(report["commands"], 4, "{}", server.name);
 }
 
 #[test]

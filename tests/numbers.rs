@@ -126,12 +126,16 @@ fn years_past_9999_are_refused() {
 
 #[test]
 fn a_unix_socket_whose_path_holds_the_end_of_the_client() {
-    let Some(redis) = common::Redis::start(&[]) else { return };
-    // A second server on a socket whose path holds `] "`, as 7.0.15 writes it in MONITOR.
+    for server in common::servers::all() {
+        odd_socket_on(&server);
+    }
+}
+
+fn odd_socket_on(server: &common::servers::Server) {
+    // A server on a socket whose path holds `] "`, as 7.0.15 writes it in MONITOR.
     let dir = common::TempDir::new("sock");
     let path = dir.path("a] \"b.sock");
-    let Some(odd) = common::Redis::start(&["--unixsocket", path.to_str().unwrap()]) else { return };
-    drop(redis);
+    let odd = common::Redis::start_server(server, &["--unixsocket", path.to_str().unwrap()]);
     let monitor = common::Capture::raw_socket(odd.port);
     monitor.wait_started();
     let mut client = common::Client::unix(&path).expect("connect to the odd socket");
@@ -254,7 +258,13 @@ fn a_file_and_a_pipe_give_the_same_counts_for_lines_of_1_to_1_3_mib() {
 
 #[test]
 fn a_real_servers_lines_over_1_mib() {
-    let Some(redis) = common::Redis::start(&[]) else { return };
+    for server in common::servers::all() {
+        lines_over_1_mib_on(&server);
+    }
+}
+
+fn lines_over_1_mib_on(server: &common::servers::Server) {
+    let redis = common::Redis::start_server(server, &[]);
     let monitor = common::Capture::raw_socket(redis.port);
     monitor.wait_started();
     let big = vec![b'x'; 1_500_000];

@@ -1,9 +1,11 @@
 //! End to end against a real redis-server: a known workload from IPv4, IPv6 and unix-socket
 //! clients, captured through redis-cli and through a raw socket, must give exactly the records,
-//! keys and report the workload implies.
+//! keys and report the workload implies. Each test runs on every server of `common::servers`: the
+//! system's redis-server, and Redis 8.6 and Valkey 9.1 as `.ci/servers.sh` builds them.
 
 mod common;
 
+use common::servers::{self, Server};
 use common::{json_report, stdout_of, Capture, Client, Redis};
 use faina_filter::escape::escaped;
 
@@ -118,8 +120,8 @@ fn expected_keys() -> Vec<(String, String, String)> {
 }
 
 /// Runs the workload with both captures attached; returns (redis-cli capture, raw capture).
-fn capture_workload(redis: &Redis) -> (Vec<u8>, Vec<u8>) {
-    let cli = Capture::redis_cli(redis.port);
+fn capture_workload(server: &Server, redis: &Redis) -> (Vec<u8>, Vec<u8>) {
+    let cli = Capture::cli(&server.cli, redis.port);
     cli.wait_started();
     let raw = Capture::raw_socket(redis.port);
     raw.wait_started();
@@ -145,10 +147,22 @@ fn tsv_rows(tsv: &str) -> Vec<Vec<String>> {
     tsv.lines().map(|l| l.split('\t').map(str::to_string).collect()).collect()
 }
 
+/// Runs `test` on every server there is, naming the server when it fails.
+fn on_every_server(test: fn(&Server, &Redis)) {
+    for server in servers::all() {
+        eprintln!("on {}", server.name);
+        let redis = Redis::start_server(&server, &[]);
+        test(&server, &redis);
+    }
+}
+
 #[test]
 fn a_known_workload_gives_exact_records_keys_and_report() {
-    let Some(redis) = Redis::start(&[]) else { return };
-    let (cli, raw) = capture_workload(&redis);
+    on_every_server(known_workload);
+}
+
+fn known_workload(server: &Server, redis: &Redis) {
+    let (cli, raw) = capture_workload(server, redis);
     assert!(raw.starts_with(b"+OK\r\n"), "raw capture is RESP");
     assert!(cli.starts_with(b"OK\n"), "redis-cli capture has no +");
 
@@ -218,8 +232,11 @@ fn a_known_workload_gives_exact_records_keys_and_report() {
 
 #[test]
 fn keys_records_agree_with_the_report() {
-    let Some(redis) = Redis::start(&[]) else { return };
-    let (_, raw) = capture_workload(&redis);
+    on_every_server(keys_agree);
+}
+
+fn keys_agree(server: &Server, redis: &Redis) {
+    let (_, raw) = capture_workload(server, redis);
     let keys = stdout_of(&["--emit", "keys"], &raw);
     let mut counts = std::collections::BTreeMap::<String, u64>::new();
     for row in tsv_rows(&keys) {
@@ -237,8 +254,11 @@ fn keys_records_agree_with_the_report() {
 
 #[test]
 fn a_huge_value_is_counted_without_being_held() {
-    let Some(redis) = Redis::start(&[]) else { return };
-    let cli = Capture::redis_cli(redis.port);
+    on_every_server(huge_value);
+}
+
+fn huge_value(server: &Server, redis: &Redis) {
+    let cli = Capture::cli(&server.cli, redis.port);
     cli.wait_started();
     let raw = Capture::raw_socket(redis.port);
     raw.wait_started();

@@ -15,11 +15,13 @@ Sources, in the order a command name is taken from (the first that has it wins):
             built in (JSON, TS, BF/CF/CMS/TOPK/TDIGEST, FT, vector sets) included. Key specs come in
             the documentation's shape: begin_search {type, spec}, find_keys {type, spec}, flags as
             booleans ("RW": true).
-  --redis   The Redis source's src/commands/*.json (the data behind COMMAND). Key specs in the
+  --redis   The Redis source's src/commands/*.json (the data behind COMMAND; the table is made from
+            Redis 8.6.3's release tarball, which .ci/servers.sh downloads). Key specs in the
             source's shape: begin_search {index: {pos}}, find_keys {range: {lastkey, step, limit}},
             flags as a list. It also names each command's key function (get_keys_function), which
             the documentation data leaves out; the table takes it from here for every server.
-  --valkey  Valkey's src/commands/*.json (same shape as Redis's): the commands Redis lacks.
+  --valkey  Valkey's src/commands/*.json (same shape as Redis's): the commands Redis lacks (from
+            Valkey 9.1.2's release tarball, likewise).
   --hand    Rows kept by hand (see hand.tsv): commands no current data has (Redis 6's STRALGO), and
             module commands whose registration under-reports their keys. A hand row replaces the
             data's row; the script fails when a hand row corrects a command the data no longer gets

@@ -128,6 +128,8 @@ enum Special {
     Georadius,
     Xread,
     Set,
+    /// DELEX: the key is removed, or written under IFEQ/IFNE/IFDEQ/IFDNE.
+    Delex,
     Bitfield,
     /// Redis 6's `STRALGO LCS … KEYS a b`.
     Lcs,
@@ -507,6 +509,8 @@ fn special_keys(cmd: &Command, args: &Args<'_>, out: &mut Vec<KeyRef>) {
         // SET … GET reads the old value as well; the key is written either way.
         Special::Set if args.len() > 1 => out.push(KeyRef { pos: 1, access: Access::Write }),
         Special::Set => {}
+        Special::Delex if args.len() > 1 => out.push(KeyRef { pos: 1, access: Access::Write }),
+        Special::Delex => {}
         Special::Bitfield => bitfield_keys(args, out),
         Special::Lcs => lcs_keys(args, out),
     }
@@ -607,13 +611,15 @@ fn georadius_keys(args: &Args<'_>, out: &mut Vec<KeyRef>) {
     }
 }
 
-/// `XREAD [COUNT n] [BLOCK ms] STREAMS key… id…` (and XREADGROUP): the first half after STREAMS.
+/// `XREAD [COUNT n] [BLOCK ms] STREAMS key… id…` (and XREADGROUP, with `GROUP g c`, `NOACK` and
+/// Redis 8.4's `CLAIM min-idle-time`): the first half after STREAMS. The options are the newest
+/// server's; an option an older server lacks makes it refuse the call, so it costs nothing there.
 fn xread_keys(cmd: &Command, args: &Args<'_>, out: &mut Vec<KeyRef>) {
     let argc = args.len();
     let mut streams = None;
     let mut i = 1;
     while i < argc {
-        if is(args, i, "block") || is(args, i, "count") {
+        if is(args, i, "block") || is(args, i, "count") || is(args, i, "claim") {
             i += 1;
         } else if is(args, i, "group") {
             i += 2;
@@ -742,6 +748,7 @@ fn parse_row(line: &str) -> Option<Command> {
         "georadius" => Special::Georadius,
         "xread" => Special::Xread,
         "set" => Special::Set,
+        "delex" => Special::Delex,
         "bitfield" => Special::Bitfield,
         "lcs" => Special::Lcs,
         "sintercard" | "zunionInterDiff" | "lmpop" | "zmpop" => Special::Numkeys { store: 0, count: 1, first: 2 },
@@ -851,6 +858,10 @@ mod tests {
             "multi",
             "exec",
             "ft.search idx q",
+            // Valkey 9.1: the cursor is no key (its spec is NOT_KEY).
+            "clusterscan 0",
+            "clusterscan 0-abc match user:* count 10",
+            "client import-source on",
         ] {
             assert!(keys(call).is_empty(), "{call}");
         }
@@ -874,6 +885,9 @@ mod tests {
     fn keyword_commands() {
         assert_eq!(names("xread count 2 streams s1 s2 0 0"), ["s1", "s2"]);
         assert_eq!(names("xreadgroup group g c streams s 0"), ["s"]);
+        // CLAIM is Redis 8.4's: the streams after it are still keys.
+        assert_eq!(names("xreadgroup group g c count 1 claim 10 streams st9 >"), ["st9"]);
+        assert_eq!(names("xreadgroup group g c claim 10 noack streams a b > >"), ["a", "b"]);
         assert_eq!(names("sort l limit 0 1 store dst"), ["l", "dst"]);
         assert_eq!(names("sort l by w_* get o_*"), ["l"]);
         assert_eq!(names("migrate h 6379 k 0 100"), ["k"]);
@@ -883,6 +897,18 @@ mod tests {
         assert_eq!(names("georadius g 0 0 1 km store dst"), ["g", "dst"]);
         assert_eq!(names("object encoding k"), ["k"]);
         assert_eq!(names("memory usage k"), ["k"]);
+    }
+
+    #[test]
+    fn valkey_9_1_and_redis_8_6_commands() {
+        let table = Table::builtin();
+        let Lookup::Known(id, 2) = table.lookup(b"CLIENT", Some(b"IMPORT-SOURCE")) else { panic!() };
+        assert_eq!(table.get(id).name, "client|import-source");
+        assert!(matches!(table.lookup(b"CLUSTERSCAN", Some(b"0")), Lookup::Known(_, 1)));
+        assert_eq!(keys("delex k"), [("k".into(), 'w')]);
+        assert_eq!(keys("delex k ifeq v"), [("k".into(), 'w')]);
+        assert_eq!(keys("delifeq k v"), [("k".into(), 'w')]);
+        assert_eq!(keys("xcfgset s idmp-duration 10"), [("s".into(), 'w')]);
     }
 
     #[test]

@@ -208,8 +208,9 @@ fn command_time(o: &mut String, report: &Report) {
         GapRule::Later => "charged to the later line (Redis >= 6.2.4)",
         GapRule::Earlier => "charged to the earlier line (Redis < 6.2.4)",
     };
-    heading(o, "Command Time");
+    heading(o, "Command Time (gaps between arrivals, idle time included)");
     let _ = writeln!(o, "  gaps between timestamps, {rule}");
+    let _ = writeln!(o, "  not latency: the server's SLOWLOG and LATENCY measure that, or the client");
     if time.gaps == 0 {
         let _ = writeln!(o, "  (fewer than two timestamps: no gaps)");
         return;
@@ -220,7 +221,7 @@ fn command_time(o: &mut String, report: &Report) {
     }
     let _ = writeln!(o, "  max       {}", duration(time.max));
 
-    heading(o, "Heaviest Commands (total gap)");
+    heading(o, "Heaviest Commands (total gap between arrivals, idle time included)");
     let _ = writeln!(o, " {:>9} {:>7} {:>8} {:>9}  command", "total", "share", "calls", "mean");
     for (name, total, calls) in &time.heaviest {
         let share = super::share(*total, time.total);
@@ -228,7 +229,7 @@ fn command_time(o: &mut String, report: &Report) {
         let _ = writeln!(o, " {:>9} {share:>6.2}% {calls:>8} {mean:>9}  {name}", duration(*total));
     }
 
-    heading(o, "Slowest Calls");
+    heading(o, "Slowest Calls (longest gaps between arrivals, idle time included)");
     let _ = writeln!(o, " {:>9}  timestamp          client", "gap");
     for call in &time.slowest {
         let _ = writeln!(o, " {:>9}  {:<17}  {}", duration(call.gap), call.timestamp, call.client);

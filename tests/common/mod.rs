@@ -5,6 +5,9 @@
 //! need it say so loudly and pass; under CI=true they fail.
 #![allow(dead_code)]
 
+pub mod servers;
+pub mod variants;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
@@ -108,19 +111,24 @@ pub struct Redis {
 impl Redis {
     /// Starts a server, or returns `None` (having said why) when redis-server is missing.
     pub fn start(extra: &[&str]) -> Option<Redis> {
-        Redis::start_on(extra, free_port)
+        let server = servers::system()?;
+        Some(Redis::start_on(&server.program, extra, free_port))
+    }
+
+    /// Starts one of [`servers::all`] (the system's redis-server, Redis 8.6, Valkey 9.1).
+    pub fn start_server(server: &servers::Server, extra: &[&str]) -> Redis {
+        Redis::start_on(&server.program, extra, free_port)
     }
 
     /// Starts a cluster-enabled server (its config in its own directory), on a port whose
     /// cluster bus port (+10000) is free too.
     pub fn start_cluster_node() -> Option<Redis> {
-        Redis::start_on(&["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"], free_cluster_port)
+        let server = servers::system()?;
+        let cluster = ["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"];
+        Some(Redis::start_on(&server.program, &cluster, free_cluster_port))
     }
 
-    fn start_on(extra: &[&str], port_for: fn() -> u16) -> Option<Redis> {
-        if !require("redis-server") {
-            return None;
-        }
+    fn start_on(program: &Path, extra: &[&str], port_for: fn() -> u16) -> Redis {
         let ipv6 = std::net::TcpListener::bind("[::1]:0").is_ok();
         for _attempt in 0..5 {
             let dir = TempDir::new("redis");
@@ -150,19 +158,19 @@ impl Redis {
             .map(|s| s.to_string())
             .collect();
             args.extend(extra.iter().map(|s| s.to_string()));
-            let child = Command::new("redis-server")
+            let child = Command::new(program)
                 .args(&args)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .expect("start redis-server");
+                .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
             let mut redis = Redis { child, port, ipv6, dir };
             if redis.wait_ready() {
-                return Some(redis);
+                return redis;
             }
             // Most likely the port was taken between choosing it and binding it: try another.
         }
-        panic!("redis-server did not start");
+        panic!("{} did not start", program.display());
     }
 
     fn wait_ready(&mut self) -> bool {
@@ -332,19 +340,32 @@ pub struct Capture {
 impl Capture {
     /// MONITOR through a raw TCP socket, as telnet or nc would show it (`+OK`, `+` lines, CRLF).
     pub fn raw_socket(port: u16) -> Capture {
+        Capture::raw_socket_after(port, b"")
+    }
+
+    /// [`Capture::raw_socket`] after `typed` (inline commands, CRLF each) on the same
+    /// connection, as an operator types them into telnet before MONITOR: their replies are in
+    /// the capture.
+    pub fn raw_socket_after(port: u16, typed: &[u8]) -> Capture {
         let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).expect("connect");
+        stream.write_all(typed).unwrap();
         stream.write_all(b"MONITOR\r\n").unwrap();
         Capture::from_reader(stream, None)
     }
 
     /// MONITOR through `redis-cli monitor`.
     pub fn redis_cli(port: u16) -> Capture {
-        let mut child = Command::new("redis-cli")
+        Capture::cli(Path::new("redis-cli"), port)
+    }
+
+    /// MONITOR through a server's own client (`redis-cli`, `valkey-cli`) `monitor`.
+    pub fn cli(program: &Path, port: u16) -> Capture {
+        let mut child = Command::new(program)
             .args(["-h", "127.0.0.1", "-p", &port.to_string(), "monitor"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start redis-cli");
+            .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
         let out = child.stdout.take().unwrap();
         Capture::from_reader(out, Some(child))
     }
@@ -470,6 +491,31 @@ impl Client {
     pub fn call_resp(&mut self, args: &[&[u8]]) -> Resp {
         Resp::parse(&self.call_bytes(args)).0
     }
+}
+
+/// Runs every output mode over `input` (records, the report as text and JSON, rolling reports)
+/// and returns everything written, stdout and stderr; each run must succeed.
+pub fn every_output(input: &[u8]) -> Vec<u8> {
+    every_output_with(input, &[])
+}
+
+/// [`every_output`] with `extra` arguments for every run.
+pub fn every_output_with(input: &[u8], extra: &[&str]) -> Vec<u8> {
+    let mut all = Vec::new();
+    for args in [
+        &["--emit", "tsv"][..],
+        &["--emit", "keys"],
+        &["--top", "1000"],
+        &["--format", "json", "--top", "1000"],
+        &["--every", "1s", "--window", "2s"],
+    ] {
+        let args: Vec<&str> = args.iter().chain(extra).copied().collect();
+        let out = run(&args, input);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        all.extend_from_slice(&out.stdout);
+        all.extend_from_slice(&out.stderr);
+    }
+    all
 }
 
 /// True when `needle` occurs in `haystack`.
