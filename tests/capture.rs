@@ -148,7 +148,15 @@ fn capture(ifaces: &[&str]) -> Option<Captured> {
     }
     workload(&redis, &mut early);
     monitor.wait_for(END.as_bytes());
-    let pcaps = dumps.into_iter().map(|(iface, dump)| (iface, dump.stop_after(END.as_bytes()))).collect();
+    let mut pcaps = Vec::new();
+    for (iface, dump) in dumps {
+        let (pcap, said) = dump.stop_after(END.as_bytes());
+        // A capture that lost packets would not match MONITOR: that is tcpdump's doing, and
+        // said as such.
+        assert!(said.lines().any(|l| l == "0 packets dropped by kernel"), "tcpdump -i {iface} lost packets: {said}");
+        assert!(contains(&pcap, END.as_bytes()), "tcpdump -i {iface} never wrote the workload's end: {said}");
+        pcaps.push((iface, pcap));
+    }
     Some(Captured { pcaps, monitor: monitor.bytes(), port: redis.port, _dir: dir })
 }
 
@@ -220,6 +228,47 @@ fn packets_give_the_commands_and_keys_monitor_shows() {
             assert!(!said.contains("gaps"), "{iface}: {said}");
         }
     }
+    reports_from_packets_are_monitors(&c);
+}
+
+/// The JSON report, the rolling reports and the nodes of several inputs: from the packets as
+/// from MONITOR.
+fn reports_from_packets_are_monitors(c: &Captured) {
+    let port = c.port.to_string();
+    let json = |args: &[&str], input: &[u8]| -> serde_json::Value {
+        let (out, _) = filter(args, input);
+        serde_json::from_slice(&out).expect("a JSON report")
+    };
+    let from_monitor = json(&["--format", "json"], &c.monitor);
+    let (iface, pcap) = &c.pcaps[0];
+    let from_packets = json(&["--format", "json", "--port", &port], pcap);
+    // MONITOR's own PING before the capture is its one command more.
+    let n = |r: &serde_json::Value, k: &str| r[k].as_u64().unwrap();
+    assert_eq!(n(&from_packets, "commands") + 1, n(&from_monitor, "commands"), "{iface}");
+    assert_eq!(n(&from_packets, "key_accesses"), n(&from_monitor, "key_accesses"), "{iface}");
+    // Rates differ: MONITOR's time starts at that PING.
+    let unrated = |rows: &serde_json::Value| {
+        let mut rows = rows.as_array().expect("a table").clone();
+        rows.iter_mut().for_each(|r| drop(r.as_object_mut().unwrap().remove("rate")));
+        rows
+    };
+    for table in ["top_keys", "top_prefixes", "top_keys_by_bytes"] {
+        assert_eq!(unrated(&from_packets[table]), unrated(&from_monitor[table]), "{iface}: {table}");
+    }
+    // Two captures as two nodes, and rolling reports.
+    let dir = TempDir::new("pcap-nodes");
+    let mut inputs = Vec::new();
+    for (iface, pcap) in &c.pcaps {
+        let path = dir.path(&format!("{iface}.pcap"));
+        std::fs::write(&path, pcap).unwrap();
+        inputs.push(format!("{iface}={}", path.display()));
+    }
+    let mut args = vec!["--format", "json", "--port", &port];
+    args.extend(inputs.iter().map(String::as_str));
+    let nodes = json(&args, b"");
+    assert_eq!(n(&nodes, "commands"), n(&from_packets, "commands") * c.pcaps.len() as u64);
+    let (out, _) = filter(&["--every", "1s", "--port", &port], pcap);
+    assert!(String::from_utf8_lossy(&out).contains("Top Keys"));
 }
 
 /// One packet of a pcap file: seconds, microseconds, bytes captured, length on the wire.

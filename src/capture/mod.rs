@@ -493,4 +493,29 @@ mod tests {
         assert_eq!(counts.resp.unfinished, 1);
         assert!(counts.summary(&[6379]).contains("1 requests cut short by the end of the capture"));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// Any segments, in any order, of any bytes: no panic, and every request handed out is
+        /// counted.
+        #[test]
+        fn any_segments_in_any_order(
+            segments in proptest::collection::vec((0u16..3, 0u32..400, 0u8..0x20, proptest::prop_oneof![
+                proptest::strategy::Just(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".to_vec()),
+                proptest::strategy::Just(b"*1\r\n$4\r\nPI".to_vec()),
+                proptest::strategy::Just(b"NG\r\nset a b\r\n".to_vec()),
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..60),
+            ]), 0..40),
+        ) {
+            let frames: Vec<Vec<u8>> =
+                segments.iter().map(|(c, seq, flags, p)| frame(40000 + c, 6379, *seq, *flags, p)).collect();
+            let (got, counts) = read(&frames, &[6379]);
+            proptest::prop_assert_eq!(got.len() as u64, counts.requests);
+            let mut cut = file::tests::pcap(false, false, 1, &[(1, &frames.concat())]);
+            cut.truncate(cut.len() / 2);
+            let counts = read_all(&cut[..], &[6379], |_| -> Result<(), ()> { Ok(()) }).unwrap();
+            proptest::prop_assert!(counts.packets <= 1);
+        }
+    }
 }

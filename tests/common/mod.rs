@@ -528,6 +528,8 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 pub struct Tcpdump {
     child: Option<Child>,
     pub path: PathBuf,
+    /// What tcpdump said on standard error (its counts of packets captured and dropped).
+    said: Arc<Mutex<String>>,
 }
 
 impl Tcpdump {
@@ -568,12 +570,19 @@ impl Tcpdump {
                 break;
             }
         }
-        thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-        Some(Tcpdump { child: Some(child), path: path.to_path_buf() })
+        let said = Arc::new(Mutex::new(said));
+        let sink = Arc::clone(&said);
+        thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = err.read_to_string(&mut rest);
+            sink.lock().unwrap().push_str(&rest);
+        });
+        Some(Tcpdump { child: Some(child), path: path.to_path_buf(), said })
     }
 
-    /// Waits until the file holds `needle` (the last bytes of a workload), then stops tcpdump.
-    pub fn stop_after(mut self, needle: &[u8]) -> Vec<u8> {
+    /// Waits until the file holds `needle` (the last bytes of a workload), then stops tcpdump;
+    /// returns the file and what tcpdump said.
+    pub fn stop_after(mut self, needle: &[u8]) -> (Vec<u8>, String) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             let data = std::fs::read(&self.path).unwrap_or_default();
@@ -583,7 +592,10 @@ impl Tcpdump {
             thread::sleep(Duration::from_millis(20));
         }
         self.stop();
-        std::fs::read(&self.path).expect("read the capture")
+        // Its last words come as it exits.
+        thread::sleep(Duration::from_millis(50));
+        let said = self.said.lock().unwrap().clone();
+        (std::fs::read(&self.path).expect("read the capture"), said)
     }
 
     fn stop(&mut self) {
