@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::capture::CallIn;
+use crate::capture::{CallIn, Reply};
 use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
 use crate::input::LineIn;
 use crate::monitor::{Args, Call, Header, Line, Parser};
@@ -30,9 +30,15 @@ pub struct Command<'a> {
     /// The request's size: its arguments after the name, in bytes; a cut line adds its last
     /// argument's head and the dropped tail, as written (escaped, less the closing quote).
     pub bytes: u64,
+    /// Its reply, for a request read from packets whose reply the capture showed.
+    pub reply: Option<Reply>,
+    /// It was read from packets (its time is the packet's, its latency measured).
+    pub packet: bool,
 }
 
 /// What a line turned out to be.
+// It lives on the stack for one line: boxing its one large variant would allocate per line.
+#[allow(clippy::large_enum_variant)]
 pub enum Decoded<'a> {
     Command(Command<'a>),
     /// Expected chatter: `OK`, telnet's banners, blank lines.
@@ -134,7 +140,7 @@ impl Decoder {
     pub fn decode_call<'a>(&'a mut self, call: &CallIn<'a>, keys: bool) -> Command<'a> {
         let Decoder { table, names, keys: found, name, nodes, .. } = self;
         let resolver = Resolver { table, names, found, name, nodes };
-        resolver.resolve(call.call, call.node, keys)
+        Command { reply: call.reply, packet: true, ..resolver.resolve(call.call, call.node, keys) }
     }
 }
 
@@ -175,6 +181,17 @@ impl<'a> Resolver<'a> {
             table.keys(lookup, &args, found);
         }
         let nodes: &'a Nodes = nodes;
-        Command { header, args, name, id, keys: found, node, node_label: nodes.label(node), bytes }
+        Command {
+            header,
+            args,
+            name,
+            id,
+            keys: found,
+            node,
+            node_label: nodes.label(node),
+            bytes,
+            reply: None,
+            packet: false,
+        }
     }
 }

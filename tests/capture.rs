@@ -13,8 +13,10 @@ use common::{contains, run, Capture, Client, Redis, Tcpdump, TempDir};
 const PASSWORD: &str = "s3cret-pw";
 const END: &str = "faina-end-of-workload";
 
-/// Sends raw bytes and reads until `replies` whole replies came back (counted by a RESP reader).
-fn send_raw(stream: &mut TcpStream, bytes: &[u8], replies: usize) {
+/// Sends raw bytes and reads until `replies` whole replies came back (counted by a RESP reader);
+/// returns the bytes received and the microseconds from sending to the last byte read.
+fn send_raw(stream: &mut TcpStream, bytes: &[u8], replies: usize) -> (usize, u64) {
+    let start = std::time::Instant::now();
     stream.write_all(bytes).unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 65536];
@@ -23,6 +25,15 @@ fn send_raw(stream: &mut TcpStream, bytes: &[u8], replies: usize) {
         assert!(n > 0, "server closed the connection");
         got.extend_from_slice(&buf[..n]);
     }
+    (got.len(), start.elapsed().as_micros() as u64)
+}
+
+/// What the workload's client measured: the replies of the 1 MB value's GETs (bytes, time) and
+/// of a BLPOP that blocked.
+#[derive(Default)]
+struct Measured {
+    big_gets: Vec<(usize, u64)>,
+    blpop: (usize, u64),
 }
 
 /// Whole RESP replies at the start of `bytes`.
@@ -67,8 +78,9 @@ fn resp(args: &[&[u8]]) -> Vec<u8> {
 
 /// The workload: pipelining, MULTI/EXEC, SELECT, pub/sub, AUTH and HELLO with passwords, a
 /// 1 MB value read many times, an IPv6 client, an inline command, and a connection `early`
-/// opened before the capture started. Ends with ECHO of [`END`].
-fn workload(redis: &Redis, early: &mut TcpStream) {
+/// opened before the capture started, a BLPOP that blocks for 200 ms. Ends with ECHO of [`END`].
+fn workload(redis: &Redis, early: &mut TcpStream) -> Measured {
+    let mut measured = Measured::default();
     let port = redis.port;
     // The connection that was open before the capture.
     send_raw(early, &resp(&[b"SET", b"early:key", b"1"]), 1);
@@ -99,8 +111,9 @@ fn workload(redis: &Redis, early: &mut TcpStream) {
     let big = vec![b'b'; 1 << 20];
     send_raw(&mut c, &resp(&[b"SET", b"big:value", &big]), 1);
     for _ in 0..10 {
-        send_raw(&mut c, &resp(&[b"GET", b"big:value"]), 1);
+        measured.big_gets.push(send_raw(&mut c, &resp(&[b"GET", b"big:value"]), 1));
     }
+    measured.blpop = send_raw(&mut c, &resp(&[b"BLPOP", b"empty:list", b"0.2"]), 1);
 
     // Pub/sub: a subscriber, a publisher.
     let mut sub = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
@@ -120,12 +133,14 @@ fn workload(redis: &Redis, early: &mut TcpStream) {
     send_raw(&mut inline, b"SET inline:key \"two words\"\r\n", 1);
 
     send_raw(&mut c, &resp(&[b"ECHO", END.as_bytes()]), 1);
+    measured
 }
 
 /// What a run of the workload left: the capture files (by interface) and MONITOR's output.
 struct Captured {
     pcaps: Vec<(String, Vec<u8>)>,
     monitor: Vec<u8>,
+    measured: Measured,
     port: u16,
     _dir: TempDir,
 }
@@ -146,7 +161,7 @@ fn capture(ifaces: &[&str]) -> Option<Captured> {
     for iface in ifaces {
         dumps.push((iface.to_string(), Tcpdump::start(iface, redis.port, &dir.path(&format!("{iface}.pcap")))?));
     }
-    workload(&redis, &mut early);
+    let measured = workload(&redis, &mut early);
     monitor.wait_for(END.as_bytes());
     let mut pcaps = Vec::new();
     for (iface, dump) in dumps {
@@ -157,7 +172,7 @@ fn capture(ifaces: &[&str]) -> Option<Captured> {
         assert!(contains(&pcap, END.as_bytes()), "tcpdump -i {iface} never wrote the workload's end: {said}");
         pcaps.push((iface, pcap));
     }
-    Some(Captured { pcaps, monitor: monitor.bytes(), port: redis.port, _dir: dir })
+    Some(Captured { pcaps, monitor: monitor.bytes(), measured, port: redis.port, _dir: dir })
 }
 
 /// Records without their timestamps, sorted: what the two sources must agree on.
@@ -217,7 +232,15 @@ fn packets_give_the_commands_and_keys_monitor_shows() {
         assert!(want.len() > 220, "{emit}: the workload shows in MONITOR: {} records", want.len());
         for (iface, pcap) in &c.pcaps {
             let (records, said) = filter(&["--port", &port, "--emit", emit], pcap);
-            let got = untimed(&records);
+            let mut got = untimed(&records);
+            if emit == "keys" {
+                // Keys records of packets end with their reply's bytes and latency.
+                check_replies(&got, &c.measured, iface);
+                for row in &mut got {
+                    let cut = row.rsplitn(3, '\t').last().unwrap().len();
+                    row.truncate(cut);
+                }
+            }
             assert_same(&got, &want, &format!("{iface} {emit} ({said})"));
             let secret = got.iter().filter(|r| r.contains("\tauth\t") || r.contains("\thello\t")).count();
             if emit == "tsv" {
@@ -229,6 +252,40 @@ fn packets_give_the_commands_and_keys_monitor_shows() {
         }
     }
     reports_from_packets_are_monitors(&c);
+}
+
+/// Keys records (without their timestamp) of the workload: each GET of the 1 MB value has the
+/// bytes its client received, the BLPOP that blocked its 200 ms, and the latencies are what the
+/// client measured less the time its reply took to travel (at most, to the capture's
+/// microsecond).
+fn check_replies(rows: &[String], measured: &Measured, iface: &str) {
+    let columns = |key: &str| -> Vec<(usize, u64)> {
+        rows.iter()
+            .map(|r| r.split('\t').collect::<Vec<_>>())
+            .filter(|f| f[3] == key)
+            .map(|f| (f[6].parse().unwrap(), f[7].parse().unwrap()))
+            .collect()
+    };
+    let big = columns("big:value");
+    // The SET's reply (+OK), then ten GETs of the value.
+    assert_eq!(big.len(), 11, "{iface}: {big:?}");
+    let mut get_replies: Vec<(usize, u64)> = big.iter().copied().filter(|(b, _)| *b > 5).collect();
+    let mut client: Vec<(usize, u64)> = measured.big_gets.clone();
+    get_replies.sort();
+    client.sort();
+    assert_eq!(get_replies.iter().map(|g| g.0).collect::<Vec<_>>(), client.iter().map(|c| c.0).collect::<Vec<_>>());
+    assert!(client.iter().all(|c| c.0 == 1_048_576 + 12), "{client:?}");
+    let slowest_client = client.iter().map(|c| c.1).max().unwrap();
+    assert!(get_replies.iter().all(|g| g.1 <= slowest_client + 1), "{iface}: {get_replies:?} vs {client:?}");
+    let blpop = columns("empty:list");
+    assert_eq!(blpop.len(), 1);
+    let (bytes, latency) = blpop[0];
+    assert_eq!(bytes, measured.blpop.0, "{iface}: the BLPOP's nil");
+    assert!(
+        latency >= 200_000 && latency <= measured.blpop.1 + 1,
+        "{iface}: BLPOP {latency} us, client {:?}",
+        measured.blpop
+    );
 }
 
 /// The JSON report, the rolling reports and the nodes of several inputs: from the packets as
@@ -255,6 +312,12 @@ fn reports_from_packets_are_monitors(c: &Captured) {
     for table in ["top_keys", "top_prefixes", "top_keys_by_bytes"] {
         assert_eq!(unrated(&from_packets[table]), unrated(&from_monitor[table]), "{iface}: {table}");
     }
+    // Reply bytes per key: the 1 MB value, read ten times (and its SET's +OK).
+    let top = &from_packets["top_keys_by_reply_bytes"][0];
+    assert_eq!(top["name"], "big:value");
+    assert_eq!(top["count"], 10 * (1_048_576 + 12) + 5);
+    assert_eq!(from_packets["command_time"]["rule"], "latency");
+    assert!(from_monitor.get("top_keys_by_reply_bytes").is_none());
     // Two captures as two nodes, and rolling reports.
     let dir = TempDir::new("pcap-nodes");
     let mut inputs = Vec::new();

@@ -10,6 +10,7 @@
 //! packet at a time, at most [`MAX_CONNECTIONS`] connections followed, each holding at most
 //! its early segments and its request under way.
 
+mod exchange;
 mod file;
 mod ip;
 mod link;
@@ -35,6 +36,15 @@ pub const MAX_CONNECTIONS: usize = 1 << 18;
 /// Requests handed over at once.
 const BATCH: usize = 4096;
 
+/// A request's reply, as the packets showed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reply {
+    /// Its bytes on the wire (a SUBSCRIBE's: all its confirmations').
+    pub bytes: u64,
+    /// From the request's last packet to the reply's first, in nanoseconds.
+    pub nanos: u64,
+}
+
 /// One request of a capture, as the decoder takes it.
 #[derive(Debug, Clone, Copy)]
 pub struct CallIn<'a> {
@@ -44,6 +54,8 @@ pub struct CallIn<'a> {
     pub long: &'a [LongArg],
     /// Arguments past what is kept of one request were dropped.
     pub cut: bool,
+    /// Its reply, when the capture showed it and it could be matched.
+    pub reply: Option<Reply>,
 }
 
 /// Where a request's pieces are in its batch.
@@ -57,6 +69,7 @@ struct Meta {
     micros: u64,
     bytes: u64,
     cut: bool,
+    reply: Option<Reply>,
 }
 
 /// Requests handed over together: owned, so they can travel from a reading thread.
@@ -97,12 +110,12 @@ impl Batch {
             };
             let long = &self.longs[m.longs.0 as usize..m.longs.1 as usize];
             let args = Args::new(&self.data, &self.spans[m.spans.0 as usize..m.spans.1 as usize], long);
-            CallIn { node, call: Call { header, args, lost: 0, bytes: m.bytes }, long, cut: m.cut }
+            CallIn { node, call: Call { header, args, lost: 0, bytes: m.bytes }, long, cut: m.cut, reply: m.reply }
         })
     }
 
-    /// Adds a request sent by `client` at `nanos`, on db `db`.
-    fn push(&mut self, nanos: u64, db: u32, client: SocketAddr, req: &resp::Request<'_>) {
+    /// Adds a request sent by `client` at `nanos`, on db `db`, and its reply.
+    fn push(&mut self, nanos: u64, db: u32, client: SocketAddr, req: &resp::Request<'_>, reply: Option<Reply>) {
         let micros = nanos / 1000;
         let t0 = self.data.len() as u32;
         let mut fmt = itoa::Buffer::new();
@@ -127,6 +140,7 @@ impl Batch {
             micros,
             bytes: req.bytes,
             cut: req.cut,
+            reply,
         });
     }
 }
@@ -153,6 +167,9 @@ pub struct Counts {
     pub unknown_link_packets: u64,
     pub tcp: tcp::Counts,
     pub resp: resp::Counts,
+    pub exchange: exchange::Counts,
+    /// Gaps in what the server sent (its replies are not matched after one).
+    pub reply_gaps: u64,
     /// Why the file ended early, if it did.
     pub damage: Option<Damage>,
 }
@@ -176,6 +193,12 @@ impl Counts {
         say(self.resp.not_resp, "places where the bytes to the server were not RESP");
         say(self.resp.skipped_bytes, "bytes passed over to find the next request");
         say(self.resp.unfinished, "requests cut short by the end of the capture");
+        let x = &self.exchange;
+        say(x.replied, "requests with their reply");
+        say(x.unmatched_connections, "connections whose replies could not be matched (picked up mid-way, or a gap)");
+        say(x.unanswered, "requests whose reply the capture does not hold");
+        say(x.pushes, "pushes and pub/sub messages (not replies)");
+        say(self.reply_gaps, "gaps in what the server sent");
         say(self.tcp.retransmitted, "retransmitted segments dropped");
         say(self.tcp.out_of_order, "segments out of order");
         say(self.fragments, "IP fragments (not reassembled)");
@@ -216,9 +239,14 @@ struct Key {
 /// A connection followed.
 struct Connection {
     to_server: tcp::Stream,
+    to_client: tcp::Stream,
     requests: resp::Requests,
+    replies: resp::Replies,
+    exchange: exchange::Exchange,
     db: u32,
     tls: bool,
+    /// The client has closed its side (FIN): the connection ends once its replies are in.
+    client_done: bool,
 }
 
 /// The connections of a capture.
@@ -296,9 +324,7 @@ impl Follower<'_> {
             self.client_segment(key, &segment, packet.nanos);
         } else if self.ports.contains(&segment.src_port) {
             let key = Key { client: addr(dst, segment.dst_port), server: addr(src, segment.src_port) };
-            if segment.rst {
-                self.close(&key);
-            }
+            self.server_segment(key, &segment, packet.nanos);
         } else {
             c.other_ports += 1;
         }
@@ -320,21 +346,28 @@ impl Follower<'_> {
             counts.picked_up += u64::from(!segment.syn);
             let connection = Connection {
                 to_server: tcp::Stream::default(),
+                to_client: tcp::Stream::default(),
                 requests: resp::Requests::new(segment.syn),
+                replies: resp::Replies::new(),
+                exchange: exchange::Exchange::new(key.client, segment.syn, &mut counts.exchange),
                 db: 0,
                 tls: false,
+                client_done: false,
             };
             self.connections.insert(key, connection);
         }
         let Some(conn) = self.connections.get_mut(&key) else { return };
-        let Connection { to_server, requests, db, tls } = conn;
+        let Connection { to_server, requests, exchange, db, tls, .. } = conn;
         let batch = &mut self.batch;
+        let tcp = &mut counts.tcp;
+        let (resp_counts, xc) = (&mut counts.requests, &mut counts.exchange);
         let mut emit = |req: resp::Request<'_>| {
-            counts.requests += 1;
+            *resp_counts += 1;
             follow_db(db, &req);
-            batch.push(nanos, *db, key.client, &req);
+            exchange.request(&req, nanos, *db, batch, xc);
         };
-        to_server.segment(segment, &mut counts.tcp, &mut |piece| match piece {
+        let mut gap = false;
+        to_server.segment(segment, tcp, &mut |piece| match piece {
             tcp::Piece::Bytes(bytes) => {
                 if !*tls && requests.between_requests() && looks_like_tls(bytes) {
                     *tls = true;
@@ -344,9 +377,44 @@ impl Follower<'_> {
                     requests.feed(bytes, &mut emit);
                 }
             }
-            tcp::Piece::Gap(n) => requests.gap(n, &mut emit),
+            tcp::Piece::Gap(n) => {
+                gap = true;
+                requests.gap(n, &mut emit);
+            }
         });
-        if segment.fin || segment.rst {
+        if gap {
+            // Requests may be lost in it: their replies would be taken for others'.
+            exchange.lose(batch, xc);
+        }
+        if segment.fin {
+            conn.client_done = true;
+        }
+        if segment.rst || (conn.client_done && conn.exchange.idle()) {
+            self.close(&key);
+        }
+    }
+
+    /// A segment from the server to a client: replies.
+    fn server_segment(&mut self, key: Key, segment: &tcp::Segment<'_>, nanos: u64) {
+        let counts = &mut self.counts;
+        let Some(conn) = self.connections.get_mut(&key) else { return };
+        let Connection { to_client, replies, exchange, tls, .. } = conn;
+        let batch = &mut self.batch;
+        let (xc, reply_gaps) = (&mut counts.exchange, &mut counts.reply_gaps);
+        let mut gap = false;
+        to_client.segment(segment, &mut counts.tcp, &mut |piece| match piece {
+            tcp::Piece::Bytes(bytes) if !*tls => {
+                replies.feed(bytes, nanos, &mut |done| exchange.reply(&done, batch, xc))
+            }
+            tcp::Piece::Bytes(_) => {}
+            tcp::Piece::Gap(_) => gap = true,
+        });
+        if gap || replies.lost {
+            *reply_gaps += u64::from(gap);
+            replies.lose();
+            exchange.lose(batch, xc);
+        }
+        if segment.fin || segment.rst || (conn.client_done && conn.exchange.idle()) {
             self.close(&key);
         }
     }
@@ -354,20 +422,21 @@ impl Follower<'_> {
     /// A connection ends: what it held early comes out, and it is forgotten.
     fn close(&mut self, key: &Key) {
         let Some(mut conn) = self.connections.remove(key) else { return };
-        self.finish(*key, &mut conn);
+        self.finish(&mut conn);
     }
 
-    fn finish(&mut self, key: Key, conn: &mut Connection) {
+    fn finish(&mut self, conn: &mut Connection) {
         let counts = &mut self.counts;
-        let Connection { to_server, requests, db, tls } = conn;
+        let Connection { to_server, requests, exchange, db, tls, .. } = conn;
         let batch = &mut self.batch;
         // Early segments are from the time of the last packet; the batch keeps time order
         // closely enough for reports (their times are within the hold bound of each other).
         let nanos = batch.calls.last().map_or(0, |m| m.micros * 1000);
+        let (resp_counts, xc) = (&mut counts.requests, &mut counts.exchange);
         let mut emit = |req: resp::Request<'_>| {
-            counts.requests += 1;
+            *resp_counts += 1;
             follow_db(db, &req);
-            batch.push(nanos, *db, key.client, &req);
+            exchange.request(&req, nanos, *db, batch, xc);
         };
         to_server.flush(&mut counts.tcp, &mut |piece| match piece {
             tcp::Piece::Bytes(bytes) if !*tls => requests.feed(bytes, &mut emit),
@@ -375,6 +444,7 @@ impl Follower<'_> {
             tcp::Piece::Gap(n) => requests.gap(n, &mut emit),
         });
         requests.end();
+        exchange.end(batch, xc);
         counts.resp.merge(&requests.counts);
     }
 
@@ -410,7 +480,8 @@ fn follow_db(db: &mut u32, req: &resp::Request<'_>) {
 mod tests {
     use super::*;
 
-    /// A TCP segment from `src` to `dst` port, as an Ethernet frame.
+    /// A TCP segment from `src` to `dst` port, as an Ethernet frame (port 6379 is the server's,
+    /// on 10.0.0.2).
     fn frame(src: u16, dst: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
         let mut tcp = Vec::new();
         tcp.extend(src.to_be_bytes());
@@ -420,7 +491,9 @@ mod tests {
         tcp.extend_from_slice(payload);
         let mut eth = vec![0u8; 12];
         eth.extend([0x08, 0x00]);
-        eth.extend(ip::tests::v4_packet([10, 0, 0, 1], [10, 0, 0, 2], ip::TCP, &tcp));
+        let (client, server) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+        let (from, to) = if src == 6379 { (server, client) } else { (client, server) };
+        eth.extend(ip::tests::v4_packet(from, to, ip::TCP, &tcp));
         eth
     }
 
@@ -443,6 +516,9 @@ mod tests {
                     row.push(' ');
                     row.push_str(&String::from_utf8_lossy(a));
                 }
+                if let Some(r) = c.reply {
+                    row.push_str(&format!(" -> {} B {} us", r.bytes, r.nanos / 1000));
+                }
                 got.push(row);
             }
             Ok(())
@@ -461,6 +537,7 @@ mod tests {
             frame(40000, 6379, 100, ACK, select),
             frame(6379, 40000, 500, ACK, b"+OK\r\n"),
             frame(40000, 6379, 100 + select.len() as u32, ACK, get),
+            frame(6379, 40000, 505, ACK, b"$1\r\nv\r\n"),
             // A connection already open, caught inside a request.
             frame(40001, 6379, 7, ACK, b"\r\n$1\r\nv\r\n"),
             frame(40001, 6379, 16, ACK, get),
@@ -473,9 +550,14 @@ mod tests {
             frame(40000, 6379, 100 + (select.len() + get.len()) as u32, FIN | ACK, b""),
         ];
         let (got, counts) = read(&frames, &[6379]);
-        assert_eq!(got, ["10.0.0.1:40000 5 SELECT 5", "10.0.0.1:40000 5 GET k", "10.0.0.1:40001 0 GET k"]);
+        // Each request goes on with its reply (time from the request's packet to the reply's);
+        // the connection picked up mid-way has none.
+        let want = ["10.0.0.1:40000 5 SELECT 5 -> 5 B 1000000 us", "10.0.0.1:40000 5 GET k -> 7 B 1000000 us"];
+        assert_eq!(got[..2], want);
+        assert_eq!(got[2], "10.0.0.1:40001 0 GET k");
         assert_eq!((counts.connections, counts.picked_up, counts.tls, counts.other_ports), (3, 1, 1, 1));
         assert_eq!(counts.resp.skipped_bytes, 9);
+        assert_eq!((counts.exchange.replied, counts.exchange.unmatched_connections), (2, 1));
         let said = counts.summary(&[6379]);
         assert!(said.contains("1 connections encrypted (TLS): encrypted: cannot be read"), "{said}");
         assert!(said.contains("1 packets of ports other than 6379"), "{said}");

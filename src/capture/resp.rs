@@ -507,6 +507,215 @@ fn split_inline(line: &[u8], data: &mut Vec<u8>, spans: &mut Vec<(u32, u32)>) ->
     true
 }
 
+/// The deepest nesting of a reply followed (the server's own limit is far lower).
+const MAX_DEPTH: usize = 128;
+
+/// A whole reply, as [`Replies`] hands it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyDone {
+    /// Its first byte: `+`, `-`, `:`, `$`, `*`, `%`, `~`, `>` (a RESP3 push), …
+    pub kind: u8,
+    /// Its bytes on the wire, an attribute before it included.
+    pub bytes: u64,
+    /// When its first byte came (the packet's time).
+    pub nanos: u64,
+    /// Its first element, when it is an array or a push whose first element is a short string
+    /// (`message`, `subscribe`, …): what tells pub/sub traffic from replies.
+    pub first: [u8; 16],
+    pub first_len: u8,
+}
+
+impl ReplyDone {
+    /// Its first element, when it has a short one.
+    pub fn first(&self) -> &[u8] {
+        &self.first[..usize::from(self.first_len)]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Before a value: its type byte.
+    Type,
+    /// A line: of a simple value (`+OK`), or the length of an aggregate or a string.
+    Line,
+    /// A string's bytes and its CR LF: this many left.
+    Body(u64),
+}
+
+/// An aggregate under way: elements left, and whether it is an attribute (which does not count
+/// as an element of what holds it).
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    left: u64,
+    attribute: bool,
+}
+
+/// Reads replies from the server's stream to one client: RESP2 and RESP3 (maps, sets,
+/// attributes, pushes, big numbers, verbatim strings), only their sizes and the little that
+/// tells a reply from a push kept.
+pub struct Replies {
+    part: Part,
+    kind: u8,
+    /// The line under way, its first bytes (a length needs at most 20).
+    line: [u8; 24],
+    line_len: usize,
+    stack: Vec<Frame>,
+    /// The reply under way.
+    top: Option<ReplyDone>,
+    /// The string under way is the top aggregate's first element; an element of it is done.
+    first_element: bool,
+    top_first_done: bool,
+    /// The stream's place is lost (a gap, bytes that are not RESP): nothing more is read.
+    pub lost: bool,
+}
+
+impl Default for Replies {
+    fn default() -> Self {
+        Replies::new()
+    }
+}
+
+impl Replies {
+    pub fn new() -> Replies {
+        Replies {
+            part: Part::Type,
+            kind: 0,
+            line: [0; 24],
+            line_len: 0,
+            stack: Vec::new(),
+            top: None,
+            first_element: false,
+            top_first_done: false,
+            lost: false,
+        }
+    }
+
+    /// Takes the next bytes of the server's stream, which came at `nanos`.
+    pub fn feed(&mut self, mut data: &[u8], nanos: u64, out: &mut dyn FnMut(ReplyDone)) {
+        while !data.is_empty() && !self.lost {
+            let top = self.top.get_or_insert_with(|| {
+                self.top_first_done = false;
+                ReplyDone { kind: 0, bytes: 0, nanos, first: [0; 16], first_len: 0 }
+            });
+            let (used, done) = match self.part {
+                Part::Type => {
+                    self.kind = data[0];
+                    if top.kind == 0 {
+                        top.kind = data[0];
+                    }
+                    self.line_len = 0;
+                    self.part = Part::Line;
+                    (1, false)
+                }
+                Part::Line => {
+                    let (used, done) = match data.find_byte(b'\n') {
+                        Some(at) => (at + 1, true),
+                        None => (data.len(), false),
+                    };
+                    let keep = used.min(self.line.len() - self.line_len);
+                    self.line[self.line_len..self.line_len + keep].copy_from_slice(&data[..keep]);
+                    self.line_len += keep;
+                    (used, done)
+                }
+                Part::Body(left) => {
+                    let take = (data.len() as u64).min(left) as usize;
+                    if self.first_element {
+                        let have = usize::from(top.first_len);
+                        let text = (left.saturating_sub(2) as usize).min(take);
+                        let piece = &data[..text.min(16 - have)];
+                        top.first[have..have + piece.len()].copy_from_slice(piece);
+                        top.first_len += piece.len() as u8;
+                    }
+                    self.part = Part::Body(left - take as u64);
+                    (take, take as u64 == left)
+                }
+            };
+            top.bytes += used as u64;
+            data = &data[used..];
+            if done {
+                match self.part {
+                    Part::Line => self.end_of_line(out),
+                    _ => {
+                        self.first_element = false;
+                        self.value_done(out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A line ended: a simple value, or the header of a string or an aggregate.
+    fn end_of_line(&mut self, out: &mut dyn FnMut(ReplyDone)) {
+        let line = &self.line[..self.line_len];
+        let number = || parse_number(line).or_else(|| (line == b"?\r\n").then_some(-2));
+        match self.kind {
+            b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => self.value_done(out),
+            b'$' | b'!' | b'=' => match number() {
+                Some(-1) => self.value_done(out),
+                Some(n) if n >= 0 => {
+                    let first = self.stack.len() == 1 && !self.top_first_done;
+                    self.first_element = first && matches!(self.top.map(|t| t.kind), Some(b'*' | b'>'));
+                    self.part = Part::Body(n as u64 + 2);
+                }
+                _ => self.lose(),
+            },
+            b'*' | b'~' | b'>' | b'%' | b'|' => match number() {
+                Some(n) if (-1..=0).contains(&n) => self.value_done(out),
+                Some(n) if n > 0 && self.stack.len() < MAX_DEPTH => {
+                    let pairs = matches!(self.kind, b'%' | b'|');
+                    let left = if pairs { 2 * n as u64 } else { n as u64 };
+                    self.stack.push(Frame { left, attribute: self.kind == b'|' });
+                    self.part = Part::Type;
+                }
+                _ => self.lose(),
+            },
+            _ => self.lose(),
+        }
+    }
+
+    /// A value ended: it completes the aggregates it ends, and the reply when it is the last.
+    fn value_done(&mut self, out: &mut dyn FnMut(ReplyDone)) {
+        self.part = Part::Type;
+        let mut attribute_done = false;
+        while let Some(frame) = self.stack.last_mut() {
+            if attribute_done {
+                // An attribute is not an element of what holds it.
+                return;
+            }
+            frame.left -= 1;
+            if self.stack.len() == 1 {
+                self.top_first_done = true;
+            }
+            let Some(frame) = self.stack.last() else { break };
+            if frame.left > 0 {
+                return;
+            }
+            let frame = self.stack.pop().unwrap_or(Frame { left: 0, attribute: false });
+            attribute_done = frame.attribute;
+        }
+        if !self.stack.is_empty() {
+            return;
+        }
+        if attribute_done {
+            // An attribute before a reply: the reply itself is still to come.
+            if let Some(top) = &mut self.top {
+                top.kind = 0;
+            }
+            return;
+        }
+        if let Some(top) = self.top.take() {
+            out(top);
+        }
+    }
+
+    /// Bytes of the stream are missing, or not RESP: where replies start is no longer known.
+    pub fn lose(&mut self) {
+        self.lost = true;
+        self.stack.clear();
+        self.top = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -601,5 +810,53 @@ mod tests {
         let (got, counts) = read(true, &[Ok(b"\x16\x03\x01garbage\n*1\r\n$4\r\nPING\r\n*1\r\n$3\r\nGE")]);
         assert_eq!(got, [words(&["PING"])]);
         assert_eq!((counts.not_resp, counts.unfinished), (1, 1));
+    }
+
+    /// The replies in `stream` fed `chunk` bytes at a time: (kind, bytes, first element).
+    fn replies(stream: &[u8], chunk: usize) -> Vec<(char, u64, String)> {
+        let mut r = Replies::new();
+        let mut got = Vec::new();
+        for (i, piece) in stream.chunks(chunk).enumerate() {
+            r.feed(piece, i as u64, &mut |d: ReplyDone| {
+                got.push((d.kind as char, d.bytes, String::from_utf8_lossy(d.first()).into_owned()))
+            });
+        }
+        assert!(!r.lost);
+        got
+    }
+
+    #[test]
+    fn replies_of_resp2_and_resp3_split_anywhere() {
+        let parts: [&[u8]; 12] = [
+            b"+OK\r\n",
+            b"-ERR no\r\n",
+            b":12\r\n",
+            b"$5\r\nhello\r\n",
+            b"$-1\r\n",
+            b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n",
+            b"*2\r\n*1\r\n:1\r\n%1\r\n+a\r\n~2\r\n,1.5\r\n(12345678901234567890\r\n",
+            b"%2\r\n+k\r\n#t\r\n+n\r\n_\r\n",
+            b"|1\r\n+ttl\r\n:3\r\n$1\r\nv\r\n",
+            b">3\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n_\r\n",
+            b"=15\r\ntxt:Some string\r\n",
+            b"*0\r\n",
+        ];
+        let stream: Vec<u8> = parts.concat();
+        let want: Vec<(char, u64, String)> = parts
+            .iter()
+            .zip(['+', '-', ':', '$', '$', '*', '*', '%', '$', '>', '=', '*'])
+            .zip(["", "", "", "", "", "message", "", "", "", "invalidate", "", ""])
+            .map(|((p, k), f)| (k, p.len() as u64, f.to_string()))
+            .collect();
+        for chunk in [1, 2, 3, 7, 1000] {
+            assert_eq!(replies(&stream, chunk), want, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_reply_that_is_not_resp_loses_the_stream() {
+        let mut r = Replies::new();
+        r.feed(b"+OK\r\n?what\r\n", 0, &mut |_| {});
+        assert!(r.lost);
     }
 }

@@ -56,6 +56,8 @@ pub fn json(report: &Report) -> String {
         w.key(match section.kind {
             Kind::Keys => "top_keys",
             Kind::KeyBytes => "top_keys_by_bytes",
+            Kind::KeyReplyBytes => "top_keys_by_reply_bytes",
+            Kind::KeyLatency => "top_keys_by_latency_us",
             Kind::Prefixes => "top_prefixes",
             Kind::Commands => "top_commands",
             Kind::Clients => "top_clients",
@@ -149,6 +151,8 @@ fn command_time(w: &mut JsonWriter, report: &Report) {
     w.field_str(
         "rule",
         match time.rule {
+            // Requests read from packets: the times are their latencies.
+            _ if time.latencies => "latency",
             GapRule::Later => "later",
             GapRule::Earlier => "earlier",
         },

@@ -68,6 +68,9 @@ pub struct Section {
 pub enum Kind {
     Keys,
     KeyBytes,
+    /// Of requests read from packets: reply bytes, and total latency, per key.
+    KeyReplyBytes,
+    KeyLatency,
     Prefixes,
     Commands,
     Clients,
@@ -107,9 +110,12 @@ pub struct KeyColumns {
     pub trend: Vec<u64>,
 }
 
-/// The gaps between timestamps, standing in for each command's time.
+/// The gaps between timestamps, standing in for each command's time; or, of requests read
+/// from packets, their latencies.
 pub struct CommandTime {
     pub rule: GapRule,
+    /// The times are latencies measured from packets.
+    pub latencies: bool,
     pub gaps: u64,
     /// (text label, JSON name, value) of the median, 75th, 90th and 99th percentiles.
     pub quantiles: Vec<(&'static str, &'static str, Option<u64>)>,
@@ -159,6 +165,14 @@ impl Report {
             },
             Section { kind: Kind::Slots, total: keys.keys.total(), rows: slot_rows(stats, &rates) },
         ];
+        // Only requests read from packets have replies: these sections are theirs.
+        let mut at = 2;
+        for (kind, table) in [(Kind::KeyReplyBytes, &keys.reply_bytes), (Kind::KeyLatency, &keys.latency)] {
+            if table.total() > 0 {
+                sections.insert(at, Section { kind, total: table.total(), rows: names(table, table.total()) });
+                at += 1;
+            }
+        }
         if view.nodes.is_some() {
             let node = |k: &[u8]| node_label(view, node_number(k));
             let rows = rows(&stats.nodes(), top, stats.tally.commands, &rates, node);
@@ -323,6 +337,7 @@ fn command_time(stats: &Stats) -> CommandTime {
             .collect();
     CommandTime {
         rule: stats.settings.gap_rule,
+        latencies: stats.latencies,
         gaps: gaps.count(),
         quantiles,
         max: gaps.max(),
