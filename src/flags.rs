@@ -291,8 +291,9 @@ pub const FLAGS: &[Flag] = &[
                DuckDB's header=true)",
         doc: "With **--emit keys**, write first a line naming the columns: **node** (with several \
               inputs), **timestamp**, **db**, **client**, **command**, **key**, **access**, \
-              **slot**; column stores take it for their names (ClickHouse's **TSVWithNames**, \
-              DuckDB's **header=true**). Off by default, so **sort** and **awk** see records only. \
+              **slot**, and for a packet capture **reply_bytes** and **latency_us**; column stores \
+              take it for their names (ClickHouse's **TSVWithNames**, DuckDB's **header=true**). It \
+              is written with the first record. Off by default, so **sort** and **awk** see records only. \
               **--emit tsv** has a varying number of argument columns, so no such line.",
         apply: Apply::Switch(|c| c.header = true),
     },
