@@ -1,7 +1,8 @@
-//! Ctrl-C and SIGTERM: the first ends a run the way end of input does (the report of what was
-//! read so far is printed, if the output takes it); the second ends the process at once,
-//! whatever it is blocked on. `telnet … | faina-filter` gets SIGINT too when the operator stops
-//! telnet.
+//! Ctrl-C, SIGTERM and SIGHUP: the first ends a run the way end of input does (the report of
+//! what was read so far is printed, if the output takes it); the second ends the process at
+//! once, whatever it is blocked on. `telnet … | faina-filter` gets SIGINT too when the operator
+//! stops telnet; SIGHUP comes when the terminal or the ssh connection closes, and the report
+//! still goes where the output is redirected to.
 //!
 //! The handler is installed so that a blocked system call is interrupted rather than restarted
 //! (`siginterrupt`), and helper threads block both signals ([`quiet_thread`]), so the main
@@ -12,10 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 static STOP: AtomicBool = AtomicBool::new(false);
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
+const SIGHUP: i32 = 1;
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
 
-/// True once SIGINT or SIGTERM arrived (after [`install`]).
+/// True once SIGINT, SIGTERM or SIGHUP arrived (after [`install`]).
 pub fn stopped() -> bool {
     STOP.load(Ordering::Relaxed)
 }
@@ -61,10 +63,10 @@ extern "C" fn on_signal(signum: i32) {
     SIGNAL.store(signum, Ordering::Relaxed);
 }
 
-/// Catches SIGINT and SIGTERM.
+/// Catches SIGINT, SIGTERM and SIGHUP.
 #[cfg(unix)]
 pub fn install() {
-    for signum in [SIGINT, SIGTERM] {
+    for signum in [SIGINT, SIGTERM, SIGHUP] {
         // SAFETY: `on_signal` is async-signal-safe and lives for the whole program; both calls
         // only change how this process handles the signal.
         unsafe {
@@ -77,7 +79,7 @@ pub fn install() {
 #[cfg(not(unix))]
 pub fn install() {}
 
-/// Blocks SIGINT and SIGTERM in the calling thread (a helper thread: reading an input, counting
+/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (a helper thread: reading an input, counting
 /// keys), so that they interrupt the main thread, which decides what to do.
 pub fn quiet_thread() {
     #[cfg(target_os = "linux")]
@@ -88,11 +90,12 @@ pub fn quiet_thread() {
         sys::sigemptyset(&mut set);
         sys::sigaddset(&mut set, SIGINT);
         sys::sigaddset(&mut set, SIGTERM);
+        sys::sigaddset(&mut set, SIGHUP);
         sys::pthread_sigmask(sys::SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
 
-/// Spawns a helper thread that leaves SIGINT and SIGTERM to the main thread.
+/// Spawns a helper thread that leaves SIGINT, SIGTERM and SIGHUP to the main thread.
 pub fn spawn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
     std::thread::spawn(move || {
         quiet_thread();
