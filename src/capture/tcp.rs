@@ -2,7 +2,8 @@
 //!
 //! A [`Stream`] takes segments as they were captured and hands out the byte stream in order:
 //! retransmitted and overlapping bytes are dropped, segments that arrive early are held (at
-//! most [`MAX_HELD`] of them, [`MAX_HELD_BYTES`] in all), and a hole that does not fill in
+//! most [`MAX_HELD`] of them, [`MAX_HELD_BYTES`] in all, and [`MAX_ALL_HELD_BYTES`] on all
+//! streams together), and a hole that does not fill in
 //! time (a packet the capture lost, a payload the snap length cut) is handed out as a gap of
 //! its length, so the reader of the stream can skip it and resynchronise.
 
@@ -10,6 +11,9 @@
 pub const MAX_HELD: usize = 64;
 /// The most bytes held early, per stream.
 pub const MAX_HELD_BYTES: usize = 256 * 1024;
+/// The most bytes held early on all streams together: 100 000 connections each holding its
+/// most would take gigabytes.
+pub const MAX_ALL_HELD_BYTES: u64 = 64 << 20;
 /// How far ahead of the expected byte a segment may start and still be held: further, and the
 /// hole before it is taken as lost at once.
 const MAX_AHEAD: u32 = 16 << 20;
@@ -73,6 +77,8 @@ pub struct Counts {
     pub gap_bytes: u64,
     /// Of the gap bytes, those the snap length cut.
     pub snap_bytes: u64,
+    /// The bytes held early now, on all streams.
+    pub held_now: u64,
 }
 
 /// A segment held until the bytes before it come.
@@ -105,6 +111,7 @@ impl Stream {
         if seg.syn {
             seq = seq.wrapping_add(1);
             self.next = Some(seq);
+            counts.held_now -= self.held_bytes as u64;
             self.held.clear();
             self.held_bytes = 0;
         }
@@ -157,7 +164,10 @@ impl Stream {
             counts.retransmitted += 1;
             return;
         }
-        while self.held.len() >= MAX_HELD || self.held_bytes + data.len() > MAX_HELD_BYTES {
+        while self.held.len() >= MAX_HELD
+            || self.held_bytes + data.len() > MAX_HELD_BYTES
+            || counts.held_now + data.len() as u64 > MAX_ALL_HELD_BYTES
+        {
             // Full: the earliest hole is taken as lost.
             let Some(first) = self.earliest(seq) else { break };
             self.skip_to(first, counts, out);
@@ -170,6 +180,7 @@ impl Stream {
         let at = self.held.partition_point(|h| after(h.seq, seq) < 0);
         self.held.insert(at, Held { seq, data: data.to_vec(), missing });
         self.held_bytes += data.len();
+        counts.held_now += data.len() as u64;
     }
 
     /// The earliest of the held segments and a segment at `seq`.
@@ -186,6 +197,7 @@ impl Stream {
             }
             let h = self.held.remove(0);
             self.held_bytes -= h.data.len();
+            counts.held_now -= h.data.len() as u64;
             self.deliver(h.seq, &h.data, h.missing, counts, out);
         }
     }
