@@ -584,7 +584,7 @@ fn peak_memory(args: &[&str], input: &[u8]) -> Option<(u64, Vec<u8>, String)> {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let said = String::from_utf8_lossy(&out.stderr).into_owned();
-    let peak = said.lines().filter_map(|l| l.strip_prefix("peak ")).last().unwrap().parse().unwrap();
+    let peak = said.lines().filter_map(|l| l.strip_prefix("peak ")).next_back().unwrap().parse().unwrap();
     Some((peak, out.stdout, said))
 }
 
@@ -634,5 +634,5 @@ fn memory_stays_bounded_by_connections_silence_and_disorder() {
     assert!(said.contains("20000 gaps in the byte streams"), "{said}");
     // The capture is 52 MB; what is held is the connections' state, not their traffic.
     eprintln!("100 002 connections, one silent, one in disorder: peak {} MiB", peak_kib / 1024);
-    assert!(peak_kib < 200 * 1024, "peak {peak_kib} KiB: {said}");
+    assert!(peak_kib < 160 * 1024, "peak {peak_kib} KiB: {said}");
 }

@@ -252,7 +252,8 @@ struct Connection {
 /// The connections of a capture.
 struct Follower<'p> {
     ports: &'p [u16],
-    connections: HashMap<Key, Connection>,
+    /// Boxed, so the table's growth moves small entries (100 000 connections and more).
+    connections: HashMap<Key, Box<Connection>>,
     counts: Counts,
     batch: Batch,
 }
@@ -354,10 +355,10 @@ impl Follower<'_> {
                 tls: false,
                 client_done: false,
             };
-            self.connections.insert(key, connection);
+            self.connections.insert(key, Box::new(connection));
         }
         let Some(conn) = self.connections.get_mut(&key) else { return };
-        let Connection { to_server, requests, exchange, db, tls, .. } = conn;
+        let Connection { to_server, requests, exchange, db, tls, .. } = &mut **conn;
         let batch = &mut self.batch;
         let tcp = &mut counts.tcp;
         let (resp_counts, xc) = (&mut counts.requests, &mut counts.exchange);
@@ -398,7 +399,7 @@ impl Follower<'_> {
     fn server_segment(&mut self, key: Key, segment: &tcp::Segment<'_>, nanos: u64) {
         let counts = &mut self.counts;
         let Some(conn) = self.connections.get_mut(&key) else { return };
-        let Connection { to_client, replies, exchange, tls, .. } = conn;
+        let Connection { to_client, replies, exchange, tls, .. } = &mut **conn;
         let batch = &mut self.batch;
         let (xc, reply_gaps) = (&mut counts.exchange, &mut counts.reply_gaps);
         let mut gap = false;
