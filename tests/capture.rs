@@ -636,3 +636,59 @@ fn memory_stays_bounded_by_connections_silence_and_disorder() {
     eprintln!("100 002 connections, one silent, one in disorder: peak {} MiB", peak_kib / 1024);
     assert!(peak_kib < 160 * 1024, "peak {peak_kib} KiB: {said}");
 }
+
+#[test]
+fn a_512_mib_value_streams_through() {
+    if !common::require("/usr/bin/time") {
+        return;
+    }
+    let mut child = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "peak %M"])
+        .arg(common::BIN)
+        .args(["--format", "json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        const SYN: u8 = 0x02;
+        const ACK: u8 = 0x10;
+        let len: u64 = 512 << 20;
+        let mut out = pcap_header();
+        let mut t = 1_795_000_000_000_000u64;
+        record(&mut out, t, &segment(1, true, 0, SYN, b""));
+        let head = format!("*3\r\n$3\r\nSET\r\n$9\r\nbig:value\r\n${len}\r\n").into_bytes();
+        record(&mut out, t, &segment(1, true, 1, ACK, &head));
+        let mut seq = 1 + head.len() as u32;
+        let piece = vec![b'v'; 65_000];
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(piece.len() as u64) as usize;
+            t += 10;
+            record(&mut out, t, &segment(1, true, seq, ACK, &piece[..n]));
+            seq = seq.wrapping_add(n as u32);
+            left -= n as u64;
+            if out.len() > 1 << 20 {
+                stdin.write_all(&out).unwrap();
+                out.clear();
+            }
+        }
+        record(&mut out, t, &segment(1, true, seq, ACK, b"\r\n"));
+        record(&mut out, t + 500, &segment(1, false, 0, SYN | ACK, b""));
+        record(&mut out, t + 500, &segment(1, false, 1, ACK, b"+OK\r\n"));
+        stdin.write_all(&out).unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["commands"], 1, "{said}");
+    assert_eq!(report["top_keys_by_bytes"][0]["name"], "big:value");
+    assert_eq!(report["top_keys_by_bytes"][0]["count"], (512u64 << 20) + 9);
+    assert_eq!(report["top_keys_by_reply_bytes"][0]["count"], 5);
+    let peak: u64 = said.lines().filter_map(|l| l.strip_prefix("peak ")).next_back().unwrap().parse().unwrap();
+    assert!(peak < 64 * 1024, "peak {peak} KiB");
+}
