@@ -127,6 +127,10 @@ fn workload(redis: &Redis, early: &mut TcpStream) -> Measured {
         let mut v6 = Client::tcp6(port).unwrap();
         v6.call(&["SET", "v6:key", "1"]);
     }
+    // Bytes that are not RESP: the server refuses them as an unknown command.
+    let mut garbage = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    garbage.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    send_raw(&mut garbage, b"\x01\x02\x03 not a command\r\n", 1);
     // An inline command, as telnet sends it.
     let mut inline = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
     inline.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -249,6 +253,7 @@ fn packets_give_the_commands_and_keys_monitor_shows() {
             assert!(!contains(&records, PASSWORD.as_bytes()), "{iface}: a password in the records");
             assert!(said.contains("1 connections already open when the capture started"), "{iface}: {said}");
             assert!(!said.contains("gaps"), "{iface}: {said}");
+            assert!(said.contains("; 1 places where the bytes to the server were not RESP"), "{iface}: {said}");
         }
     }
     reports_from_packets_are_monitors(&c);
@@ -317,6 +322,10 @@ fn reports_from_packets_are_monitors(c: &Captured) {
     assert_eq!(top["name"], "big:value");
     assert_eq!(top["count"], 10 * (1_048_576 + 12) + 5);
     assert_eq!(from_packets["command_time"]["rule"], "latency");
+    // The slowest call is the BLPOP that blocked for 200 ms: its latency includes the wait.
+    let slowest = &from_packets["slowest_calls"][0];
+    assert!(slowest["call"].as_str().unwrap().starts_with("blpop empty:list"), "{slowest}");
+    assert!(slowest["gap_us"].as_u64().unwrap() >= 200_000, "{slowest}");
     assert!(from_monitor.get("top_keys_by_reply_bytes").is_none());
     // Two captures as two nodes, and rolling reports.
     let dir = TempDir::new("pcap-nodes");
@@ -691,4 +700,52 @@ fn a_512_mib_value_streams_through() {
     assert_eq!(report["top_keys_by_reply_bytes"][0]["count"], 5);
     let peak: u64 = said.lines().filter_map(|l| l.strip_prefix("peak ")).next_back().unwrap().parse().unwrap();
     assert!(peak < 64 * 1024, "peak {peak} KiB");
+}
+
+#[test]
+fn tls_on_the_port_is_named_not_counted_as_noise() {
+    if !common::require("openssl") || !common::require("redis-cli") {
+        return;
+    }
+    let dir = TempDir::new("pcap-tls");
+    let (cert, key) = (dir.path("cert.pem"), dir.path("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let tls_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let tls = [
+        "--tls-port",
+        &tls_port,
+        "--tls-cert-file",
+        cert,
+        "--tls-key-file",
+        key,
+        "--tls-ca-cert-file",
+        cert,
+        "--tls-auth-clients",
+        "no",
+    ];
+    let Some(_redis) = Redis::start(&tls) else { return };
+    let Some(dump) = Tcpdump::start("lo", tls_port.parse().unwrap(), &dir.path("tls.pcap")) else { return };
+    for i in 0..3 {
+        let out = std::process::Command::new("redis-cli")
+            .args(["--tls", "--cacert", cert, "-h", "127.0.0.1", "-p", &tls_port, "set", &format!("k{i}"), "v"])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK", "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    // Nothing to wait for in encrypted bytes: the packets are written at once (--immediate-mode).
+    std::thread::sleep(Duration::from_millis(300));
+    let (pcap, _) = dump.stop_after(&0xa1b2_c3d4u32.to_le_bytes());
+    let (records, said) = filter(&["--port", &tls_port, "--emit", "tsv"], &pcap);
+    assert!(records.is_empty());
+    assert!(said.contains("0 requests on 3 connections"), "{said}");
+    assert!(said.contains("; 3 connections encrypted (TLS): encrypted: cannot be read"), "{said}");
+    assert!(!said.contains("not RESP") && !said.contains("passed over"), "{said}");
 }

@@ -368,6 +368,7 @@ impl Follower<'_> {
             exchange.request(&req, nanos, *db, batch, xc);
         };
         let mut gap = false;
+        let not_resp = requests.counts.not_resp;
         to_server.segment(segment, tcp, &mut |piece| match piece {
             tcp::Piece::Bytes(bytes) => {
                 if !*tls && requests.between_requests() && looks_like_tls(bytes) {
@@ -383,8 +384,9 @@ impl Follower<'_> {
                 requests.gap(n, &mut emit);
             }
         });
-        if gap {
-            // Requests may be lost in it: their replies would be taken for others'.
+        if gap || requests.counts.not_resp > not_resp {
+            // Requests may be lost in it (or in bytes that are not RESP, which the server
+            // answers with an error): their replies would be taken for others'.
             exchange.lose(batch, xc);
         }
         if segment.fin {
