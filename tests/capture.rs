@@ -749,3 +749,60 @@ fn tls_on_the_port_is_named_not_counted_as_noise() {
     assert!(said.contains("; 3 connections encrypted (TLS): encrypted: cannot be read"), "{said}");
     assert!(!said.contains("not RESP") && !said.contains("passed over"), "{said}");
 }
+
+/// A child process killed (and waited for) when dropped, so a failing test leaves none running.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_live_capture_through_a_pipe_gives_records_as_they_come() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let dir = TempDir::new("pcap-live");
+    // tcpdump must be able to capture here: the helper says so (and skips) when it cannot.
+    let Some(probe) = Tcpdump::start("lo", redis.port, &dir.path("probe.pcap")) else { return };
+    drop(probe);
+    let mut dump = Reaped(
+        std::process::Command::new("tcpdump")
+            .args(["--immediate-mode", "-U", "-s", "0", "-i", "lo", "-w", "-", "tcp", "port", &redis.port.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let filter = std::process::Command::new(common::BIN)
+        .args(["--emit", "tsv", "--port", &redis.port.to_string()])
+        .stdin(dump.0.stdout.take().unwrap())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut filter = Reaped(filter);
+    let mut err = std::io::BufReader::new(dump.0.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("listening on") {
+        line.clear();
+        assert!(std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0, "tcpdump ended");
+    }
+    let mut client = redis.client();
+    client.call(&["SET", "live:key", "1"]);
+    // The record comes while both are still running.
+    let mut out = std::io::BufReader::new(filter.0.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut record = String::new();
+        let _ = std::io::BufRead::read_line(&mut out, &mut record);
+        let _ = tx.send(record);
+    });
+    let record = rx.recv_timeout(Duration::from_secs(10)).expect("a record within 10 s");
+    assert!(record.ends_with("\tset\tlive:key\t1\n"), "{record:?}");
+    assert!(filter.0.try_wait().unwrap().is_none());
+    common::signal(&dump.0, "TERM");
+    let _ = dump.0.wait();
+    assert!(filter.0.wait().unwrap().success());
+}
