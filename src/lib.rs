@@ -1,6 +1,7 @@
 //! faina-filter: find the hot keys overloading a Redis node, from its MONITOR stream.
 //!
-//! Data flows one way: the inputs' bytes are split into lines ([`input`]), each line is decoded
+//! Data flows one way: the inputs' bytes are split into lines ([`input`]) — or, for a packet
+//! capture, into the requests its packets carry ([`capture`]) — each line is decoded
 //! into a command with its keys ([`decode`], over [`monitor`] and [`commands`]), then accounted
 //! for, filtered and redacted ([`pipeline`]), and handed to one sink: the report of the whole
 //! input ([`sink`]), a report per period ([`rolling`]), or the records ([`records`]).

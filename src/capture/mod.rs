@@ -3,10 +3,11 @@
 //! the packet's time, the client's address, the connection's db — so every sink works on them
 //! unchanged.
 //!
-//! The layers each have a home: the file formats ([`file`]), the link layers ([`link`]), IP
-//! ([`ip`]), TCP and its reassembly ([`tcp`]), RESP requests ([`resp`]). This module follows the
-//! connections to the server's ports, and counts whatever could not be read, so the end of a
-//! capture can say what it held ([`Counts::summary`]). Reading is streaming and bounded: one
+//! The layers each have a home: the file formats ([`file`](mod@file)), the link layers ([`link`]), IP
+//! ([`ip`]), TCP and its reassembly ([`tcp`]), RESP requests and replies ([`resp`]), replies
+//! matched to their requests ([`exchange`]: a request goes on with its reply's size and
+//! latency). This module follows the connections to the server's ports, and counts whatever
+//! could not be read, so the end of a capture can say what it held ([`Counts::summary`]). Reading is streaming and bounded: one
 //! packet at a time, at most [`MAX_CONNECTIONS`] connections followed, each holding at most
 //! its early segments and its request under way.
 
