@@ -8,7 +8,8 @@ use faina_filter::cli::{self, Action};
 use faina_filter::Session;
 use libfuzzer_sys::fuzz_target;
 
-const MODES: [&[&str]; 3] = [&["--format", "json"], &["--emit", "tsv"], &["--emit", "keys", "--every", "1s"]];
+const MODES: [&[&str]; 4] =
+    [&["--format", "json"], &["--emit", "tsv"], &["--emit", "keys", "--header"], &["--every", "1s", "--window", "3s"]];
 
 /// A pcap file header (Ethernet, or the link type the input's first byte picks), then the input
 /// as its records; or a pcapng section header, then the input as its blocks.
