@@ -34,6 +34,8 @@ fn send_raw(stream: &mut TcpStream, bytes: &[u8], replies: usize) -> (usize, u64
 struct Measured {
     big_gets: Vec<(usize, u64)>,
     blpop: (usize, u64),
+    /// HGETALL after HELLO 3: a RESP3 map.
+    hgetall: (usize, u64),
 }
 
 /// Whole RESP replies at the start of `bytes`.
@@ -107,6 +109,7 @@ fn workload(redis: &Redis, early: &mut TcpStream) -> Measured {
     send_raw(&mut c, &resp(&[b"AUTH", b"alice", PASSWORD.as_bytes()]), 1);
     send_raw(&mut c, &resp(&[b"HELLO", b"3", b"AUTH", b"alice", PASSWORD.as_bytes()]), 1);
     send_raw(&mut c, &resp(&[b"GET", b"db2:key"]), 1);
+    measured.hgetall = send_raw(&mut c, &resp(&[b"HGETALL", b"db2:hash"]), 1);
     // A 1 MB value, written once and read ten times.
     let big = vec![b'b'; 1 << 20];
     send_raw(&mut c, &resp(&[b"SET", b"big:value", &big]), 1);
@@ -282,6 +285,12 @@ fn check_replies(rows: &[String], measured: &Measured, iface: &str) {
     assert!(client.iter().all(|c| c.0 == 1_048_576 + 12), "{client:?}");
     let slowest_client = client.iter().map(|c| c.1).max().unwrap();
     assert!(get_replies.iter().all(|g| g.1 <= slowest_client + 1), "{iface}: {get_replies:?} vs {client:?}");
+    // HSET's :1, then HGETALL's RESP3 map (after HELLO 3).
+    let hash = columns("db2:hash");
+    let mut sizes: Vec<usize> = hash.iter().map(|h| h.0).collect();
+    sizes.sort();
+    assert_eq!(sizes, [4, measured.hgetall.0], "{iface}");
+    assert_eq!(measured.hgetall.0, b"%1\r\n$1\r\nf\r\n$1\r\nv\r\n".len());
     let blpop = columns("empty:list");
     assert_eq!(blpop.len(), 1);
     let (bytes, latency) = blpop[0];
