@@ -451,7 +451,13 @@ pub struct Stats {
     /// The times are latencies measured from packets (requests read from a capture), not
     /// gaps between arrivals.
     pub latencies: bool,
+    /// Of requests read from packets: each command's latencies (by its name), for its
+    /// percentiles; at most [`MAX_LATENCY_COMMANDS`] names, the rest under `(other)`.
+    pub command_latencies: std::collections::BTreeMap<Vec<u8>, Histogram>,
 }
+
+/// The most commands whose latencies are kept apart.
+const MAX_LATENCY_COMMANDS: usize = 512;
 
 /// How many bytes of a slow call's arguments are shown.
 const CALL_WIDTH: usize = 120;
@@ -472,6 +478,7 @@ impl Stats {
             seq: 0,
             chains: Vec::new(),
             latencies: false,
+            command_latencies: std::collections::BTreeMap::new(),
             settings,
         }
     }
@@ -523,6 +530,7 @@ impl Stats {
     fn charge_latency(&mut self, cmd: &Command<'_>, secrets: &Secrets, latency: Option<u64>) {
         if let Some(latency) = latency {
             self.gaps.record(latency);
+            self.command_latency(cmd.name).record(latency);
             if self.would_keep(latency) {
                 let call = self.render(cmd, secrets, latency);
                 self.keep_slow(call);
@@ -576,6 +584,17 @@ impl Stats {
                 chain.prev_call = call;
             }
         }
+    }
+
+    /// The latencies of command `name` (a new one, past the limit, goes under `(other)`).
+    fn command_latency(&mut self, name: &[u8]) -> &mut Histogram {
+        let name: &[u8] =
+            if self.command_latencies.len() >= MAX_LATENCY_COMMANDS && !self.command_latencies.contains_key(name) {
+                b"(other)"
+            } else {
+                name
+            };
+        self.command_latencies.entry(name.to_vec()).or_default()
     }
 
     fn would_keep(&self, gap: u64) -> bool {
@@ -654,6 +673,9 @@ impl Stats {
         self.clients.merge(&other.clients, |_, _| {});
         self.gaps.merge(&other.gaps);
         self.latencies |= other.latencies;
+        for (name, latencies) in &other.command_latencies {
+            self.command_latency(name).merge(latencies);
+        }
         for call in &other.slowest {
             if self.would_keep(call.0.gap) {
                 self.keep_slow(call.0.clone());

@@ -335,6 +335,12 @@ fn reports_from_packets_are_monitors(c: &Captured) {
     let slowest = &from_packets["slowest_calls"][0];
     assert!(slowest["call"].as_str().unwrap().starts_with("blpop empty:list"), "{slowest}");
     assert!(slowest["gap_us"].as_u64().unwrap() >= 200_000, "{slowest}");
+    // Per command, the percentiles of its latencies: BLPOP's are its 200 ms.
+    let heaviest = from_packets["heaviest_commands"].as_array().unwrap();
+    let blpop = heaviest.iter().find(|h| h["name"] == "blpop").expect("BLPOP among the heaviest");
+    assert!(blpop["p50_us"].as_u64().unwrap() >= 200_000, "{blpop}");
+    assert!(heaviest.iter().all(|h| h["p99_us"].as_u64().is_some()), "{heaviest:?}");
+    assert!(from_monitor["heaviest_commands"][0].get("p50_us").is_none());
     assert!(from_monitor.get("top_keys_by_reply_bytes").is_none());
     // Two captures as two nodes, and rolling reports.
     let dir = TempDir::new("pcap-nodes");

@@ -194,6 +194,12 @@ fn command_time(w: &mut JsonWriter, report: &Report) {
         w.field_u64("total_us", heavy.total);
         w.field_u64("count", heavy.calls);
         w.field_u64("mean_us", heavy.mean());
+        for (name, value) in ["p50_us", "p90_us", "p99_us"].iter().zip(heavy.percentiles.iter().flatten()) {
+            match value {
+                Some(v) => w.field_u64(name, *v),
+                None => w.field_raw(name, "null"),
+            }
+        }
         w.end_object();
     }
     w.end_array();

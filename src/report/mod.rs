@@ -188,6 +188,8 @@ pub struct Heavy {
     pub calls: u64,
     /// The calls that had a gap charged: what the mean is over.
     pub gaps: u64,
+    /// Of requests read from packets: the median, 90th and 99th percentile of its latencies.
+    pub percentiles: Option<[Option<u64>; 3]>,
 }
 
 impl Heavy {
@@ -513,7 +515,13 @@ fn heaviest(stats: &Stats) -> Vec<Heavy> {
         .entries()
         .iter()
         .filter(|e| e.extra.gap_total > 0)
-        .map(|e| Heavy { name: escaped(e.key()), total: e.extra.gap_total, calls: e.count, gaps: e.extra.gaps })
+        .map(|e| Heavy {
+            name: escaped(e.key()),
+            total: e.extra.gap_total,
+            calls: e.count,
+            gaps: e.extra.gaps,
+            percentiles: stats.command_latencies.get(e.key()).map(|h| [0.5, 0.9, 0.99].map(|q| h.quantile(q))),
+        })
         .collect();
     all.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.name.cmp(&b.name)));
     all.truncate(stats.settings.top);

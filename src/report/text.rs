@@ -321,11 +321,28 @@ fn command_time(o: &mut String, report: &Report) {
     } else {
         heading(o, "Heaviest Commands (total gap between arrivals, idle time included)");
     }
-    let _ = writeln!(o, " {:>9} {:>7} {:>8} {:>9}  command", "total", "share", "calls", "mean");
+    if time.latencies {
+        let _ = writeln!(
+            o,
+            " {:>9} {:>7} {:>8} {:>9} {:>9} {:>9}  command",
+            "total", "share", "calls", "mean", "p50", "p99"
+        );
+    } else {
+        let _ = writeln!(o, " {:>9} {:>7} {:>8} {:>9}  command", "total", "share", "calls", "mean");
+    }
     for heavy in &time.heaviest {
         let share = super::share(heavy.total, time.total);
         let (calls, mean, name) = (heavy.calls, duration(heavy.mean()), &heavy.name);
-        let _ = writeln!(o, " {:>9} {share:>6.2}% {calls:>8} {mean:>9}  {name}", duration(heavy.total));
+        let total = duration(heavy.total);
+        match heavy.percentiles {
+            Some([p50, _, p99]) if time.latencies => {
+                let (p50, p99) = (duration(p50.unwrap_or(0)), duration(p99.unwrap_or(0)));
+                let _ = writeln!(o, " {total:>9} {share:>6.2}% {calls:>8} {mean:>9} {p50:>9} {p99:>9}  {name}");
+            }
+            _ => {
+                let _ = writeln!(o, " {total:>9} {share:>6.2}% {calls:>8} {mean:>9}  {name}");
+            }
+        }
     }
 
     if time.latencies {
