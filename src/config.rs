@@ -51,6 +51,8 @@ pub struct Config {
     /// A server's own command table (`--commands`), ahead of the built-in one; loaded once and
     /// kept for the process.
     pub commands: Option<&'static Table>,
+    /// The server's ports, in a packet capture (`--port`); empty means 6379.
+    pub ports: Vec<u16>,
     pub filters: Filters,
 }
 
@@ -117,6 +119,7 @@ impl Default for Config {
             hot_qps: None,
             no_screen: false,
             commands: None,
+            ports: Vec::new(),
             filters: Filters::default(),
         }
     }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::capture::{CallIn, Reply};
 use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
 use crate::input::LineIn;
 use crate::monitor::{Args, Call, Header, Line, Parser};
@@ -29,9 +30,15 @@ pub struct Command<'a> {
     /// The request's size: its arguments after the name, in bytes; a cut line adds its last
     /// argument's head and the dropped tail, as written (escaped, less the closing quote).
     pub bytes: u64,
+    /// Its reply, for a request read from packets whose reply the capture showed.
+    pub reply: Option<Reply>,
+    /// It was read from packets (its time is the packet's, its latency measured).
+    pub packet: bool,
 }
 
 /// What a line turned out to be.
+// It lives on the stack for one line: boxing its one large variant would allocate per line.
+#[allow(clippy::large_enum_variant)]
 pub enum Decoded<'a> {
     Command(Command<'a>),
     /// Expected chatter: `OK`, telnet's banners, blank lines.
@@ -124,13 +131,41 @@ impl Decoder {
                 bytes += long.len - args.get(long.index).len() as u64;
             }
         }
+        let bytes = if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes };
+        let resolver = Resolver { table, names, found, name, nodes };
+        Decoded::Command(resolver.resolve(Call { header, args, lost, bytes }, line.node, keys))
+    }
+
+    /// Decodes a request another input read whole (a packet capture's): its size is known.
+    pub fn decode_call<'a>(&'a mut self, call: &CallIn<'a>, keys: bool) -> Command<'a> {
+        let Decoder { table, names, keys: found, name, nodes, .. } = self;
+        let resolver = Resolver { table, names, found, name, nodes };
+        Command { reply: call.reply, packet: true, ..resolver.resolve(call.call, call.node, keys) }
+    }
+}
+
+/// What resolving a call uses of the decoder.
+struct Resolver<'a> {
+    table: &'static Table,
+    names: &'a mut NameCache,
+    found: &'a mut Vec<KeyRef>,
+    name: &'a mut Vec<u8>,
+    nodes: &'a mut Nodes,
+}
+
+impl<'a> Resolver<'a> {
+    /// The call's node, its command in the table, its keys (when asked for).
+    #[inline]
+    fn resolve(self, call: Call<'a>, input: u32, keys: bool) -> Command<'a> {
+        let Resolver { table, names, found, name, nodes } = self;
+        let Call { header, args, bytes, .. } = call;
         if nodes.named.is_none() {
             // A stream of records read back decides by its first one whether nodes are named.
             nodes.named = Some(header.node.is_some());
         }
         let node = match header.node {
             Some(label) => nodes.number(label),
-            None => line.node,
+            None => input,
         };
         let lookup = names.lookup(table, args.get(0), (args.len() > 1).then(|| args.get(1)));
         let (id, name) = match lookup {
@@ -145,7 +180,8 @@ impl Decoder {
         if keys {
             table.keys(lookup, &args, found);
         }
-        Decoded::Command(Command {
+        let nodes: &'a Nodes = nodes;
+        Command {
             header,
             args,
             name,
@@ -153,7 +189,9 @@ impl Decoder {
             keys: found,
             node,
             node_label: nodes.label(node),
-            bytes: if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes },
-        })
+            bytes,
+            reply: None,
+            packet: false,
+        }
     }
 }

@@ -446,8 +446,9 @@ pub const FLAGS: &[Flag] = &[
                DuckDB's header=true)",
         doc: "With **--emit keys**, write first a line naming the columns: **node** (with several \
               inputs), **timestamp**, **db**, **client**, **command**, **key**, **access**, \
-              **slot**; column stores take it for their names (ClickHouse's **TSVWithNames**, \
-              DuckDB's **header=true**). Off by default, so **sort** and **awk** see records only. \
+              **slot**, and for a packet capture **reply_bytes** and **latency_us**; column stores \
+              take it for their names (ClickHouse's **TSVWithNames**, DuckDB's **header=true**). It \
+              is written with the first record. Off by default, so **sort** and **awk** see records only. \
               **--emit tsv** has a varying number of argument columns, so no such line.",
         apply: Apply::Switch(|c| c.header = true),
     },
@@ -562,6 +563,28 @@ pub const FLAGS: &[Flag] = &[
               by mistake.",
         apply: Apply::Value(|c, _, v| {
             c.rejects = Some(v);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "port",
+        short: None,
+        value: Some("PORT"),
+        default: None,
+        section: Section::Input,
+        help: "in a packet capture, the server's port (may be repeated; 6379 when not given): requests \
+               are the bytes sent to it",
+        doc: "In a packet capture (an input that is a pcap or pcapng file, as **tcpdump -w** writes), the \
+              port the server listens on (**6379** when not given); give it once per port when the \
+              capture holds several servers. \
+              The bytes sent to one of these ports are read as requests, and the other end of the \
+              connection is the client. Other inputs ignore it.",
+        apply: Apply::Value(|c, flag, v| {
+            let port = v.to_str().and_then(|v| v.parse::<u16>().ok()).filter(|&p| p > 0);
+            let port = port.ok_or_else(|| UsageError(format!("{flag}: a port is a number from 1 to 65535")))?;
+            if !c.ports.contains(&port) {
+                c.ports.push(port);
+            }
             Ok(())
         }),
     },

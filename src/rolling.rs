@@ -76,7 +76,7 @@ impl<W: Write> Sink for RollingReport<W> {
         self.periods.reporter.learn(cmd);
         self.windows.current().command(cmd, secrets);
         let keys = &mut self.periods.keys;
-        key_shares(cmd, |key, access, share| keys.push(key, access, share, cmd.node));
+        key_shares(cmd, |key, access, share, reply| keys.push(key, access, share, reply, cmd.node));
         Ok(())
     }
 

@@ -227,7 +227,7 @@ impl<W: Write> Sink for WholeReport<W> {
         self.reporter.learn(cmd);
         self.stats.command(cmd, secrets);
         let keys = &mut self.keys;
-        key_shares(cmd, |key, access, share| keys.push(key, access, share, cmd.node));
+        key_shares(cmd, |key, access, share, reply| keys.push(key, access, share, reply, cmd.node));
         Ok(())
     }
 

@@ -129,6 +129,9 @@ pub struct Section {
 pub enum Kind {
     Keys,
     KeyBytes,
+    /// Of requests read from packets: reply bytes, and total latency, per key.
+    KeyReplyBytes,
+    KeyLatency,
     Prefixes,
     Commands,
     Clients,
@@ -185,6 +188,8 @@ pub struct Heavy {
     pub calls: u64,
     /// The calls that had a gap charged: what the mean is over.
     pub gaps: u64,
+    /// Of requests read from packets: the median, 90th and 99th percentile of its latencies.
+    pub percentiles: Option<[Option<u64>; 3]>,
 }
 
 impl Heavy {
@@ -194,9 +199,12 @@ impl Heavy {
     }
 }
 
-/// The gaps between timestamps, standing in for each command's time.
+/// The gaps between timestamps, standing in for each command's time; or, of requests read
+/// from packets, their latencies.
 pub struct CommandTime {
     pub rule: GapRule,
+    /// The times are latencies measured from packets.
+    pub latencies: bool,
     pub gaps: u64,
     /// (text label, JSON name, value) of the median, 75th, 90th and 99th percentiles.
     pub quantiles: Vec<(&'static str, &'static str, Option<u64>)>,
@@ -247,6 +255,14 @@ impl Report {
             },
             Section { kind: Kind::Slots, total: keys.keys.total(), rows: slot_rows(stats, &rates) },
         ];
+        // Only requests read from packets have replies: these sections are theirs.
+        let mut at = 2;
+        for (kind, table) in [(Kind::KeyReplyBytes, &keys.reply_bytes), (Kind::KeyLatency, &keys.latency)] {
+            if table.total() > 0 {
+                sections.insert(at, Section { kind, total: table.total(), rows: names(table, table.total()) });
+                at += 1;
+            }
+        }
         if view.nodes.is_some() {
             let node = |k: &[u8]| node_label(view, node_number(k));
             let rows = rows(&stats.nodes(), top, stats.tally.commands, &rates, node);
@@ -482,6 +498,7 @@ fn command_time(stats: &Stats) -> CommandTime {
             .collect();
     CommandTime {
         rule: stats.settings.gap_rule,
+        latencies: stats.latencies,
         gaps: gaps.count(),
         quantiles,
         max: gaps.max(),
@@ -498,7 +515,13 @@ fn heaviest(stats: &Stats) -> Vec<Heavy> {
         .entries()
         .iter()
         .filter(|e| e.extra.gap_total > 0)
-        .map(|e| Heavy { name: escaped(e.key()), total: e.extra.gap_total, calls: e.count, gaps: e.extra.gaps })
+        .map(|e| Heavy {
+            name: escaped(e.key()),
+            total: e.extra.gap_total,
+            calls: e.count,
+            gaps: e.extra.gaps,
+            percentiles: stats.command_latencies.get(e.key()).map(|h| [0.5, 0.9, 0.99].map(|q| h.quantile(q))),
+        })
         .collect();
     all.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.name.cmp(&b.name)));
     all.truncate(stats.settings.top);
