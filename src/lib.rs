@@ -28,6 +28,7 @@ mod glob;
 mod hash;
 mod input;
 pub mod monitor;
+mod name;
 mod notices;
 mod offload;
 pub mod output;

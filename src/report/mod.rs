@@ -11,6 +11,7 @@ mod text;
 
 use crate::counter::{Entry, TopK};
 use crate::escape::escaped;
+use crate::name::Name;
 use crate::stats::{GapRule, KeyAccess, SlowCall, Stats, Tally};
 use crate::window::Window;
 
@@ -25,7 +26,7 @@ pub struct View<'a> {
     /// Keys at or above this many accesses per second are marked hot.
     pub hot_qps: Option<f64>,
     /// The node labels by node number, when the input names nodes (several inputs).
-    pub nodes: Option<&'a [Vec<u8>]>,
+    pub nodes: Option<&'a [Name]>,
     /// The counts of each period of a window, oldest first (none for a report of one period).
     pub periods: &'a [&'a Stats],
 }
@@ -178,8 +179,7 @@ impl Report {
             Section { kind: Kind::Slots, total: keys.keys.total(), rows: slot_rows(stats, &rates) },
         ];
         if view.nodes.is_some() {
-            let node = |k: &[u8]| node_label(view, node_number(k));
-            let rows = rows(&stats.nodes(), top, stats.tally.commands, &rates, node);
+            let rows = node_rows(stats, view, &rates);
             sections.push(Section { kind: Kind::Nodes, total: stats.tally.commands, rows });
         }
         let hot_keys = keys.keys.entries().iter().filter(|e| rates.is_hot(e.count)).count() as u64;
@@ -308,12 +308,32 @@ fn node_number(key: &[u8]) -> u32 {
     key.iter().fold(0, |n, &b| n << 8 | u32::from(b))
 }
 
-/// The label of a node number, escaped.
+/// The label of a node number, escaped (cut, with its length, when long).
 fn node_label(view: &View, number: u32) -> String {
     match view.nodes.and_then(|n| n.get(number as usize)) {
-        Some(label) => escaped(label),
+        Some(label) => label.shown(),
         None => number.to_string(),
     }
+}
+
+/// Top Nodes: a long label is shown by its head, with its whole length, as a cut key is.
+fn node_rows(stats: &Stats, view: &View, rates: &Rates) -> Vec<Row> {
+    let nodes = stats.nodes();
+    let total = stats.tally.commands;
+    let label = |number: u32| view.nodes.and_then(|n| n.get(number as usize));
+    nodes
+        .top(stats.settings.top)
+        .into_iter()
+        .map(|e| {
+            let number = node_number(e.key());
+            let mut row = row(e, number.to_string(), total, rates);
+            if let Some(name) = label(number) {
+                row.name = escaped(name.head());
+                row.full_length = name.is_cut().then_some(name.len());
+            }
+            row
+        })
+        .collect()
 }
 
 /// The node a key was seen on, as shown beside it.
