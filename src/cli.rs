@@ -36,11 +36,16 @@ Examples:
   faina-filter capture.txt
   redis-cli monitor | faina-filter --emit keys | cut -f5 | sort | uniq -c | sort -rn | head
 
-The manual (man faina-filter) says more about each option, the report and the records.
+The manual (faina-filter --man; man faina-filter once installed as the README says) says more
+about each option, the report and the records.
 ",
         crate::flags::help_text()
     )
 }
+
+/// The manual page, as `man/faina-filter.1` has it: `--man` shows it, so it is there wherever the
+/// binary is, installed by `cargo install` or copied alone.
+pub const MANUAL: &str = include_str!("../man/faina-filter.1");
 
 /// Parses the arguments (without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageError> {
@@ -69,6 +74,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageEr
         match flag.apply {
             Apply::Help => return Ok(Action::Help),
             Apply::Version => return Ok(Action::Version),
+            Apply::Manual => return Ok(Action::Manual),
             Apply::Switch(set) => set(&mut config),
             Apply::Value(set) => set(&mut config, &name, parser.value().map_err(usage)?)?,
         }

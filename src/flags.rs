@@ -55,6 +55,7 @@ impl Section {
 pub enum Apply {
     Help,
     Version,
+    Manual,
     /// A flag without a value.
     Switch(fn(&mut Config)),
     /// A flag with a value: the flag's name (for messages), the value.
@@ -462,6 +463,18 @@ pub const FLAGS: &[Flag] = &[
         help: "print this help",
         doc: "Print the options and exit.",
         apply: Apply::Help,
+    },
+    Flag {
+        long: "man",
+        short: None,
+        value: None,
+        default: None,
+        section: Section::Info,
+        help: "show the manual (redirected: write its source, to install it as the README says)",
+        doc: "Show this manual and exit: on a terminal through **man**(1), otherwise its source, so \
+              that **faina-filter --man > ~/.cargo/share/man/man1/faina-filter.1** installs it for \
+              **man faina-filter** (man-db finds it beside **~/.cargo/bin**).",
+        apply: Apply::Manual,
     },
     Flag {
         long: "version",

@@ -141,6 +141,7 @@ impl LineReader {
     ) -> Result<(), Failed<E>> {
         let mut emit = |e: Piece<'_>| on(e).map_err(Failed::Consumer);
         let mut at = Cursor::default();
+        let mut first = true;
         loop {
             if self.buf.len() - at.end < self.block() {
                 self.buf.copy_within(at.start..at.end, 0);
@@ -159,6 +160,11 @@ impl LineReader {
             };
             if n == 0 {
                 return self.last_line(&at, &mut emit);
+            }
+            if std::mem::take(&mut first) {
+                if let Some(format) = compressed(&self.buf[at.end..at.end + n]) {
+                    return Err(Failed::Read(0, io::Error::new(io::ErrorKind::InvalidData, format)));
+                }
             }
             let mut scan = self.received(&mut at, n, &mut emit)?;
             if at.compacting {
@@ -356,6 +362,46 @@ pub fn line_ending(line: &[u8]) -> usize {
         [.., b'\n' | b'\r'] => 1,
         _ => 0,
     }
+}
+
+/// A compressed capture, told by the first bytes of an input: which compressor made it, and the
+/// program that reads it back. A MONITOR capture, cut anywhere, starts with none of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compressed {
+    pub format: &'static str,
+    pub reader: &'static str,
+}
+
+impl std::fmt::Display for Compressed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-compressed data (decompress it first: {} FILE | faina-filter)", self.format, self.reader)
+    }
+}
+
+impl std::error::Error for Compressed {}
+
+impl Compressed {
+    /// The file name extension its files usually have.
+    pub fn extension(&self) -> &'static str {
+        match self.format {
+            "gzip" => "gz",
+            "zstd" => "zst",
+            "bzip2" => "bz2",
+            other => other,
+        }
+    }
+}
+
+/// Looks at the first bytes of an input (at most 4 are needed) for a compressor's magic number.
+pub fn compressed(first: &[u8]) -> Option<Compressed> {
+    let (format, reader) = match first {
+        [0x1f, 0x8b, ..] => ("gzip", "zcat"),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => ("zstd", "zstdcat"),
+        [0xfd, b'7', b'z', b'X', ..] => ("xz", "xzcat"),
+        [b'B', b'Z', b'h', b'1'..=b'9', ..] => ("bzip2", "bzcat"),
+        _ => return None,
+    };
+    Some(Compressed { format, reader })
 }
 
 /// One input: a file (or `-`), and the node it is labelled with (`NAME=PATH`).
@@ -648,6 +694,22 @@ mod tests {
 
     fn whole(line: &[u8]) -> (Vec<u8>, bool, u64, usize) {
         (line.to_vec(), false, 0, 0)
+    }
+
+    #[test]
+    fn compressed_inputs_are_told_by_their_magic() {
+        let format = |b: &[u8]| compressed(b).map(|c| c.format);
+        assert_eq!(format(b"\x1f\x8b\x08\x00"), Some("gzip"));
+        assert_eq!(format(b"\x28\xb5\x2f\xfd\x04"), Some("zstd"));
+        assert_eq!(format(b"\xfd7zXZ\x00"), Some("xz"));
+        assert_eq!(format(b"BZh91AY&SY"), Some("bzip2"));
+        for plain in [&b""[..], b"\x1f", b"OK\r\n", b"1795636306.000001 [0", b"BZh", b"BZhx", b"+OK\r\n"] {
+            assert_eq!(format(plain), None, "{plain:?}");
+        }
+        let mut reader = LineReader::new();
+        let got = reader.read_all(&b"\x1f\x8b\x08\x00rest\n"[..], |_| Ok::<(), ()>(()));
+        let Err(Failed::Read(0, e)) = got else { panic!("a gzip stream is refused") };
+        assert_eq!(e.get_ref().and_then(|e| e.downcast_ref::<Compressed>()).map(|c| c.reader), Some("zcat"));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 pub mod cli;
+mod clock;
 pub mod cluster;
 pub mod commands;
 mod compact;
@@ -29,6 +30,7 @@ mod hash;
 mod input;
 pub mod monitor;
 mod name;
+mod nodes;
 mod notices;
 mod offload;
 pub mod output;
@@ -72,13 +74,15 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
         check_rejects(rejects, &inputs.list)?;
     }
     unknown_commands_named(config, config.table(), warn);
-    // With --every, on a terminal, the reports are drawn in place.
-    let screen = config.every.is_some()
-        && config.emit.is_none()
-        && config.format == config::Format::Text
-        && !config.no_screen
-        && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let mut session = Session::with_screen(config, out, inputs.labels(), screen)?;
+    if reads_a_terminal(config) {
+        // Nothing else would say why nothing happens.
+        let _ = writeln!(
+            warn,
+            "faina-filter: reading standard input (a terminal): pipe a MONITOR stream in, or name a capture; Ctrl-D ends it"
+        );
+    }
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let mut session = Session::on_terminal(config, out, inputs.labels(), terminal)?;
     // Reports count keys on the second core: a single file is read on this one.
     let in_place = config.emit.is_none();
     match inputs.read(in_place, |event| session.event(event, warn)) {
@@ -86,6 +90,11 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
         Err(Failed::Read(i, err)) => Err(Error::Read { name: inputs.list[i].name(), err }),
         Err(Failed::Consumer(err)) => Err(err),
     }
+}
+
+/// Standard input is one of the inputs, and a terminal.
+fn reads_a_terminal(config: &Config) -> bool {
+    Inputs::new(&config.files).list.iter().any(Input::is_stdin) && std::io::IsTerminal::is_terminal(&std::io::stdin())
 }
 
 /// Says so when `--command` names a command the table does not know (a typo, `gett`): it then
@@ -152,11 +161,13 @@ impl<W: Write> Session<W> {
     /// Prepares a run writing to `out` (and creates the rejects file, if asked for); `nodes` are
     /// the inputs' labels, when they name nodes.
     pub fn new(config: &Config, out: W, nodes: Option<Vec<Vec<u8>>>) -> Result<Self, Error> {
-        Session::with_screen(config, out, nodes, false)
+        Session::on_terminal(config, out, nodes, false)
     }
 
-    /// [`Session::new`], drawing rolling reports on a live screen when `screen`.
-    pub fn with_screen(config: &Config, out: W, nodes: Option<Vec<Vec<u8>>>, screen: bool) -> Result<Self, Error> {
+    /// [`Session::new`] for an output that is a `terminal` when so: rolling reports are drawn
+    /// on a live screen (unless `--no-screen`), and a text report ends with its hottest keys.
+    pub fn on_terminal(config: &Config, out: W, nodes: Option<Vec<Vec<u8>>>, terminal: bool) -> Result<Self, Error> {
+        let screen = terminal && config.every.is_some() && config.format == config::Format::Text && !config.no_screen;
         let table = config.table();
         let rejects = config.rejects.as_deref().map(Rejects::create).transpose()?;
         let settings = Settings {
@@ -169,10 +180,10 @@ impl<W: Write> Session<W> {
         };
         let reporter = |out| {
             let reporter = Reporter::new(out, config.format, config.hot_qps, Labels::new(nodes.clone()));
-            if screen {
-                reporter.on_screen()
-            } else {
-                reporter
+            match (screen, terminal) {
+                (true, _) => reporter.on_screen(reads_a_terminal(config)),
+                (false, true) => reporter.on_terminal(),
+                (false, false) => reporter,
             }
         };
         let sink = match (config.emit, config.every) {
@@ -239,6 +250,8 @@ impl<W: Write> Session<W> {
 }
 
 /// The sink of a run, one of the three, dispatched without a virtual call per line.
+// One value per run, made once and never moved on the per-line path: the sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 enum Sinks<W: Write> {
     Whole(WholeReport<W>),
     Rolling(RollingReport<W>),
@@ -262,8 +275,8 @@ impl<W: Write> Sink for Sinks<W> {
     }
 
     #[inline]
-    fn at(&mut self, micros: u64) -> Result<(), Error> {
-        each!(self, s => s.at(micros))
+    fn at(&mut self, node: u32, micros: u64) -> Result<(), Error> {
+        each!(self, s => s.at(node, micros))
     }
 
     #[inline]
@@ -281,6 +294,10 @@ impl<W: Write> Sink for Sinks<W> {
 
     fn end_of_input(&mut self, node: u32) {
         each!(self, s => s.end_of_input(node))
+    }
+
+    fn notice(&mut self, text: &str) {
+        each!(self, s => s.notice(text))
     }
 
     fn finish(self, warn: &mut dyn Write) -> Result<(), Error> {

@@ -39,8 +39,9 @@ impl ServerErrors {
         ServerErrors { redact, ..ServerErrors::default() }
     }
 
-    /// Counts a server error (`message` without its `-`), showing it when it is new.
-    pub fn seen(&mut self, message: &[u8], warn: &mut dyn Write) {
+    /// Counts a server error (`message` without its `-`), showing it when it is new; returns
+    /// what was shown (for the live screen).
+    pub fn seen(&mut self, message: &[u8], warn: &mut dyn Write) -> Option<String> {
         let message = if self.redact {
             self.scratch.clear();
             redact_reply(message, &mut self.scratch);
@@ -53,17 +54,19 @@ impl ServerErrors {
         let text = String::from_utf8(text).unwrap_or_default();
         if let Some(entry) = self.shown.iter_mut().find(|(shown, _)| *shown == text) {
             entry.1 += 1;
-            return;
+            return None;
         }
         if self.shown.len() < MAX_DISTINCT {
-            let _ = writeln!(warn, "faina-filter: the server said: {text}{}", hint(&text));
+            let shown = format!("{text}{}", hint(&text));
+            let _ = writeln!(warn, "faina-filter: the server said: {shown}");
             self.shown.push((text, 1));
-            return;
+            return Some(shown);
         }
         if self.others == 0 {
             let _ = writeln!(warn, "faina-filter: more server errors follow: counted, not shown");
         }
         self.others += 1;
+        None
     }
 
     /// Says how often each error came, when any came more than once or was not shown.

@@ -211,7 +211,7 @@ impl Pipeline {
         }
         let decoded = self.decoder.decode(line, self.keys);
         if let Decoded::Command(cmd) = &decoded {
-            sink.at(cmd.header.micros)?;
+            sink.at(cmd.node, cmd.header.micros)?;
         }
         let tally = sink.tally();
         tally.lines += 1;
@@ -225,7 +225,9 @@ impl Pipeline {
             Decoded::ServerError(text) => {
                 tally.noise += 1;
                 tally.server_errors += 1;
-                self.steps.server_errors.seen(text, warn);
+                if let Some(shown) = self.steps.server_errors.seen(text, warn) {
+                    sink.notice(&shown);
+                }
                 Ok(())
             }
             Decoded::Skipped => {

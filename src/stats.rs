@@ -397,6 +397,9 @@ pub struct Tally {
     pub cut_lines: u64,
     /// Commands the table does not know (their first argument was taken as the key).
     pub unknown_commands: u64,
+    /// Of the commands of a rolling report, those whose timestamp was far from the stream's
+    /// clock (see `clock.rs`): counted in the period under way.
+    pub out_of_order: u64,
 }
 
 impl Tally {
@@ -409,6 +412,7 @@ impl Tally {
         self.filtered += other.filtered;
         self.cut_lines += other.cut_lines;
         self.unknown_commands += other.unknown_commands;
+        self.out_of_order += other.out_of_order;
     }
 }
 

@@ -94,8 +94,10 @@ fn a_capture_cut_inside_its_last_line_counts_it_as_cut() {
 
 #[test]
 fn a_run_of_empty_windows_is_one_report() {
-    // Two lines a year apart, a report every second.
-    let input = b"1700000000.500000 [0 1.1.1.1:1] \"GET\" \"a\"\n1731536000.500000 [0 1.1.1.1:1] \"GET\" \"b\"\n";
+    // Lines a year apart (two after the silence: a capture follows its timestamps when the
+    // next line agrees), a report every second.
+    let input = b"1700000000.500000 [0 1.1.1.1:1] \"GET\" \"a\"\n1731536000.500000 [0 1.1.1.1:1] \"GET\" \"b\"\n\
+1731536000.600000 [0 1.1.1.1:1] \"GET\" \"c\"\n";
     let windows = reports(&["--every", "1s"], input);
     assert_eq!(windows.len(), 3, "the first, the silence, the last");
     assert_eq!(windows[1]["commands"], 0);

@@ -905,6 +905,10 @@ mod tests {
         assert!(names("migrate h 6379  0 100 copy keys").is_empty());
         assert_eq!(names("migrate h 6379  0 100"), [""]);
         assert_eq!(names("georadius g 0 0 1 km store dst"), ["g", "dst"]);
+        // Both stores: the command writes only the last (the servers' key specs name both).
+        assert_eq!(keys("georadius g 15 37 200 km store d1 storedist d2"), [("g".into(), 'r'), ("d2".into(), 'w')]);
+        // An odd number of arguments after STREAMS: refused, so nothing is read.
+        assert!(names("xread streams s1 s2 0").is_empty());
         assert_eq!(names("object encoding k"), ["k"]);
         assert_eq!(names("memory usage k"), ["k"]);
     }
