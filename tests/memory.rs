@@ -130,3 +130,24 @@ fn a_commands_table_past_its_limits_is_refused() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(kib < BOUND_KIB, "{kib} KiB");
 }
+
+#[test]
+fn long_command_names_are_shown_cut_with_their_length() {
+    // An unknown command of 2000 bytes, twice: counted as one, shown by its head and length in
+    // Top Commands and Heaviest Commands, under either rule of charging gaps.
+    let name = "x".repeat(2000);
+    let input = format!("1.000000 [0 1.1.1.1:1] \"{name}\" \"k\"\n2.000000 [0 1.1.1.1:1] \"{name}\" \"k\"\n");
+    for version in ["7.0", "6.0"] {
+        let report = json_report(&["--redis-version", version], input.as_bytes());
+        let command = &report["top_commands"][0];
+        assert_eq!((command["count"].as_u64(), command["full_length"].as_u64()), (Some(2), Some(2000)));
+        assert_eq!(command["name"].as_str().unwrap().len(), 512);
+        let heavy = &report["heaviest_commands"];
+        assert_eq!(heavy.as_array().unwrap().len(), 1, "{version}: one command, its gap charged to it");
+        assert_eq!((heavy[0]["count"].as_u64(), heavy[0]["total_us"].as_u64()), (Some(2), Some(1_000_000)));
+        assert!(heavy[0]["name"].as_str().unwrap().ends_with("x… (2000 bytes)"), "{version}");
+        let text = common::stdout_of(&["--redis-version", version], input.as_bytes());
+        assert!(text.contains("x… (2000 bytes)\n"), "{text}");
+        assert!(text.lines().all(|l| l.len() < 700), "no line shows the whole name");
+    }
+}

@@ -511,6 +511,16 @@ fn command_time(stats: &Stats) -> CommandTime {
     }
 }
 
+/// An entry's name as shown outside a section's rows: escaped, and cut with its whole length
+/// when only its head is kept.
+fn cut_name<E>(entry: &Entry<E>) -> String {
+    let mut name = escaped(entry.key());
+    if entry.is_cut() {
+        name.push_str(&format!("… ({} bytes)", entry.full_len));
+    }
+    name
+}
+
 /// The commands with the largest total gaps.
 fn heaviest(stats: &Stats) -> Vec<Heavy> {
     let table = stats.command_counts.table(stats.settings.commands);
@@ -518,7 +528,7 @@ fn heaviest(stats: &Stats) -> Vec<Heavy> {
         .entries()
         .iter()
         .filter(|e| e.extra.gap_total > 0)
-        .map(|e| Heavy { name: escaped(e.key()), total: e.extra.gap_total, calls: e.count, gaps: e.extra.gaps })
+        .map(|e| Heavy { name: cut_name(e), total: e.extra.gap_total, calls: e.count, gaps: e.extra.gaps })
         .collect();
     all.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.name.cmp(&b.name)));
     all.truncate(stats.settings.top);
