@@ -88,8 +88,8 @@ read -r s rss < <(measure $bin "$huge")
 echo "one 512 MiB line:                           $(awk -v s="$s" 'BEGIN {printf "%.3f s", s}')  peak RSS $((rss / 1024)) MiB"
 $bin --format json "$huge" | grep -o '"top_keys_by_bytes":\[{"name":"huge:key","count":[0-9]*' || true
 
-# What the filter keeps of hostile names, whatever their size (the four memory cases of the
-# third hostile round): each is run once, its peak RSS read from /usr/bin/time.
+# Inputs built to make the filter keep big names (node labels, clients), and flags past their
+# limits (--top, --commands): each is run once, its peak RSS read from /usr/bin/time.
 once() { # name command...: prints "name: seconds, peak RSS"
     local name=$1
     shift

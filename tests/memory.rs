@@ -1,6 +1,6 @@
 //! Memory stays inside its bound whatever the input keeps: node labels of records read back,
-//! the clients of the slowest calls, `--top`, and the size of a `--commands` table (the cases
-//! of the third hostile round, each scaled down but still far past what the filter keeps).
+//! the clients of the slowest calls, command names, `--top`, and the size of a `--commands`
+//! table (the benchmark's cases, scaled down but still far past what the filter keeps).
 
 mod common;
 
