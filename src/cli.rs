@@ -11,9 +11,9 @@ pub fn help() -> String {
         "\
 faina-filter: find the hot keys overloading a Redis node, from its MONITOR stream
 
-Usage: faina-filter [OPTIONS] [FILE...]
+Usage: faina-filter [OPTIONS] [--connect TARGET...] [FILE...]
 
-Reads raw MONITOR output (redis-cli monitor, or telnet/nc with +OK and CRLF), or its own --emit
+Connects to servers and reads their MONITOR stream (--connect), or reads raw MONITOR output (redis-cli monitor, or telnet/nc with +OK and CRLF), or its own --emit
 tsv records, from standard input or the FILEs ('-' is standard input; a FIFO or pipe is read as a
 live stream too). Several FILEs are several nodes, read at once and labelled NAME=PATH or by file
 name. Prints a hot-key report at the end (or every period), or passes normalized tab-separated
@@ -25,14 +25,18 @@ C1 and bidirectional controls included, and for bytes that are not valid UTF-8; 
 is), so no control byte reaches the terminal and every record is one line.
 
 Exit status: 0 on success (also when the reader of the output went away, or Ctrl-C, SIGTERM
-or SIGHUP ended the run and its report was written), 1 when an input cannot be read or the
-output cannot be written (standard output closed included), 2 on a usage error, 130 (143, 129)
-when a second Ctrl-C (SIGTERM, SIGHUP), or one while the output was blocked, ended it.
+or SIGHUP ended the run and its report was written), 1 when an input cannot be read, no
+--connect server could be read, or the output cannot be written (standard output closed
+included), 2 on a usage error, 130 (143, 129) when a second Ctrl-C (SIGTERM, SIGHUP), or one
+while the output was blocked, ended it.
 
 Examples:
+  faina-filter --connect redis://HOST:6379 --every 10s
+  REDISCLI_AUTH=... faina-filter --connect redis://user@HOST:6379 --duration 60s
   redis-cli -h HOST monitor | faina-filter
   telnet HOST 6379 | faina-filter --every 10s --hot-qps 3000
-  faina-filter --every 10s n1=<(redis-cli -h n1 monitor) n2=<(redis-cli -h n2 monitor)
+  faina-filter --connect redis://n1:6379 --cluster --every 10s
+  faina-filter --connect redis://PROXY:6379 --imonitor all --every 10s
   faina-filter capture.txt
   redis-cli monitor | faina-filter --emit keys | cut -f5 | sort | uniq -c | sort -rn | head
 
@@ -107,6 +111,17 @@ fn check(config: &Config) -> Result<(), UsageError> {
         return Err(UsageError(
             "--header names the columns of --emit keys (tsv records have a varying number of columns)".into(),
         ));
+    }
+    if (config.cluster || config.imonitor.is_some()) && config.connect.is_empty() {
+        return Err(UsageError("--cluster and --imonitor need a --connect target (a seed node, a proxy)".into()));
+    }
+    if config.cluster && config.imonitor.is_some() {
+        return Err(UsageError(
+            "--cluster connects to the nodes themselves, --imonitor goes through a proxy: use one or the other".into(),
+        ));
+    }
+    if config.replicas && !config.cluster {
+        return Err(UsageError("--replicas goes with --cluster".into()));
     }
     if config.every.is_some() && config.emit.is_some() {
         return Err(UsageError(

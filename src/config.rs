@@ -12,8 +12,21 @@ use crate::stats::GapRule;
 /// What a run is asked to do.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Inputs in order; `-` is standard input. Empty means standard input.
+    /// Inputs in order; `-` is standard input. Empty (and no `connect`) means standard input.
     pub files: Vec<OsString>,
+    /// Servers to connect to and read MONITOR from.
+    pub connect: Vec<crate::connect::Target>,
+    /// Where the password for them is (`--password-file`).
+    pub password_file: Option<OsString>,
+    /// Ask for the password on the terminal.
+    pub askpass: bool,
+    /// End the run after this many microseconds.
+    pub duration: Option<u64>,
+    /// Monitor these node indexes through a cluster proxy (`IMONITOR n`).
+    pub imonitor: Option<crate::connect::topology::Indexes>,
+    /// The targets are seeds of a Redis Cluster: monitor its primaries (and `replicas`).
+    pub cluster: bool,
+    pub replicas: bool,
     pub format: Format,
     pub emit: Option<Emit>,
     /// Start `--emit keys` records with a line of column names.
@@ -86,6 +99,13 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             files: Vec::new(),
+            connect: Vec::new(),
+            password_file: None,
+            askpass: false,
+            duration: None,
+            imonitor: None,
+            cluster: false,
+            replicas: false,
             format: Format::Text,
             emit: None,
             header: false,

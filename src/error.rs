@@ -18,6 +18,10 @@ pub enum Error {
     Rejects { name: String, err: io::Error },
     /// The command line asks for something that cannot be done safely (exit status 2).
     Usage(String),
+    /// Every input was a server, and none could be read (each was named when given up).
+    NothingRead,
+    /// What to connect to could not be found out (`--cluster`, `--imonitor all`).
+    Connect(String),
 }
 
 impl Error {
@@ -59,6 +63,8 @@ impl fmt::Display for Error {
             Error::Write(err) => write!(f, "writing output: {err}"),
             Error::Rejects { name, err } => write!(f, "writing rejects to {name}: {err}"),
             Error::Usage(message) => f.write_str(message),
+            Error::NothingRead => f.write_str("no server could be read"),
+            Error::Connect(message) => f.write_str(message),
         }
     }
 }

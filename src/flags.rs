@@ -13,6 +13,7 @@ use crate::records::Emit;
 /// Where a flag is listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
+    Connect,
     Report,
     Rolling,
     Records,
@@ -22,12 +23,20 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 6] =
-        [Section::Report, Section::Rolling, Section::Records, Section::Filters, Section::Input, Section::Info];
+    pub const ALL: [Section; 7] = [
+        Section::Connect,
+        Section::Report,
+        Section::Rolling,
+        Section::Records,
+        Section::Filters,
+        Section::Input,
+        Section::Info,
+    ];
 
     /// The heading in `--help` and the man page.
     pub fn title(self) -> &'static str {
         match self {
+            Section::Connect => "Live capture (the filter connects and sends MONITOR itself)",
             Section::Report => "Report",
             Section::Rolling => "Rolling reports (for live streams)",
             Section::Records => "Records (instead of the report)",
@@ -40,6 +49,16 @@ impl Section {
     /// A paragraph the man page puts before the section's flags.
     pub fn intro(self) -> &'static str {
         match self {
+            Section::Connect => {
+                "With **--connect** the filter opens the MONITOR stream itself: it connects, \
+                 authenticates, sends **MONITOR**, checks the **+OK** and reads the stream, so every \
+                 report, **--every**, the screen and the records work on it as on a pipe, FILE inputs \
+                 alongside. The socket is always drained: when the output cannot keep up (a stalled \
+                 **| less**), lines are dropped and counted rather than left in the server's buffer, and \
+                 every exit (end, **--duration**, Ctrl-C, SIGTERM, SIGHUP, a write error) closes every \
+                 connection. Passwords never come from the command line: **--password-file**, \
+                 **REDISCLI_AUTH**, or **--askpass**."
+            }
             Section::Filters => {
                 "The filters apply before anything is counted or written, to reports and records alike; \
                  each may be given more than once (any of its values matches), and different filters must \
@@ -79,6 +98,125 @@ pub struct Flag {
 
 /// Every flag, in the order `--help` and the man page list them.
 pub const FLAGS: &[Flag] = &[
+    Flag {
+        long: "connect",
+        short: None,
+        value: Some("TARGET"),
+        default: None,
+        section: Section::Connect,
+        help: "connect to a server and read its MONITOR stream: redis://[user@]host[:port], host:port, \
+               unix:///path/to/sock; NAME=TARGET labels it; repeat for several nodes",
+        doc: "Connect to a server and read its MONITOR stream. __TARGET__ is written as redis-cli and the \
+              client libraries write it: **redis://**[__user__**@**]__host__[**:**__port__][**/**__db__], \
+              __host__**:**__port__, **[**__ipv6__**]:**__port__, or **unix://**__/path/to/redis.sock__; \
+              **NAME=**__TARGET__ labels the node as **NAME=**__PATH__ does. Repeat it for several nodes. \
+              A user in the URL authenticates as that ACL user (**AUTH** __user password__); a password \
+              in the URL is refused (it would show in **ps** and the shell's history). MONITOR shows \
+              every db, so a db in the URL changes nothing (**--db** keeps one).\n\n\
+              The node is labelled by its address (or NAME) when there are several inputs. A connection \
+              that breaks after it was read is retried, after 0.5 s and then twice as long each time up \
+              to 30 s; the node is said lost (since when, and why), retrying, and connected again with \
+              how long it was lost: what it ran in that gap was not seen and is not guessed. A node that \
+              refuses (NOAUTH, WRONGPASS, no MONITOR command) or cannot be reached at the first attempt \
+              is given up at once, with a line naming it and what to do; when no node could be read at \
+              all the exit status is 1.\n\n\
+              **rediss://** (TLS) is not in this build; **redis-cli --tls** … **monitor |** \
+              **faina-filter** reads the same stream.",
+        apply: Apply::Value(|c, flag, v| {
+            let value = v.into_string().map_err(|_| UsageError(format!("{flag}: the target is not valid UTF-8")))?;
+            let target = crate::connect::Target::parse(&value).map_err(|e| UsageError(format!("{flag}: {e}")))?;
+            c.connect.push(target);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "password-file",
+        short: None,
+        value: Some("FILE"),
+        default: None,
+        section: Section::Connect,
+        help: "the password for --connect: the first line of FILE",
+        doc: "The password for **--connect**: the first line of __FILE__ (its line end left out). \
+              Without it, the environment variable **REDISCLI_AUTH** is used, as redis-cli uses it. \
+              The password is sent with **AUTH** and never written anywhere: not in messages, reports, \
+              records or **--rejects**.",
+        apply: Apply::Value(|c, _, v| {
+            c.password_file = Some(v);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "askpass",
+        short: None,
+        value: None,
+        default: None,
+        section: Section::Connect,
+        help: "ask for the password for --connect on the terminal, without echo",
+        doc: "Ask for the password for **--connect** on the terminal (standard input), without echo. \
+              It is asked for too when a URL names a user and neither **--password-file** nor \
+              **REDISCLI_AUTH** gives a password.",
+        apply: Apply::Switch(|c| c.askpass = true),
+    },
+    Flag {
+        long: "imonitor",
+        short: None,
+        value: Some("N[,M...]|all"),
+        default: None,
+        section: Section::Connect,
+        help: "through a cluster proxy (Alibaba Cloud's and the like): one connection per node index, \
+               sending IMONITOR N; indexes, ranges (0-3) or all (the proxy's INFO nodecount)",
+        doc: "Through a cluster proxy that has **IMONITOR** (Alibaba Cloud's and the like): for each \
+              **--connect** target, one connection per node index, each sending **IMONITOR** __N__ and \
+              labelled by its index (**NAME/**__N__ when the target is labelled). Indexes are written \
+              **0,2**, as ranges **0-3**, or **all**, which asks the proxy's **INFO** for its \
+              **nodecount**. A proxy without IMONITOR is refused with what to do instead.",
+        apply: Apply::Value(|c, flag, v| {
+            let value = text(flag, v)?;
+            let indexes = crate::connect::topology::Indexes::parse(&value).map_err(|e| UsageError(format!("{flag}: {e}")))?;
+            c.imonitor = Some(indexes);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "cluster",
+        short: None,
+        value: None,
+        default: None,
+        section: Section::Connect,
+        help: "the --connect target is a seed node of a Redis Cluster: monitor every primary it names",
+        doc: "The **--connect** target is a seed node of a Redis Cluster: the filter asks it for the \
+              cluster's nodes (**CLUSTER SHARDS**, or **CLUSTER NODES** before Redis 7.0) and monitors \
+              every primary, each labelled by its address, so Top Nodes and the node of each top key \
+              come with the report. Nodes marked failed or without an address are left out, and said. \
+              The topology is read once, at the start.",
+        apply: Apply::Switch(|c| c.cluster = true),
+    },
+    Flag {
+        long: "replicas",
+        short: None,
+        value: None,
+        default: None,
+        section: Section::Connect,
+        help: "with --cluster, monitor the replicas too (reads sent to replicas show there)",
+        doc: "With **--cluster**, monitor the replicas as well as the primaries: reads that clients \
+              send to replicas (**READONLY**) show only there.",
+        apply: Apply::Switch(|c| c.replicas = true),
+    },
+    Flag {
+        long: "duration",
+        short: None,
+        value: Some("DURATION"),
+        default: None,
+        section: Section::Connect,
+        help: "end the run after DURATION (10s, 1m, 1h), as Ctrl-C would, for any input",
+        doc: "End the run after __DURATION__ (**10s**, **1m**, **1h**), for any input, as the first \
+              Ctrl-C would: the report of what was read is written, every connection is closed, and \
+              the exit status is 0 (130 if the output was blocked and the report could not be written).",
+        apply: Apply::Value(|c, flag, v| {
+            c.duration = Some(duration(flag, v)?);
+            Ok(())
+        }),
+    },
     Flag {
         long: "top",
         short: None,

@@ -11,16 +11,24 @@
 //! is read on a thread per input, each running a `LineReader` and handing over batches of lines
 //! with their boundaries, so one stalled stream never holds up the others and a silent live
 //! stream still gets [`Event::Idle`] ticks.
+//!
+//! A `--connect` input is a [`connect::Node`] whose thread keeps its MONITOR stream coming (see
+//! [`crate::connect`]); its batches are offered, never forced, to the consumer: when the
+//! channel is full the batch is dropped and counted ([`connect::State::Dropped`]), so the socket
+//! is drained whatever the output does, and the server never buffers for the filter. The nodes'
+//! state changes come out as [`Event::Node`].
 
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::time::Duration;
+use std::sync::mpsc::{self, RecvTimeoutError, TrySendError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bstr::ByteSlice;
 
 use crate::compact::{Compactor, LongArg};
+use crate::connect::{self, Change, State};
 use crate::signal;
 
 /// The longest line handed out whole; a longer one is compacted (see [`crate::compact`]).
@@ -72,6 +80,8 @@ pub enum Event<'a> {
     Idle,
     /// Input `node` has ended.
     End(u32),
+    /// A `--connect` node's state changed (connected, lost, given up, dropping lines).
+    Node(&'a Change),
 }
 
 /// What [`LineReader::read_all`] hands out.
@@ -156,6 +166,11 @@ impl LineReader {
             let n = match input.read(&mut self.buf[at.end..at.end + want]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // A server's stream that was silent for a moment (see `connect`): a pause.
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    emit(Piece::Pause)?;
+                    continue;
+                }
                 Err(e) => return Err(Failed::Read(0, e)),
             };
             if n == 0 {
@@ -404,10 +419,12 @@ pub fn compressed(first: &[u8]) -> Option<Compressed> {
     Some(Compressed { format, reader })
 }
 
-/// One input: a file (or `-`), and the node it is labelled with (`NAME=PATH`).
+/// One input: a file (or `-`), and the node it is labelled with (`NAME=PATH`); or a server to
+/// connect to.
 pub struct Input {
     pub path: OsString,
     pub label: Option<Vec<u8>>,
+    pub server: Option<Arc<connect::Node>>,
 }
 
 impl Input {
@@ -420,18 +437,21 @@ impl Input {
             let plausible = !name.is_empty() && !name.contains(&b'/') && !path.is_empty();
             if plausible && !std::path::Path::new(arg).exists() {
                 let path = std::ffi::OsStr::from_bytes(path).to_os_string();
-                return Input { path, label: Some(name.to_vec()) };
+                return Input { path, label: Some(name.to_vec()), server: None };
             }
         }
-        Input { path: arg.clone(), label: None }
+        Input { path: arg.clone(), label: None, server: None }
     }
 
     pub fn is_stdin(&self) -> bool {
-        self.path == "-"
+        self.server.is_none() && self.path == "-"
     }
 
     /// The node label: the given name, or the file's name.
     fn node(&self) -> Vec<u8> {
+        if let Some(server) = &self.server {
+            return server.label.clone();
+        }
         match &self.label {
             Some(label) => label.clone(),
             None if self.is_stdin() => b"stdin".to_vec(),
@@ -444,7 +464,9 @@ impl Input {
 
     /// How messages name it.
     pub fn name(&self) -> String {
-        if self.is_stdin() {
+        if let Some(server) = &self.server {
+            server.name()
+        } else if self.is_stdin() {
             "standard input".to_string()
         } else {
             crate::escape::escaped(self.path.as_encoded_bytes())
@@ -453,7 +475,9 @@ impl Input {
 
     /// What the file system says of it (standard input's, for `-`).
     pub fn metadata(&self) -> Option<std::fs::Metadata> {
-        if self.is_stdin() {
+        if self.server.is_some() {
+            None
+        } else if self.is_stdin() {
             use std::os::fd::AsFd;
             io::stdin().as_fd().try_clone_to_owned().ok().and_then(|fd| File::from(fd).metadata().ok())
         } else {
@@ -463,7 +487,7 @@ impl Input {
 
     /// A live stream: anything but a regular file (a terminal, a pipe, a FIFO, a socket).
     fn is_live(&self) -> bool {
-        self.metadata().is_some_and(|m| !m.is_file())
+        self.server.is_some() || self.metadata().is_some_and(|m| !m.is_file())
     }
 
     fn open(&self) -> io::Result<Box<dyn Read + Send>> {
@@ -475,17 +499,41 @@ impl Input {
     }
 }
 
-/// The inputs of a run, in order.
+/// The inputs of a run, in order: the servers connected to, then the files. Dropping it closes
+/// every connection.
 pub struct Inputs {
     pub list: Vec<Input>,
+    /// What the servers' threads tell.
+    pub watch: Arc<connect::Watch>,
+    /// Look at the clock while waiting even for files (`--duration`).
+    pub ticking: bool,
+}
+
+impl Drop for Inputs {
+    fn drop(&mut self) {
+        self.close();
+    }
 }
 
 impl Inputs {
-    /// The inputs named on the command line (none: standard input).
-    pub fn new(files: &[OsString]) -> Inputs {
+    /// The servers and the inputs named on the command line (none of either: standard input).
+    pub fn new(servers: Vec<connect::Node>, files: &[OsString]) -> Inputs {
         let stdin = [OsString::from("-")];
-        let files = if files.is_empty() { &stdin[..] } else { files };
-        Inputs { list: files.iter().map(Input::parse).collect() }
+        let files = if files.is_empty() && servers.is_empty() { &stdin[..] } else { files };
+        let servers =
+            servers.into_iter().map(|s| Input { path: OsString::new(), label: None, server: Some(Arc::new(s)) });
+        let list = servers.chain(files.iter().map(Input::parse)).collect();
+        Inputs { list, watch: Arc::default(), ticking: false }
+    }
+
+    /// Shuts every connection down (no MONITOR client is left on a server).
+    pub fn close(&self) {
+        self.list.iter().filter_map(|i| i.server.as_ref()).for_each(|s| s.close());
+    }
+
+    /// True when there were servers and none was ever read, nor any file.
+    pub fn none_read(&self) -> bool {
+        self.list.iter().all(|i| i.server.is_some()) && !self.watch.read_any.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The node labels, when the inputs name nodes: several inputs, or one named `NAME=PATH`.
@@ -510,12 +558,42 @@ impl Inputs {
     }
 
     fn read_on_threads<E>(&self, mut on: impl FnMut(Event<'_>) -> Result<(), E>) -> Result<(), Failed<E>> {
-        // A batch in flight per input, and a little slack: memory stays bounded when the
-        // consumer falls behind.
-        let (tx, rx) = mpsc::sync_channel(self.list.len() + 2);
+        let (rx, pool) = self.start_threads()?;
+        let mut drops = Drops::new(self);
+        let result = self.pump(&rx, &pool, &mut drops, &mut on);
+        self.close();
+        // What the servers' readers went through is said however the run ended (a notice
+        // goes to the warnings, which a failed output does not stop).
+        drops.said.iter_mut().for_each(|n| *n = 0);
+        drops.at_end = true;
+        for change in self.watch.take().iter().chain(drops.news(self).iter()) {
+            let told = on(Event::Node(change)).map_err(Failed::Consumer);
+            if result.is_ok() {
+                told?;
+            }
+        }
+        result
+    }
+
+    /// A thread per input, reading it into batches sent over a bounded channel.
+    fn start_threads<E>(&self) -> Result<(mpsc::Receiver<Batch>, Arc<Pool>), Failed<E>> {
+        // A server's batches are dropped rather than waited for: a little more slack for them.
+        let servers = self.list.iter().filter(|i| i.server.is_some()).count();
+        let (tx, rx) = mpsc::sync_channel(self.list.len() + 2 + servers.min(6));
         let (limit, cap) = limits(self.list.len());
         let pool = std::sync::Arc::new(Pool::default());
         for (node, input) in self.list.iter().enumerate() {
+            if let Some(server) = &input.server {
+                let (tx, pool, watch, server) = (tx.clone(), pool.clone(), self.watch.clone(), server.clone());
+                let mut reader = LineReader::with_limit(limit, cap);
+                signal::spawn(move || {
+                    let node = node as u32;
+                    let mut read = |stream| read_batches(node, stream, &mut reader, &pool, &tx, Some(&server));
+                    server.run(node, &watch, &mut read);
+                    let _ = tx.send(Batch::Done { node, result: Ok(()) });
+                });
+                continue;
+            }
             // Regular files are opened here, so a missing one is reported before anything is
             // read; anything else on its thread (opening a FIFO waits for its writer).
             let open: Opener = if input.is_live() {
@@ -529,10 +607,23 @@ impl Inputs {
             let reader = LineReader::with_limit(limit, cap);
             signal::spawn(move || read_in_batches(node as u32, open, reader, &pool, &tx));
         }
-        drop(tx);
-        let live = self.list.iter().any(Input::is_live);
+        Ok((rx, pool))
+    }
+
+    /// Hands on what the threads read, until every input has ended or the run is stopped.
+    fn pump<E>(
+        &self,
+        rx: &mpsc::Receiver<Batch>,
+        pool: &Pool,
+        drops: &mut Drops,
+        on: &mut impl FnMut(Event<'_>) -> Result<(), E>,
+    ) -> Result<(), Failed<E>> {
+        let live = self.ticking || self.list.iter().any(Input::is_live);
         let mut open = self.list.len();
         while open > 0 && !signal::stopped() {
+            for change in self.watch.take().iter().chain(drops.news(self).iter()) {
+                on(Event::Node(change)).map_err(Failed::Consumer)?;
+            }
             let batch = match rx.recv_timeout(if live { TICK } else { Duration::from_secs(3600) }) {
                 Ok(batch) => batch,
                 Err(RecvTimeoutError::Timeout) => {
@@ -565,6 +656,44 @@ impl Inputs {
             }
         }
         Ok(())
+    }
+}
+
+/// The lines each server's reader dropped, told at most once a second while they grow, and
+/// in all at the end.
+struct Drops {
+    said: Vec<u64>,
+    looked: Instant,
+    /// The run is over: each count is told in all.
+    at_end: bool,
+}
+
+impl Drops {
+    fn new(inputs: &Inputs) -> Drops {
+        Drops { said: vec![0; inputs.list.len()], looked: Instant::now(), at_end: false }
+    }
+
+    fn news(&mut self, inputs: &Inputs) -> Vec<Change> {
+        let mut news = Vec::new();
+        if self.looked.elapsed() < Duration::from_secs(1) && !self.at_end {
+            return news;
+        }
+        self.looked = Instant::now();
+        for (node, input) in inputs.list.iter().enumerate() {
+            let Some(server) = &input.server else { continue };
+            let lines = server.dropped.load(std::sync::atomic::Ordering::Relaxed);
+            if lines > self.said[node] {
+                self.said[node] = lines;
+                let at = std::time::SystemTime::now();
+                news.push(Change {
+                    node: node as u32,
+                    name: server.name(),
+                    at,
+                    state: State::Dropped { lines, in_all: self.at_end },
+                });
+            }
+        }
+        news
     }
 }
 
@@ -621,19 +750,73 @@ fn read_in_batches(node: u32, open: Opener, mut reader: LineReader, pool: &Pool,
             return;
         }
     };
+    if let Ok(result) = read_batches(node, input, &mut reader, pool, tx, None) {
+        let _ = tx.send(Batch::Done { node, result });
+    }
+}
+
+/// Hands a batch to the consumer: waiting for room; or, for a server's stream, never waiting:
+/// when there is no room the batch comes back to be added to (`keep`, while it is smaller than
+/// a block), or is dropped and counted in the server's `dropped`. `Err` when the consumer is
+/// gone.
+fn deliver(
+    tx: &mpsc::SyncSender<Batch>,
+    batch: Batch,
+    pool: &Pool,
+    server: Option<&connect::Node>,
+    keep: bool,
+) -> Result<Option<Batch>, ()> {
+    let Some(server) = server else { return tx.send(batch).map(|()| None).map_err(drop) };
+    match tx.try_send(batch) {
+        Ok(()) => Ok(None),
+        Err(TrySendError::Disconnected(_)) => Err(()),
+        Err(TrySendError::Full(batch)) if keep => Ok(Some(batch)),
+        Err(TrySendError::Full(batch)) => {
+            let lines = match batch {
+                Batch::Lines { data, ends, .. } => {
+                    let n = ends.len();
+                    pool.give_back(data, ends);
+                    n
+                }
+                _ => 1,
+            };
+            server.dropped.fetch_add(lines as u64, std::sync::atomic::Ordering::Relaxed);
+            Ok(None)
+        }
+    }
+}
+
+/// Reads one stream to its end into batches: how it ended, or `Err` when the consumer is gone.
+fn read_batches(
+    node: u32,
+    input: Box<dyn Read + Send>,
+    reader: &mut LineReader,
+    pool: &Pool,
+    tx: &mpsc::SyncSender<Batch>,
+    server: Option<&connect::Node>,
+) -> Result<io::Result<()>, ()> {
     let block = reader.block();
     let (mut data, mut ends) = pool.take(block);
     let mut plain = true;
-    let send = |data: &mut Vec<u8>, ends: &mut Vec<u32>, plain: &mut bool| -> Result<(), ()> {
+    // `last`: the stream has ended, so lines that find no room are dropped, not kept.
+    let send = |data: &mut Vec<u8>, ends: &mut Vec<u32>, plain: &mut bool, last: bool| -> Result<(), ()> {
         if ends.is_empty() {
             return Ok(());
         }
+        let keep = !last && data.len() < block;
         let (next_data, next_ends) = pool.take(block);
         let full = std::mem::replace(data, next_data);
         let lines = std::mem::replace(ends, next_ends);
         let batch = Batch::Lines { node, data: full, ends: lines, plain: *plain };
-        *plain = true;
-        tx.send(batch).map_err(drop)
+        match deliver(tx, batch, pool, server, keep)? {
+            Some(Batch::Lines { data: kept, ends: kept_ends, .. }) => {
+                // No room yet: the lines stay, and more are added to them.
+                let fresh = (std::mem::replace(data, kept), std::mem::replace(ends, kept_ends));
+                pool.give_back(fresh.0, fresh.1);
+            }
+            _ => *plain = true,
+        }
+        Ok(())
     };
     let result = reader.read_all(input, |piece| -> Result<(), ()> {
         match piece {
@@ -642,24 +825,27 @@ fn read_in_batches(node: u32, open: Opener, mut reader: LineReader, pool: &Pool,
                 ends.push(data.len() as u32);
                 plain &= line_plain;
                 if data.len() >= block {
-                    send(&mut data, &mut ends, &mut plain)?;
+                    send(&mut data, &mut ends, &mut plain, false)?;
                 }
             }
             Piece::Line { line, cut, dropped, long, .. } => {
-                send(&mut data, &mut ends, &mut plain)?;
+                send(&mut data, &mut ends, &mut plain, true)?;
                 let batch = Batch::Long { node, line: line.to_vec(), cut, dropped, long: long.to_vec() };
-                tx.send(batch).map_err(drop)?;
+                deliver(tx, batch, pool, server, false)?;
             }
-            Piece::Pause => send(&mut data, &mut ends, &mut plain)?,
+            Piece::Pause => send(&mut data, &mut ends, &mut plain, false)?,
         }
         Ok(())
     });
     let result = match result {
-        Ok(()) => send(&mut data, &mut ends, &mut plain).map(|()| Ok(())).unwrap_or(Ok(())),
+        Ok(()) => Ok(()),
         Err(Failed::Read(_, e)) => Err(e),
-        Err(Failed::Consumer(())) => return,
+        Err(Failed::Consumer(())) => return Err(()),
     };
-    let _ = tx.send(Batch::Done { node, result });
+    // What was read before the end (or the error) is handed over too.
+    send(&mut data, &mut ends, &mut plain, true)?;
+    pool.give_back(data, ends);
+    Ok(result)
 }
 
 #[cfg(test)]

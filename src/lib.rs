@@ -19,6 +19,7 @@ pub mod cluster;
 pub mod commands;
 mod compact;
 pub mod config;
+pub mod connect;
 mod counter;
 mod decode;
 mod error;
@@ -66,7 +67,11 @@ use stats::{Settings, Tally};
 
 /// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {
-    let inputs = Inputs::new(&config.files);
+    let mut inputs = Inputs::new(servers(config, warn)?, &config.files);
+    if let Some(limit) = config.duration {
+        signal::end_after(std::time::Duration::from_micros(limit));
+        inputs.ticking = true;
+    }
     if inputs.list.iter().filter(|i| i.is_stdin()).count() > 1 {
         return Err(Error::Usage("standard input ('-') can be read only once".into()));
     }
@@ -86,6 +91,7 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
     // Reports count keys on the second core: a single file is read on this one.
     let in_place = config.emit.is_none();
     match inputs.read(in_place, |event| session.event(event, warn)) {
+        Ok(()) if inputs.none_read() && !signal::stopped() => Err(Error::NothingRead),
         Ok(()) => session.finish(warn),
         Err(Failed::Read(i, err)) => Err(Error::Read { name: inputs.list[i].name(), err }),
         Err(Failed::Consumer(err)) => Err(err),
@@ -94,7 +100,55 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
 
 /// Standard input is one of the inputs, and a terminal.
 fn reads_a_terminal(config: &Config) -> bool {
-    Inputs::new(&config.files).list.iter().any(Input::is_stdin) && std::io::IsTerminal::is_terminal(&std::io::stdin())
+    let stdin = if config.files.is_empty() {
+        config.connect.is_empty()
+    } else {
+        Inputs::new(Vec::new(), &config.files).list.iter().any(Input::is_stdin)
+    };
+    stdin && std::io::IsTerminal::is_terminal(&std::io::stdin())
+}
+
+/// The servers of `--connect`, with the password found for them: each target, or the node
+/// indexes behind it (`--imonitor`), or the nodes of its cluster (`--cluster`).
+fn servers(config: &Config, warn: &mut dyn Write) -> Result<Vec<connect::Node>, Error> {
+    use connect::{Monitor, Node};
+    if config.connect.is_empty() {
+        if config.password_file.is_some() || config.askpass {
+            return Err(Error::Usage("--password-file and --askpass are for --connect".into()));
+        }
+        return Ok(Vec::new());
+    }
+    let auth =
+        connect::Auth::find(&config.connect, config.password_file.as_ref(), config.askpass).map_err(Error::Usage)?;
+    let auth = std::sync::Arc::new(auth);
+    let mut nodes: Vec<Node> = Vec::new();
+    for target in &config.connect {
+        let seed = Node::new(target.clone(), Monitor::All, auth.clone());
+        let failed = |why: String| Error::Connect(format!("{}: {why}", seed.name()));
+        if config.cluster {
+            for member in connect::topology::cluster_nodes(&seed).map_err(failed)? {
+                let node = Node::new(member.target(target), Monitor::All, auth.clone());
+                if !member.usable {
+                    let _ = writeln!(
+                        warn,
+                        "faina-filter: {}: a cluster node marked failed or without an address is left out",
+                        seed.name()
+                    );
+                } else if (member.primary || config.replicas)
+                    && !nodes.iter().any(|n| n.target.addr == node.target.addr)
+                {
+                    nodes.push(node);
+                }
+            }
+        } else if let Some(indexes) = &config.imonitor {
+            for index in indexes.resolve(&seed).map_err(failed)? {
+                nodes.push(Node::new(target.clone(), Monitor::Index(index), auth.clone()));
+            }
+        } else {
+            nodes.push(seed);
+        }
+    }
+    Ok(nodes)
 }
 
 /// Says so when `--command` names a command the table does not know (a typo, `gett`): it then
@@ -214,6 +268,10 @@ impl<W: Write> Session<W> {
             Event::End(node) => {
                 self.pipeline.settle(node, &mut self.sink, warn)?;
                 self.sink.end_of_input(node);
+                Ok(())
+            }
+            Event::Node(change) => {
+                let _ = writeln!(warn, "faina-filter: {change}");
                 Ok(())
             }
         }

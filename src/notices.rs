@@ -87,8 +87,10 @@ impl ServerErrors {
 
 /// A hint for the errors a common mistake causes.
 fn hint(text: &str) -> &'static str {
-    if text.starts_with("NOAUTH") || text.starts_with("WRONGPASS") {
-        " (send AUTH before MONITOR)"
+    if text.starts_with("NOAUTH") {
+        " (AUTH first, or --connect)"
+    } else if text.starts_with("WRONGPASS") {
+        " (the password sent with AUTH was wrong)"
     } else if text.contains("unknown command") {
         " (is this the right server, or a proxy that wants IMONITOR?)"
     } else {
@@ -127,7 +129,7 @@ mod tests {
         errors.finish(&mut warn);
         assert_eq!(
             String::from_utf8(warn).unwrap(),
-            "faina-filter: the server said: NOAUTH Authentication required. (send AUTH before MONITOR)\n"
+            "faina-filter: the server said: NOAUTH Authentication required. (AUTH first, or --connect)\n"
         );
     }
 }

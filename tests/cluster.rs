@@ -9,7 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::servers::Server;
-use common::{json_report, require, stdout_of, Capture, Client, Redis, TempDir, BIN};
+use common::{
+    assert_no_monitor_left, json_report, monitor_clients, require, stdout_of, Capture, Client, Redis, TempDir, BIN,
+};
 use faina_filter::cluster::slot;
 use serde_json::Value;
 
@@ -233,4 +235,44 @@ fn records_read_back_give_the_same_report() {
         assert_eq!(direct[field], again[field], "{field}");
     }
     assert_eq!(again["skipped"], 0);
+}
+
+#[test]
+fn connect_cluster_monitors_every_primary_labelled_by_address() {
+    for server in common::servers::all() {
+        connect_cluster_on(&server);
+    }
+}
+
+fn connect_cluster_on(server: &Server) {
+    let nodes = cluster(server);
+    let owners = slot_owners(&nodes[0]);
+    let label_of: HashMap<u16, String> = nodes.iter().map(|n| (n.port, format!("127.0.0.1:{}", n.port))).collect();
+    // One seed; the filter finds the other two itself.
+    let seed = format!("redis://127.0.0.1:{}", nodes[1].port);
+    let mut filter = Command::new(BIN)
+        .args(["--connect", &seed, "--cluster", "--format", "json", "--top", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !nodes.iter().all(|n| monitor_clients(n, None).len() == 1) {
+        assert!(Instant::now() < deadline, "the filter did not monitor every primary");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    workload(&nodes);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(Command::new("kill").args(["-INT", &filter.id().to_string()]).status().unwrap().success());
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(filter.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(filter.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(filter.wait().unwrap().success(), "{err}");
+    assert_eq!(err.matches("connected, MONITOR on").count(), 3, "{err}");
+    let report: Value = serde_json::from_slice(&out).expect("one JSON report");
+    check_hot_keys(&report, &owners, &label_of);
+    for n in &nodes {
+        assert_no_monitor_left(n, None, "Ctrl-C on --cluster");
+    }
 }

@@ -79,6 +79,9 @@ fn every_flag_the_docs_name_exists_and_the_man_page_names_every_flag() {
         "tool",
         "test",
         "document-private-items",
+        "features",
+        // redis-cli's
+        "tls",
         // clickhouse's
         "queries-file",
         // src/commands/generate.py's

@@ -219,7 +219,7 @@ fn operator_mistakes_get_a_word() {
     // redis-cli prints NOAUTH on stdout, without the `-`.
     let out = common::run(&[], b"NOAUTH Authentication required.\n");
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("the server said: NOAUTH Authentication required. (send AUTH before MONITOR)"), "{err}");
+    assert!(err.contains("the server said: NOAUTH Authentication required. (AUTH first, or --connect)"), "{err}");
     // A command no table knows.
     let out = common::run(&["--command", "gett"], b"1.000001 [0 1.1.1.1:1] \"get\" \"k\"\n");
     assert!(out.status.success());
@@ -501,7 +501,7 @@ fn a_servers_refusal_is_quoted_on_a_line_of_its_own_while_it_is_true() {
     assert!(reply[..n].starts_with(b"-NOAUTH"), "{:?}", String::from_utf8_lossy(&reply[..n]));
     let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     writer.write_all(&reply[..n]).unwrap();
-    let quoted = "the server said: NOAUTH Authentication required. (send AUTH before MONITOR)";
+    let quoted = "the server said: NOAUTH Authentication required. (AUTH first, or --connect)";
     let screen = term.wait_for(quoted, Duration::from_secs(5));
     assert!(screen.lines().any(|l| l.trim_end() == quoted), "{screen}");
     std::thread::sleep(Duration::from_millis(2500));

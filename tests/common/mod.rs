@@ -112,6 +112,9 @@ pub struct Redis {
     pub port: u16,
     pub ipv6: bool,
     pub dir: TempDir,
+    /// The program and arguments it was started with, for [`Redis::restart`].
+    args: Vec<String>,
+    program: PathBuf,
 }
 
 impl Redis {
@@ -168,19 +171,27 @@ impl Redis {
             .map(|s| s.to_string())
             .collect();
             args.extend(extra.iter().map(|s| s.to_string()));
-            let child = Command::new(program)
-                .args(&args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
-            let mut redis = Redis { child, port, ipv6, dir };
+            let child = spawn_server(program, &args);
+            let mut redis = Redis { child, port, ipv6, dir, args, program: program.to_path_buf() };
             if redis.wait_ready() {
                 return redis;
             }
             // Most likely the port was taken between choosing it and binding it: try another.
         }
         panic!("{} did not start", program.display());
+    }
+
+    /// Kills the server (as a crash would) and starts it again on the same port and socket.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = spawn_server(&self.program, &self.args);
+        assert!(self.wait_ready(), "{} did not start again on port {}", self.program.display(), self.port);
+    }
+
+    /// Kills the server, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn wait_ready(&mut self) -> bool {
@@ -218,7 +229,16 @@ impl Drop for Redis {
     }
 }
 
-fn free_port() -> u16 {
+fn spawn_server(program: &Path, args: &[String]) -> Child {
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", program.display()))
+}
+
+pub fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
 }
 
@@ -567,4 +587,28 @@ pub fn peak_memory(args: &[&str], stdin: &[u8]) -> Option<(Output, u64)> {
     let text = std::fs::read_to_string(&report).unwrap();
     let kib = text.lines().last().and_then(|l| l.trim().parse().ok()).expect("a peak RSS");
     Some((out, kib))
+}
+
+/// The server's MONITOR clients, as CLIENT LIST shows them (the flag O; CLIENT LIST TYPE knows
+/// no "monitor" type before Redis 7.4), authenticating with `password` if given.
+pub fn monitor_clients(redis: &Redis, password: Option<&str>) -> Vec<String> {
+    let mut client = redis.client();
+    if let Some(password) = password {
+        client.call(&["AUTH", password]);
+    }
+    let raw = client.call(&["CLIENT", "LIST"]);
+    let text = String::from_utf8_lossy(&parse_bulks(&raw).concat()).into_owned();
+    text.lines().filter(|l| l.contains("flags=O")).map(str::to_string).collect()
+}
+
+/// Waits (5 s at most) until no MONITOR client is left on the server; panics naming `after`.
+pub fn assert_no_monitor_left(redis: &Redis, password: Option<&str>, after: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if monitor_clients(redis, password).is_empty() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    panic!("a MONITOR client is left after {after}: {:?}", monitor_clients(redis, password));
 }

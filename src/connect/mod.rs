@@ -1,0 +1,592 @@
+//! Live capture built in: `--connect TARGET` opens the MONITOR stream itself.
+//!
+//! The contract: a [`Node`] is one server (or one node index behind a cluster proxy). Its
+//! [`Node::run`] connects, authenticates (`AUTH [user] password`), sends `MONITOR` (or
+//! `IMONITOR n`), checks the `+OK`, and hands the stream — the `+OK` line first, as telnet
+//! would show it, so a connection reads exactly like `redis-cli monitor | …` — to the reader
+//! it is given, until the stream ends. A stream that breaks after it was read is retried with
+//! backoff; a refusal (NOAUTH, WRONGPASS, no MONITOR command) or a server that cannot be reached
+//! at the first attempt gives the node up at once. Every change is told through the shared
+//! [`Watch`] as a [`Change`], never blocking the reader, so the socket is drained however the
+//! consumer fares. [`Node::close`] shuts the connection down (and stops any retry) from any
+//! thread: every exit of a run calls it, so no MONITOR client is left on a server.
+//!
+//! No password reaches any message: server replies quoted in one are cut, escaped, and have the
+//! password's bytes replaced.
+
+mod password;
+mod resp;
+pub mod target;
+pub mod topology;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+pub use password::{Secret, Source};
+pub use target::{Addr, Target};
+
+use resp::{Reply, Wire};
+
+/// What `rediss://` says in a build without TLS.
+pub const NO_TLS: &str = "rediss:// (TLS) is not in this build (build with --features tls); \
+     meanwhile: redis-cli --tls … monitor | faina-filter";
+
+/// How long a connection and each handshake reply may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a read of the stream waits before it says the stream paused: lines held back while
+/// the consumer had no room are offered again then.
+const PAUSE: Duration = Duration::from_millis(100);
+
+/// The first wait before a lost node is tried again, and the longest.
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const LAST_RETRY: Duration = Duration::from_secs(30);
+
+/// The password a run authenticates with, and where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Auth {
+    pub password: Option<(Secret, Source)>,
+}
+
+impl Auth {
+    /// Finds the password (see [`password::find`]) for these targets.
+    pub fn find(targets: &[Target], file: Option<&std::ffi::OsString>, askpass: bool) -> Result<Auth, String> {
+        let user_named = targets.iter().any(|t| t.user.is_some());
+        let server = match targets {
+            [one] => one.user.as_ref().map_or(one.addr.to_string(), |u| format!("{u}@{}", one.addr)),
+            _ => format!("{} servers", targets.len()),
+        };
+        Ok(Auth { password: password::find(file, askpass, user_named, &server)? })
+    }
+}
+
+/// What a connection asks the server for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Monitor {
+    /// `MONITOR`.
+    All,
+    /// `IMONITOR n`: node `n` behind a cluster proxy.
+    Index(u32),
+}
+
+/// A stream to a server.
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn try_clone(&self) -> io::Result<Stream> {
+        Ok(match self {
+            Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
+            Stream::Unix(s) => Stream::Unix(s.try_clone()?),
+        })
+    }
+
+    fn shutdown(&self) {
+        let _ = match self {
+            Stream::Tcp(s) => s.shutdown(Shutdown::Both),
+            Stream::Unix(s) => s.shutdown(Shutdown::Both),
+        };
+    }
+
+    fn set_timeouts(&self, limit: Option<Duration>) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.set_read_timeout(limit).and_then(|()| s.set_write_timeout(limit)),
+            Stream::Unix(s) => s.set_read_timeout(limit).and_then(|()| s.set_write_timeout(limit)),
+        }
+    }
+}
+
+impl Read for Stream {
+    /// A read that waited its timeout out fails as `TimedOut` (std says `WouldBlock`): the
+    /// line reader takes that for a pause.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        };
+        match read {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::ErrorKind::TimedOut.into()),
+            other => other,
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Why a connection attempt failed.
+#[derive(Debug)]
+enum Failure {
+    /// The server answered, and said no: retrying would not help.
+    Refused(String),
+    /// No server could be talked to (refused, unresolved, silent, closed).
+    Unreachable(String),
+}
+
+/// One server to monitor.
+pub struct Node {
+    pub target: Target,
+    pub monitor: Monitor,
+    /// The node's label in reports.
+    pub label: Vec<u8>,
+    auth: Arc<Auth>,
+    /// A handle on the connection under way, so that [`Node::close`] can shut it down.
+    current: Mutex<Option<Stream>>,
+    closed: AtomicBool,
+    /// Lines read but dropped because the consumer could not keep up.
+    pub dropped: AtomicU64,
+}
+
+impl Node {
+    pub fn new(target: Target, monitor: Monitor, auth: Arc<Auth>) -> Node {
+        let label = match (monitor, &target.label) {
+            (Monitor::All, _) => target.node(),
+            (Monitor::Index(n), Some(name)) => [&name[..], b"/", n.to_string().as_bytes()].concat(),
+            (Monitor::Index(n), None) => n.to_string().into_bytes(),
+        };
+        Node {
+            target,
+            monitor,
+            label,
+            auth,
+            current: Mutex::new(None),
+            closed: AtomicBool::new(false),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// How messages name the node.
+    pub fn name(&self) -> String {
+        match self.monitor {
+            Monitor::All => self.target.name(),
+            Monitor::Index(n) => format!("{} node {n}", self.target.name()),
+        }
+    }
+
+    /// Shuts the connection down and stops any retry; the reader sees the stream end.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        if let Ok(mut current) = self.current.lock() {
+            if let Some(stream) = current.take() {
+                stream.shutdown();
+            }
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst) || crate::signal::stopped()
+    }
+
+    /// Keeps the node's stream coming until it is closed, given up, or `read` says its
+    /// consumer is gone (`Err(())`). `read` reads one connection's stream to its end, and says
+    /// how it ended.
+    pub fn run(
+        &self,
+        index: u32,
+        watch: &Watch,
+        read: &mut dyn FnMut(Box<dyn Read + Send>) -> Result<io::Result<()>, ()>,
+    ) {
+        let tell = |state: State| watch.tell(Change { node: index, name: self.name(), at: SystemTime::now(), state });
+        let mut lost: Option<(SystemTime, Instant)> = None;
+        let mut wait = FIRST_RETRY;
+        let mut attempts = 0u32;
+        while !self.is_closed() {
+            match self.open() {
+                Ok(stream) => {
+                    watch.read_any.store(true, Ordering::SeqCst);
+                    tell(State::Connected { lost_for: lost.map(|(_, began)| began.elapsed()) });
+                    (wait, attempts) = (FIRST_RETRY, 0);
+                    let Ok(ended) = read(stream) else { return };
+                    if let Ok(mut current) = self.current.lock() {
+                        current.take();
+                    }
+                    if self.is_closed() {
+                        return;
+                    }
+                    lost = Some((SystemTime::now(), Instant::now()));
+                    let why = ended.map_or_else(|e| plain(&e), |()| "the server closed the connection".into());
+                    tell(State::Lost { why, retry_in: wait });
+                }
+                Err(Failure::Refused(why)) => return tell(State::GivenUp { why }),
+                Err(Failure::Unreachable(why)) if lost.is_none() => return tell(State::GivenUp { why }),
+                Err(Failure::Unreachable(why)) => {
+                    attempts += 1;
+                    // Said at the first failures and then ever more rarely: a long outage costs
+                    // a few lines, not one a second.
+                    if attempts.is_power_of_two() {
+                        let since = lost.map_or(SystemTime::now(), |(at, _)| at);
+                        tell(State::Retrying { since, attempts, why, retry_in: wait });
+                    }
+                }
+            }
+            self.pause(wait);
+            wait = (wait * 2).min(LAST_RETRY);
+        }
+    }
+
+    /// Sleeps `wait`, waking early when the node is closed.
+    fn pause(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        while !self.is_closed() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(50).min(until.saturating_duration_since(Instant::now())));
+        }
+    }
+
+    /// Sends one command on a connection of its own (authenticated) and returns the reply:
+    /// what the topology is asked. The error says why, without the password.
+    pub fn ask(&self, args: &[&[u8]]) -> Result<Reply, String> {
+        let why = |f: Failure| match f {
+            Failure::Refused(why) | Failure::Unreachable(why) => why,
+        };
+        let mut wire = self.authenticated().map_err(why)?;
+        let reply = wire.call(args).map_err(|e| format!("no answer: {}", plain(&e)));
+        wire.into_parts().0.shutdown();
+        reply
+    }
+
+    /// One connection, through the handshake: the stream, with the `+OK` and whatever came
+    /// after it first.
+    fn open(&self) -> Result<Box<dyn Read + Send>, Failure> {
+        let lost = handshake_failed;
+        let mut wire = self.authenticated()?;
+        self.monitor_on(&mut wire)?;
+        let (stream, rest) = wire.into_parts();
+        stream.set_timeouts(Some(PAUSE)).map_err(lost)?;
+        let mut first = b"+OK\r\n".to_vec();
+        first.extend_from_slice(&rest);
+        Ok(Box::new(io::Cursor::new(first).chain(stream)))
+    }
+
+    /// A connection, authenticated if there is a password, with the handshake's timeouts; a
+    /// handle on it kept for [`Node::close`].
+    fn authenticated(&self) -> Result<Wire<Stream>, Failure> {
+        let stream = self.dial()?;
+        let lost = handshake_failed;
+        stream.set_timeouts(Some(HANDSHAKE_TIMEOUT)).map_err(lost)?;
+        if let Ok(mut current) = self.current.lock() {
+            *current = Some(stream.try_clone().map_err(lost)?);
+        }
+        if self.is_closed() {
+            stream.shutdown();
+            return Err(Failure::Unreachable("closed".into()));
+        }
+        let mut wire = Wire::new(stream);
+        if let Some((secret, source)) = &self.auth.password {
+            let reply = match &self.target.user {
+                Some(user) => wire.call(&[b"AUTH", user.as_bytes(), secret.bytes()]),
+                None => wire.call(&[b"AUTH", secret.bytes()]),
+            };
+            match reply.map_err(lost)? {
+                Reply::Simple(ok) if ok == b"OK" => {}
+                Reply::Error(e) => return Err(Failure::Refused(self.auth_refused(&e, *source))),
+                other => return Err(Failure::Refused(format!("AUTH got an unexpected reply: {}", self.shown(&other)))),
+            }
+        }
+        Ok(wire)
+    }
+
+    fn monitor_on(&self, wire: &mut Wire<Stream>) -> Result<(), Failure> {
+        let lost = handshake_failed;
+        let reply = match self.monitor {
+            Monitor::All => wire.call(&[b"MONITOR"]),
+            Monitor::Index(n) => wire.call(&[b"IMONITOR", n.to_string().as_bytes()]),
+        };
+        match reply.map_err(lost)? {
+            Reply::Simple(ok) if ok == b"OK" => {}
+            Reply::Error(e) => return Err(Failure::Refused(self.monitor_refused(&e))),
+            other => return Err(Failure::Refused(format!("MONITOR got an unexpected reply: {}", self.shown(&other)))),
+        }
+        Ok(())
+    }
+
+    /// A connected socket, or why there is none.
+    fn dial(&self) -> Result<Stream, Failure> {
+        let unreachable = |what: String| Failure::Unreachable(what);
+        match &self.target.addr {
+            Addr::Unix(path) => UnixStream::connect(path).map(Stream::Unix).map_err(|e| {
+                unreachable(format!(
+                    "{}{}",
+                    plain(&e),
+                    match e.kind() {
+                        io::ErrorKind::NotFound => " (is the server's unixsocket set to this path?)",
+                        io::ErrorKind::PermissionDenied => " (see the server's unixsocketperm)",
+                        io::ErrorKind::ConnectionRefused => " (no server is listening on it)",
+                        _ => "",
+                    }
+                ))
+            }),
+            Addr::Tcp { host, port } => {
+                let addrs = (host.as_str(), *port).to_socket_addrs().map_err(|e| {
+                    unreachable(format!(
+                        "cannot resolve '{}': {} (is the name right?)",
+                        crate::escape::escaped(host.as_bytes()),
+                        plain(&e)
+                    ))
+                })?;
+                let mut last = None;
+                for addr in addrs {
+                    match TcpStream::connect_timeout(&addr, HANDSHAKE_TIMEOUT) {
+                        Ok(s) => return Ok(Stream::Tcp(s)),
+                        Err(e) => last = Some(e),
+                    }
+                }
+                let why = last.map_or("the name has no address".into(), |e| match e.kind() {
+                    io::ErrorKind::ConnectionRefused => {
+                        "connection refused (is the server running, on this port?)".into()
+                    }
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                        format!("no answer within {}s (a firewall, or the wrong address?)", HANDSHAKE_TIMEOUT.as_secs())
+                    }
+                    _ => plain(&e),
+                });
+                Err(unreachable(why))
+            }
+        }
+    }
+
+    fn auth_refused(&self, error: &[u8], source: Source) -> String {
+        let user = self
+            .target
+            .user
+            .as_deref()
+            .map_or(String::new(), |u| format!(" for user '{}'", crate::escape::escaped(u.as_bytes())));
+        let from = source.name();
+        if error.starts_with(b"WRONGPASS") || error.starts_with(b"ERR invalid password") {
+            format!(
+                "the password (from {from}) was wrong{user}, or the user does not exist: the server said {}",
+                self.quoted(error)
+            )
+        } else if error.starts_with(b"ERR AUTH") || error.starts_with(b"ERR Client sent AUTH") {
+            format!("the server has no password set, but one was given (from {from}): leave it out")
+        } else if error.starts_with(b"ERR wrong number of arguments") {
+            "the server is older than Redis 6 and has no ACL users: leave the user out of the URL".into()
+        } else {
+            format!("AUTH was refused: {}", self.quoted(error))
+        }
+    }
+
+    fn monitor_refused(&self, error: &[u8]) -> String {
+        let command = match self.monitor {
+            Monitor::All => "MONITOR",
+            Monitor::Index(_) => "IMONITOR",
+        };
+        if error.starts_with(b"NOAUTH") {
+            "the server wants a password: give it in REDISCLI_AUTH, --password-file FILE or --askpass".into()
+        } else if error.starts_with(b"NOPERM") {
+            format!("the user may not run {command}: its ACL needs +monitor (the server said {})", self.quoted(error))
+        } else if error.starts_with(b"ERR unknown command") && command == "MONITOR" {
+            format!(
+                "the server has no MONITOR command ({}): renamed away with rename-command, or a cluster proxy \
+                 that wants --imonitor N",
+                self.quoted(error)
+            )
+        } else if error.starts_with(b"ERR unknown command") {
+            format!(
+                "the server has no IMONITOR command ({}): it is no cluster proxy that has it; \
+                 connect to the nodes themselves (--connect each, or --cluster)",
+                self.quoted(error)
+            )
+        } else {
+            format!("{command} was refused: {}", self.quoted(error))
+        }
+    }
+
+    /// A server's reply as a message may quote it: cut, escaped, the password replaced.
+    fn quoted(&self, text: &[u8]) -> String {
+        let mut text = text.to_vec();
+        if let Some((secret, _)) = &self.auth.password {
+            text = replace_all(&text, secret.bytes(), b"(redacted)");
+        }
+        let mut out = Vec::new();
+        crate::escape::escape_truncated(&text, 200, &mut out);
+        format!("'{}'", String::from_utf8_lossy(&out))
+    }
+
+    fn shown(&self, reply: &Reply) -> String {
+        match reply {
+            Reply::Simple(t) | Reply::Bulk(t) | Reply::Error(t) => self.quoted(t),
+            Reply::Int(n) => n.to_string(),
+            Reply::Nil => "nil".into(),
+            Reply::Array(items) => format!("an array of {}", items.len()),
+        }
+    }
+}
+
+/// Why a handshake that the server did not finish failed.
+fn handshake_failed(e: io::Error) -> Failure {
+    Failure::Unreachable(match e.kind() {
+        io::ErrorKind::TimedOut => {
+            format!(
+                "no answer within {}s to the handshake (is it a Redis server? is it hung?)",
+                HANDSHAKE_TIMEOUT.as_secs()
+            )
+        }
+        _ => format!("the handshake failed: {}", plain(&e)),
+    })
+}
+
+/// `haystack` with every `needle` replaced.
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    use bstr::ByteSlice;
+    if needle.is_empty() {
+        return haystack.to_vec();
+    }
+    haystack.replace(needle, with)
+}
+
+/// An I/O error's text without the `(os error N)` tail.
+fn plain(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// A node's state, as told to the operator.
+#[derive(Debug, Clone)]
+pub enum State {
+    /// MONITOR is on; `lost_for` is how long the node had been lost, if it was.
+    Connected { lost_for: Option<Duration> },
+    /// The stream broke; it is retried after `retry_in`.
+    Lost { why: String, retry_in: Duration },
+    /// Still lost since `since`: attempt `attempts` failed.
+    Retrying { since: SystemTime, attempts: u32, why: String, retry_in: Duration },
+    /// Not tried again.
+    GivenUp { why: String },
+    /// The consumer could not keep up: `lines` read from the socket were dropped so far (or
+    /// `in_all`, at the end of the run).
+    Dropped { lines: u64, in_all: bool },
+}
+
+/// A node's state change.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub node: u32,
+    /// How messages name the node.
+    pub name: String,
+    pub at: SystemTime,
+    pub state: State,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = &self.name;
+        match &self.state {
+            State::Connected { lost_for: None } => write!(f, "{name}: connected, MONITOR on"),
+            State::Connected { lost_for: Some(gap) } => write!(
+                f,
+                "{name}: connected again at {} after {} lost (what it ran meanwhile was not seen)",
+                clock(self.at),
+                seconds(*gap)
+            ),
+            State::Lost { why, retry_in } => {
+                write!(f, "{name}: lost at {} ({why}); retrying in {}", clock(self.at), seconds(*retry_in))
+            }
+            State::Retrying { since, attempts, why, retry_in } => write!(
+                f,
+                "{name}: still lost since {}, attempt {attempts} failed: {why}; retrying in {}",
+                clock(*since),
+                seconds(*retry_in)
+            ),
+            State::GivenUp { why } => write!(f, "{name}: given up: {why}"),
+            State::Dropped { lines, in_all: false } => write!(
+                f,
+                "{name}: {lines} lines dropped so far: the output could not keep up (the server is never made to buffer them)"
+            ),
+            State::Dropped { lines, in_all: true } => {
+                write!(f, "{name}: {lines} lines dropped in all: the output could not keep up; they are not counted")
+            }
+        }
+    }
+}
+
+/// `HH:MM:SS` UTC.
+fn clock(at: SystemTime) -> String {
+    let micros = at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
+    let iso = crate::report::iso8601(micros);
+    iso.get(11..19).map_or(iso.clone(), |t| format!("{t} UTC"))
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+/// The most changes kept waiting for the consumer; past it the oldest are forgotten (the
+/// backoff makes that take a flood of nodes).
+const MAX_WAITING: usize = 1000;
+
+/// What the nodes tell the consumer, without ever waiting for it.
+#[derive(Default)]
+pub struct Watch {
+    changes: Mutex<VecDeque<Change>>,
+    pending: AtomicBool,
+    /// Some node was connected at some time.
+    pub read_any: AtomicBool,
+}
+
+impl Watch {
+    pub fn tell(&self, change: Change) {
+        if let Ok(mut changes) = self.changes.lock() {
+            if changes.len() == MAX_WAITING {
+                changes.pop_front();
+            }
+            changes.push_back(change);
+            self.pending.store(true, Ordering::Release);
+        }
+    }
+
+    /// The changes told since the last call (cheap when there are none).
+    pub fn take(&self) -> Vec<Change> {
+        if !self.pending.swap(false, Ordering::Acquire) {
+            return Vec::new();
+        }
+        self.changes.lock().map(|mut c| c.drain(..).collect()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_replies_never_carry_the_password() {
+        let auth = Auth { password: Some((Secret::from_bytes(b"hunter2"), Source::Env)) };
+        let node = Node::new(Target::parse("h:1").unwrap(), Monitor::All, Arc::new(auth));
+        let why = node.monitor_refused(b"ERR unknown command 'AUTH', with args beginning with: 'hunter2' \x1b[2J");
+        assert!(!why.contains("hunter2") && !why.contains('\x1b'), "{why}");
+        assert!(why.contains("(redacted)"), "{why}");
+        let why = node.auth_refused(b"WRONGPASS invalid username-password pair or user is disabled.", Source::Env);
+        assert!(why.starts_with("the password (from REDISCLI_AUTH) was wrong"), "{why}");
+    }
+
+    #[test]
+    fn changes_are_said_in_a_line() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(3600 + 61);
+        let change = |state| Change { node: 0, name: "n1 (h:1)".into(), at, state }.to_string();
+        assert_eq!(change(State::Connected { lost_for: None }), "n1 (h:1): connected, MONITOR on");
+        assert_eq!(
+            change(State::Lost { why: "the connection ended".into(), retry_in: Duration::from_millis(500) }),
+            "n1 (h:1): lost at 01:01:01 UTC (the connection ended); retrying in 0.5s"
+        );
+        assert!(change(State::Connected { lost_for: Some(Duration::from_secs(3)) }).contains("after 3.0s lost"));
+    }
+}

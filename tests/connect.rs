@@ -1,0 +1,629 @@
+//! `--connect`: the filter reads MONITOR from a real redis-server itself. The same report as
+//! `redis-cli monitor |`, passwords from every source and never shown, refusals that say what
+//! to do, a node lost and found again, the socket drained while the output is stalled, and no
+//! MONITOR client left on the server after any kind of exit.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{contains, Capture, Client, Redis, TempDir, BIN};
+
+/// A filter running in the background, its stderr (and stdout, unless left unread) collected.
+struct Filter {
+    child: Child,
+    err: Arc<Mutex<Vec<u8>>>,
+    out: Arc<Mutex<Vec<u8>>>,
+}
+
+fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+    let data = Arc::new(Mutex::new(Vec::new()));
+    let sink = data.clone();
+    thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    data
+}
+
+impl Filter {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Filter {
+        Filter::spawn(args, env, true)
+    }
+
+    /// With standard output a pipe nobody reads: a stalled `| less`.
+    fn stalled(args: &[&str]) -> (Filter, std::process::ChildStdout) {
+        let mut filter = Filter::spawn(args, &[], false);
+        let out = filter.child.stdout.take().unwrap();
+        (filter, out)
+    }
+
+    fn spawn(args: &[&str], env: &[(&str, &str)], read_out: bool) -> Filter {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .env_remove("REDISCLI_AUTH")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start faina-filter");
+        let err = collect(child.stderr.take().unwrap());
+        let out = if read_out { collect(child.stdout.take().unwrap()) } else { Arc::default() };
+        Filter { child, err, out }
+    }
+
+    /// Waits until stderr holds `needle`, or panics after 10 s.
+    fn wait_for(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if contains(&self.err.lock().unwrap(), needle.as_bytes()) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        panic!("stderr never said {needle:?}: {}", self.stderr());
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.err.lock().unwrap()).into_owned()
+    }
+
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the exit (10 s at most), then a moment for the pipes to be read out.
+    fn exit(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                thread::sleep(Duration::from_millis(100));
+                return status.code();
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!("the filter did not exit: {}", self.stderr());
+    }
+}
+
+impl Drop for Filter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The server's MONITOR clients.
+fn monitors(redis: &Redis) -> Vec<String> {
+    common::monitor_clients(redis, redis_password(redis).as_deref())
+}
+
+/// The password a test set on the server (its requirepass), if any.
+fn redis_password(redis: &Redis) -> Option<String> {
+    let raw = redis.client().call(&["PING"]);
+    contains(&raw, b"NOAUTH").then(|| PASSWORD.to_string())
+}
+
+fn assert_no_monitor_left(redis: &Redis, after: &str) {
+    common::assert_no_monitor_left(redis, redis_password(redis).as_deref(), after);
+}
+
+/// The same traffic for both captures: reads and writes over a few keys, a hash, a pipeline.
+fn traffic(client: &mut Client) {
+    for i in 0..300 {
+        let key = format!("user:{}", i % 7);
+        client.call(&["SET", &key, "v"]);
+        client.call(&["GET", &key]);
+        if i % 3 == 0 {
+            client.call(&["HSET", "h:1", &format!("f{i}"), "x"]);
+            client.call(&["MGET", "user:1", "user:2", "other"]);
+        }
+    }
+}
+
+/// A run's arguments and environment.
+type Run<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+
+/// The requirepass of the test that sets one.
+const PASSWORD: &str = "s3cr3t-Passw0rd";
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn url(redis: &Redis) -> String {
+    format!("redis://127.0.0.1:{}", redis.port)
+}
+
+#[test]
+fn the_same_report_as_redis_cli_monitor_over_the_same_traffic() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let mut filter = Filter::start(&["--connect", &url(&redis), "--format", "json"], &[]);
+    filter.wait_for("connected, MONITOR on");
+    let capture = Capture::redis_cli(redis.port);
+    capture.wait_started();
+    let mut client = redis.client();
+    traffic(&mut client);
+    client.call(&["GET", "the-end"]);
+    capture.wait_for(b"the-end");
+    // Loopback delivers in well under this; the comparison below is of counts.
+    thread::sleep(Duration::from_millis(500));
+    filter.signal("INT");
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    let connected = json(&filter.stdout());
+    let piped = common::json_report(&[], &capture.bytes());
+    for field in ["lines", "commands", "noise", "skipped", "key_accesses", "top_keys", "top_commands", "top_prefixes"] {
+        assert_eq!(connected[field], piped[field], "{field}");
+    }
+    assert!(connected["commands"].as_u64().unwrap() >= 800, "{connected}");
+    drop(capture);
+    assert_no_monitor_left(&redis, "Ctrl-C");
+}
+
+#[test]
+fn every_mode_works_on_a_connection_mixed_with_a_file() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let dir = TempDir::new("connect-mixed");
+    let file = dir.path("capture.txt");
+    std::fs::write(&file, "1795636306.000001 [0 10.0.0.1:5000] \"get\" \"from-file\"\n").unwrap();
+    let file = format!("old={}", file.display());
+    let mut filter = Filter::start(&["--connect", &format!("live={}", url(&redis)), &file, "--emit", "keys"], &[]);
+    filter.wait_for("connected, MONITOR on");
+    redis.client().call(&["SET", "from-server", "1"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !filter.stdout().contains("from-server") && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    filter.signal("TERM");
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    let out = filter.stdout();
+    assert!(out.lines().any(|l| l.starts_with("live\t") && l.contains("\tset\tfrom-server\twrite\t")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("old\t") && l.contains("\tfrom-file\t")), "{out}");
+    assert_no_monitor_left(&redis, "SIGTERM");
+}
+
+#[test]
+fn requirepass_and_an_acl_user_from_every_password_source_never_shown() {
+    const PASS: &str = PASSWORD;
+    let Some(redis) = Redis::start(&[]) else { return };
+    let mut admin = redis.client();
+    assert_eq!(admin.call(&["CONFIG", "SET", "requirepass", PASS]), b"+OK\r\n");
+    assert_eq!(admin.call(&["AUTH", PASS]), b"+OK\r\n");
+    let acl = ["ACL", "SETUSER", "watcher", "on", ">w4tch-Pass", "+monitor", "+get", "+set", "~*"];
+    assert_eq!(admin.call(&acl), b"+OK\r\n");
+    assert_eq!(admin.call(&["ACL", "SETUSER", "nomon", "on", ">n0mon-Pass", "+get"]), b"+OK\r\n");
+    let dir = TempDir::new("connect-auth");
+    let file = dir.path("pass");
+    std::fs::write(&file, "w4tch-Pass\n").unwrap();
+    let rejects = dir.path("rejects");
+    let file = file.to_str().unwrap();
+    let user_url = format!("redis://watcher@127.0.0.1:{}", redis.port);
+    let plain = format!("127.0.0.1:{}", redis.port);
+    let runs: Vec<Run> = vec![
+        (vec!["--connect", &plain], vec![("REDISCLI_AUTH", PASS)]),
+        (vec!["--connect", &user_url, "--password-file", file], vec![]),
+        (vec!["--connect", &user_url, "--rejects", rejects.to_str().unwrap()], vec![("REDISCLI_AUTH", "w4tch-Pass")]),
+    ];
+    for (mut args, env) in runs {
+        args.extend(["--format", "json", "--duration", "3s"]);
+        let mut filter = Filter::start(&args, &env);
+        filter.wait_for("connected, MONITOR on");
+        // Another client's AUTH shows in the stream (the server redacts it; the filter too).
+        let mut other = redis.client();
+        other.call(&["AUTH", PASS]);
+        other.call(&["SET", "seen", "1"]);
+        assert_eq!(filter.exit(), Some(0), "{args:?}: {}", filter.stderr());
+        let report = json(&filter.stdout());
+        assert!(report["top_keys"].to_string().contains("seen"), "{args:?}: {report}");
+        let rejected = std::fs::read(&rejects).unwrap_or_default();
+        let all = format!("{}{}{}", filter.stdout(), filter.stderr(), String::from_utf8_lossy(&rejected));
+        assert!(!all.contains(PASS) && !all.contains("w4tch-Pass"), "{args:?}: {all}");
+        let _ = std::fs::remove_file(&rejects);
+    }
+    // Refusals: the password was wrong, none was given, the user may not MONITOR.
+    let nomon = format!("redis://nomon@127.0.0.1:{}", redis.port);
+    let port = format!("127.0.0.1:{}", redis.port);
+    for (args, env, needle) in [
+        (
+            vec!["--connect", &port],
+            vec![("REDISCLI_AUTH", "Wr0ng-Pass")],
+            "the password (from REDISCLI_AUTH) was wrong",
+        ),
+        (vec!["--connect", &port], vec![], "the server wants a password: give it in REDISCLI_AUTH"),
+        (vec!["--connect", &nomon], vec![("REDISCLI_AUTH", "n0mon-Pass")], "its ACL needs +monitor"),
+    ] {
+        let mut filter = Filter::start(&args, &env);
+        assert_eq!(filter.exit(), Some(1), "{args:?}: {}", filter.stderr());
+        let err = filter.stderr();
+        assert!(err.contains(needle) && err.contains("no server could be read"), "{args:?}: {err}");
+        assert!(!err.contains("Wr0ng-Pass") && !err.contains("n0mon-Pass"), "{err}");
+        assert!(filter.stdout().is_empty(), "{}", filter.stdout());
+    }
+    // A password in the URL is refused before anything is sent, and not repeated.
+    let mut filter =
+        Filter::start(&["--connect", &format!("redis://watcher:w4tch-Pass@127.0.0.1:{}", redis.port)], &[]);
+    assert_eq!(filter.exit(), Some(2));
+    assert!(filter.stderr().contains("password in the URL is refused") && !filter.stderr().contains("w4tch-Pass"));
+    assert_no_monitor_left(&redis, "refusals");
+}
+
+#[test]
+fn a_unix_socket() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let target = format!("unix://{}", redis.socket().display());
+    let mut filter = Filter::start(&["--connect", &target, "--format", "json", "--duration", "2s"], &[]);
+    filter.wait_for("connected, MONITOR on");
+    redis.client().call(&["GET", "through-the-socket"]);
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    assert_eq!(json(&filter.stdout())["top_keys"][0]["name"], "through-the-socket");
+    assert_no_monitor_left(&redis, "--duration");
+}
+
+#[test]
+fn refusals_name_the_node_and_what_to_do() {
+    let Some(redis) = Redis::start(&["--rename-command", "MONITOR", ""]) else { return };
+    let closed = common::free_port();
+    let no_monitor = format!("n1=127.0.0.1:{}", redis.port);
+    let refused = format!("127.0.0.1:{closed}");
+    for (args, needle) in [
+        (vec!["--connect", &no_monitor], "n1 (127.0.0.1:"),
+        (vec!["--connect", &no_monitor], "has no MONITOR command"),
+        (vec!["--connect", &refused], "connection refused (is the server running, on this port?)"),
+        (vec!["--connect", "no-such-host.invalid:6379"], "cannot resolve 'no-such-host.invalid'"),
+        (vec!["--connect", "unix:///nonexistent/redis.sock"], "is the server's unixsocket set to this path?"),
+    ] {
+        let mut filter = Filter::start(&args, &[]);
+        assert_eq!(filter.exit(), Some(1), "{args:?}: {}", filter.stderr());
+        let err = filter.stderr();
+        assert!(err.contains(needle) && err.contains("given up"), "{args:?}: {err}");
+        assert!(err.lines().count() <= 2, "one line for the node, one for the run: {err}");
+    }
+    // A server that takes the connection and never answers is named, not waited for forever.
+    let silent = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let target = format!("127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let mut filter = Filter::start(&["--connect", &target], &[]);
+    assert_eq!(filter.exit(), Some(1), "{}", filter.stderr());
+    assert!(filter.stderr().contains("given up: no answer within 5s to the handshake"), "{}", filter.stderr());
+    drop(silent);
+    // One node refused, another read: the run goes on, exit 0.
+    let Some(good) = Redis::start(&[]) else { return };
+    let mut filter = Filter::start(&["--connect", &no_monitor, "--connect", &url(&good), "--duration", "2s"], &[]);
+    filter.wait_for("has no MONITOR command");
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    assert_no_monitor_left(&good, "--duration");
+}
+
+#[test]
+fn a_node_killed_and_restarted_is_lost_then_connected_and_counted_after() {
+    let Some(mut redis) = Redis::start(&[]) else { return };
+    let mut filter = Filter::start(&["--connect", &url(&redis), "--format", "json"], &[]);
+    filter.wait_for("connected, MONITOR on");
+    redis.client().call(&["GET", "before"]);
+    thread::sleep(Duration::from_millis(200));
+    redis.restart();
+    filter.wait_for("lost at");
+    filter.wait_for("connected again at");
+    let mut client = redis.client();
+    for _ in 0..25 {
+        client.call(&["GET", "after"]);
+    }
+    thread::sleep(Duration::from_millis(500));
+    filter.signal("INT");
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    let report = json(&filter.stdout());
+    let keys = report["top_keys"].as_array().unwrap();
+    let count = |name: &str| keys.iter().find(|k| k["name"] == name).map(|k| k["count"].as_u64().unwrap());
+    assert_eq!((count("after"), count("before")), (Some(25), Some(1)), "{report}");
+    assert!(filter.stderr().contains("was not seen"), "{}", filter.stderr());
+    assert_no_monitor_left(&redis, "Ctrl-C after a restart");
+}
+
+/// Writes `n` SETs of 1 KiB values, pipelined, on a client of its own.
+fn flood(port: u16, n: usize) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        use std::io::Write;
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let value = "x".repeat(1024);
+        let mut batch = Vec::new();
+        let mut reader = stream.try_clone().unwrap();
+        let drain = thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+            }
+        });
+        for i in 0..n {
+            batch.extend_from_slice(format!("SET k{} {value}\r\n", i % 100).as_bytes());
+            if i % 100 == 99 {
+                stream.write_all(&batch).unwrap();
+                batch.clear();
+            }
+        }
+        stream.write_all(&batch).unwrap();
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        drain.join().unwrap();
+    })
+}
+
+/// The output buffer the server holds for its MONITOR clients, in bytes (the largest).
+fn monitor_omem(redis: &Redis) -> u64 {
+    monitors(redis)
+        .iter()
+        .filter_map(|l| l.split(' ').find_map(|f| f.strip_prefix("omem=")).and_then(|v| v.parse().ok()))
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_socket_is_drained_while_the_output_is_stalled_and_ctrl_c_closes_it() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    // Records into a pipe nobody reads: the filter blocks on its output at once.
+    let (mut filter, out) = Filter::stalled(&["--connect", &url(&redis), "--emit", "tsv"]);
+    filter.wait_for("connected, MONITOR on");
+    let writer = flood(redis.port, 100_000);
+    let mut most = 0;
+    while !writer.is_finished() {
+        most = most.max(monitor_omem(&redis));
+        thread::sleep(Duration::from_millis(5));
+    }
+    writer.join().unwrap();
+    most = most.max(monitor_omem(&redis));
+    // 100 MB of MONITOR lines went by; the server never held more than a little of them.
+    assert!(most < 4 << 20, "the server buffered {most} bytes for the filter");
+    filter.signal("INT");
+    assert_eq!(filter.exit(), Some(130), "{}", filter.stderr());
+    let err = filter.stderr();
+    assert!(err.contains("lines dropped in all: the output could not keep up"), "{err}");
+    assert!(err.contains("stopped while the output was blocked"), "{err}");
+    drop(out);
+    assert_no_monitor_left(&redis, "Ctrl-C while the output was blocked");
+}
+
+#[test]
+fn no_monitor_client_is_left_after_any_kind_of_exit() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let target = url(&redis);
+    for signal in ["INT", "TERM", "HUP"] {
+        let mut filter = Filter::start(&["--connect", &target, "--every", "1s"], &[]);
+        filter.wait_for("connected, MONITOR on");
+        assert_eq!(monitors(&redis).len(), 1);
+        filter.signal(signal);
+        assert_eq!(filter.exit(), Some(0), "SIG{signal}: {}", filter.stderr());
+        assert_no_monitor_left(&redis, &format!("SIG{signal}"));
+    }
+    // --duration, on a connection and on standard input alike.
+    let mut filter = Filter::start(&["--connect", &target, "--duration", "1s"], &[]);
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    assert!(filter.stdout().contains("Overall"));
+    assert_no_monitor_left(&redis, "--duration");
+    let mut stdin_run =
+        Command::new(BIN).args(["--duration", "1s"]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let started = Instant::now();
+    assert!(stdin_run.wait().unwrap().success());
+    assert!(started.elapsed() < Duration::from_secs(8), "--duration ends a run on a silent pipe");
+    // A write error: the reader of the output goes away (`| head`).
+    let (mut filter, out) = Filter::stalled(&["--connect", &target, "--emit", "tsv"]);
+    filter.wait_for("connected, MONITOR on");
+    drop(out);
+    redis.client().call(&["SET", "k", "v"]);
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    assert_no_monitor_left(&redis, "a broken pipe");
+    // A fatal error: the output cannot be written (a full disk).
+    if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        let mut child = Command::new(BIN)
+            .args(["--connect", &target, "--emit", "tsv"])
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let err = collect(child.stderr.take().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while monitors(&redis).is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        redis.client().call(&["SET", "k", "v"]);
+        assert_eq!(child.wait().unwrap().code(), Some(1));
+        thread::sleep(Duration::from_millis(100));
+        assert!(
+            contains(&err.lock().unwrap(), b"writing output"),
+            "{:?}",
+            String::from_utf8_lossy(&err.lock().unwrap())
+        );
+        assert_no_monitor_left(&redis, "a write error");
+    }
+}
+
+#[test]
+fn askpass_prompts_on_the_terminal_without_echo() {
+    if !common::require("script") {
+        return;
+    }
+    let Some(redis) = Redis::start(&[]) else { return };
+    redis.client().call(&["CONFIG", "SET", "requirepass", PASSWORD]);
+    // The filter on a pseudo-terminal (util-linux script), the password typed at its prompt.
+    let command = format!("exec {BIN} --connect 127.0.0.1:{} --askpass --duration 3s --format json", redis.port);
+    let mut script = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env_remove("REDISCLI_AUTH")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start script");
+    let terminal = collect(script.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !contains(&terminal.lock().unwrap(), b"Password for 127.0.0.1:") {
+        assert!(Instant::now() < deadline, "no prompt: {:?}", String::from_utf8_lossy(&terminal.lock().unwrap()));
+        thread::sleep(Duration::from_millis(20));
+    }
+    let mut typing = script.stdin.take().unwrap();
+    std::io::Write::write_all(&mut typing, format!("{PASSWORD}\r").as_bytes()).unwrap();
+    assert!(script.wait().unwrap().success());
+    drop(typing);
+    thread::sleep(Duration::from_millis(100));
+    let shown = String::from_utf8_lossy(&terminal.lock().unwrap()).into_owned();
+    assert!(shown.contains("connected, MONITOR on") && shown.contains("\"commands\":"), "{shown}");
+    assert!(!shown.contains(PASSWORD), "the password was echoed: {shown}");
+    assert_no_monitor_left(&redis, "--duration after a prompt");
+}
+
+/// A cluster proxy with IMONITOR, as Alibaba Cloud's answers it: `INFO` says `nodecount`, and
+/// `IMONITOR n` replays node n's MONITOR stream, captured from a real redis-server. It counts the
+/// IMONITOR connections still open.
+struct FakeProxy {
+    port: u16,
+    open: Arc<Mutex<usize>>,
+}
+
+impl FakeProxy {
+    fn start(streams: Vec<Vec<u8>>, password: &'static str) -> FakeProxy {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let open = Arc::new(Mutex::new(0));
+        let (streams, counter) = (Arc::new(streams), open.clone());
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { break };
+                let (streams, counter) = (streams.clone(), counter.clone());
+                thread::spawn(move || serve_proxy(conn, &streams, password, &counter));
+            }
+        });
+        FakeProxy { port, open }
+    }
+}
+
+fn serve_proxy(conn: std::net::TcpStream, streams: &[Vec<u8>], password: &str, open: &Mutex<usize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut writer = conn.try_clone().unwrap();
+    let mut reader = BufReader::new(conn);
+    let mut authed = false;
+    loop {
+        // One command: *N, then N bulk strings.
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let n: usize = line.trim_start_matches('*').trim().parse().unwrap();
+        let mut args = Vec::new();
+        for _ in 0..n {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            let len: usize = line.trim_start_matches('$').trim().parse().unwrap();
+            let mut arg = vec![0; len + 2];
+            reader.read_exact(&mut arg).unwrap();
+            arg.truncate(len);
+            args.push(String::from_utf8(arg).unwrap());
+        }
+        let reply: Vec<u8> = match (args[0].to_uppercase().as_str(), authed) {
+            ("AUTH", _) if args.last().map(String::as_str) == Some(password) => {
+                authed = true;
+                b"+OK\r\n".to_vec()
+            }
+            ("AUTH", _) => b"-WRONGPASS invalid username-password pair or user is disabled.\r\n".to_vec(),
+            (_, false) => b"-NOAUTH Authentication required.\r\n".to_vec(),
+            ("INFO", true) => {
+                let body = format!("# Server\r\nredis_version:5.0.13\r\n# Cluster\r\nnodecount:{}\r\n", streams.len());
+                format!("${}\r\n{body}\r\n", body.len()).into_bytes()
+            }
+            ("IMONITOR", true) => {
+                let Some(stream) = args.get(1).and_then(|n| n.parse::<usize>().ok()).and_then(|n| streams.get(n))
+                else {
+                    let _ = writer.write_all(b"-ERR invalid db index\r\n");
+                    continue;
+                };
+                *open.lock().unwrap() += 1;
+                // The stream as the node wrote it (+OK first), then silence until the client leaves.
+                let _ = writer.write_all(stream);
+                let mut rest = Vec::new();
+                let _ = reader.read_to_end(&mut rest);
+                *open.lock().unwrap() -= 1;
+                return;
+            }
+            (other, true) => format!("-ERR unknown command '{other}'\r\n").into_bytes(),
+        };
+        if writer.write_all(&reply).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn imonitor_through_a_cluster_proxy_one_connection_per_node_index() {
+    // Two real servers' MONITOR streams, captured raw (as a proxy passes them on).
+    let (Some(a), Some(b)) = (Redis::start(&[]), Redis::start(&[])) else { return };
+    let mut streams = Vec::new();
+    for (redis, prefix, n) in [(&a, "a", 40), (&b, "b", 25)] {
+        let capture = Capture::raw_socket(redis.port);
+        capture.wait_started();
+        let mut client = redis.client();
+        for i in 0..n {
+            client.call(&["SET", &format!("{prefix}:{}", i % 4), "v"]);
+        }
+        let end = format!("__end_{prefix}__");
+        client.call(&["GET", &end]);
+        capture.wait_for(end.as_bytes());
+        streams.push(capture.bytes());
+    }
+    let proxy = FakeProxy::start(streams.clone(), "pr0xy-Pass");
+    let target = format!("127.0.0.1:{}", proxy.port);
+    let env = [("REDISCLI_AUTH", "pr0xy-Pass")];
+    let mut filter =
+        Filter::start(&["--connect", &target, "--imonitor", "all", "--format", "json", "--duration", "2s"], &env);
+    filter.wait_for("node 1: connected, MONITOR on");
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    let live = json(&filter.stdout());
+    // The same streams as files labelled by index give the same report.
+    let dir = TempDir::new("imonitor");
+    let mut files = Vec::new();
+    for (i, stream) in streams.iter().enumerate() {
+        let path = dir.path(&format!("node{i}.txt"));
+        std::fs::write(&path, stream).unwrap();
+        files.push(format!("{i}={}", path.display()));
+    }
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let from_files = common::json_report(&files, b"");
+    for field in ["commands", "top_nodes", "top_keys", "top_commands"] {
+        assert_eq!(live[field], from_files[field], "{field}");
+    }
+    let nodes = live["top_nodes"].as_array().unwrap();
+    assert_eq!((nodes[0]["name"].as_str(), nodes[0]["count"].as_u64()), (Some("0"), Some(41)), "{live}");
+    assert_eq!((nodes[1]["name"].as_str(), nodes[1]["count"].as_u64()), (Some("1"), Some(26)), "{live}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while *proxy.open.lock().unwrap() > 0 {
+        assert!(Instant::now() < deadline, "an IMONITOR connection is left open on the proxy");
+        thread::sleep(Duration::from_millis(20));
+    }
+    // An index the proxy does not have, and a server that is no proxy.
+    let mut filter = Filter::start(&["--connect", &target, "--imonitor", "7"], &env);
+    assert_eq!(filter.exit(), Some(1));
+    assert!(
+        filter.stderr().contains("node 7: given up: IMONITOR was refused: 'ERR invalid db index'"),
+        "{}",
+        filter.stderr()
+    );
+    for (index, needle) in [("0", "has no IMONITOR command"), ("all", "says no nodecount")] {
+        let mut filter = Filter::start(&["--connect", &url(&a), "--imonitor", index], &[]);
+        assert_eq!(filter.exit(), Some(1), "{}", filter.stderr());
+        assert!(filter.stderr().contains(needle), "{}", filter.stderr());
+    }
+}
