@@ -172,7 +172,8 @@ pub const FLAGS: &[Flag] = &[
               **nodecount**. A proxy without IMONITOR is refused with what to do instead.",
         apply: Apply::Value(|c, flag, v| {
             let value = text(flag, v)?;
-            let indexes = crate::connect::topology::Indexes::parse(&value).map_err(|e| UsageError(format!("{flag}: {e}")))?;
+            let indexes =
+                crate::connect::topology::Indexes::parse(&value).map_err(|e| UsageError(format!("{flag}: {e}")))?;
             c.imonitor = Some(indexes);
             Ok(())
         }),
