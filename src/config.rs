@@ -92,6 +92,10 @@ impl Config {
 
 pub const DEFAULT_MAX_KEYS: usize = 50_000;
 
+/// The most rows per report section (`--top`): the report is built whole before it is written,
+/// and its rows, each key's trend over a window, must stay inside the process's bound.
+pub const MAX_TOP: usize = 5_000;
+
 impl Default for Config {
     /// What a run does with no flags; `--help` and the man page say the same (a test checks).
     fn default() -> Config {

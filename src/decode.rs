@@ -8,6 +8,7 @@ use crate::capture::{CallIn, Reply};
 use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
 use crate::input::LineIn;
 use crate::monitor::{Args, Call, Header, Line, Parser};
+use crate::name::Name;
 
 /// The most node labels kept (records read back can name any number).
 const MAX_NODES: usize = 1024;
@@ -49,51 +50,98 @@ pub enum Decoded<'a> {
     Skipped,
 }
 
-/// Node labels, by node number: the inputs', then those that records read back name.
+/// Node numbers, by label: the inputs', then those that records read back name. A label over
+/// [`crate::name::HEAD`] bytes is known by its head, length and hash, never held whole.
 pub struct Nodes {
-    labels: Vec<Vec<u8>>,
-    index: HashMap<Vec<u8>, u32>,
+    /// The inputs' labels (from the command line), by node number.
+    inputs: Vec<Vec<u8>>,
+    short: HashMap<Vec<u8>, u32>,
+    long: HashMap<Name, u32>,
+    /// Node numbers handed out so far.
+    count: u32,
+    /// The number every label past [`MAX_NODES`] shares.
+    other: Option<u32>,
     /// Whether commands carry node labels; decided by the first command when not set.
     named: Option<bool>,
 }
 
+/// The label of the node every label past [`MAX_NODES`] is counted as.
+const OTHER_NODES: &[u8] = b"(other nodes)";
+
 impl Nodes {
     /// `inputs` are the inputs' labels when they name nodes (several inputs, or `NAME=PATH`).
     pub fn new(inputs: Option<Vec<Vec<u8>>>) -> Nodes {
-        let mut nodes = Nodes { labels: Vec::new(), index: HashMap::new(), named: None };
+        let mut nodes = Nodes {
+            inputs: Vec::new(),
+            short: HashMap::new(),
+            long: HashMap::new(),
+            count: 0,
+            other: None,
+            named: None,
+        };
         if let Some(labels) = inputs {
             nodes.named = Some(true);
             for label in labels {
                 // Inputs keep their numbers even when two share a label.
-                let n = nodes.labels.len() as u32;
-                nodes.index.entry(label.clone()).or_insert(n);
-                nodes.labels.push(label);
+                let n = nodes.count;
+                nodes.count += 1;
+                nodes.remember(&label, n);
+                nodes.inputs.push(label);
             }
         }
         nodes
     }
 
+    /// Notes `label` as node `n`'s, unless it names one already.
+    fn remember(&mut self, label: &[u8], n: u32) {
+        if label.len() <= crate::name::HEAD {
+            self.short.entry(label.to_vec()).or_insert(n);
+        } else {
+            self.long.entry(Name::new(label)).or_insert(n);
+        }
+    }
+
+    fn find(&self, label: &[u8]) -> Option<u32> {
+        if label.len() <= crate::name::HEAD {
+            self.short.get(label).copied()
+        } else {
+            self.long.get(&Name::new(label)).copied()
+        }
+    }
+
     /// The number of a node label, added when new. Past [`MAX_NODES`] every new label is
     /// counted as one, `(other nodes)`.
     fn number(&mut self, label: &[u8]) -> u32 {
-        if let Some(&n) = self.index.get(label) {
+        if let Some(n) = self.find(label) {
             return n;
         }
-        let label: &[u8] = if self.labels.len() + 1 >= MAX_NODES { b"(other nodes)" } else { label };
-        if let Some(&n) = self.index.get(label) {
-            return n;
+        if self.count as usize + 1 >= MAX_NODES {
+            return match self.other {
+                Some(n) => n,
+                None => {
+                    let n = self.count;
+                    self.count += 1;
+                    self.other = Some(n);
+                    n
+                }
+            };
         }
-        let n = self.labels.len() as u32;
-        self.labels.push(label.to_vec());
-        self.index.insert(label.to_vec(), n);
+        let n = self.count;
+        self.count += 1;
+        self.remember(label, n);
         n
     }
 
-    fn label(&self, node: u32) -> Option<&[u8]> {
-        match self.named {
-            Some(true) => self.labels.get(node as usize).map(Vec::as_slice),
-            _ => None,
+    /// The label a command of node `node` carries: the record's own (`from_line`), or its
+    /// input's; `(other nodes)` past [`MAX_NODES`].
+    fn label<'a>(&'a self, node: u32, from_line: Option<&'a [u8]>) -> Option<&'a [u8]> {
+        if self.named != Some(true) {
+            return None;
         }
+        if self.other == Some(node) {
+            return Some(OTHER_NODES);
+        }
+        from_line.or_else(|| self.inputs.get(node as usize).map(Vec::as_slice))
     }
 }
 
@@ -188,7 +236,7 @@ impl<'a> Resolver<'a> {
             id,
             keys: found,
             node,
-            node_label: nodes.label(node),
+            node_label: nodes.label(node, header.node),
             bytes,
             reply: None,
             packet: false,

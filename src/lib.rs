@@ -32,6 +32,7 @@ mod glob;
 mod hash;
 mod input;
 pub mod monitor;
+mod name;
 mod nodes;
 mod notices;
 mod offload;

@@ -12,6 +12,7 @@ use std::io::Write;
 use crate::config::Format;
 use crate::decode::Command;
 use crate::error::Error;
+use crate::name::Name;
 use crate::nodes::{NodeState, Nodes};
 use crate::offload::Offload;
 use crate::redact::Secrets;
@@ -176,30 +177,38 @@ impl<W: Write> Reporter<W> {
 }
 
 /// Node labels by node number, for the report; shown when the inputs name nodes or the records
-/// read back do.
+/// read back do. Each is kept as a [`Name`]: a label of a mebibyte costs its head.
 pub struct Labels {
-    labels: Vec<Vec<u8>>,
+    labels: Vec<Name>,
+    /// Which numbers have their label.
+    known: Vec<bool>,
     named: bool,
 }
 
 impl Labels {
     /// The inputs' labels, when they name nodes.
     pub fn new(inputs: Option<Vec<Vec<u8>>>) -> Labels {
-        Labels { named: inputs.is_some(), labels: inputs.unwrap_or_default() }
+        let labels: Vec<Name> = inputs.as_deref().unwrap_or_default().iter().map(|l| Name::new(l)).collect();
+        Labels { named: inputs.is_some(), known: vec![true; labels.len()], labels }
     }
 
+    /// A node's label: the first said is kept (the decoder gives each number one label).
+    #[inline]
     fn learn(&mut self, node: u32, label: &[u8]) {
         let node = node as usize;
         self.named = true;
+        if self.known.get(node) == Some(&true) {
+            return;
+        }
         if node >= self.labels.len() {
-            self.labels.resize(node + 1, Vec::new());
+            self.labels.resize(node + 1, Name::default());
+            self.known.resize(node + 1, false);
         }
-        if self.labels[node] != label {
-            self.labels[node] = label.to_vec();
-        }
+        self.labels[node] = Name::new(label);
+        self.known[node] = true;
     }
 
-    fn shown(&self) -> Option<&[Vec<u8>]> {
+    fn shown(&self) -> Option<&[Name]> {
         self.named.then_some(&self.labels[..])
     }
 }

@@ -13,6 +13,7 @@ use crate::counter::{Histogram, TopK};
 use crate::decode::Command;
 use crate::escape::escape_truncated;
 use crate::monitor::client_address;
+use crate::name::Name;
 use crate::redact::{Secrets, REDACTED};
 
 /// Which line a gap between two consecutive timestamps is charged to.
@@ -77,8 +78,9 @@ impl KeyAccess {
 #[derive(Debug, Default, Clone)]
 struct Chain {
     prev: Option<u64>,
-    /// Under [`GapRule::Earlier`]: the previous command, which the next gap is charged to.
-    prev_command: Vec<u8>,
+    /// Under [`GapRule::Earlier`]: the previous command, which the next gap is charged to (its
+    /// name kept only when the table does not know it, and then by its head).
+    prev_command: Name,
     prev_id: Option<CommandId>,
     prev_call: Option<SlowCall>,
 }
@@ -131,6 +133,14 @@ impl CommandCounts {
                 time
             }
             None => self.unknown.add(name, calls),
+        }
+    }
+
+    /// [`CommandCounts::add`] for a command whose name is kept as a [`Name`].
+    pub fn add_named(&mut self, id: Option<CommandId>, name: &Name, calls: u64) -> &mut CommandTime {
+        match id {
+            Some(_) => self.add(id, b"", calls),
+            None => self.unknown.add_whole(name.head(), name.len(), name.hash(), calls),
         }
     }
 
@@ -462,6 +472,14 @@ const MAX_LATENCY_COMMANDS: usize = 512;
 /// How many bytes of a slow call's arguments are shown.
 const CALL_WIDTH: usize = 120;
 
+/// How many bytes of a slow call's client (a unix socket path may be long) and timestamp (its
+/// fraction may have any number of digits) are kept: past them, the head and the length.
+const CLIENT_WIDTH: usize = 128;
+const STAMP_WIDTH: usize = 40;
+
+/// The most slowest calls kept (each period of a window keeps its own), whatever `--top` says.
+pub const MAX_SLOWEST: usize = 100;
+
 impl Stats {
     pub fn new(settings: Settings) -> Stats {
         let max_keys = settings.max_keys;
@@ -565,7 +583,7 @@ impl Stats {
                 let node = cmd.node as usize;
                 if let Some(gap) = gap {
                     let chain = &self.chains[node];
-                    self.command_counts.add(chain.prev_id, &chain.prev_command, 0).charge(gap);
+                    self.command_counts.add_named(chain.prev_id, &chain.prev_command, 0).charge(gap);
                     self.gaps.record(gap);
                     if let Some(mut call) = self.chains[node].prev_call.take() {
                         if self.would_keep(gap) {
@@ -578,8 +596,7 @@ impl Stats {
                 // this rule every call is rendered (the default rule renders only the few that do).
                 let call = if self.settings.top > 0 { Some(self.render(cmd, secrets, 0)) } else { None };
                 let chain = &mut self.chains[node];
-                chain.prev_command.clear();
-                chain.prev_command.extend_from_slice(cmd.name);
+                chain.prev_command = if cmd.id.is_none() { Name::new(cmd.name) } else { Name::default() };
                 chain.prev_id = cmd.id;
                 chain.prev_call = call;
             }
@@ -597,14 +614,19 @@ impl Stats {
         self.command_latencies.entry(name.to_vec()).or_default()
     }
 
+    /// How many slowest calls are kept: `--top`, at most [`MAX_SLOWEST`].
+    fn slow_rows(&self) -> usize {
+        self.settings.top.min(MAX_SLOWEST)
+    }
+
     fn would_keep(&self, gap: u64) -> bool {
-        self.settings.top > 0
-            && (self.slowest.len() < self.settings.top || self.slowest.peek().is_some_and(|m| gap > m.0.gap))
+        let rows = self.slow_rows();
+        rows > 0 && (self.slowest.len() < rows || self.slowest.peek().is_some_and(|m| gap > m.0.gap))
     }
 
     fn keep_slow(&mut self, call: SlowCall) {
         self.slowest.push(Reverse(call));
-        if self.slowest.len() > self.settings.top {
+        if self.slowest.len() > self.slow_rows() {
             self.slowest.pop();
         }
     }
@@ -612,7 +634,7 @@ impl Stats {
     fn render(&self, cmd: &Command<'_>, secrets: &Secrets, gap: u64) -> SlowCall {
         let mut text = Vec::with_capacity(CALL_WIDTH + 8);
         // An unknown command's name is the client's bytes: escaped like any argument.
-        crate::escape::escape(cmd.name, &mut text);
+        escape_truncated(cmd.name, CALL_WIDTH, &mut text);
         // A subcommand's name (`config|set`) holds its second word already.
         let named = if cmd.id.is_some() && cmd.name.contains(&b'|') { 2 } else { 1 };
         for (i, arg) in cmd.args.iter().enumerate().skip(named) {
@@ -634,8 +656,8 @@ impl Stats {
         SlowCall {
             gap,
             seq: Reverse(self.seq),
-            timestamp: crate::escape::escaped(cmd.header.ts),
-            client: crate::escape::escaped(cmd.header.client),
+            timestamp: crate::name::shown(cmd.header.ts, STAMP_WIDTH),
+            client: crate::name::shown(cmd.header.client, CLIENT_WIDTH),
             call: String::from_utf8(text).unwrap_or_default(),
         }
     }

@@ -529,7 +529,7 @@ fn a_closed_standard_output_is_an_error() {
     let dir = TempDir::new("closed-stdout");
     let capture = dir.path("cap.txt");
     std::fs::write(&capture, b"1.000001 [0 1.1.1.1:1] \"get\" \"k\"\n").unwrap();
-    for args in [&[][..], &["--emit", "tsv"], &["--every", "1s"]] {
+    for args in [&[][..], &["--emit", "tsv"], &["--every", "1s"], &["--help"]] {
         let out = Command::new("sh")
             .arg("-c")
             .arg("exec \"$0\" \"$@\" >&-")

@@ -648,6 +648,36 @@ pub fn signal(child: &Child, signal: &str) {
     assert!(status.success(), "kill -{signal}");
 }
 
+/// Runs faina-filter under `/usr/bin/time` and returns its output and peak resident memory in
+/// KiB; `None` (having said so loudly, or failed under CI=true) without it.
+pub fn peak_memory(args: &[&str], stdin: &[u8]) -> Option<(Output, u64)> {
+    if !Path::new("/usr/bin/time").is_file() {
+        require("/usr/bin/time (Debian package time)");
+        return None;
+    }
+    let dir = TempDir::new("rss");
+    let report = dir.path("time.txt");
+    let mut all = vec!["-f", "%M", "-o", report.to_str().unwrap(), BIN];
+    all.extend_from_slice(args);
+    let mut child = Command::new("/usr/bin/time")
+        .args(&all)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run /usr/bin/time");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for faina-filter");
+    writer.join().unwrap();
+    let text = std::fs::read_to_string(&report).unwrap();
+    let kib = text.lines().last().and_then(|l| l.trim().parse().ok()).expect("a peak RSS");
+    Some((out, kib))
+}
+
 /// The server's MONITOR clients, as CLIENT LIST shows them (the flag O; CLIENT LIST TYPE knows
 /// no "monitor" type before Redis 7.4), authenticating with `password` if given.
 pub fn monitor_clients(redis: &Redis, password: Option<&str>) -> Vec<String> {
