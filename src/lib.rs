@@ -103,16 +103,22 @@ fn servers(config: &Config, warn: &mut dyn Write) -> Result<Vec<connect::Node>, 
         }
         return Ok(Vec::new());
     }
-    let auth =
-        connect::Auth::find(&config.connect, config.password_file.as_ref(), config.askpass).map_err(Error::Usage)?;
-    let auth = std::sync::Arc::new(auth);
+    let access = connect::Access::find(&config.connect, config.password_file.as_ref(), config.askpass, &config.tls)
+        .map_err(Error::Usage)?;
+    let access = std::sync::Arc::new(access);
+    if config.tls.insecure {
+        let _ = writeln!(
+            warn,
+            "faina-filter: --tls-insecure: the servers' certificates are NOT checked: whoever answers gets the password and the stream"
+        );
+    }
     let mut nodes: Vec<Node> = Vec::new();
     for target in &config.connect {
-        let seed = Node::new(target.clone(), Monitor::All, auth.clone());
+        let seed = Node::new(target.clone(), Monitor::All, access.clone());
         let failed = |why: String| Error::Connect(format!("{}: {why}", seed.name()));
         if config.cluster {
             for member in connect::topology::cluster_nodes(&seed).map_err(failed)? {
-                let node = Node::new(member.target(target), Monitor::All, auth.clone());
+                let node = Node::new(member.target(target), Monitor::All, access.clone());
                 if !member.usable {
                     let _ = writeln!(
                         warn,
@@ -127,7 +133,7 @@ fn servers(config: &Config, warn: &mut dyn Write) -> Result<Vec<connect::Node>, 
             }
         } else if let Some(indexes) = &config.imonitor {
             for index in indexes.resolve(&seed).map_err(failed)? {
-                nodes.push(Node::new(target.clone(), Monitor::Index(index), auth.clone()));
+                nodes.push(Node::new(target.clone(), Monitor::Index(index), access.clone()));
             }
         } else {
             nodes.push(seed);

@@ -17,6 +17,8 @@
 mod password;
 mod resp;
 pub mod target;
+#[cfg(feature = "tls")]
+mod tls;
 pub mod topology;
 
 use std::collections::VecDeque;
@@ -48,21 +50,57 @@ const PAUSE: Duration = Duration::from_millis(100);
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 const LAST_RETRY: Duration = Duration::from_secs(30);
 
-/// The password a run authenticates with, and where it came from.
+/// The TLS options of the command line (`--tls-ca`, `--tls-cert`, `--tls-key`,
+/// `--tls-insecure`, `--sni`), in every build; only a build with the feature `tls` takes them.
 #[derive(Debug, Clone, Default)]
-pub struct Auth {
-    pub password: Option<(Secret, Source)>,
+pub struct TlsOptions {
+    pub ca: Option<std::ffi::OsString>,
+    pub cert: Option<std::ffi::OsString>,
+    pub key: Option<std::ffi::OsString>,
+    pub insecure: bool,
+    pub sni: Option<String>,
 }
 
-impl Auth {
-    /// Finds the password (see [`password::find`]) for these targets.
-    pub fn find(targets: &[Target], file: Option<&std::ffi::OsString>, askpass: bool) -> Result<Auth, String> {
+impl TlsOptions {
+    pub fn is_set(&self) -> bool {
+        self.ca.is_some() || self.cert.is_some() || self.key.is_some() || self.insecure || self.sni.is_some()
+    }
+}
+
+/// How a run reaches its servers: the password and where it came from, and the TLS settings.
+#[derive(Debug, Default)]
+pub struct Access {
+    pub password: Option<(Secret, Source)>,
+    #[cfg(feature = "tls")]
+    tls: Option<tls::Tls>,
+}
+
+impl Access {
+    /// Finds the password (see [`password::find`]) for these targets, and builds the TLS
+    /// settings if a target is `rediss://`.
+    pub fn find(
+        targets: &[Target],
+        file: Option<&std::ffi::OsString>,
+        askpass: bool,
+        tls: &TlsOptions,
+    ) -> Result<Access, String> {
+        let wants_tls = targets.iter().any(|t| t.tls);
+        if tls.is_set() && !wants_tls {
+            return Err("the --tls options are for rediss:// targets".into());
+        }
+        #[cfg(feature = "tls")]
+        let tls = wants_tls.then(|| tls::Tls::new(tls)).transpose()?;
         let user_named = targets.iter().any(|t| t.user.is_some());
         let server = match targets {
             [one] => one.user.as_ref().map_or(one.addr.to_string(), |u| format!("{u}@{}", one.addr)),
             _ => format!("{} servers", targets.len()),
         };
-        Ok(Auth { password: password::find(file, askpass, user_named, &server)? })
+        let password = password::find(file, askpass, user_named, &server)?;
+        Ok(Access {
+            password,
+            #[cfg(feature = "tls")]
+            tls,
+        })
     }
 }
 
@@ -79,13 +117,18 @@ pub enum Monitor {
 enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<tls::Stream>),
 }
 
 impl Stream {
-    fn try_clone(&self) -> io::Result<Stream> {
+    /// A handle on the socket underneath, to shut it down from another thread.
+    fn handle(&self) -> io::Result<Stream> {
         Ok(match self {
             Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
             Stream::Unix(s) => Stream::Unix(s.try_clone()?),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => Stream::Tcp(s.sock.try_clone()?),
         })
     }
 
@@ -93,6 +136,8 @@ impl Stream {
         let _ = match self {
             Stream::Tcp(s) => s.shutdown(Shutdown::Both),
             Stream::Unix(s) => s.shutdown(Shutdown::Both),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.sock.shutdown(Shutdown::Both),
         };
     }
 
@@ -100,6 +145,8 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.set_read_timeout(limit).and_then(|()| s.set_write_timeout(limit)),
             Stream::Unix(s) => s.set_read_timeout(limit).and_then(|()| s.set_write_timeout(limit)),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.sock.set_read_timeout(limit).and_then(|()| s.sock.set_write_timeout(limit)),
         }
     }
 }
@@ -111,6 +158,8 @@ impl Read for Stream {
         let read = match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.read(buf),
         };
         match read {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::ErrorKind::TimedOut.into()),
@@ -124,6 +173,8 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s) => s.write(buf),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.write(buf).and_then(|n| s.flush().map(|()| n)),
         }
     }
 
@@ -147,7 +198,7 @@ pub struct Node {
     pub monitor: Monitor,
     /// The node's label in reports.
     pub label: Vec<u8>,
-    auth: Arc<Auth>,
+    access: Arc<Access>,
     /// A handle on the connection under way, so that [`Node::close`] can shut it down.
     current: Mutex<Option<Stream>>,
     closed: AtomicBool,
@@ -156,7 +207,7 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn new(target: Target, monitor: Monitor, auth: Arc<Auth>) -> Node {
+    pub fn new(target: Target, monitor: Monitor, access: Arc<Access>) -> Node {
         let label = match (monitor, &target.label) {
             (Monitor::All, _) => target.node(),
             (Monitor::Index(n), Some(name)) => [&name[..], b"/", n.to_string().as_bytes()].concat(),
@@ -166,7 +217,7 @@ impl Node {
             target,
             monitor,
             label,
-            auth,
+            access,
             current: Mutex::new(None),
             closed: AtomicBool::new(false),
             dropped: AtomicU64::new(0),
@@ -282,14 +333,14 @@ impl Node {
         let lost = handshake_failed;
         stream.set_timeouts(Some(HANDSHAKE_TIMEOUT)).map_err(lost)?;
         if let Ok(mut current) = self.current.lock() {
-            *current = Some(stream.try_clone().map_err(lost)?);
+            *current = Some(stream.handle().map_err(lost)?);
         }
         if self.is_closed() {
             stream.shutdown();
             return Err(Failure::Unreachable("closed".into()));
         }
         let mut wire = Wire::new(stream);
-        if let Some((secret, source)) = &self.auth.password {
+        if let Some((secret, source)) = &self.access.password {
             let reply = match &self.target.user {
                 Some(user) => wire.call(&[b"AUTH", user.as_bytes(), secret.bytes()]),
                 None => wire.call(&[b"AUTH", secret.bytes()]),
@@ -344,6 +395,7 @@ impl Node {
                 let mut last = None;
                 for addr in addrs {
                     match TcpStream::connect_timeout(&addr, HANDSHAKE_TIMEOUT) {
+                        Ok(s) if self.target.tls => return self.secure(host, s),
                         Ok(s) => return Ok(Stream::Tcp(s)),
                         Err(e) => last = Some(e),
                     }
@@ -360,6 +412,20 @@ impl Node {
                 Err(unreachable(why))
             }
         }
+    }
+
+    /// TLS over a connected socket (`rediss://`), through the handshake.
+    #[cfg(feature = "tls")]
+    fn secure(&self, host: &str, socket: TcpStream) -> Result<Stream, Failure> {
+        let tls = self.access.tls.as_ref().ok_or_else(|| Failure::Refused("TLS was not set up".into()))?;
+        socket.set_read_timeout(Some(HANDSHAKE_TIMEOUT)).map_err(handshake_failed)?;
+        socket.set_write_timeout(Some(HANDSHAKE_TIMEOUT)).map_err(handshake_failed)?;
+        tls.connect(host, socket).map(|s| Stream::Tls(Box::new(s))).map_err(Failure::Refused)
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn secure(&self, _host: &str, _socket: TcpStream) -> Result<Stream, Failure> {
+        Err(Failure::Refused(NO_TLS.into()))
     }
 
     fn auth_refused(&self, error: &[u8], source: Source) -> String {
@@ -412,7 +478,7 @@ impl Node {
     /// A server's reply as a message may quote it: cut, escaped, the password replaced.
     fn quoted(&self, text: &[u8]) -> String {
         let mut text = text.to_vec();
-        if let Some((secret, _)) = &self.auth.password {
+        if let Some((secret, _)) = &self.access.password {
             text = replace_all(&text, secret.bytes(), b"(redacted)");
         }
         let mut out = Vec::new();
@@ -432,12 +498,20 @@ impl Node {
 
 /// Why a handshake that the server did not finish failed.
 fn handshake_failed(e: io::Error) -> Failure {
+    // TLS 1.3 says a client certificate was refused only after the handshake, at the first read.
+    #[cfg(feature = "tls")]
+    if let Some(why) = tls::refusal(&e, "") {
+        return Failure::Refused(why);
+    }
     Failure::Unreachable(match e.kind() {
         io::ErrorKind::TimedOut => {
             format!(
                 "no answer within {}s to the handshake (is it a Redis server? is it hung?)",
                 HANDSHAKE_TIMEOUT.as_secs()
             )
+        }
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => {
+            format!("the server closed the connection before answering ({}; a TLS port wants rediss://)", plain(&e))
         }
         _ => format!("the handshake failed: {}", plain(&e)),
     })
@@ -569,8 +643,10 @@ mod tests {
 
     #[test]
     fn quoted_replies_never_carry_the_password() {
-        let auth = Auth { password: Some((Secret::from_bytes(b"hunter2"), Source::Env)) };
-        let node = Node::new(Target::parse("h:1").unwrap(), Monitor::All, Arc::new(auth));
+        // A build with TLS has a field more.
+        #[allow(clippy::needless_update)]
+        let access = Access { password: Some((Secret::from_bytes(b"hunter2"), Source::Env)), ..Access::default() };
+        let node = Node::new(Target::parse("h:1").unwrap(), Monitor::All, Arc::new(access));
         let why = node.monitor_refused(b"ERR unknown command 'AUTH', with args beginning with: 'hunter2' \x1b[2J");
         assert!(!why.contains("hunter2") && !why.contains('\x1b'), "{why}");
         assert!(why.contains("(redacted)"), "{why}");
