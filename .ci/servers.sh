@@ -38,14 +38,16 @@ debian_mirror() {
 # fetch_orig PACKAGE VERSION SUITE DEST: download the source package's upstream tarball into DEST and
 # print its path. Only the .orig.tar.gz is kept.
 fetch_orig() {
-    local pkg=$1 ver=$2 suite=$3 dest=$4 state
-    local have
+    local pkg=$1 ver=$2 suite=$3 dest=$4 state have
     have=$(ls "$dest/${pkg}_$(upstream_of "$ver")".orig.tar.gz 2>/dev/null || true)
     if [ -n "$have" ]; then
         echo "$have"
         return
     fi
+    command -v apt-get >/dev/null || { say "apt-get not found: it downloads Debian's source package of $pkg"; exit 1; }
     state=$(mktemp -d)
+    # shellcheck disable=SC2064
+    trap "rm -rf '$state'" EXIT
     mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$dest"
     echo "deb-src $(debian_mirror) $suite main" >"$state/sources.list"
     local opts=(-qq
@@ -94,7 +96,10 @@ build() {
 }
 
 want=${1:-}
-mkdir -p "$cache"
+if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+    say "cannot write to $cache: set FAINA_SERVERS to a directory of yours outside the clone"
+    exit 1
+fi
 for line in "${servers[@]}"; do
     # shellcheck disable=SC2086
     set -- $line

@@ -24,10 +24,11 @@ Keys and arguments are always written escaped (\\\\ \\t \\n \\r, and \\xHH for o
 C1 and bidirectional controls included, and for bytes that are not valid UTF-8; other UTF-8 as
 is), so no control byte reaches the terminal and every record is one line.
 
-Exit status: 0 on success (also when the reader of the output went away, or Ctrl-C ended the
-run and its report was written), 1 when an input cannot be read, no --connect server could be
-read, or the output cannot be written, 2 on a usage error, 130 when a second Ctrl-C (or one
-while the output was blocked) ended it.
+Exit status: 0 on success (also when the reader of the output went away, or Ctrl-C, SIGTERM
+or SIGHUP ended the run and its report was written), 1 when an input cannot be read, no
+--connect server could be read, or the output cannot be written (standard output closed
+included), 2 on a usage error, 130 (143, 129) when a second Ctrl-C (SIGTERM, SIGHUP), or one
+while the output was blocked, ended it.
 
 Examples:
   faina-filter --connect redis://HOST:6379 --every 10s
@@ -39,11 +40,16 @@ Examples:
   faina-filter capture.txt
   redis-cli monitor | faina-filter --emit keys | cut -f5 | sort | uniq -c | sort -rn | head
 
-The manual (man faina-filter) says more about each option, the report and the records.
+The manual (faina-filter --man; man faina-filter once installed as the README says) says more
+about each option, the report and the records.
 ",
         crate::flags::help_text()
     )
 }
+
+/// The manual page, as `man/faina-filter.1` has it: `--man` shows it, so it is there wherever the
+/// binary is, installed by `cargo install` or copied alone.
+pub const MANUAL: &str = include_str!("../man/faina-filter.1");
 
 /// Parses the arguments (without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageError> {
@@ -72,6 +78,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Action, UsageEr
         match flag.apply {
             Apply::Help => return Ok(Action::Help),
             Apply::Version => return Ok(Action::Version),
+            Apply::Manual => return Ok(Action::Manual),
             Apply::Switch(set) => set(&mut config),
             Apply::Value(set) => set(&mut config, &name, parser.value().map_err(usage)?)?,
         }

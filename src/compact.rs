@@ -124,6 +124,13 @@ impl Compactor {
         (&self.out, self.at == At::Full, dropped, &self.long)
     }
 
+    /// Ends the line with its line end (LF, CRLF or CR), kept in the copy as a line read whole
+    /// keeps it: the parser takes it off, `--rejects` writes it.
+    pub fn end_line(&mut self, ending: &[u8]) {
+        self.fed += ending.len() as u64;
+        self.out.extend_from_slice(ending);
+    }
+
     /// Feeds the next piece of the line (no line end).
     pub fn feed(&mut self, bytes: &[u8]) {
         self.fed += bytes.len() as u64;

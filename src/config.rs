@@ -69,6 +69,8 @@ pub enum Action {
     Run(Box<Config>),
     Help,
     Version,
+    /// `--man`: show the manual.
+    Manual,
 }
 
 /// A mistake on the command line; the message names the flag or value.

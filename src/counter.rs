@@ -78,6 +78,11 @@ impl<E> Entry<E> {
         self.key.as_slice()
     }
 
+    /// The hash the table keeps the key by (of the whole key, for a key only partly stored).
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+
     /// True when only the head of a longer key is stored.
     pub fn is_cut(&self) -> bool {
         self.full_len > self.key().len() as u64

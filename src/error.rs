@@ -4,6 +4,7 @@
 use std::fmt;
 use std::io;
 
+use crate::input::Compressed;
 use crate::output;
 
 /// Why a run failed.
@@ -46,7 +47,19 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Read { name, err } => write!(f, "reading {name}: {err}"),
+            Error::Read { name, err } => match err.get_ref().and_then(|e| e.downcast_ref::<Compressed>()) {
+                Some(c) if name == "standard input" => write!(
+                    f,
+                    "standard input is {}-compressed: decompress it first, as in {} capture.{} | faina-filter",
+                    c.format,
+                    c.reader,
+                    c.extension()
+                ),
+                Some(c) => {
+                    write!(f, "{name} is {}-compressed: read it with {} {name} | faina-filter", c.format, c.reader)
+                }
+                None => write!(f, "reading {name}: {err}"),
+            },
             Error::Write(err) => write!(f, "writing output: {err}"),
             Error::Rejects { name, err } => write!(f, "writing rejects to {name}: {err}"),
             Error::Usage(message) => f.write_str(message),

@@ -74,6 +74,7 @@ impl Section {
 pub enum Apply {
     Help,
     Version,
+    Manual,
     /// A flag without a value.
     Switch(fn(&mut Config)),
     /// A flag with a value: the flag's name (for messages), the value.
@@ -605,13 +606,17 @@ pub const FLAGS: &[Flag] = &[
                still recognisable in it; FILE is made for its owner only, and must be new or empty and \
                not an input",
         doc: "Write every skipped line to __FILE__, as read (line ending included; of a line over 1 MiB, \
-              its compacted copy), to see what was not understood.\n\n\
+              its compacted copy, with its own line ending, CRLF kept), one line for each, to see what \
+              was not understood.\n\n\
               Credentials that can still be recognised in a skipped line (the words **--no-redact** \
               lists, after a word naming their command, quoted or bare) are written **(redacted)**, \
               unless **--no-redact**; anything else is written as read, so treat the file as you would \
               the capture: it is created readable and writable by its owner only. __FILE__ must not be \
-              an input (standard input included) and must not already hold anything: faina-filter \
-              refuses such a file with exit status 2 rather than destroy a capture named by mistake.",
+              an input (standard input included), must not already hold anything, and must not be where \
+              standard output or standard error go (**/dev/stdout** while the report goes to a file: \
+              the two would write over each other; a device such as **/dev/null** may be both): \
+              faina-filter refuses such a file with exit status 2 rather than destroy a capture named \
+              by mistake.",
         apply: Apply::Value(|c, _, v| {
             c.rejects = Some(v);
             Ok(())
@@ -656,6 +661,18 @@ pub const FLAGS: &[Flag] = &[
         help: "print this help",
         doc: "Print the options and exit.",
         apply: Apply::Help,
+    },
+    Flag {
+        long: "man",
+        short: None,
+        value: None,
+        default: None,
+        section: Section::Info,
+        help: "show the manual (redirected: write its source, to install it as the README says)",
+        doc: "Show this manual and exit: on a terminal through **man**(1), otherwise its source, so \
+              that **faina-filter --man > ~/.cargo/share/man/man1/faina-filter.1** installs it for \
+              **man faina-filter** (man-db finds it beside **~/.cargo/bin**).",
+        apply: Apply::Manual,
     },
     Flag {
         long: "version",

@@ -151,6 +151,7 @@ impl LineReader {
     ) -> Result<(), Failed<E>> {
         let mut emit = |e: Piece<'_>| on(e).map_err(Failed::Consumer);
         let mut at = Cursor::default();
+        let mut first = true;
         loop {
             if self.buf.len() - at.end < self.block() {
                 self.buf.copy_within(at.start..at.end, 0);
@@ -174,6 +175,11 @@ impl LineReader {
             };
             if n == 0 {
                 return self.last_line(&at, &mut emit);
+            }
+            if std::mem::take(&mut first) {
+                if let Some(format) = compressed(&self.buf[at.end..at.end + n]) {
+                    return Err(Failed::Read(0, io::Error::new(io::ErrorKind::InvalidData, format)));
+                }
             }
             let mut scan = self.received(&mut at, n, &mut emit)?;
             if at.compacting {
@@ -202,12 +208,14 @@ impl LineReader {
             at.start = stop;
             scan = stop;
         }
-        if at.skip_lf {
-            at.skip_lf = false;
-            if self.buf[scan] == b'\n' {
-                scan += 1;
-                at.start = scan;
-            }
+        if at.long_cr {
+            // The compacted line before ended with the CR just before this read.
+            at.long_cr = false;
+            let lf = self.buf[scan] == b'\n';
+            self.compactor.end_line(if lf { b"\r\n" } else { b"\r" });
+            self.emit_compacted(false, emit)?;
+            scan += usize::from(lf);
+            at.start = scan;
         }
         if let Some(pos) = self.buf[scan..at.end].rfind_byteset(b"\r\t") {
             at.special_end = scan + pos + 1;
@@ -227,10 +235,15 @@ impl LineReader {
             }
             Some((pos, len)) => {
                 self.compactor.feed(&self.buf[scan..scan + pos]);
-                self.emit_compacted(false, emit)?;
                 at.compacting = false;
-                at.skip_lf = scan + pos + len == at.end && self.buf[at.end - 1] == b'\r';
                 at.start = scan + pos + len;
+                if at.start == at.end && self.buf[at.end - 1] == b'\r' {
+                    // An LF may follow in the next read: the line is handed out then.
+                    at.long_cr = true;
+                    return Ok(at.start);
+                }
+                self.compactor.end_line(&self.buf[scan + pos..at.start]);
+                self.emit_compacted(false, emit)?;
                 Ok(at.start)
             }
         }
@@ -286,6 +299,7 @@ impl LineReader {
             return emit(Piece::Line { line, cut, dropped: 0, plain: false, long: &[] });
         }
         self.start_compacting(start, start + body);
+        self.compactor.end_line(&self.buf[start + body..stop]);
         self.emit_compacted(cut, emit)
     }
 
@@ -297,6 +311,10 @@ impl LineReader {
     /// The input ended: what is left is its last line. Without its line end it may have been
     /// cut short (a dropped connection, a file rotated mid-write): it is handed out as cut.
     fn last_line<E, F: Emit<E>>(&mut self, at: &Cursor, emit: &mut F) -> Result<(), Failed<E>> {
+        if at.long_cr {
+            self.compactor.end_line(b"\r");
+            return self.emit_compacted(false, emit);
+        }
         if at.compacting {
             return self.emit_compacted(true, emit);
         }
@@ -320,9 +338,9 @@ struct Cursor {
     end: usize,
     /// The line under way is too long to hold: it is being compacted as it is read.
     compacting: bool,
-    /// The last line (a compacted one) ended with a CR that was the last byte read: an LF read
-    /// next belongs to it.
-    skip_lf: bool,
+    /// The line being compacted ended with a CR that was the last byte read: it is handed out
+    /// at the next read, which tells whether an LF belongs to its line end.
+    long_cr: bool,
     /// The line under way ends with a CR that was the last byte read, and the next read tells
     /// whether an LF belongs to it.
     pending_cr: bool,
@@ -359,6 +377,46 @@ pub fn line_ending(line: &[u8]) -> usize {
         [.., b'\n' | b'\r'] => 1,
         _ => 0,
     }
+}
+
+/// A compressed capture, told by the first bytes of an input: which compressor made it, and the
+/// program that reads it back. A MONITOR capture, cut anywhere, starts with none of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compressed {
+    pub format: &'static str,
+    pub reader: &'static str,
+}
+
+impl std::fmt::Display for Compressed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-compressed data (decompress it first: {} FILE | faina-filter)", self.format, self.reader)
+    }
+}
+
+impl std::error::Error for Compressed {}
+
+impl Compressed {
+    /// The file name extension its files usually have.
+    pub fn extension(&self) -> &'static str {
+        match self.format {
+            "gzip" => "gz",
+            "zstd" => "zst",
+            "bzip2" => "bz2",
+            other => other,
+        }
+    }
+}
+
+/// Looks at the first bytes of an input (at most 4 are needed) for a compressor's magic number.
+pub fn compressed(first: &[u8]) -> Option<Compressed> {
+    let (format, reader) = match first {
+        [0x1f, 0x8b, ..] => ("gzip", "zcat"),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => ("zstd", "zstdcat"),
+        [0xfd, b'7', b'z', b'X', ..] => ("xz", "xzcat"),
+        [b'B', b'Z', b'h', b'1'..=b'9', ..] => ("bzip2", "bzcat"),
+        _ => return None,
+    };
+    Some(Compressed { format, reader })
 }
 
 /// One input: a file (or `-`), and the node it is labelled with (`NAME=PATH`); or a server to
@@ -825,6 +883,22 @@ mod tests {
     }
 
     #[test]
+    fn compressed_inputs_are_told_by_their_magic() {
+        let format = |b: &[u8]| compressed(b).map(|c| c.format);
+        assert_eq!(format(b"\x1f\x8b\x08\x00"), Some("gzip"));
+        assert_eq!(format(b"\x28\xb5\x2f\xfd\x04"), Some("zstd"));
+        assert_eq!(format(b"\xfd7zXZ\x00"), Some("xz"));
+        assert_eq!(format(b"BZh91AY&SY"), Some("bzip2"));
+        for plain in [&b""[..], b"\x1f", b"OK\r\n", b"1795636306.000001 [0", b"BZh", b"BZhx", b"+OK\r\n"] {
+            assert_eq!(format(plain), None, "{plain:?}");
+        }
+        let mut reader = LineReader::new();
+        let got = reader.read_all(&b"\x1f\x8b\x08\x00rest\n"[..], |_| Ok::<(), ()>(()));
+        let Err(Failed::Read(0, e)) = got else { panic!("a gzip stream is refused") };
+        assert_eq!(e.get_ref().and_then(|e| e.downcast_ref::<Compressed>()).map(|c| c.reader), Some("zcat"));
+    }
+
+    #[test]
     fn splits_on_newlines_keeping_endings() {
         for chunk in [1, 3, 1000, usize::MAX] {
             let got = lines(b"a\r\nbb\n\nlast", chunk);
@@ -864,8 +938,9 @@ mod tests {
         let mut data = b"first\n".to_vec();
         data.extend_from_slice(&long_set(3 * MAX_LINE + 17));
         data.extend_from_slice(b"\r\nafter\n");
+        // The compacted copy keeps the line end, as a line read whole does.
         let mut compacted = long_set(HEAD as usize);
-        compacted.truncate(compacted.len());
+        compacted.extend_from_slice(b"\r\n");
         for chunk in [4096, 100_000, BLOCK, usize::MAX] {
             let got = lines(&data, chunk);
             assert_eq!(got.len(), 3, "chunk {chunk}");
@@ -890,7 +965,8 @@ mod tests {
             let got = lines(&data, chunk);
             assert_eq!(got.len(), 1001, "chunk {chunk}");
             let dropped = (MAX_LINE + 100 - MAX_HEADER) as u64;
-            assert_eq!((got[0].0.len(), got[0].1, got[0].2), (MAX_HEADER, true, dropped), "chunk {chunk}");
+            assert_eq!((got[0].0.len(), got[0].1, got[0].2), (MAX_HEADER + 1, true, dropped), "chunk {chunk}");
+            assert!(got[0].0.ends_with(b"x\r"), "chunk {chunk}");
             assert!(got[1..].iter().all(|l| l == &whole(b"ab\r")), "chunk {chunk}");
         }
         // A MONITOR line, with CRLF after it split between two reads.
@@ -900,6 +976,7 @@ mod tests {
         for chunk in [len + 1, 4096, usize::MAX] {
             let got = lines(&data, chunk);
             assert_eq!(got.len(), 2, "chunk {chunk}");
+            assert!(got[0].0.ends_with(b"\"\r\n"), "chunk {chunk}");
             assert_eq!(got[1], whole(b"ab\n"), "chunk {chunk}");
         }
     }
@@ -919,7 +996,9 @@ mod tests {
                     let got = lines(&data, chunk);
                     assert_eq!(got.len(), 2);
                     if body > MAX_LINE {
-                        assert_eq!(got[1], (long_set(HEAD as usize), false, 0, 1), "lead {lead} body {body}");
+                        let mut want = long_set(HEAD as usize);
+                        want.push(b'\n');
+                        assert_eq!(got[1], (want, false, 0, 1), "lead {lead} body {body}");
                     } else {
                         let mut want = line.clone();
                         want.push(b'\n');

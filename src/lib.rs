@@ -14,6 +14,7 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 pub mod cli;
+mod clock;
 pub mod cluster;
 pub mod commands;
 mod compact;
@@ -29,6 +30,7 @@ mod glob;
 mod hash;
 mod input;
 pub mod monitor;
+mod nodes;
 mod notices;
 mod offload;
 pub mod output;
@@ -76,13 +78,15 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
         check_rejects(rejects, &inputs.list)?;
     }
     unknown_commands_named(config, config.table(), warn);
-    // With --every, on a terminal, the reports are drawn in place.
-    let screen = config.every.is_some()
-        && config.emit.is_none()
-        && config.format == config::Format::Text
-        && !config.no_screen
-        && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let mut session = Session::with_screen(config, out, inputs.labels(), screen)?;
+    if reads_a_terminal(config) {
+        // Nothing else would say why nothing happens.
+        let _ = writeln!(
+            warn,
+            "faina-filter: reading standard input (a terminal): pipe a MONITOR stream in, or name a capture; Ctrl-D ends it"
+        );
+    }
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let mut session = Session::on_terminal(config, out, inputs.labels(), terminal)?;
     // Reports count keys on the second core: a single file is read on this one.
     let in_place = config.emit.is_none();
     match inputs.read(in_place, |event| session.event(event, warn)) {
@@ -91,6 +95,16 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
         Err(Failed::Read(i, err)) => Err(Error::Read { name: inputs.list[i].name(), err }),
         Err(Failed::Consumer(err)) => Err(err),
     }
+}
+
+/// Standard input is one of the inputs, and a terminal.
+fn reads_a_terminal(config: &Config) -> bool {
+    let stdin = if config.files.is_empty() {
+        config.connect.is_empty()
+    } else {
+        Inputs::new(Vec::new(), &config.files).list.iter().any(Input::is_stdin)
+    };
+    stdin && std::io::IsTerminal::is_terminal(&std::io::stdin())
 }
 
 /// The servers of `--connect`, with the password found for them: each target, or the node
@@ -165,14 +179,28 @@ fn unknown_commands_named(config: &Config, table: &Table, warn: &mut dyn Write) 
 }
 
 /// Refuses a rejects file that would destroy data: one that is also an input, or an existing
-/// file with something in it (a capture named by mistake: `--rejects capture.txt`).
+/// file with something in it (a capture named by mistake: `--rejects capture.txt`), or the file
+/// standard output or standard error already write to (`--rejects /dev/stdout > out.txt`: both
+/// would write over each other; on a terminal, rejected lines would reach it raw). A device
+/// that is no terminal (`/dev/null`) may be both.
 fn check_rejects(path: &OsString, inputs: &[Input]) -> Result<(), Error> {
-    use std::os::unix::fs::MetadataExt;
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
     let shown = escape::escaped(path.as_encoded_bytes());
     let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
     let same = |m: &std::fs::Metadata| m.dev() == meta.dev() && m.ino() == meta.ino();
     if inputs.iter().any(|input| input.metadata().is_some_and(|m| same(&m))) {
         return Err(Error::Usage(format!("--rejects: '{shown}' is also an input: name another file")));
+    }
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    for (name, fd) in [("standard output", stdout.as_fd()), ("standard error", stderr.as_fd())] {
+        let Ok(out) = fd.try_clone_to_owned().map(std::fs::File::from) else { continue };
+        let plain_device = meta.file_type().is_char_device() && !std::io::IsTerminal::is_terminal(&out);
+        if out.metadata().is_ok_and(|m| same(&m)) && !plain_device {
+            return Err(Error::Usage(format!(
+                "--rejects: '{shown}' is where {name} goes: the two would write over each other (name another file)"
+            )));
+        }
     }
     if meta.is_file() && meta.len() > 0 {
         return Err(Error::Usage(format!(
@@ -192,11 +220,13 @@ impl<W: Write> Session<W> {
     /// Prepares a run writing to `out` (and creates the rejects file, if asked for); `nodes` are
     /// the inputs' labels, when they name nodes.
     pub fn new(config: &Config, out: W, nodes: Option<Vec<Vec<u8>>>) -> Result<Self, Error> {
-        Session::with_screen(config, out, nodes, false)
+        Session::on_terminal(config, out, nodes, false)
     }
 
-    /// [`Session::new`], drawing rolling reports on a live screen when `screen`.
-    pub fn with_screen(config: &Config, out: W, nodes: Option<Vec<Vec<u8>>>, screen: bool) -> Result<Self, Error> {
+    /// [`Session::new`] for an output that is a `terminal` when so: rolling reports are drawn
+    /// on a live screen (unless `--no-screen`), and a text report ends with its hottest keys.
+    pub fn on_terminal(config: &Config, out: W, nodes: Option<Vec<Vec<u8>>>, terminal: bool) -> Result<Self, Error> {
+        let screen = terminal && config.every.is_some() && config.format == config::Format::Text && !config.no_screen;
         let table = config.table();
         let rejects = config.rejects.as_deref().map(Rejects::create).transpose()?;
         let settings = Settings {
@@ -209,10 +239,10 @@ impl<W: Write> Session<W> {
         };
         let reporter = |out| {
             let reporter = Reporter::new(out, config.format, config.hot_qps, Labels::new(nodes.clone()));
-            if screen {
-                reporter.on_screen()
-            } else {
-                reporter
+            match (screen, terminal) {
+                (true, _) => reporter.on_screen(reads_a_terminal(config)),
+                (false, true) => reporter.on_terminal(),
+                (false, false) => reporter,
             }
         };
         let sink = match (config.emit, config.every) {
@@ -283,6 +313,8 @@ impl<W: Write> Session<W> {
 }
 
 /// The sink of a run, one of the three, dispatched without a virtual call per line.
+// One value per run, made once and never moved on the per-line path: the sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 enum Sinks<W: Write> {
     Whole(WholeReport<W>),
     Rolling(RollingReport<W>),
@@ -306,8 +338,8 @@ impl<W: Write> Sink for Sinks<W> {
     }
 
     #[inline]
-    fn at(&mut self, micros: u64) -> Result<(), Error> {
-        each!(self, s => s.at(micros))
+    fn at(&mut self, node: u32, micros: u64) -> Result<(), Error> {
+        each!(self, s => s.at(node, micros))
     }
 
     #[inline]
@@ -325,6 +357,10 @@ impl<W: Write> Sink for Sinks<W> {
 
     fn end_of_input(&mut self, node: u32) {
         each!(self, s => s.end_of_input(node))
+    }
+
+    fn notice(&mut self, text: &str) {
+        each!(self, s => s.notice(text))
     }
 
     fn finish(self, warn: &mut dyn Write) -> Result<(), Error> {

@@ -10,11 +10,16 @@ fn main() -> ExitCode {
         Ok(Action::Run(config)) => config,
         Ok(Action::Help) => return print(&cli::help()),
         Ok(Action::Version) => return print(&format!("faina-filter {}\n", env!("CARGO_PKG_VERSION"))),
+        Ok(Action::Manual) => return manual(),
         Err(e) => {
             eprintln!("faina-filter: {}\nTry 'faina-filter --help' for more information.", printable(&e.to_string()));
             return ExitCode::from(2);
         }
     };
+    if faina_filter::output::was_closed() {
+        eprintln!("faina-filter: standard output is closed: the output could not be written");
+        return ExitCode::from(1);
+    }
     faina_filter::signal::install();
     match faina_filter::run(&config, faina_filter::output::Stdout::new(), &mut io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -31,6 +36,22 @@ fn main() -> ExitCode {
 /// that are not UTF-8 are escaped where the message is made).
 fn printable(message: &str) -> String {
     faina_filter::escape::controls_escaped(message)
+}
+
+/// `--man`: on a terminal, the manual as man(1) shows it; redirected, or without a man that reads
+/// a page from standard input, its source.
+fn manual() -> ExitCode {
+    use std::io::IsTerminal;
+    use std::process::{Command, Stdio};
+    if io::stdout().is_terminal() {
+        if let Ok(mut man) = Command::new("man").args(["-l", "-"]).stdin(Stdio::piped()).spawn() {
+            let fed = man.stdin.take().map(|mut input| input.write_all(cli::MANUAL.as_bytes()));
+            if man.wait().is_ok_and(|status| status.success()) && fed.is_some_and(|r| r.is_ok()) {
+                return ExitCode::SUCCESS;
+            }
+        }
+    }
+    print(cli::MANUAL)
 }
 
 fn print(text: &str) -> ExitCode {

@@ -219,14 +219,14 @@ impl Parser {
         self.lost = 0;
         self.line_start = 0;
 
+        // A line cut short keeps its line end too when it had one (a compacted copy of a long
+        // line); the end of a line that never came has none.
         let mut line = line;
-        if !cut {
-            if let Some(rest) = line.strip_suffix(b"\n") {
-                line = rest;
-            }
-            if let Some(rest) = line.strip_suffix(b"\r") {
-                line = rest;
-            }
+        if let Some(rest) = line.strip_suffix(b"\n") {
+            line = rest;
+        }
+        if let Some(rest) = line.strip_suffix(b"\r") {
+            line = rest;
         }
         if !cut && maybe_tab && line.find_byte(b'\t').is_some() {
             // MONITOR escapes tabs: a line with one is most likely a record of ours, read back.

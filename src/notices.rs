@@ -39,8 +39,9 @@ impl ServerErrors {
         ServerErrors { redact, ..ServerErrors::default() }
     }
 
-    /// Counts a server error (`message` without its `-`), showing it when it is new.
-    pub fn seen(&mut self, message: &[u8], warn: &mut dyn Write) {
+    /// Counts a server error (`message` without its `-`), showing it when it is new; returns
+    /// what was shown (for the live screen).
+    pub fn seen(&mut self, message: &[u8], warn: &mut dyn Write) -> Option<String> {
         let message = if self.redact {
             self.scratch.clear();
             redact_reply(message, &mut self.scratch);
@@ -53,17 +54,19 @@ impl ServerErrors {
         let text = String::from_utf8(text).unwrap_or_default();
         if let Some(entry) = self.shown.iter_mut().find(|(shown, _)| *shown == text) {
             entry.1 += 1;
-            return;
+            return None;
         }
         if self.shown.len() < MAX_DISTINCT {
-            let _ = writeln!(warn, "faina-filter: the server said: {text}{}", hint(&text));
+            let shown = format!("{text}{}", hint(&text));
+            let _ = writeln!(warn, "faina-filter: the server said: {shown}");
             self.shown.push((text, 1));
-            return;
+            return Some(shown);
         }
         if self.others == 0 {
             let _ = writeln!(warn, "faina-filter: more server errors follow: counted, not shown");
         }
         self.others += 1;
+        None
     }
 
     /// Says how often each error came, when any came more than once or was not shown.
@@ -85,7 +88,7 @@ impl ServerErrors {
 /// A hint for the errors a common mistake causes.
 fn hint(text: &str) -> &'static str {
     if text.starts_with("NOAUTH") {
-        " (send AUTH before MONITOR, or use --connect)"
+        " (AUTH first, or --connect)"
     } else if text.starts_with("WRONGPASS") {
         " (the password sent with AUTH was wrong)"
     } else if text.contains("unknown command") {
@@ -126,7 +129,7 @@ mod tests {
         errors.finish(&mut warn);
         assert_eq!(
             String::from_utf8(warn).unwrap(),
-            "faina-filter: the server said: NOAUTH Authentication required. (send AUTH before MONITOR, or use --connect)\n"
+            "faina-filter: the server said: NOAUTH Authentication required. (AUTH first, or --connect)\n"
         );
     }
 }

@@ -42,6 +42,36 @@ impl Stdout {
     }
 }
 
+/// True when standard output was closed when the process started (`faina-filter cap.txt >&-`):
+/// the Rust runtime then opens `/dev/null` in its place (read and write, as no shell
+/// redirection does), and a report written there would be lost without a word.
+#[cfg(unix)]
+pub fn was_closed() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    extern "C" {
+        fn fcntl(fd: i32, cmd: i32, ...) -> i32;
+    }
+    // The same values on Linux, the BSDs and macOS.
+    const F_GETFL: i32 = 3;
+    const O_ACCMODE: i32 = 3;
+    const O_RDWR: i32 = 2;
+    // SAFETY: F_GETFL only reads the flags of descriptor 1; an unopened one gives -1.
+    let flags = unsafe { fcntl(1, F_GETFL) };
+    if flags < 0 {
+        return true;
+    }
+    if flags & O_ACCMODE != O_RDWR {
+        return false;
+    }
+    let stdout = std::io::stdout();
+    let Ok(out) = stdout.as_fd().try_clone_to_owned().map(File::from) else { return true };
+    match (out.metadata(), std::fs::metadata("/dev/null")) {
+        (Ok(out), Ok(null)) => out.file_type().is_char_device() && out.rdev() == null.rdev(),
+        _ => false,
+    }
+}
+
 impl Default for Stdout {
     fn default() -> Self {
         Stdout::new()

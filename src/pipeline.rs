@@ -127,7 +127,10 @@ impl Pipeline {
             self.starts[node] = Start::Settled;
             let skipped = self.steps.skipped;
             self.process(line, false, sink, warn)?;
-            sink.tally().cut_lines += self.steps.skipped - skipped;
+            // A line cut at its end too (the whole input is one line) was counted cut already.
+            if !line.cut {
+                sink.tally().cut_lines += self.steps.skipped - skipped;
+            }
             return Ok(());
         }
         match (std::mem::replace(&mut self.starts[node], Start::Settled), stamp) {
@@ -208,7 +211,7 @@ impl Pipeline {
         }
         let decoded = self.decoder.decode(line, self.keys);
         if let Decoded::Command(cmd) = &decoded {
-            sink.at(cmd.header.micros)?;
+            sink.at(cmd.node, cmd.header.micros)?;
         }
         let tally = sink.tally();
         tally.lines += 1;
@@ -222,7 +225,9 @@ impl Pipeline {
             Decoded::ServerError(text) => {
                 tally.noise += 1;
                 tally.server_errors += 1;
-                self.steps.server_errors.seen(text, warn);
+                if let Some(shown) = self.steps.server_errors.seen(text, warn) {
+                    sink.notice(&shown);
+                }
                 Ok(())
             }
             Decoded::Skipped => {

@@ -1,14 +1,15 @@
 //! The rolling report sink (`--every`, `--window`): a report per period, written as the stream's
 //! clock passes each period's end.
 //!
-//! The clock is the MONITOR timestamps ([`crate::window`]); a live stream that goes silent still
-//! gets its reports, its time read off the last timestamp and the wall-clock time since the input
-//! last paused. The key accesses of the period under way are counted on the second core and
-//! brought in when the period ends.
+//! The clock is the MONITOR timestamps while they are plausible ([`crate::clock`]); a live
+//! stream that goes silent still gets its reports, its time read off the last timestamp and the
+//! wall-clock time since the input last paused. The key accesses of the period under way are
+//! counted on the second core and brought in when the period ends.
 
 use std::io::Write;
 use std::time::Instant;
 
+use crate::clock::{Clock, Placed};
 use crate::decode::Command;
 use crate::error::Error;
 use crate::input::TICK;
@@ -16,14 +17,12 @@ use crate::offload::Offload;
 use crate::redact::Secrets;
 use crate::sink::{Reporter, Sink};
 use crate::stats::{key_shares, Settings, Stats, Tally};
-use crate::window::{Period, Window, Windows};
+use crate::window::{Frame, Period, Windows};
 
 pub struct RollingReport<W: Write> {
     windows: Windows,
     periods: Periods<W>,
-    /// The last command's timestamp, and when the input last paused after it.
-    last: Option<u64>,
-    clock: Option<(u64, Instant)>,
+    clock: Clock,
     /// When the input last paused: something came just before.
     quiet: Option<Instant>,
 }
@@ -40,8 +39,8 @@ impl<W: Write> Period<Error> for Periods<W> {
         current.per_key.absorb(tables);
     }
 
-    fn report(&mut self, stats: &Stats, window: &Window, periods: &[&Stats]) -> Result<(), Error> {
-        self.reporter.write(stats, Some(*window), periods)
+    fn report(&mut self, stats: &Stats, frame: &Frame<'_>) -> Result<(), Error> {
+        self.reporter.write(stats, Some(frame))
     }
 }
 
@@ -50,7 +49,8 @@ impl<W: Write> RollingReport<W> {
     pub fn new(every: u64, window: u64, settings: Settings, reporter: Reporter<W>) -> RollingReport<W> {
         let windows = Windows::new(every, window, settings);
         let keys = Offload::spawn(windows.period_settings().clone());
-        RollingReport { windows, periods: Periods { keys, reporter }, last: None, clock: None, quiet: None }
+        let clock = Clock::new(windows.window_len());
+        RollingReport { windows, periods: Periods { keys, reporter }, clock, quiet: None }
     }
 }
 
@@ -60,9 +60,14 @@ impl<W: Write> Sink for RollingReport<W> {
     }
 
     #[inline]
-    fn at(&mut self, micros: u64) -> Result<(), Error> {
-        self.last = Some(micros);
-        self.windows.advance_to(micros, &mut self.periods)
+    fn at(&mut self, node: u32, micros: u64) -> Result<(), Error> {
+        match self.clock.place(node, micros) {
+            Placed::At(at) => self.windows.advance_to(at, &mut self.periods),
+            Placed::OutOfOrder => {
+                self.windows.current().tally.out_of_order += 1;
+                Ok(())
+            }
+        }
     }
 
     #[inline]
@@ -75,21 +80,18 @@ impl<W: Write> Sink for RollingReport<W> {
     }
 
     fn pause(&mut self) -> Result<(), Error> {
-        self.clock = self.last.map(|micros| (micros, Instant::now()));
+        self.clock.pause();
         self.quiet = Some(Instant::now());
-        Ok(())
+        let tally = self.windows.current().tally;
+        self.periods.reporter.paused(&tally)
     }
 
     /// Reports the periods the stream's clock has run past.
     fn idle(&mut self) -> Result<(), Error> {
+        self.clock.set_live();
         let tally = self.windows.current().tally;
         self.periods.reporter.idle(&tally, self.quiet)?;
-        if self.clock.is_none() {
-            // A command came (held back as an input's first line) after the input last paused.
-            self.clock = self.last.map(|micros| (micros, Instant::now()));
-        }
-        let Some((micros, at)) = self.clock else { return Ok(()) };
-        let now = micros + at.elapsed().as_micros() as u64;
+        let Some(now) = self.clock.now() else { return Ok(()) };
         while self.windows.period_end().is_some_and(|end| now >= end + TICK.as_micros() as u64) {
             self.windows.close(&mut self.periods)?;
         }
@@ -98,9 +100,15 @@ impl<W: Write> Sink for RollingReport<W> {
 
     fn end_of_input(&mut self, node: u32) {
         self.windows.current().end_of_input(node);
+        self.periods.reporter.ended(node);
+    }
+
+    fn notice(&mut self, text: &str) {
+        self.periods.reporter.notice(text);
     }
 
     fn finish(mut self, _warn: &mut dyn Write) -> Result<(), Error> {
-        self.windows.finish(&mut self.periods)
+        let end = self.clock.end().unwrap_or(0);
+        self.windows.finish(end, &mut self.periods)
     }
 }

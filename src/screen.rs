@@ -1,32 +1,49 @@
 //! The live screen: with `--every` and a terminal for standard output, each report is drawn in
-//! place on one screen, like `top`, laid out for the terminal's size, instead of being appended.
+//! place on one screen, like `top`, laid out for the terminal's size ([`layout`]), instead of
+//! being appended.
 //!
-//! What an operator needs first comes first: a header (the window, commands and key accesses
-//! per second, how many keys are hot, what else was read), then Top Keys — rate, share, reads
-//! and writes, slot, node, the key's trend over the window as a sparkline, and the key, cut
-//! with an ellipsis and its length when it does not fit, never wrapped — then Top Commands, Top
-//! Clients and Top Prefixes as room allows (side by side on a wide terminal). Before the first
-//! command the screen says it is waiting and what it has read; after a silence, since when.
-//! Only a few escape sequences are used: home, clear to the end of the line and of the screen.
+//! The screen says what is true now and keeps saying it: before the first command, that it is
+//! waiting and what it has read; after a silence, since when; a server's refusal, until a
+//! command comes; at the end, how the run ended. It is redrawn whole at least once a second
+//! (each line rewritten and cleared to its end; the terminal is cleared only the first time),
+//! and the cursor is left on the last line, which no frame uses: text another program writes
+//! to the same terminal lands there, and the next redraw puts the frame back. The last frame
+//! leaves a line free below it for the shell's prompt. Only a few escape sequences are used:
+//! home, cursor position, clear to the end of the line and of the screen.
+
+mod layout;
 
 use std::io::{self, Write};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use crate::report::{iso8601, Kind, Report, Row, Section};
+use crate::report::{iso8601, Report};
 use crate::stats::Tally;
+
+pub use layout::{render, Notices};
 
 /// A screen redrawn in place.
 pub struct Screen {
     /// Nothing was drawn yet: the first draw clears the terminal.
     fresh: bool,
     unicode: bool,
-    /// The last report, redrawn when only the status changes.
+    /// The last report, redrawn when only the notices change.
     last: Option<Report>,
     /// When the run started (the wall clock, in microseconds), for the waiting line.
     started: u64,
-    /// When the status line was last redrawn.
+    /// When the screen was last drawn.
     drawn: Option<Instant>,
+    /// When the input last paused (something came just before it).
+    quiet: Option<Instant>,
+    /// A server's refusal, shown until a command comes.
+    refusal: Option<String>,
+    /// What was read before the first command, for the waiting screen.
+    tally: Tally,
+    /// The input is standard input, a terminal: the waiting screen says so.
+    stdin: bool,
 }
+
+/// A silence this long is said.
+const SILENCE_SECONDS: u64 = 2;
 
 impl Default for Screen {
     fn default() -> Self {
@@ -36,38 +53,89 @@ impl Default for Screen {
 
 impl Screen {
     pub fn new() -> Screen {
-        Screen { fresh: true, unicode: unicode_locale(), last: None, started: now_micros(), drawn: None }
+        Screen {
+            fresh: true,
+            unicode: unicode_locale(),
+            last: None,
+            started: now_micros(),
+            drawn: None,
+            quiet: None,
+            refusal: None,
+            tally: Tally::default(),
+            stdin: false,
+        }
     }
 
-    /// Draws a report.
+    /// The input is a terminal's standard input: the waiting screen says so.
+    pub fn reading_a_terminal(self) -> Screen {
+        Screen { stdin: true, ..self }
+    }
+
+    /// Draws a report (the last one, at the end of the input, leaves a line for the prompt).
     pub fn report(&mut self, out: &mut dyn Write, report: Report) -> io::Result<()> {
-        let (width, height) = terminal_size();
-        let lines = render(&report, width, height, "", self.unicode);
         self.last = Some(report);
-        self.draw(out, &lines)
+        self.redraw(out)
     }
 
-    /// A live input went quiet: before the first command, says it is waiting and what it has
-    /// read; after a silence of a second or more since `quiet`, says since when. At most once a
-    /// second.
+    /// A server's refusal, quoted as standard error said it.
+    pub fn notice(&mut self, text: &str) {
+        self.refusal = Some(text.to_string());
+    }
+
+    /// A command came: the refusal is no longer true.
+    pub fn clear_notice(&mut self) {
+        self.refusal = None;
+    }
+
+    /// The input paused just now (`tally`: what the period under way has read); redraws when a
+    /// second has passed since the last draw.
+    pub fn paused(&mut self, out: &mut dyn Write, tally: &Tally) -> io::Result<()> {
+        self.quiet = Some(Instant::now());
+        self.tally = *tally;
+        self.tick(out)
+    }
+
+    /// A live input is silent: `tally` is what has been read in the period under way.
     pub fn idle(&mut self, out: &mut dyn Write, tally: &Tally, quiet: Option<Instant>) -> io::Result<()> {
+        self.quiet = quiet.or(self.quiet);
+        self.tally = *tally;
+        self.tick(out)
+    }
+
+    /// Redraws when a second has passed since the last draw.
+    fn tick(&mut self, out: &mut dyn Write) -> io::Result<()> {
         if self.drawn.is_some_and(|d| d.elapsed().as_millis() < 1000) {
             return Ok(());
         }
-        let (width, height) = terminal_size();
-        let lines = match &self.last {
-            None => waiting(self.started, tally, width),
-            Some(report) => {
-                let Some(quiet) = quiet.filter(|q| q.elapsed().as_secs() >= 1) else { return Ok(()) };
-                let since = now_micros().saturating_sub(quiet.elapsed().as_micros() as u64);
-                let status = format!("no input since {} ({}s)", clock(since), quiet.elapsed().as_secs());
-                render(report, width, height, &status, self.unicode)
-            }
-        };
-        self.draw(out, &lines)
+        self.redraw(out)
     }
 
-    fn draw(&mut self, out: &mut dyn Write, lines: &[String]) -> io::Result<()> {
+    fn redraw(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let (width, height) = terminal_size();
+        let silent = self.quiet.filter(|q| q.elapsed().as_secs() >= SILENCE_SECONDS).map(|q| {
+            let since = now_micros().saturating_sub(q.elapsed().as_micros() as u64);
+            format!("no input since {} ({}s)", clock(since), q.elapsed().as_secs())
+        });
+        let Some(report) = &self.last else {
+            let mut lines = waiting(self.started, &self.tally, self.refusal.as_deref(), width);
+            if self.stdin {
+                lines.push(layout::fit(
+                    "reading standard input (a terminal): pipe a MONITOR stream in; Ctrl-D ends it",
+                    width,
+                ));
+            }
+            return self.draw(out, &lines, height, false);
+        };
+        let last = report.window.is_some_and(|w| w.ended);
+        let end = last.then(|| ending(report));
+        let notices = Notices { silent: if last { None } else { silent }, refusal: self.refusal.as_deref(), end };
+        // The last line is left for the cursor; the last frame leaves one more for the prompt.
+        let rows = height.saturating_sub(if last { 2 } else { 1 });
+        let lines = render(report, width, rows, &notices, self.unicode);
+        self.draw(out, &lines, height, last)
+    }
+
+    fn draw(&mut self, out: &mut dyn Write, lines: &[String], height: usize, last: bool) -> io::Result<()> {
         let mut text = String::new();
         // Home, each line then the rest of it cleared, then the rest of the screen.
         text.push_str(if self.fresh { "\x1b[H\x1b[2J" } else { "\x1b[H" });
@@ -76,6 +144,10 @@ impl Screen {
             text.push_str("\x1b[K\r\n");
         }
         text.push_str("\x1b[J");
+        if !last {
+            // The cursor waits on the last line, which no frame uses.
+            text.push_str(&format!("\x1b[{height};1H"));
+        }
         self.fresh = false;
         self.drawn = Some(Instant::now());
         out.write_all(text.as_bytes())?;
@@ -83,198 +155,28 @@ impl Screen {
     }
 }
 
+/// How the run ended, for the last frame.
+fn ending(report: &Report) -> String {
+    let at = report.window.map_or(0, |w| w.end);
+    let when = if at > 0 { format!(" at {}", clock(at)) } else { String::new() };
+    let how = if crate::signal::stopped() { "stopped" } else { "input ended" };
+    format!("{how}{when}")
+}
+
 /// The screen before the first command.
-fn waiting(started: u64, tally: &Tally, width: usize) -> Vec<String> {
+fn waiting(started: u64, tally: &Tally, refusal: Option<&str>, width: usize) -> Vec<String> {
     let waited = now_micros().saturating_sub(started) / 1_000_000;
-    let lines = [
+    let mut lines = vec![
         format!("faina-filter: waiting for the first command since {} ({waited}s)", clock(started)),
         format!(
             "lines read {}: noise {}, skipped {}, server errors {}",
             tally.lines, tally.noise, tally.skipped, tally.server_errors
         ),
-        if tally.server_errors > 0 {
-            "the server answered with an error (see above the screen): check AUTH and MONITOR".to_string()
-        } else {
-            String::new()
-        },
     ];
-    lines.into_iter().map(|l| fit(&l, width)).collect()
-}
-
-/// The screen of a report, `height` lines of at most `width - 1` columns.
-pub fn render(report: &Report, width: usize, height: usize, status: &str, unicode: bool) -> Vec<String> {
-    let mut lines = header(report, status);
-    let room = height.saturating_sub(lines.len() + 2);
-    let keys = report.section(Kind::Keys);
-    let key_rows = keys.map_or(0, |s| s.rows.len());
-    // Top Keys first; what is left goes to the other sections.
-    let shown = key_rows.min(room.saturating_sub(1).max(room * 6 / 10).max(room.min(5)));
-    if let Some(section) = keys {
-        lines.push(String::new());
-        lines.extend(key_table(section, shown, width, unicode));
+    if let Some(refusal) = refusal {
+        lines.push(format!("the server said: {refusal}"));
     }
-    let left = height.saturating_sub(lines.len() + 2);
-    if left > 2 {
-        lines.push(String::new());
-        let others: Vec<&Section> =
-            [Kind::Commands, Kind::Clients, Kind::Prefixes].into_iter().filter_map(|k| report.section(k)).collect();
-        lines.extend(other_tables(&others, width, left));
-    }
-    lines.truncate(height.saturating_sub(1));
-    lines.into_iter().map(|l| fit(&l, width)).collect()
-}
-
-fn header(report: &Report, status: &str) -> Vec<String> {
-    let window = report.window.map_or(String::new(), |w| {
-        let covered = if w.partial() { format!("{:.1}s of ", w.seconds()) } else { String::new() };
-        format!("{}..{} ({covered}{}s)", clock(w.start), clock(w.end), w.length / 1_000_000)
-    });
-    let per_second = |n: u64| report.seconds.map_or("-".to_string(), |s| format!("{:.1}", n as f64 / s));
-    let hot = report.hot.map_or(String::new(), |(qps, n)| format!("  hot {n} (>={qps}/s)"));
-    let t = &report.tally;
-    let mut second =
-        format!("lines {}  noise {}  skipped {}  server errors {}", t.lines, t.noise, t.skipped, t.server_errors);
-    if t.filtered > 0 {
-        second.push_str(&format!("  filtered {}", t.filtered));
-    }
-    if let Some((name, _)) = report.unknown_names.first() {
-        // Keys guessed from the first argument: --commands would know them.
-        let more = if report.unknown_names.len() > 1 { ", …" } else { "" };
-        second.push_str(&format!("  unknown commands {} ({}{more})", t.unknown_commands, name));
-    }
-    if !status.is_empty() {
-        second.push_str("   ");
-        second.push_str(status);
-    }
-    vec![format!("{window}  {} cmd/s  {} keys/s{hot}", per_second(t.commands), per_second(report.key_accesses)), second]
-}
-
-/// Top Keys: the numbers first, then the node and the trend, the key last.
-fn key_table(section: &Section, rows: usize, width: usize, unicode: bool) -> Vec<String> {
-    let shown = &section.rows[..rows.min(section.rows.len())];
-    let node_width = shown.iter().filter_map(|r| r.key.as_ref()?.node.as_ref()).map(|n| n.chars().count()).max();
-    let trend_width = shown.iter().filter_map(|r| r.key.as_ref()).map(|k| k.trend.len()).max().unwrap_or(0).min(24);
-    let mut head = format!(" {:>8} {:>5} {:>5} {:>5} {:>5} ", "rate/s", "share", "reads", "write", "slot");
-    if let Some(n) = node_width {
-        head.push_str(&format!("{:<n$} ", "node", n = n.max(4)));
-    }
-    if trend_width > 0 {
-        head.push_str(&format!("{:<w$} ", "trend", w = trend_width.max(5)));
-    }
-    let mut out = vec![format!("{head}key")];
-    for row in shown {
-        let Some(key) = &row.key else { continue };
-        let hot = if key.hot == Some(true) { '*' } else { ' ' };
-        let rate = row.rate.map_or("-".to_string(), |r| format!("{r:.1}"));
-        let slot = key.slot.map_or("-".to_string(), |s| s.to_string());
-        let share = format!("{:.0}%", row.share);
-        let (reads, writes) = (short_count(key.reads), short_count(key.writes));
-        let mut line = format!("{hot}{rate:>8} {share:>5} {reads:>5} {writes:>5} {slot:>5} ");
-        if let Some(n) = node_width {
-            line.push_str(&format!("{:<n$} ", key.node.as_deref().unwrap_or("-"), n = n.max(4)));
-        }
-        if trend_width > 0 {
-            let recent = &key.trend[key.trend.len().saturating_sub(trend_width)..];
-            line.push_str(&format!("{:<w$} ", sparkline(recent, unicode), w = trend_width.max(5)));
-        }
-        let room = width.saturating_sub(line.chars().count() + 1);
-        line.push_str(&cut_name(row, room));
-        out.push(line);
-    }
-    out
-}
-
-/// Other sections, side by side when the terminal is wide enough, else one after the other.
-fn other_tables(sections: &[&Section], width: usize, height: usize) -> Vec<String> {
-    let table = |section: &Section, w: usize, rows: usize| -> Vec<String> {
-        let (title, what) = match section.kind {
-            Kind::Commands => ("Top Commands", "command"),
-            Kind::Clients => ("Top Clients", "client"),
-            _ => ("Top Prefixes", "prefix"),
-        };
-        let mut out = vec![format!(" {title}"), format!(" {:>8} {:>5}  {what}", "rate/s", "share")];
-        for row in section.rows.iter().take(rows) {
-            let rate = row.rate.map_or("-".to_string(), |r| format!("{r:.1}"));
-            let line = format!(" {rate:>8} {:>5}  ", format!("{:.0}%", row.share));
-            let room = w.saturating_sub(line.chars().count() + 1);
-            out.push(format!("{line}{}", cut_name(row, room)));
-        }
-        out
-    };
-    if width >= 120 && !sections.is_empty() {
-        let w = width / sections.len();
-        let columns: Vec<Vec<String>> = sections.iter().map(|s| table(s, w, height.saturating_sub(2))).collect();
-        let rows = columns.iter().map(Vec::len).max().unwrap_or(0).min(height);
-        return (0..rows)
-            .map(|i| columns.iter().map(|c| pad(&fit(c.get(i).map_or("", String::as_str), w), w)).collect())
-            .collect();
-    }
-    let mut out = Vec::new();
-    for section in sections {
-        let left = height.saturating_sub(out.len());
-        if left < 4 {
-            break;
-        }
-        if !out.is_empty() {
-            out.push(String::new());
-        }
-        out.extend(table(section, width, left.saturating_sub(3)));
-    }
-    out
-}
-
-/// A count in at most five columns: `7280`, `73.1k`, `1.2M`.
-fn short_count(n: u64) -> String {
-    match n {
-        0..=99_999 => n.to_string(),
-        100_000..=9_999_999 => format!("{:.0}k", n as f64 / 1e3),
-        _ => format!("{:.1}M", n as f64 / 1e6),
-    }
-}
-
-/// A row's name in at most `room` columns: whole, or cut with an ellipsis and its length.
-fn cut_name(row: &Row, room: usize) -> String {
-    let name = crate::report::name_text(row);
-    if name.chars().count() <= room {
-        return name;
-    }
-    let length = row.full_length.unwrap_or(row.name.len() as u64);
-    let tail = format!("…({length} B)");
-    let keep = room.saturating_sub(tail.chars().count());
-    let head: String = name.chars().take(keep).collect();
-    format!("{head}{tail}")
-}
-
-/// Counts as bars: `▁▂▃▄▅▆▇█` (or ` .:-=+*#` when the locale is not UTF-8), scaled to the
-/// largest; a period with none is a space.
-pub fn sparkline(counts: &[u64], unicode: bool) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    const ASCII: [char; 8] = ['_', '.', ':', '-', '=', '+', '*', '#'];
-    let max = counts.iter().copied().max().unwrap_or(0).max(1);
-    counts
-        .iter()
-        .map(|&n| match n {
-            0 => ' ',
-            n => {
-                let level = ((n as f64 / max as f64) * 7.0).round() as usize;
-                if unicode {
-                    BARS[level.min(7)]
-                } else {
-                    ASCII[level.min(7)]
-                }
-            }
-        })
-        .collect()
-}
-
-/// `line` in at most `width - 1` columns (the last column is left free: some terminals wrap when
-/// it is written).
-fn fit(line: &str, width: usize) -> String {
-    line.chars().take(width.saturating_sub(1)).collect()
-}
-
-fn pad(text: &str, width: usize) -> String {
-    format!("{text:<width$}")
+    lines.into_iter().map(|l| layout::fit(&l, width)).collect()
 }
 
 /// The terminal's size: from the terminal, else `COLUMNS` and `LINES`, else 80×24.
@@ -326,23 +228,4 @@ fn now_micros() -> u64 {
 /// `14:02:11Z` for microseconds since the epoch.
 fn clock(micros: u64) -> String {
     iso8601(micros)[11..19].to_string() + "Z"
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sparklines_scale_to_the_largest() {
-        assert_eq!(sparkline(&[0, 1, 4, 8], true), " ▂▅█");
-        assert_eq!(sparkline(&[5, 5], true), "██");
-        assert_eq!(sparkline(&[0, 1, 4, 8], false), " .=#");
-        assert_eq!(sparkline(&[], true), "");
-    }
-
-    #[test]
-    fn lines_never_reach_the_last_column() {
-        assert_eq!(fit("abcdef", 4), "abc");
-        assert_eq!(fit("é€x", 3), "é€");
-    }
 }

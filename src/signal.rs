@@ -1,7 +1,8 @@
 //! Ctrl-C, SIGTERM and SIGHUP: the first ends a run the way end of input does (the report of
 //! what was read so far is printed, if the output takes it); the second ends the process at
 //! once, whatever it is blocked on. `telnet … | faina-filter` gets SIGINT too when the operator
-//! stops telnet. `--duration` ends a run the same way, by SIGALRM ([`end_after`]), except that a
+//! stops telnet; SIGHUP comes when the terminal or the ssh connection closes, and the report
+//! still goes where the output is redirected to. `--duration` ends a run the same way, by SIGALRM ([`end_after`]), except that a
 //! signal after it is needed to end the process at once.
 //!
 //! The handler is installed so that a blocked system call is interrupted rather than restarted
@@ -21,7 +22,7 @@ const SIGTERM: i32 = 15;
 /// The signals that end a run.
 const ENDING: [i32; 4] = [SIGHUP, SIGINT, SIGALRM, SIGTERM];
 
-/// True once SIGINT or SIGTERM arrived (after [`install`]).
+/// True once SIGINT, SIGTERM or SIGHUP arrived (or SIGALRM, for `--duration`) (after [`install`]).
 pub fn stopped() -> bool {
     STOP.load(Ordering::Relaxed)
 }

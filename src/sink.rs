@@ -12,21 +12,22 @@ use std::io::Write;
 use crate::config::Format;
 use crate::decode::Command;
 use crate::error::Error;
+use crate::nodes::{NodeState, Nodes};
 use crate::offload::Offload;
 use crate::redact::Secrets;
 use crate::report::{self, Report, View};
 use crate::screen::Screen;
 use crate::stats::{key_shares, Settings, Stats, Tally};
-use crate::window::Window;
+use crate::window::Frame;
 
 /// What the pipeline hands decoded lines to.
 pub trait Sink {
     /// The counters every line read is tallied in (the current period's, for a rolling report).
     fn tally(&mut self) -> &mut Tally;
 
-    /// A command's time, told before its line is tallied: a rolling report closes (and writes)
-    /// the periods that end before it.
-    fn at(&mut self, _micros: u64) -> Result<(), Error> {
+    /// The time of a command of `node`, told before its line is tallied: a rolling report
+    /// closes (and writes) the periods that end before it.
+    fn at(&mut self, _node: u32, _micros: u64) -> Result<(), Error> {
         Ok(())
     }
 
@@ -46,6 +47,10 @@ pub trait Sink {
     /// Input `node` has ended.
     fn end_of_input(&mut self, _node: u32) {}
 
+    /// A notice for the operator that stays on a live screen until a command comes (a server's
+    /// refusal, as standard error showed it).
+    fn notice(&mut self, _text: &str) {}
+
     /// The end of the run: the (last) report, or the records' closing words on `warn`.
     fn finish(self, warn: &mut dyn Write) -> Result<(), Error>;
 }
@@ -56,18 +61,53 @@ pub struct Reporter<W: Write> {
     format: Format,
     hot_qps: Option<f64>,
     labels: Labels,
+    /// Each input's state and latest command.
+    nodes: Nodes,
     /// Reports are drawn in place on a terminal (see [`crate::screen`]).
-    screen: Option<Screen>,
+    screen: Option<Box<Screen>>,
+    /// A notice is on the screen until the next command.
+    noticed: bool,
+    /// Text goes to a terminal: a report of the whole input ends with its hottest keys.
+    terminal: bool,
 }
 
 impl<W: Write> Reporter<W> {
     pub fn new(out: W, format: Format, hot_qps: Option<f64>, labels: Labels) -> Reporter<W> {
-        Reporter { out, format, hot_qps, labels, screen: None }
+        Reporter {
+            out,
+            format,
+            hot_qps,
+            labels,
+            nodes: Nodes::default(),
+            screen: None,
+            noticed: false,
+            terminal: false,
+        }
     }
 
-    /// This reporter draws its reports on a live screen.
-    pub fn on_screen(self) -> Reporter<W> {
-        Reporter { screen: Some(Screen::new()), ..self }
+    /// This reporter draws its reports on a live screen (its input a terminal's standard input
+    /// when `stdin`).
+    pub fn on_screen(self, stdin: bool) -> Reporter<W> {
+        let screen = if stdin { Screen::new().reading_a_terminal() } else { Screen::new() };
+        Reporter { screen: Some(Box::new(screen)), ..self }
+    }
+
+    /// This reporter writes to a terminal.
+    pub fn on_terminal(self) -> Reporter<W> {
+        Reporter { terminal: true, ..self }
+    }
+
+    /// Input `node` has ended.
+    pub fn ended(&mut self, node: u32) {
+        self.nodes.set(node, NodeState::Ended);
+    }
+
+    /// A notice that stays on the screen until the next command.
+    pub fn notice(&mut self, text: &str) {
+        if let Some(screen) = &mut self.screen {
+            screen.notice(text);
+            self.noticed = true;
+        }
     }
 
     /// A live input is quiet: the screen says it is waiting, or since when nothing came.
@@ -78,17 +118,42 @@ impl<W: Write> Reporter<W> {
         }
     }
 
+    /// The input paused: the screen is redrawn when it is a second old.
+    pub fn paused(&mut self, tally: &Tally) -> Result<(), Error> {
+        match &mut self.screen {
+            Some(screen) => screen.paused(&mut self.out, tally).map_err(Error::Write),
+            None => Ok(()),
+        }
+    }
+
     /// Learns the node label of a command, if it has one.
     #[inline]
     pub fn learn(&mut self, cmd: &Command<'_>) {
         if let Some(label) = cmd.node_label {
             self.labels.learn(cmd.node, label);
         }
+        self.nodes.seen(cmd.node, cmd.header.micros);
+        if self.noticed {
+            self.noticed = false;
+            if let Some(screen) = &mut self.screen {
+                screen.clear_notice();
+            }
+        }
     }
 
-    /// Writes the report of `stats`; `periods` are a window's periods, for each key's trend.
-    pub fn write(&mut self, stats: &Stats, window: Option<Window>, periods: &[&Stats]) -> Result<(), Error> {
-        let view = View { window, hot_qps: self.hot_qps, nodes: self.labels.shown(), periods };
+    /// Writes the report of `stats`; a rolling report's `frame` says what else it shows.
+    pub fn write(&mut self, stats: &Stats, frame: Option<&Frame<'_>>) -> Result<(), Error> {
+        let view = View {
+            window: frame.map(|f| f.window),
+            hot_qps: self.hot_qps,
+            nodes: self.labels.shown(),
+            periods: frame.map_or(&[][..], |f| &f.periods[..]),
+            seconds: frame.map_or(&[][..], |f| &f.seconds[..]),
+            recent: frame.and_then(|f| f.recent),
+            every: frame.map(|f| f.every),
+            key_rows: self.screen.as_ref().map(|_| crate::screen::terminal_size().1),
+            inputs: Some(&self.nodes),
+        };
         let report = Report::new(stats, &view);
         if let Some(screen) = &mut self.screen {
             return screen.report(&mut self.out, report).map_err(Error::Write);
@@ -97,6 +162,10 @@ impl<W: Write> Reporter<W> {
             Format::Text => report::text(&report),
             Format::Json => report::json(&report),
         };
+        if self.terminal && self.format == Format::Text && frame.is_none() {
+            // The hot keys last, in view when the report has scrolled past.
+            text.push_str(&report::summary(&report));
+        }
         text.push('\n');
         self.out.write_all(text.as_bytes()).and_then(|()| self.out.flush()).map_err(Error::Write)
     }
@@ -160,11 +229,12 @@ impl<W: Write> Sink for WholeReport<W> {
 
     fn end_of_input(&mut self, node: u32) {
         self.stats.end_of_input(node);
+        self.reporter.ended(node);
     }
 
     fn finish(mut self, _warn: &mut dyn Write) -> Result<(), Error> {
         let settings = self.stats.settings.clone();
         self.stats.per_key = self.keys.take(&settings);
-        self.reporter.write(&self.stats, None, &[])
+        self.reporter.write(&self.stats, None)
     }
 }

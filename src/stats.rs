@@ -87,6 +87,21 @@ struct Chain {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CommandTime {
     pub gap_total: u64,
+    /// The calls that had a gap charged (a node's first line has none): what the mean is over.
+    pub gaps: u64,
+}
+
+impl CommandTime {
+    /// Charges one gap.
+    fn charge(&mut self, gap: u64) {
+        self.gap_total += gap;
+        self.gaps += 1;
+    }
+
+    fn add(&mut self, other: &CommandTime) {
+        self.gap_total += other.gap_total;
+        self.gaps += other.gaps;
+    }
 }
 
 /// Calls and gap totals per command: by command id for the commands the table knows (an index
@@ -125,9 +140,9 @@ impl CommandCounts {
         }
         for (mine, theirs) in self.known.iter_mut().zip(&other.known) {
             mine.0 += theirs.0;
-            mine.1.gap_total += theirs.1.gap_total;
+            mine.1.add(&theirs.1);
         }
-        self.unknown.merge(&other.unknown, |a, b| a.gap_total += b.gap_total);
+        self.unknown.merge(&other.unknown, CommandTime::add);
     }
 
     /// The `n` commonest names of commands the table does not know, with their calls.
@@ -146,10 +161,10 @@ impl CommandCounts {
         let mut table: TopK<CommandTime> = TopK::new(self.known.len() + self.unknown.len());
         for (id, (n, time)) in (0..).zip(&self.known) {
             if *n > 0 || time.gap_total > 0 {
-                table.add(names.get(id).name.as_bytes(), *n).gap_total += time.gap_total;
+                table.add(names.get(id).name.as_bytes(), *n).add(time);
             }
         }
-        table.merge(&self.unknown, |a, b| a.gap_total += b.gap_total);
+        table.merge(&self.unknown, CommandTime::add);
         table
     }
 }
@@ -372,6 +387,9 @@ pub struct Tally {
     pub cut_lines: u64,
     /// Commands the table does not know (their first argument was taken as the key).
     pub unknown_commands: u64,
+    /// Of the commands of a rolling report, those whose timestamp was far from the stream's
+    /// clock (see `clock.rs`): counted in the period under way.
+    pub out_of_order: u64,
 }
 
 impl Tally {
@@ -384,6 +402,7 @@ impl Tally {
         self.filtered += other.filtered;
         self.cut_lines += other.cut_lines;
         self.unknown_commands += other.unknown_commands;
+        self.out_of_order += other.out_of_order;
     }
 }
 
@@ -457,7 +476,7 @@ impl Stats {
         self.node_counts[node] += 1;
         let time = self.command_counts.add(cmd.id, cmd.name, 1);
         if let (GapRule::Later, Some(gap)) = (self.settings.gap_rule, gap) {
-            time.gap_total += gap;
+            time.charge(gap);
         }
         self.clients.add_short(client_address(cmd.header.client), 1);
         self.charge_gap(cmd, secrets, gap);
@@ -487,7 +506,7 @@ impl Stats {
                 let node = cmd.node as usize;
                 if let Some(gap) = gap {
                     let chain = &self.chains[node];
-                    self.command_counts.add(chain.prev_id, &chain.prev_command, 0).gap_total += gap;
+                    self.command_counts.add(chain.prev_id, &chain.prev_command, 0).charge(gap);
                     self.gaps.record(gap);
                     if let Some(mut call) = self.chains[node].prev_call.take() {
                         if self.would_keep(gap) {

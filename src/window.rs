@@ -1,10 +1,12 @@
 //! Rolling reports: a report per period (`--every`), each covering the last `--window`.
 //!
-//! Periods follow the MONITOR timestamps and are aligned to multiples of the period since the
-//! epoch, so two nodes' reports line up and a replayed capture gives the same reports as the
-//! live stream. A sliding window keeps one bounded summary per period, never the records, and
-//! a report merges the summaries of the periods it covers. A line whose timestamp falls in a
-//! period already reported (a late or reordered line) is counted in the current period.
+//! Periods follow the stream's clock ([`crate::rolling`] maps the MONITOR timestamps onto it)
+//! and are aligned to multiples of the period since the epoch, so two nodes' reports line up
+//! and a replayed capture gives the same reports as the live stream. A sliding window keeps one
+//! bounded summary per period, never the records, and a report merges the summaries of the
+//! periods it covers. A line whose time falls in a period already reported (a late or
+//! reordered line) is counted in the current period. The last report is the last window
+//! reported, extended to the end of the input: it never goes back to an earlier, shorter one.
 
 use std::collections::VecDeque;
 
@@ -15,15 +17,15 @@ use crate::stats::{Settings, Stats};
 pub struct Window {
     /// Where the window starts, aligned to a multiple of the period.
     pub start: u64,
-    /// Where it ends: its nominal end, or for the last window at the end of the input, its last
-    /// timestamp.
+    /// Where it ends: its nominal end, or for the last window at the end of the input, the end
+    /// of the input.
     pub end: u64,
     /// Where the stream started, when it started inside the window (else `start`): the window
     /// covers `from..end`, and rates are taken over that.
     pub from: u64,
     /// Its nominal length.
     pub length: u64,
-    /// The input ended inside it.
+    /// The input ended inside it (or after it: the last window reported, extended).
     pub ended: bool,
 }
 
@@ -50,6 +52,30 @@ impl Window {
     }
 }
 
+/// What a report shows besides its merged counts: its window, its periods (for each key's
+/// trend) and the last full period (for each key's rate now).
+pub struct Frame<'a> {
+    pub window: Window,
+    /// The period's length, in microseconds.
+    pub every: u64,
+    /// The counts of each period of the window, oldest first, and the seconds each covered
+    /// (the first and last may be partial); empty for a window of one period.
+    pub periods: Vec<&'a Stats>,
+    pub seconds: Vec<f64>,
+    /// The last full period (the period under way while none is full), for the rate now.
+    pub recent: Option<Recent<'a>>,
+}
+
+/// The latest period a rate now is taken over, and the one before it (for the direction).
+#[derive(Clone, Copy)]
+pub struct Recent<'a> {
+    pub now: &'a Stats,
+    /// The seconds it covered (less than a period for the first one, when the stream started
+    /// inside it).
+    pub seconds: f64,
+    pub before: Option<(&'a Stats, f64)>,
+}
+
 /// The most periods one window may span (each keeps its own summary).
 pub const MAX_PERIODS: u64 = 100;
 
@@ -61,9 +87,8 @@ pub trait Period<E> {
     /// Brings in the counts of the period under way that are kept elsewhere (the key tables
     /// counted on the second core), before it is reported.
     fn complete(&mut self, current: &mut Stats);
-    /// Writes the report of a window: `stats` its counts, `periods` those of each of its
-    /// periods, oldest first (for the trend of each key).
-    fn report(&mut self, stats: &Stats, window: &Window, periods: &[&Stats]) -> Result<(), E>;
+    /// Writes the report of a window: `stats` its counts, `frame` what else it shows.
+    fn report(&mut self, stats: &Stats, frame: &Frame<'_>) -> Result<(), E>;
 }
 
 /// The periods of the current window and the counters of the one under way.
@@ -71,13 +96,17 @@ pub struct Windows {
     every: u64,
     /// Periods per window.
     periods: usize,
-    /// The finished periods still inside the window, oldest first.
+    /// The finished periods of the last window reported, oldest first: the next window needs
+    /// one fewer, the last report (which extends the last window reported) all of them, and a
+    /// key's direction of change the one before the last.
     history: VecDeque<Stats>,
     current: Stats,
-    /// The index (timestamp / period) of the current period; `None` before the first command.
+    /// The index (time / period) of the current period; `None` before the first command.
     index: Option<u64>,
-    /// The first timestamp of the stream: windows it started inside cover less than their length.
+    /// The first time of the stream: windows it started inside cover less than their length.
     first: u64,
+    /// The last window reported, while `history` holds its periods.
+    drawn: Option<Window>,
     /// The settings of a report's merged tables.
     report_settings: Settings,
 }
@@ -87,20 +116,24 @@ impl Windows {
     pub fn new(every: u64, window: u64, settings: Settings) -> Windows {
         let every = every.max(1);
         let periods = (window / every).max(1) as usize;
-        // A window of one period is reported as it is, with tables of the full size. A window of
-        // several shares that memory: its periods have half of it between them, and a report
-        // merges them into tables of the other half, which always hold their union (nothing is
-        // evicted in a merge, and a merge is one pass).
-        let (period_keys, report_keys) = match periods {
-            1 => (settings.max_keys, settings.max_keys),
-            n => {
-                let each = (settings.max_keys / (2 * n)).max(MIN_PERIOD_KEYS);
-                (each, (settings.max_keys / 2).max(each * n))
-            }
-        };
+        // The periods kept (a window's and the one under way) share half the memory, and a
+        // report merges them into tables of the other half, which always hold their union
+        // (nothing is evicted in a merge, and a merge is one pass).
+        let kept = periods + 1;
+        let period_keys = (settings.max_keys / (2 * kept)).max(MIN_PERIOD_KEYS);
+        let report_keys = (settings.max_keys / 2).max(period_keys * kept);
         let current = Stats::new(Settings { max_keys: period_keys, ..settings.clone() });
         let report_settings = Settings { max_keys: report_keys, ..settings };
-        Windows { every, periods, history: VecDeque::new(), current, index: None, first: 0, report_settings }
+        Windows {
+            every,
+            periods,
+            history: VecDeque::new(),
+            current,
+            index: None,
+            first: 0,
+            drawn: None,
+            report_settings,
+        }
     }
 
     /// The counters of the period under way.
@@ -118,6 +151,11 @@ impl Windows {
         self.index.map(|i| (i + 1).saturating_mul(self.every))
     }
 
+    /// A window's nominal length.
+    pub fn window_len(&self) -> u64 {
+        self.every.saturating_mul(self.periods as u64)
+    }
+
     /// Moves to the period holding `micros`, reporting every period that ends before it;
     /// `complete` brings a period's counts in before it is reported (see [`Period`]).
     pub fn advance_to<E>(&mut self, micros: u64, period: &mut dyn Period<E>) -> Result<(), E> {
@@ -131,72 +169,117 @@ impl Windows {
             return Ok(());
         }
         while let Some(index) = self.index.filter(|&i| i < target) {
-            let all_empty = self.current.tally.lines == 0 && self.history.iter().all(|s| s.tally.lines == 0);
+            // The next window's periods: the one under way and the history's latest but one.
+            let skip = self.history.len().saturating_sub(self.periods - 1);
+            let all_empty = self.current.tally.lines == 0 && self.history.range(skip..).all(|s| s.tally.lines == 0);
             if all_empty {
-                // A run of empty windows (a timestamp far ahead) is reported as one window
-                // spanning it, then on to the target.
-                let start = (index + 1).saturating_mul(self.every).saturating_sub(self.window_len());
-                let end = target.saturating_mul(self.every);
-                let window = Window { start, end, from: start, length: end - start, ended: false };
-                period.complete(&mut self.current);
-                period.report(&self.current, &window, &[])?;
-                self.history.clear();
-                self.current = self.current.next_period();
-                self.index = Some(target);
-                return Ok(());
+                return self.silence(index, target, period);
             }
             self.close(period)?;
         }
         Ok(())
     }
 
-    /// Reports the period under way and starts the next (an idle live stream's clock ran past
-    /// its end).
+    /// A run of empty windows (the stream's clock jumped ahead) is reported as one window
+    /// spanning it, then on to the `target` period.
+    fn silence<E>(&mut self, index: u64, target: u64, period: &mut dyn Period<E>) -> Result<(), E> {
+        let start = (index + 1).saturating_mul(self.every).saturating_sub(self.window_len());
+        let end = target.saturating_mul(self.every);
+        let window = Window { start, end, from: start, length: end - start, ended: false };
+        period.complete(&mut self.current);
+        let recent = Recent { now: &self.current, seconds: window.seconds(), before: None };
+        let frame = Frame { window, every: self.every, periods: Vec::new(), seconds: Vec::new(), recent: Some(recent) };
+        period.report(&self.current, &frame)?;
+        self.history.clear();
+        self.drawn = None;
+        self.current = self.current.next_period();
+        self.index = Some(target);
+        Ok(())
+    }
+
+    /// Reports the period under way and starts the next (also when an idle live stream's clock
+    /// ran past its end).
     pub fn close<E>(&mut self, period: &mut dyn Period<E>) -> Result<(), E> {
         let Some(index) = self.index else { return Ok(()) };
         period.complete(&mut self.current);
         let end = (index + 1).saturating_mul(self.every);
         let window = Window::new(end, self.window_len(), self.first);
-        self.report(&window, period)?;
+        let skip = self.history.len().saturating_sub(self.periods - 1);
+        let periods: Vec<&Stats> = self.history.range(skip..).chain([&self.current]).collect();
+        let before = self.history.back().map(|s| (s, self.covered(index.wrapping_sub(1), end)));
+        let recent = Recent { now: &self.current, seconds: self.covered(index, end), before };
+        self.report(window, periods, index, end, Some(recent), period)?;
+        self.drawn = Some(window);
         let next = self.current.next_period();
         self.history.push_back(std::mem::replace(&mut self.current, next));
-        while self.history.len() >= self.periods {
+        while self.history.len() > self.periods {
             self.history.pop_front();
         }
         self.index = Some(index + 1);
         Ok(())
     }
 
-    /// Reports the last, partial window at the end of the input.
-    pub fn finish<E>(&mut self, period: &mut dyn Period<E>) -> Result<(), E> {
+    /// Reports the last window at the end of the input (at `end`): the last window reported,
+    /// extended to `end`, or the first window when none was reported.
+    pub fn finish<E>(&mut self, end: u64, period: &mut dyn Period<E>) -> Result<(), E> {
         period.complete(&mut self.current);
         let Some(index) = self.index else {
             // Nothing with a timestamp was read: one report of what there was.
             let window = Window { start: 0, end: 0, from: 0, length: 0, ended: true };
-            return period.report(&self.current, &window, &[]);
+            let frame = Frame { window, every: self.every, periods: Vec::new(), seconds: Vec::new(), recent: None };
+            return period.report(&self.current, &frame);
         };
-        let mut window = Window::new((index + 1).saturating_mul(self.every), self.window_len(), self.first);
-        let last = self.history.iter().chain([&self.current]).filter_map(|s| s.last).map(|s| s.micros).max();
-        window.end = last.map_or(window.start, |l| (l + 1).clamp(window.start, window.end));
-        window.from = window.from.min(window.end);
-        window.ended = true;
-        self.report(&window, period)
-    }
-
-    fn window_len(&self) -> u64 {
-        self.every.saturating_mul(self.periods as u64)
-    }
-
-    fn report<E>(&self, window: &Window, period: &mut dyn Period<E>) -> Result<(), E> {
-        if self.history.is_empty() {
-            return period.report(&self.current, window, &[]);
-        }
-        let mut merged = Stats::new(self.report_settings.clone());
+        let window = match self.drawn {
+            Some(drawn) => Window { end: end.max(drawn.end), ended: true, ..drawn },
+            None => {
+                let mut window = Window::new((index + 1).saturating_mul(self.every), self.window_len(), self.first);
+                window.end = end.max(window.from);
+                Window { ended: true, ..window }
+            }
+        };
+        let end = window.end;
         let periods: Vec<&Stats> = self.history.iter().chain([&self.current]).collect();
+        let n = self.history.len();
+        let recent = match n {
+            0 => Recent { now: &self.current, seconds: self.covered(index, end), before: None },
+            _ => Recent {
+                now: &self.history[n - 1],
+                seconds: self.covered(index - 1, end),
+                before: (n >= 2).then(|| (&self.history[n - 2], self.covered(index - 2, end))),
+            },
+        };
+        self.report(window, periods, index, end, Some(recent), period)
+    }
+
+    /// The seconds period `index` covered of the stream (from its first time, to `end`).
+    fn covered(&self, index: u64, end: u64) -> f64 {
+        let start = index.saturating_mul(self.every).max(self.first);
+        let stop = index.saturating_add(1).saturating_mul(self.every).min(end);
+        stop.saturating_sub(start) as f64 / 1e6
+    }
+
+    /// Reports a window of `periods` (the last one is period `last`), merged when several.
+    fn report<E>(
+        &self,
+        window: Window,
+        periods: Vec<&Stats>,
+        last: u64,
+        end: u64,
+        recent: Option<Recent<'_>>,
+        period: &mut dyn Period<E>,
+    ) -> Result<(), E> {
+        if let [only] = periods[..] {
+            let frame = Frame { window, every: self.every, periods: Vec::new(), seconds: Vec::new(), recent };
+            return period.report(only, &frame);
+        }
+        let n = periods.len() as u64;
+        let seconds = (0..n).map(|i| self.covered((last + 1 + i).saturating_sub(n), end)).collect();
+        let mut merged = Stats::new(self.report_settings.clone());
         for counts in &periods {
             merged.merge(counts);
         }
-        period.report(&merged, window, &periods)
+        let frame = Frame { window, every: self.every, periods, seconds, recent };
+        period.report(&merged, &frame)
     }
 }
 

@@ -304,7 +304,8 @@ fn a_misspelt_option_is_refused_with_the_flag_it_resembles() {
 
 #[test]
 fn a_fraction_of_a_duration_is_a_period() {
-    // Four commands 0.0 s, 1.0 s, 2.0 s and 3.2 s after a multiple of 1.5 s: three periods.
+    // Four commands 0.0 s, 1.0 s, 2.0 s and 3.2 s after a multiple of 1.5 s: two full periods,
+    // and the last report is the latest window extended to the end of input (1.5 s to 3.2 s).
     let capture = b"1795636305.000000 [0 1.1.1.1:1] \"get\" \"a\"\n\
 1795636306.000000 [0 1.1.1.1:1] \"get\" \"a\"\n\
 1795636307.000000 [0 1.1.1.1:1] \"get\" \"b\"\n\
@@ -313,7 +314,7 @@ fn a_fraction_of_a_duration_is_a_period() {
     let out = stdout_of(&["--every", "1.5s", "--format", "json"], capture);
     let reports: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let commands: Vec<u64> = reports.iter().map(|r| r["commands"].as_u64().unwrap()).collect();
-    assert_eq!(commands, [2, 1, 1], "{out}");
+    assert_eq!(commands, [2, 1, 2], "{out}");
     let out = run(&["--every", "1.5.s"], b"");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a duration such as 500ms, 1.5s"));
@@ -331,4 +332,89 @@ fn the_timing_sections_say_they_are_gaps_between_arrivals_not_latency() {
     }
     assert!(text.contains("not latency: the server's SLOWLOG and LATENCY measure that, or the client"), "{text}");
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+}
+
+/// `program -c` on `data`, as a user's compressed capture is made.
+fn compress(program: &str, data: &[u8]) -> Vec<u8> {
+    let mut child = Command::new(program)
+        .arg("-c")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    let mut input = child.stdin.take().unwrap();
+    let data = data.to_vec();
+    let writer = std::thread::spawn(move || input.write_all(&data));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+#[test]
+fn a_compressed_capture_is_named_with_the_way_to_read_it() {
+    let dir = TempDir::new("compressed");
+    for (program, ext, reader) in [("gzip", "gz", "zcat"), ("zstd", "zst", "zstdcat"), ("xz", "xz", "xzcat")] {
+        if !common::require(program) {
+            continue;
+        }
+        let packed = compress(program, CAPTURE);
+        let path = dir.path(&format!("cap.{ext}"));
+        std::fs::write(&path, &packed).unwrap();
+        let name = path.to_str().unwrap();
+        let out = run(&[name], b"");
+        assert_eq!(out.status.code(), Some(1), "{program}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            err,
+            format!("faina-filter: {name} is {program}-compressed: read it with {reader} {name} | faina-filter\n")
+        );
+        assert!(out.stdout.is_empty(), "no report of garbage");
+        let out = run(&["--emit", "keys"], &packed);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.starts_with(&format!("faina-filter: standard input is {program}-compressed: decompress it first, as in {reader} capture.{ext} | faina-filter")), "{err}");
+        // As one of several inputs, read on a thread of its own.
+        let out = run(&["-", name], CAPTURE);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{name} is {program}-compressed")));
+    }
+    // The way it says works.
+    if common::which("zcat").is_some() {
+        let path = dir.path("cap.gz");
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("zcat {} | {BIN} --format json", path.display()))
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["commands"], 3);
+    }
+}
+
+#[test]
+fn the_manual_is_in_the_binary() {
+    // Redirected: the page's source, to install it.
+    let out = run(&["--man"], b"");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), faina_filter::cli::MANUAL);
+    assert_eq!(faina_filter::cli::MANUAL, std::fs::read_to_string("man/faina-filter.1").unwrap());
+    // On a terminal: the page as man shows it.
+    if !common::require("script") || !common::require("man") {
+        return;
+    }
+    let out = Command::new("script")
+        .args(["-qec", &format!("{BIN} --man"), "/dev/null"])
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .env("MANWIDTH", "80")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("FAINA-FILTER(1)") && !shown.contains(".TH FAINA-FILTER"), "{shown}");
+    // --help says where it is.
+    let help = stdout_of(&["--help"], b"");
+    assert!(help.contains("The manual (faina-filter --man;"), "{help}");
 }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::servers::Server;
 use common::{
     assert_no_monitor_left, json_report, monitor_clients, require, stdout_of, Capture, Client, Redis, TempDir, BIN,
 };
@@ -16,7 +17,13 @@ use serde_json::Value;
 
 #[test]
 fn slots_equal_cluster_keyslot() {
-    let Some(redis) = Redis::start_cluster_node() else { return };
+    for server in common::servers::all() {
+        slots_on(&server);
+    }
+}
+
+fn slots_on(server: &common::servers::Server) {
+    let redis = Redis::start_cluster_node_of(server);
     let mut client = redis.client();
     let keys: Vec<Vec<u8>> = vec![
         b"foo".to_vec(),
@@ -37,7 +44,7 @@ fn slots_equal_cluster_keyslot() {
     ];
     for key in &keys {
         let reply = client.call_resp(&[b"CLUSTER", b"KEYSLOT", key]);
-        assert_eq!(i64::from(slot(key)), reply.int(), "{:?}", String::from_utf8_lossy(key));
+        assert_eq!(i64::from(slot(key)), reply.int(), "{}: {:?}", server.name, String::from_utf8_lossy(key));
     }
     for i in 0..2000 {
         let key = format!("k{i}:{{t{}}}", i % 97);
@@ -73,13 +80,10 @@ impl ClusterClient {
     }
 }
 
-/// Three masters on loopback, slots spread by redis-cli --cluster create.
-fn cluster() -> Option<Vec<Redis>> {
-    if !require("redis-cli") {
-        return None;
-    }
-    let nodes: Vec<Redis> = (0..3).map(|_| Redis::start_cluster_node()).collect::<Option<_>>()?;
-    let mut create = Command::new("redis-cli");
+/// Three masters on loopback, slots spread by the server's own client's --cluster create.
+fn cluster(server: &Server) -> Vec<Redis> {
+    let nodes: Vec<Redis> = (0..3).map(|_| Redis::start_cluster_node_of(server)).collect();
+    let mut create = Command::new(&server.cli);
     create.arg("--cluster").arg("create");
     for n in &nodes {
         create.arg(format!("127.0.0.1:{}", n.port));
@@ -93,11 +97,11 @@ fn cluster() -> Option<Vec<Redis>> {
             if String::from_utf8_lossy(&info).contains("cluster_state:ok") {
                 break;
             }
-            assert!(Instant::now() < deadline, "the cluster did not come up");
+            assert!(Instant::now() < deadline, "{}: the cluster did not come up", server.name);
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    Some(nodes)
+    nodes
 }
 
 /// The port of the master that owns each slot, from CLUSTER SLOTS.
@@ -157,7 +161,17 @@ fn kill(mut child: Child) {
 
 #[test]
 fn a_cluster_hot_key_is_named_with_its_node_and_slot() {
-    let Some(nodes) = cluster() else { return };
+    if !require("redis-cli") {
+        return;
+    }
+    for server in common::servers::all() {
+        eprintln!("on {}", server.name);
+        hot_key_on(&server);
+    }
+}
+
+fn hot_key_on(server: &Server) {
+    let nodes = cluster(server);
     let owners = slot_owners(&nodes[0]);
     let label_of: HashMap<u16, String> =
         nodes.iter().enumerate().map(|(i, n)| (n.port, format!("n{}", i + 1))).collect();
@@ -170,7 +184,7 @@ fn a_cluster_hot_key_is_named_with_its_node_and_slot() {
         let fifo = dir.path(&format!("n{}.fifo", i + 1));
         assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
         // The shell opens the FIFO for writing once faina-filter opens it for reading.
-        let script = format!("exec redis-cli -p {} monitor > '{}'", n.port, fifo.display());
+        let script = format!("exec '{}' -p {} monitor > '{}'", server.cli.display(), n.port, fifo.display());
         monitors.push(Command::new("sh").args(["-c", &script]).stdin(Stdio::null()).spawn().unwrap());
         fifos.push(format!("n{}={}", i + 1, fifo.display()));
     }
@@ -225,7 +239,13 @@ fn records_read_back_give_the_same_report() {
 
 #[test]
 fn connect_cluster_monitors_every_primary_labelled_by_address() {
-    let Some(nodes) = cluster() else { return };
+    for server in common::servers::all() {
+        connect_cluster_on(&server);
+    }
+}
+
+fn connect_cluster_on(server: &Server) {
+    let nodes = cluster(server);
     let owners = slot_owners(&nodes[0]);
     let label_of: HashMap<u16, String> = nodes.iter().map(|n| (n.port, format!("127.0.0.1:{}", n.port))).collect();
     // One seed; the filter finds the other two itself.

@@ -450,3 +450,115 @@ fn a_flood_of_error_lines_gives_a_bounded_stderr() {
     assert!(err.lines().all(|l| l.len() < 300), "{err}");
     assert!(err.contains(" server errors in all:"), "{err}");
 }
+
+#[test]
+fn rejected_long_lines_keep_their_line_ends() {
+    // The issue's case: a skipped line over 1 MiB, then a short one; and the same with CRLF,
+    // with a long MONITOR-like line between, five skipped lines in all.
+    let long = |tag: &str, end: &str| {
+        let mut line = format!("{tag} ").into_bytes();
+        line.resize(line.len() + 1_500_000, b'a');
+        line.extend_from_slice(end.as_bytes());
+        line
+    };
+    let mut input = long("JUNK1", "\n");
+    input.extend_from_slice(b"JUNK2 short\n");
+    input.extend_from_slice(&long("JUNK3", "\r\n"));
+    input.extend_from_slice(b"JUNK4 short\r\n");
+    input.extend_from_slice(b"1.000001 [0 1.1.1.1:1]  \"two spaces\" \"");
+    input.resize(input.len() + 1_200_000, b'x');
+    input.extend_from_slice(b"\"\r\nJUNK5 short\n1.000002 [0 1.1.1.1:1] \"get\" \"k\"\n");
+    let dir = TempDir::new("rejects-long");
+    let capture = dir.path("r.txt");
+    std::fs::write(&capture, &input).unwrap();
+    for (name, from_file) in [("file", true), ("pipe", false)] {
+        let rejects = dir.path(&format!("rej-{name}.txt"));
+        let mut args = vec!["--rejects", rejects.to_str().unwrap()];
+        if from_file {
+            args.push(capture.to_str().unwrap());
+        }
+        let out = run(&args, if from_file { b"" } else { &input });
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let written = std::fs::read(&rejects).unwrap();
+        let lines: Vec<&[u8]> = written.split_inclusive(|&b| b == b'\n').collect();
+        assert_eq!(lines.len(), 6, "{name}: one line each: {}", String::from_utf8_lossy(&written[..200]));
+        assert!(lines[0].starts_with(b"JUNK1 aaa") && lines[0].ends_with(b"a\n"), "{name}");
+        assert_eq!(lines[1], b"JUNK2 short\n");
+        assert!(lines[2].starts_with(b"JUNK3 aaa") && lines[2].ends_with(b"a\r\n"), "{name}");
+        assert_eq!(lines[3], b"JUNK4 short\r\n");
+        assert!(lines[4].starts_with(b"1.000001 [0 1.1.1.1:1]  \"two") && lines[4].ends_with(b"\"\r\n"), "{name}");
+        assert_eq!(lines[5], b"JUNK5 short\n");
+        assert!(written.len() < 300_000, "long lines are written compacted");
+    }
+}
+
+#[test]
+fn rejects_are_refused_where_standard_output_or_error_go() {
+    let dir = TempDir::new("rejects-stdout");
+    let capture = dir.path("cap.txt");
+    std::fs::write(&capture, b"1.000001 [0 1.1.1.1:1] \"get\" \"k\"\nJUNK\n").unwrap();
+    let cap = capture.to_str().unwrap();
+    for (rejects, to_stdout) in [("/dev/stdout", true), ("/dev/stderr", false)] {
+        let path = dir.path("o.txt");
+        let file = File::create(&path).unwrap();
+        let mut command = Command::new(BIN);
+        command.args(["--rejects", rejects, cap]);
+        if to_stdout {
+            command.stdout(file).stderr(Stdio::piped());
+        } else {
+            command.stderr(file).stdout(Stdio::piped());
+        }
+        let out = command.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{rejects}");
+        let said = if to_stdout { out.stderr } else { std::fs::read(&path).unwrap() };
+        assert!(contains(&said, b"--rejects: '"), "{}", String::from_utf8_lossy(&said));
+    }
+    // /dev/null is no file anything is kept in.
+    let out = Command::new(BIN).args(["--rejects", "/dev/null", cap]).stdout(Stdio::null()).output().unwrap();
+    assert!(out.status.success());
+}
+
+#[test]
+fn a_closed_standard_output_is_an_error() {
+    let dir = TempDir::new("closed-stdout");
+    let capture = dir.path("cap.txt");
+    std::fs::write(&capture, b"1.000001 [0 1.1.1.1:1] \"get\" \"k\"\n").unwrap();
+    for args in [&[][..], &["--emit", "tsv"], &["--every", "1s"]] {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("exec \"$0\" \"$@\" >&-")
+            .arg(BIN)
+            .args(args)
+            .arg(&capture)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(contains(&out.stderr, b"standard output is closed"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn a_hangup_ends_the_run_with_its_report() {
+    // The terminal or the ssh connection goes: the report of what was read still goes where the
+    // output is redirected to, in every mode.
+    let dir = TempDir::new("hangup");
+    for args in [&[][..], &["--every", "1h"], &["--emit", "keys"], &["--format", "json"]] {
+        let path = dir.path("out.txt");
+        let mut filter = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(File::create(&path).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = filter.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, b"1.000001 [0 1.1.1.1:1] \"get\" \"hup-key\"\n").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        common::signal(&filter, "HUP");
+        let status = filter.wait().unwrap();
+        drop(stdin);
+        assert_eq!(status.code(), Some(0), "{args:?}");
+        let out = std::fs::read_to_string(&path).unwrap();
+        assert!(out.contains("hup-key"), "{args:?}: {out}");
+    }
+}

@@ -94,8 +94,10 @@ fn a_capture_cut_inside_its_last_line_counts_it_as_cut() {
 
 #[test]
 fn a_run_of_empty_windows_is_one_report() {
-    // Two lines a year apart, a report every second.
-    let input = b"1700000000.500000 [0 1.1.1.1:1] \"GET\" \"a\"\n1731536000.500000 [0 1.1.1.1:1] \"GET\" \"b\"\n";
+    // Lines a year apart (two after the silence: a capture follows its timestamps when the
+    // next line agrees), a report every second.
+    let input = b"1700000000.500000 [0 1.1.1.1:1] \"GET\" \"a\"\n1731536000.500000 [0 1.1.1.1:1] \"GET\" \"b\"\n\
+1731536000.600000 [0 1.1.1.1:1] \"GET\" \"c\"\n";
     let windows = reports(&["--every", "1s"], input);
     assert_eq!(windows.len(), 3, "the first, the silence, the last");
     assert_eq!(windows[1]["commands"], 0);
@@ -281,4 +283,50 @@ fn lines_over_1_mib_on(server: &common::servers::Server) {
     let report = json_report(&[], &capture);
     let long = report["top_keys"].as_array().unwrap().iter().find(|k| k["full_length"] == 1_500_000);
     assert!(long.is_some(), "the 1.5 MB key, by its head and length: {}", report["top_keys"]);
+}
+
+#[test]
+fn an_input_that_is_one_broken_line_is_one_cut_line() {
+    for input in [b"garbage".to_vec(), vec![0u8; 2_000_000]] {
+        let report = json_report(&[], &input);
+        assert_eq!((report["lines"].as_u64(), report["skipped"].as_u64()), (Some(1), Some(1)));
+        assert_eq!(report["cut_lines"], 1, "{} bytes", input.len());
+        let text = stdout_of(&[], &input);
+        assert!(text.contains("  cut lines         1   "), "{text}");
+    }
+}
+
+#[test]
+fn migrate_with_nothing_after_keys_has_no_key() {
+    let Some(redis) = common::Redis::start(&[]) else { return };
+    let monitor = common::Capture::raw_socket(redis.port);
+    monitor.wait_started();
+    // KEYS with no key after it: the server migrates nothing (NOKEY).
+    let reply = redis.client().call(&["MIGRATE", "127.0.0.1", "1", "", "0", "100", "KEYS"]);
+    assert_eq!(reply, b"+NOKEY\r\n");
+    redis.client().call(&["MIGRATE", "127.0.0.1", "1", "", "0", "100", "COPY", "KEYS"]);
+    redis.client().call(&["GET", "the-end"]);
+    monitor.wait_for(b"the-end");
+    let capture = monitor.bytes();
+    assert!(common::contains(&capture, b"\"MIGRATE\" \"127.0.0.1\" \"1\" \"\" \"0\" \"100\" \"KEYS\""));
+    let report = json_report(&[], &capture);
+    assert_eq!(report["commands"], 3);
+    assert_eq!(report["key_accesses"], 1, "only GET's key");
+    let keys = stdout_of(&["--emit", "keys"], &capture);
+    assert!(!keys.contains("\tmigrate\t"), "{keys}");
+}
+
+#[test]
+fn the_mean_gap_is_over_the_calls_that_had_one() {
+    // GET at 10.0 and 11.0: one gap of 1 s, and the first call had none.
+    let input = gets("k", 10_000_000, 2, 1_000_000);
+    let report = json_report(&[], &input);
+    let heavy = &report["heaviest_commands"][0];
+    assert_eq!((heavy["name"].as_str(), heavy["count"].as_u64()), (Some("get"), Some(2)));
+    assert_eq!((heavy["total_us"].as_u64(), heavy["mean_us"].as_u64()), (Some(1_000_000), Some(1_000_000)));
+    let text = stdout_of(&[], &input);
+    assert!(text.contains("     1.00s 100.00%        2     1.00s  get\n"), "{text}");
+    // Under the older servers' rule, the last call has none.
+    let text = stdout_of(&["--redis-version", "6.0"], &gets("k", 10_000_000, 3, 1_000_000));
+    assert!(text.contains("     2.00s 100.00%        3     1.00s  get\n"), "{text}");
 }

@@ -36,32 +36,49 @@ fn periods_are_aligned_and_add_up_to_the_whole() {
     let last = whole["end"].as_f64().unwrap();
     let expected = ((last * 2.0).floor() - (first * 2.0).floor()) as usize + 1;
     assert_eq!(windows.len(), expected);
-    let mut previous_end = None;
-    let (mut commands, mut lines) = (0, 0);
-    let mut keys = BTreeMap::<String, u64>::new();
+    let mut previous: Option<(f64, f64)> = None;
+    let (mut commands, mut lines) = (0i64, 0i64);
+    let mut keys = BTreeMap::<String, i64>::new();
     for (i, w) in windows.iter().enumerate() {
         let start = w["window"]["start"].as_f64().unwrap();
         let end = w["window"]["end"].as_f64().unwrap();
         assert_eq!((start * 2.0).fract(), 0.0, "aligned to the period: {start}");
-        if let Some(prev) = previous_end {
-            assert_eq!(start, prev, "consecutive");
-        }
         let last_window = i + 1 == windows.len();
-        // The stream started inside the first window, and the input ended inside the last.
-        assert_eq!(w["window"]["partial"], i == 0 || last_window);
-        if !last_window {
+        assert_eq!(w["window"]["ended"], last_window);
+        // The stream started inside the first window; the last is the one before it, extended
+        // to the end of the input: it counts that one's lines again.
+        if let Some((prev_start, prev_end)) = previous {
+            if last_window {
+                assert_eq!(start, prev_start, "the last window reported, extended");
+                assert!(end > prev_end);
+            } else {
+                assert_eq!(start, prev_end, "consecutive");
+            }
+        }
+        if last_window {
+            let before = &windows[i - 1];
+            commands -= before["commands"].as_i64().unwrap();
+            lines -= before["lines"].as_i64().unwrap();
+            for (k, c) in counts(&before["top_keys"]) {
+                *keys.entry(k).or_default() -= c as i64;
+            }
+        } else {
+            assert_eq!(w["window"]["partial"], i == 0);
             assert_eq!(end - start, 0.5);
         }
-        previous_end = Some(end);
-        commands += w["commands"].as_u64().unwrap();
-        lines += w["lines"].as_u64().unwrap();
+        previous = Some((start, end));
+        commands += w["commands"].as_i64().unwrap();
+        lines += w["lines"].as_i64().unwrap();
         for (k, c) in counts(&w["top_keys"]) {
-            *keys.entry(k).or_default() += c;
+            *keys.entry(k).or_default() += c as i64;
         }
     }
-    assert_eq!(commands, whole["commands"].as_u64().unwrap());
-    assert_eq!(lines, whole["lines"].as_u64().unwrap());
-    assert_eq!(keys, counts(&whole["top_keys"]));
+    keys.retain(|_, c| *c != 0);
+    let whole_keys: BTreeMap<String, i64> =
+        counts(&whole["top_keys"]).into_iter().map(|(k, c)| (k, c as i64)).collect();
+    assert_eq!(commands, whole["commands"].as_i64().unwrap());
+    assert_eq!(lines, whole["lines"].as_i64().unwrap());
+    assert_eq!(keys, whole_keys);
 }
 
 #[test]
@@ -79,7 +96,8 @@ fn sliding_windows_agree_with_a_recount() {
     for w in &windows {
         let start = w["window"]["start"].as_f64().unwrap();
         let end = w["window"]["end"].as_f64().unwrap();
-        assert!(w["window"]["partial"] == true || (end - start - 2.0).abs() < 1e-9);
+        let covers = w["window"]["partial"] == true || w["window"]["ended"] == true;
+        assert!(covers || (end - start - 2.0).abs() < 1e-9);
         let mut want = BTreeMap::<String, u64>::new();
         for (t, k) in &records {
             if *t >= start - 1e-7 && *t < end - 1e-7 {
@@ -205,7 +223,7 @@ fn an_idle_live_stream_still_gets_its_reports() {
     assert!(filter.wait().unwrap().success());
     let rest: Vec<(Instant, String)> = rx.iter().collect();
     let last: Value = serde_json::from_str(&rest.last().unwrap().1).unwrap();
-    assert_eq!(last["window"]["partial"], true);
+    assert_eq!(last["window"]["ended"], true);
     assert_eq!(last["top_keys"][0]["name"], "again");
 }
 
@@ -232,4 +250,168 @@ fn ctrl_c_prints_the_report_so_far() {
         assert_eq!(report["top_keys"][0]["name"], "before-ctrl-c");
         drop(stdin);
     }
+}
+
+/// A live filter (`--every 1s --format json` reading a pipe) and its reports as they come.
+struct LiveFilter {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    reports: mpsc::Receiver<(Instant, Value)>,
+}
+
+impl LiveFilter {
+    fn start(args: &[&str]) -> LiveFilter {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, reports) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send((Instant::now(), serde_json::from_str(&line).expect("a JSON report")));
+            }
+        });
+        LiveFilter { child, stdin, reports }
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Ends the input; every report, with when it came.
+    fn finish(mut self) -> Vec<(Instant, Value)> {
+        self.stdin = None;
+        assert!(self.child.wait().unwrap().success());
+        self.reports.iter().collect()
+    }
+}
+
+/// MONITOR lines as a raw socket shows them (`+1795636306.123456 [0 …] …`), their timestamps
+/// moved by `seconds`.
+fn shifted(lines: &[u8], seconds: i64) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in lines.split_inclusive(|&b| b == b'\n') {
+        let digits = line.iter().skip(1).take_while(|b| b.is_ascii_digit()).count();
+        if line.first() == Some(&b'+') && digits >= 9 {
+            let secs: i64 = std::str::from_utf8(&line[1..1 + digits]).unwrap().parse().unwrap();
+            out.extend_from_slice(format!("+{}", secs + seconds).as_bytes());
+            out.extend_from_slice(&line[1 + digits..]);
+        } else {
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+/// Reads `key` from `redis` for `how_long`, passing what MONITOR shows to `filter` with its
+/// timestamps moved by `shift` seconds.
+fn stream(
+    redis: &Redis,
+    monitor: &Capture,
+    sent: &mut usize,
+    filter: &mut LiveFilter,
+    key: &str,
+    how_long: Duration,
+    shift: i64,
+) {
+    let mut client = redis.client();
+    let until = Instant::now() + how_long;
+    while Instant::now() < until {
+        for _ in 0..5 {
+            client.call(&["GET", key]);
+        }
+        let bytes = monitor.bytes();
+        filter.write(&shifted(&bytes[*sent..], shift));
+        *sent = bytes.len();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn now_seconds() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
+}
+
+#[test]
+fn one_line_a_year_ahead_in_a_live_stream_stops_no_report() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let monitor = Capture::raw_socket(redis.port);
+    monitor.wait_started();
+    let mut filter = LiveFilter::start(&["--every", "1s", "--format", "json"]);
+    let mut sent = 0;
+    stream(&redis, &monitor, &mut sent, &mut filter, "before", Duration::from_millis(1500), 0);
+    let wild = now_seconds() as u64 + 365 * 86_400;
+    filter.write(format!("+{wild}.000000 [0 127.0.0.1:1] \"GET\" \"wild\"\r\n").as_bytes());
+    let after = Instant::now();
+    stream(&redis, &monitor, &mut sent, &mut filter, "after", Duration::from_millis(3500), 0);
+    let reports = filter.finish();
+    let (periods, last) = reports.split_at(reports.len() - 1);
+    let later = periods.iter().filter(|(t, _)| *t > after).count();
+    assert!(later >= 2, "a report every period after the wild line: {later}");
+    let horizon = now_seconds() + 3600.0;
+    for (_, r) in &reports {
+        assert!(r["window"]["end"].as_f64().unwrap() < horizon, "no window a year ahead: {}", r["window"]);
+        assert!(r["window"]["seconds"].as_f64().unwrap() < 10.0, "{}", r["window"]);
+    }
+    let out_of_order: u64 = periods.iter().map(|(_, r)| r["window"]["out_of_order"].as_u64().unwrap()).sum();
+    let commands: u64 = periods.iter().map(|(_, r)| r["commands"].as_u64().unwrap()).sum();
+    let in_last = last[0].1["commands"].as_u64().unwrap() - periods.last().unwrap().1["commands"].as_u64().unwrap();
+    assert_eq!(out_of_order + last[0].1["window"]["out_of_order"].as_u64().unwrap(), 1, "counted as out of order");
+    let wild_seen = reports.iter().any(|(_, r)| counts(&r["top_keys"]).contains_key("wild"));
+    assert!(wild_seen, "the wild line's key is counted");
+    let sent_commands = monitor.bytes().split(|&b| b == b'\n').filter(|l| l.starts_with(b"+1")).count() as u64;
+    assert_eq!(commands + in_last, sent_commands + 1, "every command counted, once");
+}
+
+#[test]
+fn a_clock_step_back_of_an_hour_in_a_live_stream_keeps_the_reports_honest() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    let monitor = Capture::raw_socket(redis.port);
+    monitor.wait_started();
+    let mut filter = LiveFilter::start(&["--every", "1s", "--format", "json"]);
+    let mut sent = 0;
+    let started = Instant::now();
+    stream(&redis, &monitor, &mut sent, &mut filter, "before", Duration::from_millis(1500), 0);
+    let step = Instant::now();
+    stream(&redis, &monitor, &mut sent, &mut filter, "after", Duration::from_millis(3500), -3600);
+    let elapsed = started.elapsed().as_secs_f64();
+    let reports = filter.finish();
+    let later = reports.iter().filter(|(t, _)| *t > step + Duration::from_millis(500)).count();
+    assert!(later >= 3, "a report every period after the step: {later}");
+    let commands = monitor.bytes().split(|&b| b == b'\n').filter(|l| l.starts_with(b"+1")).count() as f64;
+    let mean = commands / elapsed;
+    for (_, r) in &reports {
+        let seconds = r["window"]["seconds"].as_f64().unwrap();
+        let rate = r["commands"].as_f64().unwrap() / seconds;
+        assert!(seconds >= 0.2 || r["commands"] == 0, "no window of a moment: {}", r["window"]);
+        assert!(rate < mean * 4.0, "{rate}/s against {mean}/s on average: {}", r["window"]);
+    }
+    let out_of_order: u64 =
+        reports[..reports.len() - 1].iter().map(|(_, r)| r["window"]["out_of_order"].as_u64().unwrap()).sum();
+    assert_eq!(out_of_order, 1, "the first line after the step, until the next agrees");
+}
+
+#[test]
+fn a_single_wild_line_in_a_capture_moves_no_window() {
+    let plain = reports(&["--every", "1s"], SAMPLE);
+    let middle = SAMPLE.len() / 2 + SAMPLE[SAMPLE.len() / 2..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut wild = SAMPLE[..middle].to_vec();
+    wild.extend_from_slice(b"1827175607.000000 [0 127.0.0.1:1] \"get\" \"wild\"\n");
+    wild.extend_from_slice(&SAMPLE[middle..]);
+    let with = reports(&["--every", "1s"], &wild);
+    assert_eq!(with.len(), plain.len(), "the same windows");
+    for (a, b) in plain.iter().zip(&with) {
+        assert_eq!(a["window"]["start"], b["window"]["start"]);
+        assert_eq!(a["window"]["end"], b["window"]["end"]);
+        let extra = b["commands"].as_u64().unwrap() - a["commands"].as_u64().unwrap();
+        assert_eq!(extra, b["window"]["out_of_order"].as_u64().unwrap(), "the wild line, counted as out of order");
+    }
+    assert_eq!(with.iter().map(|r| r["window"]["out_of_order"].as_u64().unwrap()).max(), Some(1));
 }

@@ -448,6 +448,12 @@ fn keys_from_specs(cmd: &Command, args: &Args<'_>, out: &mut Vec<KeyRef>) -> boo
                 };
                 match found {
                     Some(i) => i + 1,
+                    // An incomplete spec whose keyword is not where the server looks (MIGRATE's
+                    // KEYS as the last argument) cannot say there are no keys after it: the key
+                    // function decides, as it does when the keyword is found.
+                    None if spec.flags & flag::INCOMPLETE != 0 && !matches!(cmd.special, Special::None) => {
+                        return false
+                    }
                     None => continue,
                 }
             }
@@ -894,7 +900,15 @@ mod tests {
         // Two spaces: an empty key argument, as MIGRATE's KEYS form requires.
         assert_eq!(names("migrate h 6379  0 100 auth2 u p keys a b"), ["a", "b"]);
         assert!(names("migrate h 6379 k 0 100 keys a b").is_empty());
+        // KEYS with no key after it: the empty key argument is no key (the server replies NOKEY).
+        assert!(names("migrate h 6379  0 100 keys").is_empty());
+        assert!(names("migrate h 6379  0 100 copy keys").is_empty());
+        assert_eq!(names("migrate h 6379  0 100"), [""]);
         assert_eq!(names("georadius g 0 0 1 km store dst"), ["g", "dst"]);
+        // Both stores: the command writes only the last (the servers' key specs name both).
+        assert_eq!(keys("georadius g 15 37 200 km store d1 storedist d2"), [("g".into(), 'r'), ("d2".into(), 'w')]);
+        // An odd number of arguments after STREAMS: refused, so nothing is read.
+        assert!(names("xread streams s1 s2 0").is_empty());
         assert_eq!(names("object encoding k"), ["k"]);
         assert_eq!(names("memory usage k"), ["k"]);
     }

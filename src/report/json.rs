@@ -18,6 +18,15 @@ pub fn json(report: &Report) -> String {
         w.field_raw("seconds", &format!("{:.6}", win.seconds()));
         w.field_raw("length", &format!("{:.6}", win.length as f64 / 1e6));
         w.field_raw("partial", if win.partial() { "true" } else { "false" });
+        w.field_raw("ended", if win.ended { "true" } else { "false" });
+        if let Some(every) = report.every {
+            w.field_raw("period", &format!("{:.6}", every as f64 / 1e6));
+        }
+        match report.now_seconds {
+            Some(s) => w.field_raw("now_seconds", &format!("{s:.6}")),
+            None => w.field_raw("now_seconds", "null"),
+        }
+        w.field_u64("out_of_order", report.tally.out_of_order);
         w.end_object();
     }
     let t = &report.tally;
@@ -64,7 +73,7 @@ pub fn json(report: &Report) -> String {
         });
         w.begin_array();
         for row in &section.rows {
-            self::row(&mut w, row);
+            self::row(&mut w, row, report.every.is_some());
         }
         w.end_array();
     }
@@ -101,7 +110,8 @@ fn span(w: &mut JsonWriter, report: &Report) {
     }
 }
 
-fn row(w: &mut JsonWriter, row: &Row) {
+/// One row; a key's rate now and its direction in a rolling report.
+fn row(w: &mut JsonWriter, row: &Row, rolling: bool) {
     w.begin_object();
     w.field_str("name", &row.name);
     w.field_u64("count", row.count);
@@ -123,6 +133,16 @@ fn row(w: &mut JsonWriter, row: &Row) {
         }
         if let Some(node) = &key.node {
             w.field_str("node", node);
+        }
+        if rolling {
+            match key.now {
+                Some(rate) => w.field_raw("rate_now", &format!("{rate:.3}")),
+                None => w.field_raw("rate_now", "null"),
+            }
+            match key.change {
+                Some(change) => w.field_str("change", change.word()),
+                None => w.field_raw("change", "null"),
+            }
         }
         if let Some(hot) = key.hot {
             w.field_raw("hot", if hot { "true" } else { "false" });
@@ -164,11 +184,12 @@ fn command_time(w: &mut JsonWriter, report: &Report) {
     w.end_object();
     w.key("heaviest_commands");
     w.begin_array();
-    for (name, total, calls) in &time.heaviest {
+    for heavy in &time.heaviest {
         w.begin_object();
-        w.field_str("name", name);
-        w.field_u64("total_us", *total);
-        w.field_u64("count", *calls);
+        w.field_str("name", &heavy.name);
+        w.field_u64("total_us", heavy.total);
+        w.field_u64("count", heavy.calls);
+        w.field_u64("mean_us", heavy.mean());
         w.end_object();
     }
     w.end_array();

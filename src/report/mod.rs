@@ -11,11 +11,12 @@ mod text;
 
 use crate::counter::{Entry, TopK};
 use crate::escape::escaped;
+use crate::nodes::{NodeState, Nodes};
 use crate::stats::{GapRule, KeyAccess, SlowCall, Stats, Tally};
-use crate::window::Window;
+use crate::window::{Recent, Window};
 
 pub use json::json;
-pub use text::{name_text, text};
+pub use text::{change_mark, name_text, summary, text, write_share};
 
 /// What a report covers, besides its counts.
 #[derive(Clone, Copy, Default)]
@@ -26,8 +27,18 @@ pub struct View<'a> {
     pub hot_qps: Option<f64>,
     /// The node labels by node number, when the input names nodes (several inputs).
     pub nodes: Option<&'a [Vec<u8>]>,
-    /// The counts of each period of a window, oldest first (none for a report of one period).
+    /// The counts of each period of a window, oldest first (none for a report of one period),
+    /// and the seconds each covered.
     pub periods: &'a [&'a Stats],
+    pub seconds: &'a [f64],
+    /// The last full period of a rolling report, for each key's rate now.
+    pub recent: Option<Recent<'a>>,
+    /// The period of a rolling report, in microseconds.
+    pub every: Option<u64>,
+    /// Top Keys rows wanted, when more than `--top` (a screen with room).
+    pub key_rows: Option<usize>,
+    /// Each input's state and last command, shown with several inputs.
+    pub inputs: Option<&'a Nodes>,
 }
 
 /// Everything a report shows, ready to be written.
@@ -43,13 +54,63 @@ pub struct Report {
     pub key_bytes: u64,
     pub prefix_delimiter: String,
     pub prefix_depth: usize,
-    /// The `--hot-qps` rate, and how many keys reach it.
+    /// The `--hot-qps` rate, and how many keys reach it (now, in a rolling report).
     pub hot: Option<(f64, u64)>,
+    /// The period of a rolling report, in microseconds.
+    pub every: Option<u64>,
+    /// The seconds the rate now is taken over (the last full period); `None` without one.
+    pub now_seconds: Option<f64>,
+    /// The seconds each period of the trends covered, oldest first.
+    pub trend_seconds: Vec<f64>,
+    /// With several inputs: each one's rate, last command and state.
+    pub inputs: Vec<InputRow>,
     pub sections: Vec<Section>,
     pub time: CommandTime,
     /// The commonest commands no table knew (their first argument was taken as the key), escaped,
     /// with their calls: what `--commands` would answer for.
     pub unknown_names: Vec<(String, u64)>,
+}
+
+/// One input of several, as the screen's node section shows it.
+pub struct InputRow {
+    /// Its label, escaped.
+    pub name: String,
+    pub rate: Option<f64>,
+    /// The timestamp of its latest command.
+    pub last: Option<u64>,
+    pub state: NodeState,
+}
+
+/// How a key's rate now compares with the period before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Up,
+    Down,
+    Steady,
+}
+
+impl Change {
+    /// From the rate of the period before to the rate now: steady within a tenth (and half a
+    /// command per second).
+    fn between(before: f64, now: f64) -> Change {
+        let margin = (0.1 * before.max(now)).max(0.5);
+        if now > before + margin {
+            Change::Up
+        } else if now < before - margin {
+            Change::Down
+        } else {
+            Change::Steady
+        }
+    }
+
+    /// `up`, `down`, `steady`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Change::Up => "up",
+            Change::Down => "down",
+            Change::Steady => "steady",
+        }
+    }
 }
 
 /// How many unknown command names a report names.
@@ -84,6 +145,10 @@ pub struct Row {
     pub error: u64,
     /// The whole name's length when only its head is kept.
     pub full_length: Option<u64>,
+    /// The name's length in bytes (not escaped).
+    pub bytes: u64,
+    /// A hash of the whole name, to tell apart names that look alike when shortened.
+    pub hash: u64,
     /// Percent of the section's total.
     pub share: f64,
     /// Per second over the window or the input's time span; `None` when the span is unknown.
@@ -101,10 +166,32 @@ pub struct KeyColumns {
     pub slot: Option<u16>,
     /// The node the key was seen on (`+` when on several), with several inputs.
     pub node: Option<String>,
-    /// At or above `--hot-qps`, when it is given.
+    /// At or above `--hot-qps` (now, in a rolling report), when it is given.
     pub hot: Option<bool>,
+    /// Its rate over the last full period, in a rolling report, and how that compares with the
+    /// period before.
+    pub now: Option<f64>,
+    pub change: Option<Change>,
     /// Its count in each period of the window, oldest first (empty for one period).
     pub trend: Vec<u64>,
+}
+
+/// One of the Heaviest Commands.
+pub struct Heavy {
+    /// Escaped.
+    pub name: String,
+    /// The gaps charged to it, in all.
+    pub total: u64,
+    pub calls: u64,
+    /// The calls that had a gap charged: what the mean is over.
+    pub gaps: u64,
+}
+
+impl Heavy {
+    /// The mean gap of the calls that had one.
+    pub fn mean(&self) -> u64 {
+        self.total / self.gaps.max(1)
+    }
 }
 
 /// The gaps between timestamps, standing in for each command's time.
@@ -114,8 +201,8 @@ pub struct CommandTime {
     /// (text label, JSON name, value) of the median, 75th, 90th and 99th percentiles.
     pub quantiles: Vec<(&'static str, &'static str, Option<u64>)>,
     pub max: u64,
-    /// (name, total gap, calls) of the commands with the largest total gaps.
-    pub heaviest: Vec<(String, u64, u64)>,
+    /// The commands with the largest total gaps.
+    pub heaviest: Vec<Heavy>,
     /// Of all gaps, for the heaviest commands' shares.
     pub total: u64,
     pub slowest: Vec<SlowCall>,
@@ -130,7 +217,8 @@ impl Report {
             Some(w) => w.seconds(),
             None => span.map_or(0.0, |(a, b)| (b - a) as f64 / 1e6),
         };
-        let rates = Rates { seconds: (seconds > 0.0).then_some(seconds), hot: view.hot_qps };
+        let now_seconds = view.recent.map(|r| r.seconds).filter(|&s| s > 0.0);
+        let rates = Rates { seconds: (seconds > 0.0).then_some(seconds), hot: view.hot_qps, now: now_seconds };
         let keys = &stats.per_key;
         let names = |table: &TopK, total: u64| rows(table, top, total, &rates, escaped);
         let mut sections = vec![
@@ -164,7 +252,13 @@ impl Report {
             let rows = rows(&stats.nodes(), top, stats.tally.commands, &rates, node);
             sections.push(Section { kind: Kind::Nodes, total: stats.tally.commands, rows });
         }
-        let hot_keys = keys.keys.entries().iter().filter(|e| rates.is_hot(e.count)).count() as u64;
+        let hot_keys = match view.recent {
+            Some(recent) => {
+                let now = recent.now.per_key.keys.entries();
+                now.iter().filter(|e| rates.is_hot_now(Some(e.count))).count() as u64
+            }
+            None => keys.keys.entries().iter().filter(|e| rates.is_hot(e.count)).count() as u64,
+        };
         Report {
             window: view.window,
             seconds: rates.seconds,
@@ -176,6 +270,10 @@ impl Report {
             prefix_delimiter: escaped(&stats.settings.prefix_delimiter),
             prefix_depth: stats.settings.prefix_depth,
             hot: view.hot_qps.map(|q| (q, hot_keys)),
+            every: view.every,
+            now_seconds,
+            trend_seconds: view.seconds.to_vec(),
+            inputs: input_rows(stats, view, &rates),
             sections,
             time: command_time(stats),
             unknown_names: stats
@@ -208,6 +306,8 @@ impl Report {
 struct Rates {
     seconds: Option<f64>,
     hot: Option<f64>,
+    /// The seconds of the last full period, for rates now.
+    now: Option<f64>,
 }
 
 impl Rates {
@@ -215,8 +315,16 @@ impl Rates {
         self.seconds.map(|s| count as f64 / s)
     }
 
+    fn now(&self, count: Option<u64>) -> Option<f64> {
+        self.now.zip(count).map(|(s, n)| n as f64 / s)
+    }
+
     fn is_hot(&self, count: u64) -> bool {
         matches!((self.hot, self.of(count)), (Some(hot), Some(rate)) if rate >= hot)
+    }
+
+    fn is_hot_now(&self, count: Option<u64>) -> bool {
+        matches!((self.hot, self.now(count)), (Some(hot), Some(rate)) if rate >= hot)
     }
 }
 
@@ -234,6 +342,8 @@ fn row<E>(entry: &Entry<E>, name: String, total: u64, rates: &Rates) -> Row {
         count: entry.count,
         error: entry.error,
         full_length: entry.is_cut().then_some(entry.full_len),
+        bytes: entry.full_len,
+        hash: name_hash(entry),
         share: share(entry.count, total),
         rate: rates.of(entry.count),
         key: None,
@@ -246,22 +356,71 @@ fn rows<E>(table: &TopK<E>, n: usize, total: u64, rates: &Rates, name: impl Fn(&
     table.top(n).into_iter().map(|e| row(e, name(e.key()), total, rates)).collect()
 }
 
+/// A hash of an entry's whole name: its own for a name only partly stored (the run's hash of
+/// the whole), else one of its bytes that is the same in every run.
+fn name_hash<E>(entry: &Entry<E>) -> u64 {
+    if entry.is_cut() {
+        return entry.hash();
+    }
+    // FNV-1a, 64 bits.
+    entry.key().iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
 fn key_rows(stats: &Stats, view: &View, rates: &Rates) -> Vec<Row> {
     let keys = &stats.per_key.keys;
-    let top = keys.top(stats.settings.top);
+    let top = keys.top(view.key_rows.unwrap_or(0).max(stats.settings.top));
     top.into_iter()
-        .map(|e| Row {
-            key: Some(KeyColumns {
-                reads: e.extra.reads,
-                writes: e.extra.writes,
-                slot: key_slot(e),
-                node: view.nodes.map(|_| key_node(view, &e.extra)),
-                hot: view.hot_qps.map(|_| rates.is_hot(e.count)),
-                trend: view.periods.iter().map(|p| p.per_key.keys.count_of(e)).collect(),
-            }),
-            ..row(e, escaped(e.key()), keys.total(), rates)
+        .map(|e| {
+            let now = view.recent.map(|r| r.now.per_key.keys.count_of(e));
+            let before = view.recent.and_then(|r| r.before).filter(|(_, s)| *s > 0.0);
+            let change = before
+                .zip(rates.now(now))
+                .map(|((stats, seconds), now)| Change::between(stats.per_key.keys.count_of(e) as f64 / seconds, now));
+            let hot = match view.recent {
+                Some(_) => rates.is_hot_now(now),
+                None => rates.is_hot(e.count),
+            };
+            Row {
+                key: Some(KeyColumns {
+                    reads: e.extra.reads,
+                    writes: e.extra.writes,
+                    slot: key_slot(e),
+                    node: view.nodes.map(|_| key_node(view, &e.extra)),
+                    hot: view.hot_qps.map(|_| hot),
+                    now: rates.now(now),
+                    change,
+                    trend: view.periods.iter().map(|p| p.per_key.keys.count_of(e)).collect(),
+                }),
+                ..row(e, escaped(e.key()), keys.total(), rates)
+            }
         })
         .collect()
+}
+
+/// Each input's rate, latest command and state, with several inputs.
+fn input_rows(stats: &Stats, view: &View, rates: &Rates) -> Vec<InputRow> {
+    let (Some(_), Some(inputs)) = (view.nodes, view.inputs) else { return Vec::new() };
+    let counts = stats.nodes();
+    let count = |node: u32| {
+        let key = node.to_be_bytes();
+        counts.entries().iter().find(|e| e.key() == key).map_or(0, |e| e.count)
+    };
+    let known = view.nodes.map_or(0, <[Vec<u8>]>::len).max(inputs.len());
+    let mut rows: Vec<InputRow> = (0..known as u32)
+        .map(|node| InputRow {
+            name: node_label(view, node),
+            rate: rates.of(count(node)),
+            last: None,
+            state: NodeState::Reading,
+        })
+        .collect();
+    for (node, state, last) in inputs.iter() {
+        if let Some(row) = rows.get_mut(node as usize) {
+            row.state = state;
+            row.last = last;
+        }
+    }
+    rows
 }
 
 fn slot_rows(stats: &Stats, rates: &Rates) -> Vec<Row> {
@@ -332,16 +491,16 @@ fn command_time(stats: &Stats) -> CommandTime {
     }
 }
 
-/// (name, total gap, calls) of the commands with the largest total gaps.
-fn heaviest(stats: &Stats) -> Vec<(String, u64, u64)> {
+/// The commands with the largest total gaps.
+fn heaviest(stats: &Stats) -> Vec<Heavy> {
     let table = stats.command_counts.table(stats.settings.commands);
-    let mut all: Vec<(String, u64, u64)> = table
+    let mut all: Vec<Heavy> = table
         .entries()
         .iter()
         .filter(|e| e.extra.gap_total > 0)
-        .map(|e| (escaped(e.key()), e.extra.gap_total, e.count))
+        .map(|e| Heavy { name: escaped(e.key()), total: e.extra.gap_total, calls: e.count, gaps: e.extra.gaps })
         .collect();
-    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    all.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.name.cmp(&b.name)));
     all.truncate(stats.settings.top);
     all
 }

@@ -35,20 +35,28 @@ pub fn text(report: &Report) -> String {
     out
 }
 
-/// `Window 2026-11-25T20:46:44Z .. 20:46:45Z (1s)`, with what it covers when that is less.
+/// `Window 2026-11-25T20:46:44Z .. 20:46:45Z (1s)`, with what it covers when that is not its
+/// length: less (the stream started, or the input ended, inside it) or more (the last window
+/// reported, extended to the end of the input).
 fn window_title(w: &crate::window::Window) -> String {
     let end = if w.end / 86_400_000_000 == w.start / 86_400_000_000 { clock(w.end) } else { iso_short(w.end) };
     let length = seconds_text(w.length);
-    let covers = match (w.started_inside(), w.ended) {
-        (false, false) => length,
-        (true, ended) => format!(
-            "{} of {length}: from {}{}",
-            seconds_text(w.end - w.from),
-            clock(w.from),
-            if ended { ", input ended" } else { "" }
-        ),
-        (false, true) => format!("{} of {length}: input ended", seconds_text(w.end - w.from)),
+    let covered = w.end.saturating_sub(w.from);
+    let mut covers = match covered.cmp(&w.length) {
+        std::cmp::Ordering::Equal => length,
+        std::cmp::Ordering::Less => format!("{} of {length}", seconds_text(covered)),
+        std::cmp::Ordering::Greater => format!("{}, a window of {length}", seconds_text(covered)),
     };
+    let mut notes = Vec::new();
+    if w.started_inside() && !w.ended {
+        notes.push(format!("from {}", clock(w.from)));
+    }
+    if w.ended {
+        notes.push("input ended".to_string());
+    }
+    if !notes.is_empty() {
+        covers = format!("{covers}: {}", notes.join(", "));
+    }
     format!("Window {} .. {end} ({covers})", iso_short(w.start))
 }
 
@@ -83,6 +91,13 @@ fn overall(o: &mut String, report: &Report) {
     let _ = writeln!(o, "  skipped           {}   (not MONITOR lines)", t.skipped);
     if t.filtered > 0 {
         let _ = writeln!(o, "  filtered out      {}   (by --db, --command, --client, --key)", t.filtered);
+    }
+    if t.out_of_order > 0 {
+        let _ = writeln!(
+            o,
+            "  out of order      {}   (far from the stream's clock: counted in this period)",
+            t.out_of_order
+        );
     }
     if t.cut_lines > 0 {
         let _ = writeln!(o, "  cut lines         {}   (cut short: see the manual)", t.cut_lines);
@@ -122,30 +137,80 @@ fn keys(o: &mut String, report: &Report, section: &Section) {
         let _ = writeln!(o, "  (no keys)");
         return;
     }
-    let _ = writeln!(o, " {:>8} {:>7} {:>8} {:>5} {:>5}  key", "count", "share", "rate/s", "write", "slot");
+    let rolling = report.every.is_some();
+    if rolling {
+        // The rate over the window and the rate now (the last full period), and its direction.
+        let _ = writeln!(o, " {:>6} {:>8} {:>8}  {:>5} {:>5}  key", "share", "rate/s", "now/s", "write", "slot");
+    } else {
+        let _ = writeln!(o, " {:>8} {:>7} {:>8} {:>5} {:>5}  key", "count", "share", "rate/s", "write", "slot");
+    }
     for row in &section.rows {
         let Some(key) = &row.key else { continue };
         let hot = if key.hot == Some(true) { '*' } else { ' ' };
         let slot = key.slot.map_or("-".to_string(), |s| s.to_string());
         let node = key.node.as_ref().map_or(String::new(), |n| format!("  ({n})"));
-        let _ = writeln!(
-            o,
-            "{hot}{:>8} {:>6.2}% {:>8} {:>5} {slot:>5}  {}{node}",
-            count_text(row),
-            row.share,
-            rate_text(row),
-            write_share(key.reads, key.writes),
-            name_text(row)
-        );
+        let writes = write_share(key.reads, key.writes);
+        let name = name_text(row);
+        if rolling {
+            let now = key.now.map_or("-".to_string(), |r| format!("{r:.1}"));
+            let arrow = change_mark(key.change, true);
+            let _ = writeln!(
+                o,
+                "{hot}{:>5.1}% {:>8} {now:>8}{arrow} {writes:>5} {slot:>5}  {name}{node}",
+                row.share,
+                rate_text(row)
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "{hot}{:>8} {:>6.2}% {:>8} {writes:>5} {slot:>5}  {name}{node}",
+                count_text(row),
+                row.share,
+                rate_text(row)
+            );
+        }
     }
     error_note(o, &section.rows);
     if let Some((qps, n)) = report.hot {
-        let _ = writeln!(o, "  (*: {n} keys at or above {qps}/s, --hot-qps)");
+        let now = if rolling { " now" } else { "" };
+        let _ = writeln!(o, "  (*: {n} keys at or above {qps}/s{now}, --hot-qps)");
     }
 }
 
+/// The direction of a rate now: up, down, steady (a space when unknown).
+pub fn change_mark(change: Option<crate::report::Change>, unicode: bool) -> char {
+    use crate::report::Change;
+    match (change, unicode) {
+        (None, _) => ' ',
+        (Some(Change::Up), true) => '↑',
+        (Some(Change::Down), true) => '↓',
+        (Some(Change::Steady), true) => '→',
+        (Some(Change::Up), false) => '+',
+        (Some(Change::Down), false) => '-',
+        (Some(Change::Steady), false) => '=',
+    }
+}
+
+/// The hottest keys again, in a few lines: what a report to a terminal ends with, so they are
+/// in view when the rest has scrolled past.
+pub fn summary(report: &Report) -> String {
+    let mut out = String::new();
+    let Some(section) = report.section(Kind::Keys).filter(|s| !s.rows.is_empty()) else { return out };
+    let o = &mut out;
+    heading(o, "Hottest Keys (the first rows of Top Keys)");
+    for row in section.rows.iter().take(SUMMARY_ROWS) {
+        let hot = if row.key.as_ref().and_then(|k| k.hot) == Some(true) { '*' } else { ' ' };
+        let _ =
+            writeln!(o, "{hot}{:>8} {:>6.2}% {:>8}/s  {}", count_text(row), row.share, rate_text(row), name_text(row));
+    }
+    out
+}
+
+/// How many keys [`summary`] shows.
+const SUMMARY_ROWS: usize = 5;
+
 /// The share of a key's accesses that are writes: `0`, `<1%`, `38%`, `>99%`, `all`.
-fn write_share(reads: u64, writes: u64) -> String {
+pub fn write_share(reads: u64, writes: u64) -> String {
     let total = reads + writes;
     match writes {
         0 => "0".to_string(),
@@ -223,10 +288,10 @@ fn command_time(o: &mut String, report: &Report) {
 
     heading(o, "Heaviest Commands (total gap between arrivals, idle time included)");
     let _ = writeln!(o, " {:>9} {:>7} {:>8} {:>9}  command", "total", "share", "calls", "mean");
-    for (name, total, calls) in &time.heaviest {
-        let share = super::share(*total, time.total);
-        let mean = duration(total / calls.max(&1));
-        let _ = writeln!(o, " {:>9} {share:>6.2}% {calls:>8} {mean:>9}  {name}", duration(*total));
+    for heavy in &time.heaviest {
+        let share = super::share(heavy.total, time.total);
+        let (calls, mean, name) = (heavy.calls, duration(heavy.mean()), &heavy.name);
+        let _ = writeln!(o, " {:>9} {share:>6.2}% {calls:>8} {mean:>9}  {name}", duration(heavy.total));
     }
 
     heading(o, "Slowest Calls (longest gaps between arrivals, idle time included)");

@@ -93,12 +93,18 @@ pub fn require(program: &str) -> bool {
     if which(program).is_some() {
         return true;
     }
-    let msg = format!("{program} not found: this test needs it (apt-get install redis-server redis-tools)");
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}");
-    }
-    eprintln!("\n*** SKIPPED: {msg} ***\n");
+    skip(&format!("{program} not found: this test needs it (.ci/run installs what the tests need)"));
     false
+}
+
+/// Says loudly that a test (or part of one) is skipped, and why; under CI=true, fails instead.
+/// The words go to standard error directly, not through the test harness's capture, so a plain
+/// `cargo test` shows them (the harness shows what `eprintln!` writes only for a failed test).
+pub fn skip(why: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{why}");
+    }
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {why} ***\n");
 }
 
 /// A redis-server on loopback, killed on drop.
@@ -127,9 +133,13 @@ impl Redis {
     /// Starts a cluster-enabled server (its config in its own directory), on a port whose
     /// cluster bus port (+10000) is free too.
     pub fn start_cluster_node() -> Option<Redis> {
-        let server = servers::system()?;
+        Some(Redis::start_cluster_node_of(&servers::system()?))
+    }
+
+    /// [`Redis::start_cluster_node`] of one of [`servers::all`].
+    pub fn start_cluster_node_of(server: &servers::Server) -> Redis {
         let cluster = ["--cluster-enabled", "yes", "--cluster-node-timeout", "5000"];
-        Some(Redis::start_on(&server.program, &cluster, free_cluster_port))
+        Redis::start_on(&server.program, &cluster, free_cluster_port)
     }
 
     fn start_on(program: &Path, extra: &[&str], port_for: fn() -> u16) -> Redis {
@@ -542,6 +552,12 @@ pub fn every_output_with(input: &[u8], extra: &[&str]) -> Vec<u8> {
 /// True when `needle` occurs in `haystack`.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Sends `signal` (`HUP`, `INT`, `TERM`) to a child, by its process id.
+pub fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+    assert!(status.success(), "kill -{signal}");
 }
 
 /// The server's MONITOR clients, as CLIENT LIST shows them (the flag O; CLIENT LIST TYPE knows

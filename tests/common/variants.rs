@@ -67,9 +67,11 @@ struct Shape {
 /// The calls of one command: its variants, without repeats, keys named `{tag}:k1`, `{tag}:k2`…
 pub fn calls(doc: &Doc, tag: &str) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = Vec::new();
+    // Every choice of the widest oneof (BITOP's eight operations), the others' in turn.
+    let choices = widest(&doc.args).max(2);
     for full in [false, true] {
         for reps in [1, 2] {
-            for choice in 0..4 {
+            for choice in 0..choices {
                 let mut call: Vec<String> = doc.name.split('|').map(str::to_uppercase).collect();
                 let mut keys = 0;
                 let mut b = Builder { shape: Shape { full, choice, reps }, tag, keys: &mut keys };
@@ -81,6 +83,20 @@ pub fn calls(doc: &Doc, tag: &str) -> Vec<Vec<String>> {
         }
     }
     out
+}
+
+/// The most choices any oneof in `args` has.
+fn widest(args: &[Resp]) -> usize {
+    args.iter()
+        .map(|arg| match arg.get("arguments") {
+            Some(Resp::Array(children)) => {
+                let own = if text(arg, "type") == "oneof" { children.len() } else { 0 };
+                own.max(widest(children))
+            }
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 struct Builder<'a> {
