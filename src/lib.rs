@@ -276,7 +276,15 @@ impl<W: Write> Session<W> {
                 Ok(())
             }
             Event::Node(change) => {
-                let _ = writeln!(warn, "faina-filter: {change}");
+                let text = format!("faina-filter: {change}");
+                let _ = writeln!(warn, "{text}");
+                if let Some(state) = change.node_state() {
+                    self.sink.node_state(change.node, state);
+                }
+                // What stops a node's lines stays on a live screen until a command comes.
+                if change.stops() {
+                    self.sink.notice(&text);
+                }
                 Ok(())
             }
         }
@@ -361,6 +369,10 @@ impl<W: Write> Sink for Sinks<W> {
 
     fn notice(&mut self, text: &str) {
         each!(self, s => s.notice(text))
+    }
+
+    fn node_state(&mut self, node: u32, state: nodes::NodeState) {
+        each!(self, s => s.node_state(node, state))
     }
 
     fn finish(self, warn: &mut dyn Write) -> Result<(), Error> {

@@ -107,6 +107,10 @@ impl<W: Write> Sink for RollingReport<W> {
         self.periods.reporter.notice(text);
     }
 
+    fn node_state(&mut self, node: u32, state: crate::nodes::NodeState) {
+        self.periods.reporter.node_state(node, state);
+    }
+
     fn finish(mut self, _warn: &mut dyn Write) -> Result<(), Error> {
         let end = self.clock.end().unwrap_or(0);
         self.windows.finish(end, &mut self.periods)

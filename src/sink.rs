@@ -47,6 +47,9 @@ pub trait Sink {
     /// Input `node` has ended.
     fn end_of_input(&mut self, _node: u32) {}
 
+    /// A server connected to (input `node`) changed state.
+    fn node_state(&mut self, _node: u32, _state: NodeState) {}
+
     /// A notice for the operator that stays on a live screen until a command comes (a server's
     /// refusal, as standard error showed it).
     fn notice(&mut self, _text: &str) {}
@@ -100,6 +103,11 @@ impl<W: Write> Reporter<W> {
     /// Input `node` has ended.
     pub fn ended(&mut self, node: u32) {
         self.nodes.set(node, NodeState::Ended);
+    }
+
+    /// What became of input `node`, a server connected to.
+    pub fn node_state(&mut self, node: u32, state: NodeState) {
+        self.nodes.set(node, state);
     }
 
     /// A notice that stays on the screen until the next command.
@@ -225,6 +233,10 @@ impl<W: Write> Sink for WholeReport<W> {
         let keys = &mut self.keys;
         key_shares(cmd, |key, access, share| keys.push(key, access, share, cmd.node));
         Ok(())
+    }
+
+    fn node_state(&mut self, node: u32, state: NodeState) {
+        self.reporter.node_state(node, state);
     }
 
     fn end_of_input(&mut self, node: u32) {

@@ -593,6 +593,26 @@ impl fmt::Display for Change {
     }
 }
 
+impl Change {
+    /// The state the screen's node section shows for this change, if it is one.
+    pub fn node_state(&self) -> Option<crate::nodes::NodeState> {
+        use crate::nodes::NodeState;
+        let micros = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
+        match &self.state {
+            State::Connected { .. } => Some(NodeState::Connected),
+            State::Lost { .. } => Some(NodeState::Lost { since: micros(self.at) }),
+            State::Retrying { since, .. } => Some(NodeState::Lost { since: micros(*since) }),
+            State::GivenUp { .. } => Some(NodeState::GivenUp),
+            State::Dropped { .. } => None,
+        }
+    }
+
+    /// The node's lines stop coming (lost, given up), or some were dropped.
+    pub fn stops(&self) -> bool {
+        !matches!(self.state, State::Connected { .. } | State::Retrying { .. })
+    }
+}
+
 /// `HH:MM:SS` UTC.
 fn clock(at: SystemTime) -> String {
     let micros = at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
