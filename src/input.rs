@@ -566,7 +566,9 @@ impl Inputs {
         // goes to the warnings, which a failed output does not stop).
         drops.said.iter_mut().for_each(|n| *n = 0);
         drops.at_end = true;
-        for change in self.watch.take().iter().chain(drops.news(self).iter()) {
+        let summaries = self.list.iter().enumerate().filter_map(|(i, input)| input.server.as_ref()?.summary(i as u32));
+        let closing: Vec<Change> = self.watch.take().into_iter().chain(drops.news(self)).chain(summaries).collect();
+        for change in &closing {
             let told = on(Event::Node(change)).map_err(Failed::Consumer);
             if result.is_ok() {
                 told?;

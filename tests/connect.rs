@@ -235,7 +235,11 @@ fn a_node_killed_and_restarted_is_lost_then_connected_and_counted_after() {
     let keys = report["top_keys"].as_array().unwrap();
     let count = |name: &str| keys.iter().find(|k| k["name"] == name).map(|k| k["count"].as_u64().unwrap());
     assert_eq!((count("after"), count("before")), (Some(25), Some(1)), "{report}");
-    assert!(filter.stderr().contains("was not seen"), "{}", filter.stderr());
+    let err = filter.stderr();
+    assert!(
+        err.contains("was not seen") && err.contains(": lost once, ") && err.contains("s in all not seen"),
+        "{err}"
+    );
     assert_no_monitor_left(&redis, "Ctrl-C after a restart");
 }
 

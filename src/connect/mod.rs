@@ -204,6 +204,18 @@ pub struct Node {
     closed: AtomicBool,
     /// Lines read but dropped because the consumer could not keep up.
     pub dropped: AtomicU64,
+    /// The node's losses, for the closing summary.
+    history: Mutex<History>,
+}
+
+/// How often, and for how long, a node was lost.
+#[derive(Debug, Default)]
+struct History {
+    losses: u32,
+    /// The time lost in gaps that have ended.
+    unseen: Duration,
+    /// Lost now: since when.
+    since: Option<(SystemTime, Instant)>,
 }
 
 impl Node {
@@ -221,6 +233,7 @@ impl Node {
             current: Mutex::new(None),
             closed: AtomicBool::new(false),
             dropped: AtomicU64::new(0),
+            history: Mutex::default(),
         }
     }
 
@@ -263,7 +276,12 @@ impl Node {
             match self.open() {
                 Ok(stream) => {
                     watch.read_any.store(true, Ordering::SeqCst);
-                    tell(State::Connected { lost_for: lost.map(|(_, began)| began.elapsed()) });
+                    let lost_for = lost.take().map(|(_, began)| began.elapsed());
+                    if let (Some(gap), Ok(mut history)) = (lost_for, self.history.lock()) {
+                        history.unseen += gap;
+                        history.since = None;
+                    }
+                    tell(State::Connected { lost_for });
                     (wait, attempts) = (FIRST_RETRY, 0);
                     let Ok(ended) = read(stream) else { return };
                     if let Ok(mut current) = self.current.lock() {
@@ -273,6 +291,10 @@ impl Node {
                         return;
                     }
                     lost = Some((SystemTime::now(), Instant::now()));
+                    if let Ok(mut history) = self.history.lock() {
+                        history.losses += 1;
+                        history.since = lost;
+                    }
                     let why = ended.map_or_else(|e| plain(&e), |()| "the server closed the connection".into());
                     tell(State::Lost { why, retry_in: wait });
                 }
@@ -291,6 +313,21 @@ impl Node {
             self.pause(wait);
             wait = (wait * 2).min(LAST_RETRY);
         }
+    }
+
+    /// What the run lost of this node, at its end: `None` when it was never lost.
+    pub fn summary(&self, index: u32) -> Option<Change> {
+        let history = self.history.lock().ok()?;
+        if history.losses == 0 {
+            return None;
+        }
+        let ongoing = history.since.map(|(_, began)| began.elapsed()).unwrap_or_default();
+        let state = State::Summary {
+            losses: history.losses,
+            unseen: history.unseen + ongoing,
+            lost_at_end: history.since.map(|(at, _)| at),
+        };
+        Some(Change { node: index, name: self.name(), at: SystemTime::now(), state })
     }
 
     /// Sleeps `wait`, waking early when the node is closed.
@@ -549,6 +586,9 @@ pub enum State {
     /// The consumer could not keep up: `lines` read from the socket were dropped so far (or
     /// `in_all`, at the end of the run).
     Dropped { lines: u64, in_all: bool },
+    /// At the end of the run: the node was lost `losses` times, `unseen` in all, and still at
+    /// the end since `lost_at_end`.
+    Summary { losses: u32, unseen: Duration, lost_at_end: Option<SystemTime> },
 }
 
 /// A node's state change.
@@ -586,6 +626,14 @@ impl fmt::Display for Change {
                 f,
                 "{name}: {lines} lines dropped so far: the output could not keep up (the server is never made to buffer them)"
             ),
+            State::Summary { losses, unseen, lost_at_end } => {
+                let times = if *losses == 1 { "once".to_string() } else { format!("{losses} times") };
+                write!(f, "{name}: lost {times}, {} in all not seen (not in the counts)", seconds(*unseen))?;
+                match lost_at_end {
+                    Some(at) => write!(f, "; still lost at the end, since {}", clock(*at)),
+                    None => Ok(()),
+                }
+            }
             State::Dropped { lines, in_all: true } => {
                 write!(f, "{name}: {lines} lines dropped in all: the output could not keep up; they are not counted")
             }
@@ -603,13 +651,13 @@ impl Change {
             State::Lost { .. } => Some(NodeState::Lost { since: micros(self.at) }),
             State::Retrying { since, .. } => Some(NodeState::Lost { since: micros(*since) }),
             State::GivenUp { .. } => Some(NodeState::GivenUp),
-            State::Dropped { .. } => None,
+            State::Dropped { .. } | State::Summary { .. } => None,
         }
     }
 
     /// The node's lines stop coming (lost, given up), or some were dropped.
     pub fn stops(&self) -> bool {
-        !matches!(self.state, State::Connected { .. } | State::Retrying { .. })
+        !matches!(self.state, State::Connected { .. } | State::Retrying { .. } | State::Summary { .. })
     }
 }
 
