@@ -118,7 +118,7 @@ print("%.3f" % took, flush=True)
 c.recv(1)
 PY
 }
-for consumer in redis-cli faina-filter; do
+for consumer in redis-cli faina-filter redis-cli faina-filter redis-cli faina-filter; do
     coproc SERVE { serve; }
     read -r sport <&"${SERVE[0]}"
     if [ "$consumer" = redis-cli ]; then

@@ -296,6 +296,7 @@ fn the_socket_is_drained_while_the_output_is_stalled_and_ctrl_c_closes_it() {
     }
     writer.join().unwrap();
     most = most.max(monitor_omem(&redis));
+    eprintln!("the server's output buffer for the filter: at most {most} bytes");
     // 100 MB of MONITOR lines went by; the server never held more than a little of them.
     assert!(most < 4 << 20, "the server buffered {most} bytes for the filter");
     filter.signal("INT");
