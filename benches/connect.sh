@@ -122,7 +122,7 @@ for consumer in redis-cli faina-filter redis-cli faina-filter redis-cli faina-fi
     coproc SERVE { serve; }
     read -r sport <&"${SERVE[0]}"
     if [ "$consumer" = redis-cli ]; then
-        redis-cli -p "$sport" monitor > /dev/null &
+        redis-cli -p "$sport" monitor > /dev/null 2>&1 &
     else
         "$bin" --connect "127.0.0.1:$sport" > /dev/null 2> "$dir/err2.txt" &
     fi

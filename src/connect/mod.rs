@@ -384,6 +384,9 @@ impl Node {
             };
             match reply.map_err(lost)? {
                 Reply::Simple(ok) if ok == b"OK" => {}
+                // A password the server does not need (REDISCLI_AUTH set for other servers): as
+                // redis-cli does, go on without it.
+                Reply::Error(e) if self.target.user.is_none() && no_password_set(&e) => {}
                 Reply::Error(e) => return Err(Failure::Refused(self.auth_refused(&e, *source))),
                 other => return Err(Failure::Refused(format!("AUTH got an unexpected reply: {}", self.shown(&other)))),
             }
@@ -477,8 +480,8 @@ impl Node {
                 "the password (from {from}) was wrong{user}, or the user does not exist: the server said {}",
                 self.quoted(error)
             )
-        } else if error.starts_with(b"ERR AUTH") || error.starts_with(b"ERR Client sent AUTH") {
-            format!("the server has no password set, but one was given (from {from}): leave it out")
+        } else if no_password_set(error) {
+            format!("the server has no password for user{user} (a password came from {from})")
         } else if error.starts_with(b"ERR wrong number of arguments") {
             "the server is older than Redis 6 and has no ACL users: leave the user out of the URL".into()
         } else {
@@ -552,6 +555,12 @@ fn handshake_failed(e: io::Error) -> Failure {
         }
         _ => format!("the handshake failed: {}", plain(&e)),
     })
+}
+
+/// The server's reply to AUTH when it has no password: `ERR AUTH <password> called without any
+/// password configured…` (6.0 on), `ERR Client sent AUTH, but no password is set` (before).
+fn no_password_set(error: &[u8]) -> bool {
+    error.starts_with(b"ERR AUTH") || error.starts_with(b"ERR Client sent AUTH")
 }
 
 /// `haystack` with every `needle` replaced.
