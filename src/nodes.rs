@@ -28,10 +28,7 @@ impl NodeState {
             NodeState::Reading => "reading".into(),
             NodeState::Ended => "ended".into(),
             NodeState::Connected => "connected".into(),
-            NodeState::Lost { since } => {
-                let iso = crate::report::iso8601(since);
-                format!("LOST since {}Z, retrying", iso.get(11..19).unwrap_or(&iso)).into()
-            }
+            NodeState::Lost { since } => format!("LOST since {}Z, retrying", time_of_day(since)).into(),
             NodeState::GivenUp => "GIVEN UP".into(),
         }
     }
@@ -40,6 +37,12 @@ impl NodeState {
     pub fn open(self) -> bool {
         matches!(self, NodeState::Reading | NodeState::Connected)
     }
+}
+
+/// `HH:MM:SS` (UTC) of a time in microseconds since the epoch: when a node was lost.
+pub fn time_of_day(micros: u64) -> String {
+    let secs = micros / 1_000_000 % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 /// Each input's state and last command, by node number.

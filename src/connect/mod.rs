@@ -673,8 +673,7 @@ impl Change {
 /// `HH:MM:SS` UTC.
 fn clock(at: SystemTime) -> String {
     let micros = at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
-    let iso = crate::report::iso8601(micros);
-    iso.get(11..19).map_or(iso.clone(), |t| format!("{t} UTC"))
+    format!("{} UTC", crate::nodes::time_of_day(micros))
 }
 
 fn seconds(d: Duration) -> String {
