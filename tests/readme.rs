@@ -32,6 +32,11 @@ const NOT_HERE: &[(&str, &str)] = &[
     ("cargo-fuzz", "fuzzing takes minutes and a toolchain of its own"),
     ("fuzz", "fuzzing takes minutes and a toolchain of its own"),
     ("benches/bench.sh", "a benchmark of minutes on a 1.1 GB file"),
+    ("benches/connect.sh", "a benchmark of minutes under redis-benchmark load"),
+    (
+        "--connect unix://",
+        "a local server's live stream, ended by hand (tests/connect.rs reads one through a unix socket)",
+    ),
     ("generate.py", "needs the Redis documentation repository's command data"),
     ("HOST", "a remote host"),
     ("PROXY", "a remote cluster proxy"),
