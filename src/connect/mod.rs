@@ -13,6 +13,11 @@
 //!
 //! No password reaches any message: server replies quoted in one are cut, escaped, and have the
 //! password's bytes replaced.
+//!
+//! Around it: [`target`] parses what `--connect` names, [`password`] finds the password,
+//! [`resp`] speaks the handshake's RESP, [`topology`] asks a cluster or a proxy which nodes to
+//! monitor, `tls` (the feature `tls`) wraps a socket for `rediss://`, and [`state`] says what
+//! becomes of each node.
 
 mod password;
 mod resp;
