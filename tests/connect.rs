@@ -213,6 +213,18 @@ fn refusals_name_the_node_and_what_to_do() {
     let Some(good) = Redis::start(&[]) else { return };
     let mut filter = Filter::start(&["--connect", &no_monitor, "--connect", &url(&good), "--duration", "2s"], &[]);
     filter.wait_for("has no MONITOR command");
+    // The refused connection is closed at once, not at the end of the run.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let list = redis.client().call(&["CLIENT", "LIST"]);
+        let clients = String::from_utf8_lossy(&common::parse_bulks(&list).concat()).lines().count();
+        if clients == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the refused connection is left open: {clients} clients");
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(filter.child.try_wait().unwrap().is_none(), "the run goes on");
     assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
     assert_no_monitor_left(&good, "--duration");
 }

@@ -260,6 +260,13 @@ impl Node {
         }
     }
 
+    /// Drops the handle on the connection that was under way (it closes with its stream).
+    fn forget_connection(&self) {
+        if let Ok(mut current) = self.current.lock() {
+            current.take();
+        }
+    }
+
     fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst) || crate::signal::stopped()
     }
@@ -278,7 +285,12 @@ impl Node {
         let mut wait = FIRST_RETRY;
         let mut attempts = 0u32;
         while !self.is_closed() {
-            match self.open() {
+            let opened = self.open();
+            if opened.is_err() {
+                // The handle on a connection refused would keep it open on the server.
+                self.forget_connection();
+            }
+            match opened {
                 Ok(stream) => {
                     watch.read_any.store(true, Ordering::SeqCst);
                     let lost_for = lost.take().map(|(_, began)| began.elapsed());
@@ -289,9 +301,7 @@ impl Node {
                     tell(State::Connected { lost_for });
                     (wait, attempts) = (FIRST_RETRY, 0);
                     let Ok(ended) = read(stream) else { return };
-                    if let Ok(mut current) = self.current.lock() {
-                        current.take();
-                    }
+                    self.forget_connection();
                     if self.is_closed() {
                         return;
                     }
@@ -349,7 +359,9 @@ impl Node {
         let why = |f: Failure| match f {
             Failure::Refused(why) | Failure::Unreachable(why) => why,
         };
-        let mut wire = self.authenticated().map_err(why)?;
+        let wire = self.authenticated();
+        self.forget_connection();
+        let mut wire = wire.map_err(why)?;
         let reply = wire.call(args).map_err(|e| format!("no answer: {}", plain(&e)));
         wire.into_parts().0.shutdown();
         reply
