@@ -562,3 +562,36 @@ fn rediss_without_the_tls_feature_says_how_to_get_it() {
         assert!(err.contains("--features tls") && err.contains("redis-cli --tls … monitor | faina-filter"), "{err}");
     }
 }
+
+#[test]
+fn json_reports_say_each_servers_state() {
+    let (Some(steady), Some(mut lost)) = (Redis::start(&[]), Redis::start(&[])) else { return };
+    let (n1, n2) = (format!("n1={}", url(&steady)), format!("n2={}", url(&lost)));
+    let mut filter = Filter::start(&["--connect", &n1, "--connect", &n2, "--every", "1s", "--format", "json"], &[]);
+    filter.wait_for("n2 (127.0.0.1:");
+    let state_of = |filter: &Filter, node: &str| -> Option<serde_json::Value> {
+        let out = filter.stdout();
+        let last = out.lines().last()?;
+        let report = json(last);
+        report["connections"].as_array()?.iter().find(|c| c["node"] == node).cloned()
+    };
+    let wait = |filter: &Filter, node: &str, state: &str, client: &mut Client| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while state_of(filter, node).map_or(true, |c| c["state"] != state) {
+            assert!(Instant::now() < deadline, "{node} never {state}: {}", filter.stdout());
+            client.call(&["GET", "tick"]);
+            thread::sleep(Duration::from_millis(50));
+        }
+        state_of(filter, node).unwrap()
+    };
+    let mut client = steady.client();
+    wait(&filter, "n2", "connected", &mut client);
+    lost.kill();
+    let gone = wait(&filter, "n2", "lost", &mut client);
+    assert!(gone["since"].as_f64().unwrap() > 1.7e9 && gone["since_iso"].as_str().unwrap().ends_with('Z'), "{gone}");
+    assert_eq!(state_of(&filter, "n1").unwrap()["state"], "connected");
+    lost.restart();
+    wait(&filter, "n2", "connected", &mut client);
+    filter.signal("INT");
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+}
