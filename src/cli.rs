@@ -120,6 +120,12 @@ fn check(config: &Config) -> Result<(), UsageError> {
             "--cluster connects to the nodes themselves, --imonitor goes through a proxy: use one or the other".into(),
         ));
     }
+    if config.tls.is_set() && !cfg!(feature = "tls") {
+        return Err(UsageError(format!(
+            "--tls-ca, --tls-cert, --tls-key, --sni, --tls-insecure: {}",
+            crate::connect::NO_TLS
+        )));
+    }
     if config.replicas && !config.cluster {
         return Err(UsageError("--replicas goes with --cluster".into()));
     }

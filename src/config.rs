@@ -27,6 +27,8 @@ pub struct Config {
     /// The targets are seeds of a Redis Cluster: monitor its primaries (and `replicas`).
     pub cluster: bool,
     pub replicas: bool,
+    /// How `rediss://` targets are reached (a build with the feature `tls`).
+    pub tls: crate::connect::TlsOptions,
     pub format: Format,
     pub emit: Option<Emit>,
     /// Start `--emit keys` records with a line of column names.
@@ -108,6 +110,7 @@ impl Default for Config {
             imonitor: None,
             cluster: false,
             replicas: false,
+            tls: crate::connect::TlsOptions::default(),
             format: Format::Text,
             emit: None,
             header: false,

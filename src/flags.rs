@@ -120,8 +120,8 @@ pub const FLAGS: &[Flag] = &[
               refuses (NOAUTH, WRONGPASS, no MONITOR command) or cannot be reached at the first attempt \
               is given up at once, with a line naming it and what to do; when no node could be read at \
               all the exit status is 1.\n\n\
-              **rediss://** (TLS) is not in this build; **redis-cli --tls** … **monitor |** \
-              **faina-filter** reads the same stream.",
+              **rediss://**[__user__**@**]__host__[**:**__port__] connects with TLS (see **--tls-ca**), \
+              in builds with the cargo feature **tls**.",
         apply: Apply::Value(|c, flag, v| {
             let value = v.into_string().map_err(|_| UsageError(format!("{flag}: the target is not valid UTF-8")))?;
             let target = crate::connect::Target::parse(&value).map_err(|e| UsageError(format!("{flag}: {e}")))?;
@@ -202,6 +202,79 @@ pub const FLAGS: &[Flag] = &[
         doc: "With **--cluster**, monitor the replicas as well as the primaries: reads that clients \
               send to replicas (**READONLY**) show only there.",
         apply: Apply::Switch(|c| c.replicas = true),
+    },
+    Flag {
+        long: "tls-ca",
+        short: None,
+        value: Some("FILE"),
+        default: None,
+        section: Section::Connect,
+        help: "for rediss://, check the server's certificate against the CA certificates of FILE (PEM) \
+               instead of the system's",
+        doc: "For **rediss://** targets, check the server's certificate against the CA certificates in \
+              __FILE__ (PEM) instead of the system's. The certificate must be for the host of the URL, \
+              or for the name given with **--sni**. TLS is in builds with the cargo feature **tls** \
+              (**cargo build --release --features tls**); without it **rediss://** and these options \
+              say so, and **redis-cli --tls** … **monitor | faina-filter** reads the same stream.",
+        apply: Apply::Value(|c, _, v| {
+            c.tls.ca = Some(v);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "tls-cert",
+        short: None,
+        value: Some("FILE"),
+        default: None,
+        section: Section::Connect,
+        help: "for rediss://, the client certificate (PEM), with --tls-key",
+        doc: "For **rediss://** targets, the client certificate chain to present (PEM), for servers \
+              that ask for one (**tls-auth-clients yes**); with **--tls-key**.",
+        apply: Apply::Value(|c, _, v| {
+            c.tls.cert = Some(v);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "tls-key",
+        short: None,
+        value: Some("FILE"),
+        default: None,
+        section: Section::Connect,
+        help: "for rediss://, the private key of --tls-cert (PEM)",
+        doc: "For **rediss://** targets, the private key of **--tls-cert** (PEM, unencrypted).",
+        apply: Apply::Value(|c, _, v| {
+            c.tls.key = Some(v);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "sni",
+        short: None,
+        value: Some("NAME"),
+        default: None,
+        section: Section::Connect,
+        help: "for rediss://, the server name sent (SNI) and checked in its certificate, instead of the host",
+        doc: "For **rediss://** targets, the server name sent in the handshake (SNI) and looked for in \
+              the server's certificate, instead of the host of the URL (as redis-cli's **--sni**): to \
+              connect by address to a server whose certificate names it.",
+        apply: Apply::Value(|c, flag, v| {
+            c.tls.sni = Some(text(flag, v)?);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "tls-insecure",
+        short: None,
+        value: None,
+        default: None,
+        section: Section::Connect,
+        help: "for rediss://, do NOT check the server's certificate (said on stderr at every run)",
+        doc: "For **rediss://** targets, take any certificate the server shows: the stream is \
+              encrypted, but to whoever answers, password included. Said on standard error at every \
+              run. For a test server with a self-made certificate; give its CA with **--tls-ca** \
+              instead where you can.",
+        apply: Apply::Switch(|c| c.tls.insecure = true),
     },
     Flag {
         long: "duration",

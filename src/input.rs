@@ -586,7 +586,9 @@ impl Inputs {
         // goes to the warnings, which a failed output does not stop).
         drops.said.iter_mut().for_each(|n| *n = 0);
         drops.at_end = true;
-        for change in self.watch.take().iter().chain(drops.news(self).iter()) {
+        let summaries = self.list.iter().enumerate().filter_map(|(i, input)| input.server.as_ref()?.summary(i as u32));
+        let closing: Vec<Change> = self.watch.take().into_iter().chain(drops.news(self)).chain(summaries).collect();
+        for change in &closing {
             let told = on(Event::Node(change)).map_err(Failed::Consumer);
             if result.is_ok() {
                 told?;
@@ -870,6 +872,10 @@ fn deliver(
                 _ => 1,
             };
             server.dropped.fetch_add(lines as u64, std::sync::atomic::Ordering::Relaxed);
+            // A breath before the next read: the consumer gets the core this thread would spend
+            // reading only to drop, and the socket is still drained far faster than a server
+            // writes MONITOR lines (a block a millisecond is over 200 MB/s).
+            std::thread::sleep(Duration::from_millis(1));
             Ok(None)
         }
     }

@@ -122,16 +122,22 @@ fn servers(config: &Config, warn: &mut dyn Write) -> Result<Vec<connect::Node>, 
         }
         return Ok(Vec::new());
     }
-    let auth =
-        connect::Auth::find(&config.connect, config.password_file.as_ref(), config.askpass).map_err(Error::Usage)?;
-    let auth = std::sync::Arc::new(auth);
+    let access = connect::Access::find(&config.connect, config.password_file.as_ref(), config.askpass, &config.tls)
+        .map_err(Error::Usage)?;
+    let access = std::sync::Arc::new(access);
+    if config.tls.insecure {
+        let _ = writeln!(
+            warn,
+            "faina-filter: --tls-insecure: the servers' certificates are NOT checked: whoever answers gets the password and the stream"
+        );
+    }
     let mut nodes: Vec<Node> = Vec::new();
     for target in &config.connect {
-        let seed = Node::new(target.clone(), Monitor::All, auth.clone());
+        let seed = Node::new(target.clone(), Monitor::All, access.clone());
         let failed = |why: String| Error::Connect(format!("{}: {why}", seed.name()));
         if config.cluster {
             for member in connect::topology::cluster_nodes(&seed).map_err(failed)? {
-                let node = Node::new(member.target(target), Monitor::All, auth.clone());
+                let node = Node::new(member.target(target), Monitor::All, access.clone());
                 if !member.usable {
                     let _ = writeln!(
                         warn,
@@ -146,7 +152,7 @@ fn servers(config: &Config, warn: &mut dyn Write) -> Result<Vec<connect::Node>, 
             }
         } else if let Some(indexes) = &config.imonitor {
             for index in indexes.resolve(&seed).map_err(failed)? {
-                nodes.push(Node::new(target.clone(), Monitor::Index(index), auth.clone()));
+                nodes.push(Node::new(target.clone(), Monitor::Index(index), access.clone()));
             }
         } else {
             nodes.push(seed);
@@ -281,7 +287,15 @@ impl<W: Write> Session<W> {
                 Ok(())
             }
             Event::Node(change) => {
-                let _ = writeln!(warn, "faina-filter: {change}");
+                let text = format!("faina-filter: {change}");
+                let _ = writeln!(warn, "{text}");
+                if let Some(state) = change.node_state() {
+                    self.sink.node_state(change.node, state);
+                }
+                // What stops a node's lines stays on a live screen until a command comes.
+                if change.stops() {
+                    self.sink.notice(&text);
+                }
                 Ok(())
             }
         }

@@ -1,12 +1,9 @@
 //! What is known of each input (node) while a run goes on, for the screen's node section: the
 //! time of its last command and its state.
 //!
-//! The reading layer says what becomes of an input by an event (today `Event::End`, which
-//! `Session::event` turns into [`NodeState::Ended`]); the sink hands each state to the reporter
-//! (`Sink::node_state`), which keeps it here with [`Nodes::set`], and the screen shows it by its
-//! [`NodeState::text`]. A new state the reading layer can report (a server connection lost,
-//! retried, given up) is a new variant with its text, and an event that `Session::event` turns
-//! into a `Sink::node_state` call.
+//! The reading layer says what becomes of an input by an event (`Event::End`, and `Event::Node`
+//! for a server connected to: connected, lost, given up); the sink turns each into one
+//! [`NodeState`] with [`Nodes::set`], and the screen shows it by its [`NodeState::text`].
 
 /// The state of one input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -16,16 +13,36 @@ pub enum NodeState {
     Reading,
     /// The input ended: its end of file, or its stream closed.
     Ended,
+    /// A server connected to, MONITOR on (again, after being lost).
+    Connected,
+    /// A server's connection broke at `since` (microseconds since the epoch); it is retried.
+    Lost { since: u64 },
+    /// A server that refused, or could not be reached at first: not tried again.
+    GivenUp,
 }
 
 impl NodeState {
-    /// The state in a word or two, as the screen shows it.
-    pub fn text(self) -> &'static str {
+    /// The state in a few words, as the screen shows it.
+    pub fn text(self) -> std::borrow::Cow<'static, str> {
         match self {
-            NodeState::Reading => "reading",
-            NodeState::Ended => "ended",
+            NodeState::Reading => "reading".into(),
+            NodeState::Ended => "ended".into(),
+            NodeState::Connected => "connected".into(),
+            NodeState::Lost { since } => format!("LOST since {}Z, retrying", time_of_day(since)).into(),
+            NodeState::GivenUp => "GIVEN UP".into(),
         }
     }
+
+    /// Lines may still come: the screen says when it has been silent.
+    pub fn open(self) -> bool {
+        matches!(self, NodeState::Reading | NodeState::Connected)
+    }
+}
+
+/// `HH:MM:SS` (UTC) of a time in microseconds since the epoch: when a node was lost.
+pub fn time_of_day(micros: u64) -> String {
+    let secs = micros / 1_000_000 % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 /// Each input's state and last command, by node number.
@@ -98,5 +115,6 @@ mod tests {
         let all: Vec<_> = nodes.iter().collect();
         assert_eq!(all, [(0, NodeState::Ended, None), (1, NodeState::Reading, Some(5))]);
         assert_eq!(NodeState::Ended.text(), "ended");
+        assert_eq!(NodeState::Lost { since: 3_661_000_000 }.text(), "LOST since 01:01:01Z, retrying");
     }
 }

@@ -276,3 +276,37 @@ fn connect_cluster_on(server: &Server) {
         assert_no_monitor_left(n, None, "Ctrl-C on --cluster");
     }
 }
+
+#[test]
+fn connect_cluster_through_cluster_nodes_as_an_acl_user() {
+    let Some(server) = common::servers::system() else { return };
+    let nodes = cluster(&server);
+    // A user that may run CLUSTER NODES but not CLUSTER SHARDS: the topology comes from NODES,
+    // as it does from servers before 7.0.
+    for n in &nodes {
+        let acl = ["ACL", "SETUSER", "mon", "on", ">m0n-Pass", "+monitor", "+cluster|nodes"];
+        assert_eq!(n.client().call(&acl), b"+OK\r\n");
+    }
+    let seed = format!("redis://mon@127.0.0.1:{}", nodes[2].port);
+    let mut filter = Command::new(BIN)
+        .args(["--connect", &seed, "--cluster", "--format", "json"])
+        .env("REDISCLI_AUTH", "m0n-Pass")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !nodes.iter().all(|n| monitor_clients(n, None).len() == 1) {
+        assert!(Instant::now() < deadline, "the filter did not monitor every primary");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(Command::new("kill").args(["-INT", &filter.id().to_string()]).status().unwrap().success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(filter.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(filter.wait().unwrap().success(), "{err}");
+    assert_eq!(err.matches("connected, MONITOR on").count(), 3, "{err}");
+    assert!(!err.contains("m0n-Pass"), "{err}");
+    for n in &nodes {
+        assert_no_monitor_left(n, None, "Ctrl-C on --cluster through CLUSTER NODES");
+    }
+}

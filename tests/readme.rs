@@ -35,6 +35,11 @@ const NOT_HERE: &[(&str, &str)] = &[
     ("benches/capture.sh", "a benchmark of minutes against a server of its own, as root"),
     ("tcpdump -i any", "a live capture of port 6379 that ends by hand (tests/capture.rs captures real traffic)"),
     ("capture.pcap", "a saved packet capture (tests/capture.rs reads real ones, in every format)"),
+    ("benches/connect.sh", "a benchmark of minutes under redis-benchmark load"),
+    (
+        "--connect unix://",
+        "a local server's live stream, ended by hand (tests/connect.rs reads one through a unix socket)",
+    ),
     ("generate.py", "needs the Redis documentation repository's command data"),
     ("HOST", "a remote host"),
     ("PROXY", "a remote cluster proxy"),

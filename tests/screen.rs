@@ -651,3 +651,49 @@ fn trends_share_one_scale_and_a_partial_first_period_is_no_ramp() {
     assert_eq!(trend("hot"), "████", "no ramp from the partial first period");
     assert_eq!(trend("cold"), "▁▁▁▁", "two accesses never look like the hot key");
 }
+
+#[test]
+fn a_server_connected_to_is_shown_connected_lost_since_when_and_connected_again() {
+    let Some(mut lost) = Redis::start(&[]) else { return };
+    let steady = Redis::start(&[]).unwrap();
+    let args = format!("--every 1s --connect n1=127.0.0.1:{} --connect n2=127.0.0.1:{}", steady.port, lost.port);
+    let Some(term) = OnTerminal::start(&args) else { return };
+    let node =
+        |screen: &str, name: &str| screen.lines().find(|l| l.starts_with(&format!(" {name} "))).map(str::to_string);
+    let (mut a, mut b) = (steady.client(), lost.client());
+    let traffic = |a: &mut common::Client, b: Option<&mut common::Client>| {
+        a.call(&["GET", "on:n1"]);
+        if let Some(b) = b {
+            b.call(&["GET", "on:n2"]);
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !node(&term.screen(), "n2")
+        .is_some_and(|l| l.ends_with("connected, no command yet") || l.ends_with("connected"))
+    {
+        assert!(Instant::now() < deadline, "{}", term.screen());
+        traffic(&mut a, None);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    traffic(&mut a, Some(&mut b));
+    lost.kill();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !node(&term.screen(), "n2").is_some_and(|l| l.contains("LOST since ") && l.ends_with(", retrying")) {
+        assert!(Instant::now() < deadline, "{}", term.screen());
+        traffic(&mut a, None);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    lost.restart();
+    let mut b = lost.client();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        traffic(&mut a, Some(&mut b));
+        let screen = term.screen();
+        if node(&screen, "n2").is_some_and(|l| l.ends_with("connected")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{screen}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(node(&term.screen(), "n1").is_some_and(|l| l.ends_with("connected")), "{}", term.screen());
+}

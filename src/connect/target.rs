@@ -36,6 +36,8 @@ pub struct Target {
     pub label: Option<Vec<u8>>,
     /// The db of the URL, if it named one: MONITOR shows every db, so it is only said.
     pub db: Option<u32>,
+    /// `rediss://`: TLS.
+    pub tls: bool,
 }
 
 pub const DEFAULT_PORT: u16 = 6379;
@@ -79,17 +81,22 @@ fn parse_target(text: &str) -> Result<Target, String> {
     if text.starts_with('/') {
         return unix(text);
     }
-    if text.starts_with("rediss://") {
-        return Err(crate::connect::NO_TLS.into());
+    if let Some(rest) = text.strip_prefix("rediss://") {
+        if !cfg!(feature = "tls") {
+            return Err(crate::connect::NO_TLS.into());
+        }
+        let mut target = url(rest)?;
+        target.tls = true;
+        return Ok(target);
     }
     if let Some(rest) = text.strip_prefix("redis://") {
         return url(rest);
     }
     if text.contains("://") {
-        return Err("the scheme is none of redis://, unix://: give redis://HOST:PORT".into());
+        return Err("the scheme is none of redis://, rediss://, unix://: give redis://HOST:PORT".into());
     }
     let addr = host_port(text)?;
-    Ok(Target { addr, user: None, label: None, db: None })
+    Ok(Target { addr, user: None, label: None, db: None, tls: false })
 }
 
 fn unix(path: &str) -> Result<Target, String> {
@@ -98,7 +105,7 @@ fn unix(path: &str) -> Result<Target, String> {
     if !path.starts_with('/') {
         return Err("a unix socket is named by its absolute path: unix:///path/to/redis.sock".into());
     }
-    Ok(Target { addr: Addr::Unix(path.into()), user: None, label: None, db: None })
+    Ok(Target { addr: Addr::Unix(path.into()), user: None, label: None, db: None, tls: false })
 }
 
 /// `[user[:password]@]host[:port][/db]`, after `redis://`.
@@ -129,7 +136,7 @@ fn url(rest: &str) -> Result<Target, String> {
     } else {
         host_port(hostport)?
     };
-    Ok(Target { addr, user, label: None, db })
+    Ok(Target { addr, user, label: None, db, tls: false })
 }
 
 /// `host`, `host:port`, `[v6]`, `[v6]:port`.
@@ -219,6 +226,17 @@ mod tests {
     }
 
     #[test]
+    fn rediss_is_tls_or_says_how_to_get_it() {
+        match Target::parse("rediss://h:6380") {
+            Ok(t) => assert!(cfg!(feature = "tls") && t.tls && t.addr == tcp("h", 6380)),
+            Err(e) => {
+                assert!(!cfg!(feature = "tls") && e.contains("--features tls") && e.contains("redis-cli --tls"), "{e}")
+            }
+        }
+        assert!(!Target::parse("redis://h").unwrap().tls);
+    }
+
+    #[test]
     fn mistakes_are_named() {
         for (arg, needle) in [
             ("h:0", "port"),
@@ -228,7 +246,6 @@ mod tests {
             ("unix://tmp/s", "absolute path"),
             ("", "empty"),
             ("[::1", "']'"),
-            ("rediss://h", "--tls"),
         ] {
             let err = Target::parse(arg).unwrap_err();
             assert!(err.contains(needle), "{arg}: {err}");

@@ -73,6 +73,8 @@ fn node_count(reply: &Reply) -> Option<u32> {
 pub struct ClusterNode {
     pub host: String,
     pub port: u16,
+    /// The TLS port, when the seed named one (`CLUSTER SHARDS`' `tls-port`).
+    pub tls_port: u16,
     pub primary: bool,
     /// Failed, or with no address: not monitored.
     pub usable: bool,
@@ -82,13 +84,11 @@ pub struct ClusterNode {
 pub fn cluster_nodes(seed: &Node) -> Result<Vec<ClusterNode>, String> {
     let nodes = match seed.ask(&[b"CLUSTER", b"SHARDS"])? {
         Reply::Array(shards) => from_shards(&shards),
-        // Before 7.0: no SHARDS.
-        Reply::Error(e) if e.starts_with(b"ERR unknown subcommand") || e.starts_with(b"ERR Unknown subcommand") => {
-            match seed.ask(&[b"CLUSTER", b"NODES"])? {
-                Reply::Bulk(text) => from_nodes(&text),
-                other => return Err(refusal(&other)),
-            }
-        }
+        // Before 7.0 there is no SHARDS, and an ACL user may be let run only NODES.
+        Reply::Error(_) => match seed.ask(&[b"CLUSTER", b"NODES"])? {
+            Reply::Bulk(text) => from_nodes(&text),
+            other => return Err(refusal(&other)),
+        },
         other => return Err(refusal(&other)),
     };
     if nodes.len() > MAX_NODES {
@@ -120,14 +120,16 @@ fn from_shards(shards: &[Reply]) -> Vec<ClusterNode> {
         for node in nodes {
             let text =
                 |key: &[u8]| node.get(key).and_then(Reply::text).map(|t| String::from_utf8_lossy(t).into_owned());
-            let port = match node.get(b"port") {
+            let number = |key: &[u8]| match node.get(key) {
                 Some(Reply::Int(p)) => u16::try_from(*p).unwrap_or(0),
                 _ => 0,
             };
+            let (port, tls_port) = (number(b"port"), number(b"tls-port"));
             let host =
                 text(b"ip").filter(|h| !h.is_empty() && h != "?").or_else(|| text(b"endpoint")).unwrap_or_default();
-            let usable = port != 0 && !host.is_empty() && host != "?" && text(b"health").as_deref() != Some("fail");
-            out.push(ClusterNode { host, port, primary: text(b"role").as_deref() == Some("master"), usable });
+            let usable = (port != 0 || tls_port != 0) && !host.is_empty() && text(b"health").as_deref() != Some("fail");
+            let primary = text(b"role").as_deref() == Some("master");
+            out.push(ClusterNode { host, port, tls_port, primary, usable });
         }
     }
     out
@@ -147,19 +149,24 @@ fn from_nodes(text: &[u8]) -> Vec<ClusterNode> {
         let flags: Vec<&str> = flags.split(',').collect();
         let usable =
             port != 0 && !host.is_empty() && !flags.iter().any(|f| matches!(*f, "fail" | "noaddr" | "handshake"));
-        out.push(ClusterNode { host, port, primary: flags.contains(&"master"), usable });
+        // With tls-cluster, the port shown is the TLS port.
+        out.push(ClusterNode { host, port, tls_port: port, primary: flags.contains(&"master"), usable });
     }
     out
 }
 
 impl ClusterNode {
-    /// The target to connect to: the seed's user, labelled by the node's address.
+    /// The target to connect to: the seed's user and TLS, labelled by the node's address.
     pub fn target(&self, seed: &Target) -> Target {
         Target {
-            addr: Addr::Tcp { host: self.host.clone(), port: self.port },
+            addr: Addr::Tcp {
+                host: self.host.clone(),
+                port: if seed.tls && self.tls_port != 0 { self.tls_port } else { self.port },
+            },
             user: seed.user.clone(),
             label: None,
             db: None,
+            tls: seed.tls,
         }
     }
 }

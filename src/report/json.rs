@@ -84,9 +84,37 @@ pub fn json(report: &Report) -> String {
         w.begin_array();
         w.end_array();
     }
+    connections(&mut w, report);
     command_time(&mut w, report);
     w.end_object();
     w.out
+}
+
+/// With `--connect` servers among several inputs: each server's state (`connected`, `lost`
+/// with since when, `given up`). Absent otherwise, so reports of files are as they were.
+fn connections(w: &mut JsonWriter, report: &Report) {
+    use crate::nodes::NodeState;
+    let server = |s: NodeState| matches!(s, NodeState::Connected | NodeState::Lost { .. } | NodeState::GivenUp);
+    if !report.inputs.iter().any(|i| server(i.state)) {
+        return;
+    }
+    w.key("connections");
+    w.begin_array();
+    for input in report.inputs.iter().filter(|i| server(i.state)) {
+        w.begin_object();
+        w.field_str("node", &input.name);
+        match input.state {
+            NodeState::Lost { since } => {
+                w.field_str("state", "lost");
+                w.field_raw("since", &seconds(since));
+                w.field_str("since_iso", &iso8601(since));
+            }
+            NodeState::GivenUp => w.field_str("state", "given up"),
+            _ => w.field_str("state", "connected"),
+        }
+        w.end_object();
+    }
+    w.end_array();
 }
 
 fn span(w: &mut JsonWriter, report: &Report) {

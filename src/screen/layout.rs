@@ -358,8 +358,9 @@ fn node_lines(report: &Report, width: usize) -> Vec<String> {
         let rate = input.rate.map_or("-".to_string(), |r| format!("{r:.1}"));
         let last = input.last.map_or("-".to_string(), super::clock);
         let state = match (input.state, input.last) {
-            (crate::nodes::NodeState::Reading, Some(l)) if end.saturating_sub(l) > quiet => "silent",
-            (crate::nodes::NodeState::Reading, None) => "no command yet",
+            (state, Some(l)) if state.open() && end.saturating_sub(l) > quiet => "silent".into(),
+            (crate::nodes::NodeState::Reading, None) => "no command yet".into(),
+            (crate::nodes::NodeState::Connected, None) => "connected, no command yet".into(),
             (state, _) => state.text(),
         };
         let name = cut_middle(&input.name, None, true, name_width);

@@ -5,6 +5,7 @@
 //! need it say so loudly and pass; under CI=true they fail.
 #![allow(dead_code)]
 
+pub mod filter;
 pub mod servers;
 pub mod variants;
 

@@ -1,0 +1,108 @@
+//! The filter run in the background, as a person would run it against a live server: its
+//! standard error and output collected as they come, signals sent, its exit waited for.
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{contains, BIN};
+
+/// A filter running in the background, its stderr (and stdout, unless left unread) collected.
+pub struct Filter {
+    pub child: Child,
+    err: Arc<Mutex<Vec<u8>>>,
+    out: Arc<Mutex<Vec<u8>>>,
+}
+
+pub fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+    let data = Arc::new(Mutex::new(Vec::new()));
+    let sink = data.clone();
+    thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    data
+}
+
+impl Filter {
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Filter {
+        Filter::spawn(args, env, true)
+    }
+
+    /// With standard output a pipe nobody reads: a stalled `| less`.
+    pub fn stalled(args: &[&str]) -> (Filter, std::process::ChildStdout) {
+        let mut filter = Filter::spawn(args, &[], false);
+        let out = filter.child.stdout.take().unwrap();
+        (filter, out)
+    }
+
+    fn spawn(args: &[&str], env: &[(&str, &str)], read_out: bool) -> Filter {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .env_remove("REDISCLI_AUTH")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start faina-filter");
+        let err = collect(child.stderr.take().unwrap());
+        let out = if read_out { collect(child.stdout.take().unwrap()) } else { Arc::default() };
+        Filter { child, err, out }
+    }
+
+    /// Waits until stderr holds `needle`, or panics after 10 s.
+    pub fn wait_for(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if contains(&self.err.lock().unwrap(), needle.as_bytes()) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        panic!("stderr never said {needle:?}: {}", self.stderr());
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.err.lock().unwrap()).into_owned()
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the exit (10 s at most), then a moment for the pipes to be read out.
+    pub fn exit(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                thread::sleep(Duration::from_millis(100));
+                return status.code();
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!("the filter did not exit: {}", self.stderr());
+    }
+}
+
+impl Drop for Filter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
