@@ -87,3 +87,43 @@ fi
 read -r s rss < <(measure $bin "$huge")
 echo "one 512 MiB line:                           $(awk -v s="$s" 'BEGIN {printf "%.3f s", s}')  peak RSS $((rss / 1024)) MiB"
 $bin --format json "$huge" | grep -o '"top_keys_by_bytes":\[{"name":"huge:key","count":[0-9]*' || true
+
+# Inputs built to make the filter keep big names (node labels, clients), and flags past their
+# limits (--top, --commands): each is run once, its peak RSS read from /usr/bin/time.
+once() { # name command...: prints "name: seconds, peak RSS"
+    local name=$1
+    shift
+    /usr/bin/time -f '%e %M' -o "$dir/time.txt" "$@" > /dev/null 2> "$dir/stderr.txt" || true
+    read -r s m < <(tail -n 1 "$dir/time.txt")
+    printf '%-44s %6.2f s  peak RSS %4d MiB\n' "$name:" "$s" $((m / 1024))
+}
+nodes=$dir/nodes-1mb.tsv
+[ -s "$nodes" ] || python3 -c "import sys;w=sys.stdout.buffer
+for i in range(1023): w.write(b'%05d'%i+b'N'*1000000+b'\t1796108427.%06d\t0\t1.2.3.4:5\tget\tk%d\n'%(i,i))" > "$nodes"
+once "1023 records, 1 MB node labels, json" $bin --format json "$nodes"
+clients=$dir/clients-1mb.tsv
+[ -s "$clients" ] || python3 -c "import sys;w=sys.stdout.buffer
+c=b'C'*1000000
+for p in range(101):
+  for j in range(11): w.write(b'%d.%06d\t0\t'%(1796108427+p,j*1000+j*j*37)+c+b'\tget\tk%d\n'%j)" > "$clients"
+once "101 periods x 11 calls, 1 MB clients, window" $bin --every 1s --window 100s "$clients"
+half=$dir/clients-500kb.tsv
+[ -s "$half" ] || python3 -c "import sys;w=sys.stdout.buffer
+c=b'C'*500000
+for i in range(1000): w.write(b'%d.%06d\t0\t'%(1796108427+i//10,(i%10)*1000+i)+c+b'%d\tget\tk%d\n'%(i,i))" > "$half"
+once "--top 100000, 1000 calls, 500 KB clients" $bin --top 100000 "$half"
+distinct=$dir/distinct-1.2M.txt
+[ -s "$distinct" ] || $gen --distinct --lines 1200000 > "$distinct"
+once "--top 1000000, 1.2M distinct lines" $bin --top 1000000 "$distinct"
+once "--top 10000 --every 1s --window 100s, json" $bin --top 10000 --every 1s --window 100s --format json "$distinct"
+table=$dir/commands-60mb.json
+spec='{"flags":["RW","ACCESS","UPDATE"],"begin_search":{"type":"index","spec":{"index":1}},"find_keys":{"type":"range","spec":{"lastkey":0,"keystep":1,"limit":0}}}'
+[ -s "$table" ] || python3 -c "import sys
+s=sys.argv[1]; n=int(sys.argv[2]); k=int(sys.argv[3])
+print('[' + ','.join('[\"c%d\",-2,[\"write\"],1,1,1,[],[],[%s],[]]' % (i, ','.join([s]*k)) for i in range(n)) + ']')" "$spec" 16000 20 > "$table"
+once "--commands, a 60 MB table (refused)" $bin --commands "$table" "$capture"
+largest=$dir/commands-1mb.json
+[ -s "$largest" ] || python3 -c "import sys
+s=sys.argv[1]; n=int(sys.argv[2]); k=int(sys.argv[3])
+print('[' + ','.join('[\"c%d\",-2,[\"write\"],1,1,1,[],[],[%s],[]]' % (i, ','.join([s]*k)) for i in range(n)) + ']')" "$spec" 300 20 > "$largest"
+once "--commands, the largest table allowed" $bin --commands "$largest" "$capture"

@@ -63,7 +63,8 @@ impl Clock {
         }
     }
 
-    /// The input is live (a silent one was looked at): the wall clock counts.
+    /// The input is live: it went silent and was looked at (a pipe that never pauses, `cat
+    /// capture |`, is read as the capture it is), so the wall clock counts.
     pub fn set_live(&mut self) {
         self.live = true;
     }

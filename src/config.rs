@@ -53,6 +53,8 @@ pub struct Config {
     /// A server's own command table (`--commands`), ahead of the built-in one; loaded once and
     /// kept for the process.
     pub commands: Option<&'static Table>,
+    /// The server's ports, in a packet capture (`--port`); empty means 6379.
+    pub ports: Vec<u16>,
     pub filters: Filters,
 }
 
@@ -92,6 +94,10 @@ impl Config {
 
 pub const DEFAULT_MAX_KEYS: usize = 50_000;
 
+/// The most rows per report section (`--top`): the report is built whole before it is written,
+/// and its rows, each key's trend over a window, must stay inside the process's bound.
+pub const MAX_TOP: usize = 5_000;
+
 impl Default for Config {
     /// What a run does with no flags; `--help` and the man page say the same (a test checks).
     fn default() -> Config {
@@ -120,6 +126,7 @@ impl Default for Config {
             hot_qps: None,
             no_screen: false,
             commands: None,
+            ports: Vec::new(),
             filters: Filters::default(),
         }
     }

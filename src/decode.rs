@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 
+use crate::capture::{CallIn, Reply};
 use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
 use crate::input::LineIn;
 use crate::monitor::{Args, Call, Header, Line, Parser};
+use crate::name::Name;
 
 /// The most node labels kept (records read back can name any number).
 const MAX_NODES: usize = 1024;
@@ -29,9 +31,15 @@ pub struct Command<'a> {
     /// The request's size: its arguments after the name, in bytes; a cut line adds its last
     /// argument's head and the dropped tail, as written (escaped, less the closing quote).
     pub bytes: u64,
+    /// Its reply, for a request read from packets whose reply the capture showed.
+    pub reply: Option<Reply>,
+    /// It was read from packets (its time is the packet's, its latency measured).
+    pub packet: bool,
 }
 
 /// What a line turned out to be.
+// It lives on the stack for one line: boxing its one large variant would allocate per line.
+#[allow(clippy::large_enum_variant)]
 pub enum Decoded<'a> {
     Command(Command<'a>),
     /// Expected chatter: `OK`, telnet's banners, blank lines.
@@ -42,51 +50,98 @@ pub enum Decoded<'a> {
     Skipped,
 }
 
-/// Node labels, by node number: the inputs', then those that records read back name.
+/// Node numbers, by label: the inputs', then those that records read back name. A label over
+/// [`crate::name::HEAD`] bytes is known by its head, length and hash, never held whole.
 pub struct Nodes {
-    labels: Vec<Vec<u8>>,
-    index: HashMap<Vec<u8>, u32>,
+    /// The inputs' labels (from the command line), by node number.
+    inputs: Vec<Vec<u8>>,
+    short: HashMap<Vec<u8>, u32>,
+    long: HashMap<Name, u32>,
+    /// Node numbers handed out so far.
+    count: u32,
+    /// The number every label past [`MAX_NODES`] shares.
+    other: Option<u32>,
     /// Whether commands carry node labels; decided by the first command when not set.
     named: Option<bool>,
 }
 
+/// The label of the node every label past [`MAX_NODES`] is counted as.
+const OTHER_NODES: &[u8] = b"(other nodes)";
+
 impl Nodes {
     /// `inputs` are the inputs' labels when they name nodes (several inputs, or `NAME=PATH`).
     pub fn new(inputs: Option<Vec<Vec<u8>>>) -> Nodes {
-        let mut nodes = Nodes { labels: Vec::new(), index: HashMap::new(), named: None };
+        let mut nodes = Nodes {
+            inputs: Vec::new(),
+            short: HashMap::new(),
+            long: HashMap::new(),
+            count: 0,
+            other: None,
+            named: None,
+        };
         if let Some(labels) = inputs {
             nodes.named = Some(true);
             for label in labels {
                 // Inputs keep their numbers even when two share a label.
-                let n = nodes.labels.len() as u32;
-                nodes.index.entry(label.clone()).or_insert(n);
-                nodes.labels.push(label);
+                let n = nodes.count;
+                nodes.count += 1;
+                nodes.remember(&label, n);
+                nodes.inputs.push(label);
             }
         }
         nodes
     }
 
+    /// Notes `label` as node `n`'s, unless it names one already.
+    fn remember(&mut self, label: &[u8], n: u32) {
+        if label.len() <= crate::name::HEAD {
+            self.short.entry(label.to_vec()).or_insert(n);
+        } else {
+            self.long.entry(Name::new(label)).or_insert(n);
+        }
+    }
+
+    fn find(&self, label: &[u8]) -> Option<u32> {
+        if label.len() <= crate::name::HEAD {
+            self.short.get(label).copied()
+        } else {
+            self.long.get(&Name::new(label)).copied()
+        }
+    }
+
     /// The number of a node label, added when new. Past [`MAX_NODES`] every new label is
     /// counted as one, `(other nodes)`.
     fn number(&mut self, label: &[u8]) -> u32 {
-        if let Some(&n) = self.index.get(label) {
+        if let Some(n) = self.find(label) {
             return n;
         }
-        let label: &[u8] = if self.labels.len() + 1 >= MAX_NODES { b"(other nodes)" } else { label };
-        if let Some(&n) = self.index.get(label) {
-            return n;
+        if self.count as usize + 1 >= MAX_NODES {
+            return match self.other {
+                Some(n) => n,
+                None => {
+                    let n = self.count;
+                    self.count += 1;
+                    self.other = Some(n);
+                    n
+                }
+            };
         }
-        let n = self.labels.len() as u32;
-        self.labels.push(label.to_vec());
-        self.index.insert(label.to_vec(), n);
+        let n = self.count;
+        self.count += 1;
+        self.remember(label, n);
         n
     }
 
-    fn label(&self, node: u32) -> Option<&[u8]> {
-        match self.named {
-            Some(true) => self.labels.get(node as usize).map(Vec::as_slice),
-            _ => None,
+    /// The label a command of node `node` carries: the record's own (`from_line`), or its
+    /// input's; `(other nodes)` past [`MAX_NODES`].
+    fn label<'a>(&'a self, node: u32, from_line: Option<&'a [u8]>) -> Option<&'a [u8]> {
+        if self.named != Some(true) {
+            return None;
         }
+        if self.other == Some(node) {
+            return Some(OTHER_NODES);
+        }
+        from_line.or_else(|| self.inputs.get(node as usize).map(Vec::as_slice))
     }
 }
 
@@ -124,13 +179,41 @@ impl Decoder {
                 bytes += long.len - args.get(long.index).len() as u64;
             }
         }
+        let bytes = if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes };
+        let resolver = Resolver { table, names, found, name, nodes };
+        Decoded::Command(resolver.resolve(Call { header, args, lost, bytes }, line.node, keys))
+    }
+
+    /// Decodes a request another input read whole (a packet capture's): its size is known.
+    pub fn decode_call<'a>(&'a mut self, call: &CallIn<'a>, keys: bool) -> Command<'a> {
+        let Decoder { table, names, keys: found, name, nodes, .. } = self;
+        let resolver = Resolver { table, names, found, name, nodes };
+        Command { reply: call.reply, packet: true, ..resolver.resolve(call.call, call.node, keys) }
+    }
+}
+
+/// What resolving a call uses of the decoder.
+struct Resolver<'a> {
+    table: &'static Table,
+    names: &'a mut NameCache,
+    found: &'a mut Vec<KeyRef>,
+    name: &'a mut Vec<u8>,
+    nodes: &'a mut Nodes,
+}
+
+impl<'a> Resolver<'a> {
+    /// The call's node, its command in the table, its keys (when asked for).
+    #[inline]
+    fn resolve(self, call: Call<'a>, input: u32, keys: bool) -> Command<'a> {
+        let Resolver { table, names, found, name, nodes } = self;
+        let Call { header, args, bytes, .. } = call;
         if nodes.named.is_none() {
             // A stream of records read back decides by its first one whether nodes are named.
             nodes.named = Some(header.node.is_some());
         }
         let node = match header.node {
             Some(label) => nodes.number(label),
-            None => line.node,
+            None => input,
         };
         let lookup = names.lookup(table, args.get(0), (args.len() > 1).then(|| args.get(1)));
         let (id, name) = match lookup {
@@ -145,15 +228,18 @@ impl Decoder {
         if keys {
             table.keys(lookup, &args, found);
         }
-        Decoded::Command(Command {
+        let nodes: &'a Nodes = nodes;
+        Command {
             header,
             args,
             name,
             id,
             keys: found,
             node,
-            node_label: nodes.label(node),
-            bytes: if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes },
-        })
+            node_label: nodes.label(node, header.node),
+            bytes,
+            reply: None,
+            packet: false,
+        }
     }
 }

@@ -124,7 +124,11 @@ pub fn escaped(bytes: &[u8]) -> String {
 /// A cut value ends in `…` and never splits an escape or a character.
 pub fn escape_truncated(bytes: &[u8], max: usize, out: &mut Vec<u8>) {
     let start = out.len();
-    escape(bytes, out);
+    // Each byte is written as one byte or more, so the first `max` bytes decide what is shown,
+    // and a longer value is cut whatever follows (four more bytes, so that a character cut at
+    // `max` is not taken for invalid bytes): a mebibyte argument costs what a short one does.
+    let head = &bytes[..bytes.len().min(max.saturating_add(4))];
+    escape(head, out);
     if out.len() - start <= max {
         return;
     }

@@ -109,7 +109,18 @@ mod tests {
         let args = Args::from_words(&words, &mut store);
         let keys: Vec<KeyRef> = (1..4).map(|pos| KeyRef { pos, access: Access::Read }).collect();
         let header = Header { ts: b"1.000001", micros: 1_000_001, db: b"0", client: b"lua", node: None };
-        let cmd = Command { header, args, name: b"mget", id: None, keys: &keys, node: 0, node_label: None, bytes: 0 };
+        let cmd = Command {
+            header,
+            args,
+            name: b"mget",
+            id: None,
+            keys: &keys,
+            node: 0,
+            node_label: None,
+            bytes: 0,
+            reply: None,
+            packet: false,
+        };
         let mut kept = Vec::new();
         let Verdict::PassesWithKeys(passed) = f.apply(&cmd, &mut kept) else { panic!("two keys match") };
         assert_eq!(passed.iter().map(|k| k.pos).collect::<Vec<_>>(), [1, 3]);

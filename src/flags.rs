@@ -175,7 +175,8 @@ pub const FLAGS: &[Flag] = &[
               do instead.",
         apply: Apply::Value(|c, flag, v| {
             let value = text(flag, v)?;
-            let indexes = crate::connect::topology::Indexes::parse(&value).map_err(|e| UsageError(format!("{flag}: {e}")))?;
+            let indexes =
+                crate::connect::topology::Indexes::parse(&value).map_err(|e| UsageError(format!("{flag}: {e}")))?;
             c.imonitor = Some(indexes);
             Ok(())
         }),
@@ -299,10 +300,16 @@ pub const FLAGS: &[Flag] = &[
         value: Some("N"),
         default: Some("10"),
         section: Section::Report,
-        help: "rows per section",
-        doc: "Rows per report section.",
+        help: "rows per section, 1 to 5000 (more is taken as 5000; Slowest Calls lists at most 100)",
+        doc: "Rows per report section, from 1 to 5000: a larger __N__ is taken as 5000. A report is \
+              built whole before it is written, so its rows cost memory besides the tables \
+              **--max-keys** bounds: at 5000 rows, with a window of 100 periods and every key, \
+              command and client distinct, the process stays under 48 MiB (measured: 37 to 39 \
+              MiB). Slowest Calls lists at most 100 calls (each period of a window keeps its own). \
+              **--top 0** is refused (exit status 2): a report shows at least one row of each \
+              section.",
         apply: Apply::Value(|c, flag, v| {
-            c.top = number(flag, v, 0)?;
+            c.top = number(flag, v, 1)?.min(crate::config::MAX_TOP);
             Ok(())
         }),
     },
@@ -391,10 +398,15 @@ pub const FLAGS: &[Flag] = &[
               takes about 100 bytes. Names over 30 bytes take their length besides, up to 32 bytes per \
               entry in all: past that, a long name is kept by its first 30 bytes, its length and its \
               hash (shown cut, with its length), and a heavy key gets its whole name back at a later \
-              access once evictions free room.\n\n\
-              With **--window** of __P__ periods, the periods share this memory with the report: each \
-              period's tables hold __N__/(2__P__) keys (at least 100), and a report merges them into \
-              tables of __N__/2, which always hold their union. Reading shares 6 MiB among the inputs \
+              access once evictions free room. Every other name the filter keeps is kept the same way, \
+              by its first 512 bytes, its length and its hash, and shown cut with its length: prefixes, \
+              clients, unknown command names, node labels of records read back (at most 1024 nodes), \
+              and the client and timestamp of each slowest call (their first 128 and 40 bytes; its \
+              arguments are cut to 120 bytes).\n\n\
+              With **--every** and a window of __P__ periods, the periods kept (the window's, and the one \
+              under way) share this memory with the report: each period's tables hold __N__/(2(__P__+1)) \
+              keys (at least 100), and a report merges them into tables of __N__/2, which always hold \
+              their union. Reading shares 6 MiB among the inputs \
               (see **DESCRIPTION** for how an input's line limit shrinks as inputs are added).\n\n\
               So the default keeps the whole process under 32 MiB however many distinct keys there are \
               (measured on 3 million lines whose keys, commands and clients are all distinct: 20 MiB; \
@@ -413,8 +425,9 @@ pub const FLAGS: &[Flag] = &[
         section: Section::Report,
         help: "mark keys at or above N accesses per second, and count them",
         doc: "Mark keys whose rate reaches __N__ accesses per second (Alibaba Cloud treats 3000 as hot), \
-              and say how many keys crossed it. Rates are taken over the window with **--every**, over \
-              the whole input's time span without.",
+              and say how many keys crossed it. Without **--every** the rate is over the whole input's \
+              time span; with it, a key is hot by its rate now (over the last full period), so a key \
+              that stops is no longer marked a period later, whatever the window's rate still says.",
         apply: Apply::Value(|c, flag, v| {
             let value = text(flag, v)?;
             match value.parse::<f64>() {
@@ -439,10 +452,24 @@ pub const FLAGS: &[Flag] = &[
               stream. Each report is headed by its window's start and end (UTC, ISO 8601).\n\n\
               When a live stream is silent, a period that has ended is still reported within about a \
               second (an empty period says so); a replayed file is never slowed by this. A line whose \
-              timestamp falls in a period already reported is counted in the current one. At the end \
-              of the input (or at Ctrl-C) the last, partial window is reported. More than 10000 empty \
-              windows in a row are reported as one window spanning them. Not with **--emit**, whose \
-              records flow as they come.",
+              timestamp falls in a period already reported is counted in the current one. A run of \
+              empty windows is reported as one window spanning them.\n\n\
+              Timestamps are followed while they are plausible: within twice the window (and a minute) \
+              of the stream's clock, which for a live stream runs on with the wall clock while the \
+              input is silent. A command further off is out of order: it is counted in the period \
+              under way (and as **out of order** in the report) and moves no window. When the same \
+              input's next command agrees with it, that input's clock jumped: a saved capture follows \
+              a jump ahead to its timestamps; a live stream, or a capture whose clock went back, goes \
+              on from where it was (by the wall clock, for a live stream), that input's timestamps \
+              shifted by the jump. So a live stream gets a report every period whatever its \
+              timestamps do, and inputs whose clocks disagree share one set of periods.\n\n\
+              Each report gives each key its rate now, over the last full period (the first period, \
+              when the stream started inside it, over the part it covered), and whether that is up, \
+              down or steady (within a tenth, or half a command per second) against the period \
+              before. At the end of the input (or at Ctrl-C) the last window reported is reported \
+              once more, extended to the end of the input (for a live stream, the moment it ended; \
+              for a file, its last timestamp), never an earlier or shorter one; its rates are over \
+              the time it covers. Not with **--emit**, whose records flow as they come.",
         apply: Apply::Value(|c, flag, v| {
             c.every = Some(duration(flag, v)?);
             Ok(())
@@ -506,8 +533,9 @@ pub const FLAGS: &[Flag] = &[
                DuckDB's header=true)",
         doc: "With **--emit keys**, write first a line naming the columns: **node** (with several \
               inputs), **timestamp**, **db**, **client**, **command**, **key**, **access**, \
-              **slot**; column stores take it for their names (ClickHouse's **TSVWithNames**, \
-              DuckDB's **header=true**). Off by default, so **sort** and **awk** see records only. \
+              **slot**, and for a packet capture **reply_bytes** and **latency_us**; column stores \
+              take it for their names (ClickHouse's **TSVWithNames**, DuckDB's **header=true**). It \
+              is written with the first record. Off by default, so **sort** and **awk** see records only. \
               **--emit tsv** has a varying number of argument columns, so no such line.",
         apply: Apply::Switch(|c| c.header = true),
     },
@@ -591,8 +619,11 @@ pub const FLAGS: &[Flag] = &[
               for the few commands whose keys the server finds with a function of its own (SORT, \
               MIGRATE, GEORADIUS, XREAD…) the built-in function still decides what the specs cannot \
               say, and JSON.MGET and CMS.MERGE, which their modules register with their first key \
-              only, keep the built-in rows that count every key they read. A file that is not such a table is refused with the place of the first thing wrong \
-              in it, exit status 2.",
+              only, keep the built-in rows that count every key they read. A file that is not such a \
+              table is refused with the place of the first thing wrong in it, exit status 2; so is one \
+              past the limits that keep reading it in bounded memory: 1 MiB (Redis 8's table with every \
+              module is about 400 KiB, Redis 7's 68 KiB), 4096 commands, 32 key specs and 64 flags a \
+              command, and names and keywords of 128 bytes.",
         apply: Apply::Value(|c, _, v| {
             let commands = crate::commands::server::load(std::path::Path::new(&v)).map_err(UsageError)?;
             c.commands = Some(Box::leak(Box::new(crate::commands::Table::with_server(commands))));
@@ -622,6 +653,28 @@ pub const FLAGS: &[Flag] = &[
               by mistake.",
         apply: Apply::Value(|c, _, v| {
             c.rejects = Some(v);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "port",
+        short: None,
+        value: Some("PORT"),
+        default: None,
+        section: Section::Input,
+        help: "in a packet capture, the server's port (may be repeated; 6379 when not given): requests \
+               are the bytes sent to it",
+        doc: "In a packet capture (an input that is a pcap or pcapng file, as **tcpdump -w** writes), the \
+              port the server listens on (**6379** when not given); give it once per port when the \
+              capture holds several servers. \
+              The bytes sent to one of these ports are read as requests, and the other end of the \
+              connection is the client. Other inputs ignore it.",
+        apply: Apply::Value(|c, flag, v| {
+            let port = v.to_str().and_then(|v| v.parse::<u16>().ok()).filter(|&p| p > 0);
+            let port = port.ok_or_else(|| UsageError(format!("{flag}: a port is a number from 1 to 65535")))?;
+            if !c.ports.contains(&port) {
+                c.ports.push(port);
+            }
             Ok(())
         }),
     },

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use bstr::ByteSlice;
 
+use crate::capture::{self, CallIn};
 use crate::compact::{Compactor, LongArg};
 use crate::connect::{self, Change, State};
 use crate::signal;
@@ -74,6 +75,10 @@ pub struct LineIn<'a> {
 /// What reading the inputs hands out.
 pub enum Event<'a> {
     Line(LineIn<'a>),
+    /// A request read from a packet capture.
+    Call(CallIn<'a>),
+    /// Words for standard error: what a packet capture held besides requests.
+    Notice(&'a str),
     /// The input has nothing more for now: time to flush what was written.
     Pause,
     /// A live input has been silent for a [`TICK`]: time to look at the clock.
@@ -503,6 +508,8 @@ impl Input {
 /// every connection.
 pub struct Inputs {
     pub list: Vec<Input>,
+    /// The server's ports, in packet captures (empty: the default).
+    pub ports: Vec<u16>,
     /// What the servers' threads tell.
     pub watch: Arc<connect::Watch>,
     /// Look at the clock while waiting even for files (`--duration`).
@@ -523,7 +530,7 @@ impl Inputs {
         let servers =
             servers.into_iter().map(|s| Input { path: OsString::new(), label: None, server: Some(Arc::new(s)) });
         let list = servers.chain(files.iter().map(Input::parse)).collect();
-        Inputs { list, watch: Arc::default(), ticking: false }
+        Inputs { list, ports: Vec::new(), watch: Arc::default(), ticking: false }
     }
 
     /// Shuts every connection down (no MONITOR client is left on a server).
@@ -549,12 +556,25 @@ impl Inputs {
         if let [input] = &self.list[..] {
             if in_place && !input.is_live() {
                 let file = input.open().map_err(|e| Failed::Read(0, e))?;
-                let result = LineReader::new().read_all(file, |piece| on(piece_event(0, piece)));
+                let (kind, file) = sniff(file).map_err(|e| Failed::Read(0, e))?;
+                let result = match kind {
+                    Kind::Lines => LineReader::new().read_all(file, |piece| on(piece_event(0, piece))),
+                    Kind::Capture => read_capture(0, file, &input.name(), self.ports(), &mut on),
+                };
                 on(Event::End(0)).map_err(Failed::Consumer)?;
                 return result;
             }
         }
         self.read_on_threads(on)
+    }
+
+    /// The server's ports in a packet capture.
+    fn ports(&self) -> &[u16] {
+        if self.ports.is_empty() {
+            &[capture::DEFAULT_PORT]
+        } else {
+            &self.ports
+        }
     }
 
     fn read_on_threads<E>(&self, mut on: impl FnMut(Event<'_>) -> Result<(), E>) -> Result<(), Failed<E>> {
@@ -607,7 +627,8 @@ impl Inputs {
             };
             let (tx, pool) = (tx.clone(), pool.clone());
             let reader = LineReader::with_limit(limit, cap);
-            signal::spawn(move || read_in_batches(node as u32, open, reader, &pool, &tx));
+            let source = Source { node: node as u32, name: input.name(), ports: self.ports().to_vec() };
+            signal::spawn(move || read_in_batches(source, open, reader, &pool, &tx));
         }
         Ok((rx, pool))
     }
@@ -650,6 +671,13 @@ impl Inputs {
                     let line = LineIn { node, line: &line, cut, dropped, plain: false, long: &long };
                     on(Event::Line(line)).map_err(Failed::Consumer)?;
                 }
+                Batch::Calls { node, calls } => {
+                    for call in calls.calls(node) {
+                        on(Event::Call(call)).map_err(Failed::Consumer)?;
+                    }
+                    on(Event::Pause).map_err(Failed::Consumer)?;
+                }
+                Batch::Notice { text } => on(Event::Notice(&text)).map_err(Failed::Consumer)?,
                 Batch::Done { node, result } => {
                     open -= 1;
                     result.map_err(|e| Failed::Read(node as usize, e))?;
@@ -659,6 +687,54 @@ impl Inputs {
         }
         Ok(())
     }
+}
+
+/// What an input holds, told by its first bytes.
+pub enum Kind {
+    Lines,
+    Capture,
+}
+
+/// Looks at the first bytes of `input` without losing them: a packet capture starts with its
+/// format's magic number; anything else is read as lines. Only these bytes are looked at, so
+/// reading lines costs nothing more.
+pub fn sniff<'r>(mut input: Box<dyn Read + Send + 'r>) -> io::Result<(Kind, Box<dyn Read + Send + 'r>)> {
+    let mut first = [0u8; 4];
+    let mut n = 0;
+    let mut ended = false;
+    while n < first.len() && !ended {
+        match input.read(&mut first[n..]) {
+            Ok(0) => ended = true,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let kind = if capture::is_capture(&first[..n]) { Kind::Capture } else { Kind::Lines };
+    let head = io::Cursor::new(first[..n].to_vec());
+    // An end already read is not read again: a terminal's Ctrl-D is said once.
+    Ok((kind, if ended { Box::new(head) } else { Box::new(head.chain(input)) }))
+}
+
+/// Reads a packet capture as input `node`, handing out its requests, then what else it held.
+pub fn read_capture<E>(
+    node: u32,
+    input: impl Read,
+    name: &str,
+    ports: &[u16],
+    on: &mut impl FnMut(Event<'_>) -> Result<(), E>,
+) -> Result<(), Failed<E>> {
+    let counts = capture::read_all(input, ports, |batch| {
+        for call in batch.calls(node) {
+            on(Event::Call(call))?;
+        }
+        on(Event::Pause)
+    });
+    let counts = counts.map_err(|stop| match stop {
+        capture::Stopped::Read(e) => Failed::Read(node as usize, e),
+        capture::Stopped::Consumer(e) => Failed::Consumer(e),
+    })?;
+    on(Event::Notice(&format!("{name}: {}", counts.summary(ports)))).map_err(Failed::Consumer)
 }
 
 /// The lines each server's reader dropped, told at most once a second while they grow, and
@@ -735,8 +811,19 @@ enum Batch {
     Lines { node: u32, data: Vec<u8>, ends: Vec<u32>, plain: bool },
     /// A line handed out on its own: compacted, or cut short.
     Long { node: u32, line: Vec<u8>, cut: bool, dropped: u64, long: Vec<LongArg> },
+    /// Requests of a packet capture.
+    Calls { node: u32, calls: capture::Batch },
+    /// What a packet capture held besides requests.
+    Notice { text: String },
     /// The input ended (or failed to open or read).
     Done { node: u32, result: io::Result<()> },
+}
+
+/// An input, as its reading thread knows it.
+struct Source {
+    node: u32,
+    name: String,
+    ports: Vec<u16>,
 }
 
 /// Opens an input, on the thread that reads it.
@@ -744,9 +831,11 @@ type Opener = Box<dyn FnOnce() -> io::Result<Box<dyn Read + Send>> + Send>;
 
 /// Reads one input into batches of lines and sends them; the bounded channel keeps memory
 /// bounded when the consumer falls behind.
-fn read_in_batches(node: u32, open: Opener, mut reader: LineReader, pool: &Pool, tx: &mpsc::SyncSender<Batch>) {
-    let input = match open() {
-        Ok(input) => input,
+fn read_in_batches(source: Source, open: Opener, mut reader: LineReader, pool: &Pool, tx: &mpsc::SyncSender<Batch>) {
+    let node = source.node;
+    let input = match open().and_then(sniff) {
+        Ok((Kind::Lines, input)) => input,
+        Ok((Kind::Capture, input)) => return capture_in_batches(source, input, tx),
         Err(e) => {
             let _ = tx.send(Batch::Done { node, result: Err(e) });
             return;
@@ -852,6 +941,26 @@ fn read_batches(
     send(&mut data, &mut ends, &mut plain, true)?;
     pool.give_back(data, ends);
     Ok(result)
+}
+
+/// Reads a packet capture on its thread, sending its requests a batch at a time.
+fn capture_in_batches(source: Source, input: impl Read, tx: &mpsc::SyncSender<Batch>) {
+    let Source { node, name, ports } = source;
+    let counts = capture::read_all(input, &ports, |batch| {
+        tx.send(Batch::Calls { node, calls: std::mem::take(batch) }).map_err(drop)
+    });
+    let result = match counts {
+        Ok(counts) => {
+            let text = format!("{name}: {}", counts.summary(&ports));
+            if tx.send(Batch::Notice { text }).is_err() {
+                return;
+            }
+            Ok(())
+        }
+        Err(capture::Stopped::Read(e)) => Err(e),
+        Err(capture::Stopped::Consumer(())) => return,
+    };
+    let _ = tx.send(Batch::Done { node, result });
 }
 
 #[cfg(test)]

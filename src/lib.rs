@@ -1,6 +1,7 @@
 //! faina-filter: find the hot keys overloading a Redis node, from its MONITOR stream.
 //!
-//! Data flows one way: the inputs' bytes are split into lines ([`input`]), each line is decoded
+//! Data flows one way: the inputs' bytes are split into lines ([`input`]) — or, for a packet
+//! capture, into the requests its packets carry ([`capture`]) — each line is decoded
 //! into a command with its keys ([`decode`], over [`monitor`] and [`commands`]), then accounted
 //! for, filtered and redacted ([`pipeline`]), and handed to one sink: the report of the whole
 //! input ([`sink`]), a report per period ([`rolling`]), or the records ([`records`]).
@@ -13,6 +14,7 @@
 // (`cargo doc --document-private-items`): links into them are meant.
 #![allow(rustdoc::private_intra_doc_links)]
 
+mod capture;
 pub mod cli;
 mod clock;
 pub mod cluster;
@@ -30,6 +32,7 @@ mod glob;
 mod hash;
 mod input;
 pub mod monitor;
+mod name;
 mod nodes;
 mod notices;
 mod offload;
@@ -57,6 +60,7 @@ use commands::Table;
 use config::Config;
 use decode::{Command, Decoder, Nodes};
 use input::{Event, Failed, Input, Inputs, LineReader};
+use nodes::NodeState;
 use pipeline::{Pipeline, Rejects};
 use records::Records;
 use redact::Secrets;
@@ -67,6 +71,7 @@ use stats::{Settings, Tally};
 /// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {
     let mut inputs = Inputs::new(servers(config, warn)?, &config.files);
+    inputs.ports = config.ports.clone();
     if let Some(limit) = config.duration {
         signal::end_after(std::time::Duration::from_micros(limit));
         inputs.ticking = true;
@@ -265,6 +270,11 @@ impl<W: Write> Session<W> {
     pub fn event(&mut self, event: Event<'_>, warn: &mut dyn Write) -> Result<(), Error> {
         match event {
             Event::Line(line) => self.pipeline.line(&line, &mut self.sink, warn),
+            Event::Call(call) => self.pipeline.call(&call, &mut self.sink),
+            Event::Notice(text) => {
+                let _ = writeln!(warn, "faina-filter: {text}");
+                Ok(())
+            }
             Event::Pause => self.sink.pause(),
             Event::Idle => {
                 self.pipeline.settle_all(&mut self.sink, warn)?;
@@ -273,6 +283,7 @@ impl<W: Write> Session<W> {
             Event::End(node) => {
                 self.pipeline.settle(node, &mut self.sink, warn)?;
                 self.sink.end_of_input(node);
+                self.sink.node_state(node, NodeState::Ended);
                 Ok(())
             }
             Event::Node(change) => {
@@ -291,19 +302,31 @@ impl<W: Write> Session<W> {
     }
 
     /// Reads `input` to its end as the run's only input, on this thread.
-    pub fn feed(&mut self, input: impl Read, warn: &mut dyn Write) -> Result<(), Error> {
+    pub fn feed(&mut self, input: impl Read + Send, warn: &mut dyn Write) -> Result<(), Error> {
         self.feed_with(LineReader::new(), input, warn)
     }
 
     /// [`Session::feed`] with lines over 256 bytes compacted into copies of at most 4 KiB, so
     /// that small inputs take the long-line paths (the fuzz targets).
     #[doc(hidden)]
-    pub fn feed_small_lines(&mut self, input: impl Read, warn: &mut dyn Write) -> Result<(), Error> {
+    pub fn feed_small_lines(&mut self, input: impl Read + Send, warn: &mut dyn Write) -> Result<(), Error> {
         self.feed_with(LineReader::with_limit(256, 4096), input, warn)
     }
 
-    fn feed_with(&mut self, mut reader: LineReader, input: impl Read, warn: &mut dyn Write) -> Result<(), Error> {
-        let result = reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn));
+    fn feed_with(
+        &mut self,
+        mut reader: LineReader,
+        input: impl Read + Send,
+        warn: &mut dyn Write,
+    ) -> Result<(), Error> {
+        let (kind, input) = input::sniff(Box::new(input)).map_err(|err| Error::Read { name: "input".into(), err })?;
+        let result = match kind {
+            input::Kind::Lines => reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn)),
+            input::Kind::Capture => {
+                let ports = [capture::DEFAULT_PORT];
+                input::read_capture(0, input, "input", &ports, &mut |event| self.event(event, warn))
+            }
+        };
         self.event(Event::End(0), warn)?;
         match result {
             Ok(()) => Ok(()),
@@ -371,7 +394,7 @@ impl<W: Write> Sink for Sinks<W> {
         each!(self, s => s.notice(text))
     }
 
-    fn node_state(&mut self, node: u32, state: nodes::NodeState) {
+    fn node_state(&mut self, node: u32, state: NodeState) {
         each!(self, s => s.node_state(node, state))
     }
 

@@ -6,7 +6,12 @@ use std::process::ExitCode;
 use faina_filter::cli::{self, Action};
 
 fn main() -> ExitCode {
-    let config = match cli::parse(std::env::args_os().skip(1)) {
+    let action = cli::parse(std::env::args_os().skip(1));
+    if action.is_ok() && faina_filter::output::was_closed() {
+        eprintln!("faina-filter: standard output is closed: the output could not be written");
+        return ExitCode::from(1);
+    }
+    let config = match action {
         Ok(Action::Run(config)) => config,
         Ok(Action::Help) => return print(&cli::help()),
         Ok(Action::Version) => return print(&format!("faina-filter {}\n", env!("CARGO_PKG_VERSION"))),
@@ -16,10 +21,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if faina_filter::output::was_closed() {
-        eprintln!("faina-filter: standard output is closed: the output could not be written");
-        return ExitCode::from(1);
-    }
     faina_filter::signal::install();
     match faina_filter::run(&config, faina_filter::output::Stdout::new(), &mut io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,

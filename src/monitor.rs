@@ -83,7 +83,7 @@ pub struct Call<'a> {
 
 /// Where an argument's bytes are: in the line as written, or decoded from its escapes.
 #[derive(Debug, Clone, Copy)]
-enum Span {
+pub enum Span {
     Line(usize, usize),
     Decoded(usize, usize),
 }
@@ -150,6 +150,17 @@ impl<'a> Args<'a> {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
         let args = *self;
         (0..self.spans.len()).map(move |i| args.get(i))
+    }
+
+    /// Arguments whose bytes are `bytes[a..b]` for each `(a, b)` of `spans`, made by another
+    /// input's decoder (a packet capture's requests); `spans` come from [`Args::span`].
+    pub fn new(bytes: &'a [u8], spans: &'a [Span], long: &'a [LongArg]) -> Args<'a> {
+        Args { line: bytes, spans, decoded: &[], long }
+    }
+
+    /// Where an argument is in the bytes given to [`Args::new`].
+    pub fn span(a: usize, b: usize) -> Span {
+        Span::Line(a, b)
     }
 
     /// Arguments from a list of words (tests, and the loose reading of rejected lines).

@@ -14,6 +14,9 @@ use crate::stats::{Hit, Key, KeyTables, Settings};
 
 /// The access byte's flag for a key known by its head (see [`crate::compact`]).
 const LONG: u8 = 2;
+/// The access byte's flag for an access with a share of a reply (a request read from packets):
+/// its reply bytes u64 and latency u64 follow.
+const REPLY: u8 = 4;
 
 /// Bytes of encoded accesses per batch.
 const BATCH: usize = 64 * 1024;
@@ -64,14 +67,16 @@ impl Offload {
     }
 
     /// Queues one key access.
-    pub fn push(&mut self, key: Key<'_>, access: Access, share: u64, node: u32) {
+    pub fn push(&mut self, key: Key<'_>, access: Access, share: u64, reply: Option<(u64, u64)>, node: u32) {
         let name = key.name;
         let mut head = [0u8; 17];
         head[0..4].copy_from_slice(&node.to_le_bytes());
-        head[4] = u8::from(access == Access::Write) | if key.long.is_some() { LONG } else { 0 };
+        head[4] = u8::from(access == Access::Write)
+            | if key.long.is_some() { LONG } else { 0 }
+            | if reply.is_some() { REPLY } else { 0 };
         head[5..13].copy_from_slice(&share.to_le_bytes());
         head[13..17].copy_from_slice(&(name.len() as u32).to_le_bytes());
-        self.batch.reserve(17 + name.len() + 18);
+        self.batch.reserve(17 + name.len() + 18 + 16);
         self.batch.extend_from_slice(&head);
         self.batch.extend_from_slice(name);
         if let Some(long) = key.long {
@@ -79,6 +84,10 @@ impl Offload {
             self.batch.extend_from_slice(&long.len.to_le_bytes());
             self.batch.extend_from_slice(&long.hash.to_le_bytes());
             self.batch.extend_from_slice(&long.slot.to_le_bytes());
+        }
+        if let Some((bytes, micros)) = reply {
+            self.batch.extend_from_slice(&bytes.to_le_bytes());
+            self.batch.extend_from_slice(&micros.to_le_bytes());
         }
         if self.batch.len() >= BATCH {
             self.send();
@@ -128,17 +137,24 @@ fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
         let len = u32::from_le_bytes(head[13..17].try_into().unwrap_or_default()) as usize;
         let key = (at + 17, at + 17 + len);
         let name = &batch[key.0..key.1];
-        let (full_len, hash, slot, size) = if head[4] & LONG != 0 {
+        let (full_len, hash, slot, mut size) = if head[4] & LONG != 0 {
             let tail = &batch[key.1..key.1 + 18];
             let word = |i: usize| u64::from_le_bytes(tail[i..i + 8].try_into().unwrap_or_default());
             (word(0), word(8), u16::from_le_bytes([tail[16], tail[17]]), 17 + len + 18)
         } else {
             (len as u64, tables.hash(name), crate::cluster::slot(name), 17 + len)
         };
+        let reply = (head[4] & REPLY != 0).then(|| {
+            let tail = &batch[at + size..at + size + 16];
+            let word = |i: usize| u64::from_le_bytes(tail[i..i + 8].try_into().unwrap_or_default());
+            size += 16;
+            (word(0), word(8))
+        });
         scratch.push(Pending {
             node: u32::from_le_bytes(head[0..4].try_into().unwrap_or_default()),
             access: if head[4] & 1 == 1 { Access::Write } else { Access::Read },
             share: u64::from_le_bytes(head[5..13].try_into().unwrap_or_default()),
+            reply,
             key,
             full_len,
             hash,
@@ -168,6 +184,7 @@ fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
             access: p.access,
             share: p.share,
             node: p.node,
+            reply: p.reply,
         };
         tables.add_hashed(&hit);
     }
@@ -178,6 +195,7 @@ struct Pending {
     node: u32,
     access: Access,
     share: u64,
+    reply: Option<(u64, u64)>,
     /// Where its key is in the batch, and its whole length.
     key: (usize, usize),
     full_len: u64,

@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
+use crate::capture::CallIn;
 use crate::commands::KeyRef;
 use crate::compact::LongArg;
 use crate::decode::{Command, Decoded, Decoder};
@@ -158,6 +159,18 @@ impl Pipeline {
             }
             (_, _) => self.process(line, false, sink, warn),
         }
+    }
+
+    /// One request read whole by another input (a packet capture): tallied as a line, then
+    /// filtered, redacted and handed on like a command parsed from one. Its time is the
+    /// packet's, so nothing at the start of the input is suspect.
+    pub fn call<S: Sink>(&mut self, call: &CallIn<'_>, sink: &mut S) -> Result<(), Error> {
+        let cmd = self.decoder.decode_call(call, self.keys);
+        sink.at(cmd.node, cmd.header.micros)?;
+        let tally = sink.tally();
+        tally.lines += 1;
+        tally.cut_lines += u64::from(call.cut);
+        self.steps.command(&cmd, sink)
     }
 
     /// Processes the held first line of `node`, if any: its input ended, or went quiet.

@@ -5,9 +5,14 @@
 //! Columns, keys: timestamp, db, client, command, key, access (`read` or `write`), slot (the key's
 //! cluster hash slot, of its whole bytes also when the record holds only a long key's head)
 //!
+//! Keys records of requests read from packets end with two more: the key's share of the reply's
+//! bytes, and of the latency in microseconds (both empty when the capture did not show the
+//! reply). Tsv records keep their columns, so they still read back as input.
+//!
 //! With several inputs (or a named one, `NAME=PATH`) every record starts with a node column.
 //! `--header` starts keys records with a line of these names (`node` first when there is one):
-//! column stores take it for their column names.
+//! column stores take it for their column names. It is written with the first record (with the
+//! reply columns when that record has them), or at the end when there is none.
 //!
 //! The timestamp is written as the input had it; the command is the normalized name the report
 //! uses (`get`, `object|encoding`); arguments start with the one after the command name.
@@ -21,7 +26,7 @@ use crate::escape::escape;
 use crate::monitor::Header;
 use crate::redact::{Secrets, REDACTED};
 use crate::sink::Sink;
-use crate::stats::Tally;
+use crate::stats::{share_of, Tally};
 
 /// Which records to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +68,8 @@ impl<W: Write> RecordWriter<W> {
                 self.buf.push(b'\n');
             }
             Emit::Keys => {
-                for key in cmd.keys {
+                let n = cmd.keys.len() as u64;
+                for (i, key) in cmd.keys.iter().enumerate() {
                     self.buf.extend_from_slice(&self.lead);
                     self.buf.push(b'\t');
                     let bytes = cmd.args.get(key.pos);
@@ -74,6 +80,9 @@ impl<W: Write> RecordWriter<W> {
                     });
                     let slot = cmd.args.long(key.pos).map_or_else(|| crate::cluster::slot(bytes), |long| long.slot);
                     self.buf.extend_from_slice(itoa::Buffer::new().format(slot).as_bytes());
+                    if cmd.packet {
+                        self.reply_columns(cmd, n, i);
+                    }
                     self.buf.push(b'\n');
                 }
             }
@@ -82,6 +91,19 @@ impl<W: Write> RecordWriter<W> {
             self.write_out()?;
         }
         Ok(())
+    }
+
+    /// A key's share of its request's reply: its bytes and latency (microseconds), or empty.
+    fn reply_columns(&mut self, cmd: &Command<'_>, keys: u64, i: usize) {
+        let mut number = itoa::Buffer::new();
+        self.buf.push(b'\t');
+        if let Some(reply) = cmd.reply {
+            self.buf.extend_from_slice(number.format(share_of(reply.bytes, keys, i)).as_bytes());
+            self.buf.push(b'\t');
+            self.buf.extend_from_slice(number.format(share_of(reply.nanos / 1000, keys, i)).as_bytes());
+        } else {
+            self.buf.push(b'\t');
+        }
     }
 
     /// Writes the leading columns of a command's records into `self.lead`.
@@ -122,6 +144,8 @@ impl<W: Write> RecordWriter<W> {
 /// only counted, and said on standard error at the end.
 pub struct Records<W: Write> {
     writer: RecordWriter<W>,
+    /// The column names still to be written (`--header`), and whether a node column leads.
+    header: Option<bool>,
     tally: Tally,
     /// Arguments of lines over the reader's limit, written as their head only.
     long_args: u64,
@@ -131,14 +155,19 @@ impl<W: Write> Records<W> {
     /// Records of `emit` to `out`; with `header`, keys records start with a line of column names
     /// (`node` first when the inputs are `nodes`).
     pub fn new(out: W, emit: Emit, header: bool, nodes: bool) -> Result<Records<W>, Error> {
-        let mut writer = RecordWriter::new(out, emit);
-        if header && emit == Emit::Keys {
-            let names: &[u8] = b"timestamp\tdb\tclient\tcommand\tkey\taccess\tslot\n";
-            writer.buf.extend_from_slice(if nodes { b"node\t" } else { b"" });
-            writer.buf.extend_from_slice(names);
-            writer.flush().map_err(Error::Write)?;
-        }
-        Ok(Records { writer, tally: Tally::default(), long_args: 0 })
+        let writer = RecordWriter::new(out, emit);
+        let header = (header && emit == Emit::Keys).then_some(nodes);
+        Ok(Records { writer, header, tally: Tally::default(), long_args: 0 })
+    }
+
+    /// The column names, before the first record: with the reply columns when it has them.
+    #[cold]
+    fn write_header(&mut self, packet: bool) {
+        let Some(nodes) = self.header.take() else { return };
+        let buf = &mut self.writer.buf;
+        buf.extend_from_slice(if nodes { b"node\t" } else { b"" });
+        buf.extend_from_slice(b"timestamp\tdb\tclient\tcommand\tkey\taccess\tslot");
+        buf.extend_from_slice(if packet { b"\treply_bytes\tlatency_us\n" } else { b"\n" });
     }
 }
 
@@ -149,6 +178,9 @@ impl<W: Write> Sink for Records<W> {
 
     #[inline]
     fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
+        if self.header.is_some() {
+            self.write_header(cmd.packet);
+        }
         self.long_args += cmd.args.longs().len() as u64;
         self.writer.command(cmd, secrets).map_err(Error::Write)
     }
@@ -158,6 +190,7 @@ impl<W: Write> Sink for Records<W> {
     }
 
     fn finish(mut self, warn: &mut dyn Write) -> Result<(), Error> {
+        self.write_header(false);
         self.writer.flush().map_err(Error::Write)?;
         let tally = &self.tally;
         // Records carry no counts of what was not a command: say it once, so nothing is lost

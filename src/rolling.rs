@@ -13,6 +13,7 @@ use crate::clock::{Clock, Placed};
 use crate::decode::Command;
 use crate::error::Error;
 use crate::input::TICK;
+use crate::nodes::NodeState;
 use crate::offload::Offload;
 use crate::redact::Secrets;
 use crate::sink::{Reporter, Sink};
@@ -75,7 +76,7 @@ impl<W: Write> Sink for RollingReport<W> {
         self.periods.reporter.learn(cmd);
         self.windows.current().command(cmd, secrets);
         let keys = &mut self.periods.keys;
-        key_shares(cmd, |key, access, share| keys.push(key, access, share, cmd.node));
+        key_shares(cmd, |key, access, share, reply| keys.push(key, access, share, reply, cmd.node));
         Ok(())
     }
 
@@ -100,15 +101,14 @@ impl<W: Write> Sink for RollingReport<W> {
 
     fn end_of_input(&mut self, node: u32) {
         self.windows.current().end_of_input(node);
-        self.periods.reporter.ended(node);
+    }
+
+    fn node_state(&mut self, node: u32, state: NodeState) {
+        self.periods.reporter.node_state(node, state);
     }
 
     fn notice(&mut self, text: &str) {
         self.periods.reporter.notice(text);
-    }
-
-    fn node_state(&mut self, node: u32, state: crate::nodes::NodeState) {
-        self.periods.reporter.node_state(node, state);
     }
 
     fn finish(mut self, _warn: &mut dyn Write) -> Result<(), Error> {

@@ -12,6 +12,7 @@ use std::io::Write;
 use crate::config::Format;
 use crate::decode::Command;
 use crate::error::Error;
+use crate::name::Name;
 use crate::nodes::{NodeState, Nodes};
 use crate::offload::Offload;
 use crate::redact::Secrets;
@@ -47,12 +48,13 @@ pub trait Sink {
     /// Input `node` has ended.
     fn end_of_input(&mut self, _node: u32) {}
 
-    /// A server connected to (input `node`) changed state.
-    fn node_state(&mut self, _node: u32, _state: NodeState) {}
-
     /// A notice for the operator that stays on a live screen until a command comes (a server's
     /// refusal, as standard error showed it).
     fn notice(&mut self, _text: &str) {}
+
+    /// What the reading layer says of input `node` (its end; a connection's state), for the
+    /// screen's node section.
+    fn node_state(&mut self, _node: u32, _state: NodeState) {}
 
     /// The end of the run: the (last) report, or the records' closing words on `warn`.
     fn finish(self, warn: &mut dyn Write) -> Result<(), Error>;
@@ -100,12 +102,7 @@ impl<W: Write> Reporter<W> {
         Reporter { terminal: true, ..self }
     }
 
-    /// Input `node` has ended.
-    pub fn ended(&mut self, node: u32) {
-        self.nodes.set(node, NodeState::Ended);
-    }
-
-    /// What became of input `node`, a server connected to.
+    /// What the reading layer says of input `node`.
     pub fn node_state(&mut self, node: u32, state: NodeState) {
         self.nodes.set(node, state);
     }
@@ -180,30 +177,38 @@ impl<W: Write> Reporter<W> {
 }
 
 /// Node labels by node number, for the report; shown when the inputs name nodes or the records
-/// read back do.
+/// read back do. Each is kept as a [`Name`]: a label of a mebibyte costs its head.
 pub struct Labels {
-    labels: Vec<Vec<u8>>,
+    labels: Vec<Name>,
+    /// Which numbers have their label.
+    known: Vec<bool>,
     named: bool,
 }
 
 impl Labels {
     /// The inputs' labels, when they name nodes.
     pub fn new(inputs: Option<Vec<Vec<u8>>>) -> Labels {
-        Labels { named: inputs.is_some(), labels: inputs.unwrap_or_default() }
+        let labels: Vec<Name> = inputs.as_deref().unwrap_or_default().iter().map(|l| Name::new(l)).collect();
+        Labels { named: inputs.is_some(), known: vec![true; labels.len()], labels }
     }
 
+    /// A node's label: the first said is kept (the decoder gives each number one label).
+    #[inline]
     fn learn(&mut self, node: u32, label: &[u8]) {
         let node = node as usize;
         self.named = true;
+        if self.known.get(node) == Some(&true) {
+            return;
+        }
         if node >= self.labels.len() {
-            self.labels.resize(node + 1, Vec::new());
+            self.labels.resize(node + 1, Name::default());
+            self.known.resize(node + 1, false);
         }
-        if self.labels[node] != label {
-            self.labels[node] = label.to_vec();
-        }
+        self.labels[node] = Name::new(label);
+        self.known[node] = true;
     }
 
-    fn shown(&self) -> Option<&[Vec<u8>]> {
+    fn shown(&self) -> Option<&[Name]> {
         self.named.then_some(&self.labels[..])
     }
 }
@@ -231,17 +236,16 @@ impl<W: Write> Sink for WholeReport<W> {
         self.reporter.learn(cmd);
         self.stats.command(cmd, secrets);
         let keys = &mut self.keys;
-        key_shares(cmd, |key, access, share| keys.push(key, access, share, cmd.node));
+        key_shares(cmd, |key, access, share, reply| keys.push(key, access, share, reply, cmd.node));
         Ok(())
-    }
-
-    fn node_state(&mut self, node: u32, state: NodeState) {
-        self.reporter.node_state(node, state);
     }
 
     fn end_of_input(&mut self, node: u32) {
         self.stats.end_of_input(node);
-        self.reporter.ended(node);
+    }
+
+    fn node_state(&mut self, node: u32, state: NodeState) {
+        self.reporter.node_state(node, state);
     }
 
     fn finish(mut self, _warn: &mut dyn Write) -> Result<(), Error> {

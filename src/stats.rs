@@ -13,6 +13,7 @@ use crate::counter::{Histogram, TopK};
 use crate::decode::Command;
 use crate::escape::escape_truncated;
 use crate::monitor::client_address;
+use crate::name::Name;
 use crate::redact::{Secrets, REDACTED};
 
 /// Which line a gap between two consecutive timestamps is charged to.
@@ -77,8 +78,9 @@ impl KeyAccess {
 #[derive(Debug, Default, Clone)]
 struct Chain {
     prev: Option<u64>,
-    /// Under [`GapRule::Earlier`]: the previous command, which the next gap is charged to.
-    prev_command: Vec<u8>,
+    /// Under [`GapRule::Earlier`]: the previous command, which the next gap is charged to (its
+    /// name kept only when the table does not know it, and then by its head).
+    prev_command: Name,
     prev_id: Option<CommandId>,
     prev_call: Option<SlowCall>,
 }
@@ -131,6 +133,14 @@ impl CommandCounts {
                 time
             }
             None => self.unknown.add(name, calls),
+        }
+    }
+
+    /// [`CommandCounts::add`] for a command whose name is kept as a [`Name`].
+    pub fn add_named(&mut self, id: Option<CommandId>, name: &Name, calls: u64) -> &mut CommandTime {
+        match id {
+            Some(_) => self.add(id, b"", calls),
+            None => self.unknown.add_whole(name.head(), name.len(), name.hash(), calls),
         }
     }
 
@@ -192,6 +202,10 @@ pub struct KeyTables {
     pub keys: TopK<KeyAccess>,
     /// Request bytes per key: each command's size shared among its keys.
     pub key_bytes: TopK,
+    /// Of requests read from packets: reply bytes and latency (microseconds) per key, each
+    /// command's shared among its keys as its request bytes are.
+    pub reply_bytes: TopK,
+    pub latency: TopK,
     pub prefixes: TopK,
     /// Key accesses whose key has fewer delimiters than the prefix depth.
     pub unprefixed: u64,
@@ -207,6 +221,8 @@ impl KeyTables {
         KeyTables {
             keys: TopK::new(max_keys),
             key_bytes: TopK::new(max_keys / 2),
+            reply_bytes: TopK::new(max_keys / 4),
+            latency: TopK::new(max_keys / 4),
             prefixes: TopK::new(max_keys / 4),
             unprefixed: 0,
             slots: SlotCounts::new(max_keys / 4),
@@ -218,17 +234,27 @@ impl KeyTables {
     /// Counts one access of `name`, its share of the request's bytes, and the node it came from.
     #[cfg(test)]
     pub fn add(&mut self, key: Key<'_>, access: Access, share: u64, node: u32) {
+        self.add_with_reply(key, access, share, None, node);
+    }
+
+    /// [`KeyTables::add`], with its share of a reply.
+    #[cfg(test)]
+    pub fn add_with_reply(&mut self, key: Key<'_>, access: Access, share: u64, reply: Option<(u64, u64)>, node: u32) {
         let (full_len, hash, slot) = match key.long {
             Some(long) => (long.len, long.hash, long.slot),
             None => (key.name.len() as u64, self.keys.hash(key.name), crate::cluster::slot(key.name)),
         };
-        self.add_hashed(&Hit { name: key.name, full_len, hash, slot, access, share, node });
+        self.add_hashed(&Hit { name: key.name, full_len, hash, slot, access, share, node, reply });
     }
 
     /// Counts one access of a key, whose hash (from [`KeyTables::hash`]) and slot are at hand.
     pub fn add_hashed(&mut self, hit: &Hit<'_>) {
-        let Hit { name, full_len, hash, slot, access, share, node } = *hit;
+        let Hit { name, full_len, hash, slot, access, share, node, reply } = *hit;
         self.key_bytes.add_whole(name, full_len, hash, share);
+        if let Some((bytes, micros)) = reply {
+            self.reply_bytes.add_whole(name, full_len, hash, bytes);
+            self.latency.add_whole(name, full_len, hash, micros);
+        }
         let counts = self.keys.add_whole(name, full_len, hash, 1);
         match access {
             Access::Read => counts.reads += 1,
@@ -267,7 +293,12 @@ impl KeyTables {
 
     /// True when nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.keys.total() == 0 && self.key_bytes.total() == 0 && self.prefixes.total() == 0 && self.unprefixed == 0
+        self.keys.total() == 0
+            && self.key_bytes.total() == 0
+            && self.prefixes.total() == 0
+            && self.unprefixed == 0
+            && self.reply_bytes.total() == 0
+            && self.latency.total() == 0
     }
 
     /// Adds `other`'s counts; when nothing was counted here, takes its tables as they are.
@@ -282,6 +313,8 @@ impl KeyTables {
     pub fn merge(&mut self, other: &KeyTables) {
         self.keys.merge(&other.keys, KeyAccess::add);
         self.key_bytes.merge(&other.key_bytes, |_, _| {});
+        self.reply_bytes.merge(&other.reply_bytes, |_, _| {});
+        self.latency.merge(&other.latency, |_, _| {});
         self.prefixes.merge(&other.prefixes, |_, _| {});
         self.unprefixed += other.unprefixed;
         self.slots.merge(&other.slots);
@@ -425,10 +458,27 @@ pub struct Stats {
     seq: u64,
     /// Per node: the previous command's time, and (for [`GapRule::Earlier`]) its name and call.
     chains: Vec<Chain>,
+    /// The times are latencies measured from packets (requests read from a capture), not
+    /// gaps between arrivals.
+    pub latencies: bool,
+    /// Of requests read from packets: each command's latencies (by its name), for its
+    /// percentiles; at most [`MAX_LATENCY_COMMANDS`] names, the rest under `(other)`.
+    pub command_latencies: std::collections::BTreeMap<Vec<u8>, Histogram>,
 }
+
+/// The most commands whose latencies are kept apart.
+const MAX_LATENCY_COMMANDS: usize = 512;
 
 /// How many bytes of a slow call's arguments are shown.
 const CALL_WIDTH: usize = 120;
+
+/// How many bytes of a slow call's client (a unix socket path may be long) and timestamp (its
+/// fraction may have any number of digits) are kept: past them, the head and the length.
+const CLIENT_WIDTH: usize = 128;
+const STAMP_WIDTH: usize = 40;
+
+/// The most slowest calls kept (each period of a window keeps its own), whatever `--top` says.
+pub const MAX_SLOWEST: usize = 100;
 
 impl Stats {
     pub fn new(settings: Settings) -> Stats {
@@ -445,6 +495,8 @@ impl Stats {
             slowest: BinaryHeap::new(),
             seq: 0,
             chains: Vec::new(),
+            latencies: false,
+            command_latencies: std::collections::BTreeMap::new(),
             settings,
         }
     }
@@ -475,6 +527,16 @@ impl Stats {
         }
         self.node_counts[node] += 1;
         let time = self.command_counts.add(cmd.id, cmd.name, 1);
+        if cmd.packet {
+            // A request read from packets has its own time, measured: its latency.
+            let latency = cmd.reply.map(|r| r.nanos / 1000);
+            if let Some(latency) = latency {
+                time.charge(latency);
+            }
+            self.clients.add_short(client_address(cmd.header.client), 1);
+            self.latencies = true;
+            return self.charge_latency(cmd, secrets, latency);
+        }
         if let (GapRule::Later, Some(gap)) = (self.settings.gap_rule, gap) {
             time.charge(gap);
         }
@@ -482,11 +544,26 @@ impl Stats {
         self.charge_gap(cmd, secrets, gap);
     }
 
+    /// Records a measured latency, charged to its own command.
+    fn charge_latency(&mut self, cmd: &Command<'_>, secrets: &Secrets, latency: Option<u64>) {
+        if let Some(latency) = latency {
+            self.gaps.record(latency);
+            self.command_latency(cmd.name).record(latency);
+            if self.would_keep(latency) {
+                let call = self.render(cmd, secrets, latency);
+                self.keep_slow(call);
+            }
+        }
+    }
+
     /// Counts the key accesses of a command in this thread's tables.
     #[cfg(test)]
     pub fn count_keys(&mut self, cmd: &Command<'_>) {
         let tables = &mut self.per_key;
-        key_shares(cmd, |key, access, share| tables.add(key, access, share, cmd.node));
+        key_shares(cmd, |key, access, share, reply| match reply {
+            None => tables.add(key, access, share, cmd.node),
+            Some(_) => tables.add_with_reply(key, access, share, reply, cmd.node),
+        });
     }
 
     /// Records the gap before this command, and charges it (under the later-line rule the
@@ -506,7 +583,7 @@ impl Stats {
                 let node = cmd.node as usize;
                 if let Some(gap) = gap {
                     let chain = &self.chains[node];
-                    self.command_counts.add(chain.prev_id, &chain.prev_command, 0).charge(gap);
+                    self.command_counts.add_named(chain.prev_id, &chain.prev_command, 0).charge(gap);
                     self.gaps.record(gap);
                     if let Some(mut call) = self.chains[node].prev_call.take() {
                         if self.would_keep(gap) {
@@ -519,22 +596,37 @@ impl Stats {
                 // this rule every call is rendered (the default rule renders only the few that do).
                 let call = if self.settings.top > 0 { Some(self.render(cmd, secrets, 0)) } else { None };
                 let chain = &mut self.chains[node];
-                chain.prev_command.clear();
-                chain.prev_command.extend_from_slice(cmd.name);
+                chain.prev_command = if cmd.id.is_none() { Name::new(cmd.name) } else { Name::default() };
                 chain.prev_id = cmd.id;
                 chain.prev_call = call;
             }
         }
     }
 
+    /// The latencies of command `name` (a new one, past the limit, goes under `(other)`).
+    fn command_latency(&mut self, name: &[u8]) -> &mut Histogram {
+        let name: &[u8] =
+            if self.command_latencies.len() >= MAX_LATENCY_COMMANDS && !self.command_latencies.contains_key(name) {
+                b"(other)"
+            } else {
+                name
+            };
+        self.command_latencies.entry(name.to_vec()).or_default()
+    }
+
+    /// How many slowest calls are kept: `--top`, at most [`MAX_SLOWEST`].
+    fn slow_rows(&self) -> usize {
+        self.settings.top.min(MAX_SLOWEST)
+    }
+
     fn would_keep(&self, gap: u64) -> bool {
-        self.settings.top > 0
-            && (self.slowest.len() < self.settings.top || self.slowest.peek().is_some_and(|m| gap > m.0.gap))
+        let rows = self.slow_rows();
+        rows > 0 && (self.slowest.len() < rows || self.slowest.peek().is_some_and(|m| gap > m.0.gap))
     }
 
     fn keep_slow(&mut self, call: SlowCall) {
         self.slowest.push(Reverse(call));
-        if self.slowest.len() > self.settings.top {
+        if self.slowest.len() > self.slow_rows() {
             self.slowest.pop();
         }
     }
@@ -542,7 +634,7 @@ impl Stats {
     fn render(&self, cmd: &Command<'_>, secrets: &Secrets, gap: u64) -> SlowCall {
         let mut text = Vec::with_capacity(CALL_WIDTH + 8);
         // An unknown command's name is the client's bytes: escaped like any argument.
-        crate::escape::escape(cmd.name, &mut text);
+        escape_truncated(cmd.name, CALL_WIDTH, &mut text);
         // A subcommand's name (`config|set`) holds its second word already.
         let named = if cmd.id.is_some() && cmd.name.contains(&b'|') { 2 } else { 1 };
         for (i, arg) in cmd.args.iter().enumerate().skip(named) {
@@ -564,8 +656,8 @@ impl Stats {
         SlowCall {
             gap,
             seq: Reverse(self.seq),
-            timestamp: crate::escape::escaped(cmd.header.ts),
-            client: crate::escape::escaped(cmd.header.client),
+            timestamp: crate::name::shown(cmd.header.ts, STAMP_WIDTH),
+            client: crate::name::shown(cmd.header.client, CLIENT_WIDTH),
             call: String::from_utf8(text).unwrap_or_default(),
         }
     }
@@ -577,6 +669,7 @@ impl Stats {
         let mut next = Stats::new(self.settings.clone());
         next.chains.clone_from(&self.chains);
         next.seq = self.seq;
+        next.latencies = self.latencies;
         next
     }
 
@@ -601,6 +694,10 @@ impl Stats {
         self.command_counts.merge(&other.command_counts);
         self.clients.merge(&other.clients, |_, _| {});
         self.gaps.merge(&other.gaps);
+        self.latencies |= other.latencies;
+        for (name, latencies) in &other.command_latencies {
+            self.command_latency(name).merge(latencies);
+        }
         for call in &other.slowest {
             if self.would_keep(call.0.gap) {
                 self.keep_slow(call.0.clone());
@@ -654,22 +751,37 @@ pub struct Hit<'a> {
     /// Its share of the request's bytes.
     pub share: u64,
     pub node: u32,
+    /// Its share of the reply's bytes and of the latency, of a request read from packets.
+    pub reply: Option<(u64, u64)>,
 }
 
-/// Calls `f(key, access, share)` for each key of a command: its share of the request's bytes is
-/// an even one, and the first key takes the remainder, so the shares add up.
+/// Calls `f(key, access, share, reply)` for each key of a command: its share of the request's
+/// bytes is an even one, and the first key takes the remainder, so the shares add up; `reply`,
+/// for a request read from packets with its reply, is its share of the reply's bytes and of the
+/// latency (microseconds), shared the same way.
 #[inline]
-pub fn key_shares(cmd: &Command<'_>, mut f: impl FnMut(Key<'_>, Access, u64)) {
+pub fn key_shares(cmd: &Command<'_>, mut f: impl FnMut(Key<'_>, Access, u64, Option<(u64, u64)>)) {
     if cmd.keys.is_empty() {
         return;
     }
-    let bytes = cmd.bytes;
     let n = cmd.keys.len() as u64;
-    // Most calls have one key: no division then.
-    let (each, rest) = if n == 1 { (bytes, 0) } else { (bytes / n, bytes % n) };
+    let split = |total: u64, i: usize| share_of(total, n, i);
+    let reply = cmd.reply.map(|r| (r.bytes, r.nanos / 1000));
     for (i, key) in cmd.keys.iter().enumerate() {
         let name = Key { name: cmd.args.get(key.pos), long: cmd.args.long(key.pos) };
-        f(name, key.access, each + if i == 0 { rest } else { 0 });
+        f(name, key.access, split(cmd.bytes, i), reply.map(|(b, l)| (split(b, i), split(l, i))));
+    }
+}
+
+/// Key `i`'s share of `total` shared among `n` keys: an even one, the first taking the
+/// remainder, so the shares add up.
+#[inline]
+pub fn share_of(total: u64, n: u64, i: usize) -> u64 {
+    // Most calls have one key: no division then.
+    if n <= 1 {
+        total
+    } else {
+        total / n + if i == 0 { total % n } else { 0 }
     }
 }
 
@@ -713,7 +825,18 @@ mod tests {
         let keys = [KeyRef { pos: 1, access: Access::Read }];
         let header = Header { ts: b"1.000001", micros, db: b"0", client, node: None };
         let bytes = words[1..].iter().map(|w| w.len() as u64).sum();
-        let cmd = Command { header, args, name: words[0], id: None, keys: &keys, node, node_label: None, bytes };
+        let cmd = Command {
+            header,
+            args,
+            name: words[0],
+            id: None,
+            keys: &keys,
+            node,
+            node_label: None,
+            bytes,
+            reply: None,
+            packet: false,
+        };
         stats.command(&cmd, &Secrets::default());
         stats.count_keys(&cmd);
     }

@@ -322,6 +322,69 @@ pub fn parse_duration(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::GapRule;
+
+    /// The windows reported, with the lines each counted and its rate now's seconds.
+    #[derive(Default)]
+    struct Reported(Vec<(Window, u64, Option<f64>)>);
+
+    impl Period<()> for Reported {
+        fn complete(&mut self, _current: &mut Stats) {}
+        fn report(&mut self, stats: &Stats, frame: &Frame<'_>) -> Result<(), ()> {
+            self.0.push((frame.window, stats.tally.lines, frame.recent.map(|r| r.seconds)));
+            Ok(())
+        }
+    }
+
+    fn windows(every: u64, window: u64) -> Windows {
+        let settings = Settings {
+            commands: crate::commands::Table::shared(),
+            top: 10,
+            prefix_delimiter: b":".to_vec(),
+            prefix_depth: 1,
+            gap_rule: GapRule::Later,
+            max_keys: 1000,
+        };
+        Windows::new(every, window, settings)
+    }
+
+    /// A line at `micros`.
+    fn line(w: &mut Windows, at: u64, reported: &mut Reported) {
+        w.advance_to(at, reported).unwrap();
+        w.current().tally.lines += 1;
+    }
+
+    const S: u64 = 1_000_000;
+
+    #[test]
+    fn the_last_window_is_the_last_reported_extended_to_the_end() {
+        let (mut w, mut r) = (windows(S, 3 * S), Reported::default());
+        // The stream starts half-way into period 10; a line in each period to 14.5.
+        for at in [10 * S + S / 2, 11 * S, 12 * S, 13 * S, 14 * S + S / 2] {
+            line(&mut w, at, &mut r);
+        }
+        w.finish(14 * S + S / 2 + 1, &mut r).unwrap();
+        let starts: Vec<u64> = r.0.iter().map(|(w, _, _)| w.start / S).collect();
+        assert_eq!(starts, [8, 9, 10, 11, 11], "the last starts where the one before it did");
+        let (last, lines, now) = r.0[4];
+        assert_eq!((last.end, last.ended, lines), (14 * S + S / 2 + 1, true, 4));
+        assert_eq!(now, Some(1.0), "the rate now over the last full period");
+        // The first period covered half of itself: its rate now is over that half.
+        assert_eq!(r.0[0].2, Some(0.5));
+        assert_eq!(r.0[0].0.from, 10 * S + S / 2);
+    }
+
+    #[test]
+    fn a_window_of_one_period_ends_as_that_period_and_the_rest() {
+        let (mut w, mut r) = (windows(S, S), Reported::default());
+        for at in [10 * S, 11 * S, 11 * S + S / 4] {
+            line(&mut w, at, &mut r);
+        }
+        w.finish(11 * S + S / 4 + 1, &mut r).unwrap();
+        let (last, lines, _) = r.0[1];
+        assert_eq!((last.start, last.end, lines), (10 * S, 11 * S + S / 4 + 1, 3));
+        assert_eq!(r.0.len(), 2);
+    }
 
     #[test]
     fn durations() {

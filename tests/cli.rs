@@ -304,8 +304,8 @@ fn a_misspelt_option_is_refused_with_the_flag_it_resembles() {
 
 #[test]
 fn a_fraction_of_a_duration_is_a_period() {
-    // Four commands 0.0 s, 1.0 s, 2.0 s and 3.2 s after a multiple of 1.5 s: two full periods,
-    // and the last report is the latest window extended to the end of input (1.5 s to 3.2 s).
+    // Four commands 0.0 s, 1.0 s, 2.0 s and 3.2 s after a multiple of 1.5 s: three periods, the
+    // last reported as the one before it extended to the end of the input.
     let capture = b"1795636305.000000 [0 1.1.1.1:1] \"get\" \"a\"\n\
 1795636306.000000 [0 1.1.1.1:1] \"get\" \"a\"\n\
 1795636307.000000 [0 1.1.1.1:1] \"get\" \"b\"\n\
@@ -315,6 +315,12 @@ fn a_fraction_of_a_duration_is_a_period() {
     let reports: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let commands: Vec<u64> = reports.iter().map(|r| r["commands"].as_u64().unwrap()).collect();
     assert_eq!(commands, [2, 1, 2], "{out}");
+    for (report, start) in reports[..2].iter().zip([1_795_636_305.0, 1_795_636_306.5]) {
+        assert_eq!(report["window"]["period"], 1.5, "{out}");
+        assert_eq!(report["window"]["start"], start, "{out}");
+        assert_eq!(report["window"]["end"], start + 1.5, "{out}");
+    }
+    assert_eq!(reports[2]["window"]["start"], reports[1]["window"]["start"], "{out}");
     let out = run(&["--every", "1.5.s"], b"");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a duration such as 500ms, 1.5s"));

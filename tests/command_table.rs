@@ -1,5 +1,7 @@
-//! The command table against a real server: every key of every call in the corpus, and every
-//! command's spec, must be the server's own.
+//! The command table against real servers (the system's, Redis 8.6.3 and Valkey 9.1.2): every
+//! line of a capture of every key-taking command the server documents, every call of the corpus,
+//! and every command's spec must give the server's own keys and access, apart from the cases
+//! named in `RIGHT_AS_IT_IS` and `CHANGED`.
 
 mod common;
 
@@ -412,7 +414,7 @@ const HAND_CALLS: &[&[&str]] = &[
 
 /// Sends every variant of every key-taking command of the server's COMMAND DOCS under MONITOR,
 /// and returns the capture (through the server's own client, which a raw socket's capture must
-/// equal) and how many calls were sent.
+/// equal), how many calls were sent, and the names of the commands documented.
 fn capture_every_keyed_command(server: &Server, redis: &Redis) -> (Vec<u8>, usize, Vec<String>) {
     let mut client = redis.client();
     let docs = variants::keyed_docs(&client.call_resp(&[b"COMMAND", b"DOCS"]));

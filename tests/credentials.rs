@@ -17,7 +17,13 @@ const SECRETS: [&str; 7] = ["pw-auht", "pw-acl", "pw-helo", "pw-migrte", "pw-sen
 
 #[test]
 fn server_errors_typed_into_the_stream_are_shown_redacted() {
-    let Some(redis) = Redis::start(&[]) else { return };
+    for server in common::servers::all() {
+        server_errors_on(&server);
+    }
+}
+
+fn server_errors_on(server: &common::servers::Server) {
+    let redis = Redis::start_server(server, &[]);
     let monitor = Capture::raw_socket_after(redis.port, TYPED);
     monitor.wait_for(b"+OK\r\n");
     redis.client().call(&["GET", "the-end"]);
@@ -29,7 +35,7 @@ fn server_errors_typed_into_the_stream_are_shown_redacted() {
         b"-ERR Error in ACL SETUSER modifier '<pw-acl': The password you are trying to remove from the user does not exist\r\n",
         b"-ERR unknown command 'SENTINEL', with args beginning with: 'SET' 'm' 'auth-pass' 'pw-sentinel' \r\n",
     ] {
-        assert!(contains(&capture, reply), "{}", String::from_utf8_lossy(&capture));
+        assert!(contains(&capture, reply), "{}: {}", server.name, String::from_utf8_lossy(&capture));
     }
     // A reply of the form the issue quotes, from a server that words it so.
     capture.extend_from_slice(b"-ERR AUTH pw-err-auth\r\n");

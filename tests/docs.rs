@@ -89,6 +89,8 @@ fn every_flag_the_docs_name_exists_and_the_man_page_names_every_flag() {
         "redis",
         "valkey",
         "hand",
+        // tcpdump's
+        "immediate-mode",
         // .ci/run's
         "missing",
     ];

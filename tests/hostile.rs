@@ -271,7 +271,13 @@ fn a_full_disk_is_an_error_reported_once() {
 
 #[test]
 fn credentials_a_real_server_leaves_in_clear_are_redacted() {
-    let Some(redis) = common::Redis::start(&[]) else { return };
+    for server in common::servers::all() {
+        credentials_on(&server);
+    }
+}
+
+fn credentials_on(server: &common::servers::Server) {
+    let redis = common::Redis::start_server(server, &[]);
     let monitor = common::Capture::raw_socket(redis.port);
     monitor.wait_started();
     // Each HELLO on a connection of its own: one that succeeds switches it to RESP3.
@@ -294,7 +300,7 @@ fn credentials_a_real_server_leaves_in_clear_are_redacted() {
     let capture = monitor.bytes();
     // The server itself writes this one in clear (a HELLO without a version), so the test
     // means something.
-    assert!(contains(&capture, b"pw-hello-no-version"), "the server redacted it itself");
+    assert!(contains(&capture, b"pw-hello-no-version"), "{}: the server redacted it itself", server.name);
     // Lines as servers have been seen to write them, or may: a second AUTH pair, a client named
     // `auth`.
     let mut input = capture.clone();
@@ -523,7 +529,7 @@ fn a_closed_standard_output_is_an_error() {
     let dir = TempDir::new("closed-stdout");
     let capture = dir.path("cap.txt");
     std::fs::write(&capture, b"1.000001 [0 1.1.1.1:1] \"get\" \"k\"\n").unwrap();
-    for args in [&[][..], &["--emit", "tsv"], &["--every", "1s"]] {
+    for args in [&[][..], &["--emit", "tsv"], &["--every", "1s"], &["--help"]] {
         let out = Command::new("sh")
             .arg("-c")
             .arg("exec \"$0\" \"$@\" >&-")

@@ -116,7 +116,13 @@ proptest! {
             all.push(file);
             let mut out = Vec::new();
             let mut warn = Vec::new();
-            faina_filter::run(&config(&all), &mut out, &mut warn).unwrap();
+            let ran = faina_filter::run(&config(&all), &mut out, &mut warn);
+            if let Err(e @ faina_filter::Error::Read { .. }) = &ran {
+                // Random bytes that start like a gzip, zstd, xz or bzip2 stream are refused.
+                prop_assert!(e.to_string().contains("-compressed: read it with"), "{}", e);
+                continue;
+            }
+            ran.unwrap();
             prop_assert!(!out.iter().chain(&warn).any(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f));
             if args == ["--format", "json"] {
                 let report: serde_json::Value = serde_json::from_slice(&out).unwrap();

@@ -32,6 +32,9 @@ const NOT_HERE: &[(&str, &str)] = &[
     ("cargo-fuzz", "fuzzing takes minutes and a toolchain of its own"),
     ("fuzz", "fuzzing takes minutes and a toolchain of its own"),
     ("benches/bench.sh", "a benchmark of minutes on a 1.1 GB file"),
+    ("benches/capture.sh", "a benchmark of minutes against a server of its own, as root"),
+    ("tcpdump -i any", "a live capture of port 6379 that ends by hand (tests/capture.rs captures real traffic)"),
+    ("capture.pcap", "a saved packet capture (tests/capture.rs reads real ones, in every format)"),
     ("benches/connect.sh", "a benchmark of minutes under redis-benchmark load"),
     (
         "--connect unix://",

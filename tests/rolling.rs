@@ -387,7 +387,8 @@ fn a_clock_step_back_of_an_hour_in_a_live_stream_keeps_the_reports_honest() {
     assert!(later >= 3, "a report every period after the step: {later}");
     let commands = monitor.bytes().split(|&b| b == b'\n').filter(|l| l.starts_with(b"+1")).count() as f64;
     let mean = commands / elapsed;
-    for (_, r) in &reports {
+    // The first window may cover a moment: the stream started inside it.
+    for (_, r) in &reports[1..] {
         let seconds = r["window"]["seconds"].as_f64().unwrap();
         let rate = r["commands"].as_f64().unwrap() / seconds;
         assert!(seconds >= 0.2 || r["commands"] == 0, "no window of a moment: {}", r["window"]);

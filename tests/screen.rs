@@ -492,7 +492,7 @@ fn a_servers_refusal_is_quoted_on_a_line_of_its_own_while_it_is_true() {
     redis.client().call(&["CONFIG", "SET", "requirepass", "s3cret-pw"]);
     let dir = TempDir::new("screen-refusal");
     let fifo = fifo(&dir);
-    let Some(term) = OnTerminal::start(&format!("--every 1s {}", fifo.display())) else { return };
+    let Some(mut term) = OnTerminal::start(&format!("--every 1s {}", fifo.display())) else { return };
     // MONITOR without AUTH, as a forgotten AUTH in telnet sends it.
     let mut socket = std::net::TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
     socket.write_all(b"MONITOR\r\n").unwrap();
@@ -507,6 +507,12 @@ fn a_servers_refusal_is_quoted_on_a_line_of_its_own_while_it_is_true() {
     std::thread::sleep(Duration::from_millis(2500));
     let screen = term.screen();
     assert!(screen.lines().any(|l| l.trim_end() == quoted), "still there: {screen}");
+    // Ctrl-C: the last frame says so, and no window of 1970.
+    let _ = Command::new("pkill").args(["-INT", "-P", &term.script.id().to_string()]).status();
+    assert!(term.wait_end(Duration::from_secs(5)));
+    let screen = term.screen();
+    assert!(screen.contains("no command read") && screen.contains("stopped"), "{screen}");
+    assert!(screen.lines().any(|l| l.trim_end() == quoted) && !screen.contains("00:00:00Z"), "{screen}");
     drop(writer);
 }
 
@@ -616,6 +622,34 @@ fn the_layout_at_50x15_80x24_and_120x40_is_as_pinned() {
         let want = std::fs::read_to_string(&path).unwrap_or_default();
         assert_eq!(screen, want, "{cols}×{rows} differs from {} (FAINA_UPDATE_GOLDEN=1 rewrites it)", path.display());
     }
+}
+
+#[test]
+fn trends_share_one_scale_and_a_partial_first_period_is_no_ramp() {
+    // Four periods: the stream starts half-way into the first; a hot key at 200/s throughout,
+    // a cold one with two accesses a period.
+    let dir = TempDir::new("screen-trend");
+    let mut capture = String::new();
+    for period in 0..4u64 {
+        let from = if period == 0 { 500_000 } else { 0 };
+        for i in (from..1_000_000).step_by(5_000) {
+            capture.push_str(&format!("{}.{i:06} [0 10.0.0.1:5000] \"GET\" \"hot\"\n", 1_795_636_300 + period));
+        }
+        for i in [600_000, 700_000] {
+            capture.push_str(&format!("{}.{i:06} [0 10.0.0.1:5000] \"GET\" \"cold\"\n", 1_795_636_300 + period));
+        }
+    }
+    let path = dir.path("trend.txt");
+    std::fs::write(&path, capture).unwrap();
+    let Some(screen) = final_screen(80, 24, &format!("--every 1s --window 4s {}", path.display())) else { return };
+    eprintln!("{screen}");
+    assert!(screen.lines().nth(1).unwrap().contains("first period partial"), "{screen}");
+    let trend = |key: &str| {
+        let row = row_of(&screen, key).unwrap_or_else(|| panic!("{key}: {screen}"));
+        row.split_whitespace().rev().nth(1).unwrap().to_string()
+    };
+    assert_eq!(trend("hot"), "████", "no ramp from the partial first period");
+    assert_eq!(trend("cold"), "▁▁▁▁", "two accesses never look like the hot key");
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The whole pipeline on arbitrary input, in every output mode: no panic, every line accounted
-//! for, no control byte out.
+//! for, no control byte (nor bidirectional control) out.
 #![no_main]
 
 use std::ffi::OsString;
@@ -37,6 +37,9 @@ fuzz_target!(|data: &[u8]| {
         fed.unwrap();
         session.finish(&mut warn).unwrap();
         assert!(!out.iter().chain(&warn).any(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f));
+        // Nor a bidirectional control, which would let one key pass for another.
+        let bidi = |c: char| matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        assert!(!String::from_utf8_lossy(&out).chars().chain(String::from_utf8_lossy(&warn).chars()).any(bidi));
         if mode[1] == "keys" {
             // The column names, then records of seven columns, the last a slot.
             let mut lines = out.split(|&b| b == b'\n');

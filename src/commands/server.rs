@@ -17,17 +17,27 @@
 //!
 //! Anything else is refused with the place it was found: a saved error message, another
 //! command's output, a hand edit gone wrong. Numbers in key specs are bounded, so no spec can
-//! make the key finder reach outside a call.
+//! make the key finder reach outside a call; the file's size, its commands, their names, flags
+//! and key specs are bounded too (at several times what the largest real table holds), so no
+//! table can take more than a few MiB while it is read, nor keep more than a few after.
 
 use std::path::Path;
 
 use super::json::{self, Kind, Place, Value};
 use super::{flag, Begin, Command, Find, KeySpec, Special};
 
-/// The largest file read: a COMMAND reply of Redis 8 with every built-in module is about 400 KiB.
-pub const MAX_SIZE: u64 = 64 << 20;
-/// The most commands (subcommands included) a table may hold.
-pub const MAX_COMMANDS: usize = 16_384;
+/// The largest file read: a COMMAND reply of Redis 8 with every built-in module is about 400 KiB
+/// (Redis 7.0's, 68 KiB). Reading takes about 15 times the file's size for a moment.
+pub const MAX_SIZE: u64 = 1 << 20;
+/// The most commands (subcommands included) a table may hold: Redis 8 with its modules has
+/// about 600.
+pub const MAX_COMMANDS: usize = 4_096;
+/// The longest command name (`container|sub`) or key-spec keyword: real ones are under 40 bytes.
+pub const MAX_NAME: usize = 128;
+/// The most flags and key specs one command may have: real ones have at most a dozen flags and
+/// four specs.
+pub const MAX_FLAGS: usize = 64;
+pub const MAX_KEY_SPECS: usize = 32;
 /// The bound on every number of a key spec (positions, steps, counts).
 const MAX_NUMBER: i64 = 1 << 16;
 
@@ -36,7 +46,9 @@ pub fn load(path: &Path) -> Result<Vec<Command>, String> {
     let shown = crate::escape::escaped(path.as_os_str().as_encoded_bytes());
     let fail = |what: String| format!("--commands '{shown}': {what}");
     let text = read_at_most(path, MAX_SIZE).map_err(|e| fail(e.to_string()))?;
-    parse(&text, &shown).map_err(|m| fail(format!("{}: {}", Place::of(&text, m.at), m.what)))
+    // Every command names where it comes from: the path, cut (it is kept once per command).
+    let origin = crate::name::shown(path.as_os_str().as_encoded_bytes(), 64);
+    parse(&text, &origin).map_err(|m| fail(format!("{}: {}", Place::of(&text, m.at), m.what)))
 }
 
 /// The file's bytes, refused past `limit` without reading further (a device, a capture named by
@@ -46,7 +58,9 @@ fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     let mut text = Vec::new();
     std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut text)?;
     if text.len() as u64 > limit {
-        return Err(std::io::Error::other(format!("more than {limit} bytes, more than a command table holds")));
+        return Err(std::io::Error::other(format!(
+            "more than {limit} bytes, more than a command table holds (Redis 8's with every module: about 400 KiB)"
+        )));
     }
     Ok(text)
 }
@@ -108,6 +122,12 @@ fn entry_commands(
     };
     let name = field(0, place, "name")?;
     let Kind::String(bytes) = &name.kind else { return Err(expected(name, place, "its name, a string")) };
+    if bytes.len() > MAX_NAME {
+        return Err(Mistake::new(
+            name.at,
+            format!("{place}: a name of {} bytes, longer than a command name can be ({MAX_NAME})", bytes.len()),
+        ));
+    }
     let lower = bytes.to_ascii_lowercase();
     let ok_name = !lower.is_empty()
         && lower.iter().all(|b| b.is_ascii_graphic())
@@ -130,6 +150,9 @@ fn entry_commands(
     let place = format!("{place} ('{name}')");
     let arity = int(field(1, &place, "arity")?, &place, "its arity", i64::from(i32::MIN), i64::from(i32::MAX))? as i32;
     let flags = strings(field(2, &place, "flags")?, &place, "its flags")?;
+    if flags.len() > MAX_FLAGS {
+        return Err(Mistake::new(entry.at, format!("{place}: more than {MAX_FLAGS} flags")));
+    }
     let specs = match fields.get(8) {
         Some(list) => key_specs(list, &place)?,
         None => Vec::new(),
@@ -167,6 +190,9 @@ fn legacy_spec(fields: &[Value], place: &str, flags: &[String]) -> Result<Vec<Ke
 
 fn key_specs(list: &Value, place: &str) -> Result<Vec<KeySpec>, Mistake> {
     let Kind::Array(items) = &list.kind else { return Err(expected(list, place, "its key specs, an array")) };
+    if items.len() > MAX_KEY_SPECS {
+        return Err(Mistake::new(list.at, format!("{place}: more than {MAX_KEY_SPECS} key specs")));
+    }
     items.iter().enumerate().map(|(i, spec)| key_spec(spec, &format!("{place}, key spec {}", i + 1))).collect()
 }
 
@@ -198,6 +224,9 @@ fn begin_search(value: &Value, place: &str) -> Result<Begin, Mistake> {
             let word =
                 member(&spec, "keyword").ok_or_else(|| Mistake::new(value.at, format!("{place}: has no keyword")))?;
             let Kind::String(word) = &word.kind else { return Err(expected(word, place, "a keyword, a string")) };
+            if word.len() > MAX_NAME {
+                return Err(Mistake::new(value.at, format!("{place}: a keyword longer than {MAX_NAME} bytes")));
+            }
             let from = int(required(&spec, value, place, "startfrom")?, place, "startfrom", -MAX_NUMBER, MAX_NUMBER)?;
             Begin::Keyword(word.clone(), from)
         }

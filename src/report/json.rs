@@ -65,6 +65,8 @@ pub fn json(report: &Report) -> String {
         w.key(match section.kind {
             Kind::Keys => "top_keys",
             Kind::KeyBytes => "top_keys_by_bytes",
+            Kind::KeyReplyBytes => "top_keys_by_reply_bytes",
+            Kind::KeyLatency => "top_keys_by_latency_us",
             Kind::Prefixes => "top_prefixes",
             Kind::Commands => "top_commands",
             Kind::Clients => "top_clients",
@@ -197,6 +199,8 @@ fn command_time(w: &mut JsonWriter, report: &Report) {
     w.field_str(
         "rule",
         match time.rule {
+            // Requests read from packets: the times are their latencies.
+            _ if time.latencies => "latency",
             GapRule::Later => "later",
             GapRule::Earlier => "earlier",
         },
@@ -218,6 +222,12 @@ fn command_time(w: &mut JsonWriter, report: &Report) {
         w.field_u64("total_us", heavy.total);
         w.field_u64("count", heavy.calls);
         w.field_u64("mean_us", heavy.mean());
+        for (name, value) in ["p50_us", "p90_us", "p99_us"].iter().zip(heavy.percentiles.iter().flatten()) {
+            match value {
+                Some(v) => w.field_u64(name, *v),
+                None => w.field_raw(name, "null"),
+            }
+        }
         w.end_object();
     }
     w.end_array();

@@ -11,6 +11,7 @@ mod text;
 
 use crate::counter::{Entry, TopK};
 use crate::escape::escaped;
+use crate::name::Name;
 use crate::nodes::{NodeState, Nodes};
 use crate::stats::{GapRule, KeyAccess, SlowCall, Stats, Tally};
 use crate::window::{Recent, Window};
@@ -26,7 +27,7 @@ pub struct View<'a> {
     /// Keys at or above this many accesses per second are marked hot.
     pub hot_qps: Option<f64>,
     /// The node labels by node number, when the input names nodes (several inputs).
-    pub nodes: Option<&'a [Vec<u8>]>,
+    pub nodes: Option<&'a [Name]>,
     /// The counts of each period of a window, oldest first (none for a report of one period),
     /// and the seconds each covered.
     pub periods: &'a [&'a Stats],
@@ -129,6 +130,9 @@ pub struct Section {
 pub enum Kind {
     Keys,
     KeyBytes,
+    /// Of requests read from packets: reply bytes, and total latency, per key.
+    KeyReplyBytes,
+    KeyLatency,
     Prefixes,
     Commands,
     Clients,
@@ -185,6 +189,8 @@ pub struct Heavy {
     pub calls: u64,
     /// The calls that had a gap charged: what the mean is over.
     pub gaps: u64,
+    /// Of requests read from packets: the median, 90th and 99th percentile of its latencies.
+    pub percentiles: Option<[Option<u64>; 3]>,
 }
 
 impl Heavy {
@@ -194,9 +200,12 @@ impl Heavy {
     }
 }
 
-/// The gaps between timestamps, standing in for each command's time.
+/// The gaps between timestamps, standing in for each command's time; or, of requests read
+/// from packets, their latencies.
 pub struct CommandTime {
     pub rule: GapRule,
+    /// The times are latencies measured from packets.
+    pub latencies: bool,
     pub gaps: u64,
     /// (text label, JSON name, value) of the median, 75th, 90th and 99th percentiles.
     pub quantiles: Vec<(&'static str, &'static str, Option<u64>)>,
@@ -247,9 +256,16 @@ impl Report {
             },
             Section { kind: Kind::Slots, total: keys.keys.total(), rows: slot_rows(stats, &rates) },
         ];
+        // Only requests read from packets have replies: these sections are theirs.
+        let mut at = 2;
+        for (kind, table) in [(Kind::KeyReplyBytes, &keys.reply_bytes), (Kind::KeyLatency, &keys.latency)] {
+            if table.total() > 0 {
+                sections.insert(at, Section { kind, total: table.total(), rows: names(table, table.total()) });
+                at += 1;
+            }
+        }
         if view.nodes.is_some() {
-            let node = |k: &[u8]| node_label(view, node_number(k));
-            let rows = rows(&stats.nodes(), top, stats.tally.commands, &rates, node);
+            let rows = node_rows(stats, view, &rates);
             sections.push(Section { kind: Kind::Nodes, total: stats.tally.commands, rows });
         }
         let hot_keys = match view.recent {
@@ -405,7 +421,7 @@ fn input_rows(stats: &Stats, view: &View, rates: &Rates) -> Vec<InputRow> {
         let key = node.to_be_bytes();
         counts.entries().iter().find(|e| e.key() == key).map_or(0, |e| e.count)
     };
-    let known = view.nodes.map_or(0, <[Vec<u8>]>::len).max(inputs.len());
+    let known = view.nodes.map_or(0, <[Name]>::len).max(inputs.len());
     let mut rows: Vec<InputRow> = (0..known as u32)
         .map(|node| InputRow {
             name: node_label(view, node),
@@ -449,12 +465,32 @@ fn node_number(key: &[u8]) -> u32 {
     key.iter().fold(0, |n, &b| n << 8 | u32::from(b))
 }
 
-/// The label of a node number, escaped.
+/// The label of a node number, escaped (cut, with its length, when long).
 fn node_label(view: &View, number: u32) -> String {
     match view.nodes.and_then(|n| n.get(number as usize)) {
-        Some(label) => escaped(label),
+        Some(label) => label.shown(),
         None => number.to_string(),
     }
+}
+
+/// Top Nodes: a long label is shown by its head, with its whole length, as a cut key is.
+fn node_rows(stats: &Stats, view: &View, rates: &Rates) -> Vec<Row> {
+    let nodes = stats.nodes();
+    let total = stats.tally.commands;
+    let label = |number: u32| view.nodes.and_then(|n| n.get(number as usize));
+    nodes
+        .top(stats.settings.top)
+        .into_iter()
+        .map(|e| {
+            let number = node_number(e.key());
+            let mut row = row(e, number.to_string(), total, rates);
+            if let Some(name) = label(number) {
+                row.name = escaped(name.head());
+                row.full_length = name.is_cut().then_some(name.len());
+            }
+            row
+        })
+        .collect()
 }
 
 /// The node a key was seen on, as shown beside it.
@@ -482,6 +518,7 @@ fn command_time(stats: &Stats) -> CommandTime {
             .collect();
     CommandTime {
         rule: stats.settings.gap_rule,
+        latencies: stats.latencies,
         gaps: gaps.count(),
         quantiles,
         max: gaps.max(),
@@ -491,6 +528,16 @@ fn command_time(stats: &Stats) -> CommandTime {
     }
 }
 
+/// An entry's name as shown outside a section's rows: escaped, and cut with its whole length
+/// when only its head is kept.
+fn cut_name<E>(entry: &Entry<E>) -> String {
+    let mut name = escaped(entry.key());
+    if entry.is_cut() {
+        name.push_str(&format!("… ({} bytes)", entry.full_len));
+    }
+    name
+}
+
 /// The commands with the largest total gaps.
 fn heaviest(stats: &Stats) -> Vec<Heavy> {
     let table = stats.command_counts.table(stats.settings.commands);
@@ -498,7 +545,13 @@ fn heaviest(stats: &Stats) -> Vec<Heavy> {
         .entries()
         .iter()
         .filter(|e| e.extra.gap_total > 0)
-        .map(|e| Heavy { name: escaped(e.key()), total: e.extra.gap_total, calls: e.count, gaps: e.extra.gaps })
+        .map(|e| Heavy {
+            name: cut_name(e),
+            total: e.extra.gap_total,
+            calls: e.count,
+            gaps: e.extra.gaps,
+            percentiles: stats.command_latencies.get(e.key()).map(|h| [0.5, 0.9, 0.99].map(|q| h.quantile(q))),
+        })
         .collect();
     all.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.name.cmp(&b.name)));
     all.truncate(stats.settings.top);

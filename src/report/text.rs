@@ -28,6 +28,7 @@ pub fn text(report: &Report) -> String {
         match section.kind {
             Kind::Keys => keys(o, report, section),
             Kind::KeyBytes => key_bytes(o, section),
+            Kind::KeyReplyBytes | Kind::KeyLatency => key_replies(o, section),
             _ => simple(o, report, section),
         }
     }
@@ -227,10 +228,29 @@ fn key_bytes(o: &mut String, section: &Section) {
         let _ = writeln!(o, "  (no keys)");
         return;
     }
-    let _ = writeln!(o, " {:>9} {:>7}  key", "bytes", "share");
+    // Room for an upper bound: `<=439.5KiB`.
+    let _ = writeln!(o, " {:>10} {:>7}  key", "bytes", "share");
     for row in &section.rows {
         let bound = if row.error > 0 { "<=" } else { "" };
-        let _ = writeln!(o, " {:>9} {:>6.2}%  {}", format!("{bound}{}", size(row.count)), row.share, name_text(row));
+        let _ = writeln!(o, " {:>10} {:>6.2}%  {}", format!("{bound}{}", size(row.count)), row.share, name_text(row));
+    }
+    error_note(o, &section.rows);
+}
+
+/// Top Keys by Reply Bytes, or by Latency: of requests read from packets, with their replies.
+fn key_replies(o: &mut String, section: &Section) {
+    let latency = section.kind == Kind::KeyLatency;
+    let (title, unit) = if latency {
+        (format!("Top Keys by Latency (request to reply, total {})", duration(section.total)), "latency")
+    } else {
+        (format!("Top Keys by Reply Bytes (bytes the server sent back, of {})", size(section.total)), "bytes")
+    };
+    heading(o, &title);
+    let _ = writeln!(o, " {unit:>9} {:>7}  key", "share");
+    for row in &section.rows {
+        let bound = if row.error > 0 { "<=" } else { "" };
+        let value = if latency { duration(row.count) } else { size(row.count) };
+        let _ = writeln!(o, " {:>9} {:>6.2}%  {}", format!("{bound}{value}"), row.share, name_text(row));
     }
     error_note(o, &section.rows);
 }
@@ -249,7 +269,9 @@ fn simple(o: &mut String, report: &Report, section: &Section) {
         Kind::Clients => (format!("Top Clients (address without port, of {} commands)", section.total), "client"),
         Kind::Slots => (format!("Top Slots (cluster hash slots, of {} key accesses)", section.total), "slot"),
         Kind::Nodes => (format!("Top Nodes (of {} commands)", section.total), "node"),
-        Kind::Keys | Kind::KeyBytes => unreachable!("keys have sections of their own"),
+        Kind::Keys | Kind::KeyBytes | Kind::KeyReplyBytes | Kind::KeyLatency => {
+            unreachable!("keys have sections of their own")
+        }
     };
     heading(o, &title);
     if section.rows.is_empty() {
@@ -273,29 +295,64 @@ fn command_time(o: &mut String, report: &Report) {
         GapRule::Later => "charged to the later line (Redis >= 6.2.4)",
         GapRule::Earlier => "charged to the earlier line (Redis < 6.2.4)",
     };
-    heading(o, "Command Time (gaps between arrivals, idle time included)");
-    let _ = writeln!(o, "  gaps between timestamps, {rule}");
-    let _ = writeln!(o, "  not latency: the server's SLOWLOG and LATENCY measure that, or the client");
+    let count = if time.latencies {
+        heading(o, "Command Time (latency: request's last packet to reply's first)");
+        let _ = writeln!(o, "  measured from packets; a blocking command's includes the time it blocked");
+        "calls"
+    } else {
+        heading(o, "Command Time (gaps between arrivals, idle time included)");
+        let _ = writeln!(o, "  gaps between timestamps, {rule}");
+        let _ = writeln!(o, "  not latency: the server's SLOWLOG and LATENCY measure that, or the client");
+        "gaps"
+    };
     if time.gaps == 0 {
-        let _ = writeln!(o, "  (fewer than two timestamps: no gaps)");
+        let none =
+            if time.latencies { "(no replies seen: no latencies)" } else { "(fewer than two timestamps: no gaps)" };
+        let _ = writeln!(o, "  {none}");
         return;
     }
-    let _ = writeln!(o, "  gaps      {}", time.gaps);
+    let _ = writeln!(o, "  {count:<8}  {}", time.gaps);
     for (label, _, value) in &time.quantiles {
         let _ = writeln!(o, "  {label:<8}  {}", duration(value.unwrap_or(0)));
     }
     let _ = writeln!(o, "  max       {}", duration(time.max));
 
-    heading(o, "Heaviest Commands (total gap between arrivals, idle time included)");
-    let _ = writeln!(o, " {:>9} {:>7} {:>8} {:>9}  command", "total", "share", "calls", "mean");
+    if time.latencies {
+        heading(o, "Heaviest Commands (total latency)");
+    } else {
+        heading(o, "Heaviest Commands (total gap between arrivals, idle time included)");
+    }
+    if time.latencies {
+        let _ = writeln!(
+            o,
+            " {:>9} {:>7} {:>8} {:>9} {:>9} {:>9}  command",
+            "total", "share", "calls", "mean", "p50", "p99"
+        );
+    } else {
+        let _ = writeln!(o, " {:>9} {:>7} {:>8} {:>9}  command", "total", "share", "calls", "mean");
+    }
     for heavy in &time.heaviest {
         let share = super::share(heavy.total, time.total);
         let (calls, mean, name) = (heavy.calls, duration(heavy.mean()), &heavy.name);
-        let _ = writeln!(o, " {:>9} {share:>6.2}% {calls:>8} {mean:>9}  {name}", duration(heavy.total));
+        let total = duration(heavy.total);
+        match heavy.percentiles {
+            Some([p50, _, p99]) if time.latencies => {
+                let (p50, p99) = (duration(p50.unwrap_or(0)), duration(p99.unwrap_or(0)));
+                let _ = writeln!(o, " {total:>9} {share:>6.2}% {calls:>8} {mean:>9} {p50:>9} {p99:>9}  {name}");
+            }
+            _ => {
+                let _ = writeln!(o, " {total:>9} {share:>6.2}% {calls:>8} {mean:>9}  {name}");
+            }
+        }
     }
 
-    heading(o, "Slowest Calls (longest gaps between arrivals, idle time included)");
-    let _ = writeln!(o, " {:>9}  timestamp          client", "gap");
+    if time.latencies {
+        heading(o, "Slowest Calls (longest latencies)");
+    } else {
+        heading(o, "Slowest Calls (longest gaps between arrivals, idle time included)");
+    }
+    let column = if time.latencies { "latency" } else { "gap" };
+    let _ = writeln!(o, " {column:>9}  timestamp          client");
     for call in &time.slowest {
         let _ = writeln!(o, " {:>9}  {:<17}  {}", duration(call.gap), call.timestamp, call.client);
         let _ = writeln!(o, "            {}", call.call);

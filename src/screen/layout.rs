@@ -176,7 +176,13 @@ fn key_table(report: &Report, section: &Section, rows: usize, width: usize, unic
     let shown = &section.rows[..rows.min(section.rows.len())];
     let keys = || shown.iter().filter_map(|r| r.key.as_ref());
     let node = keys().filter_map(|k| k.node.as_ref()).map(|n| n.chars().count().clamp(4, 16)).max();
-    let trend = keys().map(|k| k.trend.len()).max().unwrap_or(0).min(TREND);
+    // As wide as the window has periods, from the first report on: the key column never moves.
+    let periods = match (report.window, report.every) {
+        (Some(w), Some(every)) => (w.length / every.max(1)) as usize,
+        _ => 0,
+    };
+    // A window of one period has no trend (its last frame, two periods, gets none either).
+    let trend = if periods > 1 { periods.min(TREND) } else { 0 };
     let mut columns = Columns { trend, counts: true, node, slot: true };
     let widest = shown.iter().map(|r| crate::report::name_text(r).chars().count()).max().unwrap_or(0);
     let want = widest.min(KEY_ROOM);
@@ -272,9 +278,13 @@ fn cut_middle(text: &str, size: Option<u64>, tail: bool, room: usize) -> String 
 
 /// Trends as sparklines on one scale for every row shown: each period's rate (its count over
 /// the seconds it covered, so a partial first or last period is not a fake ramp), against the
-/// highest of them all.
+/// highest of them all. A period that covered less than half its length does not set the
+/// scale, and counts as a tenth of a period at least (a few lines in its first microseconds are
+/// no peak).
 struct Trend<'a> {
     seconds: &'a [f64],
+    /// The period, in seconds.
+    every: f64,
     /// The periods shown (the latest).
     periods: usize,
     max: f64,
@@ -283,22 +293,32 @@ struct Trend<'a> {
 impl<'a> Trend<'a> {
     fn new(report: &'a Report, rows: &[Row], periods: usize) -> Trend<'a> {
         let seconds = &report.trend_seconds[..];
-        let mut trend = Trend { seconds, periods, max: 0.0 };
+        let every = report.every.map_or(1.0, |e| e as f64 / 1e6);
+        let mut trend = Trend { seconds, every, periods, max: 0.0 };
+        let mut short = 0.0f64;
         for key in rows.iter().filter_map(|r| r.key.as_ref()) {
-            for (n, s) in trend.recent(&key.trend) {
-                trend.max = trend.max.max(n as f64 / s);
+            for (n, s, covered) in trend.recent(&key.trend) {
+                if covered >= every / 2.0 {
+                    trend.max = trend.max.max(n as f64 / s);
+                } else {
+                    short = short.max(n as f64 / s);
+                }
             }
+        }
+        if trend.max == 0.0 {
+            trend.max = short;
         }
         trend
     }
 
-    /// The last `periods` counts with the seconds each covered.
-    fn recent(&self, counts: &[u64]) -> Vec<(u64, f64)> {
+    /// The last `periods` counts, with the seconds their rates are taken over and the seconds
+    /// each covered.
+    fn recent(&self, counts: &[u64]) -> Vec<(u64, f64, f64)> {
         let skip = counts.len().saturating_sub(self.periods);
         (skip..counts.len())
             .map(|i| {
-                let s = self.seconds.get(i).copied().unwrap_or(1.0);
-                (counts[i], if s > 0.0 { s } else { 1.0 })
+                let covered = self.seconds.get(i).copied().unwrap_or(self.every);
+                (counts[i], covered.max(self.every / 10.0), covered)
             })
             .collect()
     }
@@ -308,7 +328,7 @@ impl<'a> Trend<'a> {
         let levels: Vec<Option<usize>> = self
             .recent(counts)
             .into_iter()
-            .map(|(n, s)| (n > 0).then(|| (n as f64 / s / max * 7.0).round() as usize))
+            .map(|(n, s, _)| (n > 0).then(|| (n as f64 / s / max * 7.0).round() as usize))
             .collect();
         bars(&levels, unicode)
     }

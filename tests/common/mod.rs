@@ -554,10 +554,129 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// tcpdump writing the packets of one port to a file, stopped (and its file complete) by
+/// [`Tcpdump::stop`] or on drop.
+pub struct Tcpdump {
+    child: Option<Child>,
+    pub path: PathBuf,
+    /// What tcpdump said on standard error (its counts of packets captured and dropped).
+    said: Arc<Mutex<String>>,
+}
+
+impl Tcpdump {
+    /// Starts `tcpdump -i IFACE -w PATH tcp port PORT` (whole packets, each written at once),
+    /// returning once it is capturing; `None`, having said so loudly, when tcpdump is missing or
+    /// may not capture (not root). Under CI=true that fails the test instead.
+    pub fn start(iface: &str, port: u16, path: &Path) -> Option<Tcpdump> {
+        let skip = |msg: String| {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{msg}");
+            }
+            eprintln!("\n*** SKIPPED: {msg} ***\n");
+            None
+        };
+        if which("tcpdump").is_none() {
+            return skip("tcpdump not found: this test needs it (apt-get install tcpdump)".into());
+        }
+        // Without --immediate-mode libpcap hands packets over in blocks, up to a second late.
+        let mut child = Command::new("tcpdump")
+            // A large buffer: loopback packets are up to 64 KiB, and a full buffer drops them.
+            .args(["--immediate-mode", "-U", "-B", "65536", "-s", "0", "-i", iface, "-w"])
+            .arg(path)
+            .args(["tcp", "port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tcpdump");
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut said = String::new();
+        loop {
+            let mut line = String::new();
+            if err.read_line(&mut line).unwrap_or(0) == 0 {
+                let _ = child.wait();
+                return skip(format!("tcpdump cannot capture here (it needs root or CAP_NET_RAW): {said}"));
+            }
+            said.push_str(&line);
+            if line.contains("listening on") {
+                break;
+            }
+        }
+        let said = Arc::new(Mutex::new(said));
+        let sink = Arc::clone(&said);
+        thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = err.read_to_string(&mut rest);
+            sink.lock().unwrap().push_str(&rest);
+        });
+        Some(Tcpdump { child: Some(child), path: path.to_path_buf(), said })
+    }
+
+    /// Waits until the file holds `needle` (the last bytes of a workload), then stops tcpdump;
+    /// returns the file and what tcpdump said.
+    pub fn stop_after(mut self, needle: &[u8]) -> (Vec<u8>, String) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let data = std::fs::read(&self.path).unwrap_or_default();
+            if contains(&data, needle) {
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        self.stop();
+        // Its last words come as it exits.
+        thread::sleep(Duration::from_millis(50));
+        let said = self.said.lock().unwrap().clone();
+        (std::fs::read(&self.path).expect("read the capture"), said)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Tcpdump {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// Sends `signal` (`HUP`, `INT`, `TERM`) to a child, by its process id.
 pub fn signal(child: &Child, signal: &str) {
     let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
     assert!(status.success(), "kill -{signal}");
+}
+
+/// Runs faina-filter under `/usr/bin/time` and returns its output and peak resident memory in
+/// KiB; `None` (having said so loudly, or failed under CI=true) without it.
+pub fn peak_memory(args: &[&str], stdin: &[u8]) -> Option<(Output, u64)> {
+    if !Path::new("/usr/bin/time").is_file() {
+        require("/usr/bin/time (Debian package time)");
+        return None;
+    }
+    let dir = TempDir::new("rss");
+    let report = dir.path("time.txt");
+    let mut all = vec!["-f", "%M", "-o", report.to_str().unwrap(), BIN];
+    all.extend_from_slice(args);
+    let mut child = Command::new("/usr/bin/time")
+        .args(&all)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run /usr/bin/time");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for faina-filter");
+    writer.join().unwrap();
+    let text = std::fs::read_to_string(&report).unwrap();
+    let kib = text.lines().last().and_then(|l| l.trim().parse().ok()).expect("a peak RSS");
+    Some((out, kib))
 }
 
 /// The server's MONITOR clients, as CLIENT LIST shows them (the flag O; CLIENT LIST TYPE knows

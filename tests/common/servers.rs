@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// One server build: its name as the tests report it, and its programs.
 #[derive(Debug, Clone)]
 pub struct Server {
-    /// `redis (system)`, `redis 8.6.3`, `valkey 9.1.2`.
+    /// `redis 7.0.15 (system)`, `redis 8.6.3`, `valkey 9.1.2`.
     pub name: String,
     /// The server program (`redis-server`, `valkey-server`).
     pub program: PathBuf,
@@ -46,9 +46,10 @@ pub fn system() -> Option<Server> {
     if !super::require("redis-server") {
         return None;
     }
+    let program = super::which("redis-server")?;
     Some(Server {
-        name: "redis (system)".into(),
-        program: super::which("redis-server")?,
+        name: format!("redis {} (system)", version(&program)),
+        program,
         cli: super::which("redis-cli").unwrap_or_else(|| PathBuf::from("redis-cli")),
         kind: Kind::System,
     })
@@ -76,6 +77,13 @@ pub fn all() -> Vec<Server> {
     let mut out: Vec<Server> = system().into_iter().collect();
     out.extend(BUILT.iter().filter_map(|&(kind, ..)| built(kind)));
     out
+}
+
+/// The version a server program says it is (`Redis server v=7.0.15 sha=…`).
+fn version(program: &Path) -> String {
+    let out = std::process::Command::new(program).arg("--version").output();
+    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    text.split_whitespace().find_map(|w| w.strip_prefix("v=")).unwrap_or("?").to_string()
 }
 
 fn is_executable(path: &Path) -> bool {
