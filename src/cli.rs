@@ -107,7 +107,7 @@ fn check(config: &Config) -> Result<(), UsageError> {
             "--format json shapes the report, and --emit writes records instead of it: use one or the other".into(),
         ));
     }
-    if config.header && config.emit != Some(crate::records::Emit::Keys) {
+    if config.header && config.emit != Some(crate::config::Emit::Keys) {
         return Err(UsageError(
             "--header names the columns of --emit keys (tsv records have a varying number of columns)".into(),
         ));
@@ -178,7 +178,7 @@ fn usage(e: lexopt::Error) -> UsageError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::Emit;
+    use crate::config::Emit;
     use crate::stats::GapRule;
 
     fn run(args: &[&str]) -> Result<Config, String> {

@@ -16,6 +16,7 @@
 
 use crate::cluster::SlotHasher;
 use crate::hash::{run_key, KeyHasher};
+use crate::long_arg::LongArg;
 
 /// The decoded bytes of an argument that are kept: as many as the key tables keep of a key.
 pub const HEAD: u64 = crate::counter::MAX_STORED_KEY as u64;
@@ -23,18 +24,6 @@ pub const HEAD: u64 = crate::counter::MAX_STORED_KEY as u64;
 /// The longest header (timestamp, db and client) a MONITOR line can have: a line that has
 /// no argument by then is not one, and is kept only this far.
 pub const MAX_HEADER: usize = 64 * 1024;
-
-/// An argument kept by its head.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LongArg {
-    /// Its position among the command's arguments (0 is the command name).
-    pub index: usize,
-    /// Its whole length, decoded.
-    pub len: u64,
-    /// The hash and the cluster slot of its whole bytes.
-    pub hash: u64,
-    pub slot: u16,
-}
 
 /// Where the compactor is in the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,6 @@ use std::fmt;
 
 use crate::commands::Table;
 use crate::filters::Filters;
-use crate::records::Emit;
 use crate::stats::GapRule;
 
 /// What a run is asked to do.
@@ -63,6 +62,13 @@ pub struct Config {
 pub enum Format {
     Text,
     Json,
+}
+
+/// Which records to write (`--emit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emit {
+    Tsv,
+    Keys,
 }
 
 /// What the command line asked for besides a run.

@@ -7,8 +7,8 @@
 
 use std::ffi::OsString;
 
+use crate::config::Emit;
 use crate::config::{Config, Format, UsageError};
-use crate::records::Emit;
 
 /// Where a flag is listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,8 +28,9 @@ use std::time::{Duration, Instant};
 use bstr::ByteSlice;
 
 use crate::capture::{self, CallIn};
-use crate::compact::{Compactor, LongArg};
+use crate::compact::Compactor;
 use crate::connect::{self, Change, State};
+use crate::long_arg::LongArg;
 use crate::signal;
 
 /// The longest line handed out whole; a longer one is compacted (see [`crate::compact`]).

@@ -31,6 +31,7 @@ pub mod flags;
 mod glob;
 mod hash;
 mod input;
+mod long_arg;
 pub mod monitor;
 mod name;
 mod nodes;
@@ -52,8 +53,8 @@ mod window;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 
+pub use config::Emit;
 pub use error::Error;
-pub use records::Emit;
 pub use stats::GapRule;
 
 use commands::Table;

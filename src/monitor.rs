@@ -36,8 +36,8 @@
 
 use bstr::ByteSlice;
 
-use crate::compact::LongArg;
 use crate::escape::hex_pair;
+use crate::long_arg::LongArg;
 use crate::scan;
 
 /// What one captured line turned out to be.

@@ -9,11 +9,11 @@ use std::io::{BufWriter, Write};
 
 use crate::capture::CallIn;
 use crate::commands::KeyRef;
-use crate::compact::LongArg;
 use crate::decode::{Command, Decoded, Decoder};
 use crate::error::Error;
 use crate::filters::{Filters, Verdict};
 use crate::input::LineIn;
+use crate::long_arg::LongArg;
 use crate::monitor::looks_like_a_reply;
 use crate::notices::ServerErrors;
 use crate::redact::{redact_loose, Secrets};

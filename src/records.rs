@@ -20,6 +20,7 @@
 use std::io::{self, Write};
 
 use crate::commands::Access;
+use crate::config::Emit;
 use crate::decode::Command;
 use crate::error::Error;
 use crate::escape::escape;
@@ -27,13 +28,6 @@ use crate::monitor::Header;
 use crate::redact::{Secrets, REDACTED};
 use crate::sink::Sink;
 use crate::stats::{share_of, Tally};
-
-/// Which records to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Emit {
-    Tsv,
-    Keys,
-}
 
 /// Writes records through its own block buffer; [`RecordWriter::flush`] pushes them out.
 pub struct RecordWriter<W: Write> {

@@ -8,10 +8,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::commands::{Access, CommandId, Table};
-use crate::compact::LongArg;
 use crate::counter::{Histogram, TopK};
 use crate::decode::Command;
 use crate::escape::escape_truncated;
+use crate::long_arg::LongArg;
 use crate::monitor::client_address;
 use crate::name::Name;
 use crate::redact::{Secrets, REDACTED};

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 
 use super::resp::{ReplyDone, Request};
 use super::{Batch, Reply};
-use crate::compact::LongArg;
+use crate::long_arg::LongArg;
 
 pub const MAX_WAITING: usize = 1024;
 pub const MAX_WAITING_BYTES: usize = 1 << 20;

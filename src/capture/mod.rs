@@ -24,7 +24,7 @@ use std::net::{IpAddr, SocketAddr};
 
 pub use file::is_capture;
 
-use crate::compact::LongArg;
+use crate::long_arg::LongArg;
 use crate::monitor::{Args, Call, Header, Span};
 use file::{Damage, Packet, Packets};
 

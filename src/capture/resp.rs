@@ -11,8 +11,9 @@
 use bstr::ByteSlice;
 
 use crate::cluster::SlotHasher;
-use crate::compact::{LongArg, HEAD};
+use crate::compact::HEAD;
 use crate::hash::{run_key, KeyHasher};
+use crate::long_arg::LongArg;
 
 /// The most bytes of arguments kept per request (a request with very many arguments keeps its
 /// first ones and is marked cut; its size still counts every byte).
