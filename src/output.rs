@@ -49,19 +49,12 @@ impl Stdout {
 pub fn was_closed() -> bool {
     use std::os::fd::AsFd;
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    extern "C" {
-        fn fcntl(fd: i32, cmd: i32, ...) -> i32;
-    }
-    // The same values on Linux, the BSDs and macOS.
-    const F_GETFL: i32 = 3;
-    const O_ACCMODE: i32 = 3;
-    const O_RDWR: i32 = 2;
     // SAFETY: F_GETFL only reads the flags of descriptor 1; an unopened one gives -1.
-    let flags = unsafe { fcntl(1, F_GETFL) };
+    let flags = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFL) };
     if flags < 0 {
         return true;
     }
-    if flags & O_ACCMODE != O_RDWR {
+    if flags & libc::O_ACCMODE != libc::O_RDWR {
         return false;
     }
     let stdout = std::io::stdout();

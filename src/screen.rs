@@ -188,26 +188,17 @@ pub fn terminal_size() -> (usize, usize) {
     (env("COLUMNS", 80).max(20), env("LINES", 24).max(5))
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(unix)]
 fn window_size() -> Option<(usize, usize)> {
-    #[repr(C)]
-    struct WinSize {
-        rows: u16,
-        cols: u16,
-        x: u16,
-        y: u16,
-    }
-    extern "C" {
-        fn ioctl(fd: i32, request: u64, ...) -> i32;
-    }
-    const TIOCGWINSZ: u64 = 0x5413;
-    let mut size = WinSize { rows: 0, cols: 0, x: 0, y: 0 };
-    // SAFETY: TIOCGWINSZ writes one winsize structure to the pointer it is given.
-    let ok = unsafe { ioctl(1, TIOCGWINSZ, &mut size as *mut WinSize) } == 0;
-    (ok && size.cols > 0 && size.rows > 0).then(|| (usize::from(size.cols).max(20), usize::from(size.rows).max(5)))
+    let mut size = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCGWINSZ writes one winsize structure to the pointer it is given, which points
+    // at `size`.
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size as *mut libc::winsize) } == 0;
+    (ok && size.ws_col > 0 && size.ws_row > 0)
+        .then(|| (usize::from(size.ws_col).max(20), usize::from(size.ws_row).max(5)))
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(unix))]
 fn window_size() -> Option<(usize, usize)> {
     None
 }

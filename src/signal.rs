@@ -6,7 +6,7 @@
 //! signal after it is needed to end the process at once.
 //!
 //! The handler is installed so that a blocked system call is interrupted rather than restarted
-//! (`siginterrupt`), and helper threads block these signals ([`quiet_thread`]), so the main
+//! (`sigaction` without `SA_RESTART`), and helper threads block these signals ([`quiet_thread`]), so the main
 //! thread is the one interrupted: a write stuck on a stalled pipe returns, and the run ends.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -16,10 +16,7 @@ static STOP: AtomicBool = AtomicBool::new(false);
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
-const SIGHUP: i32 = 1;
-const SIGINT: i32 = 2;
-const SIGALRM: i32 = 14;
-const SIGTERM: i32 = 15;
+use libc::{SIGALRM, SIGHUP, SIGINT, SIGTERM};
 
 /// The signals that end a run.
 const ENDING: [i32; 4] = [SIGHUP, SIGINT, SIGALRM, SIGTERM];
@@ -39,39 +36,6 @@ pub fn exit_status() -> u8 {
 }
 
 #[cfg(unix)]
-mod sys {
-    extern "C" {
-        pub fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
-        pub fn siginterrupt(signum: i32, flag: i32) -> i32;
-        pub fn _exit(status: i32) -> !;
-        pub fn setitimer(which: i32, new: *const ITimerVal, old: *mut ITimerVal) -> i32;
-        #[cfg(target_os = "linux")]
-        pub fn sigemptyset(set: *mut SigSet) -> i32;
-        #[cfg(target_os = "linux")]
-        pub fn sigaddset(set: *mut SigSet, signum: i32) -> i32;
-        #[cfg(target_os = "linux")]
-        pub fn pthread_sigmask(how: i32, set: *const SigSet, old: *mut SigSet) -> i32;
-    }
-
-    /// `sigset_t`, treated as opaque: 128 bytes in glibc and musl alike, filled by the C library.
-    #[cfg(target_os = "linux")]
-    #[repr(C, align(8))]
-    pub struct SigSet(pub [u8; 128]);
-
-    #[cfg(target_os = "linux")]
-    pub const SIG_BLOCK: i32 = 0;
-
-    /// `struct itimerval`: two `struct timeval`s of C longs.
-    #[repr(C)]
-    pub struct ITimerVal {
-        pub interval: [std::ffi::c_long; 2],
-        pub value: [std::ffi::c_long; 2],
-    }
-
-    pub const ITIMER_REAL: i32 = 0;
-}
-
-#[cfg(unix)]
 extern "C" fn on_signal(signum: i32) {
     // Only atomics and _exit: async-signal-safe.
     if signum == SIGALRM {
@@ -83,7 +47,7 @@ extern "C" fn on_signal(signum: i32) {
     }
     if STOP.swap(true, Ordering::Relaxed) {
         // SAFETY: _exit is async-signal-safe and ends the process without running anything else.
-        unsafe { sys::_exit(128 + signum) }
+        unsafe { libc::_exit(128 + signum) }
     }
     SIGNAL.store(signum, Ordering::Relaxed);
 }
@@ -93,11 +57,18 @@ extern "C" fn on_signal(signum: i32) {
 pub fn install() {
     INSTALLED.store(true, Ordering::Relaxed);
     for signum in ENDING {
-        // SAFETY: `on_signal` is async-signal-safe and lives for the whole program; both calls
-        // only change how this process handles the signal.
+        // SAFETY: a zeroed sigaction is a valid one (no flags, nothing else set); its mask is
+        // then emptied by the C library.
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        action.sa_sigaction = on_signal as extern "C" fn(i32) as libc::sighandler_t;
+        // No SA_RESTART: a system call the signal interrupts returns EINTR rather than resuming.
+        action.sa_flags = 0;
+        // SAFETY: `action.sa_mask` is a sigset_t owned here; `on_signal` is async-signal-safe
+        // and lives for the whole program; sigaction only changes how this process handles
+        // the signal.
         unsafe {
-            sys::signal(signum, on_signal);
-            sys::siginterrupt(signum, 1);
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signum, &action, std::ptr::null_mut());
         }
     }
 }
@@ -113,11 +84,16 @@ pub fn end_after(limit: std::time::Duration) {
         return;
     }
     let micros = limit.as_micros().max(1);
-    let value = [(micros / 1_000_000) as std::ffi::c_long, (micros % 1_000_000) as std::ffi::c_long];
-    let timer = sys::ITimerVal { interval: [0, 0], value };
+    let timer = libc::itimerval {
+        it_interval: libc::timeval { tv_sec: 0, tv_usec: 0 },
+        it_value: libc::timeval {
+            tv_sec: (micros / 1_000_000) as libc::time_t,
+            tv_usec: (micros % 1_000_000) as libc::suseconds_t,
+        },
+    };
     // SAFETY: `timer` is a valid itimerval; setitimer only arms this process's real-time timer.
     unsafe {
-        sys::setitimer(sys::ITIMER_REAL, &timer, std::ptr::null_mut());
+        libc::setitimer(libc::ITIMER_REAL, &timer, std::ptr::null_mut());
     }
 }
 
@@ -127,16 +103,16 @@ pub fn end_after(_limit: std::time::Duration) {}
 /// Blocks the ending signals in the calling thread (a helper thread: reading an input, counting
 /// keys), so that they interrupt the main thread, which decides what to do.
 pub fn quiet_thread() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: the set is filled by the C library before use; pthread_sigmask only changes this
-    // thread's signal mask.
+    #[cfg(unix)]
+    // SAFETY: the set is a sigset_t owned here, emptied by the C library before use;
+    // pthread_sigmask only changes this thread's signal mask.
     unsafe {
-        let mut set = sys::SigSet([0; 128]);
-        sys::sigemptyset(&mut set);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
         for signum in ENDING {
-            sys::sigaddset(&mut set, signum);
+            libc::sigaddset(&mut set, signum);
         }
-        sys::pthread_sigmask(sys::SIG_BLOCK, &set, std::ptr::null_mut());
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
 

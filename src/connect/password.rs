@@ -141,47 +141,25 @@ fn read_line() -> Result<Vec<u8>, String> {
 }
 
 /// The terminal's echo, turned off for as long as an [`echo::Off`] lives.
-#[cfg(target_os = "linux")]
+#[cfg(unix)]
 mod echo {
     use std::io;
 
-    /// `struct termios` as Linux's C libraries (glibc, musl) lay it out.
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Termios {
-        iflag: u32,
-        oflag: u32,
-        cflag: u32,
-        lflag: u32,
-        line: u8,
-        cc: [u8; 32],
-        ispeed: u32,
-        ospeed: u32,
-    }
-
-    extern "C" {
-        fn tcgetattr(fd: i32, termios: *mut Termios) -> i32;
-        fn tcsetattr(fd: i32, actions: i32, termios: *const Termios) -> i32;
-    }
-
-    const ECHO: u32 = 0o10;
-    const TCSANOW: i32 = 0;
-
-    pub struct Off(Termios);
+    pub struct Off(libc::termios);
 
     impl Off {
         pub fn new() -> io::Result<Off> {
-            let mut saved =
-                Termios { iflag: 0, oflag: 0, cflag: 0, lflag: 0, line: 0, cc: [0; 32], ispeed: 0, ospeed: 0 };
+            // SAFETY: a zeroed termios is a valid value of it, filled in by tcgetattr below.
+            let mut saved: libc::termios = unsafe { std::mem::zeroed() };
             // SAFETY: `saved` is a valid, writable termios for fd 0; tcgetattr only fills it in.
-            if unsafe { tcgetattr(0, &mut saved) } != 0 {
+            if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut saved) } != 0 {
                 return Err(io::Error::last_os_error());
             }
             let mut quiet = saved;
-            quiet.lflag &= !ECHO;
+            quiet.c_lflag &= !libc::ECHO;
             // SAFETY: `quiet` is the terminal's own settings with echo cleared; this changes
             // only fd 0's terminal, restored on drop.
-            if unsafe { tcsetattr(0, TCSANOW, &quiet) } != 0 {
+            if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) } != 0 {
                 return Err(io::Error::last_os_error());
             }
             Ok(Off(saved))
@@ -191,12 +169,12 @@ mod echo {
     impl Drop for Off {
         fn drop(&mut self) {
             // SAFETY: restores the settings tcgetattr returned for the same terminal.
-            unsafe { tcsetattr(0, TCSANOW, &self.0) };
+            unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.0) };
         }
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(unix))]
 mod echo {
     pub struct Off;
 
