@@ -68,3 +68,27 @@ impl fmt::Display for Error {
         }
     }
 }
+
+impl std::error::Error for Error {
+    /// The I/O error underneath, for a caller that walks the chain; [`Display`](fmt::Display)
+    /// already names it.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Read { err, .. } | Error::Write(err) | Error::Rejects { err, .. } => Some(err),
+            Error::Usage(_) | Error::NothingRead | Error::Connect(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_io_error_underneath_is_its_source() {
+        let err = Error::Write(io::Error::from(io::ErrorKind::BrokenPipe));
+        let source = std::error::Error::source(&err).and_then(|e| e.downcast_ref::<io::Error>());
+        assert_eq!(source.map(io::Error::kind), Some(io::ErrorKind::BrokenPipe));
+        assert!(std::error::Error::source(&Error::NothingRead).is_none());
+    }
+}
