@@ -4,8 +4,8 @@
 use std::fmt;
 use std::io;
 
-use crate::input::Compressed;
-use crate::output;
+use crate::read::input::Compressed;
+use crate::sys::output;
 
 /// Why a run failed.
 #[derive(Debug)]

@@ -1,10 +1,12 @@
 //! faina-filter: find the hot keys overloading a Redis node, from its MONITOR stream.
 //!
-//! Data flows one way: the inputs' bytes are split into lines ([`input`]) — or, for a packet
-//! capture, into the requests its packets carry ([`capture`]) — each line is decoded
-//! into a command with its keys ([`decode`], over [`monitor`] and [`commands`]), then accounted
-//! for, filtered and redacted ([`pipeline`]), and handed to one sink: the report of the whole
-//! input ([`sink`]), a report per period ([`rolling`]), or the records ([`records`]).
+//! Data flows one way, and the folders are its stages: the inputs' bytes are split into lines
+//! ([`read`]) — or, for a packet capture, into the requests its packets carry — each line is
+//! parsed by its wire format ([`format`]) and decoded into a command with its keys by the
+//! command table ([`commands`]), then accounted for, filtered and redacted ([`pipeline`]), and
+//! handed to one sink ([`sink`]): the report of the whole input, a report per period, or the
+//! records. Report sinks count keys ([`count`]) and write the report ([`report`]); [`sys`] holds
+//! the process's edges (signals, standard output), [`cli`] turns arguments into a configuration.
 //!
 //! ```text
 //! Inputs::read ──lines──▶ Pipeline::line ──Command──▶ Sink (report │ rolling report │ records)
@@ -14,60 +16,44 @@
 // (`cargo doc --document-private-items`): links into them are meant.
 #![allow(rustdoc::private_intra_doc_links)]
 
-mod capture;
+// The stages a line passes through, in order; each imports only from the ones below it.
 pub mod cli;
-mod clock;
-pub mod cluster;
 pub mod commands;
-mod compact;
-pub mod config;
-pub mod connect;
-mod counter;
-mod decode;
+mod count;
 mod error;
-pub mod escape;
-mod filters;
-pub mod flags;
-mod glob;
-mod hash;
-mod input;
-mod long_arg;
-pub mod monitor;
-mod name;
-mod nodes;
-mod notices;
-mod offload;
-pub mod output;
+mod format;
 mod pipeline;
-mod records;
-mod redact;
+mod read;
 mod report;
-mod rolling;
-mod scan;
-mod screen;
-pub mod signal;
 mod sink;
-mod stats;
-mod window;
+mod sys;
+
+// The paths main.rs, the tests and the fuzz targets use.
+pub use cli::{config, flags};
+pub use count::cluster;
+pub use format::{escape, monitor};
+pub use read::connect;
+pub use sys::{output, signal};
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
 
 pub use config::Emit;
+pub use count::stats::GapRule;
 pub use error::Error;
-pub use stats::GapRule;
 
 use commands::Table;
 use config::Config;
-use decode::{Command, Decoder, Nodes};
-use input::{Event, Failed, Input, Inputs, LineReader};
-use nodes::NodeState;
+use count::nodes::NodeState;
+use count::stats::{Settings, Tally};
+use pipeline::decode::{Command, Decoder, Nodes};
+use pipeline::redact::Secrets;
 use pipeline::{Pipeline, Rejects};
-use records::Records;
-use redact::Secrets;
-use rolling::RollingReport;
+use read::capture;
+use read::input::{self, Event, Failed, Input, Inputs, LineReader};
+use sink::records::Records;
+use sink::rolling::RollingReport;
 use sink::{Labels, Reporter, Sink, WholeReport};
-use stats::{Settings, Tally};
 
 /// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {

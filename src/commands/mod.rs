@@ -13,7 +13,7 @@
 //! to the server's special key functions where a spec cannot say. A command the table does not
 //! know has its first argument taken as its key, and is counted as a guess.
 
-use crate::monitor::Args;
+use crate::format::monitor::Args;
 
 pub mod json;
 pub mod server;
@@ -242,7 +242,7 @@ impl NameIndex {
     fn slot(&self, name: &[u8]) -> usize {
         // A fixed key: the index holds the table's own names, and a name it lacks costs at most
         // the longest run of those (a stranger's names cannot lengthen it).
-        crate::hash::hash_bytes(crate::hash::HashKey { k0: 0, k1: 0 }, name) as usize & self.mask()
+        crate::count::hash::hash_bytes(crate::count::hash::HashKey { k0: 0, k1: 0 }, name) as usize & self.mask()
     }
 
     fn insert(&mut self, name: &[u8], id: CommandId) {
@@ -275,7 +275,7 @@ impl NameIndex {
 /// comparing. Names of commands with subcommands are not kept: they resolve with their
 /// second argument.
 pub struct NameCache {
-    /// (the name as two words and its length, see [`crate::hash::short_key`], what it resolved
+    /// (the name as two words and its length, see [`crate::count::hash::short_key`], what it resolved
     /// to).
     slots: Vec<(u64, u64, usize, Lookup)>,
 }
@@ -289,7 +289,7 @@ impl Default for NameCache {
 impl NameCache {
     /// [`Table::lookup`], remembering the answer for `name`.
     pub fn lookup(&mut self, table: &Table, name: &[u8], second: Option<&[u8]>) -> Lookup {
-        let Some((a, b, i)) = crate::hash::short_key(name) else {
+        let Some((a, b, i)) = crate::count::hash::short_key(name) else {
             return table.lookup(name, second);
         };
         let (sa, sb, len, found) = self.slots[i];
@@ -800,7 +800,7 @@ fn parse_spec(text: &str) -> Option<KeySpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::ArgsStore;
+    use crate::format::monitor::ArgsStore;
 
     /// The keys of a call written as words, as (key, 'r' or 'w').
     fn keys(call: &str) -> Vec<(String, char)> {

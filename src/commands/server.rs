@@ -43,11 +43,11 @@ const MAX_NUMBER: i64 = 1 << 16;
 
 /// Reads a saved COMMAND reply; the error names the file, the place and what is wrong there.
 pub fn load(path: &Path) -> Result<Vec<Command>, String> {
-    let shown = crate::escape::escaped(path.as_os_str().as_encoded_bytes());
+    let shown = crate::format::escape::escaped(path.as_os_str().as_encoded_bytes());
     let fail = |what: String| format!("--commands '{shown}': {what}");
     let text = read_at_most(path, MAX_SIZE).map_err(|e| fail(e.to_string()))?;
     // Every command names where it comes from: the path, cut (it is kept once per command).
-    let origin = crate::name::shown(path.as_os_str().as_encoded_bytes(), 64);
+    let origin = crate::count::name::shown(path.as_os_str().as_encoded_bytes(), 64);
     parse(&text, &origin).map_err(|m| fail(format!("{}: {}", Place::of(&text, m.at), m.what)))
 }
 
@@ -101,7 +101,10 @@ pub fn parse(text: &[u8], origin: &str) -> Result<Vec<Command>, Mistake> {
     let mut names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
     names.sort_unstable();
     if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(Mistake::new(doc.at, format!("'{}' is listed twice", crate::escape::escaped(twice[0].as_bytes()))));
+        return Err(Mistake::new(
+            doc.at,
+            format!("'{}' is listed twice", crate::format::escape::escaped(twice[0].as_bytes())),
+        ));
     }
     Ok(commands)
 }
@@ -142,7 +145,7 @@ fn entry_commands(
         };
         return Err(Mistake::new(
             name.at,
-            format!("{place}: expected {what}, found '{}'", crate::escape::escaped(bytes)),
+            format!("{place}: expected {what}, found '{}'", crate::format::escape::escaped(bytes)),
         ));
     }
     // Only printable ASCII was accepted.

@@ -2,7 +2,7 @@
 //! the escaping.
 
 use super::{iso8601, seconds, Kind, Report, Row};
-use crate::stats::GapRule;
+use crate::count::stats::GapRule;
 
 /// The report as one JSON object on one line (no trailing newline).
 pub fn json(report: &Report) -> String {
@@ -93,7 +93,7 @@ pub fn json(report: &Report) -> String {
 /// With `--connect` servers among several inputs: each server's state (`connected`, `lost`
 /// with since when, `given up`). Absent otherwise, so reports of files are as they were.
 fn connections(w: &mut JsonWriter, report: &Report) {
-    use crate::nodes::NodeState;
+    use crate::count::nodes::NodeState;
     let server = |s: NodeState| matches!(s, NodeState::Connected | NodeState::Lost { .. } | NodeState::GivenUp);
     if !report.inputs.iter().any(|i| server(i.state)) {
         return;

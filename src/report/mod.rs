@@ -2,19 +2,20 @@
 //! time), then written as text for a person ([`text()`]) or as one JSON object per line for a
 //! program ([`json()`]).
 //!
-//! Every key, prefix, client and argument is escaped ([`crate::escape`]) when the model is
+//! Every key, prefix, client and argument is escaped ([`crate::format::escape`]) when the model is
 //! built, so no renderer can let a control byte from the input through, and the JSON is valid
 //! UTF-8. A new section is a new [`Section`] here; both renderers show it.
 
 mod json;
+pub mod screen;
 mod text;
 
-use crate::counter::{Entry, TopK};
-use crate::escape::escaped;
-use crate::name::Name;
-use crate::nodes::{NodeState, Nodes};
-use crate::stats::{GapRule, KeyAccess, SlowCall, Stats, Tally};
-use crate::window::{Recent, Window};
+use crate::count::counter::{Entry, TopK};
+use crate::count::name::Name;
+use crate::count::nodes::{NodeState, Nodes};
+use crate::count::stats::{GapRule, KeyAccess, SlowCall, Stats, Tally};
+use crate::count::window::{Recent, Window};
+use crate::format::escape::escaped;
 
 pub use json::json;
 pub use text::{change_mark, name_text, summary, text, write_share};
@@ -505,8 +506,8 @@ fn key_node(view: &View, access: &KeyAccess) -> String {
 /// The slot shown beside a key: unknown for a key only partly stored, unless its tag is whole.
 fn key_slot(entry: &Entry<KeyAccess>) -> Option<u16> {
     let key = entry.key();
-    let tag = crate::cluster::hash_tag(key);
-    (!entry.is_cut() || tag.len() < key.len()).then(|| crate::cluster::slot(key))
+    let tag = crate::count::cluster::hash_tag(key);
+    (!entry.is_cut() || tag.len() < key.len()).then(|| crate::count::cluster::slot(key))
 }
 
 fn command_time(stats: &Stats) -> CommandTime {

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{duration, iso8601, seconds, size, Kind, Report, Row, Section};
-use crate::stats::GapRule;
+use crate::count::stats::GapRule;
 
 /// The report as text.
 pub fn text(report: &Report) -> String {
@@ -39,7 +39,7 @@ pub fn text(report: &Report) -> String {
 /// `Window 2026-11-25T20:46:44Z .. 20:46:45Z (1s)`, with what it covers when that is not its
 /// length: less (the stream started, or the input ended, inside it) or more (the last window
 /// reported, extended to the end of the input).
-fn window_title(w: &crate::window::Window) -> String {
+fn window_title(w: &crate::count::window::Window) -> String {
     let end = if w.end / 86_400_000_000 == w.start / 86_400_000_000 { clock(w.end) } else { iso_short(w.end) };
     let length = seconds_text(w.length);
     let covered = w.end.saturating_sub(w.from);

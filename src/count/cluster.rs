@@ -1,0 +1,192 @@
+//! Redis Cluster hash slots: which of the 16384 slots (and so which node) a key lives in.
+//!
+//! `slot = crc16(key) & 16383`, CRC16 being the XMODEM variant (polynomial 0x1021, initial 0).
+//! When the key has a `{` and a later `}` with at least one byte between them, only the bytes
+//! between the first `{` and the first `}` after it are hashed, so `{user1}:a` and `{user1}:b`
+//! share a slot.
+
+/// The number of hash slots.
+pub const SLOTS: u16 = 16384;
+
+const fn crc16_table() -> [u16; 256] {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            bit += 1;
+        }
+        table[i] = crc;
+        i += 1;
+    }
+    table
+}
+
+/// `TABLES[k][i]`: the CRC of byte `i` followed by `k` zero bytes, so eight bytes can be folded
+/// in at once with eight independent lookups (slicing-by-8).
+const fn crc16_tables() -> [[u16; 256]; 8] {
+    let base = crc16_table();
+    let mut tables = [base; 8];
+    let mut k = 1;
+    while k < 8 {
+        let mut i = 0;
+        while i < 256 {
+            let prev = tables[k - 1][i];
+            tables[k][i] = (prev << 8) ^ base[(prev >> 8) as usize];
+            i += 1;
+        }
+        k += 1;
+    }
+    tables
+}
+
+static CRC16: [[u16; 256]; 8] = crc16_tables();
+
+/// CRC16/XMODEM.
+pub fn crc16(bytes: &[u8]) -> u16 {
+    crc16_on(0, bytes)
+}
+
+/// CRC16/XMODEM of what `crc` was computed over, followed by `bytes`.
+fn crc16_on(mut crc: u16, bytes: &[u8]) -> u16 {
+    let t = &CRC16;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        crc = t[7][usize::from((crc >> 8) as u8 ^ c[0])]
+            ^ t[6][usize::from(crc as u8 ^ c[1])]
+            ^ t[5][usize::from(c[2])]
+            ^ t[4][usize::from(c[3])]
+            ^ t[3][usize::from(c[4])]
+            ^ t[2][usize::from(c[5])]
+            ^ t[1][usize::from(c[6])]
+            ^ t[0][usize::from(c[7])];
+    }
+    chunks.remainder().iter().fold(crc, |crc, &b| (crc << 8) ^ t[0][usize::from((crc >> 8) as u8 ^ b)])
+}
+
+/// The part of a key that is hashed: its hash tag, or the whole key.
+pub fn hash_tag(key: &[u8]) -> &[u8] {
+    if let Some(open) = crate::format::scan::find(key, b'{') {
+        if let Some(len) = crate::format::scan::find(&key[open + 1..], b'}') {
+            if len > 0 {
+                return &key[open + 1..open + 1 + len];
+            }
+        }
+    }
+    key
+}
+
+/// The cluster hash slot of `key`.
+///
+/// ```
+/// assert_eq!(faina_filter::cluster::slot(b"foo"), 12182);
+/// assert_eq!(faina_filter::cluster::slot(b"{user1}:x"), 8106);
+/// ```
+pub fn slot(key: &[u8]) -> u16 {
+    crc16(hash_tag(key)) & (SLOTS - 1)
+}
+
+/// [`slot`] of a key that arrives in pieces (an argument too long to hold whole).
+#[derive(Debug, Clone, Default)]
+pub struct SlotHasher {
+    whole: u16,
+    tag: u16,
+    /// Where the hash tag is: not opened yet, opened (and its length so far), or closed.
+    state: Tag,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+enum Tag {
+    #[default]
+    NotOpened,
+    Open(usize),
+    Closed(usize),
+}
+
+impl SlotHasher {
+    /// Adds the next piece of the key.
+    pub fn write(&mut self, bytes: &[u8]) {
+        self.whole = crc16_on(self.whole, bytes);
+        let mut rest = bytes;
+        if let Tag::NotOpened = self.state {
+            match crate::format::scan::find(rest, b'{') {
+                Some(at) => {
+                    self.state = Tag::Open(0);
+                    rest = &rest[at + 1..];
+                }
+                None => return,
+            }
+        }
+        if let Tag::Open(len) = self.state {
+            match crate::format::scan::find(rest, b'}') {
+                Some(at) => {
+                    self.tag = crc16_on(self.tag, &rest[..at]);
+                    self.state = Tag::Closed(len + at);
+                }
+                None => {
+                    self.tag = crc16_on(self.tag, rest);
+                    self.state = Tag::Open(len + rest.len());
+                }
+            }
+        }
+    }
+
+    /// The slot of everything written.
+    pub fn finish(&self) -> u16 {
+        match self.state {
+            Tag::Closed(len) if len > 0 => self.tag & (SLOTS - 1),
+            _ => self.whole & (SLOTS - 1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eight_bytes_at_a_time_agree_with_one() {
+        let one =
+            |bytes: &[u8]| bytes.iter().fold(0u16, |crc, &b| (crc << 8) ^ CRC16[0][usize::from((crc >> 8) as u8 ^ b)]);
+        let data: Vec<u8> = (0..=255u8).chain(0..=255u8).map(|b| b.wrapping_mul(37)).collect();
+        for len in 0..data.len() {
+            assert_eq!(crc16(&data[..len]), one(&data[..len]), "length {len}");
+        }
+    }
+
+    #[test]
+    fn a_key_in_pieces_has_the_slot_of_the_whole() {
+        let keys: [&[u8]; 8] =
+            [b"foo", b"{user1}:x", b"{}x", b"a{}{b}", b"{{a}}", b"no}tag{", b"x{abc", b"pre{tag}post{x}"];
+        for key in keys {
+            for piece in 1..=key.len() {
+                let mut h = SlotHasher::default();
+                for chunk in key.chunks(piece) {
+                    h.write(chunk);
+                }
+                assert_eq!(h.finish(), slot(key), "{} in pieces of {piece}", String::from_utf8_lossy(key));
+            }
+        }
+    }
+
+    #[test]
+    fn known_values() {
+        assert_eq!(crc16(b"123456789"), 0x31c3);
+        for (key, want) in [
+            (&b"foo"[..], 12182),
+            (b"{user1}:x", 8106),
+            (b"{}x", 10595),
+            (b"a{}{b}", 15033),
+            (b"{{a}}", 10276),
+            (b"123456789", 12739),
+        ] {
+            assert_eq!(slot(key), want, "{}", String::from_utf8_lossy(key));
+        }
+        assert_eq!(hash_tag(b"{user1}:x"), b"user1");
+        assert_eq!(hash_tag(b"a{}{b}"), b"a{}{b}");
+        assert_eq!(hash_tag(b"{{a}}"), b"{a");
+        assert_eq!(hash_tag(b"no}tag{"), b"no}tag{");
+    }
+}

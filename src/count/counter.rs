@@ -1,0 +1,1043 @@
+//! Counting in bounded memory: a top-k table of byte strings and a log-linear histogram.
+//!
+//! [`TopK`] counts exactly while its distinct keys fit its capacity; past that it becomes a
+//! Space-Saving summary (Metwally et al.): a new key takes the place of the smallest count and
+//! inherits it as its error. Every key whose true count exceeds total/capacity is kept, and each
+//! kept count brackets the truth: `count - error <= true <= count`; a key not kept counted at most
+//! the table's floor, which is what lets merged tables (periods, threads) keep the same bounds.
+//! Long names share a byte budget, so memory is bounded whatever the keys. [`Histogram`] keeps
+//! percentiles of microsecond gaps within 1/64 relative error in a few kilobytes.
+
+use crate::count::hash::{hash_bytes, run_key, short_key, HashKey};
+
+/// Keys longer than this are stored by their head, their length and a hash of the whole.
+pub const MAX_STORED_KEY: usize = 512;
+
+/// Keys up to this long are stored inside their entry: no allocation, and the bytes sit in the
+/// same cache lines as the counts.
+const INLINE: usize = 30;
+
+/// Bytes per entry a table may spend on keys longer than [`INLINE`]. Past that budget a long key
+/// is kept by its head (and its length and hash, which still tell it apart), until evictions
+/// free room: memory stays bounded however long the keys are, and a key still counted when
+/// room comes back gets its whole name again at its next access.
+const LONG_KEY_BYTES_PER_ENTRY: usize = 32;
+
+/// A stored key.
+#[derive(Debug, Clone)]
+enum KeyBuf {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+impl KeyBuf {
+    fn new(key: &[u8]) -> KeyBuf {
+        if key.len() <= INLINE {
+            let mut bytes = [0; INLINE];
+            bytes[..key.len()].copy_from_slice(key);
+            KeyBuf::Inline { len: key.len() as u8, bytes }
+        } else {
+            KeyBuf::Heap(key.into())
+        }
+    }
+
+    /// Heap bytes it holds (with the allocator's overhead, roughly).
+    fn heap_size(&self) -> usize {
+        match self {
+            KeyBuf::Inline { .. } => 0,
+            KeyBuf::Heap(b) => b.len() + 16,
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            KeyBuf::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            KeyBuf::Heap(b) => b,
+        }
+    }
+}
+
+/// One counted key.
+#[derive(Debug, Clone)]
+pub struct Entry<E> {
+    key: KeyBuf,
+    /// The whole key's length (longer than `key` when the key was too long to keep whole).
+    pub full_len: u64,
+    hash: u64,
+    /// The count (an upper bound when `error > 0`).
+    pub count: u64,
+    /// How much of `count` may belong to keys that were evicted before this one came in.
+    pub error: u64,
+    /// Extra per-key tallies kept by the caller; they start at their default when a key enters.
+    pub extra: E,
+}
+
+impl<E> Entry<E> {
+    /// The stored key: the whole key, or its first [`MAX_STORED_KEY`] bytes.
+    pub fn key(&self) -> &[u8] {
+        self.key.as_slice()
+    }
+
+    /// The hash the table keeps the key by (of the whole key, for a key only partly stored).
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    /// True when only the head of a longer key is stored.
+    pub fn is_cut(&self) -> bool {
+        self.full_len > self.key().len() as u64
+    }
+}
+
+/// A bounded table of the heaviest byte strings.
+pub struct TopK<E = ()> {
+    entries: Vec<Entry<E>>,
+    /// Open addressing, linear probing: `hash_high32 << 32 | (entry index + 1)`, 0 when empty.
+    slots: Vec<u64>,
+    capacity: usize,
+    /// Once the table is full, the eviction candidates: a small min-heap of (count when pushed,
+    /// entry index) holding every entry whose count is below `horizon`. Counts only grow, so an
+    /// increment leaves it alone; a stale top is pushed again with its real count (or dropped,
+    /// once at the horizon) before anything is evicted, so the evicted entry always has the
+    /// true minimum. When it runs dry, one scan of the table refills it with the smallest
+    /// counts: the scan's cost is shared by the many evictions that follow.
+    heap: Vec<(u64, u32)>,
+    horizon: u64,
+    /// Scratch space for the scan.
+    scan: Vec<(u64, u32)>,
+    /// Where recently added short keys are (see [`TopK::add_short`]): (the key's bytes as two
+    /// words, its length, entry index); empty until first used.
+    recent: Vec<(u64, u64, u32, u32)>,
+    /// Heap bytes held by long keys, and the most they may take.
+    long_keys: usize,
+    long_key_budget: usize,
+    total: u64,
+    /// The most any key that is not kept may have counted: the largest count evicted or left
+    /// out (0 while every key is kept).
+    floor: u64,
+    key: HashKey,
+    /// Index slots looked at by lookups (tests measure probe lengths with it).
+    #[cfg(test)]
+    probes: std::cell::Cell<u64>,
+}
+
+impl<E: Default> TopK<E> {
+    /// A table that keeps at most `capacity` keys (at least 1).
+    pub fn new(capacity: usize) -> TopK<E> {
+        TopK::with_key(capacity, run_key())
+    }
+
+    /// A table hashing with `key` (tests: a key an attacker would know).
+    fn with_key(capacity: usize, key: HashKey) -> TopK<E> {
+        TopK {
+            entries: Vec::new(),
+            slots: vec![0; 16],
+            capacity: capacity.max(1),
+            heap: Vec::new(),
+            horizon: 0,
+            scan: Vec::new(),
+            recent: Vec::new(),
+            long_keys: 0,
+            long_key_budget: (capacity.max(1) * LONG_KEY_BYTES_PER_ENTRY).max(MAX_STORED_KEY + 16),
+            total: 0,
+            floor: 0,
+            key,
+            #[cfg(test)]
+            probes: std::cell::Cell::new(0),
+        }
+    }
+
+    /// Adds `weight` to `key` and returns its extra tallies.
+    pub fn add(&mut self, key: &[u8], weight: u64) -> &mut E {
+        let hash = self.hash(key);
+        self.add_hashed(key, hash, weight)
+    }
+
+    /// [`TopK::add`] for tables of few, short, often repeated keys (prefixes, clients): a key
+    /// of up to 16 bytes added before is found by its bytes in a small cache, without hashing
+    /// or probing.
+    pub fn add_short(&mut self, key: &[u8], weight: u64) {
+        let Some((a, b, at)) = short_key(key) else {
+            self.add(key, weight);
+            return;
+        };
+        if self.recent.is_empty() {
+            self.recent = vec![(0, 0, u32::MAX, 0); RECENT];
+        }
+        let (ra, rb, len, idx) = self.recent[at];
+        if (ra, rb, len) == (a, b, key.len() as u32) {
+            self.total += weight;
+            self.entries[idx as usize].count += weight;
+            return;
+        }
+        let hash = self.hash(key);
+        self.total += weight;
+        let idx = self.add_stored_at(key, key.len() as u64, hash, weight, 0);
+        self.recent[at] = (a, b, key.len() as u32, idx as u32);
+    }
+
+    /// Forgets the cached place of the key in entry `idx` (it is about to hold another).
+    fn forget_recent(&mut self, idx: usize) {
+        if self.recent.is_empty() {
+            return;
+        }
+        if let Some((_, _, at)) = short_key(self.entries[idx].key()) {
+            if self.recent[at].3 as usize == idx {
+                self.recent[at].2 = u32::MAX;
+            }
+        }
+    }
+
+    /// The hash [`TopK::add_hashed`] takes: the same for every table of the process.
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        hash_bytes(self.key, key)
+    }
+
+    /// [`TopK::add`] with the key's hash already at hand (from [`TopK::hash`] of any table).
+    pub fn add_hashed(&mut self, key: &[u8], hash: u64, weight: u64) -> &mut E {
+        self.add_whole(key, key.len() as u64, hash, weight)
+    }
+
+    /// [`TopK::add_hashed`] for a key of `full_len` bytes of which `key` is the first (at least
+    /// [`MAX_STORED_KEY`] when it is not all); `hash` is the whole key's.
+    pub fn add_whole(&mut self, key: &[u8], full_len: u64, hash: u64, weight: u64) -> &mut E {
+        self.total += weight;
+        let stored = &key[..key.len().min(MAX_STORED_KEY)];
+        self.add_stored(stored, full_len, hash, weight, 0)
+    }
+
+    /// Adds every entry of `other` (another table of the same kind, such as the same counts for
+    /// another period) to this one; `combine` adds the extra tallies.
+    ///
+    /// The bounds hold for the sum: a key one table lacks may have had up to that table's
+    /// [`TopK::floor`] there, which goes into its count and error. When the union does not fit,
+    /// the heaviest keys stay and the floor rises to the heaviest one left out.
+    pub fn merge(&mut self, other: &TopK<E>, combine: impl Fn(&mut E, &E)) {
+        let (mine, theirs) = (self.floor, other.floor);
+        if theirs > 0 {
+            // Until found in `other`, every key here may have had up to its floor there.
+            for e in &mut self.entries {
+                e.count += theirs;
+                e.error += theirs;
+            }
+        }
+        // Keys of `other` with no room here: (index in `other`, count, error), kept small so a
+        // merge of two full tables needs little more memory than the tables.
+        let mut overflow: Vec<(u32, u64, u64)> = Vec::new();
+        for (at, e) in other.entries.iter().enumerate() {
+            let hash = self.hash_of(other, e);
+            match self.find(e.key(), e.full_len, hash) {
+                Some(idx) => {
+                    let x = &mut self.entries[idx];
+                    x.count = x.count - theirs + e.count;
+                    x.error = x.error - theirs + e.error;
+                    combine(&mut x.extra, &e.extra);
+                }
+                None if self.entries.len() < self.capacity => {
+                    let idx = self.push_entry(e.key(), e.full_len, hash, mine + e.count, mine + e.error);
+                    combine(&mut self.entries[idx].extra, &e.extra);
+                }
+                None => overflow.push((at as u32, mine + e.count, mine + e.error)),
+            }
+        }
+        self.floor = mine + theirs;
+        self.total += other.total;
+        if !overflow.is_empty() {
+            self.keep_heaviest(other, overflow, combine);
+        }
+    }
+
+    /// The table is full and `more` keys of `other` (index, count, error) did not fit: the
+    /// heaviest `capacity` of both stay, and the floor rises to the heaviest count left out.
+    fn keep_heaviest(&mut self, other: &TopK<E>, mut more: Vec<(u32, u64, u64)>, combine: impl Fn(&mut E, &E)) {
+        // The smallest count that can stay: the capacity-th largest of all. Only entries at or
+        // below it may make room, lightest first, for newcomers heavier than them, heaviest first.
+        let mut counts: Vec<u64> = self.entries.iter().map(|e| e.count).chain(more.iter().map(|m| m.1)).collect();
+        let cut = counts.len() - self.capacity;
+        let (_, &mut least, _) = counts.select_nth_unstable(cut);
+        drop(counts);
+        let mut light: Vec<(u64, u32)> =
+            (0..).zip(&self.entries).filter(|(_, e)| e.count <= least).map(|(i, e)| (e.count, i)).collect();
+        light.sort_unstable();
+        more.sort_unstable_by_key(|m| std::cmp::Reverse(m.1));
+        let mut dropped = 0;
+        let mut placed = 0;
+        for (&(at, count, error), &(light_count, idx)) in more.iter().zip(&light) {
+            if count <= light_count {
+                break;
+            }
+            dropped = dropped.max(light_count);
+            let e = &other.entries[at as usize];
+            let idx = idx as usize;
+            self.rename(idx, e.key(), false);
+            let hash = self.hash_of(other, e);
+            let entry = &mut self.entries[idx];
+            entry.full_len = e.full_len;
+            entry.hash = hash;
+            entry.count = count;
+            entry.error = error;
+            entry.extra = E::default();
+            combine(&mut entry.extra, &e.extra);
+            placed += 1;
+        }
+        if let Some(&(_, count, _)) = more.get(placed) {
+            dropped = dropped.max(count);
+        }
+        self.floor = self.floor.max(dropped);
+        self.recent.clear();
+        self.slots.iter_mut().for_each(|s| *s = 0);
+        for idx in 0..self.entries.len() {
+            let hash = self.entries[idx].hash;
+            self.insert_slot(hash, idx);
+        }
+        self.heap.clear();
+        self.horizon = 0;
+    }
+
+    /// Adds a new entry (the table has room) and returns its index.
+    fn push_entry(&mut self, stored: &[u8], full_len: u64, hash: u64, count: u64, error: u64) -> usize {
+        self.grow_if_needed();
+        let key = self.keep_key(stored, false);
+        self.reserve_one();
+        self.entries.push(Entry { key, full_len, hash, count, error, extra: E::default() });
+        let idx = self.entries.len() - 1;
+        self.insert_slot(hash, idx);
+        idx
+    }
+
+    /// Accounts for `count` more of a key that is not kept (a summary that drops its tail).
+    pub fn leave_out(&mut self, count: u64) {
+        self.total += count;
+        self.floor = self.floor.max(count);
+    }
+
+    /// This table's hash of an entry of `other`.
+    fn hash_of(&self, other: &TopK<E>, e: &Entry<E>) -> u64 {
+        if self.key == other.key {
+            e.hash
+        } else if e.is_cut() {
+            // Only the head is stored: the whole key's hash cannot be recomputed.
+            e.hash ^ self.key.k0
+        } else {
+            hash_bytes(self.key, e.key())
+        }
+    }
+
+    fn add_stored(&mut self, stored: &[u8], full_len: u64, hash: u64, weight: u64, error: u64) -> &mut E {
+        let idx = self.add_stored_at(stored, full_len, hash, weight, error);
+        &mut self.entries[idx].extra
+    }
+
+    /// [`TopK::add_stored`], returning the entry's index.
+    fn add_stored_at(&mut self, stored: &[u8], full_len: u64, hash: u64, weight: u64, error: u64) -> usize {
+        match self.find(stored, full_len, hash) {
+            Some(idx) => {
+                self.entries[idx].count += weight;
+                self.entries[idx].error += error;
+                if self.entries[idx].key().len() < stored.len() {
+                    self.restore_key(idx, stored);
+                }
+                idx
+            }
+            None if self.entries.len() < self.capacity => {
+                // A key that is not here had at most the floor (0 unless counts were merged in).
+                self.push_entry(stored, full_len, hash, self.floor + weight, self.floor + error)
+            }
+            None => {
+                // Space-Saving: the smallest count makes way and becomes the newcomer's error.
+                let idx = self.true_minimum();
+                self.forget_recent(idx);
+                self.remove_slot(idx);
+                let min = self.entries[idx].count;
+                self.floor = self.floor.max(min);
+                self.rename(idx, stored, true);
+                let entry = &mut self.entries[idx];
+                entry.full_len = full_len;
+                entry.hash = hash;
+                entry.count = min + weight;
+                entry.error = min + error;
+                entry.extra = E::default();
+                // The victim is the candidates' top: it goes, or stays with its new count.
+                if min + weight < self.horizon {
+                    self.heap[0].0 = min + weight;
+                    self.sift_down(0);
+                } else {
+                    self.pop();
+                }
+                // Most likely the next victim: its entry is read first at the next eviction.
+                if let Some(e) = self.heap.first().and_then(|&(_, next)| self.entries.get(next as usize)) {
+                    prefetch(e);
+                }
+                self.insert_slot(hash, idx);
+                idx
+            }
+        }
+    }
+}
+
+impl<E> TopK<E> {
+    /// The sum of all weights added.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The most keys it keeps.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The number of keys kept.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True once keys have been evicted: counts may be upper bounds.
+    #[cfg(test)]
+    pub fn is_approximate(&self) -> bool {
+        self.floor > 0 || self.entries.iter().any(|e| e.error > 0)
+    }
+
+    /// The most any key that is not in the table may have counted.
+    #[cfg(test)]
+    pub fn floor(&self) -> u64 {
+        self.floor
+    }
+
+    /// The `n` heaviest entries, heaviest first; ties by key, so reports are reproducible.
+    pub fn top(&self, n: usize) -> Vec<&Entry<E>> {
+        let mut all: Vec<&Entry<E>> = self.entries.iter().collect();
+        let order = |a: &&Entry<E>, b: &&Entry<E>| b.count.cmp(&a.count).then_with(|| a.key().cmp(b.key()));
+        if n < all.len() {
+            all.select_nth_unstable_by(n, order);
+            all.truncate(n);
+        }
+        all.sort_unstable_by(order);
+        all
+    }
+
+    /// The count of the key of `entry` (an entry of a table of the same run) in this table; 0
+    /// when this table does not keep it.
+    pub fn count_of<F>(&self, entry: &Entry<F>) -> u64 {
+        self.find(entry.key(), entry.full_len, entry.hash).map_or(0, |i| self.entries[i].count)
+    }
+
+    /// Every entry, in no particular order.
+    pub fn entries(&self) -> &[Entry<E>] {
+        &self.entries
+    }
+
+    /// Room for one more entry: doubling, but never past the capacity (a full table holds no
+    /// spare room).
+    fn reserve_one(&mut self) {
+        if self.entries.len() == self.entries.capacity() {
+            self.entries.reserve_exact(self.entries.len().max(16).min(self.capacity - self.entries.len()));
+        }
+    }
+
+    /// The stored form of a new entry's key: whole while the long-key budget lasts, else its head.
+    /// A key taking an evicted one's place (the light end of a table that churns) may use only
+    /// half the budget: the rest is kept for keys that turn out heavy (see `restore_key`).
+    fn keep_key(&mut self, stored: &[u8], evicting: bool) -> KeyBuf {
+        let budget = if evicting { self.long_key_budget / 2 } else { self.long_key_budget };
+        if stored.len() > INLINE && self.long_keys + stored.len() + 16 > budget {
+            return KeyBuf::new(&stored[..INLINE]);
+        }
+        let key = KeyBuf::new(stored);
+        self.long_keys += key.heap_size();
+        key
+    }
+
+    /// Stores `stored` as entry `idx`'s key in place of its own (see `keep_key`).
+    fn rename(&mut self, idx: usize, stored: &[u8], evicting: bool) {
+        self.long_keys -= self.entries[idx].key.heap_size();
+        self.entries[idx].key = self.keep_key(stored, evicting);
+    }
+
+    /// Gives an entry kept by its head its whole key again, if the budget has room now.
+    #[cold]
+    fn restore_key(&mut self, idx: usize, stored: &[u8]) {
+        if self.long_keys + stored.len() + 16 <= self.long_key_budget {
+            self.rename(idx, stored, false);
+        }
+    }
+
+    /// Starts loading the index slot a lookup of `hash` reads first.
+    #[inline]
+    pub fn prefetch_slot(&self, hash: u64) {
+        prefetch(&self.slots[home(hash, self.slots.len() - 1)]);
+    }
+
+    /// Starts loading the entry the home slot of `hash` points to (when it is the key's, as it
+    /// mostly is at this load).
+    #[inline]
+    pub fn prefetch_entry(&self, hash: u64) {
+        let slot = self.slots[home(hash, self.slots.len() - 1)];
+        if slot != 0 && slot >> 32 == hash >> 32 {
+            if let Some(e) = self.entries.get((slot as u32 - 1) as usize) {
+                prefetch(e);
+            }
+        }
+    }
+
+    fn find(&self, stored: &[u8], full_len: u64, hash: u64) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let tag = hash >> 32;
+        let mut i = home(hash, mask);
+        loop {
+            #[cfg(test)]
+            self.probes.set(self.probes.get() + 1);
+            let slot = self.slots[i];
+            if slot == 0 {
+                return None;
+            }
+            if slot >> 32 == tag {
+                let idx = (slot as u32 - 1) as usize;
+                let e = &self.entries[idx];
+                // A key kept by its head (see LONG_KEY_BYTES_PER_ENTRY) matches on its head.
+                if e.hash == hash && e.full_len == full_len && stored.starts_with(e.key()) {
+                    return Some(idx);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn insert_slot(&mut self, hash: u64, idx: usize) {
+        let mask = self.slots.len() - 1;
+        let mut i = home(hash, mask);
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (hash >> 32) << 32 | (idx as u64 + 1);
+    }
+
+    /// Removes entry `idx` from the slots, shifting later members of its probe run back.
+    fn remove_slot(&mut self, idx: usize) {
+        let mask = self.slots.len() - 1;
+        let mut i = home(self.entries[idx].hash, mask);
+        while (self.slots[i] as u32) as usize != idx + 1 {
+            i = (i + 1) & mask;
+        }
+        let mut hole = i;
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let slot = self.slots[j];
+            if slot == 0 {
+                break;
+            }
+            // The slot holds the hash bits its home is made of: no need to load the entry.
+            let home = home(slot, mask);
+            // Move `j` into the hole unless its home lies cyclically in (hole, j].
+            let stays = if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
+            if !stays {
+                self.slots[hole] = slot;
+                hole = j;
+            }
+        }
+        self.slots[hole] = 0;
+    }
+
+    /// Keeps the slots at most half full once one more entry is added.
+    fn grow_if_needed(&mut self) {
+        if (self.entries.len() + 1) * 2 <= self.slots.len() {
+            return;
+        }
+        let size = self.slots.len() * 2;
+        self.slots = vec![0; size];
+        for idx in 0..self.entries.len() {
+            let hash = self.entries[idx].hash;
+            self.insert_slot(hash, idx);
+        }
+    }
+
+    /// Brings an entry with the smallest count to the top of the candidates and returns it.
+    fn true_minimum(&mut self) -> usize {
+        loop {
+            if self.heap.is_empty() {
+                self.refill();
+            }
+            let (pushed, idx) = self.heap[0];
+            let real = self.entries[idx as usize].count;
+            if real == pushed {
+                return idx as usize;
+            }
+            if real < self.horizon {
+                self.heap[0].0 = real;
+                self.sift_down(0);
+            } else {
+                self.pop();
+            }
+        }
+    }
+
+    /// Removes the top candidate.
+    fn pop(&mut self) {
+        let last = self.heap.pop().expect("a candidate");
+        if !self.heap.is_empty() {
+            self.heap[0] = last;
+            self.sift_down(0);
+        }
+    }
+
+    /// Makes the smallest counts (about a sixteenth of the table) the candidates: a sample of
+    /// the counts sets the horizon, one pass over the table takes every entry below it. Cheap
+    /// enough to run often: the weighted tables (bytes) go through their candidates quickly.
+    fn refill(&mut self) {
+        const SAMPLES: usize = 256;
+        let n = self.entries.len();
+        let stride = (n / SAMPLES).max(1);
+        self.scan.clear();
+        self.scan.extend(self.entries.iter().step_by(stride).map(|e| (e.count, 0)));
+        let at = self.scan.len() / 16;
+        let (_, &mut (sampled, _), _) = self.scan.select_nth_unstable_by_key(at, |&(c, _)| c);
+        self.scan.clear();
+        let mut min = u64::MAX;
+        for (i, e) in self.entries.iter().enumerate() {
+            min = min.min(e.count);
+            if e.count < sampled {
+                self.scan.push((e.count, i as u32));
+            }
+        }
+        self.horizon = sampled;
+        if self.scan.is_empty() {
+            // The sample's count is the smallest: every entry at it is a candidate.
+            self.scan.extend(
+                self.entries.iter().enumerate().filter(|(_, e)| e.count == min).map(|(i, e)| (e.count, i as u32)),
+            );
+            self.horizon = min + 1;
+        }
+        std::mem::swap(&mut self.heap, &mut self.scan);
+        for pos in (0..self.heap.len() / 2).rev() {
+            self.sift_down(pos);
+        }
+    }
+
+    fn sift_down(&mut self, mut pos: usize) {
+        let heap = &mut self.heap;
+        let len = heap.len();
+        loop {
+            let left = 2 * pos + 1;
+            if left >= len {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < len && heap[right].0 < heap[left].0 { right } else { left };
+            if heap[child].0 >= heap[pos].0 {
+                break;
+            }
+            heap.swap(pos, child);
+            pos = child;
+        }
+    }
+}
+
+/// Entries in a table's cache of short keys.
+const RECENT: usize = 64;
+
+/// The home slot of a hash: from its upper half, which each slot keeps (`hash >> 32 << 32 |
+/// index + 1`), so moving slots around never loads the entries.
+#[inline]
+fn home(hash: u64, mask: usize) -> usize {
+    (hash >> 32) as usize & mask
+}
+
+/// Asks the CPU to start loading the cache line of `value`; no effect where that cannot be said.
+#[inline]
+pub fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never faults and changes no state the program sees.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
+/// Percentiles of microsecond values within 1/64 relative error, in fixed memory.
+#[derive(Clone)]
+pub struct Histogram {
+    buckets: Vec<u64>,
+    count: u64,
+    sum: u64,
+    min: u64,
+    max: u64,
+}
+
+const EXACT: u64 = 128;
+const SUB_BITS: u32 = 6;
+
+impl Default for Histogram {
+    fn default() -> Histogram {
+        Histogram::new()
+    }
+}
+
+impl Histogram {
+    pub fn new() -> Histogram {
+        Histogram { buckets: Vec::new(), count: 0, sum: 0, min: u64::MAX, max: 0 }
+    }
+
+    pub fn record(&mut self, value: u64) {
+        let b = bucket_of(value);
+        if b >= self.buckets.len() {
+            // Grown to the largest value seen (a few kilobytes for gaps up to a second).
+            self.buckets.resize(b + 1, 0);
+        }
+        self.buckets[b] += 1;
+        self.count += 1;
+        self.sum = self.sum.saturating_add(value);
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Adds every value recorded in `other`.
+    pub fn merge(&mut self, other: &Histogram) {
+        if self.buckets.len() < other.buckets.len() {
+            self.buckets.resize(other.buckets.len(), 0);
+        }
+        for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
+            *mine += theirs;
+        }
+        self.count += other.count;
+        self.sum = self.sum.saturating_add(other.sum);
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
+    pub fn sum(&self) -> u64 {
+        self.sum
+    }
+
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+
+    /// The value at quantile `q` (0 < q ≤ 1): the smallest recorded value with at least `q` of
+    /// all values at or below it, within 1/64. `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<u64> {
+        if self.count == 0 {
+            return None;
+        }
+        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        let mut seen = 0;
+        for (bucket, &n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return Some(value_of(bucket).clamp(self.min, self.max));
+            }
+        }
+        Some(self.max)
+    }
+}
+
+fn bucket_of(v: u64) -> usize {
+    if v < EXACT {
+        return v as usize;
+    }
+    let exp = 63 - v.leading_zeros(); // ≥ 7
+    let sub = (v >> (exp - SUB_BITS)) & ((1 << SUB_BITS) - 1);
+    (EXACT + u64::from(exp - 7) * (1 << SUB_BITS) + sub) as usize
+}
+
+/// The midpoint of a bucket's range.
+fn value_of(bucket: usize) -> u64 {
+    let b = bucket as u64;
+    if b < EXACT {
+        return b;
+    }
+    let exp = (b - EXACT) / (1 << SUB_BITS) + 7;
+    let sub = (b - EXACT) % (1 << SUB_BITS);
+    let low = (1u64 << exp) | (sub << (exp - u64::from(SUB_BITS)));
+    let width = 1u64 << (exp - u64::from(SUB_BITS));
+    low + width / 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bstr::ByteSlice;
+    use std::collections::HashMap;
+
+    #[test]
+    fn keys_built_to_collide_under_a_known_key_do_not_collide_under_the_runs() {
+        // An attacker who knew the hash key would send keys whose home slots all fall in a
+        // sliver of the table: every lookup then walks one long run. Build 20 000 such keys for
+        // a known key, and compare the slots looked at per lookup with those of ordinary keys.
+        const N: usize = 20_000;
+        let known = HashKey { k0: 1, k1: 2 };
+        let table_bits = (2 * N).next_power_of_two().trailing_zeros() + 1;
+        let mut crafted = Vec::with_capacity(N);
+        let mut i: u64 = 0;
+        while crafted.len() < N {
+            let key = format!("user:{i}").into_bytes();
+            i += 1;
+            // Home slots in the first 1/64 of the table.
+            if (hash_bytes(known, &key) >> 32) & ((1 << table_bits) - 1) < (1 << (table_bits - 6)) {
+                crafted.push(key);
+            }
+        }
+        let ordinary: Vec<Vec<u8>> = (0..N).map(|i| format!("user:{}", i * 7919 + 13).into_bytes()).collect();
+        let probes_per_lookup = |keys: &[Vec<u8>], key: HashKey| {
+            let mut t: TopK = TopK::with_key(2 * N, key);
+            for _ in 0..3 {
+                for k in keys {
+                    t.add(k, 1);
+                }
+            }
+            assert_eq!(t.len(), N);
+            t.probes.get() as f64 / (3 * N) as f64
+        };
+        let attacked = probes_per_lookup(&crafted, known);
+        let baseline = probes_per_lookup(&ordinary, known);
+        assert!(attacked > 50.0 * baseline, "the attack works on a known key: {attacked} vs {baseline}");
+        eprintln!("slots per lookup under a known key: crafted keys {attacked:.1}, ordinary keys {baseline:.2}");
+        let defended = probes_per_lookup(&crafted, run_key());
+        let baseline = probes_per_lookup(&ordinary, run_key());
+        eprintln!("slots per lookup under the run's key: crafted keys {defended:.2}, ordinary keys {baseline:.2}");
+        assert!(defended < 2.0 * baseline, "under the run's key: {defended} vs {baseline} slots per lookup");
+    }
+
+    #[test]
+    fn exact_while_it_fits() {
+        let mut t: TopK = TopK::new(100);
+        for (k, n) in [(&b"a"[..], 5), (b"b", 3), (b"c", 9), (b"", 1)] {
+            for _ in 0..n {
+                t.add(k, 1);
+            }
+        }
+        let top: Vec<(&[u8], u64, u64)> = t.top(10).iter().map(|e| (e.key(), e.count, e.error)).collect();
+        assert_eq!(top, vec![(&b"c"[..], 9, 0), (b"a", 5, 0), (b"b", 3, 0), (b"", 1, 0)]);
+        assert_eq!(t.total(), 18);
+        assert!(!t.is_approximate());
+        assert_eq!(t.top(2).len(), 2);
+    }
+
+    #[test]
+    fn space_saving_brackets_every_count() {
+        // A skewed stream over 5000 keys through 200 counters.
+        let mut t: TopK = TopK::new(200);
+        let mut truth: HashMap<Vec<u8>, u64> = HashMap::new();
+        let mut x: u64 = 12345;
+        for _ in 0..200_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = (x >> 33) % 1000;
+            let k = if r < 500 { r % 10 } else { 10 + (x >> 20) % 5000 };
+            let key = format!("key:{k}").into_bytes();
+            *truth.entry(key.clone()).or_default() += 1;
+            t.add(&key, 1);
+        }
+        assert_eq!(t.len(), 200);
+        assert!(t.is_approximate());
+        let n = t.total();
+        for e in t.entries() {
+            let real = truth[e.key()];
+            assert!(e.count - e.error <= real && real <= e.count, "{:?}", String::from_utf8_lossy(e.key()));
+        }
+        // Every key heavier than N/m is kept.
+        for (k, &c) in &truth {
+            if c > n / 200 {
+                assert!(t.entries().iter().any(|e| e.key() == k.as_slice()));
+            }
+        }
+        let top: Vec<&[u8]> = t.top(10).iter().map(|e| e.key()).collect();
+        let mut want: Vec<(&Vec<u8>, &u64)> = truth.iter().collect();
+        want.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let want: Vec<&[u8]> = want.iter().take(10).map(|(k, _)| k.as_slice()).collect();
+        let mut top_sorted = top.clone();
+        top_sorted.sort();
+        let mut want_sorted = want.clone();
+        want_sorted.sort();
+        assert_eq!(top_sorted, want_sorted);
+    }
+
+    #[test]
+    fn short_keys_from_the_cache_count_as_the_table_does() {
+        // Two tables fed the same stream, one through the cache of short keys: same entries.
+        let (mut plain, mut cached): (TopK, TopK) = (TopK::new(50), TopK::new(50));
+        let mut x: u64 = 7;
+        for _ in 0..100_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = (x >> 33) % 1000;
+            let key = match r {
+                0..=599 => format!("p{}:", r % 20).into_bytes(),
+                600..=899 => format!("k{}", (x >> 20) % 300).into_bytes(),
+                // Up to 16 bytes, NUL padding that must not match the shorter key, longer keys.
+                900..=949 => vec![b'a', 0, 0][..1 + (r % 3) as usize].to_vec(),
+                _ => format!("longer-than-sixteen:{}", r % 7).into_bytes(),
+            };
+            plain.add(&key, 1);
+            cached.add_short(&key, 1);
+        }
+        let view = |t: &TopK| {
+            let mut all: Vec<(Vec<u8>, u64, u64)> =
+                t.entries().iter().map(|e| (e.key().to_vec(), e.count, e.error)).collect();
+            all.sort();
+            all
+        };
+        assert_eq!(view(&plain), view(&cached));
+        assert_eq!(plain.total(), cached.total());
+        assert!(cached.is_approximate());
+    }
+
+    #[test]
+    fn slots_survive_many_evictions() {
+        let mut t: TopK = TopK::new(8);
+        for i in 0..10_000u32 {
+            t.add(&i.to_le_bytes(), 1);
+            t.add(b"hot", 1);
+        }
+        assert_eq!(t.top(1)[0].key(), b"hot");
+        assert_eq!(t.top(1)[0].count, 10_000);
+        for e in t.entries() {
+            assert_eq!(t.find(e.key(), e.full_len, e.hash).map(|i| t.entries[i].key()), Some(e.key()));
+        }
+    }
+
+    #[test]
+    fn long_keys_are_kept_by_head_length_and_hash() {
+        let mut t: TopK = TopK::new(10);
+        let a = vec![b'a'; 10_000];
+        let mut b = a.clone();
+        b[9_999] = b'b';
+        t.add(&a, 1);
+        t.add(&a, 1);
+        t.add(&b, 1);
+        assert_eq!(t.len(), 2);
+        let top = t.top(2);
+        assert_eq!(top[0].count, 2);
+        assert_eq!(top[0].key().len(), MAX_STORED_KEY);
+        assert!(top[0].is_cut());
+        assert_eq!(top[0].full_len, 10_000);
+    }
+
+    #[test]
+    fn long_keys_stay_within_their_budget_and_hot_ones_keep_their_names() {
+        let mut t: TopK = TopK::new(100);
+        let long = |i: u64| format!("{}:{i}", "k".repeat(300)).into_bytes();
+        let hot = format!("{}:hot", "h".repeat(300)).into_bytes();
+        for i in 0..20_000 {
+            t.add(&long(i), 1);
+            if i >= 10_000 && i % 2 == 0 {
+                // A hot key that first comes when every entry holds a long name.
+                t.add(&hot, 1);
+            }
+            assert!(t.long_keys <= t.long_key_budget);
+        }
+        assert!(t.long_key_budget < 100 * 300, "the budget is smaller than the table's long names");
+        let top = t.top(1)[0];
+        assert_eq!(top.key(), &hot[..], "the hot key has its whole name");
+        assert!(top.count >= 5_000 && top.count - top.error <= 5_000);
+        // Entries kept by their head are still told apart, and still counted.
+        assert!(t.entries().iter().any(|e| e.is_cut()));
+        for e in t.entries().iter().filter(|e| e.is_cut()) {
+            assert_eq!(e.key().len(), INLINE);
+        }
+        let before = t.total();
+        let cut = t.entries().iter().find(|e| e.is_cut() && e.key() != &hot[..INLINE]).unwrap();
+        let (full_len, count) = (cut.full_len, cut.count);
+        let i: u64 = (0..20_000)
+            .find(|&i| {
+                long(i).len() as u64 == full_len && long(i).starts_with(cut.key()) && {
+                    let h = t.hash(&long(i));
+                    t.entries().iter().any(|e| e.hash == h && e.count == count)
+                }
+            })
+            .unwrap();
+        t.add(&long(i), 1);
+        assert_eq!(t.total(), before + 1);
+        assert!(t.entries().iter().any(|e| e.count == count + 1 && long(i).starts_with(e.key())));
+    }
+
+    #[test]
+    fn merged_tables_add_counts_and_errors() {
+        let mut a: TopK<u64> = TopK::new(3);
+        let mut b: TopK<u64> = TopK::new(4);
+        for k in [&b"x"[..], b"x", b"y"] {
+            *a.add(k, 1) += 1;
+        }
+        for k in [&b"x"[..], b"z", b"w", b"v"] {
+            *b.add(k, 1) += 10;
+        }
+        let mut m: TopK<u64> = TopK::new(10);
+        m.merge(&a, |e, o| *e += o);
+        m.merge(&b, |e, o| *e += o);
+        assert_eq!(m.total(), 7);
+        let top = m.top(1);
+        assert_eq!((top[0].key(), top[0].count, top[0].extra), (&b"x"[..], 3, 12));
+        assert_eq!(m.entries().iter().map(|e| e.error).sum::<u64>(), 0);
+        // A table that evicted a key carries an error, and the merge keeps it.
+        let mut c: TopK<u64> = TopK::new(1);
+        c.add(b"p", 1);
+        c.add(b"q", 1);
+        m.merge(&c, |e, o| *e += o);
+        let q = m.entries().iter().find(|e| e.key() == b"q").unwrap();
+        assert_eq!((q.count, q.error), (2, 1));
+        assert_eq!(m.total(), 9);
+    }
+
+    #[test]
+    fn merged_summaries_bracket_every_count() {
+        // Periods counted apart, each past its capacity, merged into tables large and small.
+        let mut truth: HashMap<Vec<u8>, u64> = HashMap::new();
+        let mut periods: Vec<TopK> = Vec::new();
+        let mut x: u64 = 99;
+        for p in 0..6 {
+            let mut t: TopK = TopK::new(50);
+            for _ in 0..20_000 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let r = (x >> 33) % 1000;
+                // Each period has hot keys of its own and a shared tail.
+                let k = if r < 300 { format!("hot{}:{}", p, r % 5) } else { format!("tail:{}", (x >> 20) % 400) };
+                *truth.entry(k.clone().into_bytes()).or_default() += 1;
+                t.add(k.as_bytes(), 1);
+            }
+            assert!(t.floor() > 0);
+            periods.push(t);
+        }
+        for capacity in [1000, 60, 10] {
+            let mut merged: TopK = TopK::new(capacity);
+            for t in &periods {
+                merged.merge(t, |_, _| {});
+            }
+            assert_eq!(merged.total(), 120_000);
+            assert!(merged.len() <= capacity);
+            for e in merged.entries() {
+                let real = truth[e.key()];
+                assert!(e.count - e.error <= real && real <= e.count, "{capacity}: {:?}", e.key().as_bstr());
+            }
+            // A key left out of the table counted at most the floor.
+            for (k, &real) in &truth {
+                if !merged.entries().iter().any(|e| e.key() == k.as_slice()) {
+                    assert!(real <= merged.floor(), "{capacity}: {:?} {real} > {}", k.as_bstr(), merged.floor());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn histogram_quantiles_within_bounds() {
+        let mut h = Histogram::new();
+        assert_eq!(h.quantile(0.5), None);
+        for v in 1..=10_000u64 {
+            h.record(v);
+        }
+        for (q, want) in [(0.5, 5000.0), (0.9, 9000.0), (0.99, 9900.0)] {
+            let got = h.quantile(q).unwrap() as f64;
+            assert!((got - want).abs() / want <= 1.0 / 64.0, "q{q}: {got}");
+        }
+        assert_eq!(h.quantile(1.0), Some(10_000));
+        let mut small = Histogram::new();
+        small.record(3);
+        assert_eq!(small.quantile(0.5), Some(3));
+        assert_eq!(small.quantile(0.99), Some(3));
+        let mut big = Histogram::new();
+        big.record(u64::MAX);
+        assert_eq!(big.quantile(0.5), Some(u64::MAX));
+    }
+}

@@ -1,0 +1,894 @@
+//! The MONITOR line parser: one captured line in, one classified [`Line`] out.
+//!
+//! It never fails: a line is a command, noise, a server error, or skipped. It decodes the
+//! server's quoting to the exact bytes, decoding only where a backslash is.
+//!
+//! # The line format
+//!
+//! Redis 2.6 to 8.x, Valkey and KeyDB write each command (`replicationFeedMonitors`) as
+//!
+//! ```text
+//! '+' SECONDS '.' MICROS ' ' '[' DB ' ' SOURCE ']' ' ' "ARG" (' ' "ARG")* CRLF
+//! ```
+//!
+//! - MICROS has six digits (Redis 2.0 did not zero-pad them: fewer digits are an unpadded
+//!   microsecond count; Dragonfly appends a stray digit: only the first six count).
+//! - SOURCE is `ip:port`, `[ipv6]:port`, `unix:/path` (which may hold spaces), `lua` (a script's
+//!   own calls), `?:0` (up to 7.0) or nothing (7.2 on) for a module's calls; Dragonfly writes
+//!   IPv6 unbracketed (`::1:6379`) and `unix-domain-socket`. The source ends at the first `] "`.
+//! - Redis 2.2 to 2.4 write no brackets: `(db N) ` only when N is not 0, then the arguments.
+//! - Every argument, the command name included, is quoted. `sdscatrepr` escapes `\` and `"`
+//!   with a backslash, LF CR TAB BEL BS as `\n \r \t \a \b`, and every other byte that is not
+//!   printable ASCII as `\xHH` (lower case). redis-cli's reader also takes upper-case hex and an
+//!   unknown `\c` as `c`; so does this parser. A bare CR or TAB therefore never appears inside a
+//!   line: the reader ([`crate::read::input`]) takes a bare CR for a line end, and a line with a TAB
+//!   is taken for one of this program's own records read back.
+//!
+//! Through a raw socket (telnet, nc) each line is a RESP simple string: `+` before it, CRLF
+//! after, `+OK` first; telnet adds `Trying …`, `Connected to …`, `Escape character is …` and
+//! `Connection closed by foreign host.`, all noise. redis-cli strips the `+` and the CRLF and
+//! prints `OK` first. A server error comes as `-NOAUTH …` or `-ERR …` (redis-cli prints its own
+//! `Error: …`, and `NOAUTH …` without the `-`).
+//!
+//! Commands rejected before they run (unknown, wrong arity, NOAUTH) never appear. Redis 6.2.4
+//! and later write a line after running its command, older servers before: see
+//! [`crate::count::stats::GapRule`].
+
+use bstr::ByteSlice;
+
+use crate::format::escape::hex_pair;
+use crate::format::long_arg::LongArg;
+use crate::format::scan;
+
+/// What one captured line turned out to be.
+#[derive(Debug)]
+pub enum Line<'a> {
+    /// A command.
+    Command(Call<'a>),
+    /// Expected chatter: `OK`, telnet's banners, blank lines.
+    Noise,
+    /// A RESP error from the server (`-NOAUTH …`), without its `-`.
+    ServerError(&'a [u8]),
+    /// Anything else: not a MONITOR line.
+    Skipped,
+}
+
+/// The part of a command line before its arguments, borrowed from the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The timestamp exactly as written (`1795636306.848848`).
+    pub ts: &'a [u8],
+    /// The timestamp in microseconds since the epoch.
+    pub micros: u64,
+    /// The db number as written (`0` when the line has none).
+    pub db: &'a [u8],
+    /// The client as written between the brackets: `127.0.0.1:44698`, `[::1]:33802`, `lua`,
+    /// `unix:/path`, `?:0`, or empty (module calls, and servers before 2.6 that show no client).
+    pub client: &'a [u8],
+    /// The node a record read back from `--emit tsv` names (escaped), if it has a node column.
+    pub node: Option<&'a [u8]>,
+}
+
+/// A command as the line wrote it: its header and its arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub header: Header<'a>,
+    pub args: Args<'a>,
+    /// When the line was cut inside an argument: the raw (still escaped) bytes of that argument
+    /// in the line's head, after its opening quote; 0 otherwise. Later arguments are unknown.
+    pub lost: usize,
+    /// The bytes of the arguments after the name.
+    pub bytes: u64,
+}
+
+/// Where an argument's bytes are: in the line as written, or decoded from its escapes.
+#[derive(Debug, Clone, Copy)]
+pub enum Span {
+    Line(usize, usize),
+    Decoded(usize, usize),
+}
+
+impl Span {
+    fn len(&self) -> usize {
+        match *self {
+            Span::Line(a, b) | Span::Decoded(a, b) => b - a,
+        }
+    }
+}
+
+/// The arguments of one command (0 is its name), as exact bytes: borrowed from the line where
+/// they needed no decoding, from the parser's buffer where they did.
+#[derive(Debug, Clone, Copy)]
+pub struct Args<'a> {
+    line: &'a [u8],
+    spans: &'a [Span],
+    decoded: &'a [u8],
+    /// The arguments of a compacted line that are only their head, in order.
+    long: &'a [LongArg],
+}
+
+impl<'a> Args<'a> {
+    /// The number of arguments, the command name included.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Argument `i` (0 is the command name).
+    #[inline]
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        match self.spans[i] {
+            Span::Line(a, b) => &self.line[a..b],
+            Span::Decoded(a, b) => &self.decoded[a..b],
+        }
+    }
+
+    /// When argument `i` is kept by its head only (a line over the reader's limit): its whole
+    /// length, hash and slot.
+    #[inline]
+    pub fn long(&self, i: usize) -> Option<&'a LongArg> {
+        if self.long.is_empty() {
+            return None;
+        }
+        self.long.iter().find(|l| l.index == i)
+    }
+
+    /// The arguments kept by their head.
+    pub fn longs(&self) -> &'a [LongArg] {
+        self.long
+    }
+
+    /// These arguments, with `long` saying which are only their head.
+    pub fn with_long(self, long: &'a [LongArg]) -> Args<'a> {
+        Args { long, ..self }
+    }
+
+    /// All arguments, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
+        let args = *self;
+        (0..self.spans.len()).map(move |i| args.get(i))
+    }
+
+    /// Arguments whose bytes are `bytes[a..b]` for each `(a, b)` of `spans`, made by another
+    /// input's decoder (a packet capture's requests); `spans` come from [`Args::span`].
+    pub fn new(bytes: &'a [u8], spans: &'a [Span], long: &'a [LongArg]) -> Args<'a> {
+        Args { line: bytes, spans, decoded: &[], long }
+    }
+
+    /// Where an argument is in the bytes given to [`Args::new`].
+    pub fn span(a: usize, b: usize) -> Span {
+        Span::Line(a, b)
+    }
+
+    /// Arguments from a list of words (tests, and the loose reading of rejected lines).
+    pub fn from_words<'w>(words: &'w [&'w [u8]], store: &'w mut ArgsStore) -> Args<'w> {
+        store.line.clear();
+        store.spans.clear();
+        for w in words {
+            let at = store.line.len();
+            store.line.extend_from_slice(w);
+            store.spans.push(Span::Line(at, store.line.len()));
+        }
+        Args { line: &store.line, spans: &store.spans, decoded: &[], long: &[] }
+    }
+}
+
+/// The storage behind [`Args::from_words`].
+#[derive(Default)]
+pub struct ArgsStore {
+    line: Vec<u8>,
+    spans: Vec<Span>,
+}
+
+/// Parses lines, keeping one reusable buffer for the arguments that need unescaping.
+#[derive(Default)]
+pub struct Parser {
+    spans: Vec<Span>,
+    decoded: Vec<u8>,
+    line_start: usize,
+    /// Raw bytes at the end of a cut line that belong to an argument cut short.
+    lost: usize,
+}
+
+impl Parser {
+    pub fn new() -> Parser {
+        Parser::default()
+    }
+
+    /// Classifies and parses one line (with or without its line ending).
+    ///
+    /// `cut` says the line was longer than the reader keeps and `line` is only its head: the
+    /// arguments that end within it are parsed, and a last one cut short is dropped (see
+    /// [`Call::lost`]).
+    pub fn parse<'a>(&'a mut self, line: &'a [u8], cut: bool) -> Line<'a> {
+        self.parse_line(line, cut, true)
+    }
+
+    /// [`Parser::parse`] for a line known to have no TAB when `maybe_tab` is false (the reader
+    /// looked for one in the whole block).
+    pub fn parse_line<'a>(&'a mut self, line: &'a [u8], cut: bool, maybe_tab: bool) -> Line<'a> {
+        let whole = line;
+        match self.classify(line, cut, maybe_tab) {
+            Classified::Command(header) => {
+                let this: &'a Parser = self;
+                let args = Args { line: whole, spans: &this.spans, decoded: &this.decoded, long: &[] };
+                let bytes = this.spans[1..].iter().map(|s| s.len() as u64).sum();
+                Line::Command(Call { header, args, lost: this.lost, bytes })
+            }
+            Classified::Noise => Line::Noise,
+            Classified::ServerError(text) => Line::ServerError(text),
+            Classified::Skipped => Line::Skipped,
+        }
+    }
+
+    fn classify<'a>(&mut self, line: &'a [u8], cut: bool, maybe_tab: bool) -> Classified<'a> {
+        self.spans.clear();
+        self.decoded.clear();
+        self.lost = 0;
+        self.line_start = 0;
+
+        // A line cut short keeps its line end too when it had one (a compacted copy of a long
+        // line); the end of a line that never came has none.
+        let mut line = line;
+        if let Some(rest) = line.strip_suffix(b"\n") {
+            line = rest;
+        }
+        if let Some(rest) = line.strip_suffix(b"\r") {
+            line = rest;
+        }
+        if !cut && maybe_tab && line.find_byte(b'\t').is_some() {
+            // MONITOR escapes tabs: a line with one is most likely a record of ours, read back.
+            if let Some(header) = self.record(line) {
+                return Classified::Command(header);
+            }
+            self.spans.clear();
+            self.decoded.clear();
+        }
+        let body = match line.split_first() {
+            None => return Classified::Noise,
+            Some((b'+', rest)) => rest,
+            Some((b'-', rest)) => return Classified::ServerError(rest),
+            Some(_) => line,
+        };
+        match body.first() {
+            Some(b'0'..=b'9') => {}
+            _ if is_noise(body) => return Classified::Noise,
+            // redis-cli's own error lines (its stderr piped in too), and the errors it prints on
+            // stdout without their `-` (`NOAUTH Authentication required.`).
+            _ if [&b"Error: "[..], b"ERR ", b"NOAUTH ", b"WRONGPASS ", b"NOPERM "]
+                .iter()
+                .any(|p| body.starts_with(p)) =>
+            {
+                // redis-cli's own error lines, when its stderr is piped in too.
+                return Classified::ServerError(body);
+            }
+            _ => return Classified::Skipped,
+        }
+        match self.command(line, body, cut) {
+            Some(header) => Classified::Command(header),
+            None => {
+                self.spans.clear();
+                Classified::Skipped
+            }
+        }
+    }
+
+    fn command<'a>(&mut self, line: &'a [u8], body: &'a [u8], cut: bool) -> Option<Header<'a>> {
+        let offset = body.as_ptr() as usize - line.as_ptr() as usize;
+        let sp = scan::find_early(body, b' ')?;
+        let ts = &body[..sp];
+        let rest = &body[sp + 1..];
+        let (db, client, args_at) = match rest.first()? {
+            b'[' => {
+                let inner = &rest[1..];
+                let db_len = inner.iter().take_while(|b| b.is_ascii_digit()).count();
+                if db_len == 0 || inner.get(db_len) != Some(&b' ') {
+                    return None;
+                }
+                let micros = parse_timestamp(ts, false)?;
+                let after_db = &inner[db_len + 1..];
+                let start = offset + sp + 1 + 1 + db_len + 1;
+                let end = self.client_and_arguments(after_db, start, cut)?;
+                return Some(Header { ts, micros, db: &inner[..db_len], client: &after_db[..end], node: None });
+            }
+            b'(' => {
+                let inner = rest.strip_prefix(b"(db ")?;
+                let db_len = inner.iter().take_while(|b| b.is_ascii_digit()).count();
+                if db_len == 0 || !inner[db_len..].starts_with(b") ") {
+                    return None;
+                }
+                (&inner[..db_len], &b""[..], 4 + db_len + 2)
+            }
+            b'"' => (&b"0"[..], &b""[..], 0),
+            _ => return None,
+        };
+        // The forms without brackets are Redis 2.0 to 2.4's; 2.0 did not zero-pad microseconds.
+        let micros = parse_timestamp(ts, true)?;
+        self.line_start = offset + sp + 1 + args_at;
+        self.arguments(&rest[args_at..], cut)?;
+        Some(Header { ts, micros, db, client, node: None })
+    }
+
+    /// Finds where the client in `text` (after `[DB `, at `start` in the line) ends and parses
+    /// the arguments after it; returns the client's length. The client ends at a `] "` after
+    /// which a whole argument list follows: the first such, as a unix socket's path may hold
+    /// `] "` itself.
+    fn client_and_arguments(&mut self, text: &[u8], start: usize, cut: bool) -> Option<usize> {
+        let mut from = 0;
+        loop {
+            let end = from + client_end(&text[from..])?;
+            self.line_start = start + end + 2;
+            if self.arguments(&text[end + 2..], cut).is_some() {
+                return Some(end);
+            }
+            self.spans.clear();
+            self.decoded.clear();
+            self.lost = 0;
+            from = end + 1;
+        }
+    }
+
+    /// A record of `--emit tsv` read back: `[node] timestamp db client command arg…`, tab
+    /// separated, fields in the escaped form of [`crate::format::escape`].
+    fn record<'a>(&mut self, line: &'a [u8]) -> Option<Header<'a>> {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let is_db = |f: &[u8]| !f.is_empty() && f.iter().all(u8::is_ascii_digit);
+        let mut fields = line.split(|&b| b == b'\t');
+        let first = fields.next()?;
+        let second = fields.next()?;
+        let (node, ts, db) = match parse_timestamp(first, false) {
+            Some(_) if is_db(second) => (None, first, second),
+            _ => {
+                let db = fields.next()?;
+                if !is_db(db) {
+                    return None;
+                }
+                (Some(first), second, db)
+            }
+        };
+        let micros = parse_timestamp(ts, false)?;
+        let client = fields.next()?;
+        let mut at = client.as_ptr() as usize - line.as_ptr() as usize + client.len() + 1;
+        for field in fields {
+            if field.find_byte(b'\\').is_some() {
+                let from = self.decoded.len();
+                if !crate::format::escape::unescape_into(field, &mut self.decoded) {
+                    return None;
+                }
+                self.spans.push(Span::Decoded(from, self.decoded.len()));
+            } else {
+                self.spans.push(Span::Line(at, at + field.len()));
+            }
+            at += field.len() + 1;
+        }
+        if self.spans.is_empty() {
+            return None;
+        }
+        self.repeat_subcommand(line);
+        Some(Header { ts, micros, db, client, node })
+    }
+
+    /// Records name a subcommand `config|set` and repeat its word (`config|set  set  …`), as the
+    /// call had it; a record made by hand may not. The word is put back, so that every position
+    /// (the keys', the secrets') is where the command's rules look for it.
+    fn repeat_subcommand(&mut self, line: &[u8]) {
+        fn arg<'p>(p: &'p Parser, line: &'p [u8], i: usize) -> &'p [u8] {
+            match p.spans[i] {
+                Span::Line(a, b) => &line[a..b],
+                Span::Decoded(a, b) => &p.decoded[a..b],
+            }
+        }
+        let name = arg(self, line, 0);
+        let Some(bar) = name.find_byte(b'|') else { return };
+        let sub = &name[bar + 1..];
+        if sub.is_empty() || (self.spans.len() > 1 && arg(self, line, 1).eq_ignore_ascii_case(sub)) {
+            return;
+        }
+        let sub = sub.to_vec();
+        let from = self.decoded.len();
+        self.decoded.extend_from_slice(&sub);
+        self.spans.insert(1, Span::Decoded(from, self.decoded.len()));
+    }
+
+    /// Splits `"a" "b\x00" ""` into arguments, decoding escapes only where a backslash is.
+    #[inline]
+    fn arguments(&mut self, text: &[u8], cut: bool) -> Option<()> {
+        let base = self.line_start;
+        let mut i = 0;
+        loop {
+            if cut && i >= text.len() {
+                break;
+            }
+            if text.get(i) != Some(&b'"') {
+                return None;
+            }
+            i += 1;
+            let start = i;
+            // Fast path: no backslash before the closing quote.
+            let stop = match scan::find2(&text[i..], b'"', b'\\') {
+                Some(n) => i + n,
+                None if cut => {
+                    self.lost = text.len() - start;
+                    break;
+                }
+                None => return None,
+            };
+            if text[stop] == b'"' {
+                self.spans.push(Span::Line(base + start, base + stop));
+                i = stop + 1;
+            } else {
+                let from = self.decoded.len();
+                match decode_quoted(&text[start..], &mut self.decoded) {
+                    Some(used) => {
+                        self.spans.push(Span::Decoded(from, self.decoded.len()));
+                        i = start + used + 1;
+                    }
+                    None if cut => {
+                        self.decoded.truncate(from);
+                        self.lost = text.len() - start;
+                        break;
+                    }
+                    None => return None,
+                }
+            }
+            match text.get(i) {
+                None => break,
+                Some(b' ') if i + 1 == text.len() => break,
+                Some(b' ') => i += 1,
+                Some(_) => return None,
+            }
+        }
+        if self.spans.is_empty() {
+            return None;
+        }
+        Some(())
+    }
+}
+
+/// What [`Parser::classify`] found, before the arguments are handed out.
+enum Classified<'a> {
+    Command(Header<'a>),
+    Noise,
+    ServerError(&'a [u8]),
+    Skipped,
+}
+
+/// Decodes one quoted argument whose opening quote is already consumed, appending its bytes to
+/// `out`. Returns the number of input bytes used up to (not including) the closing quote.
+///
+/// The escapes are those of the server's `sdscatrepr`, read as `sdssplitargs` reads them: `\xHH`
+/// in either case, `\n \r \t \a \b`, and any other escaped byte as itself.
+fn decode_quoted(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+    let mut i = 0;
+    loop {
+        let n = scan::find2(&text[i..], b'"', b'\\')?;
+        out.extend_from_slice(&text[i..i + n]);
+        i += n;
+        if text[i] == b'"' {
+            return Some(i);
+        }
+        let next = *text.get(i + 1)?;
+        match next {
+            b'x' if text.len() >= i + 4 && text[i + 2].is_ascii_hexdigit() && text[i + 3].is_ascii_hexdigit() => {
+                out.push(hex_pair(&text[i + 2..i + 4])?);
+                i += 4;
+                continue;
+            }
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'a' => out.push(0x07),
+            b'b' => out.push(0x08),
+            other => out.push(other),
+        }
+        i += 2;
+    }
+}
+
+/// The timestamp a line starts with, if it starts with one (the first field of a record read
+/// back, or the second after a node), with the timestamp as written. A look at the line, not a
+/// parse: whether the rest is a command is for [`Parser::parse`] to say.
+pub fn peek_timestamp(line: &[u8]) -> Option<(u64, &[u8])> {
+    let body = line.strip_prefix(b"+").unwrap_or(line);
+    let first = &body[..body.find_byteset(b" \t").unwrap_or(body.len())];
+    if let Some(micros) = parse_timestamp(first, false) {
+        return Some((micros, first));
+    }
+    // A record read back that names its node first.
+    let rest = body.get(first.len() + 1..)?;
+    if body.get(first.len()) != Some(&b'\t') {
+        return None;
+    }
+    let second = &rest[..rest.find_byte(b'\t')?];
+    parse_timestamp(second, false).map(|micros| (micros, second))
+}
+
+/// True for a line that looks like another command's reply pasted in place of MONITOR output:
+/// INFO's `# Section` and `field:value` lines, redis-cli's `1) "key"` lists, RESP headers.
+pub fn looks_like_a_reply(line: &[u8]) -> bool {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.starts_with(b"# ") || matches!(line.first(), Some(b'$' | b'*' | b':')) {
+        return true;
+    }
+    let word = line.iter().take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'_').count();
+    if word > 0 && line.get(word) == Some(&b':') {
+        return true;
+    }
+    let digits = line.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0 && line[digits..].starts_with(b") ")
+}
+
+/// A client's address without its port, so one application server is one row:
+/// `10.0.0.5:41000` → `10.0.0.5`, `[::1]:33802` → `[::1]`; `lua` and `unix:/path` stay as they are.
+pub fn client_address(client: &[u8]) -> &[u8] {
+    match client.iter().rposition(|&b| b == b':') {
+        Some(colon)
+            if colon > 0
+                && colon + 1 < client.len()
+                && client[colon + 1..].iter().all(u8::is_ascii_digit)
+                && !client.starts_with(b"unix") =>
+        {
+            &client[..colon]
+        }
+        _ => client,
+    }
+}
+
+/// The position of the first `] "` (where the source part ends).
+fn client_end(text: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let at = from + scan::find_early(&text[from..], b']')?;
+        if text[at + 1..].starts_with(b" \"") {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+}
+
+fn is_noise(body: &[u8]) -> bool {
+    const NOISE: [&[u8]; 5] = [
+        b"Trying ",
+        b"Connected to ",
+        b"Escape character is ",
+        b"Connection closed by foreign host",
+        b"Connection to ",
+    ];
+    body == b"OK" || body.trim_ascii().is_empty() || NOISE.iter().any(|n| body.starts_with(n))
+}
+
+/// The first second of the year 10000: later timestamps are refused (no capture is from then,
+/// and dates could not be written in ISO 8601).
+const YEAR_10000: u64 = 253_402_300_800;
+
+/// Parses `SECONDS.FRACTION` into microseconds.
+///
+/// Servers write six fraction digits; proxies, tools and hand edits may write fewer, read as
+/// written (`.1` is 100 000 µs). Redis 2.0 did not zero-pad its microseconds: with `unpadded`
+/// (a line in the form without brackets, as 2.0 to 2.4 wrote), fewer digits are a microsecond
+/// count. Dragonfly appends stray digits: only the first six of a longer fraction count.
+pub fn parse_timestamp(ts: &[u8], unpadded: bool) -> Option<u64> {
+    // The common case, ten digits of seconds and six of microseconds, read eight at a time.
+    if let [s @ .., b'.', u0, u1, u2, u3, u4, u5] = ts {
+        if let Ok(secs) = <&[u8; 10]>::try_from(s) {
+            let head = u64::from_le_bytes([secs[0], secs[1], secs[2], secs[3], secs[4], secs[5], secs[6], secs[7]]);
+            let tail = u64::from_le_bytes([secs[8], secs[9], *u0, *u1, *u2, *u3, *u4, *u5]);
+            if let (Some(a), Some(b)) = (eight_digits(head), eight_digits(tail)) {
+                // head = the first 8 digits of seconds; tail = 2 more, then 6 of microseconds.
+                return Some((a * 100 + b / 1_000_000) * 1_000_000 + b % 1_000_000);
+            }
+        }
+    }
+    let dot = scan::find(ts, b'.')?;
+    let (secs, frac) = (&ts[..dot], &ts[dot + 1..]);
+    if secs.is_empty() || secs.len() > 12 || frac.is_empty() || frac.len() > 12 {
+        return None;
+    }
+    let secs = parse_digits(secs).filter(|&s| s < YEAR_10000)?;
+    let digits = &frac[..frac.len().min(6)];
+    let mut micros = parse_digits(digits)?;
+    if !unpadded {
+        micros *= 10u64.pow(6 - digits.len() as u32);
+    }
+    if frac.len() > 6 {
+        parse_digits(&frac[6..])?;
+    }
+    Some(secs * 1_000_000 + micros)
+}
+
+/// The value of eight ASCII digits loaded little-endian (first digit in the lowest byte), or
+/// `None` if any byte is not a digit.
+fn eight_digits(x: u64) -> Option<u64> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Each byte is 0x30..=0x39: high nibble 3, and adding 6 does not carry into it.
+    if x & (ONES * 0xf0) != ONES * 0x30 || x.wrapping_add(ONES * 6) & (ONES * 0xf0) != ONES * 0x30 {
+        return None;
+    }
+    // Digit pairs, then fours, then all eight, each step one multiplication.
+    let v = x & (ONES * 0x0f);
+    let v = v.wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
+    Some((v & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 << 32 | 1) >> 32)
+}
+
+fn parse_digits(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |acc, &b| if b.is_ascii_digit() { Some(acc * 10 + u64::from(b - b'0')) } else { None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Header fields and arguments of one parsed command, owned.
+    type Parsed = (Vec<u8>, u64, Vec<u8>, Vec<u8>, Vec<Vec<u8>>);
+
+    /// Parses `line` and returns its header fields and arguments as owned bytes.
+    fn cmd(line: &[u8]) -> Parsed {
+        let mut p = Parser::new();
+        match p.parse(line, false) {
+            Line::Command(Call { header: h, args, .. }) => {
+                let args = args.iter().map(|a| a.to_vec()).collect();
+                (h.ts.to_vec(), h.micros, h.db.to_vec(), h.client.to_vec(), args)
+            }
+            other => panic!("not a command: {other:?}"),
+        }
+    }
+
+    fn kind(line: &[u8]) -> String {
+        let mut p = Parser::new();
+        match p.parse(line, false) {
+            Line::Command(_) => "command".into(),
+            Line::Noise => "noise".into(),
+            Line::ServerError(e) => format!("error {}", String::from_utf8_lossy(e)),
+            Line::Skipped => "skipped".into(),
+        }
+    }
+
+    fn args(list: &[&[u8]]) -> Vec<Vec<u8>> {
+        list.iter().map(|a| a.to_vec()).collect()
+    }
+
+    #[test]
+    fn timestamps_read_eight_digits_at_a_time_agree_with_one_at_a_time() {
+        let slow = |ts: &[u8]| {
+            let dot = ts.iter().position(|&b| b == b'.')?;
+            let secs = parse_digits(&ts[..dot])?;
+            Some(secs * 1_000_000 + parse_digits(&ts[dot + 1..])?)
+        };
+        for ts in [&b"1795636306.848848"[..], b"0000000000.000000", b"9999999999.999999", b"1234567890.012345"] {
+            assert_eq!(parse_timestamp(ts, false), slow(ts), "{}", String::from_utf8_lossy(ts));
+        }
+        // Every position holding each byte that is not a digit, or is next to the digits.
+        for pos in [0, 3, 7, 8, 9, 11, 12, 16] {
+            for bad in [b'/', b':', b'a', b' ', 0x00, 0xb0, 0x39 + 0x80] {
+                let mut ts = *b"1795636306.848848";
+                ts[pos] = bad;
+                assert_eq!(parse_timestamp(&ts, false), None, "{pos} {bad}");
+            }
+        }
+        assert_eq!(parse_timestamp(b"1.5", true), Some(1_000_005), "Redis 2.0's unpadded microseconds");
+        assert_eq!(parse_timestamp(b"1.5", false), Some(1_500_000));
+    }
+
+    #[test]
+    fn fractions_of_any_length_are_read_as_written() {
+        for (ts, micros) in [
+            (&b"1700000000.1"[..], 1_700_000_000_100_000),
+            (b"1700000000.12", 1_700_000_000_120_000),
+            (b"1700000000.123456", 1_700_000_000_123_456),
+            (b"1700000000.1234567", 1_700_000_000_123_456),
+        ] {
+            let line = [ts, &b" [0 1.1.1.1:1] \"get\" \"k\""[..]].concat();
+            assert_eq!(cmd(&line).1, micros, "{}", String::from_utf8_lossy(ts));
+        }
+        // Past the year 9999: refused.
+        assert_eq!(kind(br#"253402300800.000000 [0 1.1.1.1:1] "get" "k""#), "skipped");
+        assert_eq!(kind(br#"253402300799.999999 [0 1.1.1.1:1] "get" "k""#), "command");
+    }
+
+    #[test]
+    fn a_unix_socket_path_may_hold_the_end_of_the_client() {
+        // Redis 7.0.15 writes the socket's path as it is.
+        let (_, _, _, client, a) = cmd(br#"1.000001 [0 unix:/tmp/a] "b/redis.sock] "get" "k""#);
+        assert_eq!(client, br#"unix:/tmp/a] "b/redis.sock"#);
+        assert_eq!(a, args(&[b"get", b"k"]));
+        let (_, _, _, client, a) = cmd(br#"1.000001 [0 unix:/x] "y] "set" "k" "] \"v""#);
+        assert_eq!(client, br#"unix:/x] "y"#);
+        assert_eq!(a, args(&[b"set", b"k", b"] \"v"]));
+    }
+
+    #[test]
+    fn redis_cli_form() {
+        let (ts, us, db, client, a) = cmd(br#"1795636306.848848 [0 127.0.0.1:44698] "set" "a\tb\"c\n\x01" "v""#);
+        assert_eq!(ts, b"1795636306.848848");
+        assert_eq!(us, 1_795_636_306_848_848);
+        assert_eq!(db, b"0");
+        assert_eq!(client, b"127.0.0.1:44698");
+        assert_eq!(a, args(&[b"set", b"a\tb\"c\n\x01", b"v"]));
+    }
+
+    #[test]
+    fn raw_resp_form_with_plus_and_crlf() {
+        let (ts, _, db, client, a) = cmd(b"+1795636306.848848 [12 10.0.0.5:6000] \"GET\" \"user:1\"\r\n");
+        assert_eq!(ts, b"1795636306.848848");
+        assert_eq!(db, b"12");
+        assert_eq!(client, b"10.0.0.5:6000");
+        assert_eq!(a, args(&[b"GET", b"user:1"]));
+    }
+
+    #[test]
+    fn every_source_form() {
+        let clients: [(&[u8], &[u8]); 7] = [
+            (br#"1.000001 [0 [::1]:33802] "set" "k" "1""#, b"[::1]:33802"),
+            (br#"1.000001 [0 unix:/var/run/redis/my sock] "set" "k" "1""#, b"unix:/var/run/redis/my sock"),
+            (br#"1.000001 [0 lua] "set" "k" "1""#, b"lua"),
+            (br#"1.000001 [0 ?:0] "set" "k" "1""#, b"?:0"),
+            (br#"1.000001 [0 ] "set" "k" "1""#, b""),
+            (br#"1.000001 [3 ::1:6379] "SET" "k" "1""#, b"::1:6379"),
+            (br#"1.000001 [0 unix-domain-socket] "SET" "k" "1""#, b"unix-domain-socket"),
+        ];
+        for (line, want) in clients {
+            let (_, _, _, client, a) = cmd(line);
+            assert_eq!(client, want, "{}", String::from_utf8_lossy(line));
+            assert_eq!(a[1], b"k");
+        }
+    }
+
+    #[test]
+    fn old_servers_without_brackets() {
+        let (_, _, db, client, a) = cmd(br#"1339518083.107412 (db 1) "set" "x" "1""#);
+        assert_eq!((db.as_slice(), client.as_slice()), (&b"1"[..], &b""[..]));
+        assert_eq!(a, args(&[b"set", b"x", b"1"]));
+        let (_, us, db, _, a) = cmd(br#"1339518083.5 "get" "x""#);
+        assert_eq!(db, b"0");
+        assert_eq!(us, 1_339_518_083_000_005, "2.0 wrote unpadded microseconds");
+        assert_eq!(a, args(&[b"get", b"x"]));
+    }
+
+    #[test]
+    fn dragonfly_fraction_is_not_six_digits() {
+        let (ts, us, _, _, a) = cmd(br#"1700000000.1234566 [0 127.0.0.1:6000] "GET" "k""#);
+        assert_eq!(ts, b"1700000000.1234566");
+        assert_eq!(us, 1_700_000_000_123_456);
+        assert_eq!(a, args(&[b"GET", b"k"]));
+    }
+
+    #[test]
+    fn every_escape_decodes_to_raw_bytes() {
+        let (_, _, _, _, a) = cmd(br#"1.000001 [0 1.2.3.4:5] "set" "bin" "\x80\xff\x7f\r\a\b\\" "\xC3\xA9" "\q" """#);
+        assert_eq!(a, args(&[b"set", b"bin", b"\x80\xff\x7f\r\x07\x08\\", "é".as_bytes(), b"q", b""]));
+        let (_, _, _, _, a) = cmd(br#"1.000001 [0 1.2.3.4:5] "set" "key with spaces" "it's \"quoted\"""#);
+        assert_eq!(a, args(&[b"set", b"key with spaces", b"it's \"quoted\""]));
+        // `\x` not followed by two hex digits is read as `x`, as redis-cli reads it.
+        let (_, _, _, _, a) = cmd(br#"1.000001 [0 1.2.3.4:5] "get" "\xzz" "\x""#);
+        assert_eq!(a, args(&[b"get", b"xzz", b"x"]));
+    }
+
+    #[test]
+    fn module_and_subcommand_names() {
+        let (_, _, _, _, a) = cmd(br#"1.000001 [0 1.2.3.4:5] "JSON.GET" "doc" "$.a""#);
+        assert_eq!(a[0], b"JSON.GET");
+        let (_, _, _, _, a) = cmd(br#"1.000001 [0 1.2.3.4:5] "client|setname" "x""#);
+        assert_eq!(a[0], b"client|setname");
+    }
+
+    #[test]
+    fn noise_and_errors() {
+        for line in [
+            &b"OK"[..],
+            b"+OK\r\n",
+            b"\r\n",
+            b"",
+            b"   ",
+            b"Trying 127.0.0.1...",
+            b"Connected to localhost.",
+            b"Escape character is '^]'.",
+            b"Connection closed by foreign host.",
+        ] {
+            assert_eq!(kind(line), "noise", "{}", String::from_utf8_lossy(line));
+        }
+        assert_eq!(kind(b"-NOAUTH Authentication required.\r\n"), "error NOAUTH Authentication required.");
+        assert_eq!(kind(b"-ERR unknown command 'imonitor'"), "error ERR unknown command 'imonitor'");
+    }
+
+    #[test]
+    fn broken_lines_are_skipped_not_glued() {
+        for line in [
+            &b"hello world"[..],
+            br#"1.000001 [0 1.2.3.4:5] "set" "unterminated"#,
+            br#"1.000001 [0 1.2.3.4:5]"#,
+            br#"1.000001 [0 1.2.3.4:5] "set""x""#,
+            br#"1.000001 [0 1.2.3.4:5 "set" "x""#,
+            br#"1.000001 [x 1.2.3.4:5] "set" "x""#,
+            br#"1.000001 [0 1.2.3.4:5] set x"#,
+            br#"1.000001 [0 1.2.3.4:5] "get" "a\"#,
+            br#"abc.def [0 1.2.3.4:5] "get" "a""#,
+            br#"1 [0 1.2.3.4:5] "get" "a""#,
+            b"$5",
+            b"*3",
+            b":1",
+        ] {
+            assert_eq!(kind(line), "skipped", "{}", String::from_utf8_lossy(line));
+        }
+    }
+
+    #[test]
+    fn records_read_back() {
+        let line = b"1795636306.848848\t0\t127.0.0.1:44698\tset\ta\\tb\"c\\n\\x01\tv\n";
+        let mut p = Parser::new();
+        let Line::Command(Call { header: h, args, .. }) = p.parse(line, false) else { panic!() };
+        assert_eq!(
+            (h.ts, h.db, h.client, h.node),
+            (&b"1795636306.848848"[..], &b"0"[..], &b"127.0.0.1:44698"[..], None)
+        );
+        assert_eq!(h.micros, 1_795_636_306_848_848);
+        assert_eq!(args.iter().collect::<Vec<_>>(), vec![&b"set"[..], b"a\tb\"c\n\x01", b"v"]);
+        let line = b"n1\t1795636306.848848\t3\tlua\tobject|encoding\tencoding\tk\r\n";
+        let Line::Command(Call { header: h, args, .. }) = p.parse(line, false) else { panic!() };
+        assert_eq!((h.node, h.db, h.client), (Some(&b"n1"[..]), &b"3"[..], &b"lua"[..]));
+        assert_eq!(args.iter().collect::<Vec<_>>(), vec![&b"object|encoding"[..], b"encoding", b"k"]);
+        // A record that does not repeat its subcommand's word gets it back.
+        let line = b"1.5\t0\t1.2.3.4:5\tconfig|set\trequirepass\tHUNTER3\n";
+        let Line::Command(Call { args, .. }) = p.parse(line, false) else { panic!() };
+        assert_eq!(args.iter().collect::<Vec<_>>(), vec![&b"config|set"[..], b"set", b"requirepass", b"HUNTER3"]);
+        let line = b"1.5\t0\tc\tacl|whoami\n";
+        let Line::Command(Call { args, .. }) = p.parse(line, false) else { panic!() };
+        assert_eq!(args.iter().collect::<Vec<_>>(), vec![&b"acl|whoami"[..], b"whoami"]);
+        // An empty argument, and broken records.
+        let line = b"1.000001\t0\t\tget\t\n";
+        let Line::Command(call) = p.parse(line, false) else { panic!() };
+        assert_eq!(call.args.iter().collect::<Vec<_>>(), vec![&b"get"[..], b""]);
+        for bad in [&b"a\tb\n"[..], b"1.000001\tx\tc\tget\n", b"1.000001\t0\tc\tget\\q\n", b"1.000001\t0\tc\n"] {
+            assert!(matches!(p.parse(bad, false), Line::Skipped), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn client_addresses_lose_their_port() {
+        let cases: [(&[u8], &[u8]); 8] = [
+            (b"10.0.0.5:41000", b"10.0.0.5"),
+            (b"[::1]:33802", b"[::1]"),
+            (b"::1:6379", b"::1"),
+            (b"lua", b"lua"),
+            (b"unix:/var/run/redis.sock", b"unix:/var/run/redis.sock"),
+            (b"?:0", b"?"),
+            (b"", b""),
+            (b"host:", b"host:"),
+        ];
+        for (client, want) in cases {
+            assert_eq!(client_address(client), want);
+        }
+    }
+
+    #[test]
+    fn pasted_replies_are_recognised() {
+        for line in [&b"# Server\r\n"[..], b"redis_version:7.0.15", b"1) \"user:1\"", b"$5", b"*3", b":1"] {
+            assert!(looks_like_a_reply(line), "{}", String::from_utf8_lossy(line));
+        }
+        for line in [&b"hello world"[..], b"1795636306.848848 [0 1.1.1.1:1] \"get\" \"k\""] {
+            assert!(!looks_like_a_reply(line));
+        }
+    }
+
+    #[test]
+    fn a_cut_line_keeps_its_complete_arguments() {
+        let line = br#"1.000001 [0 1.2.3.4:5] "set" "bigkey" "xxxxxxxx"#;
+        let mut p = Parser::new();
+        let Line::Command(call) = p.parse(line, true) else { panic!() };
+        assert_eq!(call.lost, b"xxxxxxxx".len());
+        assert_eq!(call.args.iter().collect::<Vec<_>>(), vec![&b"set"[..], b"bigkey"]);
+        let line = br#"1.000001 [0 1.2.3.4:5] "set" "big\x00key" "xx\x01"#;
+        let Line::Command(call) = p.parse(line, true) else { panic!() };
+        assert_eq!(call.args.iter().collect::<Vec<_>>(), vec![&b"set"[..], b"big\x00key"]);
+        // Cut right after a space.
+        let line = br#"1.000001 [0 1.2.3.4:5] "set" "k" "#;
+        let Line::Command(call) = p.parse(line, true) else { panic!() };
+        assert_eq!(call.args.len(), 2);
+        assert_eq!(call.lost, 0);
+    }
+}

@@ -1,0 +1,361 @@
+//! The per-line path: decode → account → filter → redact → the sink.
+//!
+//! Every line read is tallied once (command, filtered, noise or skipped); a skipped line goes to
+//! `--rejects`, a server error to standard error ([`crate::pipeline::notices`]); a command that passes the
+//! filters reaches the sink with its secrets found.
+
+pub mod decode;
+pub mod filters;
+pub mod glob;
+pub mod notices;
+pub mod redact;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+use crate::commands::KeyRef;
+use crate::error::Error;
+use crate::format::long_arg::LongArg;
+use crate::format::monitor::looks_like_a_reply;
+use crate::pipeline::decode::{Command, Decoded, Decoder};
+use crate::pipeline::filters::{Filters, Verdict};
+use crate::pipeline::notices::ServerErrors;
+use crate::pipeline::redact::{redact_loose, Secrets};
+use crate::read::capture::CallIn;
+use crate::read::input::LineIn;
+use crate::sink::Sink;
+
+/// How far an input's first command may be from its next before the first is taken for a
+/// fragment: a capture that starts inside a line (`tail -c`, `split -b`, a file rotated
+/// mid-write) can start inside a timestamp, and `1795787786.377009` cut to `5787786.377009`
+/// would make the capture start in 1970. A cut timestamp has lost leading digits: only a first
+/// timestamp with fewer digits of seconds than the next is suspect.
+const IMPLAUSIBLE_GAP: u64 = 86_400 * 1_000_000;
+
+/// Where an input is in its first lines.
+enum Start {
+    /// Nothing read yet: the first line may be a fragment.
+    Fresh,
+    /// The first line was a command: held until the next command says whether its timestamp
+    /// is plausible.
+    Holding(Held),
+    Settled,
+}
+
+/// A held first line, and its timestamp.
+struct Held {
+    line: Vec<u8>,
+    cut: bool,
+    dropped: u64,
+    long: Vec<LongArg>,
+    micros: u64,
+    /// Digits of seconds in its timestamp.
+    digits: usize,
+}
+
+/// The digits of seconds in a timestamp as written.
+fn second_digits(ts: &[u8]) -> usize {
+    ts.iter().take_while(|b| b.is_ascii_digit()).count()
+}
+
+/// The steps between the decoder and the sink, and what they keep.
+pub struct Pipeline {
+    starts: Vec<Start>,
+    decoder: Decoder,
+    /// Whether the sink needs commands' keys (records of whole commands do not, unless a key
+    /// filter does).
+    keys: bool,
+    steps: Steps,
+}
+
+struct Steps {
+    filters: Filters,
+    /// Some filter is set.
+    filtering: bool,
+    /// The keys of a command that `--key` keeps.
+    kept: Vec<KeyRef>,
+    /// The keys of a command that are not secrets.
+    unsecret: Vec<KeyRef>,
+    redact: bool,
+    secrets: Secrets,
+    /// No secrets: what commands are shown with under `--no-redact`.
+    none: Secrets,
+    rejects: Option<Rejects>,
+    server_errors: ServerErrors,
+    /// For the closing words: were there commands, and how many skipped lines looked like
+    /// another command's reply (INFO, KEYS *) pasted by mistake.
+    commands: bool,
+    skipped: u64,
+    pasted: u64,
+}
+
+impl Pipeline {
+    pub fn new(decoder: Decoder, keys: bool, filters: Filters, redact: bool, rejects: Option<Rejects>) -> Pipeline {
+        let keys = keys || !filters.keys.is_empty();
+        let steps = Steps {
+            filtering: !filters.is_empty(),
+            filters,
+            kept: Vec::new(),
+            unsecret: Vec::new(),
+            redact,
+            secrets: Secrets::default(),
+            none: Secrets::default(),
+            rejects,
+            server_errors: ServerErrors::new(redact),
+            commands: false,
+            skipped: 0,
+            pasted: 0,
+        };
+        Pipeline { starts: Vec::new(), decoder, keys, steps }
+    }
+
+    /// One line, from decoding to the sink; the first lines of an input are looked at first.
+    #[inline]
+    pub fn line<S: Sink>(&mut self, line: &LineIn<'_>, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {
+        match self.starts.get(line.node as usize) {
+            Some(Start::Settled) => self.process(line, false, sink, warn),
+            _ => self.start_of_input(line, sink, warn),
+        }
+    }
+
+    /// The first lines of an input: a first line that is skipped is a fragment (counted cut
+    /// too); a first command waits for the next line, and is a fragment when that is a command
+    /// whose timestamp is implausibly far from its own.
+    #[cold]
+    #[inline(never)]
+    fn start_of_input<S: Sink>(&mut self, line: &LineIn<'_>, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {
+        let node = line.node as usize;
+        if self.starts.len() <= node {
+            self.starts.resize_with(node + 1, || Start::Fresh);
+        }
+        let stamp = crate::format::monitor::peek_timestamp(line.line).map(|(micros, ts)| (micros, second_digits(ts)));
+        if stamp.is_none() && matches!(self.starts[node], Start::Fresh) {
+            // A first line that is not a command: a fragment if it is skipped.
+            self.starts[node] = Start::Settled;
+            let skipped = self.steps.skipped;
+            self.process(line, false, sink, warn)?;
+            // A line cut at its end too (the whole input is one line) was counted cut already.
+            if !line.cut {
+                sink.tally().cut_lines += self.steps.skipped - skipped;
+            }
+            return Ok(());
+        }
+        match (std::mem::replace(&mut self.starts[node], Start::Settled), stamp) {
+            (Start::Fresh, Some((micros, digits))) => {
+                let held = Held {
+                    line: line.line.to_vec(),
+                    cut: line.cut,
+                    dropped: line.dropped,
+                    long: line.long.to_vec(),
+                    micros,
+                    digits,
+                };
+                self.starts[node] = Start::Holding(held);
+                Ok(())
+            }
+            (Start::Holding(held), Some((micros, digits))) => {
+                let fragment = held.digits < digits && held.micros.abs_diff(micros) > IMPLAUSIBLE_GAP;
+                self.release(line.node, held, fragment, sink, warn)?;
+                self.process(line, false, sink, warn)
+            }
+            (Start::Holding(held), None) => {
+                // Not a command next: nothing to compare with, and lines stay in order.
+                self.release(line.node, held, false, sink, warn)?;
+                self.process(line, false, sink, warn)
+            }
+            (_, _) => self.process(line, false, sink, warn),
+        }
+    }
+
+    /// One request read whole by another input (a packet capture): tallied as a line, then
+    /// filtered, redacted and handed on like a command parsed from one. Its time is the
+    /// packet's, so nothing at the start of the input is suspect.
+    pub fn call<S: Sink>(&mut self, call: &CallIn<'_>, sink: &mut S) -> Result<(), Error> {
+        let cmd = self.decoder.decode_call(call, self.keys);
+        sink.at(cmd.node, cmd.header.micros)?;
+        let tally = sink.tally();
+        tally.lines += 1;
+        tally.cut_lines += u64::from(call.cut);
+        self.steps.command(&cmd, sink)
+    }
+
+    /// Processes the held first line of `node`, if any: its input ended, or went quiet.
+    pub fn settle<S: Sink>(&mut self, node: u32, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {
+        let Some(start) = self.starts.get_mut(node as usize) else { return Ok(()) };
+        match std::mem::replace(start, Start::Settled) {
+            Start::Holding(held) => self.release(node, held, false, sink, warn),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`Pipeline::settle`] for every input (a live stream went quiet).
+    pub fn settle_all<S: Sink>(&mut self, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {
+        for node in 0..self.starts.len() {
+            if matches!(self.starts[node], Start::Holding(_)) {
+                self.settle(node as u32, sink, warn)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn release<S: Sink>(
+        &mut self,
+        node: u32,
+        held: Held,
+        fragment: bool,
+        sink: &mut S,
+        warn: &mut dyn Write,
+    ) -> Result<(), Error> {
+        let line =
+            LineIn { node, line: &held.line, cut: held.cut, dropped: held.dropped, plain: false, long: &held.long };
+        self.process(&line, fragment, sink, warn)
+    }
+
+    /// Decodes, accounts for and hands on one line; a `fragment` (a cut start of an input) is
+    /// counted as cut and skipped.
+    #[inline]
+    fn process<S: Sink>(
+        &mut self,
+        line: &LineIn<'_>,
+        fragment: bool,
+        sink: &mut S,
+        warn: &mut dyn Write,
+    ) -> Result<(), Error> {
+        if fragment {
+            let tally = sink.tally();
+            tally.lines += 1;
+            tally.cut_lines += 1;
+            tally.skipped += 1;
+            return self.steps.skipped(line.line);
+        }
+        let decoded = self.decoder.decode(line, self.keys);
+        if let Decoded::Command(cmd) = &decoded {
+            sink.at(cmd.node, cmd.header.micros)?;
+        }
+        let tally = sink.tally();
+        tally.lines += 1;
+        tally.cut_lines += u64::from(line.cut);
+        match &decoded {
+            Decoded::Command(cmd) => self.steps.command(cmd, sink),
+            Decoded::Noise => {
+                tally.noise += 1;
+                Ok(())
+            }
+            Decoded::ServerError(text) => {
+                tally.noise += 1;
+                tally.server_errors += 1;
+                if let Some(shown) = self.steps.server_errors.seen(text, warn) {
+                    sink.notice(&shown);
+                }
+                Ok(())
+            }
+            Decoded::Skipped => {
+                tally.skipped += 1;
+                self.steps.skipped(line.line)
+            }
+        }
+    }
+
+    /// The end of the run: the rejects written out, the closing words said.
+    pub fn finish(self, warn: &mut dyn Write) -> Result<(), Error> {
+        let steps = self.steps;
+        if let Some(rejects) = steps.rejects {
+            rejects.finish()?;
+        }
+        steps.server_errors.finish(warn);
+        if !steps.commands && steps.pasted > 0 && steps.pasted * 2 >= steps.skipped {
+            let _ = writeln!(
+                warn,
+                "faina-filter: the input looks like the reply to another command (INFO, KEYS, …), not MONITOR output"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Steps {
+    /// Redact, filter, tally, hand over. A secret is never a key, whatever a `--commands`
+    /// table says: its position is taken out of the keys before any filter or count sees them.
+    #[inline]
+    fn command<S: Sink>(&mut self, cmd: &Command<'_>, sink: &mut S) -> Result<(), Error> {
+        self.commands = true;
+        let secrets = match (self.redact, cmd.id) {
+            (false, _) => &self.none,
+            (true, Some(_)) => self.secrets.find(cmd.name, &cmd.args),
+            (true, None) => self.secrets.find_unknown(cmd.name, &cmd.args),
+        };
+        let unsecret;
+        let cmd = if !secrets.is_empty() && cmd.keys.iter().any(|k| secrets.contains(k.pos)) {
+            self.unsecret.clear();
+            self.unsecret.extend(cmd.keys.iter().filter(|k| !secrets.contains(k.pos)));
+            unsecret = Command { keys: &self.unsecret, ..*cmd };
+            &unsecret
+        } else {
+            cmd
+        };
+        let narrowed;
+        let cmd = match self.filtering.then(|| self.filters.apply(cmd, &mut self.kept)) {
+            None | Some(Verdict::Passes) => cmd,
+            Some(Verdict::PassesWithKeys(keys)) => {
+                narrowed = Command { keys, ..*cmd };
+                &narrowed
+            }
+            Some(Verdict::Fails) => {
+                sink.tally().filtered += 1;
+                return Ok(());
+            }
+        };
+        let tally = sink.tally();
+        tally.commands += 1;
+        tally.unknown_commands += u64::from(cmd.id.is_none());
+        sink.command(cmd, secrets)
+    }
+
+    fn skipped(&mut self, line: &[u8]) -> Result<(), Error> {
+        self.skipped += 1;
+        self.pasted += u64::from(looks_like_a_reply(line));
+        match &mut self.rejects {
+            Some(rejects) => rejects.write(line, self.redact),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The `--rejects` file: every skipped line, the credentials still recognisable in it redacted.
+pub struct Rejects {
+    file: BufWriter<File>,
+    name: String,
+    scratch: Vec<u8>,
+}
+
+impl Rejects {
+    /// Creates the file, for its owner only: rejected lines may hold what redaction cannot
+    /// recognise. (Whether it may be created at all is checked before: see `lib.rs`.)
+    pub fn create(path: &std::ffi::OsStr) -> Result<Rejects, Error> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let name = crate::format::escape::escaped(path.as_encoded_bytes());
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|err| Error::Rejects { name: name.clone(), err })?;
+        Ok(Rejects { file: BufWriter::new(file), name, scratch: Vec::new() })
+    }
+
+    fn write(&mut self, line: &[u8], redact: bool) -> Result<(), Error> {
+        let written = if redact {
+            self.scratch.clear();
+            redact_loose(line, &mut self.scratch);
+            self.file.write_all(&self.scratch)
+        } else {
+            self.file.write_all(line)
+        };
+        written.map_err(|err| Error::Rejects { name: self.name.clone(), err })
+    }
+
+    fn finish(mut self) -> Result<(), Error> {
+        self.file.flush().map_err(|err| Error::Rejects { name: self.name, err })
+    }
+}
