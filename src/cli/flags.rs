@@ -217,8 +217,9 @@ pub const FLAGS: &[Flag] = &[
         doc: "For **rediss://** targets, check the server's certificate against the CA certificates in \
               __FILE__ (PEM) instead of the system's. The certificate must be for the host of the URL, \
               or for the name given with **--sni**. TLS is in builds with the cargo feature **tls** \
-              (**cargo build --release --features tls**); without it **rediss://** and these options \
-              say so, and **redis-cli --tls** … **monitor | faina-filter** reads the same stream.",
+              (see Install in the README); without it **rediss://** and these options say so, and \
+              **redis-cli** with its TLS options and **monitor**, piped to **faina-filter**, reads the \
+              same stream.",
         apply: Apply::Value(|c, _, v| {
             c.tls.ca = Some(v);
             Ok(())
