@@ -1,6 +1,6 @@
 //! Accuracy under the memory bound, on generated Zipf data with exact ground truth: the top 20
 //! are the true top 20 in order, and every count brackets the truth. (That no table outgrows its
-//! size is checked in `src/stats.rs`.)
+//! size is checked in `src/count/stats.rs`.)
 
 mod common;
 

@@ -30,7 +30,7 @@ fn the_man_pages_options_come_from_the_flag_table() {
         if std::env::var_os("FAINA_UPDATE_DOCS").is_some() {
             std::fs::write(&path, format!("{}{want}{}", &page[..start], &page[end..])).unwrap();
         } else {
-            panic!("man/faina-filter.1's OPTIONS differ from src/flags.rs (FAINA_UPDATE_DOCS=1 rewrites them)");
+            panic!("man/faina-filter.1's OPTIONS differ from src/cli/flags.rs (FAINA_UPDATE_DOCS=1 rewrites them)");
         }
     }
 }
