@@ -69,7 +69,7 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
     if let Some(rejects) = &config.rejects {
         check_rejects(rejects, &inputs.list)?;
     }
-    unknown_commands_named(config, config.table(), warn);
+    unknown_commands_named(config, &config.table(), warn);
     if reads_a_terminal(config) {
         // Nothing else would say why nothing happens.
         let _ = writeln!(
@@ -222,7 +222,7 @@ impl<W: Write> Session<W> {
         let table = config.table();
         let rejects = config.rejects.as_deref().map(Rejects::create).transpose()?;
         let settings = Settings {
-            commands: table,
+            commands: table.clone(),
             top: config.top,
             prefix_delimiter: config.prefix_delimiter.clone(),
             prefix_depth: config.prefix_depth,

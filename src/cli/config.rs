@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::commands::Table;
 use crate::count::stats::GapRule;
@@ -51,7 +52,7 @@ pub struct Config {
     pub no_screen: bool,
     /// A server's own command table (`--commands`), ahead of the built-in one; loaded once and
     /// kept for the process.
-    pub commands: Option<&'static Table>,
+    pub commands: Option<Arc<Table>>,
     /// The server's ports, in a packet capture (`--port`); empty means 6379.
     pub ports: Vec<u16>,
     pub filters: Filters,
@@ -93,8 +94,8 @@ impl fmt::Display for UsageError {
 
 impl Config {
     /// The command table a run uses: the server's own, if given, ahead of the built-in one.
-    pub fn table(&self) -> &'static Table {
-        self.commands.unwrap_or_else(Table::shared)
+    pub fn table(&self) -> Arc<Table> {
+        self.commands.clone().unwrap_or_else(Table::shared)
     }
 }
 

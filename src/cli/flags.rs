@@ -627,7 +627,7 @@ pub const FLAGS: &[Flag] = &[
               command, and names and keywords of 128 bytes.",
         apply: Apply::Value(|c, _, v| {
             let commands = crate::commands::server::load(std::path::Path::new(&v)).map_err(UsageError)?;
-            c.commands = Some(Box::leak(Box::new(crate::commands::Table::with_server(commands))));
+            c.commands = Some(std::sync::Arc::new(crate::commands::Table::with_server(commands)));
             Ok(())
         }),
     },

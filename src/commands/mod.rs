@@ -13,6 +13,8 @@
 //! to the server's special key functions where a spec cannot say. A command the table does not
 //! know has its first argument taken as its key, and is counted as a guess.
 
+use std::sync::Arc;
+
 use crate::format::monitor::Args;
 
 pub mod json;
@@ -319,9 +321,9 @@ pub enum Lookup {
 
 impl Table {
     /// The built-in table, built once per process and shared.
-    pub fn shared() -> &'static Table {
-        static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
-        TABLE.get_or_init(Table::builtin)
+    pub fn shared() -> Arc<Table> {
+        static TABLE: std::sync::OnceLock<Arc<Table>> = std::sync::OnceLock::new();
+        Arc::clone(TABLE.get_or_init(|| Arc::new(Table::builtin())))
     }
 
     /// The built-in table: Redis's and Valkey's commands and the modules Redis ships.

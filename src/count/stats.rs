@@ -6,6 +6,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 use crate::commands::{Access, CommandId, Table};
 use crate::count::counter::{Histogram, TopK};
@@ -29,7 +30,7 @@ pub enum GapRule {
 #[derive(Clone)]
 pub struct Settings {
     /// The command table command ids refer to.
-    pub commands: &'static Table,
+    pub commands: Arc<Table>,
     /// Rows per section.
     pub top: usize,
     pub prefix_delimiter: Vec<u8>,

@@ -3,6 +3,7 @@
 //! found, its node known. Everything after this step reads the [`Command`] and nothing else.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
 use crate::count::name::Name;
@@ -148,7 +149,7 @@ impl Nodes {
 /// Turns lines into [`Decoded`] values, reusing its buffers from line to line.
 pub struct Decoder {
     parser: Parser,
-    table: &'static Table,
+    table: Arc<Table>,
     names: NameCache,
     keys: Vec<KeyRef>,
     /// The lower-cased name of an unknown command.
@@ -157,7 +158,7 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    pub fn new(table: &'static Table, nodes: Nodes) -> Decoder {
+    pub fn new(table: Arc<Table>, nodes: Nodes) -> Decoder {
         Decoder { parser: Parser::new(), table, names: NameCache::default(), keys: Vec::new(), name: Vec::new(), nodes }
     }
 
@@ -194,7 +195,7 @@ impl Decoder {
 
 /// What resolving a call uses of the decoder.
 struct Resolver<'a> {
-    table: &'static Table,
+    table: &'a Table,
     names: &'a mut NameCache,
     found: &'a mut Vec<KeyRef>,
     name: &'a mut Vec<u8>,

@@ -243,7 +243,7 @@ impl Report {
                 kind: Kind::Commands,
                 total: stats.tally.commands,
                 rows: rows(
-                    &stats.command_counts.table(stats.settings.commands),
+                    &stats.command_counts.table(&stats.settings.commands),
                     top,
                     stats.tally.commands,
                     &rates,
@@ -541,7 +541,7 @@ fn cut_name<E>(entry: &Entry<E>) -> String {
 
 /// The commands with the largest total gaps.
 fn heaviest(stats: &Stats) -> Vec<Heavy> {
-    let table = stats.command_counts.table(stats.settings.commands);
+    let table = stats.command_counts.table(&stats.settings.commands);
     let mut all: Vec<Heavy> = table
         .entries()
         .iter()
