@@ -13,11 +13,12 @@ faina-filter: find the hot keys overloading a Redis node, from its MONITOR strea
 
 Usage: faina-filter [OPTIONS] [--connect TARGET...] [FILE...]
 
-Connects to servers and reads their MONITOR stream (--connect), or reads raw MONITOR output (redis-cli monitor, or telnet/nc with +OK and CRLF), or its own --emit
-tsv records, from standard input or the FILEs ('-' is standard input; a FIFO or pipe is read as a
-live stream too). Several FILEs are several nodes, read at once and labelled NAME=PATH or by file
-name. Prints a hot-key report at the end (or every period), or passes normalized tab-separated
-records through for sort, awk and friends.
+Connects to servers and reads their MONITOR stream (--connect), or reads raw MONITOR output
+(redis-cli monitor, or telnet/nc with +OK and CRLF), packet captures (tcpdump -w: pcap, pcapng)
+or its own --emit tsv records, from standard input or the FILEs ('-' is standard input; a FIFO or
+pipe is read as a live stream too). Several FILEs are several nodes, read at once and labelled
+NAME=PATH or by file name. Prints a hot-key report at the end (or every period), or passes
+normalized tab-separated records through for sort, awk and friends.
 
 {}\
 Keys and arguments are always written escaped (\\\\ \\t \\n \\r, and \\xHH for other control bytes,

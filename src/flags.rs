@@ -164,12 +164,15 @@ pub const FLAGS: &[Flag] = &[
         default: None,
         section: Section::Connect,
         help: "through a cluster proxy (Alibaba Cloud's and the like): one connection per node index, \
-               sending IMONITOR N; indexes, ranges (0-3) or all (the proxy's INFO nodecount)",
+               sending IMONITOR N; indexes, ranges (0-3), N:R for replica R of node N (RIMONITOR N R), \
+               or all (the proxy's INFO nodecount)",
         doc: "Through a cluster proxy that has **IMONITOR** (Alibaba Cloud's and the like): for each \
               **--connect** target, one connection per node index, each sending **IMONITOR** __N__ and \
               labelled by its index (**NAME/**__N__ when the target is labelled). Indexes are written \
               **0,2**, as ranges **0-3**, or **all**, which asks the proxy's **INFO** for its \
-              **nodecount**. A proxy without IMONITOR is refused with what to do instead.",
+              **nodecount**; __N__**:**__R__ monitors replica __R__ of node __N__ (**RIMONITOR** __N R__), \
+              labelled __N__**:**__R__. A proxy without IMONITOR (or RIMONITOR) is refused with what to \
+              do instead.",
         apply: Apply::Value(|c, flag, v| {
             let value = text(flag, v)?;
             let indexes =
@@ -214,8 +217,9 @@ pub const FLAGS: &[Flag] = &[
         doc: "For **rediss://** targets, check the server's certificate against the CA certificates in \
               __FILE__ (PEM) instead of the system's. The certificate must be for the host of the URL, \
               or for the name given with **--sni**. TLS is in builds with the cargo feature **tls** \
-              (**cargo build --release --features tls**); without it **rediss://** and these options \
-              say so, and **redis-cli --tls** … **monitor | faina-filter** reads the same stream.",
+              (see Install in the README); without it **rediss://** and these options say so, and \
+              **redis-cli** with its TLS options and **monitor**, piped to **faina-filter**, reads the \
+              same stream.",
         apply: Apply::Value(|c, _, v| {
             c.tls.ca = Some(v);
             Ok(())

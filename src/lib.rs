@@ -151,8 +151,8 @@ fn servers(config: &Config, warn: &mut dyn Write) -> Result<Vec<connect::Node>, 
                 }
             }
         } else if let Some(indexes) = &config.imonitor {
-            for index in indexes.resolve(&seed).map_err(failed)? {
-                nodes.push(Node::new(target.clone(), Monitor::Index(index), access.clone()));
+            for monitor in indexes.resolve(&seed).map_err(failed)? {
+                nodes.push(Node::new(target.clone(), monitor, access.clone()));
             }
         } else {
             nodes.push(seed);

@@ -12,6 +12,8 @@
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 static STOP: AtomicBool = AtomicBool::new(false);
+/// [`install`] ran: SIGALRM is caught (uncaught, it would end the process).
+static INSTALLED: AtomicBool = AtomicBool::new(false);
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 const SIGHUP: i32 = 1;
@@ -89,6 +91,7 @@ extern "C" fn on_signal(signum: i32) {
 /// Catches SIGINT, SIGTERM, SIGHUP (and SIGALRM, for [`end_after`]).
 #[cfg(unix)]
 pub fn install() {
+    INSTALLED.store(true, Ordering::Relaxed);
     for signum in ENDING {
         // SAFETY: `on_signal` is async-signal-safe and lives for the whole program; both calls
         // only change how this process handles the signal.
@@ -102,9 +105,13 @@ pub fn install() {
 #[cfg(not(unix))]
 pub fn install() {}
 
-/// Ends the run after `limit` (`--duration`), as Ctrl-C would: SIGALRM, after [`install`].
+/// Ends the run after `limit` (`--duration`), as Ctrl-C would: SIGALRM. Does nothing before
+/// [`install`], since an uncaught SIGALRM would end the process.
 #[cfg(unix)]
 pub fn end_after(limit: std::time::Duration) {
+    if !INSTALLED.load(Ordering::Relaxed) {
+        return;
+    }
     let micros = limit.as_micros().max(1);
     let value = [(micros / 1_000_000) as std::ffi::c_long, (micros % 1_000_000) as std::ffi::c_long];
     let timer = sys::ITimerVal { interval: [0, 0], value };

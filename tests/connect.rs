@@ -468,7 +468,8 @@ fn serve_proxy(conn: std::net::TcpStream, streams: &[Vec<u8>], password: &str, o
                 let body = format!("# Server\r\nredis_version:5.0.13\r\n# Cluster\r\nnodecount:{}\r\n", streams.len());
                 format!("${}\r\n{body}\r\n", body.len()).into_bytes()
             }
-            ("IMONITOR", true) => {
+            // A replica's stream (RIMONITOR n r) is replayed from its node's capture.
+            ("IMONITOR" | "RIMONITOR", true) => {
                 let Some(stream) = args.get(1).and_then(|n| n.parse::<usize>().ok()).and_then(|n| streams.get(n))
                 else {
                     let _ = writer.write_all(b"-ERR invalid db index\r\n");
@@ -536,6 +537,13 @@ fn imonitor_through_a_cluster_proxy_one_connection_per_node_index() {
         assert!(Instant::now() < deadline, "an IMONITOR connection is left open on the proxy");
         thread::sleep(Duration::from_millis(20));
     }
+    // A replica of node 1 (RIMONITOR 1 0) beside node 0: labelled 1:0, its lines counted.
+    let mut filter =
+        Filter::start(&["--connect", &target, "--imonitor", "1:0,0", "--format", "json", "--duration", "2s"], &env);
+    filter.wait_for("node 1 replica 0: connected, MONITOR on");
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    let nodes = json(&filter.stdout())["top_nodes"].clone();
+    assert_eq!((nodes[1]["name"].as_str(), nodes[1]["count"].as_u64()), (Some("1:0"), Some(26)), "{nodes}");
     // An index the proxy does not have, and a server that is no proxy.
     let mut filter = Filter::start(&["--connect", &target, "--imonitor", "7"], &env);
     assert_eq!(filter.exit(), Some(1));
@@ -544,7 +552,9 @@ fn imonitor_through_a_cluster_proxy_one_connection_per_node_index() {
         "{}",
         filter.stderr()
     );
-    for (index, needle) in [("0", "has no IMONITOR command"), ("all", "says no nodecount")] {
+    for (index, needle) in
+        [("0", "has no IMONITOR command"), ("0:1", "has no RIMONITOR command"), ("all", "says no nodecount")]
+    {
         let mut filter = Filter::start(&["--connect", &url(&a), "--imonitor", index], &[]);
         assert_eq!(filter.exit(), Some(1), "{}", filter.stderr());
         assert!(filter.stderr().contains(needle), "{}", filter.stderr());

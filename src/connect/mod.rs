@@ -110,12 +110,25 @@ impl Access {
 }
 
 /// What a connection asks the server for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Monitor {
     /// `MONITOR`.
     All,
     /// `IMONITOR n`: node `n` behind a cluster proxy.
     Index(u32),
+    /// `RIMONITOR n r`: replica `r` of node `n` behind a cluster proxy.
+    Replica(u32, u32),
+}
+
+impl Monitor {
+    /// The command's name.
+    fn command(self) -> &'static str {
+        match self {
+            Monitor::All => "MONITOR",
+            Monitor::Index(_) => "IMONITOR",
+            Monitor::Replica(..) => "RIMONITOR",
+        }
+    }
 }
 
 /// A stream to a server.
@@ -229,6 +242,8 @@ impl Node {
             (Monitor::All, _) => target.node(),
             (Monitor::Index(n), Some(name)) => [&name[..], b"/", n.to_string().as_bytes()].concat(),
             (Monitor::Index(n), None) => n.to_string().into_bytes(),
+            (Monitor::Replica(n, r), Some(name)) => [&name[..], b"/", format!("{n}:{r}").as_bytes()].concat(),
+            (Monitor::Replica(n, r), None) => format!("{n}:{r}").into_bytes(),
         };
         Node {
             target,
@@ -247,6 +262,7 @@ impl Node {
         match self.monitor {
             Monitor::All => self.target.name(),
             Monitor::Index(n) => format!("{} node {n}", self.target.name()),
+            Monitor::Replica(n, r) => format!("{} node {n} replica {r}", self.target.name()),
         }
     }
 
@@ -416,6 +432,7 @@ impl Node {
         let reply = match self.monitor {
             Monitor::All => wire.call(&[b"MONITOR"]),
             Monitor::Index(n) => wire.call(&[b"IMONITOR", n.to_string().as_bytes()]),
+            Monitor::Replica(n, r) => wire.call(&[b"RIMONITOR", n.to_string().as_bytes(), r.to_string().as_bytes()]),
         };
         match reply.map_err(lost)? {
             Reply::Simple(ok) if ok == b"OK" => {}
@@ -507,21 +524,25 @@ impl Node {
     }
 
     fn monitor_refused(&self, error: &[u8]) -> String {
-        let command = match self.monitor {
-            Monitor::All => "MONITOR",
-            Monitor::Index(_) => "IMONITOR",
-        };
+        let command = self.monitor.command();
+        let unknown = error.starts_with(b"ERR unknown command");
         if error.starts_with(b"NOAUTH") {
             "the server wants a password: give it in REDISCLI_AUTH, --password-file FILE or --askpass".into()
         } else if error.starts_with(b"NOPERM") {
             format!("the user may not run {command}: its ACL needs +monitor (the server said {})", self.quoted(error))
-        } else if error.starts_with(b"ERR unknown command") && command == "MONITOR" {
+        } else if unknown && self.monitor == Monitor::All {
             format!(
                 "the server has no MONITOR command ({}): renamed away with rename-command, or a cluster proxy \
                  that wants --imonitor N",
                 self.quoted(error)
             )
-        } else if error.starts_with(b"ERR unknown command") {
+        } else if unknown && matches!(self.monitor, Monitor::Replica(..)) {
+            format!(
+                "the server has no RIMONITOR command ({}): this proxy streams no replica; --imonitor N \
+                 monitors the node's primary",
+                self.quoted(error)
+            )
+        } else if unknown {
             format!(
                 "the server has no IMONITOR command ({}): it is no cluster proxy that has it; \
                  connect to the nodes themselves (--connect each, or --cluster)",

@@ -4,20 +4,21 @@
 //! replicas on request; nodes marked failed or without an address are left out, and said).
 
 use super::resp::Reply;
-use super::{Addr, Node, Target};
+use super::{Addr, Monitor, Node, Target};
 
 /// The most nodes `--imonitor all` or `--cluster` opens connections to.
 pub const MAX_NODES: usize = 1000;
 
-/// Which node indexes of a proxy to monitor.
+/// Which node indexes of a proxy to monitor: `IMONITOR n` for a node, `RIMONITOR n r` for a
+/// replica of one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Indexes {
     All,
-    List(Vec<u32>),
+    List(Vec<Monitor>),
 }
 
 impl Indexes {
-    /// `all`, or `N`, `N-M`, comma-separated.
+    /// `all`, or `N`, `N-M`, `N:R` (replica R of node N), comma-separated.
     pub fn parse(text: &str) -> Result<Indexes, String> {
         if text == "all" {
             return Ok(Indexes::All);
@@ -25,6 +26,10 @@ impl Indexes {
         let mut list = Vec::new();
         for part in text.split(',') {
             let number = |t: &str| t.trim().parse::<u32>().map_err(|_| format!("'{}' is no node index", esc(t)));
+            if let Some((node, replica)) = part.split_once(':') {
+                list.push(Monitor::Replica(number(node)?, number(replica)?));
+                continue;
+            }
             let (first, last) = match part.split_once('-') {
                 Some((a, b)) => (number(a)?, number(b)?),
                 None => (number(part)?, number(part)?),
@@ -35,7 +40,7 @@ impl Indexes {
                     esc(part)
                 ));
             }
-            list.extend(first..=last);
+            list.extend((first..=last).map(Monitor::Index));
         }
         list.sort_unstable();
         list.dedup();
@@ -43,7 +48,7 @@ impl Indexes {
     }
 
     /// The indexes, asking the proxy for its node count when all are wanted.
-    pub fn resolve(&self, proxy: &Node) -> Result<Vec<u32>, String> {
+    pub fn resolve(&self, proxy: &Node) -> Result<Vec<Monitor>, String> {
         match self {
             Indexes::List(list) => Ok(list.clone()),
             Indexes::All => {
@@ -51,7 +56,7 @@ impl Indexes {
                 let count = node_count(&reply).ok_or(
                     "its INFO says no nodecount (is it a cluster proxy with IMONITOR?): name the indexes, --imonitor 0-3",
                 )?;
-                Ok((0..count.min(MAX_NODES as u32)).collect())
+                Ok((0..count.min(MAX_NODES as u32)).map(Monitor::Index).collect())
             }
         }
     }
@@ -178,8 +183,10 @@ mod tests {
     #[test]
     fn indexes_lists_and_ranges() {
         assert_eq!(Indexes::parse("all").unwrap(), Indexes::All);
-        assert_eq!(Indexes::parse("3,0-2,2").unwrap(), Indexes::List(vec![0, 1, 2, 3]));
-        for bad in ["", "x", "3-1", "0-99999", "-1", "1,,2"] {
+        let index = Monitor::Index;
+        assert_eq!(Indexes::parse("3,0-2,2").unwrap(), Indexes::List(vec![index(0), index(1), index(2), index(3)]));
+        assert_eq!(Indexes::parse("1:0,0").unwrap(), Indexes::List(vec![index(0), Monitor::Replica(1, 0)]));
+        for bad in ["", "x", "3-1", "0-99999", "-1", "1,,2", "1:", "1:x"] {
             assert!(Indexes::parse(bad).is_err(), "{bad}");
         }
     }
