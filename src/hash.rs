@@ -148,8 +148,13 @@ impl KeyHasher {
     }
 }
 
+/// The places in a cache of short keys (a power of two). A cache is direct-mapped: a few dozen
+/// hot keys (a capture's client addresses, its command names) in 64 places would have a
+/// quarter of them share a place with another and miss every other time; in 256, a few.
+pub const SHORT_CACHE: usize = 256;
+
 /// A key of up to 16 bytes as two words (zero-padded; the length tells `a` from `a\0`) and its
-/// place in a 64-entry cache of short keys; `None` for a longer key. The words are read from
+/// place in a [`SHORT_CACHE`]-entry cache of short keys; `None` for a longer key. The words are read from
 /// the key in place, overlapping, with no copy into a padded buffer: this runs for every
 /// client, command name and prefix.
 #[inline]
@@ -164,7 +169,7 @@ pub fn short_key(key: &[u8]) -> Option<(u64, u64, usize)> {
         _ => return None,
     };
     let mix = (a ^ b.rotate_left(23) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    Some((a, b, (mix >> 58) as usize))
+    Some((a, b, (mix >> (64 - SHORT_CACHE.trailing_zeros())) as usize))
 }
 
 /// Eight bytes (`bytes` is eight long) as a word.
@@ -218,7 +223,7 @@ mod tests {
                 let b = u64::from_le_bytes(padded[8..].try_into().unwrap());
                 let (ka, kb, at) = short_key(&key).expect("a short key");
                 assert_eq!((ka, kb), (a, b), "{key:?}");
-                assert!(at < 64);
+                assert!(at < SHORT_CACHE);
             }
         }
         assert_eq!(short_key(&[b'x'; 17]), None);

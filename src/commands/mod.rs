@@ -282,7 +282,7 @@ pub struct NameCache {
 
 impl Default for NameCache {
     fn default() -> Self {
-        NameCache { slots: vec![(0, 0, usize::MAX, Lookup::Unknown); 64] }
+        NameCache { slots: vec![(0, 0, usize::MAX, Lookup::Unknown); crate::hash::SHORT_CACHE] }
     }
 }
 
