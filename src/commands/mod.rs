@@ -284,7 +284,7 @@ pub struct NameCache {
 
 impl Default for NameCache {
     fn default() -> Self {
-        NameCache { slots: vec![(0, 0, usize::MAX, Lookup::Unknown); 64] }
+        NameCache { slots: vec![(0, 0, usize::MAX, Lookup::Unknown); crate::count::hash::SHORT_CACHE] }
     }
 }
 

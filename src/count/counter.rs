@@ -162,7 +162,7 @@ impl<E: Default> TopK<E> {
             return;
         };
         if self.recent.is_empty() {
-            self.recent = vec![(0, 0, u32::MAX, 0); RECENT];
+            self.recent = vec![(0, 0, u32::MAX, 0); crate::count::hash::SHORT_CACHE];
         }
         let (ra, rb, len, idx) = self.recent[at];
         if (ra, rb, len) == (a, b, key.len() as u32) {
@@ -631,9 +631,6 @@ impl<E> TopK<E> {
         }
     }
 }
-
-/// Entries in a table's cache of short keys.
-const RECENT: usize = 64;
 
 /// The home slot of a hash: from its upper half, which each slot keeps (`hash >> 32 << 32 |
 /// index + 1`), so moving slots around never loads the entries.

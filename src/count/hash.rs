@@ -148,20 +148,40 @@ impl KeyHasher {
     }
 }
 
+/// The places in a cache of short keys (a power of two). A cache is direct-mapped: a few dozen
+/// hot keys (a capture's client addresses, its command names) in 64 places would have a
+/// quarter of them share a place with another and miss every other time; in 256, a few.
+pub const SHORT_CACHE: usize = 256;
+
 /// A key of up to 16 bytes as two words (zero-padded; the length tells `a` from `a\0`) and its
-/// place in a 64-entry cache of short keys; `None` for a longer key.
+/// place in a [`SHORT_CACHE`]-entry cache of short keys; `None` for a longer key. The words are read from
+/// the key in place, overlapping, with no copy into a padded buffer: this runs for every
+/// client, command name and prefix.
 #[inline]
 pub fn short_key(key: &[u8]) -> Option<(u64, u64, usize)> {
-    if key.len() > 16 {
-        return None;
-    }
-    let mut padded = [0u8; 16];
-    padded[..key.len()].copy_from_slice(key);
-    let (lo, hi) = padded.split_at(8);
-    let a = u64::from_le_bytes(lo.try_into().unwrap_or_default());
-    let b = u64::from_le_bytes(hi.try_into().unwrap_or_default());
-    let mix = (a ^ b.rotate_left(23) ^ key.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    Some((a, b, (mix >> 58) as usize))
+    let len = key.len();
+    let (a, b) = match len {
+        // The second word: the last eight bytes, shifted down past those the first one has.
+        8..=16 => (word8(&key[..8]), word8(&key[len - 8..]).checked_shr(8 * (16 - len) as u32).unwrap_or(0)),
+        // The first and last four bytes; where they overlap, they hold the same bytes.
+        4..=7 => (u64::from(word4(&key[..4])) | u64::from(word4(&key[len - 4..])) << (8 * (len - 4)), 0),
+        0..=3 => (key.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b)), 0),
+        _ => return None,
+    };
+    let mix = (a ^ b.rotate_left(23) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    Some((a, b, (mix >> (64 - SHORT_CACHE.trailing_zeros())) as usize))
+}
+
+/// Eight bytes (`bytes` is eight long) as a word.
+#[inline(always)]
+fn word8(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]])
+}
+
+/// Four bytes (`bytes` is four long) as a word.
+#[inline(always)]
+fn word4(bytes: &[u8]) -> u32 {
+    u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
 }
 
 #[cfg(test)]
@@ -188,6 +208,25 @@ mod tests {
         let m: Vec<u8> = (0..15).collect();
         let key = HashKey { k0: 0x0706_0504_0302_0100, k1: 0x0f0e_0d0c_0b0a_0908 };
         assert_eq!(sip::<2, 4>(key, &m), 0xa129_ca61_49be_45e5);
+    }
+
+    #[test]
+    fn short_keys_are_their_zero_padded_words() {
+        // Every length, bytes that differ everywhere (zero and 0xff among them).
+        for len in 0..=16 {
+            for seed in 0..=255u8 {
+                let key: Vec<u8> =
+                    (0..len as u8).map(|i| seed.wrapping_mul(31).wrapping_add(i.wrapping_mul(97))).collect();
+                let mut padded = [0u8; 16];
+                padded[..len].copy_from_slice(&key);
+                let a = u64::from_le_bytes(padded[..8].try_into().unwrap());
+                let b = u64::from_le_bytes(padded[8..].try_into().unwrap());
+                let (ka, kb, at) = short_key(&key).expect("a short key");
+                assert_eq!((ka, kb), (a, b), "{key:?}");
+                assert!(at < SHORT_CACHE);
+            }
+        }
+        assert_eq!(short_key(&[b'x'; 17]), None);
     }
 
     #[test]

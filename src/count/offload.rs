@@ -140,9 +140,10 @@ fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
         let (full_len, hash, slot, mut size) = if head[4] & LONG != 0 {
             let tail = &batch[key.1..key.1 + 18];
             let word = |i: usize| u64::from_le_bytes(tail[i..i + 8].try_into().unwrap_or_default());
-            (word(0), word(8), u16::from_le_bytes([tail[16], tail[17]]), 17 + len + 18)
+            (word(0), word(8), Some(u16::from_le_bytes([tail[16], tail[17]])), 17 + len + 18)
         } else {
-            (len as u64, tables.hash(name), crate::count::cluster::slot(name), 17 + len)
+            // The slot of a whole key: its entry in the tables computes it once.
+            (len as u64, tables.hash(name), None, 17 + len)
         };
         let reply = (head[4] & REPLY != 0).then(|| {
             let tail = &batch[at + size..at + size + 16];
@@ -200,5 +201,5 @@ struct Pending {
     key: (usize, usize),
     full_len: u64,
     hash: u64,
-    slot: u16,
+    slot: Option<u16>,
 }

@@ -50,6 +50,9 @@ pub struct KeyAccess {
     pub node: u32,
     /// The key was seen on more than one node.
     pub many_nodes: bool,
+    /// The key's cluster hash slot + 1; 0 until known. Computed once when the key enters, not
+    /// at every access (it sits in the struct's padding: the entry grows by nothing).
+    slot: u16,
 }
 
 impl KeyAccess {
@@ -61,7 +64,18 @@ impl KeyAccess {
         }
     }
 
+    /// The hash slot of the key these counts are of, named `name`: computed at its first access.
+    fn slot_of(&mut self, name: &[u8]) -> u16 {
+        if self.slot == 0 {
+            self.slot = crate::count::cluster::slot(name) + 1;
+        }
+        self.slot - 1
+    }
+
     fn add(&mut self, other: &KeyAccess) {
+        if self.slot == 0 {
+            self.slot = other.slot;
+        }
         self.reads += other.reads;
         self.writes += other.writes;
         if other.node != 0 {
@@ -242,13 +256,14 @@ impl KeyTables {
     #[cfg(test)]
     pub fn add_with_reply(&mut self, key: Key<'_>, access: Access, share: u64, reply: Option<(u64, u64)>, node: u32) {
         let (full_len, hash, slot) = match key.long {
-            Some(long) => (long.len, long.hash, long.slot),
-            None => (key.name.len() as u64, self.keys.hash(key.name), crate::count::cluster::slot(key.name)),
+            Some(long) => (long.len, long.hash, Some(long.slot)),
+            None => (key.name.len() as u64, self.keys.hash(key.name), None),
         };
         self.add_hashed(&Hit { name: key.name, full_len, hash, slot, access, share, node, reply });
     }
 
-    /// Counts one access of a key, whose hash (from [`KeyTables::hash`]) and slot are at hand.
+    /// Counts one access of a key, whose hash (from [`KeyTables::hash`]) is at hand; its slot
+    /// too when the key is known by its head, else the key's entry knows it.
     pub fn add_hashed(&mut self, hit: &Hit<'_>) {
         let Hit { name, full_len, hash, slot, access, share, node, reply } = *hit;
         self.key_bytes.add_whole(name, full_len, hash, share);
@@ -262,6 +277,10 @@ impl KeyTables {
             Access::Write => counts.writes += 1,
         }
         counts.seen_on(node);
+        let slot = match slot {
+            Some(slot) => slot,
+            None => counts.slot_of(name),
+        };
         match prefix_of(name, &self.prefix_delimiter, self.prefix_depth) {
             Some(prefix) => {
                 self.prefixes.add_short(prefix, 1);
@@ -279,10 +298,12 @@ impl KeyTables {
     /// Starts loading the index slots (and slot counter) that counting a key with this hash
     /// reads first: the tables are larger than the caches, and a lookup is two dependent loads.
     #[inline]
-    pub fn prefetch_slots(&self, hash: u64, slot: u16) {
+    pub fn prefetch_slots(&self, hash: u64, slot: Option<u16>) {
         self.keys.prefetch_slot(hash);
         self.key_bytes.prefetch_slot(hash);
-        self.slots.prefetch(slot);
+        if let Some(slot) = slot {
+            self.slots.prefetch(slot);
+        }
     }
 
     /// Starts loading the entries those index slots point to (once the slots have arrived).
@@ -747,7 +768,9 @@ pub struct Hit<'a> {
     pub name: &'a [u8],
     pub full_len: u64,
     pub hash: u64,
-    pub slot: u16,
+    /// The key's hash slot when it is known by its head (the whole key is not at hand); `None`:
+    /// the key's entry computes it once.
+    pub slot: Option<u16>,
     pub access: Access,
     /// Its share of the request's bytes.
     pub share: u64,

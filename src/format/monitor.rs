@@ -526,13 +526,12 @@ pub fn looks_like_a_reply(line: &[u8]) -> bool {
 /// A client's address without its port, so one application server is one row:
 /// `10.0.0.5:41000` → `10.0.0.5`, `[::1]:33802` → `[::1]`; `lua` and `unix:/path` stay as they are.
 pub fn client_address(client: &[u8]) -> &[u8] {
-    match client.iter().rposition(|&b| b == b':') {
-        Some(colon)
-            if colon > 0
-                && colon + 1 < client.len()
-                && client[colon + 1..].iter().all(u8::is_ascii_digit)
-                && !client.starts_with(b"unix") =>
-        {
+    // One walk back over the port's digits: it stops on the last `:` exactly when all after
+    // that `:` are digits (this runs for every line).
+    let digits = client.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let colon = client.len() - digits;
+    match colon.checked_sub(1) {
+        Some(colon) if colon > 0 && digits > 0 && client[colon] == b':' && !client.starts_with(b"unix") => {
             &client[..colon]
         }
         _ => client,
@@ -845,6 +844,37 @@ mod tests {
         assert_eq!(call.args.iter().collect::<Vec<_>>(), vec![&b"get"[..], b""]);
         for bad in [&b"a\tb\n"[..], b"1.000001\tx\tc\tget\n", b"1.000001\t0\tc\tget\\q\n", b"1.000001\t0\tc\n"] {
             assert!(matches!(p.parse(bad, false), Line::Skipped), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn client_addresses_are_what_the_last_colon_and_its_digits_say() {
+        // The definition: cut at the last `:` when a port's digits (at least one) follow it.
+        let by_definition = |client: &[u8]| -> Vec<u8> {
+            match client.iter().rposition(|&b| b == b':') {
+                Some(c) if c > 0 && c + 1 < client.len() && client[c + 1..].iter().all(u8::is_ascii_digit) => {
+                    if client.starts_with(b"unix") {
+                        client.to_vec()
+                    } else {
+                        client[..c].to_vec()
+                    }
+                }
+                _ => client.to_vec(),
+            }
+        };
+        let alphabet = [b':', b'1', b'a', b']'];
+        let mut clients: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=6 {
+            let longer: Vec<Vec<u8>> = clients
+                .iter()
+                .filter(|c| c.len() == len - 1)
+                .flat_map(|c| alphabet.iter().map(move |&b| [c.as_slice(), &[b]].concat()))
+                .collect();
+            clients.extend(longer);
+        }
+        clients.extend([b"unix:12".to_vec(), b"unixx:1".to_vec(), b"unix".to_vec()]);
+        for client in &clients {
+            assert_eq!(client_address(client), by_definition(client), "{}", String::from_utf8_lossy(client));
         }
     }
 
