@@ -5,6 +5,8 @@
 //! for a server connected to: connected, lost, given up); the sink turns each into one
 //! [`NodeState`] with [`Nodes::set`], and the screen shows it by its [`NodeState::text`].
 
+use crate::format::timestamp::time_of_day;
+
 /// The state of one input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum NodeState {
@@ -37,12 +39,6 @@ impl NodeState {
     pub fn open(self) -> bool {
         matches!(self, NodeState::Reading | NodeState::Connected)
     }
-}
-
-/// `HH:MM:SS` (UTC) of a time in microseconds since the epoch: when a node was lost.
-pub fn time_of_day(micros: u64) -> String {
-    let secs = micros / 1_000_000 % 86_400;
-    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 /// Each input's state and last command, by node number.

@@ -39,6 +39,7 @@ use bstr::ByteSlice;
 use crate::format::escape::hex_pair;
 use crate::format::long_arg::LongArg;
 use crate::format::scan;
+use crate::format::timestamp::parse_timestamp;
 
 /// What one captured line turned out to be.
 #[derive(Debug)]
@@ -561,64 +562,6 @@ fn is_noise(body: &[u8]) -> bool {
     body == b"OK" || body.trim_ascii().is_empty() || NOISE.iter().any(|n| body.starts_with(n))
 }
 
-/// The first second of the year 10000: later timestamps are refused (no capture is from then,
-/// and dates could not be written in ISO 8601).
-const YEAR_10000: u64 = 253_402_300_800;
-
-/// Parses `SECONDS.FRACTION` into microseconds.
-///
-/// Servers write six fraction digits; proxies, tools and hand edits may write fewer, read as
-/// written (`.1` is 100 000 µs). Redis 2.0 did not zero-pad its microseconds: with `unpadded`
-/// (a line in the form without brackets, as 2.0 to 2.4 wrote), fewer digits are a microsecond
-/// count. Dragonfly appends stray digits: only the first six of a longer fraction count.
-pub fn parse_timestamp(ts: &[u8], unpadded: bool) -> Option<u64> {
-    // The common case, ten digits of seconds and six of microseconds, read eight at a time.
-    if let [s @ .., b'.', u0, u1, u2, u3, u4, u5] = ts {
-        if let Ok(secs) = <&[u8; 10]>::try_from(s) {
-            let head = u64::from_le_bytes([secs[0], secs[1], secs[2], secs[3], secs[4], secs[5], secs[6], secs[7]]);
-            let tail = u64::from_le_bytes([secs[8], secs[9], *u0, *u1, *u2, *u3, *u4, *u5]);
-            if let (Some(a), Some(b)) = (eight_digits(head), eight_digits(tail)) {
-                // head = the first 8 digits of seconds; tail = 2 more, then 6 of microseconds.
-                return Some((a * 100 + b / 1_000_000) * 1_000_000 + b % 1_000_000);
-            }
-        }
-    }
-    let dot = scan::find(ts, b'.')?;
-    let (secs, frac) = (&ts[..dot], &ts[dot + 1..]);
-    if secs.is_empty() || secs.len() > 12 || frac.is_empty() || frac.len() > 12 {
-        return None;
-    }
-    let secs = parse_digits(secs).filter(|&s| s < YEAR_10000)?;
-    let digits = &frac[..frac.len().min(6)];
-    let mut micros = parse_digits(digits)?;
-    if !unpadded {
-        micros *= 10u64.pow(6 - digits.len() as u32);
-    }
-    if frac.len() > 6 {
-        parse_digits(&frac[6..])?;
-    }
-    Some(secs * 1_000_000 + micros)
-}
-
-/// The value of eight ASCII digits loaded little-endian (first digit in the lowest byte), or
-/// `None` if any byte is not a digit.
-fn eight_digits(x: u64) -> Option<u64> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    // Each byte is 0x30..=0x39: high nibble 3, and adding 6 does not carry into it.
-    if x & (ONES * 0xf0) != ONES * 0x30 || x.wrapping_add(ONES * 6) & (ONES * 0xf0) != ONES * 0x30 {
-        return None;
-    }
-    // Digit pairs, then fours, then all eight, each step one multiplication.
-    let v = x & (ONES * 0x0f);
-    let v = v.wrapping_mul(10 << 8 | 1) >> 8;
-    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
-    Some((v & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 << 32 | 1) >> 32)
-}
-
-fn parse_digits(digits: &[u8]) -> Option<u64> {
-    digits.iter().try_fold(0u64, |acc, &b| if b.is_ascii_digit() { Some(acc * 10 + u64::from(b - b'0')) } else { None })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -650,28 +593,6 @@ mod tests {
 
     fn args(list: &[&[u8]]) -> Vec<Vec<u8>> {
         list.iter().map(|a| a.to_vec()).collect()
-    }
-
-    #[test]
-    fn timestamps_read_eight_digits_at_a_time_agree_with_one_at_a_time() {
-        let slow = |ts: &[u8]| {
-            let dot = ts.iter().position(|&b| b == b'.')?;
-            let secs = parse_digits(&ts[..dot])?;
-            Some(secs * 1_000_000 + parse_digits(&ts[dot + 1..])?)
-        };
-        for ts in [&b"1795636306.848848"[..], b"0000000000.000000", b"9999999999.999999", b"1234567890.012345"] {
-            assert_eq!(parse_timestamp(ts, false), slow(ts), "{}", String::from_utf8_lossy(ts));
-        }
-        // Every position holding each byte that is not a digit, or is next to the digits.
-        for pos in [0, 3, 7, 8, 9, 11, 12, 16] {
-            for bad in [b'/', b':', b'a', b' ', 0x00, 0xb0, 0x39 + 0x80] {
-                let mut ts = *b"1795636306.848848";
-                ts[pos] = bad;
-                assert_eq!(parse_timestamp(&ts, false), None, "{pos} {bad}");
-            }
-        }
-        assert_eq!(parse_timestamp(b"1.5", true), Some(1_000_005), "Redis 2.0's unpadded microseconds");
-        assert_eq!(parse_timestamp(b"1.5", false), Some(1_500_000));
     }
 
     #[test]

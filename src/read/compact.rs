@@ -309,7 +309,7 @@ impl Compactor {
             return Some(self.arg);
         }
         let first = self.out.split(|&b| b == b'\t').next().unwrap_or_default();
-        let header = if crate::format::monitor::parse_timestamp(first, false).is_some() { 3 } else { 4 };
+        let header = if crate::format::timestamp::parse_timestamp(first, false).is_some() { 3 } else { 4 };
         self.field.checked_sub(header)
     }
 }

@@ -1,8 +1,9 @@
 //! The report as one JSON object on one line, for a program; [`JsonWriter`] owns the commas and
 //! the escaping.
 
-use super::{iso8601, seconds, Kind, Report, Row};
+use super::{Kind, Report, Row};
 use crate::count::stats::GapRule;
+use crate::format::timestamp::{iso8601, seconds};
 
 /// The report as one JSON object on one line (no trailing newline).
 pub fn json(report: &Report) -> String {

@@ -559,34 +559,6 @@ fn heaviest(stats: &Stats) -> Vec<Heavy> {
     all
 }
 
-/// `2026-11-25T20:33:34.123456Z` for microseconds since the epoch.
-pub fn iso8601(micros: u64) -> String {
-    let secs = micros / 1_000_000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (the proleptic Gregorian calendar, in 400-year eras).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        micros % 1_000_000
-    )
-}
-
-/// `SECONDS.MICROS` for microseconds since the epoch.
-pub fn seconds(micros: u64) -> String {
-    format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
-}
-
 /// A byte count in the unit that reads best.
 pub fn size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -616,14 +588,6 @@ pub fn duration(us: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn iso_dates() {
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(iso8601(1_795_636_306_848_848), "2026-11-25T19:51:46.848848Z");
-        assert_eq!(iso8601(951_782_400_000_001), "2000-02-29T00:00:00.000001Z");
-        assert_eq!(iso8601(4_107_542_400_000_000), "2100-03-01T00:00:00.000000Z");
-    }
 
     #[test]
     fn sizes() {

@@ -17,7 +17,8 @@ use std::io::{self, Write};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::count::stats::Tally;
-use crate::report::{iso8601, Report};
+use crate::format::timestamp::iso8601;
+use crate::report::Report;
 
 pub use layout::{render, Notices};
 

@@ -4,8 +4,9 @@
 
 use std::fmt::Write as _;
 
-use super::{duration, iso8601, seconds, size, Kind, Report, Row, Section};
+use super::{duration, size, Kind, Report, Row, Section};
 use crate::count::stats::GapRule;
+use crate::format::timestamp::{iso8601, seconds};
 
 /// The report as text.
 pub fn text(report: &Report) -> String {

@@ -119,10 +119,8 @@ impl Batch {
     fn push(&mut self, nanos: u64, db: u32, client: SocketAddr, req: &resp::Request<'_>, reply: Option<Reply>) {
         let micros = nanos / 1000;
         let t0 = self.data.len() as u32;
+        crate::format::timestamp::push_seconds(&mut self.data, micros);
         let mut fmt = itoa::Buffer::new();
-        self.data.extend_from_slice(fmt.format(micros / 1_000_000).as_bytes());
-        let frac = micros % 1_000_000;
-        let _ = write!(self.data, ".{frac:06}");
         let t1 = self.data.len() as u32;
         self.data.extend_from_slice(fmt.format(db).as_bytes());
         let t2 = self.data.len() as u32;

@@ -101,7 +101,7 @@ impl Change {
 /// `HH:MM:SS` UTC.
 fn clock(at: SystemTime) -> String {
     let micros = at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
-    format!("{} UTC", crate::count::nodes::time_of_day(micros))
+    format!("{} UTC", crate::format::timestamp::time_of_day(micros))
 }
 
 fn seconds(d: Duration) -> String {
