@@ -176,10 +176,15 @@ pub struct Counts {
 impl Counts {
     /// The closing words for a capture of `ports`, naming what could not be read.
     pub fn summary(&self, ports: &[u16]) -> String {
-        let mut s = format!("{} packets, {} requests on {} connections", self.packets, self.requests, self.connections);
+        let mut s = format!(
+            "{}, {} on {}",
+            counted(self.packets, "packets"),
+            counted(self.requests, "requests"),
+            counted(self.connections, "connections")
+        );
         let mut say = |n: u64, what: &str| {
             if n > 0 {
-                s.push_str(&format!("; {n} {what}"));
+                s.push_str(&format!("; {}", counted(n, what)));
             }
         };
         say(self.picked_up, "connections already open when the capture started (read from their next command)");
@@ -219,6 +224,31 @@ impl Counts {
         }
         s
     }
+}
+
+/// `n` and what it counts: `what` is written in the plural, and its first plural noun is made
+/// singular for one (`1 gap in the byte streams`, `1 retransmitted segment dropped`).
+fn counted(n: u64, what: &str) -> String {
+    const NOUNS: [(&str, &str); 10] = [
+        ("connections", "connection"),
+        ("packets", "packet"),
+        ("requests", "request"),
+        ("gaps", "gap"),
+        ("bytes", "byte"),
+        ("places", "place"),
+        ("pushes", "push"),
+        ("segments", "segment"),
+        ("fragments", "fragment"),
+        ("messages", "message"),
+    ];
+    if n != 1 {
+        return format!("{n} {what}");
+    }
+    let mut words: Vec<&str> = what.split(' ').collect();
+    if let Some(word) = words.iter_mut().find(|w| NOUNS.iter().any(|(plural, _)| *w == plural)) {
+        *word = NOUNS.iter().find(|(plural, _)| word == plural).map_or(*word, |(_, one)| one);
+    }
+    format!("1 {}", words.join(" "))
 }
 
 /// Why reading a capture stopped.
@@ -561,8 +591,8 @@ mod tests {
         assert_eq!(counts.resp.skipped_bytes, 9);
         assert_eq!((counts.exchange.replied, counts.exchange.unmatched_connections), (2, 1));
         let said = counts.summary(&[6379]);
-        assert!(said.contains("1 connections encrypted (TLS): encrypted: cannot be read"), "{said}");
-        assert!(said.contains("1 packets of ports other than 6379"), "{said}");
+        assert!(said.contains("1 connection encrypted (TLS): encrypted: cannot be read"), "{said}");
+        assert!(said.contains("1 packet of ports other than 6379"), "{said}");
         // Named with the wrong port: nothing, and the likely mistake said.
         let (got, counts) = read(&frames, &[6380]);
         assert!(got.is_empty());
@@ -575,7 +605,7 @@ mod tests {
         let (got, counts) = read(&frames, &[6379]);
         assert!(got.is_empty());
         assert_eq!(counts.resp.unfinished, 1);
-        assert!(counts.summary(&[6379]).contains("1 requests cut short by the end of the capture"));
+        assert!(counts.summary(&[6379]).contains("1 request cut short by the end of the capture"));
     }
 
     proptest::proptest! {
