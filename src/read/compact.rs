@@ -16,6 +16,7 @@
 
 use crate::count::cluster::SlotHasher;
 use crate::count::hash::{run_key, KeyHasher};
+use crate::format::escape::hex_pair;
 use crate::format::long_arg::LongArg;
 
 /// The decoded bytes of an argument that are kept: as many as the key tables keep of a key.
@@ -217,7 +218,8 @@ impl Compactor {
                 self.go(At::Arg(Escape::XDigit(h)));
                 return;
             }
-            (Escape::XDigit(h), l) if l.is_ascii_hexdigit() => hex(h) << 4 | hex(l),
+            // Both are hex digits (the guards say so): the pair always has a value.
+            (Escape::XDigit(h), l) if l.is_ascii_hexdigit() => hex_pair(&[h, l]).unwrap_or_default(),
             // `\x` not followed by two hex digits is an `x`, as redis-cli reads it; the bytes
             // after it are read again as they are.
             (Escape::X | Escape::XDigit(_), _) => {
@@ -311,14 +313,6 @@ impl Compactor {
         let first = self.out.split(|&b| b == b'\t').next().unwrap_or_default();
         let header = if crate::format::timestamp::parse_timestamp(first, false).is_some() { 3 } else { 4 };
         self.field.checked_sub(header)
-    }
-}
-
-fn hex(digit: u8) -> u8 {
-    match digit {
-        b'0'..=b'9' => digit - b'0',
-        b'a'..=b'f' => digit - b'a' + 10,
-        _ => digit - b'A' + 10,
     }
 }
 
