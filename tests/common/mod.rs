@@ -23,19 +23,26 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_faina-filter");
 
 /// Runs faina-filter with `args` and `stdin`, returning its output.
 pub fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
+    let mut command = Command::new(BIN);
+    command.args(args);
+    output_of(command, stdin)
+}
+
+/// Runs `command` with `stdin` written to it (from a thread, so a full pipe never blocks it)
+/// and its output captured.
+pub fn output_of(mut command: Command, stdin: &[u8]) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run faina-filter");
+        .unwrap_or_else(|e| panic!("run {:?}: {e}", command.get_program()));
     let mut input = child.stdin.take().unwrap();
     let data = stdin.to_vec();
     let writer = thread::spawn(move || {
         let _ = input.write_all(&data);
     });
-    let out = child.wait_with_output().expect("wait for faina-filter");
+    let out = child.wait_with_output().expect("wait for the command");
     writer.join().unwrap();
     out
 }
@@ -660,20 +667,9 @@ pub fn peak_memory(args: &[&str], stdin: &[u8]) -> Option<(Output, u64)> {
     let report = dir.path("time.txt");
     let mut all = vec!["-f", "%M", "-o", report.to_str().unwrap(), BIN];
     all.extend_from_slice(args);
-    let mut child = Command::new("/usr/bin/time")
-        .args(&all)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run /usr/bin/time");
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("wait for faina-filter");
-    writer.join().unwrap();
+    let mut time = Command::new("/usr/bin/time");
+    time.args(&all);
+    let out = output_of(time, stdin);
     let text = std::fs::read_to_string(&report).unwrap();
     let kib = text.lines().last().and_then(|l| l.trim().parse().ok()).expect("a peak RSS");
     Some((out, kib))

@@ -281,19 +281,27 @@ impl Requests {
         1
     }
 
-    /// A `*N` or `$N` line, up to its LF.
-    fn header_line(&mut self, data: &[u8]) -> usize {
+    /// Adds `data` up to its first LF to the line being gathered, which may hold at most `cap`
+    /// bytes (past it the line is not RESP and is dropped): the bytes used, and whether the line
+    /// is whole in `self.line`.
+    fn gather_line(&mut self, data: &[u8], cap: usize) -> (usize, bool) {
         let (used, done) = match data.find_byte(b'\n') {
             Some(at) => (at + 1, true),
             None => (data.len(), false),
         };
-        if self.line.len() + used > MAX_HEADER_LINE {
+        if self.line.len() + used > cap {
             self.line.clear();
             self.not_resp();
-            return used;
+            return (used, false);
         }
         self.line.extend_from_slice(&data[..used]);
-        if !done {
+        (used, done)
+    }
+
+    /// A `*N` or `$N` line, up to its LF.
+    fn header_line(&mut self, data: &[u8]) -> usize {
+        let (used, whole) = self.gather_line(data, MAX_HEADER_LINE);
+        if !whole {
             return used;
         }
         let number = parse_number(&self.line);
@@ -383,17 +391,8 @@ impl Requests {
 
     /// An inline command, up to its LF: its words, split as the server splits them.
     fn inline(&mut self, data: &[u8], out: &mut dyn FnMut(Request<'_>)) -> usize {
-        let (used, done) = match data.find_byte(b'\n') {
-            Some(at) => (at + 1, true),
-            None => (data.len(), false),
-        };
-        if self.line.len() + used > MAX_INLINE {
-            self.line.clear();
-            self.not_resp();
-            return used;
-        }
-        self.line.extend_from_slice(&data[..used]);
-        if !done {
+        let (used, whole) = self.gather_line(data, MAX_INLINE);
+        if !whole {
             return used;
         }
         let line = std::mem::take(&mut self.line);
