@@ -20,9 +20,10 @@
 //! - Every argument, the command name included, is quoted. `sdscatrepr` escapes `\` and `"`
 //!   with a backslash, LF CR TAB BEL BS as `\n \r \t \a \b`, and every other byte that is not
 //!   printable ASCII as `\xHH` (lower case). redis-cli's reader also takes upper-case hex and an
-//!   unknown `\c` as `c`; so does this parser. A bare CR or TAB therefore never appears inside a
-//!   line: the reader ([`crate::read::input`]) takes a bare CR for a line end, and a line with a TAB
-//!   is taken for one of this program's own records read back.
+//!   unknown `\c` as `c`; so does this parser (the escapes are read in [`crate::format::quoting`]).
+//!   A bare CR or TAB therefore never appears inside a line: the reader ([`crate::read::input`])
+//!   takes a bare CR for a line end, and a line with a TAB is taken for one of this program's own
+//!   records read back.
 //!
 //! Through a raw socket (telnet, nc) each line is a RESP simple string: `+` before it, CRLF
 //! after, `+OK` first; telnet adds `Trying …`, `Connected to …`, `Escape character is …` and
@@ -36,8 +37,8 @@
 
 use bstr::ByteSlice;
 
-use crate::format::escape::hex_pair;
 use crate::format::long_arg::LongArg;
+use crate::format::quoting::decode_quoted;
 use crate::format::scan;
 use crate::format::timestamp::parse_timestamp;
 
@@ -456,38 +457,6 @@ enum Classified<'a> {
     Noise,
     ServerError(&'a [u8]),
     Skipped,
-}
-
-/// Decodes one quoted argument whose opening quote is already consumed, appending its bytes to
-/// `out`. Returns the number of input bytes used up to (not including) the closing quote.
-///
-/// The escapes are those of the server's `sdscatrepr`, read as `sdssplitargs` reads them: `\xHH`
-/// in either case, `\n \r \t \a \b`, and any other escaped byte as itself.
-fn decode_quoted(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
-    let mut i = 0;
-    loop {
-        let n = scan::find2(&text[i..], b'"', b'\\')?;
-        out.extend_from_slice(&text[i..i + n]);
-        i += n;
-        if text[i] == b'"' {
-            return Some(i);
-        }
-        let next = *text.get(i + 1)?;
-        match next {
-            b'x' if text.len() >= i + 4 && text[i + 2].is_ascii_hexdigit() && text[i + 3].is_ascii_hexdigit() => {
-                out.push(hex_pair(&text[i + 2..i + 4])?);
-                i += 4;
-                continue;
-            }
-            b'n' => out.push(b'\n'),
-            b'r' => out.push(b'\r'),
-            b't' => out.push(b'\t'),
-            b'a' => out.push(0x07),
-            b'b' => out.push(0x08),
-            other => out.push(other),
-        }
-        i += 2;
-    }
 }
 
 /// The timestamp a line starts with, if it starts with one (the first field of a record read
