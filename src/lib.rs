@@ -365,6 +365,11 @@ impl<W: Write> Sink for Sinks<W> {
         each!(self, s => s.command(cmd, secrets))
     }
 
+    #[inline]
+    fn line(&mut self, line: pipeline::outcome::Outcome<'_>) -> Result<(), Error> {
+        each!(self, s => s.line(line))
+    }
+
     fn pause(&mut self) -> Result<(), Error> {
         each!(self, s => s.pause())
     }
