@@ -396,53 +396,59 @@ impl Parser {
         self.spans.insert(1, Span::Decoded(from, self.decoded.len()));
     }
 
-    /// Splits `"a" "b\x00" ""` into arguments, decoding escapes only where a backslash is.
+    /// Splits `"a" "b\x00" ""` into arguments, decoding escapes only where a backslash is: one
+    /// pass over the quotes and backslashes of all the arguments ([`scan::Marks`]), each
+    /// argument's span written as its closing quote is found.
     #[inline]
     fn arguments(&mut self, text: &[u8], cut: bool) -> Option<()> {
         let base = self.line_start;
-        let mut i = 0;
+        if text.first() != Some(&b'"') {
+            return None;
+        }
+        let mut marks = scan::Marks::new(text, 1, b'"', b'\\');
+        let mut start = 1;
         loop {
-            if cut && i >= text.len() {
-                break;
-            }
-            if text.get(i) != Some(&b'"') {
-                return None;
-            }
-            i += 1;
-            let start = i;
-            // Fast path: no backslash before the closing quote.
-            let stop = match scan::find2(&text[i..], b'"', b'\\') {
-                Some(n) => i + n,
+            let close = match marks.next() {
+                Some(at) if text[at] == b'"' => {
+                    self.spans.push(Span::Line(base + start, base + at));
+                    at
+                }
+                // A backslash: this argument is decoded, and the marks go on after it.
+                Some(_) => {
+                    let from = self.decoded.len();
+                    match decode_quoted(&text[start..], &mut self.decoded) {
+                        Some(used) => {
+                            self.spans.push(Span::Decoded(from, self.decoded.len()));
+                            marks.skip_to(start + used + 1);
+                            start + used
+                        }
+                        None if cut => {
+                            self.decoded.truncate(from);
+                            self.lost = text.len() - start;
+                            break;
+                        }
+                        None => return None,
+                    }
+                }
                 None if cut => {
                     self.lost = text.len() - start;
                     break;
                 }
                 None => return None,
             };
-            if text[stop] == b'"' {
-                self.spans.push(Span::Line(base + start, base + stop));
-                i = stop + 1;
-            } else {
-                let from = self.decoded.len();
-                match decode_quoted(&text[start..], &mut self.decoded) {
-                    Some(used) => {
-                        self.spans.push(Span::Decoded(from, self.decoded.len()));
-                        i = start + used + 1;
-                    }
-                    None if cut => {
-                        self.decoded.truncate(from);
-                        self.lost = text.len() - start;
-                        break;
-                    }
-                    None => return None,
-                }
-            }
-            match text.get(i) {
+            match text.get(close + 1) {
                 None => break,
-                Some(b' ') if i + 1 == text.len() => break,
-                Some(b' ') => i += 1,
+                Some(b' ') if close + 2 == text.len() => break,
+                Some(b' ') => {}
                 Some(_) => return None,
             }
+            if text[close + 2] != b'"' {
+                return None;
+            }
+            // Only a space lies between: the next mark is this opening quote.
+            let open = marks.next();
+            debug_assert_eq!(open, Some(close + 2));
+            start = close + 3;
         }
         if self.spans.is_empty() {
             return None;
