@@ -3,7 +3,7 @@
 //! to do, a node lost and found again, the socket drained while the output is stalled, and no
 //! MONITOR client left on the server after any kind of exit.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! Rolling reports: aligned windows that add up, sliding windows that agree with a recount,
 //! reports that keep coming while a live stream is idle, Ctrl-C, rates, and the filters.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use common::{json_report, stdout_of, Capture, Redis, BIN};
 use serde_json::Value;
 
-const SAMPLE: &[u8] = include_bytes!("../examples/sample-capture.txt");
+const SAMPLE: &[u8] = include_bytes!("../../examples/sample-capture.txt");
 
 fn reports(args: &[&str], input: &[u8]) -> Vec<Value> {
     let mut all = vec!["--format", "json"];

@@ -2,7 +2,7 @@
 //! `tcpdump -w` and by `redis-cli monitor` at the same time; the commands, keys, dbs and clients
 //! read from the packets are those MONITOR shows, in every capture format and link type.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};

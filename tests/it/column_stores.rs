@@ -6,7 +6,7 @@
 //! UTF-8. Each engine's answer must equal what was sent and the filter's own report: ClickHouse's
 //! keys byte for byte, DuckDB's in the filter's escaped form.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

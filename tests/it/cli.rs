@@ -1,6 +1,6 @@
 //! The binary as a shell runs it: exit statuses, inputs, pipes, and tiny or odd captures.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};

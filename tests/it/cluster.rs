@@ -2,7 +2,7 @@
 //! keys are reported with the right node and slot, live from three MONITOR streams at once and
 //! from merged `--emit tsv` files.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -227,7 +227,7 @@ fn hot_key_on(server: &Server) {
 
 #[test]
 fn records_read_back_give_the_same_report() {
-    let sample = include_bytes!("../examples/sample-capture.txt");
+    let sample = include_bytes!("../../examples/sample-capture.txt");
     let tsv = stdout_of(&["--emit", "tsv"], sample);
     let direct = json_report(&["--top", "50"], sample);
     let again = json_report(&["--top", "50"], tsv.as_bytes());

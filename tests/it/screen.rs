@@ -2,7 +2,7 @@
 //! 80×24 (util-linux `script`), read back by a terminal emulator (`vt100`), with a live MONITOR
 //! stream of a real redis-server coming through a FIFO.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};

@@ -1,7 +1,7 @@
 //! Hostile and broken input: each case has a defined, tested answer, nothing is lost, and no
 //! control byte from the input reaches stdout or stderr.
 
-mod common;
+use crate::common;
 
 use std::fs::File;
 use std::process::{Command, Stdio};

@@ -1,8 +1,8 @@
 //! Pinned outputs: reports (text and JSON, whole and rolling) and records of real, generated and
 //! odd captures, byte for byte. A change that alters any output must update these files in the
-//! same commit and say why: `FAINA_UPDATE_GOLDEN=1 cargo test --test golden` rewrites them.
+//! same commit and say why: `FAINA_UPDATE_GOLDEN=1 cargo test --test it golden::` rewrites them.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! Live inputs and signals: a FIFO named as a file is read as it comes, the first Ctrl-C ends a
 //! run whose output is stalled, and a second one ends the process at once.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
