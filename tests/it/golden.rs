@@ -6,8 +6,6 @@ use crate::common;
 
 use std::path::Path;
 
-use common::BIN;
-
 /// (name, arguments); inputs are named in the arguments, relative to the repository.
 const CASES: &[(&str, &[&str])] = &[
     ("sample-report", &["examples/sample-capture.txt"]),
@@ -45,7 +43,7 @@ fn outputs_are_as_pinned() {
     let update = std::env::var_os("FAINA_UPDATE_GOLDEN").is_some();
     let mut differ = Vec::new();
     for (name, args) in CASES {
-        let out = std::process::Command::new(BIN).args(*args).current_dir(root).output().unwrap();
+        let out = common::faina().args(*args).current_dir(root).output().unwrap();
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         for (ext, got) in [("out", &out.stdout), ("err", &out.stderr)] {
             let path = root.join(format!("tests/golden/{name}.{ext}"));
