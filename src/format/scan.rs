@@ -93,16 +93,18 @@ fn marks16(block: &[u8; 16], a: u8, b: u8) -> u32 {
     (0..16).fold(0, |m, i| m | u32::from(block[i] == a || block[i] == b) << i)
 }
 
-/// The marks of the 16 bytes at `at` (fewer at the end, padded with zeros).
+/// The marks of the 16 bytes at `at` (fewer at the end).
 #[inline]
 fn block_marks(hay: &[u8], at: usize, a: u8, b: u8) -> u32 {
     if let Some(block) = hay.get(at..at + 16).and_then(|b| <&[u8; 16]>::try_from(b).ok()) {
         return marks16(block, a, b);
     }
-    let mut block = [0u8; 16];
-    let rest = &hay[at.min(hay.len())..];
-    block[..rest.len()].copy_from_slice(rest);
-    marks16(&block, a, b)
+    let rest = hay.len().saturating_sub(at);
+    if let Some(last) = hay.len().checked_sub(16).and_then(|from| <&[u8; 16]>::try_from(&hay[from..]).ok()) {
+        // The last 16 bytes, which end with the `rest` wanted: no copy into a padded block.
+        return marks16(last, a, b) >> (16 - rest);
+    }
+    hay[hay.len() - rest..].iter().enumerate().fold(0, |m, (i, &x)| m | u32::from(x == a || x == b) << i)
 }
 
 /// The positions of two bytes in a string, in order, found sixteen bytes at a time in one pass:
@@ -118,10 +120,9 @@ pub struct Marks<'h> {
 }
 
 impl<'h> Marks<'h> {
-    /// The marks (bytes `a` or `b`, neither of them 0) in `hay` from `from` on.
+    /// The marks (bytes `a` or `b`) in `hay` from `from` on.
     #[inline]
     pub fn new(hay: &'h [u8], from: usize, a: u8, b: u8) -> Marks<'h> {
-        debug_assert!(a != 0 && b != 0, "zeros pad the last block");
         Marks { hay, a, b, at: from, mask: block_marks(hay, from, a, b) }
     }
 
