@@ -182,14 +182,40 @@ impl Decoder {
         }
         let bytes = if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes };
         let resolver = Resolver { table, names, found, name, nodes };
-        Decoded::Command(resolver.resolve(Call { header, args, lost, bytes }, line.node, keys))
+        let r = resolver.resolve(&header, &args, line.node, keys);
+        // Built where it is returned: a command is a few hundred bytes, moved once.
+        Decoded::Command(Command {
+            header,
+            args,
+            name: r.name,
+            id: r.id,
+            keys: r.keys,
+            node: r.node,
+            node_label: r.node_label,
+            bytes,
+            reply: None,
+            packet: false,
+        })
     }
 
     /// Decodes a request another input read whole (a packet capture's): its size is known.
     pub fn decode_call<'a>(&'a mut self, call: &CallIn<'a>, keys: bool) -> Command<'a> {
         let Decoder { table, names, keys: found, name, nodes, .. } = self;
         let resolver = Resolver { table, names, found, name, nodes };
-        Command { reply: call.reply, packet: true, ..resolver.resolve(call.call, call.node, keys) }
+        let Call { header, args, bytes, .. } = call.call;
+        let r = resolver.resolve(&header, &args, call.node, keys);
+        Command {
+            header,
+            args,
+            name: r.name,
+            id: r.id,
+            keys: r.keys,
+            node: r.node,
+            node_label: r.node_label,
+            bytes,
+            reply: call.reply,
+            packet: true,
+        }
     }
 }
 
@@ -202,12 +228,20 @@ struct Resolver<'a> {
     nodes: &'a mut Nodes,
 }
 
+/// What resolving a call finds: everything of its [`Command`] that is not in the line.
+struct Resolved<'a> {
+    name: &'a [u8],
+    id: Option<CommandId>,
+    keys: &'a [KeyRef],
+    node: u32,
+    node_label: Option<&'a [u8]>,
+}
+
 impl<'a> Resolver<'a> {
     /// The call's node, its command in the table, its keys (when asked for).
     #[inline]
-    fn resolve(self, call: Call<'a>, input: u32, keys: bool) -> Command<'a> {
+    fn resolve(self, header: &Header<'a>, args: &Args<'a>, input: u32, keys: bool) -> Resolved<'a> {
         let Resolver { table, names, found, name, nodes } = self;
-        let Call { header, args, bytes, .. } = call;
         if nodes.named.is_none() {
             // A stream of records read back decides by its first one whether nodes are named.
             nodes.named = Some(header.node.is_some());
@@ -227,20 +261,9 @@ impl<'a> Resolver<'a> {
         };
         found.clear();
         if keys {
-            table.keys(lookup, &args, found);
+            table.keys(lookup, args, found);
         }
         let nodes: &'a Nodes = nodes;
-        Command {
-            header,
-            args,
-            name,
-            id,
-            keys: found,
-            node,
-            node_label: nodes.label(node, header.node),
-            bytes,
-            reply: None,
-            packet: false,
-        }
+        Resolved { name, id, keys: found, node, node_label: nodes.label(node, header.node) }
     }
 }
