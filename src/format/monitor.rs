@@ -280,7 +280,13 @@ impl Parser {
 
     fn command<'a>(&mut self, line: &'a [u8], body: &'a [u8], cut: bool) -> Option<Header<'a>> {
         let offset = body.as_ptr() as usize - line.as_ptr() as usize;
-        let sp = scan::find_early(body, b' ')?;
+        // The common timestamp, ten digits, a dot and six, is the first field whole when it
+        // reads as one (no space inside): then the space after it needs no search.
+        let common = match body.get(17) {
+            Some(b' ') => parse_timestamp(&body[..17], false),
+            _ => None,
+        };
+        let sp = if common.is_some() { 17 } else { scan::find_early(body, b' ')? };
         let ts = &body[..sp];
         let rest = &body[sp + 1..];
         let (db, client, args_at) = match rest.first()? {
@@ -290,7 +296,10 @@ impl Parser {
                 if db_len == 0 || inner.get(db_len) != Some(&b' ') {
                     return None;
                 }
-                let micros = parse_timestamp(ts, false)?;
+                let micros = match common {
+                    Some(micros) => micros,
+                    None => parse_timestamp(ts, false)?,
+                };
                 let after_db = &inner[db_len + 1..];
                 let start = offset + sp + 1 + 1 + db_len + 1;
                 let end = self.client_and_arguments(after_db, start, cut)?;
@@ -310,26 +319,29 @@ impl Parser {
         // The forms without brackets are Redis 2.0 to 2.4's; 2.0 did not zero-pad microseconds.
         let micros = parse_timestamp(ts, true)?;
         self.line_start = offset + sp + 1 + args_at;
-        self.arguments(&rest[args_at..], cut)?;
+        let text = &rest[args_at..];
+        self.arguments(text, 0, scan::Marks::new(text, 0, [b'"', b'\\', b'\\']), cut)?;
         Some(Header { ts, micros, db, client, node: None })
     }
 
     /// Finds where the client in `text` (after `[DB `, at `start` in the line) ends and parses
     /// the arguments after it; returns the client's length. The client ends at a `] "` after
     /// which a whole argument list follows: the first such, as a unix socket's path may hold
-    /// `] "` itself.
+    /// `] "` itself. The marks that find that first `]` go on through the arguments: one pass,
+    /// and a second only for a client that holds `] "`.
     fn client_and_arguments(&mut self, text: &[u8], start: usize, cut: bool) -> Option<usize> {
-        let mut from = 0;
+        const CLIENT_END: [u8; 3] = [b']', b'"', b'\\'];
+        self.line_start = start;
+        let mut marks = scan::Marks::new(text, 0, CLIENT_END);
         loop {
-            let end = from + client_end(&text[from..])?;
-            self.line_start = start + end + 2;
-            if self.arguments(&text[end + 2..], cut).is_some() {
+            let end = client_end(text, &mut marks)?;
+            if self.arguments(text, end + 2, marks, cut).is_some() {
                 return Some(end);
             }
             self.spans.clear();
             self.decoded.clear();
             self.lost = 0;
-            from = end + 1;
+            marks = scan::Marks::new(text, end + 1, CLIENT_END);
         }
     }
 
@@ -399,20 +411,26 @@ impl Parser {
     /// Splits `"a" "b\x00" ""` into arguments, decoding escapes only where a backslash is: one
     /// pass over the quotes and backslashes of all the arguments ([`scan::Marks`]), each
     /// argument's span written as its closing quote is found.
-    #[inline]
-    fn arguments(&mut self, text: &[u8], cut: bool) -> Option<()> {
+    ///
+    /// The arguments start at `text[open]`, the next of the `marks` (quotes, backslashes, and
+    /// maybe `]`, passed over); positions in `text` are `line_start` on in the line.
+    // Always inlined, so that the marks stay in registers through the loop.
+    #[inline(always)]
+    fn arguments(&mut self, text: &[u8], open: usize, mut marks: scan::Marks<'_>, cut: bool) -> Option<()> {
         let base = self.line_start;
-        if text.first() != Some(&b'"') {
+        if text.get(open) != Some(&b'"') {
             return None;
         }
-        let mut marks = scan::Marks::new(text, 1, b'"', b'\\');
-        let mut start = 1;
+        let first = marks.next();
+        debug_assert_eq!(first, Some(open));
+        let mut start = open + 1;
         loop {
             let close = match marks.next() {
                 Some(at) if text[at] == b'"' => {
                     self.spans.push(Span::Line(base + start, base + at));
                     at
                 }
+                Some(at) if text[at] == b']' => continue,
                 // A backslash: this argument is decoded, and the marks go on after it.
                 Some(_) => {
                     let from = self.decoded.len();
@@ -514,15 +532,15 @@ pub fn client_address(client: &[u8]) -> &[u8] {
     }
 }
 
-/// The position of the first `] "` (where the source part ends).
-fn client_end(text: &[u8]) -> Option<usize> {
-    let mut from = 0;
+/// The position of the next `] "` of `text` the `marks` (which include `]`) come to: where the
+/// source part may end.
+#[inline]
+fn client_end(text: &[u8], marks: &mut scan::Marks<'_>) -> Option<usize> {
     loop {
-        let at = from + scan::find_early(&text[from..], b']')?;
-        if text[at + 1..].starts_with(b" \"") {
+        let at = marks.next()?;
+        if text[at] == b']' && text[at + 1..].starts_with(b" \"") {
             return Some(at);
         }
-        from = at + 1;
     }
 }
 
