@@ -22,7 +22,7 @@ use crate::pipeline::decode::{Command, Decoded, Decoder};
 use crate::pipeline::filters::{Filters, Verdict};
 use crate::pipeline::notices::ServerErrors;
 use crate::pipeline::outcome::{Is, Outcome};
-use crate::pipeline::redact::{redact_loose, Secrets};
+use crate::pipeline::redact::{redact_loose, CredentialIds, Secrets};
 use crate::read::capture::CallIn;
 use crate::read::input::LineIn;
 use crate::sink::Sink;
@@ -89,6 +89,8 @@ struct Steps {
     /// The keys of a command that are not secrets.
     unsecret: Vec<KeyRef>,
     redact: bool,
+    /// The commands whose lines are looked into for secrets.
+    credentials: CredentialIds,
     secrets: Secrets,
     /// No secrets: what commands are shown with under `--no-redact`.
     none: Secrets,
@@ -110,6 +112,7 @@ impl Pipeline {
             kept: Vec::new(),
             unsecret: Vec::new(),
             redact,
+            credentials: CredentialIds::default(),
             secrets: Secrets::default(),
             none: Secrets::default(),
             rejects,
@@ -271,6 +274,7 @@ impl Steps {
         self.commands = true;
         let secrets = match (self.redact, cmd.id) {
             (false, _) => &self.none,
+            (true, Some(id)) if !self.credentials.carries(id, cmd.name) => &self.none,
             (true, Some(_)) => self.secrets.find(cmd.name, &cmd.args),
             (true, None) => self.secrets.find_unknown(cmd.name, &cmd.args),
         };
