@@ -142,4 +142,99 @@ mod tests {
             assert_eq!(decode_quoted(text, &mut Vec::new()), None, "{}", String::from_utf8_lossy(text));
         }
     }
+
+    /// The escapes as redis-cli's `sdssplitargs` reads them, one byte at a time: the plain
+    /// version the step is checked against.
+    fn plain(text: &[u8]) -> Vec<u8> {
+        let hex = |b: u8| (b as char).to_digit(16);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < text.len() {
+            if text[i] != b'\\' || i + 1 == text.len() {
+                out.push(text[i]);
+                i += 1;
+                continue;
+            }
+            let next = text[i + 1];
+            match (next, text.get(i + 2).copied().and_then(hex), text.get(i + 3).copied().and_then(hex)) {
+                (b'x', Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 4;
+                    continue;
+                }
+                (b'n', ..) => out.push(b'\n'),
+                (b'r', ..) => out.push(b'\r'),
+                (b't', ..) => out.push(b'\t'),
+                (b'a', ..) => out.push(0x07),
+                (b'b', ..) => out.push(0x08),
+                (other, ..) => out.push(other),
+            }
+            i += 2;
+        }
+        out
+    }
+
+    /// Any text (ending in a plain byte, as a quoted argument ends in its closing quote): the
+    /// step, taken at each backslash, and fed one byte at a time as a streaming reader feeds
+    /// it, decodes it as the plain version does.
+    #[test]
+    fn the_step_agrees_with_the_plain_version_whole_and_streamed() {
+        let alphabet = [b'\\', b'x', b'a', b'0', b'F', b'n', b'"', b'q', b'b'];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for round in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 12) as usize;
+            let mut text: Vec<u8> = (0..len).map(|i| alphabet[((seed >> (8 + 4 * i)) % 9) as usize]).collect();
+            text.push(b'.');
+            let want = plain(&text);
+            // Whole: plain runs copied, each escape stepped over.
+            let mut whole = Vec::new();
+            let mut i = 0;
+            while i < text.len() {
+                if text[i] != b'\\' {
+                    whole.push(text[i]);
+                    i += 1;
+                    continue;
+                }
+                match escape(&text[i..]) {
+                    Escape::Byte { byte, used } => {
+                        whole.push(byte);
+                        i += used;
+                    }
+                    Escape::Partial => unreachable!("the text ends in a plain byte"),
+                }
+            }
+            assert_eq!(whole, want, "round {round}: {}", String::from_utf8_lossy(&text));
+            // And the parser's reader of a whole argument, up to its closing quote.
+            let mut quoted = text.clone();
+            quoted.push(b'"');
+            let mut decoded = Vec::new();
+            let closed = decode_quoted(&quoted, &mut decoded);
+            if !text.contains(&b'"') {
+                assert_eq!((closed, &decoded), (Some(quoted.len() - 1), &want), "round {round}");
+            }
+            // Streamed: bytes held while the escape under way needs more.
+            let mut streamed = Vec::new();
+            let mut pending: Vec<u8> = Vec::new();
+            let mut queue: std::collections::VecDeque<u8> = text.iter().copied().collect();
+            while let Some(b) = queue.pop_front() {
+                if pending.is_empty() && b != b'\\' {
+                    streamed.push(b);
+                    continue;
+                }
+                pending.push(b);
+                if let Escape::Byte { byte, used } = escape(&pending) {
+                    streamed.push(byte);
+                    // What follows the escape is read again.
+                    for &r in pending[used..].iter().rev() {
+                        queue.push_front(r);
+                    }
+                    pending.clear();
+                }
+            }
+            assert_eq!(streamed, want, "round {round}: {}", String::from_utf8_lossy(&text));
+        }
+    }
 }
