@@ -13,6 +13,7 @@ use bstr::ByteSlice;
 use crate::count::cluster::SlotHasher;
 use crate::count::hash::{run_key, KeyHasher};
 use crate::format::long_arg::LongArg;
+use crate::format::resp::{self, parse_number};
 use crate::read::compact::HEAD;
 
 /// The most bytes of arguments kept per request (a request with very many arguments keeps its
@@ -418,20 +419,6 @@ impl Bulk {
     }
 }
 
-/// A `*N` or `$N` line's number (after its first byte), with its CR LF.
-fn parse_number(line: &[u8]) -> Option<i64> {
-    let digits = line.strip_suffix(b"\r\n")?;
-    let (neg, digits) = match digits.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, digits),
-    };
-    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let n = digits.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
-    Some(if neg { -n } else { n })
-}
-
 /// Splits an inline command into words as the server does (`sdssplitargs`): spaces and tabs
 /// between words, `"…"` with backslash escapes and `'…'` with `\'` only. False when a quote is
 /// not closed (the server refuses the line).
@@ -507,9 +494,6 @@ fn split_inline(line: &[u8], data: &mut Vec<u8>, spans: &mut Vec<(u32, u32)>) ->
     true
 }
 
-/// The deepest nesting of a reply followed (the server's own limit is far lower).
-const MAX_DEPTH: usize = 128;
-
 /// A whole reply, as [`Replies`] hands it out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplyDone {
@@ -532,34 +516,12 @@ impl ReplyDone {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    /// Before a value: its type byte.
-    Type,
-    /// A line: of a simple value (`+OK`), or the length of an aggregate or a string.
-    Line,
-    /// A string's bytes and its CR LF: this many left.
-    Body(u64),
-}
-
-/// An aggregate under way: elements left, and whether it is an attribute (which does not count
-/// as an element of what holds it).
-#[derive(Debug, Clone, Copy)]
-struct Frame {
-    left: u64,
-    attribute: bool,
-}
-
-/// Reads replies from the server's stream to one client: RESP2 and RESP3 (maps, sets,
-/// attributes, pushes, big numbers, verbatim strings), only their sizes and the little that
-/// tells a reply from a push kept.
+/// Reads replies from the server's stream to one client with [`crate::format::resp`]'s reader:
+/// RESP2 and RESP3 (maps, sets, attributes, pushes, big numbers, verbatim strings), only their
+/// sizes and the little that tells a reply from a push kept.
+#[derive(Default)]
 pub struct Replies {
-    part: Part,
-    kind: u8,
-    /// The line under way, its first bytes (a length needs at most 20).
-    line: [u8; 24],
-    line_len: usize,
-    stack: Vec<Frame>,
+    reader: resp::Reader,
     /// The reply under way.
     top: Option<ReplyDone>,
     /// The string under way is the top aggregate's first element; an element of it is done.
@@ -569,25 +531,51 @@ pub struct Replies {
     pub lost: bool,
 }
 
-impl Default for Replies {
-    fn default() -> Self {
-        Replies::new()
+/// What [`Replies`] notes of the values its reader reads.
+struct Note<'r> {
+    top: &'r mut ReplyDone,
+    first_element: &'r mut bool,
+    top_first_done: &'r mut bool,
+    /// The top-level value that ended was an attribute: the reply itself is still to come.
+    attribute: bool,
+}
+
+impl resp::Visit for Note<'_> {
+    fn head(&mut self, head: &resp::Head) -> bool {
+        if head.depth == 0 {
+            self.top.kind = head.kind;
+        }
+        *self.first_element = head.depth == 1
+            && !*self.top_first_done
+            && matches!(self.top.kind, b'*' | b'>')
+            && matches!(head.form, resp::Form::String(_));
+        true
+    }
+
+    fn data(&mut self, piece: &[u8]) -> bool {
+        if *self.first_element {
+            let have = usize::from(self.top.first_len);
+            let piece = &piece[..piece.len().min(16 - have)];
+            self.top.first[have..have + piece.len()].copy_from_slice(piece);
+            self.top.first_len += piece.len() as u8;
+        }
+        true
+    }
+
+    fn end(&mut self, kind: u8, depth: usize) -> bool {
+        *self.first_element = false;
+        // An attribute is not an element of what holds it.
+        if depth == 1 && kind != b'|' {
+            *self.top_first_done = true;
+        }
+        self.attribute = depth == 0 && kind == b'|';
+        true
     }
 }
 
 impl Replies {
     pub fn new() -> Replies {
-        Replies {
-            part: Part::Type,
-            kind: 0,
-            line: [0; 24],
-            line_len: 0,
-            stack: Vec::new(),
-            top: None,
-            first_element: false,
-            top_first_done: false,
-            lost: false,
-        }
+        Replies::default()
     }
 
     /// Takes the next bytes of the server's stream, which came at `nanos`.
@@ -597,121 +585,30 @@ impl Replies {
                 self.top_first_done = false;
                 ReplyDone { kind: 0, bytes: 0, nanos, first: [0; 16], first_len: 0 }
             });
-            let (used, done) = match self.part {
-                Part::Type => {
-                    self.kind = data[0];
-                    if top.kind == 0 {
-                        top.kind = data[0];
-                    }
-                    self.line_len = 0;
-                    self.part = Part::Line;
-                    (1, false)
-                }
-                Part::Line => {
-                    let (used, done) = match data.find_byte(b'\n') {
-                        Some(at) => (at + 1, true),
-                        None => (data.len(), false),
-                    };
-                    let keep = used.min(self.line.len() - self.line_len);
-                    self.line[self.line_len..self.line_len + keep].copy_from_slice(&data[..keep]);
-                    self.line_len += keep;
-                    (used, done)
-                }
-                Part::Body(left) => {
-                    let take = (data.len() as u64).min(left) as usize;
-                    if self.first_element {
-                        let have = usize::from(top.first_len);
-                        let text = (left.saturating_sub(2) as usize).min(take);
-                        let piece = &data[..text.min(16 - have)];
-                        top.first[have..have + piece.len()].copy_from_slice(piece);
-                        top.first_len += piece.len() as u8;
-                    }
-                    self.part = Part::Body(left - take as u64);
-                    (take, take as u64 == left)
-                }
+            let mut note = Note {
+                top,
+                first_element: &mut self.first_element,
+                top_first_done: &mut self.top_first_done,
+                attribute: false,
             };
-            top.bytes += used as u64;
+            let Ok((used, ended)) = self.reader.feed(data, &mut note) else {
+                self.lose();
+                return;
+            };
+            note.top.bytes += used as u64;
             data = &data[used..];
-            if done {
-                match self.part {
-                    Part::Line => self.end_of_line(out),
-                    _ => {
-                        self.first_element = false;
-                        self.value_done(out);
-                    }
+            if ended && !note.attribute {
+                if let Some(top) = self.top.take() {
+                    out(top);
                 }
             }
-        }
-    }
-
-    /// A line ended: a simple value, or the header of a string or an aggregate.
-    fn end_of_line(&mut self, out: &mut dyn FnMut(ReplyDone)) {
-        let line = &self.line[..self.line_len];
-        let number = || parse_number(line).or_else(|| (line == b"?\r\n").then_some(-2));
-        match self.kind {
-            b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => self.value_done(out),
-            b'$' | b'!' | b'=' => match number() {
-                Some(-1) => self.value_done(out),
-                Some(n) if n >= 0 => {
-                    let first = self.stack.len() == 1 && !self.top_first_done;
-                    self.first_element = first && matches!(self.top.map(|t| t.kind), Some(b'*' | b'>'));
-                    self.part = Part::Body(n as u64 + 2);
-                }
-                _ => self.lose(),
-            },
-            b'*' | b'~' | b'>' | b'%' | b'|' => match number() {
-                Some(n) if (-1..=0).contains(&n) => self.value_done(out),
-                Some(n) if n > 0 && self.stack.len() < MAX_DEPTH => {
-                    let pairs = matches!(self.kind, b'%' | b'|');
-                    let left = if pairs { 2 * n as u64 } else { n as u64 };
-                    self.stack.push(Frame { left, attribute: self.kind == b'|' });
-                    self.part = Part::Type;
-                }
-                _ => self.lose(),
-            },
-            _ => self.lose(),
-        }
-    }
-
-    /// A value ended: it completes the aggregates it ends, and the reply when it is the last.
-    fn value_done(&mut self, out: &mut dyn FnMut(ReplyDone)) {
-        self.part = Part::Type;
-        let mut attribute_done = false;
-        while let Some(frame) = self.stack.last_mut() {
-            if attribute_done {
-                // An attribute is not an element of what holds it.
-                return;
-            }
-            frame.left -= 1;
-            if self.stack.len() == 1 {
-                self.top_first_done = true;
-            }
-            let Some(frame) = self.stack.last() else { break };
-            if frame.left > 0 {
-                return;
-            }
-            let frame = self.stack.pop().unwrap_or(Frame { left: 0, attribute: false });
-            attribute_done = frame.attribute;
-        }
-        if !self.stack.is_empty() {
-            return;
-        }
-        if attribute_done {
-            // An attribute before a reply: the reply itself is still to come.
-            if let Some(top) = &mut self.top {
-                top.kind = 0;
-            }
-            return;
-        }
-        if let Some(top) = self.top.take() {
-            out(top);
         }
     }
 
     /// Bytes of the stream are missing, or not RESP: where replies start is no longer known.
     pub fn lose(&mut self) {
         self.lost = true;
-        self.stack.clear();
+        self.reader = resp::Reader::new();
         self.top = None;
     }
 }
