@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io;
 
-use crate::read::input::Compressed;
+use crate::read::lines::Compressed;
 use crate::sys::output;
 
 /// Why a run failed.

@@ -48,13 +48,17 @@ use pipeline::decode::{Command, Decoder, Nodes};
 use pipeline::redact::Secrets;
 use pipeline::{Pipeline, Rejects};
 use read::capture;
-use read::input::{self, Event, Failed, LineReader};
+use read::input::{self, Event};
+use read::lines::{Failed, LineReader};
+use read::sources::{sniff, Content};
 use sink::records::Records;
 use sink::rolling::RollingReport;
 use sink::{Labels, Reporter, Sink, WholeReport};
 
 /// Runs the whole filter over the planned inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(), Error> {
+    // The edge that decides when the run stops: the readers are told, and asked nothing else.
+    plan.inputs.stop = signal::Stop::signals();
     if let Some(limit) = plan.config.duration {
         signal::end_after(std::time::Duration::from_micros(limit));
         plan.inputs.ticking = true;
@@ -70,9 +74,10 @@ pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(),
     let mut session = Session::on_terminal(&plan, out, plan.inputs.labels(), terminal)?;
     // Reports count keys on the second core: a single file is read on this one.
     let in_place = plan.config.emit.is_none();
+    let read = plan.inputs.read(in_place, |event| session.event(event, warn));
     let inputs = &plan.inputs;
-    match inputs.read(in_place, |event| session.event(event, warn)) {
-        Ok(()) if inputs.none_read() && !signal::stopped() => Err(Error::NothingRead),
+    match read {
+        Ok(()) if inputs.none_read() && !inputs.stop.requested() => Err(Error::NothingRead),
         Ok(()) => session.finish(warn),
         Err(Failed::Read(i, err)) => Err(Error::Read { name: inputs.list[i].name(), err }),
         Err(Failed::Consumer(err)) => Err(err),
@@ -184,10 +189,10 @@ impl<W: Write> Session<W> {
         input: impl Read + Send,
         warn: &mut dyn Write,
     ) -> Result<(), Error> {
-        let (kind, input) = input::sniff(Box::new(input)).map_err(|err| Error::Read { name: "input".into(), err })?;
+        let (kind, input) = sniff(Box::new(input)).map_err(|err| Error::Read { name: "input".into(), err })?;
         let result = match kind {
-            input::Kind::Lines => reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn)),
-            input::Kind::Capture => {
+            Content::Lines => reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn)),
+            Content::Capture => {
                 let ports = [capture::DEFAULT_PORT];
                 input::read_capture(0, input, "input", &ports, &mut |event| self.event(event, warn))
             }

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use faina_filter::cli::{self, Action};
+use faina_filter::signal::Stop;
 
 fn main() -> ExitCode {
     let action = cli::parse(std::env::args_os().skip(1));
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
         Ok(plan) => plan,
         Err(e) => return failed(&e),
     };
-    match faina_filter::run(plan, faina_filter::output::Stdout::new(), &mut io::stderr()) {
+    match faina_filter::run(plan, faina_filter::output::Stdout::new(Stop::signals()), &mut io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => failed(&e),

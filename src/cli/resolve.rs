@@ -14,7 +14,8 @@ use crate::commands::{Lookup, Table};
 use crate::error::{Error, UsageError};
 use crate::format::escape;
 use crate::read::connect;
-use crate::read::input::{Input, Inputs};
+use crate::read::input::Inputs;
+use crate::read::sources::Input;
 
 /// A run ready to start: its configuration, checked, with what the flags name read.
 pub struct Plan {
