@@ -51,9 +51,12 @@ use read::capture;
 use read::input::{self, Event};
 use read::lines::{Failed, LineReader};
 use read::sources::{sniff, Content};
+use sink::labels::Labels;
 use sink::records::Records;
+use sink::reporter::Reporter;
 use sink::rolling::RollingReport;
-use sink::{Labels, Reporter, Sink, WholeReport};
+use sink::whole::WholeReport;
+use sink::Sink;
 
 /// Runs the whole filter over the planned inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(), Error> {
