@@ -24,7 +24,8 @@
 use std::path::Path;
 
 use super::json::{self, Kind, Place, Value};
-use super::{flag, Begin, Command, Find, KeySpec, Special};
+use super::model::{flag, Special};
+use super::{Begin, CommandDef, Find, KeySpec};
 
 /// The largest file read: a COMMAND reply of Redis 8 with every built-in module is about 400 KiB
 /// (Redis 7.0's, 68 KiB). Reading takes about 15 times the file's size for a moment.
@@ -42,7 +43,7 @@ pub const MAX_KEY_SPECS: usize = 32;
 const MAX_NUMBER: i64 = 1 << 16;
 
 /// Reads a saved COMMAND reply; the error names the file, the place and what is wrong there.
-pub fn load(path: &Path) -> Result<Vec<Command>, String> {
+pub fn load(path: &Path) -> Result<Vec<CommandDef>, String> {
     let shown = crate::format::escape::escaped(path.as_os_str().as_encoded_bytes());
     let fail = |what: String| format!("--commands '{shown}': {what}");
     let text = read_at_most(path, MAX_SIZE).map_err(|e| fail(e.to_string()))?;
@@ -79,7 +80,7 @@ impl Mistake {
 }
 
 /// The commands of a COMMAND reply, each with `origin` as where it comes from.
-pub fn parse(text: &[u8], origin: &str) -> Result<Vec<Command>, Mistake> {
+pub fn parse(text: &[u8], origin: &str) -> Result<Vec<CommandDef>, Mistake> {
     let doc = json::parse(text).map_err(|e| Mistake::new(e.at, e.what))?;
     let Kind::Array(entries) = &doc.kind else {
         return Err(Mistake::new(
@@ -115,7 +116,7 @@ fn entry_commands(
     place: &str,
     container: Option<&str>,
     origin: &str,
-    out: &mut Vec<Command>,
+    out: &mut Vec<CommandDef>,
 ) -> Result<(), Mistake> {
     let Kind::Array(fields) = &entry.kind else {
         return Err(expected(entry, place, "an array [name, arity, flags, …]"));
@@ -161,7 +162,7 @@ fn entry_commands(
         None => Vec::new(),
     };
     let specs = if specs.is_empty() && fields.len() >= 6 { legacy_spec(fields, &place, &flags)? } else { specs };
-    out.push(Command::new(name.clone(), arity, flags, specs, Special::None, origin.to_string()));
+    out.push(CommandDef::new(name.clone(), arity, flags, specs, Special::None, origin.to_string()));
     if let Some(subs) = fields.get(9) {
         let Kind::Array(subs) = &subs.kind else { return Err(expected(subs, &place, "its subcommands, an array")) };
         if container.is_some() && !subs.is_empty() {
@@ -323,7 +324,7 @@ fn expected(value: &Value, place: &str, what: &str) -> Mistake {
 mod tests {
     use super::*;
 
-    fn one(text: &str) -> Command {
+    fn one(text: &str) -> CommandDef {
         let mut commands = parse(text.as_bytes(), "test").unwrap();
         assert_eq!(commands.len(), 1);
         commands.remove(0)
