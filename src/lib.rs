@@ -44,7 +44,7 @@ pub use error::Error;
 use cli::Plan;
 use count::nodes::NodeState;
 use count::stats::{Settings, Tally};
-use pipeline::decode::{Command, Decoder, Nodes};
+use pipeline::decode::{Command, Decoder, NodeNumbers};
 use pipeline::redact::Secrets;
 use pipeline::{Pipeline, Rejects};
 use read::capture;
@@ -104,7 +104,8 @@ impl<W: Write> Session<W> {
     /// on a live screen (unless `--no-screen`), and a text report ends with its hottest keys.
     pub fn on_terminal(plan: &Plan, out: W, nodes: Option<Vec<Vec<u8>>>, terminal: bool) -> Result<Self, Error> {
         let config = &plan.config;
-        let screen = terminal && config.every.is_some() && config.format == config::Format::Text && !config.no_screen;
+        let screen =
+            terminal && config.every.is_some() && config.format == config::ReportFormat::Text && !config.no_screen;
         let table = plan.table.clone();
         let rejects = config.rejects.as_deref().map(Rejects::create).transpose()?;
         let settings = Settings {
@@ -133,7 +134,7 @@ impl<W: Write> Session<W> {
         };
         // Records of whole commands (tsv) need no keys.
         let keys = config.emit != Some(Emit::Tsv);
-        let decoder = Decoder::new(table, Nodes::new(nodes));
+        let decoder = Decoder::new(table, NodeNumbers::new(nodes));
         let pipeline = Pipeline::new(decoder, keys, config.filters.clone(), config.redact, rejects);
         Ok(Session { pipeline, sink })
     }

@@ -27,7 +27,7 @@ pub struct Config {
     pub replicas: bool,
     /// How `rediss://` targets are reached (a build with the feature `tls`).
     pub tls: crate::read::connect::TlsOptions,
-    pub format: Format,
+    pub format: ReportFormat,
     pub emit: Option<Emit>,
     /// Start `--emit keys` records with a line of column names.
     pub header: bool,
@@ -58,7 +58,7 @@ pub struct Config {
 
 /// How the report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum ReportFormat {
     Text,
     Json,
 }
@@ -99,7 +99,7 @@ impl Default for Config {
             cluster: false,
             replicas: false,
             tls: crate::read::connect::TlsOptions::default(),
-            format: Format::Text,
+            format: ReportFormat::Text,
             emit: None,
             header: false,
             top: 10,

@@ -9,7 +9,7 @@
 use std::ffi::OsString;
 
 use crate::cli::config::Emit;
-use crate::cli::config::{Config, Format};
+use crate::cli::config::{Config, ReportFormat};
 use crate::error::UsageError;
 
 /// Where a flag is listed.
@@ -376,8 +376,8 @@ pub const FLAGS: &[Flag] = &[
         doc: "The report as text, or as one JSON object on one line (see **OUTPUT**).",
         apply: Apply::Value(|c, flag, v| {
             c.format = match text(flag, v)?.as_str() {
-                "text" => Format::Text,
-                "json" => Format::Json,
+                "text" => ReportFormat::Text,
+                "json" => ReportFormat::Json,
                 other => return Err(UsageError(format!("{flag}: '{other}' is not text or json"))),
             };
             Ok(())

@@ -11,7 +11,7 @@ pub mod flags;
 pub mod parse;
 pub mod resolve;
 
-pub use crate::cli::config::{Action, Config, Format, DEFAULT_MAX_KEYS};
+pub use crate::cli::config::{Action, Config, ReportFormat, DEFAULT_MAX_KEYS};
 pub use crate::cli::doc::{help, MANUAL};
 pub use crate::cli::parse::parse;
 pub use crate::cli::resolve::{resolve, Plan};

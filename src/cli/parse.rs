@@ -84,7 +84,7 @@ fn usage(e: lexopt::Error) -> UsageError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::config::{Emit, Format, DEFAULT_MAX_KEYS};
+    use crate::cli::config::{Emit, ReportFormat, DEFAULT_MAX_KEYS};
     use crate::count::stats::GapRule;
 
     fn run(args: &[&str]) -> Result<Config, String> {
@@ -120,7 +120,7 @@ mod tests {
         assert_eq!((c.top, c.prefix_depth, c.max_keys), (10, 1, DEFAULT_MAX_KEYS));
         assert_eq!(c.prefix_delimiter, b":");
         assert_eq!(c.gap_rule, GapRule::Later);
-        assert_eq!(c.format, Format::Text);
+        assert_eq!(c.format, ReportFormat::Text);
         assert!(c.emit.is_none() && c.files.is_empty());
         assert!(c.redact && c.rejects.is_none());
         let c = run(&["--no-redact", "--rejects", "r.txt"]).unwrap();

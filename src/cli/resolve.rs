@@ -9,7 +9,7 @@ use std::ffi::OsStr;
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::cli::config::{Config, Emit, Format};
+use crate::cli::config::{Config, Emit, ReportFormat};
 use crate::commands::{Lookup, Table};
 use crate::error::{Error, UsageError};
 use crate::format::escape;
@@ -68,7 +68,7 @@ pub(crate) fn check(config: &Config) -> Result<(), UsageError> {
         }
         _ => {}
     }
-    if config.emit.is_some() && config.format == Format::Json {
+    if config.emit.is_some() && config.format == ReportFormat::Json {
         return Err(UsageError(
             "--format json shapes the report, and --emit writes records instead of it: use one or the other".into(),
         ));
@@ -113,7 +113,7 @@ fn servers(config: &Config, warn: &mut dyn Write) -> Result<Vec<connect::Node>, 
     if config.connect.is_empty() {
         return Ok(Vec::new());
     }
-    let access = connect::Access::find(&config.connect, config.password_file.as_ref(), config.askpass, &config.tls)
+    let access = connect::NodeAccess::find(&config.connect, config.password_file.as_ref(), config.askpass, &config.tls)
         .map_err(Error::Refused)?;
     let access = std::sync::Arc::new(access);
     if config.tls.insecure {

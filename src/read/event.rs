@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::format::long_arg::LongArg;
 use crate::read::capture::{self, CallIn};
 use crate::read::connect::Change;
-use crate::read::lines::{Failed, Piece};
+use crate::read::lines::{Failed, LinePiece};
 
 /// How often a live input that is silent is looked at (idle windows, Ctrl-C).
 pub const TICK: Duration = Duration::from_millis(250);
@@ -48,12 +48,12 @@ pub enum Event<'a> {
 }
 
 /// The event of a piece that input `node`'s [`crate::read::lines::LineReader`] handed out.
-pub fn piece_event(node: u32, piece: Piece<'_>) -> Event<'_> {
+pub fn piece_event(node: u32, piece: LinePiece<'_>) -> Event<'_> {
     match piece {
-        Piece::Line { line, cut, dropped, plain, long } => {
+        LinePiece::Line { line, cut, dropped, plain, long } => {
             Event::Line(LineIn { node, line, cut, dropped, plain, long })
         }
-        Piece::Pause => Event::Pause,
+        LinePiece::Pause => Event::Pause,
     }
 }
 

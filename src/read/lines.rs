@@ -26,7 +26,7 @@ pub const MAX_COMPACTED: usize = 4 << 20;
 pub(crate) const BLOCK: usize = 256 * 1024;
 
 /// What [`LineReader::read_all`] hands out.
-pub enum Piece<'a> {
+pub enum LinePiece<'a> {
     Line {
         line: &'a [u8],
         cut: bool,
@@ -95,9 +95,9 @@ impl LineReader {
     pub fn read_all<R: Read, E>(
         &mut self,
         mut input: R,
-        mut on: impl FnMut(Piece<'_>) -> Result<(), E>,
+        mut on: impl FnMut(LinePiece<'_>) -> Result<(), E>,
     ) -> Result<(), Failed<E>> {
-        let mut emit = |e: Piece<'_>| on(e).map_err(Failed::Consumer);
+        let mut emit = |e: LinePiece<'_>| on(e).map_err(Failed::Consumer);
         let mut at = Cursor::default();
         let mut first = true;
         loop {
@@ -116,7 +116,7 @@ impl LineReader {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 // A server's stream that was silent for a moment (see `connect`): a pause.
                 Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    emit(Piece::Pause)?;
+                    emit(LinePiece::Pause)?;
                     continue;
                 }
                 Err(e) => return Err(Failed::Read(0, e)),
@@ -137,7 +137,7 @@ impl LineReader {
                 self.whole_lines(&mut at, scan, &mut emit)?;
             }
             if n < want {
-                emit(Piece::Pause)?;
+                emit(LinePiece::Pause)?;
             }
         }
     }
@@ -215,7 +215,7 @@ impl LineReader {
             }
             if stop - at.start <= self.limit {
                 let plain = at.special_end <= at.start;
-                emit(Piece::Line { line: &self.buf[at.start..stop], cut: false, dropped: 0, plain, long: &[] })?;
+                emit(LinePiece::Line { line: &self.buf[at.start..stop], cut: false, dropped: 0, plain, long: &[] })?;
             } else {
                 self.hand_out(at.start, stop, false, emit)?;
             }
@@ -255,7 +255,7 @@ impl LineReader {
         let line = &self.buf[start..stop];
         let body = line.len() - line_ending(line);
         if body <= self.limit {
-            return emit(Piece::Line { line, cut, dropped: 0, plain: false, long: &[] });
+            return emit(LinePiece::Line { line, cut, dropped: 0, plain: false, long: &[] });
         }
         self.start_compacting(start, start + body);
         self.compactor.end_line(&self.buf[start + body..stop]);
@@ -264,7 +264,7 @@ impl LineReader {
 
     fn emit_compacted<E, F: PieceOut<E>>(&self, cut: bool, emit: &mut F) -> Result<(), Failed<E>> {
         let (line, full, dropped, long) = self.compactor.result();
-        emit(Piece::Line { line, cut: cut || full, dropped, plain: false, long })
+        emit(LinePiece::Line { line, cut: cut || full, dropped, plain: false, long })
     }
 
     /// The input ended: what is left is its last line. Without its line end it may have been
@@ -285,9 +285,9 @@ impl LineReader {
 }
 
 /// What [`LineReader::read_all`] hands its pieces to.
-trait PieceOut<E>: FnMut(Piece<'_>) -> Result<(), Failed<E>> {}
+trait PieceOut<E>: FnMut(LinePiece<'_>) -> Result<(), Failed<E>> {}
 
-impl<E, F: FnMut(Piece<'_>) -> Result<(), Failed<E>>> PieceOut<E> for F {}
+impl<E, F: FnMut(LinePiece<'_>) -> Result<(), Failed<E>>> PieceOut<E> for F {}
 
 /// Where the reader is in its buffer.
 #[derive(Default)]
@@ -398,7 +398,7 @@ mod tests {
         let mut out = Vec::new();
         LineReader::new()
             .read_all(Chunky(data, chunk), |e| -> io::Result<()> {
-                if let Piece::Line { line, cut, dropped, plain, long } = e {
+                if let LinePiece::Line { line, cut, dropped, plain, long } = e {
                     assert!(!plain || !line.contains(&b'\r') && !line.contains(&b'\t'));
                     out.push((line.to_vec(), cut, dropped, long.len()));
                 }

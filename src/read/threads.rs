@@ -6,7 +6,7 @@
 //!
 //! A `--connect` input is a [`connect::Node`] whose thread keeps its MONITOR stream coming (see
 //! [`crate::read::connect`]); its batches are offered, never forced, to the consumer: when the
-//! channel is full the batch is dropped and counted ([`connect::State::Dropped`]), so the socket
+//! channel is full the batch is dropped and counted ([`connect::ConnectState::Dropped`]), so the socket
 //! is drained whatever the output does, and the server never buffers for the filter. The nodes'
 //! state changes come out as [`Event::Node`].
 //!
@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 
 use crate::format::long_arg::LongArg;
 use crate::read::capture;
-use crate::read::connect::{self, Change, State};
+use crate::read::connect::{self, Change, ConnectState};
 use crate::read::event::{Event, LineIn, TICK};
-use crate::read::lines::{Failed, LineReader, Piece, MAX_COMPACTED, MAX_LINE};
+use crate::read::lines::{Failed, LinePiece, LineReader, MAX_COMPACTED, MAX_LINE};
 use crate::read::sources::{sniff, Content, Input};
 use crate::sys::signal::{self, Stop};
 
@@ -69,7 +69,7 @@ impl Drops {
                     node: node as u32,
                     name: server.name(),
                     at,
-                    state: State::Dropped { lines, in_all: self.at_end },
+                    state: ConnectState::Dropped { lines, in_all: self.at_end },
                 });
             }
         }
@@ -77,7 +77,7 @@ impl Drops {
     }
 }
 
-/// Batch buffers handed back once their lines are read, so they are allocated once: the memory
+/// Handover buffers handed back once their lines are read, so they are allocated once: the memory
 /// of reading stays that of the batches in flight, whatever the number of inputs.
 #[derive(Default)]
 struct Pool(std::sync::Mutex<Vec<(Vec<u8>, Vec<u32>)>>);
@@ -98,7 +98,7 @@ impl Pool {
 }
 
 /// What an input's thread hands over.
-enum Batch {
+enum Handover {
     /// Whole lines: `data` holds them one after the other, `ends` where each ends; `plain` when
     /// none has a CR or a TAB.
     Lines { node: u32, data: Vec<u8>, ends: Vec<u32>, plain: bool },
@@ -113,7 +113,7 @@ enum Batch {
 }
 
 /// An input, as its reading thread knows it.
-struct Source {
+struct ThreadInput {
     node: u32,
     name: String,
     ports: Vec<u16>,
@@ -124,18 +124,24 @@ type Opener = Box<dyn FnOnce() -> io::Result<Box<dyn Read + Send>> + Send>;
 
 /// Reads one input into batches of lines and sends them; the bounded channel keeps memory
 /// bounded when the consumer falls behind.
-fn read_in_batches(source: Source, open: Opener, mut reader: LineReader, pool: &Pool, tx: &mpsc::SyncSender<Batch>) {
+fn read_in_batches(
+    source: ThreadInput,
+    open: Opener,
+    mut reader: LineReader,
+    pool: &Pool,
+    tx: &mpsc::SyncSender<Handover>,
+) {
     let node = source.node;
     let input = match open().and_then(sniff) {
         Ok((Content::Lines, input)) => input,
         Ok((Content::Capture, input)) => return capture_in_batches(source, input, tx),
         Err(e) => {
-            let _ = tx.send(Batch::Done { node, result: Err(e) });
+            let _ = tx.send(Handover::Done { node, result: Err(e) });
             return;
         }
     };
     if let Ok(result) = read_batches(node, input, &mut reader, pool, tx, None) {
-        let _ = tx.send(Batch::Done { node, result });
+        let _ = tx.send(Handover::Done { node, result });
     }
 }
 
@@ -144,12 +150,12 @@ fn read_in_batches(source: Source, open: Opener, mut reader: LineReader, pool: &
 /// a block), or is dropped and counted in the server's `dropped`. `Err` when the consumer is
 /// gone.
 fn deliver(
-    tx: &mpsc::SyncSender<Batch>,
-    batch: Batch,
+    tx: &mpsc::SyncSender<Handover>,
+    batch: Handover,
     pool: &Pool,
     server: Option<&connect::Node>,
     keep: bool,
-) -> Result<Option<Batch>, ()> {
+) -> Result<Option<Handover>, ()> {
     let Some(server) = server else { return tx.send(batch).map(|()| None).map_err(drop) };
     match tx.try_send(batch) {
         Ok(()) => Ok(None),
@@ -157,7 +163,7 @@ fn deliver(
         Err(TrySendError::Full(batch)) if keep => Ok(Some(batch)),
         Err(TrySendError::Full(batch)) => {
             let lines = match batch {
-                Batch::Lines { data, ends, .. } => {
+                Handover::Lines { data, ends, .. } => {
                     let n = ends.len();
                     pool.give_back(data, ends);
                     n
@@ -180,7 +186,7 @@ fn read_batches(
     input: Box<dyn Read + Send>,
     reader: &mut LineReader,
     pool: &Pool,
-    tx: &mpsc::SyncSender<Batch>,
+    tx: &mpsc::SyncSender<Handover>,
     server: Option<&connect::Node>,
 ) -> Result<io::Result<()>, ()> {
     let block = reader.block();
@@ -195,9 +201,9 @@ fn read_batches(
         let (next_data, next_ends) = pool.take(block);
         let full = std::mem::replace(data, next_data);
         let lines = std::mem::replace(ends, next_ends);
-        let batch = Batch::Lines { node, data: full, ends: lines, plain: *plain };
+        let batch = Handover::Lines { node, data: full, ends: lines, plain: *plain };
         match deliver(tx, batch, pool, server, keep)? {
-            Some(Batch::Lines { data: kept, ends: kept_ends, .. }) => {
+            Some(Handover::Lines { data: kept, ends: kept_ends, .. }) => {
                 // No room yet: the lines stay, and more are added to them.
                 let fresh = (std::mem::replace(data, kept), std::mem::replace(ends, kept_ends));
                 pool.give_back(fresh.0, fresh.1);
@@ -208,7 +214,7 @@ fn read_batches(
     };
     let result = reader.read_all(input, |piece| -> Result<(), ()> {
         match piece {
-            Piece::Line { line, cut: false, plain: line_plain, long: [], .. } => {
+            LinePiece::Line { line, cut: false, plain: line_plain, long: [], .. } => {
                 data.extend_from_slice(line);
                 ends.push(data.len() as u32);
                 plain &= line_plain;
@@ -216,12 +222,12 @@ fn read_batches(
                     send(&mut data, &mut ends, &mut plain, false)?;
                 }
             }
-            Piece::Line { line, cut, dropped, long, .. } => {
+            LinePiece::Line { line, cut, dropped, long, .. } => {
                 send(&mut data, &mut ends, &mut plain, true)?;
-                let batch = Batch::Long { node, line: line.to_vec(), cut, dropped, long: long.to_vec() };
+                let batch = Handover::Long { node, line: line.to_vec(), cut, dropped, long: long.to_vec() };
                 deliver(tx, batch, pool, server, false)?;
             }
-            Piece::Pause => send(&mut data, &mut ends, &mut plain, false)?,
+            LinePiece::Pause => send(&mut data, &mut ends, &mut plain, false)?,
         }
         Ok(())
     });
@@ -237,15 +243,15 @@ fn read_batches(
 }
 
 /// Reads a packet capture on its thread, sending its requests a batch at a time.
-fn capture_in_batches(source: Source, input: impl Read, tx: &mpsc::SyncSender<Batch>) {
-    let Source { node, name, ports } = source;
+fn capture_in_batches(source: ThreadInput, input: impl Read, tx: &mpsc::SyncSender<Handover>) {
+    let ThreadInput { node, name, ports } = source;
     let counts = capture::read_all(input, &ports, |batch| {
-        tx.send(Batch::Calls { node, calls: std::mem::take(batch) }).map_err(drop)
+        tx.send(Handover::Calls { node, calls: std::mem::take(batch) }).map_err(drop)
     });
     let result = match counts {
         Ok(counts) => {
             let text = format!("{name}: {}", counts.summary(&ports));
-            if tx.send(Batch::Notice { text }).is_err() {
+            if tx.send(Handover::Notice { text }).is_err() {
                 return;
             }
             Ok(())
@@ -253,7 +259,7 @@ fn capture_in_batches(source: Source, input: impl Read, tx: &mpsc::SyncSender<Ba
         Err(capture::Stopped::Read(e)) => Err(e),
         Err(capture::Stopped::Consumer(())) => return,
     };
-    let _ = tx.send(Batch::Done { node, result });
+    let _ = tx.send(Handover::Done { node, result });
 }
 
 /// What the reader threads read: the inputs, and how.
@@ -272,10 +278,10 @@ pub struct Reading<'a> {
 #[derive(Default)]
 pub struct Readers {
     /// In the order of the inputs.
-    threads: Vec<Reader>,
+    threads: Vec<ReaderThread>,
 }
 
-struct Reader {
+struct ReaderThread {
     handle: JoinHandle<()>,
     /// It reads a live stream that is not a server (standard input, a pipe, a FIFO): it may be
     /// blocked in a read, or opening a FIFO, until more input comes.
@@ -329,7 +335,7 @@ impl Readers {
     }
 
     /// A thread per input, reading it into batches sent over a bounded channel.
-    fn start<E>(&mut self, inputs: &Reading<'_>) -> Result<(mpsc::Receiver<Batch>, Arc<Pool>), Failed<E>> {
+    fn start<E>(&mut self, inputs: &Reading<'_>) -> Result<(mpsc::Receiver<Handover>, Arc<Pool>), Failed<E>> {
         // A server's batches are dropped rather than waited for: a little more slack for them.
         let servers = inputs.list.iter().filter(|i| i.server.is_some()).count();
         let (tx, rx) = mpsc::sync_channel(inputs.list.len() + 2 + servers.min(6));
@@ -343,9 +349,9 @@ impl Readers {
                     let node = node as u32;
                     let mut read = |stream| read_batches(node, stream, &mut reader, &pool, &tx, Some(&server));
                     server.run(node, &watch, &mut read);
-                    let _ = tx.send(Batch::Done { node, result: Ok(()) });
+                    let _ = tx.send(Handover::Done { node, result: Ok(()) });
                 });
-                self.threads.push(Reader { handle, may_block: false, ended: false });
+                self.threads.push(ReaderThread { handle, may_block: false, ended: false });
                 continue;
             }
             // Regular files are opened here, so a missing one is reported before anything is
@@ -359,9 +365,9 @@ impl Readers {
             };
             let (tx, pool) = (tx.clone(), pool.clone());
             let reader = LineReader::with_limit(limit, cap).stopping(inputs.stop);
-            let source = Source { node: node as u32, name: input.name(), ports: inputs.ports.to_vec() };
+            let source = ThreadInput { node: node as u32, name: input.name(), ports: inputs.ports.to_vec() };
             let handle = signal::spawn(move || read_in_batches(source, open, reader, &pool, &tx));
-            self.threads.push(Reader { handle, may_block: input.is_live(), ended: false });
+            self.threads.push(ReaderThread { handle, may_block: input.is_live(), ended: false });
         }
         Ok((rx, pool))
     }
@@ -370,7 +376,7 @@ impl Readers {
     fn pump<E>(
         &mut self,
         inputs: &Reading<'_>,
-        rx: &mpsc::Receiver<Batch>,
+        rx: &mpsc::Receiver<Handover>,
         pool: &Pool,
         drops: &mut Drops,
         on: &mut impl FnMut(Event<'_>) -> Result<(), E>,
@@ -390,7 +396,7 @@ impl Readers {
                 Err(RecvTimeoutError::Disconnected) => break,
             };
             match batch {
-                Batch::Lines { node, data, ends, plain } => {
+                Handover::Lines { node, data, ends, plain } => {
                     let mut start = 0;
                     for &end in &ends {
                         let line = &data[start..end as usize];
@@ -401,18 +407,18 @@ impl Readers {
                     pool.give_back(data, ends);
                     on(Event::Pause).map_err(Failed::Consumer)?;
                 }
-                Batch::Long { node, line, cut, dropped, long } => {
+                Handover::Long { node, line, cut, dropped, long } => {
                     let line = LineIn { node, line: &line, cut, dropped, plain: false, long: &long };
                     on(Event::Line(line)).map_err(Failed::Consumer)?;
                 }
-                Batch::Calls { node, calls } => {
+                Handover::Calls { node, calls } => {
                     for call in calls.calls(node) {
                         on(Event::Call(call)).map_err(Failed::Consumer)?;
                     }
                     on(Event::Pause).map_err(Failed::Consumer)?;
                 }
-                Batch::Notice { text } => on(Event::Notice(&text)).map_err(Failed::Consumer)?,
-                Batch::Done { node, result } => {
+                Handover::Notice { text } => on(Event::Notice(&text)).map_err(Failed::Consumer)?,
+                Handover::Done { node, result } => {
                     open -= 1;
                     if let Some(reader) = self.threads.get_mut(node as usize) {
                         reader.ended = true;

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use crate::cli::config::Format;
+use crate::cli::config::ReportFormat;
 use crate::count::nodes::{NodeState, Nodes};
 use crate::count::stats::{Stats, Tally};
 use crate::count::window::Frame;
@@ -17,7 +17,7 @@ use crate::sink::labels::Labels;
 /// Writes reports in the configured format, flushing each, so rolling reports show at once.
 pub struct Reporter<W: Write> {
     out: W,
-    format: Format,
+    format: ReportFormat,
     hot_qps: Option<f64>,
     labels: Labels,
     /// Each input's state and latest command.
@@ -31,7 +31,7 @@ pub struct Reporter<W: Write> {
 }
 
 impl<W: Write> Reporter<W> {
-    pub fn new(out: W, format: Format, hot_qps: Option<f64>, labels: Labels) -> Reporter<W> {
+    pub fn new(out: W, format: ReportFormat, hot_qps: Option<f64>, labels: Labels) -> Reporter<W> {
         Reporter {
             out,
             format,
@@ -118,10 +118,10 @@ impl<W: Write> Reporter<W> {
             return screen.report(&mut self.out, report).map_err(Error::Write);
         }
         let mut text = match self.format {
-            Format::Text => report::text(&report),
-            Format::Json => report::json(&report),
+            ReportFormat::Text => report::text(&report),
+            ReportFormat::Json => report::json(&report),
         };
-        if self.terminal && self.format == Format::Text && frame.is_none() {
+        if self.terminal && self.format == ReportFormat::Text && frame.is_none() {
             // The hot keys last, in view when the report has scrolled past.
             text.push_str(&report::summary(&report));
         }

@@ -3,7 +3,7 @@
 //! The program buffers its own output (records in blocks, a report as one string), so nothing is
 //! gained from std's line buffer, and one thing is lost: std retries a write that a signal
 //! interrupted. Here a write interrupted after Ctrl-C (the [`Stop`] it is given) fails with
-//! [`Stopped`], so a run whose reader stalled (`| less`, a full FIFO) ends at the first Ctrl-C.
+//! [`WriteStopped`], so a run whose reader stalled (`| less`, a full FIFO) ends at the first Ctrl-C.
 
 use std::fmt;
 use std::fs::File;
@@ -14,19 +14,19 @@ use crate::sys::signal::Stop;
 
 /// Why a write gave up: Ctrl-C or SIGTERM arrived while the output could not take more.
 #[derive(Debug)]
-pub struct Stopped;
+pub struct WriteStopped;
 
-impl fmt::Display for Stopped {
+impl fmt::Display for WriteStopped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("stopped while the output was blocked: it is incomplete")
     }
 }
 
-impl std::error::Error for Stopped {}
+impl std::error::Error for WriteStopped {}
 
 /// True when `err` is a write given up at Ctrl-C.
 pub fn is_stopped(err: &io::Error) -> bool {
-    err.get_ref().is_some_and(|e| e.is::<Stopped>())
+    err.get_ref().is_some_and(|e| e.is::<WriteStopped>())
 }
 
 /// File descriptor 1, unbuffered, never closed.
@@ -75,7 +75,7 @@ impl Write for Stdout {
         loop {
             match self.file.write(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && self.stop.requested() => {
-                    return Err(io::Error::other(Stopped));
+                    return Err(io::Error::other(WriteStopped));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 other => return other,
@@ -98,7 +98,7 @@ impl Write for Stdout {
                 Err(e) => return Err(e),
             }
             if give_up() && !buf.is_empty() {
-                return Err(io::Error::other(Stopped));
+                return Err(io::Error::other(WriteStopped));
             }
         }
         Ok(())
