@@ -2,7 +2,7 @@
 //! `tcpdump -w` and by `redis-cli monitor` at the same time; the commands, keys, dbs and clients
 //! read from the packets are those MONITOR shows, in every capture format and link type.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
@@ -619,27 +619,6 @@ fn pcap_header() -> Vec<u8> {
     out
 }
 
-/// Peak memory (KiB) of faina-filter reading `input` with `args`, its output and its words.
-fn peak_memory(args: &[&str], input: &[u8]) -> Option<(u64, Vec<u8>, String)> {
-    if !common::require("/usr/bin/time") {
-        return None;
-    }
-    let dir = TempDir::new("pcap-memory");
-    let path = dir.path("in.pcap");
-    std::fs::write(&path, input).unwrap();
-    let out = std::process::Command::new("/usr/bin/time")
-        .args(["-f", "peak %M"])
-        .arg(common::BIN)
-        .args(args)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let said = String::from_utf8_lossy(&out.stderr).into_owned();
-    let peak = said.lines().filter_map(|l| l.strip_prefix("peak ")).next_back().unwrap().parse().unwrap();
-    Some((peak, out.stdout, said))
-}
-
 #[test]
 fn memory_stays_bounded_by_connections_silence_and_disorder() {
     const SYN: u8 = 0x02;
@@ -678,8 +657,13 @@ fn memory_stays_bounded_by_connections_silence_and_disorder() {
         t += 1;
         record(&mut pcap, t, &segment(disorder, true, 2 + i * 1001, ACK, &[b'x'; 1000]));
     }
-    let Some((peak_kib, out, said)) = peak_memory(&["--emit", "tsv"], &pcap) else { return };
-    let records = out.iter().filter(|&&b| b == b'\n').count();
+    let dir = TempDir::new("pcap-memory");
+    let path = dir.path("in.pcap");
+    std::fs::write(&path, &pcap).unwrap();
+    let Some((out, peak_kib)) = common::peak_memory(&["--emit", "tsv", path.to_str().unwrap()], b"") else { return };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    let records = out.stdout.iter().filter(|&&b| b == b'\n').count();
     assert_eq!(records, conns as usize + 300_000, "{said}");
     assert!(said.contains(&format!("{} requests on {} connections", conns + 300_000, conns + 2)), "{said}");
     assert!(said.contains(&format!("{conns} requests cut short by the end of the capture")), "{said}");
@@ -818,7 +802,7 @@ fn a_live_capture_through_a_pipe_gives_records_as_they_come() {
             .spawn()
             .unwrap(),
     );
-    let filter = std::process::Command::new(common::BIN)
+    let filter = common::faina()
         .args(["--emit", "tsv", "--port", &redis.port.to_string()])
         .stdin(dump.0.stdout.take().unwrap())
         .stdout(std::process::Stdio::piped())
