@@ -21,7 +21,7 @@ use crate::format::long_arg::LongArg;
 use crate::format::record;
 
 /// The decoded bytes of an argument that are kept: as many as the key tables keep of a key.
-pub const HEAD: u64 = crate::count::counter::MAX_STORED_KEY as u64;
+pub const HEAD: u64 = crate::count::keys::MAX_STORED_KEY as u64;
 
 /// The longest header (timestamp, db and client) a MONITOR line can have: a line that has
 /// no argument by then is not one, and is kept only this far.
