@@ -4,9 +4,12 @@
 //!
 //! The reader is a step function: fed bytes, it tells a [`Visit`] each value's head (its type
 //! byte, and its length), its bytes, and its end, and stops after each whole top-level value. It
-//! holds no value itself, only where it is: a length line's first bytes and one frame per open
-//! aggregate, at most [`MAX_DEPTH`] deep. What to keep of a value, and how much, is the
-//! visitor's to say (and to refuse), so a 512 MiB string streams through in bounded memory.
+//! holds no value itself, only where it is: a length line (at most [`MAX_LENGTH_LINE`] bytes)
+//! and one frame per open aggregate, at most [`MAX_DEPTH`] deep. What to keep of a value, and
+//! how much, is the visitor's to say (and to refuse), so a 512 MiB string streams through in
+//! bounded memory. The readers built on it: the capture's requests and replies
+//! ([`crate::read::capture`]: a reader of requests may start inside an array it found, and pass
+//! over bytes a capture lost inside a string) and `--connect`'s handshake replies.
 
 use bstr::ByteSlice;
 
@@ -14,8 +17,8 @@ use bstr::ByteSlice;
 /// lower).
 pub const MAX_DEPTH: usize = 128;
 
-/// The bytes of a length line kept (a length needs at most 20 with its sign and CR LF).
-const MAX_LENGTH_LINE: usize = 24;
+/// The longest length line (`*N`, `$N` with its CR LF) taken: a length needs at most 21 bytes.
+pub const MAX_LENGTH_LINE: usize = 32;
 
 /// A command as RESP: an array of bulk strings.
 pub fn command(args: &[&[u8]]) -> Vec<u8> {
@@ -53,8 +56,9 @@ pub enum Form {
     /// An aggregate (`* ~ > % |`) of this many values (a map's and an attribute's pairs count
     /// two each), which follow.
     Aggregate(u64),
-    /// A null string or aggregate (`$-1`, `*-1`): nothing follows.
-    Null,
+    /// A null string or aggregate (`$-1`, `*-1`; the number is the negative length as
+    /// written, which a reader of requests takes as the server does): nothing follows.
+    Null(i64),
 }
 
 /// The head of a value.
@@ -72,7 +76,11 @@ pub struct Head {
 /// What is told of the values read. A method returning false refuses the value: the reader
 /// stops with [`Error::Refused`].
 pub trait Visit {
-    /// A value begins.
+    /// A value of type `kind` begins at `depth`: before its length line, if it has one.
+    fn begin(&mut self, _kind: u8, _depth: usize) -> bool {
+        true
+    }
+    /// A value's head is read.
     fn head(&mut self, head: &Head) -> bool;
     /// Bytes of the value begun last: a simple value's text (without its line end), or a
     /// string's.
@@ -87,8 +95,10 @@ pub trait Visit {
 pub enum Error {
     /// A type byte that is none of RESP's.
     Type(u8),
-    /// A length that is no number, or a negative one other than -1.
+    /// A length that is no number, or a length line past [`MAX_LENGTH_LINE`] bytes.
     Length,
+    /// A string not followed by CR LF.
+    LineEnd,
     /// Aggregates nested deeper than [`MAX_DEPTH`].
     Depth,
     /// The visitor refused a value.
@@ -103,8 +113,10 @@ enum Part {
     Text { cr: bool },
     /// A length line.
     Length,
-    /// A string's bytes and its CR LF: this many left.
+    /// A string's bytes: this many left.
     Body(u64),
+    /// The CR LF after a string: this many of its bytes left.
+    End(u8),
 }
 
 /// An aggregate under way: its type byte, and the values left.
@@ -113,6 +125,10 @@ struct Frame {
     kind: u8,
     left: u64,
 }
+
+/// What one step took: the bytes used, and whether a value ended; or the bytes used up to and
+/// including what is not RESP, and why.
+type Step = Result<(usize, bool), (usize, Error)>;
 
 /// Reads RESP values from one stream.
 pub struct Reader {
@@ -141,92 +157,144 @@ impl Reader {
         self.read
     }
 
+    /// A reader that has read `*N` and the `$` of its first value, as a reader of requests
+    /// that found where one starts (`*N\r\n$`) does; the array's head is not told.
+    pub fn in_array(n: u64) -> Reader {
+        let mut r = Reader::new();
+        r.stack.push(Frame { kind: b'*', left: n });
+        r.kind = b'$';
+        r.part = Part::Length;
+        r
+    }
+
     /// Takes the next bytes of the stream, up to the end of the first top-level value they
-    /// complete: the bytes used, and whether a top-level value ended. After an error the reader
-    /// is where the error was: it is not to be fed again.
-    pub fn feed(&mut self, data: &[u8], v: &mut impl Visit) -> Result<(usize, bool), Error> {
+    /// complete: the bytes used, and whether a top-level value ended, or an error (with the bytes
+    /// used up to and including what is not RESP). After an error the reader is not to be fed
+    /// again.
+    pub fn feed(&mut self, data: &[u8], v: &mut impl Visit) -> (usize, Result<bool, Error>) {
         let mut at = 0;
         while at < data.len() {
             let rest = &data[at..];
-            let (used, ended) = match self.part {
-                Part::Type => (self.type_byte(rest[0], v)?, false),
-                Part::Text { cr } => self.text(rest, cr, v)?,
-                Part::Length => self.length(rest, v)?,
-                Part::Body(left) => self.body(rest, left, v)?,
+            let step = match self.part {
+                Part::Type => self.type_byte(rest[0], v),
+                Part::Text { cr } => self.text(rest, cr, v),
+                Part::Length => self.length(rest, v),
+                Part::Body(left) => self.body(rest, left, v),
+                Part::End(left) => self.line_end(rest[0], left),
+            };
+            let (used, ended) = match step {
+                Ok(step) => step,
+                Err((used, e)) => {
+                    self.read += used as u64;
+                    return (at + used, Err(e));
+                }
             };
             at += used;
             self.read += used as u64;
-            if ended && self.end_value(v)? {
-                return Ok((at, true));
+            if ended {
+                match self.end_value(v) {
+                    Ok(true) => return (at, Ok(true)),
+                    Ok(false) => {}
+                    Err(e) => return (at, Err(e)),
+                }
             }
         }
-        Ok((at, false))
+        (at, Ok(false))
     }
 
-    fn type_byte(&mut self, kind: u8, v: &mut impl Visit) -> Result<usize, Error> {
+    /// Passes over `n` bytes of the stream that are not there, inside a string's bytes or the
+    /// CR LF after them (a string's bytes need not be seen): whether that ends a top-level
+    /// value; `None` when the reader is not inside a string that long.
+    pub fn skip(&mut self, n: u64, v: &mut impl Visit) -> Option<Result<bool, Error>> {
+        let (text, end) = match self.part {
+            Part::Body(left) => (left, 2),
+            Part::End(left) => (0, left),
+            _ => return None,
+        };
+        if n > text + u64::from(end) {
+            return None;
+        }
+        self.read += n;
+        let within = n.min(text);
+        let crlf = (n - within) as u8;
+        self.part = if within < text { Part::Body(text - within) } else { Part::End(end - crlf) };
+        if self.part == Part::End(0) {
+            return Some(self.end_value(v));
+        }
+        Some(Ok(false))
+    }
+
+    fn type_byte(&mut self, kind: u8, v: &mut impl Visit) -> Step {
+        let depth = self.stack.len();
+        if !v.begin(kind, depth) {
+            return Err((1, Error::Refused));
+        }
         self.kind = kind;
         self.part = match kind {
             b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => {
-                self.visit(v.head(&Head { kind, form: Form::Simple, depth: self.stack.len(), read: self.read + 1 }))?;
+                if !v.head(&Head { kind, form: Form::Simple, depth, read: self.read + 1 }) {
+                    return Err((1, Error::Refused));
+                }
                 Part::Text { cr: false }
             }
             b'$' | b'!' | b'=' | b'*' | b'~' | b'>' | b'%' | b'|' => {
                 self.line_len = 0;
                 Part::Length
             }
-            _ => return Err(Error::Type(kind)),
+            _ => return Err((1, Error::Type(kind))),
         };
-        Ok(1)
+        Ok((1, false))
     }
 
     /// A simple value's text up to its LF (a CR before it is the line end's).
-    fn text(&mut self, rest: &[u8], cr: bool, v: &mut impl Visit) -> Result<(usize, bool), Error> {
+    fn text(&mut self, rest: &[u8], cr: bool, v: &mut impl Visit) -> Step {
         let (line, used, ended) = match rest.find_byte(b'\n') {
             Some(at) => (&rest[..at], at + 1, true),
             None => (rest, rest.len(), false),
         };
-        if cr && !(ended && line.is_empty()) {
-            // The CR held back was the text's.
-            self.visit(v.data(b"\r"))?;
-        }
+        // The CR held back was the text's.
+        let cr_was_text = cr && !(ended && line.is_empty());
         let (text, held) = match line.strip_suffix(b"\r") {
             Some(text) => (text, !ended),
             None => (line, false),
         };
-        if !text.is_empty() {
-            self.visit(v.data(text))?;
+        if (cr_was_text && !v.data(b"\r")) || (!text.is_empty() && !v.data(text)) {
+            return Err((used, Error::Refused));
         }
         self.part = Part::Text { cr: held };
         Ok((used, ended))
     }
 
     /// A length line, up to its LF: the head of a string or an aggregate.
-    fn length(&mut self, rest: &[u8], v: &mut impl Visit) -> Result<(usize, bool), Error> {
+    fn length(&mut self, rest: &[u8], v: &mut impl Visit) -> Step {
         let (used, whole) = match rest.find_byte(b'\n') {
             Some(at) => (at + 1, true),
             None => (rest.len(), false),
         };
-        let keep = used.min(MAX_LENGTH_LINE - self.line_len);
-        self.line[self.line_len..self.line_len + keep].copy_from_slice(&rest[..keep]);
-        self.line_len += keep;
+        if self.line_len + used > MAX_LENGTH_LINE {
+            return Err((used, Error::Length));
+        }
+        self.line[self.line_len..self.line_len + used].copy_from_slice(&rest[..used]);
+        self.line_len += used;
         if !whole {
             return Ok((used, false));
         }
-        let n = parse_number(&self.line[..self.line_len]).ok_or(Error::Length)?;
+        let Some(n) = parse_number(&self.line[..self.line_len]) else { return Err((used, Error::Length)) };
         let kind = self.kind;
         let depth = self.stack.len();
-        let string = matches!(kind, b'$' | b'!' | b'=');
         let form = match n {
-            -1 => Form::Null,
-            n if n < 0 => return Err(Error::Length),
-            n if string => Form::String(n as u64),
-            n if n > 0 && depth >= MAX_DEPTH => return Err(Error::Depth),
+            n if n < 0 => Form::Null(n),
+            n if matches!(kind, b'$' | b'!' | b'=') => Form::String(n as u64),
+            n if n > 0 && depth >= MAX_DEPTH => return Err((used, Error::Depth)),
             n if matches!(kind, b'%' | b'|') => Form::Aggregate(2 * n as u64),
             n => Form::Aggregate(n as u64),
         };
-        self.visit(v.head(&Head { kind, form, depth, read: self.read + used as u64 }))?;
+        if !v.head(&Head { kind, form, depth, read: self.read + used as u64 }) {
+            return Err((used, Error::Refused));
+        }
         match form {
-            Form::String(n) => self.part = Part::Body(n + 2),
+            Form::String(0) => self.part = Part::End(2),
+            Form::String(n) => self.part = Part::Body(n),
             Form::Aggregate(left) if left > 0 => {
                 self.stack.push(Frame { kind, left });
                 self.part = Part::Type;
@@ -236,15 +304,23 @@ impl Reader {
         Ok((used, false))
     }
 
-    /// A string's bytes, then the two of its line end (taken as they are).
-    fn body(&mut self, rest: &[u8], left: u64, v: &mut impl Visit) -> Result<(usize, bool), Error> {
+    /// A string's bytes.
+    fn body(&mut self, rest: &[u8], left: u64, v: &mut impl Visit) -> Step {
         let take = (rest.len() as u64).min(left) as usize;
-        let text = take.min(left.saturating_sub(2) as usize);
-        if text > 0 {
-            self.visit(v.data(&rest[..text]))?;
+        if !v.data(&rest[..take]) {
+            return Err((take, Error::Refused));
         }
-        self.part = Part::Body(left - take as u64);
-        Ok((take, take as u64 == left))
+        self.part = if take as u64 == left { Part::End(2) } else { Part::Body(left - take as u64) };
+        Ok((take, false))
+    }
+
+    /// A byte of the CR LF after a string.
+    fn line_end(&mut self, b: u8, left: u8) -> Step {
+        if b != if left == 2 { b'\r' } else { b'\n' } {
+            return Err((1, Error::LineEnd));
+        }
+        self.part = Part::End(left - 1);
+        Ok((1, left == 1))
     }
 
     /// The value under way ended: it ends the aggregates it was the last value of. True when
@@ -306,9 +382,9 @@ mod tests {
         let mut t = Trace::default();
         for mut piece in stream.chunks(chunk) {
             while !piece.is_empty() {
-                let (used, ended) = r.feed(piece, &mut t)?;
+                let (used, ended) = r.feed(piece, &mut t);
                 piece = &piece[used..];
-                if ended {
+                if ended? {
                     t.0.push('\n');
                 }
             }
@@ -323,7 +399,7 @@ mod tests {
         let stream =
             b"+OK\r\n-ERR no\r\n:12\r\n$5\r\nhe\rlo\r\n$-1\r\n*0\r\n*2\r\n*1\r\n:1\r\n%1\r\n+a\r\n~1\r\n,1.5\r\n\
                        |1\r\n+ttl\r\n:3\r\n$1\r\nv\r\n>2\r\n$10\r\ninvalidate\r\n_\r\n+a\rb\r\n";
-        let want = "<+Simple@0OK+0>\n<-Simple@0ERR no-0>\n<:Simple@012:0>\n<$String(5)@0he\rlo$0>\n<$Null@0$0>\n\
+        let want = "<+Simple@0OK+0>\n<-Simple@0ERR no-0>\n<:Simple@012:0>\n<$String(5)@0he\rlo$0>\n<$Null(-1)@0$0>\n\
                     <*Aggregate(0)@0*0>\n<*Aggregate(2)@0<*Aggregate(1)@1<:Simple@21:2>*1><%Aggregate(2)@1<+Simple@2a+2>\
                     <~Aggregate(1)@2<,Simple@31.5,3>~2>%1>*0>\n<|Aggregate(2)@0<+Simple@1ttl+1><:Simple@13:1>|0>\n\
                     <$String(1)@0v$0>\n<>Aggregate(2)@0<$String(10)@1invalidate$1><_Simple@1_1>>0>\n<+Simple@0a\rb+0>\n";
@@ -336,8 +412,9 @@ mod tests {
     fn what_is_not_resp_stops_the_reader() {
         assert_eq!(trace(b"?what\r\n", 3), Err(Error::Type(b'?')));
         assert_eq!(trace(b"$x\r\n", 3), Err(Error::Length));
-        assert_eq!(trace(b"*-2\r\n", 3), Err(Error::Length));
         assert_eq!(trace(b"$5\n", 3), Err(Error::Length));
+        assert_eq!(trace(b"$1\r\nvX\n", 3), Err(Error::LineEnd));
+        assert_eq!(trace(&[&b"*"[..], &[b'0'; 40], b"\r\n"].concat(), 3), Err(Error::Length));
         assert_eq!(trace(b"*99999999999999999999\r\n", 3), Err(Error::Length));
         let deep = b"*1\r\n".repeat(MAX_DEPTH + 1);
         assert_eq!(trace(&deep, 1000), Err(Error::Depth));
@@ -354,8 +431,24 @@ mod tests {
                 true
             }
         }
-        assert_eq!(Reader::new().feed(b"+OK\r\n", &mut No), Ok((5, true)));
-        assert_eq!(Reader::new().feed(b"%1\r\n", &mut No), Err(Error::Refused));
+        assert_eq!(Reader::new().feed(b"+OK\r\n", &mut No), (5, Ok(true)));
+        assert_eq!(Reader::new().feed(b"%1\r\n+a", &mut No), (4, Err(Error::Refused)));
+        // Where the error is: after the byte that is not RESP.
+        assert_eq!(Reader::new().feed(b"*1\r\n$1\r\nab", &mut Trace::default()), (10, Err(Error::LineEnd)));
+        // Negative lengths are told as they are, for the visitor to judge.
+        assert_eq!(trace(b"*-2\r\n", 3).unwrap(), "<*Null(-2)@0*0>\n");
+    }
+
+    #[test]
+    fn a_string_may_have_bytes_missing() {
+        let mut r = Reader::in_array(2);
+        let mut t = Trace::default();
+        assert_eq!(r.feed(b"5\r\nab", &mut t), (5, Ok(false)));
+        assert_eq!(r.skip(6, &mut t), None);
+        assert_eq!(r.skip(4, &mut t), Some(Ok(false)));
+        assert_eq!(r.feed(b"\n$1\r\nc\r\n+x", &mut t), (8, Ok(true)));
+        assert_eq!(t.0, "<$String(5)@1ab$1><$String(1)@1c$1>*0>");
+        assert_eq!(r.skip(1, &mut t), None);
     }
 
     #[test]

@@ -75,12 +75,15 @@ impl<S: Read + Write> Wire<S> {
             if self.start == self.buf.len() {
                 self.fill()?;
             }
-            let (used, ended) = self.reader.feed(&self.buf[self.start..], &mut build).map_err(|e| {
+            let (used, ended) = self.reader.feed(&self.buf[self.start..], &mut build);
+            let ended = ended.map_err(|e| {
                 bad(build.error.unwrap_or(match e {
                     resp::Error::Type(b'\r' | b'\n') => "an empty reply line",
                     resp::Error::Length => "a length that is no number",
                     resp::Error::Depth => "a reply nested deeper than the handshake allows",
-                    resp::Error::Type(_) | resp::Error::Refused => "not a RESP reply (is this a Redis server?)",
+                    resp::Error::Type(_) | resp::Error::LineEnd | resp::Error::Refused => {
+                        "not a RESP reply (is this a Redis server?)"
+                    }
                 }))
             })?;
             self.start += used;
@@ -143,9 +146,9 @@ impl resp::Visit for Build {
         let budget = (MAX_REPLY as u64).saturating_sub(head.read - self.from);
         self.text.clear();
         self.simple = head.form == Form::Simple;
-        self.null = head.form == Form::Null;
+        self.null = matches!(head.form, Form::Null(_));
         match (head.kind, head.form) {
-            (b'+' | b'-' | b':', Form::Simple) | (b'$' | b'*', Form::Null) => true,
+            (b'+' | b'-' | b':', Form::Simple) | (b'$' | b'*', Form::Null(_)) => true,
             (b'$', Form::String(n)) if n + 2 > budget => self.refuse("a reply larger than the handshake allows"),
             (b'$', Form::String(_)) => true,
             // Every element takes at least 3 bytes: the count cannot outrun the budget.
