@@ -49,7 +49,6 @@ use count::stats::{Settings, Tally};
 use pipeline::decode::{Command, Decoder, Nodes};
 use pipeline::redact::Secrets;
 use pipeline::{Pipeline, Rejects};
-use read::capture;
 use read::input::{self, Event, Failed, Input, Inputs, LineReader};
 use sink::records::Records;
 use sink::rolling::RollingReport;
@@ -309,10 +308,7 @@ impl<W: Write> Session<W> {
         let (kind, input) = input::sniff(Box::new(input)).map_err(|err| Error::Read { name: "input".into(), err })?;
         let result = match kind {
             input::Kind::Lines => reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn)),
-            input::Kind::Capture => {
-                let ports = [capture::DEFAULT_PORT];
-                input::read_capture(0, input, "input", &ports, &mut |event| self.event(event, warn))
-            }
+            input::Kind::Capture => input::read_capture(0, input, "input", &[], &mut |event| self.event(event, warn)),
         };
         self.event(Event::End(0), warn)?;
         match result {

@@ -569,13 +569,10 @@ impl Inputs {
         self.read_on_threads(on)
     }
 
-    /// The server's ports in a packet capture.
+    /// The server's ports in a packet capture, as `--port` named them (none: 6379, and the
+    /// servers told by their replies).
     fn ports(&self) -> &[u16] {
-        if self.ports.is_empty() {
-            &[capture::DEFAULT_PORT]
-        } else {
-            &self.ports
-        }
+        &self.ports
     }
 
     fn read_on_threads<E>(&self, mut on: impl FnMut(Event<'_>) -> Result<(), E>) -> Result<(), Failed<E>> {
