@@ -34,10 +34,10 @@ for name in $names; do
         n=$((n + 1))
     done
 done
-# The command_table target: the hand-made tables of tests/commands_file.rs, and a server's own
+# The command_table target: the hand-made tables of tests/it/commands_file.rs, and a server's own
 # table when a redis-server is at hand (REDIS_PORT, default none).
 mkdir -p corpus/command_table
-sed -n '/^const TABLE: &str = r#"/,/^]"#;/p' ../tests/commands_file.rs | sed '1s/^const TABLE: &str = r#"//; $s/"#;$//' \
+sed -n '/^const TABLE: &str = r#"/,/^]"#;/p' ../tests/it/commands_file.rs | sed '1s/^const TABLE: &str = r#"//; $s/"#;$//' \
     > corpus/command_table/hand-made
 if [[ -n ${REDIS_PORT:-} ]]; then
     redis-cli -p "$REDIS_PORT" --json COMMAND > corpus/command_table/server

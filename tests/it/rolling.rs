@@ -1,7 +1,7 @@
 //! Rolling reports: aligned windows that add up, sliding windows that agree with a recount,
 //! reports that keep coming while a live stream is idle, Ctrl-C, rates, and the filters.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -9,10 +9,10 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{json_report, stdout_of, Capture, Redis, BIN};
+use common::{json_report, stdout_of, Capture, Redis};
 use serde_json::Value;
 
-const SAMPLE: &[u8] = include_bytes!("../examples/sample-capture.txt");
+const SAMPLE: &[u8] = include_bytes!("../../examples/sample-capture.txt");
 
 fn reports(args: &[&str], input: &[u8]) -> Vec<Value> {
     let mut all = vec!["--format", "json"];
@@ -169,7 +169,7 @@ fn an_idle_live_stream_still_gets_its_reports() {
     let Some(redis) = Redis::start(&[]) else { return };
     let monitor = Capture::raw_socket(redis.port);
     monitor.wait_started();
-    let mut filter = Command::new(BIN)
+    let mut filter = common::faina()
         .args(["--every", "1s", "--format", "json"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -230,7 +230,7 @@ fn an_idle_live_stream_still_gets_its_reports() {
 #[test]
 fn ctrl_c_prints_the_report_so_far() {
     for signal in ["INT", "TERM"] {
-        let mut filter = Command::new(BIN)
+        let mut filter = common::faina()
             .args(["--format", "json"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -261,7 +261,7 @@ struct LiveFilter {
 
 impl LiveFilter {
     fn start(args: &[&str]) -> LiveFilter {
-        let mut child = Command::new(BIN)
+        let mut child = common::faina()
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -1,12 +1,10 @@
 //! Pinned outputs: reports (text and JSON, whole and rolling) and records of real, generated and
 //! odd captures, byte for byte. A change that alters any output must update these files in the
-//! same commit and say why: `FAINA_UPDATE_GOLDEN=1 cargo test --test golden` rewrites them.
+//! same commit and say why: `FAINA_UPDATE_GOLDEN=1 cargo test --test it golden::` rewrites them.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
-
-use common::BIN;
 
 /// (name, arguments); inputs are named in the arguments, relative to the repository.
 const CASES: &[(&str, &[&str])] = &[
@@ -45,7 +43,7 @@ fn outputs_are_as_pinned() {
     let update = std::env::var_os("FAINA_UPDATE_GOLDEN").is_some();
     let mut differ = Vec::new();
     for (name, args) in CASES {
-        let out = std::process::Command::new(BIN).args(*args).current_dir(root).output().unwrap();
+        let out = common::faina().args(*args).current_dir(root).output().unwrap();
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         for (ext, got) in [("out", &out.stdout), ("err", &out.stderr)] {
             let path = root.join(format!("tests/golden/{name}.{ext}"));

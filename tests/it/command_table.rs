@@ -3,7 +3,7 @@
 //! and every command's spec must give the server's own keys and access, apart from the cases
 //! named in `RIGHT_AS_IT_IS` and `CHANGED`.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +12,7 @@ use common::{variants, Capture, Redis, Resp};
 use faina_filter::commands::{Access, Begin, Find, Lookup, Table};
 use faina_filter::monitor::{Args, ArgsStore, Line, Parser};
 
-const CORPUS: &str = include_str!("data/keys-corpus.txt");
+const CORPUS: &str = include_str!("../data/keys-corpus.txt");
 
 /// The corpus lines, decoded to argument lists with the MONITOR parser.
 fn corpus() -> Vec<Vec<Vec<u8>>> {

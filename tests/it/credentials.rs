@@ -2,7 +2,7 @@
 //! layout, rejected records, a `--commands` table that makes a password a key, SENTINEL's
 //! passwords, and keys that use bidirectional controls to pass for other keys.
 
-mod common;
+use crate::common;
 
 use common::{contains, every_output, run, stdout_of, Capture, Redis, TempDir};
 

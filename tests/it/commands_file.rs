@@ -1,7 +1,7 @@
 //! `--commands FILE` with hand-made COMMAND replies: a module command with range, keyword and
 //! keynum key specs, the RESP2 and pre-7.0 shapes, and files that are not command tables.
 
-mod common;
+use crate::common;
 
 use common::{run, stdout_of, TempDir};
 

@@ -21,9 +21,17 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_faina-filter");
 
+/// The one way a test starts faina-filter: the built binary, without the settings of the
+/// shell that runs the tests that would change what it does (a test that wants one sets it).
+pub fn faina() -> Command {
+    let mut command = Command::new(BIN);
+    command.env_remove("REDISCLI_AUTH").env_remove("COLUMNS").env_remove("LINES");
+    command
+}
+
 /// Runs faina-filter with `args` and `stdin`, returning its output.
 pub fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut command = Command::new(BIN);
+    let mut command = faina();
     command.args(args);
     output_of(command, stdin)
 }

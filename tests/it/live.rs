@@ -1,14 +1,14 @@
 //! Live inputs and signals: a FIFO named as a file is read as it comes, the first Ctrl-C ends a
 //! run whose output is stalled, and a second one ends the process at once.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{TempDir, BIN};
+use common::TempDir;
 
 fn kill(child: &Child, signal: &str) {
     let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
@@ -46,7 +46,7 @@ fn now_stamp() -> String {
 #[test]
 fn the_first_ctrl_c_ends_a_run_whose_output_is_stalled() {
     // Records into a pipe nobody reads (a stalled `| less`): the filter blocks on its write.
-    let mut filter = Command::new(BIN)
+    let mut filter = common::faina()
         .args(["--emit", "tsv"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -77,7 +77,7 @@ fn the_first_ctrl_c_ends_a_run_whose_output_is_stalled() {
 fn a_second_ctrl_c_ends_the_process_at_once() {
     // The first Ctrl-C asks for the report; the report (over 64 KiB) does not fit the pipe
     // nobody reads, so writing it blocks; the second Ctrl-C must end the process there.
-    let mut filter = Command::new(BIN)
+    let mut filter = common::faina()
         .args(["--top", "20000"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -105,7 +105,7 @@ fn a_fifo_named_as_a_file_is_a_live_stream() {
     let dir = TempDir::new("fifo");
     let fifo = dir.path("monitor.fifo");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-    let mut filter = Command::new(BIN)
+    let mut filter = common::faina()
         .args(["--every", "1s", "--format", "json", fifo.to_str().unwrap()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -140,7 +140,7 @@ fn ctrl_c_while_a_fifo_waits_for_its_writer() {
     let dir = TempDir::new("fifo-nowriter");
     let fifo = dir.path("monitor.fifo");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-    let mut filter = Command::new(BIN)
+    let mut filter = common::faina()
         .args(["--format", "json", fifo.to_str().unwrap()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -2,7 +2,7 @@
 //! `tcpdump -w` and by `redis-cli monitor` at the same time; the commands, keys, dbs and clients
 //! read from the packets are those MONITOR shows, in every capture format and link type.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
@@ -896,7 +896,7 @@ fn a_live_capture_through_a_pipe_gives_records_as_they_come() {
             .spawn()
             .unwrap(),
     );
-    let filter = std::process::Command::new(common::BIN)
+    let filter = common::faina()
         .args(["--emit", "tsv", "--port", &redis.port.to_string()])
         .stdin(dump.0.stdout.take().unwrap())
         .stdout(std::process::Stdio::piped())

@@ -2,7 +2,7 @@
 //! keys are reported with the right node and slot, live from three MONITOR streams at once and
 //! from merged `--emit tsv` files.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::servers::Server;
 use common::{
-    assert_no_monitor_left, json_report, monitor_clients, require, stdout_of, Capture, Client, Redis, TempDir, BIN,
+    assert_no_monitor_left, json_report, monitor_clients, require, stdout_of, Capture, Client, Redis, TempDir,
 };
 use faina_filter::cluster::slot;
 use serde_json::Value;
@@ -190,7 +190,7 @@ fn hot_key_on(server: &Server) {
     }
     let mut args = vec!["--format".to_string(), "json".to_string(), "--top".to_string(), "20".to_string()];
     args.extend(fifos.iter().cloned());
-    let filter = Command::new(BIN).args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let filter = common::faina().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     // Raw-socket captures of the same streams, for the files test below.
     let captures: Vec<Capture> = nodes.iter().map(|n| Capture::raw_socket(n.port)).collect();
     for c in &captures {
@@ -227,7 +227,7 @@ fn hot_key_on(server: &Server) {
 
 #[test]
 fn records_read_back_give_the_same_report() {
-    let sample = include_bytes!("../examples/sample-capture.txt");
+    let sample = include_bytes!("../../examples/sample-capture.txt");
     let tsv = stdout_of(&["--emit", "tsv"], sample);
     let direct = json_report(&["--top", "50"], sample);
     let again = json_report(&["--top", "50"], tsv.as_bytes());
@@ -250,7 +250,7 @@ fn connect_cluster_on(server: &Server) {
     let label_of: HashMap<u16, String> = nodes.iter().map(|n| (n.port, format!("127.0.0.1:{}", n.port))).collect();
     // One seed; the filter finds the other two itself.
     let seed = format!("redis://127.0.0.1:{}", nodes[1].port);
-    let mut filter = Command::new(BIN)
+    let mut filter = common::faina()
         .args(["--connect", &seed, "--cluster", "--format", "json", "--top", "20"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -288,7 +288,7 @@ fn connect_cluster_through_cluster_nodes_as_an_acl_user() {
         assert_eq!(n.client().call(&acl), b"+OK\r\n");
     }
     let seed = format!("redis://mon@127.0.0.1:{}", nodes[2].port);
-    let mut filter = Command::new(BIN)
+    let mut filter = common::faina()
         .args(["--connect", &seed, "--cluster", "--format", "json"])
         .env("REDISCLI_AUTH", "m0n-Pass")
         .stdout(Stdio::piped())

@@ -6,13 +6,13 @@
 //! UTF-8. Each engine's answer must equal what was sent and the filter's own report: ClickHouse's
 //! keys byte for byte, DuckDB's in the filter's escaped form.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{json_report, TempDir, BIN};
+use common::{json_report, TempDir};
 use faina_filter::escape::{escaped, unescape};
 
 /// Runs the statements of one SQL file on an engine and writes the last one's rows as TSV
@@ -233,7 +233,7 @@ fn the_readme_recipes_give_each_engine_the_filters_top_keys() {
         sent.push(keys);
     }
     // faina-filter --emit keys --header n1=cap1.txt n2=cap2.txt n3=cap3.txt > keys.tsv
-    let out = Command::new(BIN).args(&args).output().unwrap();
+    let out = common::faina().args(&args).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout.starts_with(b"node\ttimestamp\tdb\tclient\tcommand\tkey\taccess\tslot\n"));
     std::fs::write(run.dir.path("keys.tsv"), &out.stdout).unwrap();

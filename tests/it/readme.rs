@@ -4,15 +4,15 @@
 //! reason it cannot run here (a live stream for a minute, a remote host, a release build). A new
 //! recipe that can run on one machine is run (and fails the test if it fails).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 
 use common::{Redis, TempDir, BIN};
 
-const README: &str = include_str!("../README.md");
-const SAMPLE: &[u8] = include_bytes!("../examples/sample-capture.txt");
+const README: &str = include_str!("../../README.md");
+const SAMPLE: &[u8] = include_bytes!("../../examples/sample-capture.txt");
 
 /// Lines that cannot run here, by a piece of their text, and why.
 const NOT_HERE: &[(&str, &str)] = &[
@@ -27,8 +27,8 @@ const NOT_HERE: &[(&str, &str)] = &[
     ("redis-cli -h HOST monitor", "a live stream (tests/command_table.rs runs this recipe on a real server)"),
     ("monitor)", "live streams of three remote nodes"),
     ("ssh n1", "a remote node"),
-    ("clickhouse local", "tests/column_stores.rs runs the ClickHouse recipes on chdb"),
-    ("duckdb <", "tests/column_stores.rs runs the DuckDB recipes on DuckDB"),
+    ("clickhouse local", "tests/it/column_stores.rs runs the ClickHouse recipes on chdb"),
+    ("duckdb <", "tests/it/column_stores.rs runs the DuckDB recipes on DuckDB"),
     ("cargo-fuzz", "fuzzing takes minutes and a toolchain of its own"),
     ("fuzz", "fuzzing takes minutes and a toolchain of its own"),
     ("benches/bench.sh", "a benchmark of minutes on a 1.1 GB file"),

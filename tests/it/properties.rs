@@ -1,7 +1,7 @@
 //! Properties over arbitrary bytes: escaping round-trips, the server's quoting parses back to the
 //! exact bytes, and neither the parser nor the whole pipeline panics or loses a line.
 
-mod common;
+use crate::common;
 
 use faina_filter::cli::{self, Action};
 use faina_filter::escape::{escaped, unescape};

@@ -2,7 +2,7 @@
 //! are the true top 20 in order, and every count brackets the truth. (That no table outgrows its
 //! size is checked in `src/count/stats.rs`.)
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -1,7 +1,7 @@
 //! Right numbers at the edges: rates in windows the stream started inside, timestamps of any
 //! precision, captures cut at either end, runs of empty windows, unknown rates, odd clients.
 
-mod common;
+use crate::common;
 
 use common::{json_report, run, stdout_of};
 use serde_json::Value;

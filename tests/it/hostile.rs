@@ -1,7 +1,7 @@
 //! Hostile and broken input: each case has a defined, tested answer, nothing is lost, and no
 //! control byte from the input reaches stdout or stderr.
 
-mod common;
+use crate::common;
 
 use std::fs::File;
 use std::process::{Command, Stdio};
@@ -249,7 +249,7 @@ fn credentials_are_redacted_unless_asked() {
 fn a_full_disk_is_an_error_reported_once() {
     let Ok(full) = File::create("/dev/full") else { return };
     let line = b"1.000001 [0 1.1.1.1:1] \"get\" \"k\"\n";
-    let mut child = Command::new(BIN)
+    let mut child = common::faina()
         .args(["--emit", "tsv"])
         .stdin(Stdio::piped())
         .stdout(Stdio::from(full))
@@ -396,7 +396,7 @@ fn rejects_never_destroy_a_capture() {
         assert_eq!(std::fs::read(&capture).unwrap(), content, "{args:?}");
     }
     // Standard input redirected from the very file.
-    let out = Command::new(BIN)
+    let out = common::faina()
         .args(["--rejects", dir.path("other.txt").to_str().unwrap()])
         .stdin(File::open(&capture).unwrap())
         .output()
@@ -406,7 +406,7 @@ fn rejects_never_destroy_a_capture() {
     let empty = dir.path("empty.txt");
     assert!(run(&["--rejects", empty.to_str().unwrap(), cap], b"").status.success());
     assert_eq!(std::fs::read(&empty).unwrap(), b"garbage\n");
-    let out = Command::new(BIN).args(["--rejects", cap]).stdin(File::open(&capture).unwrap()).output().unwrap();
+    let out = common::faina().args(["--rejects", cap]).stdin(File::open(&capture).unwrap()).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "the rejects file is standard input");
     assert_eq!(std::fs::read(&capture).unwrap(), content);
 }
@@ -507,7 +507,7 @@ fn rejects_are_refused_where_standard_output_or_error_go() {
     for (rejects, to_stdout) in [("/dev/stdout", true), ("/dev/stderr", false)] {
         let path = dir.path("o.txt");
         let file = File::create(&path).unwrap();
-        let mut command = Command::new(BIN);
+        let mut command = common::faina();
         command.args(["--rejects", rejects, cap]);
         if to_stdout {
             command.stdout(file).stderr(Stdio::piped());
@@ -520,7 +520,7 @@ fn rejects_are_refused_where_standard_output_or_error_go() {
         assert!(contains(&said, b"--rejects: '"), "{}", String::from_utf8_lossy(&said));
     }
     // /dev/null is no file anything is kept in.
-    let out = Command::new(BIN).args(["--rejects", "/dev/null", cap]).stdout(Stdio::null()).output().unwrap();
+    let out = common::faina().args(["--rejects", "/dev/null", cap]).stdout(Stdio::null()).output().unwrap();
     assert!(out.status.success());
 }
 
@@ -550,7 +550,7 @@ fn a_hangup_ends_the_run_with_its_report() {
     let dir = TempDir::new("hangup");
     for args in [&[][..], &["--every", "1h"], &["--emit", "keys"], &["--format", "json"]] {
         let path = dir.path("out.txt");
-        let mut filter = Command::new(BIN)
+        let mut filter = common::faina()
             .args(args)
             .stdin(Stdio::piped())
             .stdout(File::create(&path).unwrap())

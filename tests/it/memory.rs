@@ -2,7 +2,7 @@
 //! the clients of the slowest calls, command names, `--top`, and the size of a `--commands`
 //! table (the benchmark's cases, scaled down but still far past what the filter keeps).
 
-mod common;
+use crate::common;
 
 use common::{json_report, peak_memory, run, TempDir};
 

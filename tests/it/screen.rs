@@ -2,7 +2,7 @@
 //! 80×24 (util-linux `script`), read back by a terminal emulator (`vt100`), with a live MONITOR
 //! stream of a real redis-server coming through a FIFO.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -199,7 +199,7 @@ fn piped_text_reports_fit_80_columns_but_for_names() {
         &["--redis-version", "5", sample],
         &["n1=examples/sample-capture.txt", "n2=tests/data/generated.txt"],
     ] {
-        let out = Command::new(BIN).args(args).current_dir(root).output().unwrap();
+        let out = common::faina().args(args).current_dir(root).output().unwrap();
         let text = String::from_utf8(out.stdout).unwrap();
         for line in text.lines().filter(|l| l.chars().count() > 80) {
             // Only a row's name (a key, a call's arguments) may go past: it starts within 40.
@@ -259,14 +259,14 @@ fn file_names_that_are_not_utf8_are_shown_escaped_and_labelled() {
     // NAME=PATH with a path that is not UTF-8.
     let mut arg = b"n1=".to_vec();
     arg.extend_from_slice(path.as_os_str().as_bytes());
-    let out = Command::new(BIN).args(["--emit", "keys"]).arg(std::ffi::OsStr::from_bytes(&arg)).output().unwrap();
+    let out = common::faina().args(["--emit", "keys"]).arg(std::ffi::OsStr::from_bytes(&arg)).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "n1\t1.000001\t0\t1.1.1.1:1\tget\tk\tread\t7629\n");
     // Its name in a message, and as a node label.
     let missing = dir.0.join(std::ffi::OsStr::from_bytes(b"gone\xfe.txt"));
-    let out = Command::new(BIN).arg(&missing).output().unwrap();
+    let out = common::faina().arg(&missing).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("gone\\xfe.txt"), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(BIN).args(["--emit", "keys"]).arg(&path).arg(&path).output().unwrap();
+    let out = common::faina().args(["--emit", "keys"]).arg(&path).arg(&path).output().unwrap();
     assert!(String::from_utf8(out.stdout).unwrap().starts_with("cap\\xff.txt\t"));
 }
 

@@ -7,19 +7,25 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{contains, BIN};
+use super::contains;
 
 /// A filter running in the background, its stderr (and stdout, unless left unread) collected.
 pub struct Filter {
     pub child: Child,
     err: Arc<Mutex<Vec<u8>>>,
     out: Arc<Mutex<Vec<u8>>>,
+    /// The threads reading its pipes: joined once it has exited, so all it wrote has been read.
+    readers: Vec<thread::JoinHandle<()>>,
 }
 
-pub fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+pub fn collect(from: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+    read_in_background(from).0
+}
+
+fn read_in_background(mut from: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, thread::JoinHandle<()>) {
     let data = Arc::new(Mutex::new(Vec::new()));
     let sink = data.clone();
-    thread::spawn(move || {
+    let reader = thread::spawn(move || {
         let mut buf = [0u8; 65536];
         while let Ok(n) = from.read(&mut buf) {
             if n == 0 {
@@ -28,7 +34,7 @@ pub fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
             sink.lock().unwrap().extend_from_slice(&buf[..n]);
         }
     });
-    data
+    (data, reader)
 }
 
 impl Filter {
@@ -44,20 +50,21 @@ impl Filter {
     }
 
     fn spawn(args: &[&str], env: &[(&str, &str)], read_out: bool) -> Filter {
-        let mut command = Command::new(BIN);
-        command
-            .args(args)
-            .env_remove("REDISCLI_AUTH")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut command = super::faina();
+        command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         for (k, v) in env {
             command.env(k, v);
         }
         let mut child = command.spawn().expect("start faina-filter");
-        let err = collect(child.stderr.take().unwrap());
-        let out = if read_out { collect(child.stdout.take().unwrap()) } else { Arc::default() };
-        Filter { child, err, out }
+        let (err, err_reader) = read_in_background(child.stderr.take().unwrap());
+        let mut readers = vec![err_reader];
+        let mut out = Arc::default();
+        if read_out {
+            let (data, reader) = read_in_background(child.stdout.take().unwrap());
+            out = data;
+            readers.push(reader);
+        }
+        Filter { child, err, out, readers }
     }
 
     /// Waits until stderr holds `needle`, or panics after 10 s.
@@ -85,12 +92,14 @@ impl Filter {
         assert!(status.success());
     }
 
-    /// Waits for the exit (10 s at most), then a moment for the pipes to be read out.
+    /// Waits for the exit (10 s at most), then for its pipes to be read to their end.
     pub fn exit(&mut self) -> Option<i32> {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
-                thread::sleep(Duration::from_millis(100));
+                for reader in self.readers.drain(..) {
+                    reader.join().unwrap();
+                }
                 return status.code();
             }
             thread::sleep(Duration::from_millis(20));

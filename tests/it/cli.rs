@@ -1,6 +1,6 @@
 //! The binary as a shell runs it: exit statuses, inputs, pipes, and tiny or odd captures.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
@@ -140,7 +140,7 @@ fn exit_statuses() {
 fn a_closed_pipe_ends_quietly() {
     let line = b"1795636306.848848 [0 127.0.0.1:44698] \"get\" \"user:1\"\n";
     let data: Vec<u8> = line.iter().copied().cycle().take(line.len() * 200_000).collect();
-    let mut child = Command::new(BIN)
+    let mut child = common::faina()
         .args(["--emit", "tsv"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -165,7 +165,7 @@ fn a_closed_pipe_ends_quietly() {
 
 #[test]
 fn records_flow_while_the_input_pauses() {
-    let mut child = Command::new(BIN)
+    let mut child = common::faina()
         .args(["--emit", "tsv"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -3,7 +3,7 @@
 //! keys and report the workload implies. Each test runs on every server of `common::servers`: the
 //! system's redis-server, and Redis 8.6 and Valkey 9.1 as `.ci/servers.sh` builds them.
 
-mod common;
+use crate::common;
 
 use common::servers::{self, Server};
 use common::{json_report, stdout_of, Capture, Client, Redis};

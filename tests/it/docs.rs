@@ -1,5 +1,5 @@
 //! The documentation agrees with the code: the man page's OPTIONS section is the flag table's
-//! (`FAINA_UPDATE_DOCS=1 cargo test --test docs` rewrites it), every default the docs give is the
+//! (`FAINA_UPDATE_DOCS=1 cargo test --test it docs::` rewrites it), every default the docs give is the
 //! default the parser sets, and every flag the README or the man page names exists.
 
 use std::ffi::OsString;

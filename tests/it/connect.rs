@@ -3,7 +3,7 @@
 //! to do, a node lost and found again, the socket drained while the output is stalled, and no
 //! MONITOR client left on the server after any kind of exit.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -340,7 +340,7 @@ fn no_monitor_client_is_left_after_any_kind_of_exit() {
     assert!(filter.stdout().contains("Overall"));
     assert_no_monitor_left(&redis, "--duration");
     let mut stdin_run =
-        Command::new(BIN).args(["--duration", "1s"]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+        common::faina().args(["--duration", "1s"]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
     let started = Instant::now();
     assert!(stdin_run.wait().unwrap().success());
     assert!(started.elapsed() < Duration::from_secs(8), "--duration ends a run on a silent pipe");
@@ -353,7 +353,7 @@ fn no_monitor_client_is_left_after_any_kind_of_exit() {
     assert_no_monitor_left(&redis, "a broken pipe");
     // A fatal error: the output cannot be written (a full disk).
     if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
-        let mut child = Command::new(BIN)
+        let mut child = common::faina()
             .args(["--connect", &target, "--emit", "tsv"])
             .stdout(full)
             .stderr(Stdio::piped())

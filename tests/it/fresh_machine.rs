@@ -1,7 +1,7 @@
 //! On a machine that lacks parts: a test that cannot find what it needs says so where a plain
 //! `cargo test` shows it, and the README's test command (`.ci/run`) names what is missing.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
@@ -21,7 +21,7 @@ fn a_skip_is_seen_without_nocapture() {
     let me = std::env::current_exe().unwrap();
     let run = |ci: bool| {
         let mut child = Command::new(&me);
-        child.args(["--exact", "a_part_that_is_missing", "--include-ignored", "--test-threads", "1"]);
+        child.args(["--exact", "fresh_machine::a_part_that_is_missing", "--include-ignored", "--test-threads", "1"]);
         child.env("FAINA_SERVERS", "/nonexistent").env("FAINA_SKIP_DEMO", "1").env_remove("CI");
         if ci {
             child.env("CI", "true");

@@ -4,7 +4,7 @@
 //! one, `--tls-insecure` said loudly; no MONITOR client left.
 #![cfg(feature = "tls")]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
