@@ -697,27 +697,6 @@ fn a_server_on_another_port_is_told_by_its_replies_and_lookalikes_are_not_read()
     assert!(!said.contains("told by"), "{said}");
 }
 
-/// Peak memory (KiB) of faina-filter reading `input` with `args`, its output and its words.
-fn peak_memory(args: &[&str], input: &[u8]) -> Option<(u64, Vec<u8>, String)> {
-    if !common::require("/usr/bin/time") {
-        return None;
-    }
-    let dir = TempDir::new("pcap-memory");
-    let path = dir.path("in.pcap");
-    std::fs::write(&path, input).unwrap();
-    let out = std::process::Command::new("/usr/bin/time")
-        .args(["-f", "peak %M"])
-        .arg(common::BIN)
-        .args(args)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let said = String::from_utf8_lossy(&out.stderr).into_owned();
-    let peak = said.lines().filter_map(|l| l.strip_prefix("peak ")).next_back().unwrap().parse().unwrap();
-    Some((peak, out.stdout, said))
-}
-
 #[test]
 fn memory_stays_bounded_by_connections_silence_and_disorder() {
     const SYN: u8 = 0x02;
@@ -756,8 +735,13 @@ fn memory_stays_bounded_by_connections_silence_and_disorder() {
         t += 1;
         record(&mut pcap, t, &segment(disorder, true, 2 + i * 1001, ACK, &[b'x'; 1000]));
     }
-    let Some((peak_kib, out, said)) = peak_memory(&["--emit", "tsv"], &pcap) else { return };
-    let records = out.iter().filter(|&&b| b == b'\n').count();
+    let dir = TempDir::new("pcap-memory");
+    let path = dir.path("in.pcap");
+    std::fs::write(&path, &pcap).unwrap();
+    let Some((out, peak_kib)) = common::peak_memory(&["--emit", "tsv", path.to_str().unwrap()], b"") else { return };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    let records = out.stdout.iter().filter(|&&b| b == b'\n').count();
     assert_eq!(records, conns as usize + 300_000, "{said}");
     assert!(said.contains(&format!("{} requests on {} connections", conns + 300_000, conns + 2)), "{said}");
     assert!(said.contains(&format!("{conns} requests cut short by the end of the capture")), "{said}");

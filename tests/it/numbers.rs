@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{json_report, run, stdout_of};
+use common::{json_report, json_reports, run, stdout_of};
 use serde_json::Value;
 
 /// `n` GETs of `key`, one every `step` µs from `start` µs.
@@ -18,18 +18,12 @@ fn gets(key: &str, start: u64, n: u64, step: u64) -> Vec<u8> {
     out
 }
 
-fn reports(args: &[&str], input: &[u8]) -> Vec<Value> {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    stdout_of(&all, input).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
 #[test]
 fn rates_in_the_first_windows_are_taken_over_the_time_they_cover() {
     // A key at 100/s for 20 s, starting 5 s before a minute boundary.
     let minute = 1_700_000_040_000_000u64; // a multiple of 60 s
     let input = gets("hot", minute - 5_000_000, 2000, 10_000);
-    let windows = reports(&["--every", "1m", "--hot-qps", "90"], &input);
+    let windows = json_reports(&["--every", "1m", "--hot-qps", "90"], &input);
     let first = &windows[0];
     assert_eq!(first["window"]["partial"], true);
     let seconds = first["window"]["seconds"].as_f64().unwrap();
@@ -39,7 +33,7 @@ fn rates_in_the_first_windows_are_taken_over_the_time_they_cover() {
     assert_eq!(first["top_keys"][0]["hot"], true);
     assert_eq!(first["hot_keys"], 1);
     // A sliding window: every report from the first is within 10% of 100/s.
-    let windows = reports(&["--every", "1s", "--window", "10s"], &input);
+    let windows = json_reports(&["--every", "1s", "--window", "10s"], &input);
     assert!(windows.len() >= 20);
     for w in &windows[..windows.len() - 1] {
         let rate = w["top_keys"][0]["rate"].as_f64().unwrap();
@@ -98,13 +92,13 @@ fn a_run_of_empty_windows_is_one_report() {
     // next line agrees), a report every second.
     let input = b"1700000000.500000 [0 1.1.1.1:1] \"GET\" \"a\"\n1731536000.500000 [0 1.1.1.1:1] \"GET\" \"b\"\n\
 1731536000.600000 [0 1.1.1.1:1] \"GET\" \"c\"\n";
-    let windows = reports(&["--every", "1s"], input);
+    let windows = json_reports(&["--every", "1s"], input);
     assert_eq!(windows.len(), 3, "the first, the silence, the last");
     assert_eq!(windows[1]["commands"], 0);
     assert_eq!(windows[1]["window"]["start"], 1700000001.0);
     assert_eq!(windows[1]["window"]["end"], 1731536000.0);
     // A sliding window still shows the periods that hold data, then one for the silence.
-    let windows = reports(&["--every", "1s", "--window", "3s"], input);
+    let windows = json_reports(&["--every", "1s", "--window", "3s"], input);
     assert_eq!(windows.len(), 5);
 }
 

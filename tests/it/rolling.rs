@@ -9,16 +9,10 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{json_report, stdout_of, Capture, Redis};
+use common::{json_report, json_reports, stdout_of, Capture, Redis};
 use serde_json::Value;
 
 const SAMPLE: &[u8] = include_bytes!("../../examples/sample-capture.txt");
-
-fn reports(args: &[&str], input: &[u8]) -> Vec<Value> {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    stdout_of(&all, input).lines().map(|l| serde_json::from_str(l).expect("one JSON report per line")).collect()
-}
 
 fn counts(rows: &Value) -> BTreeMap<String, u64> {
     rows.as_array()
@@ -31,7 +25,7 @@ fn counts(rows: &Value) -> BTreeMap<String, u64> {
 #[test]
 fn periods_are_aligned_and_add_up_to_the_whole() {
     let whole = json_report(&["--top", "100000"], SAMPLE);
-    let windows = reports(&["--every", "500ms", "--top", "100000"], SAMPLE);
+    let windows = json_reports(&["--every", "500ms", "--top", "100000"], SAMPLE);
     let first = whole["start"].as_f64().unwrap();
     let last = whole["end"].as_f64().unwrap();
     let expected = ((last * 2.0).floor() - (first * 2.0).floor()) as usize + 1;
@@ -83,7 +77,7 @@ fn periods_are_aligned_and_add_up_to_the_whole() {
 
 #[test]
 fn sliding_windows_agree_with_a_recount() {
-    let windows = reports(&["--every", "500ms", "--window", "2s", "--top", "100000"], SAMPLE);
+    let windows = json_reports(&["--every", "500ms", "--window", "2s", "--top", "100000"], SAMPLE);
     // The brute force: every key access with its time, from the records.
     let records: Vec<(f64, String)> = stdout_of(&["--emit", "keys"], SAMPLE)
         .lines()
@@ -401,12 +395,12 @@ fn a_clock_step_back_of_an_hour_in_a_live_stream_keeps_the_reports_honest() {
 
 #[test]
 fn a_single_wild_line_in_a_capture_moves_no_window() {
-    let plain = reports(&["--every", "1s"], SAMPLE);
+    let plain = json_reports(&["--every", "1s"], SAMPLE);
     let middle = SAMPLE.len() / 2 + SAMPLE[SAMPLE.len() / 2..].iter().position(|&b| b == b'\n').unwrap() + 1;
     let mut wild = SAMPLE[..middle].to_vec();
     wild.extend_from_slice(b"1827175607.000000 [0 127.0.0.1:1] \"get\" \"wild\"\n");
     wild.extend_from_slice(&SAMPLE[middle..]);
-    let with = reports(&["--every", "1s"], &wild);
+    let with = json_reports(&["--every", "1s"], &wild);
     assert_eq!(with.len(), plain.len(), "the same windows");
     for (a, b) in plain.iter().zip(&with) {
         assert_eq!(a["window"]["start"], b["window"]["start"]);

@@ -62,6 +62,13 @@ pub fn stdout_of(args: &[&str], stdin: &[u8]) -> String {
     String::from_utf8(out.stdout).expect("output is UTF-8")
 }
 
+/// The JSON reports (one per line: `--every`) for `stdin`.
+pub fn json_reports(args: &[&str], stdin: &[u8]) -> Vec<serde_json::Value> {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    stdout_of(&all, stdin).lines().map(|l| serde_json::from_str(l).expect("one JSON report per line")).collect()
+}
+
 /// The JSON report for `stdin`.
 pub fn json_report(args: &[&str], stdin: &[u8]) -> serde_json::Value {
     let mut all = vec!["--format", "json"];
