@@ -697,6 +697,62 @@ fn a_server_on_another_port_is_told_by_its_replies_and_lookalikes_are_not_read()
     assert!(!said.contains("told by"), "{said}");
 }
 
+/// Each node of a real 3-master cluster captured on its own, with its cluster bus (binary, not
+/// RESP): read without --port, each node's requests are those read with its port named, every
+/// command its MONITOR shows among them, and the bus is not read.
+#[test]
+fn a_cluster_captured_without_its_ports_is_read_node_by_node() {
+    let Some(server) = common::servers::system() else { return };
+    for attempt in 0..3 {
+        let nodes = crate::cluster::cluster(&server);
+        let dir = TempDir::new("pcap-cluster");
+        let mut taken = Vec::new();
+        for n in &nodes {
+            let monitor = Capture::redis_cli(n.port);
+            monitor.wait_started();
+            let (port, bus) = (n.port.to_string(), (n.port + 10000).to_string());
+            let filter = ["tcp", "port", &port, "or", "port", &bus];
+            let Some(dump) = Tcpdump::start_filtered("lo", &filter, &dir.path(&format!("{port}.pcap"))) else { return };
+            taken.push((n.port, monitor, dump));
+        }
+        crate::cluster::workload(&nodes);
+        // The bus's gossip goes on meanwhile (a PING a second at least, to each node).
+        std::thread::sleep(Duration::from_millis(1200));
+        for n in &nodes {
+            n.client().call(&["ECHO", END]);
+        }
+        let mut pcaps = Vec::new();
+        for (port, monitor, dump) in taken {
+            monitor.wait_for(END.as_bytes());
+            let (pcap, said) = dump.stop_after(END.as_bytes());
+            pcaps.push((port, monitor.bytes(), pcap, said));
+        }
+        if pcaps.iter().any(|p| !p.3.lines().any(|l| l == "0 packets dropped by kernel")) {
+            eprintln!("tcpdump lost packets (attempt {attempt}), capturing again");
+            continue;
+        }
+        for (port, monitor, pcap, _) in &pcaps {
+            let (named, _) = filter(&["--port", &port.to_string(), "--emit", "tsv"], pcap);
+            let (found, said) = filter(&["--emit", "tsv"], pcap);
+            let (named, found) = (untimed(&named), untimed(&found));
+            assert!(found.len() > 100, "{port}: {said}");
+            assert_same(&found, &named, &format!("node {port} ({said})"));
+            assert!(said.contains(&format!("their server told by its RESP replies (127.0.0.1:{port})")), "{said}");
+            assert!(said.contains("packets of ports other than 6379 not from a RESP server's connections"), "{said}");
+            // The packets also show the commands the node refused with MOVED; MONITOR does not.
+            let (shown, _) = filter(&["--emit", "tsv"], monitor);
+            let mut left = found.clone();
+            for row in untimed(&shown) {
+                let at = left.iter().position(|r| *r == row);
+                assert!(at.is_some(), "node {port}: MONITOR shows {row}, the packets do not");
+                left.swap_remove(at.unwrap());
+            }
+        }
+        return;
+    }
+    panic!("tcpdump lost packets in every try");
+}
+
 #[test]
 fn memory_stays_bounded_by_connections_silence_and_disorder() {
     const SYN: u8 = 0x02;
