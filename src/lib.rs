@@ -47,7 +47,6 @@ use count::stats::{Settings, Tally};
 use pipeline::decode::{Command, Decoder, NodeNumbers};
 use pipeline::redact::Secrets;
 use pipeline::{Pipeline, Rejects};
-use read::capture;
 use read::input::{self, Event};
 use read::lines::{Failed, LineReader};
 use read::sources::{sniff, Content};
@@ -196,10 +195,7 @@ impl<W: Write> Session<W> {
         let (kind, input) = sniff(Box::new(input)).map_err(|err| Error::Read { name: "input".into(), err })?;
         let result = match kind {
             Content::Lines => reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn)),
-            Content::Capture => {
-                let ports = [capture::DEFAULT_PORT];
-                input::read_capture(0, input, "input", &ports, &mut |event| self.event(event, warn))
-            }
+            Content::Capture => input::read_capture(0, input, "input", &[], &mut |event| self.event(event, warn)),
         };
         self.event(Event::End(0), warn)?;
         match result {
