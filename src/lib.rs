@@ -52,7 +52,6 @@ use count::nodes::NodeState;
 use count::stats::Settings;
 use pipeline::decode::{Decoder, NodeNumbers};
 use pipeline::{Pipeline, Rejects};
-use read::capture;
 use read::input::{self, Event};
 use read::lines::{Failed, LineReader};
 use read::sources::{sniff, Content};
@@ -200,10 +199,7 @@ impl<W: Write> Session<W> {
         let (kind, input) = sniff(Box::new(input)).map_err(|err| Error::Read { name: "input".into(), err })?;
         let result = match kind {
             Content::Lines => reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn)),
-            Content::Capture => {
-                let ports = [capture::DEFAULT_PORT];
-                input::read_capture(0, input, "input", &ports, &mut |event| self.event(event, warn))
-            }
+            Content::Capture => input::read_capture(0, input, "input", &[], &mut |event| self.event(event, warn)),
         };
         self.event(Event::End(0), warn)?;
         match result {

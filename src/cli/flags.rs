@@ -665,13 +665,15 @@ pub const FLAGS: &[Flag] = &[
         value: Some("PORT"),
         default: None,
         section: Section::Input,
-        help: "in a packet capture, the server's port (may be repeated; 6379 when not given): requests \
-               are the bytes sent to it",
+        help: "in a packet capture, the server's port (may be repeated): requests are the bytes sent to \
+               it; when not given, 6379 and any server told by its RESP replies",
         doc: "In a packet capture (an input that is a pcap or pcapng file, as **tcpdump -w** writes), the \
-              port the server listens on (**6379** when not given); give it once per port when the \
-              capture holds several servers. \
+              port the server listens on; give it once per port when the capture holds several servers. \
               The bytes sent to one of these ports are read as requests, and the other end of the \
-              connection is the client. Other inputs ignore it.",
+              connection is the client; no other connection is read. \
+              When not given, port **6379**, and any connection on another port whose one end answers \
+              the other's RESP requests with RESP replies (see **Packet captures**). \
+              Other inputs ignore it.",
         apply: Apply::Value(|c, flag, v| {
             let port = v.to_str().and_then(|v| v.parse::<u16>().ok()).filter(|&p| p > 0);
             let port = port.ok_or_else(|| UsageError(format!("{flag}: a port is a number from 1 to 65535")))?;

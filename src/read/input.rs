@@ -5,7 +5,6 @@
 use std::ffi::OsString;
 use std::sync::Arc;
 
-use crate::read::capture;
 use crate::read::connect;
 use crate::read::lines::{Failed, LineReader};
 use crate::read::sources::{sniff, Content, Input};
@@ -96,12 +95,9 @@ impl Inputs {
         self.readers.read(&reading, on)
     }
 
-    /// The server's ports in a packet capture.
+    /// The server's ports in a packet capture, as `--port` named them (none: 6379, and the
+    /// servers told by their replies).
     fn ports(&self) -> &[u16] {
-        if self.ports.is_empty() {
-            &[capture::DEFAULT_PORT]
-        } else {
-            &self.ports
-        }
+        &self.ports
     }
 }

@@ -10,10 +10,10 @@ mod json;
 pub mod screen;
 mod text;
 
-use crate::count::counter::{Entry, TopK};
 use crate::count::name::Name;
 use crate::count::nodes::{NodeState, Nodes};
 use crate::count::stats::{GapRule, KeyAccess, SlowCall, Stats, Tally};
+use crate::count::topk::{Entry, TopK};
 use crate::count::window::{Recent, Window};
 use crate::format::escape::escaped;
 
