@@ -34,10 +34,11 @@ mod sys;
 // - main.rs: `cli` (parse, resolve, help, MANUAL), `run`, `Error`, `signal` (install, Stop,
 //   exit_status), `output` (Stdout, was_closed), `escape::controls_escaped`.
 // - tests: `cli` (parse, resolve, Config, doc::man_options, MANUAL), `flags` (FLAGS, long), `run`,
-//   `Error`, `escape` (escaped, unescape), `monitor` (Parser, Line, Args, ArgsStore), `commands`
-//   (Table, KeySpec, Begin, Find, Access, Lookup, server::load), `cluster::slot`.
+//   `Error`, `signal::Stop`, `escape` (escaped, unescape), `monitor` (Parser, Line, Args,
+//   ArgsStore), `commands` (Table, KeySpec, Begin, Find, Access, Lookup, server::load),
+//   `cluster::slot`.
 // - fuzz: `cli` (parse, resolve), `Session` (new, feed, feed_small_lines, finish), `Error`,
-//   `escape`, `monitor`, `commands` (Table, server).
+//   `signal::Stop`, `escape`, `monitor`, `commands` (Table, server).
 pub use cli::flags;
 pub use count::cluster;
 pub use error::Error;
@@ -65,8 +66,6 @@ use sink::Sink;
 
 /// Runs the whole filter over the planned inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(), Error> {
-    // The edge that decides when the run stops: the readers are told, and asked nothing else.
-    plan.inputs.stop = signal::Stop::signals();
     if let Some(limit) = plan.config.duration {
         signal::end_after(std::time::Duration::from_micros(limit));
         plan.inputs.ticking = true;
@@ -123,7 +122,7 @@ impl<W: Write> Session<W> {
         let reporter = |out| {
             let reporter = Reporter::new(out, config.format, config.hot_qps, Labels::new(nodes.clone()));
             match (screen, terminal) {
-                (true, _) => reporter.on_screen(plan.reads_a_terminal),
+                (true, _) => reporter.on_screen(plan.reads_a_terminal, plan.stop),
                 (false, true) => reporter.on_terminal(),
                 (false, false) => reporter,
             }
@@ -199,7 +198,10 @@ impl<W: Write> Session<W> {
         let (kind, input) = sniff(Box::new(input)).map_err(|err| Error::Read { name: "input".into(), err })?;
         let result = match kind {
             Content::Lines => reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn)),
-            Content::Capture => input::read_capture(0, input, "input", &[], &mut |event| self.event(event, warn)),
+            Content::Capture => {
+                let stop = signal::Stop::never();
+                input::read_capture(0, input, "input", &[], stop, &mut |event| self.event(event, warn))
+            }
         };
         self.event(Event::End(0), warn)?;
         match result {

@@ -27,6 +27,7 @@ pub use file::is_capture;
 
 use crate::format::long_arg::LongArg;
 use crate::format::monitor::{Args, Call, Header, Span};
+use crate::sys::signal::Stop;
 use file::{Damage, Packet, Packets};
 
 /// The server's port when `--port` is not given.
@@ -439,6 +440,7 @@ struct Follower<'p> {
 pub fn read_all<R: Read, E>(
     input: R,
     ports: &[u16],
+    stop: Stop,
     mut on: impl FnMut(&mut Batch) -> Result<(), E>,
 ) -> Result<Counts, Stopped<E>> {
     let mut packets = Packets::new(input);
@@ -460,7 +462,7 @@ pub fn read_all<R: Read, E>(
             on(&mut follower.batch).map_err(Stopped::Consumer)?;
             follower.batch.clear();
         }
-        if crate::sys::signal::stopped() {
+        if stop.requested() {
             break;
         }
         match packets.next_packet().map_err(Stopped::Read)? {
@@ -777,7 +779,7 @@ mod tests {
             frames.iter().enumerate().map(|(i, f)| ((i as u64 + 1) * 1_000_000, &f[..])).collect();
         let file = file::tests::pcap(false, false, 1, &packets);
         let mut got = Vec::new();
-        let counts = read_all(&file[..], ports, |batch| -> Result<(), ()> {
+        let counts = read_all(&file[..], ports, Stop::never(), |batch| -> Result<(), ()> {
             for c in batch.calls(0) {
                 let h = c.call.header;
                 let mut row = format!("{} {}", String::from_utf8_lossy(h.client), String::from_utf8_lossy(h.db));
@@ -937,7 +939,7 @@ mod tests {
             proptest::prop_assert_eq!(found.len() as u64, counts.requests);
             let mut cut = file::tests::pcap(false, false, 1, &[(1, &frames.concat())]);
             cut.truncate(cut.len() / 2);
-            let counts = read_all(&cut[..], &[6379], |_| -> Result<(), ()> { Ok(()) }).unwrap();
+            let counts = read_all(&cut[..], &[6379], Stop::never(), |_| -> Result<(), ()> { Ok(()) }).unwrap();
             proptest::prop_assert!(counts.packets <= 1);
         }
     }
