@@ -41,7 +41,7 @@ const BATCH: usize = 4096;
 
 /// A request's reply, as the packets showed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reply {
+pub struct PacketReply {
     /// Its bytes on the wire (a SUBSCRIBE's: all its confirmations').
     pub bytes: u64,
     /// From the request's last packet to the reply's first, in nanoseconds.
@@ -58,7 +58,7 @@ pub struct CallIn<'a> {
     /// Arguments past what is kept of one request were dropped.
     pub cut: bool,
     /// Its reply, when the capture showed it and it could be matched.
-    pub reply: Option<Reply>,
+    pub reply: Option<PacketReply>,
 }
 
 /// Where a request's pieces are in its batch.
@@ -72,7 +72,7 @@ struct Meta {
     micros: u64,
     bytes: u64,
     cut: bool,
-    reply: Option<Reply>,
+    reply: Option<PacketReply>,
 }
 
 /// Requests handed over together: owned, so they can travel from a reading thread.
@@ -118,7 +118,7 @@ impl Batch {
     }
 
     /// Adds a request sent by `client` at `nanos`, on db `db`, and its reply.
-    fn push(&mut self, nanos: u64, db: u32, client: SocketAddr, req: &resp::Request<'_>, reply: Option<Reply>) {
+    fn push(&mut self, nanos: u64, db: u32, client: SocketAddr, req: &resp::Request<'_>, reply: Option<PacketReply>) {
         let micros = nanos / 1000;
         let t0 = self.data.len() as u32;
         crate::format::timestamp::push_seconds(&mut self.data, micros);
@@ -174,9 +174,9 @@ pub struct Counts {
     /// A link type this reader does not know, and the packets of it.
     pub unknown_link: Option<u32>,
     pub unknown_link_packets: u64,
-    pub tcp: tcp::Counts,
-    pub resp: resp::Counts,
-    pub exchange: exchange::Counts,
+    pub tcp: tcp::TcpCounts,
+    pub resp: resp::RespCounts,
+    pub exchange: exchange::ExchangeCounts,
     /// Gaps in what the server sent (its replies are not matched after one).
     pub reply_gaps: u64,
     /// Why the file ended early, if it did.
@@ -290,7 +290,7 @@ pub enum Stopped<E> {
 
 /// Both ends of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
+struct ConnectionKey {
     client: SocketAddr,
     server: SocketAddr,
 }
@@ -312,8 +312,8 @@ impl Pair {
 
 /// A connection followed.
 struct Connection {
-    to_server: tcp::Stream,
-    to_client: tcp::Stream,
+    to_server: tcp::Reassembly,
+    to_client: tcp::Reassembly,
     talk: Talk,
 }
 
@@ -421,7 +421,7 @@ impl Servers<'_> {
 struct Follower<'p> {
     servers: Servers<'p>,
     /// Boxed, so the table's growth moves small entries (100 000 connections and more).
-    connections: HashMap<Key, Box<Connection>>,
+    connections: HashMap<ConnectionKey, Box<Connection>>,
     /// Connections on other ports, until their server is told ([`detect`]).
     probes: HashMap<Pair, Box<detect::Probe>>,
     /// Connections probed and found not to be Redis (until they end).
@@ -429,7 +429,7 @@ struct Follower<'p> {
     /// What the probes keep, and their streams' counts (not the capture's: most of what they
     /// follow is not Redis).
     probe_bytes: u64,
-    probe_tcp: tcp::Counts,
+    probe_tcp: tcp::TcpCounts,
     counts: Counts,
     batch: Batch,
 }
@@ -452,7 +452,7 @@ pub fn read_all<R: Read, E>(
         probes: HashMap::new(),
         not_read: Default::default(),
         probe_bytes: 0,
-        probe_tcp: tcp::Counts::default(),
+        probe_tcp: tcp::TcpCounts::default(),
         counts: Counts::default(),
         batch: Batch::default(),
     };
@@ -490,18 +490,18 @@ impl Follower<'_> {
         let c = &mut self.counts;
         c.packets += 1;
         let frame = match link::ip_packet(packet.link, packet.data) {
-            link::Frame::Ip(bytes) => bytes,
-            link::Frame::Other => return c.not_tcp += 1,
-            link::Frame::Short => return c.damaged += 1,
-            link::Frame::UnknownLink => {
+            link::LinkFrame::Ip(bytes) => bytes,
+            link::LinkFrame::Other => return c.not_tcp += 1,
+            link::LinkFrame::Short => return c.damaged += 1,
+            link::LinkFrame::UnknownLink => {
                 c.unknown_link = Some(packet.link);
                 return c.unknown_link_packets += 1;
             }
         };
         let datagram = match ip::parse(frame) {
-            ip::Packet::Datagram(d) => d,
-            ip::Packet::Fragment => return c.fragments += 1,
-            ip::Packet::Damaged => return c.damaged += 1,
+            ip::IpPacket::Datagram(d) => d,
+            ip::IpPacket::Fragment => return c.fragments += 1,
+            ip::IpPacket::Damaged => return c.damaged += 1,
         };
         if datagram.protocol != ip::TCP {
             return c.not_tcp += 1;
@@ -509,9 +509,9 @@ impl Follower<'_> {
         let Some(segment) = tcp::parse(datagram.payload, datagram.missing) else { return c.damaged += 1 };
         let (src, dst) = (addr(datagram.src, segment.src_port), addr(datagram.dst, segment.dst_port));
         if self.servers.is_server(dst) {
-            self.client_segment(Key { client: src, server: dst }, &segment, packet.nanos);
+            self.client_segment(ConnectionKey { client: src, server: dst }, &segment, packet.nanos);
         } else if self.servers.is_server(src) {
-            self.server_segment(Key { client: dst, server: src }, &segment, packet.nanos);
+            self.server_segment(ConnectionKey { client: dst, server: src }, &segment, packet.nanos);
         } else if self.servers.detect {
             self.probe_segment(src, dst, &segment, packet.nanos);
         } else {
@@ -520,7 +520,7 @@ impl Follower<'_> {
     }
 
     /// A segment from a client to the server.
-    fn client_segment(&mut self, key: Key, segment: &tcp::Segment<'_>, nanos: u64) {
+    fn client_segment(&mut self, key: ConnectionKey, segment: &tcp::Segment<'_>, nanos: u64) {
         if !self.connections.contains_key(&key) {
             if !self.probes.is_empty() && self.promote(key) {
                 return self.client_segment(key, segment, nanos);
@@ -534,7 +534,8 @@ impl Follower<'_> {
                 return;
             }
             let talk = Talk::new(key.client, segment.syn, &mut self.counts);
-            let conn = Connection { to_server: tcp::Stream::default(), to_client: tcp::Stream::default(), talk };
+            let conn =
+                Connection { to_server: tcp::Reassembly::default(), to_client: tcp::Reassembly::default(), talk };
             self.connections.insert(key, Box::new(conn));
         }
         let Some(conn) = self.connections.get_mut(&key) else { return };
@@ -547,7 +548,7 @@ impl Follower<'_> {
     }
 
     /// A segment from the server to a client: replies.
-    fn server_segment(&mut self, key: Key, segment: &tcp::Segment<'_>, nanos: u64) {
+    fn server_segment(&mut self, key: ConnectionKey, segment: &tcp::Segment<'_>, nanos: u64) {
         if !self.connections.contains_key(&key) && !self.probes.is_empty() {
             let pair = Pair::new(key.client, key.server);
             if self.probes.get(&pair).is_some_and(|p| p.sent(key.client)) {
@@ -569,7 +570,7 @@ impl Follower<'_> {
 
     /// A segment's flags end the connection: the client's FIN once its replies are in, a RST,
     /// the server's FIN.
-    fn after_segment(&mut self, key: Key, segment: &tcp::Segment<'_>, from_client: bool) {
+    fn after_segment(&mut self, key: ConnectionKey, segment: &tcp::Segment<'_>, from_client: bool) {
         let Some(conn) = self.connections.get_mut(&key) else { return };
         if from_client && segment.fin {
             conn.talk.client_done = true;
@@ -603,23 +604,23 @@ impl Follower<'_> {
         let Some(probe) = self.probes.get_mut(&pair) else { return };
         let from = usize::from(probe.ends[0] != src);
         let mut verdict = probe.segment(from, segment, nanos, &mut self.probe_bytes, &mut self.probe_tcp);
-        if ends && verdict == detect::Verdict::Wait {
+        if ends && verdict == detect::Detection::Wait {
             verdict = probe.give_up();
         }
         let pair_ends = probe.ends;
         match verdict {
-            detect::Verdict::Wait => {}
-            detect::Verdict::Server(end) => {
+            detect::Detection::Wait => {}
+            detect::Detection::Server(end) => {
                 let (server, client) = (pair_ends[end], pair_ends[1 - end]);
                 self.found(server);
-                self.promote(Key { client, server });
-                self.after_segment(Key { client, server }, segment, src == client);
+                self.promote(ConnectionKey { client, server });
+                self.after_segment(ConnectionKey { client, server }, segment, src == client);
             }
             verdict => {
                 let probe = self.forget_probe(pair);
                 let c = &mut self.counts;
                 c.other_ports += probe.map_or(0, |p| p.packets);
-                c.ambiguous += u64::from(verdict == detect::Verdict::Ambiguous);
+                c.ambiguous += u64::from(verdict == detect::Detection::Ambiguous);
                 if !ends {
                     if self.not_read.len() >= MAX_NOT_READ {
                         self.not_read.clear();
@@ -651,7 +652,7 @@ impl Follower<'_> {
 
     /// The probe of the connection `key` (its server now known) becomes a connection followed:
     /// what it kept is read again, in the order it came. False when there was no such probe.
-    fn promote(&mut self, key: Key) -> bool {
+    fn promote(&mut self, key: ConnectionKey) -> bool {
         let Some(probe) = self.forget_probe(Pair::new(key.client, key.server)) else { return false };
         if self.connections.len() >= MAX_CONNECTIONS {
             self.counts.not_followed += 1;
@@ -685,7 +686,7 @@ impl Follower<'_> {
     }
 
     /// A connection ends: what it held early comes out, and it is forgotten.
-    fn close(&mut self, key: &Key) {
+    fn close(&mut self, key: &ConnectionKey) {
         let Some(mut conn) = self.connections.remove(key) else { return };
         self.finish(&mut conn);
     }
@@ -710,18 +711,18 @@ impl Follower<'_> {
         for pair in probes {
             let Some(probe) = self.probes.get(&pair) else { continue };
             match probe.give_up() {
-                detect::Verdict::Server(end) => {
+                detect::Detection::Server(end) => {
                     let (server, client) = (probe.ends[end], probe.ends[1 - end]);
                     self.found(server);
-                    self.promote(Key { client, server });
+                    self.promote(ConnectionKey { client, server });
                 }
                 verdict => {
-                    self.counts.ambiguous += u64::from(verdict == detect::Verdict::Ambiguous);
+                    self.counts.ambiguous += u64::from(verdict == detect::Detection::Ambiguous);
                     self.counts.other_ports += self.forget_probe(pair).map_or(0, |p| p.packets);
                 }
             }
         }
-        let open: Vec<Key> = self.connections.keys().copied().collect();
+        let open: Vec<ConnectionKey> = self.connections.keys().copied().collect();
         for key in open {
             self.close(&key);
         }
