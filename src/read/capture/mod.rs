@@ -7,7 +7,7 @@
 //! ([`ip`]), TCP and its reassembly ([`tcp`]), RESP requests and replies ([`resp`]), replies
 //! matched to their requests ([`exchange`]: a request goes on with its reply's size and
 //! latency). This module follows the connections to the server's ports, and counts whatever
-//! could not be read, so the end of a capture can say what it held ([`Counts::summary`]). Reading is streaming and bounded: one
+//! could not be read, so the end of a capture can say what it held ([`CaptureCounts::summary`]). Reading is streaming and bounded: one
 //! packet at a time, at most [`MAX_CONNECTIONS`] connections followed, each holding at most
 //! its early segments and its request under way.
 
@@ -148,7 +148,7 @@ impl Batch {
 
 /// What a capture held besides requests, counted for the closing words.
 #[derive(Debug, Default, Clone)]
-pub struct Counts {
+pub struct CaptureCounts {
     pub packets: u64,
     pub bytes: u64,
     pub requests: u64,
@@ -175,7 +175,7 @@ pub struct Counts {
     pub unknown_link: Option<u32>,
     pub unknown_link_packets: u64,
     pub tcp: tcp::TcpCounts,
-    pub resp: resp::RespCounts,
+    pub resp: resp::Counts,
     pub exchange: exchange::ExchangeCounts,
     /// Gaps in what the server sent (its replies are not matched after one).
     pub reply_gaps: u64,
@@ -183,7 +183,7 @@ pub struct Counts {
     pub damage: Option<Damage>,
 }
 
-impl Counts {
+impl CaptureCounts {
     /// The closing words for a capture of `ports` (as `--port` named them: none for 6379 and
     /// the servers told by their replies), naming what could not be read.
     pub fn summary(&self, ports: &[u16]) -> String {
@@ -330,7 +330,7 @@ struct Talk {
 
 impl Talk {
     /// The talk of a connection from `client`, seen from its start (`synced`) or not.
-    fn new(client: SocketAddr, synced: bool, counts: &mut Counts) -> Talk {
+    fn new(client: SocketAddr, synced: bool, counts: &mut CaptureCounts) -> Talk {
         counts.connections += 1;
         counts.picked_up += u64::from(!synced);
         Talk {
@@ -344,7 +344,7 @@ impl Talk {
     }
 
     /// The next piece of what the client sent, at `nanos`.
-    fn client_sent(&mut self, piece: tcp::Piece<'_>, nanos: u64, batch: &mut Batch, counts: &mut Counts) {
+    fn client_sent(&mut self, piece: tcp::Piece<'_>, nanos: u64, batch: &mut Batch, counts: &mut CaptureCounts) {
         let Talk { requests, exchange, db, tls, .. } = self;
         let not_resp = requests.counts.not_resp;
         let mut emit = |req: resp::Request<'_>| {
@@ -376,7 +376,7 @@ impl Talk {
     }
 
     /// The next piece of what the server sent, at `nanos`: replies.
-    fn server_sent(&mut self, piece: tcp::Piece<'_>, nanos: u64, batch: &mut Batch, counts: &mut Counts) {
+    fn server_sent(&mut self, piece: tcp::Piece<'_>, nanos: u64, batch: &mut Batch, counts: &mut CaptureCounts) {
         let Talk { replies, exchange, tls, .. } = self;
         let xc = &mut counts.exchange;
         let gap = match piece {
@@ -430,7 +430,7 @@ struct Follower<'p> {
     /// follow is not Redis).
     probe_bytes: u64,
     probe_tcp: tcp::TcpCounts,
-    counts: Counts,
+    counts: CaptureCounts,
     batch: Batch,
 }
 
@@ -442,7 +442,7 @@ pub fn read_all<R: Read, E>(
     ports: &[u16],
     stop: Stop,
     mut on: impl FnMut(&mut Batch) -> Result<(), E>,
-) -> Result<Counts, Stopped<E>> {
+) -> Result<CaptureCounts, Stopped<E>> {
     let mut packets = Packets::new(input);
     let detect = ports.is_empty();
     let ports = if detect { &[DEFAULT_PORT][..] } else { ports };
@@ -453,7 +453,7 @@ pub fn read_all<R: Read, E>(
         not_read: Default::default(),
         probe_bytes: 0,
         probe_tcp: tcp::TcpCounts::default(),
-        counts: Counts::default(),
+        counts: CaptureCounts::default(),
         batch: Batch::default(),
     };
     loop {
@@ -775,7 +775,7 @@ mod tests {
 
     /// The requests of a capture of `frames` (time 1 s apart), as `client db words…`, and what
     /// it counted.
-    fn read(frames: &[Vec<u8>], ports: &[u16]) -> (Vec<String>, Counts) {
+    fn read(frames: &[Vec<u8>], ports: &[u16]) -> (Vec<String>, CaptureCounts) {
         let packets: Vec<(u64, &[u8])> =
             frames.iter().enumerate().map(|(i, f)| ((i as u64 + 1) * 1_000_000, &f[..])).collect();
         let file = file::tests::pcap(false, false, 1, &packets);

@@ -43,7 +43,7 @@ pub struct Request<'a> {
 
 /// What the reader counts.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct RespCounts {
+pub struct Counts {
     /// Bytes passed over while looking for the start of a request.
     pub skipped_bytes: u64,
     /// Places where the stream was not RESP (a bad header, control bytes in an inline command).
@@ -54,8 +54,8 @@ pub struct RespCounts {
     pub unfinished: u64,
 }
 
-impl RespCounts {
-    pub fn merge(&mut self, o: &RespCounts) {
+impl Counts {
+    pub fn merge(&mut self, o: &Counts) {
         self.skipped_bytes += o.skipped_bytes;
         self.not_resp += o.not_resp;
         self.lost += o.lost;
@@ -118,7 +118,7 @@ pub struct Requests {
     args: usize,
     bytes: u64,
     cut: bool,
-    pub counts: RespCounts,
+    pub counts: Counts,
 }
 
 impl Requests {
@@ -136,7 +136,7 @@ impl Requests {
             args: 0,
             bytes: 0,
             cut: false,
-            counts: RespCounts::default(),
+            counts: Counts::default(),
         }
     }
 
@@ -545,7 +545,7 @@ enum Part {
 /// An aggregate under way: elements left, and whether it is an attribute (which does not count
 /// as an element of what holds it).
 #[derive(Debug, Clone, Copy)]
-struct RespFrame {
+struct Frame {
     left: u64,
     attribute: bool,
 }
@@ -559,7 +559,7 @@ pub struct Replies {
     /// The line under way, its first bytes (a length needs at most 20).
     line: [u8; 24],
     line_len: usize,
-    stack: Vec<RespFrame>,
+    stack: Vec<Frame>,
     /// The reply under way.
     top: Option<ReplyDone>,
     /// The string under way is the top aggregate's first element; an element of it is done.
@@ -664,7 +664,7 @@ impl Replies {
                 Some(n) if n > 0 && self.stack.len() < MAX_DEPTH => {
                     let pairs = matches!(self.kind, b'%' | b'|');
                     let left = if pairs { 2 * n as u64 } else { n as u64 };
-                    self.stack.push(RespFrame { left, attribute: self.kind == b'|' });
+                    self.stack.push(Frame { left, attribute: self.kind == b'|' });
                     self.part = Part::Type;
                 }
                 _ => self.lose(),
@@ -690,7 +690,7 @@ impl Replies {
             if frame.left > 0 {
                 return;
             }
-            let frame = self.stack.pop().unwrap_or(RespFrame { left: 0, attribute: false });
+            let frame = self.stack.pop().unwrap_or(Frame { left: 0, attribute: false });
             attribute_done = frame.attribute;
         }
         if !self.stack.is_empty() {
@@ -726,7 +726,7 @@ mod tests {
     use super::*;
 
     /// The requests in `pieces` (bytes, or a gap for `None(n)`), as lists of words.
-    fn read(synced: bool, pieces: &[Result<&[u8], u64>]) -> (Vec<Vec<String>>, RespCounts) {
+    fn read(synced: bool, pieces: &[Result<&[u8], u64>]) -> (Vec<Vec<String>>, Counts) {
         let mut r = Requests::new(synced);
         let mut got = Vec::new();
         for p in pieces {
@@ -754,7 +754,7 @@ mod tests {
             let pieces: Vec<Result<&[u8], u64>> = stream.chunks(chunk).map(Ok).collect();
             let (got, counts) = read(true, &pieces);
             assert_eq!(got, [words(&["GET", "k"]), words(&["set", "a", "b c", "A\n"]), words(&["PING"])], "{chunk}");
-            assert_eq!(counts, RespCounts::default());
+            assert_eq!(counts, Counts::default());
         }
     }
 
