@@ -708,6 +708,11 @@ impl Replies {
         }
     }
 
+    /// Whether the reader is between replies (nothing of one read).
+    pub fn between_replies(&self) -> bool {
+        self.top.is_none() && !self.lost
+    }
+
     /// Bytes of the stream are missing, or not RESP: where replies start is no longer known.
     pub fn lose(&mut self) {
         self.lost = true;

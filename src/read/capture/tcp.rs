@@ -25,6 +25,8 @@ pub struct Segment<'a> {
     pub dst_port: u16,
     pub seq: u32,
     pub syn: bool,
+    /// With `syn`, the answer to a SYN: a SYN alone comes from the end that connects.
+    pub ack: bool,
     pub fin: bool,
     pub rst: bool,
     pub payload: &'a [u8],
@@ -49,6 +51,7 @@ pub fn parse(ip_payload: &[u8], missing: u32) -> Option<Segment<'_>> {
         dst_port: be16(2),
         seq: u32::from_be_bytes([p[4], p[5], p[6], p[7]]),
         syn: flags & 0x02 != 0,
+        ack: flags & 0x10 != 0,
         fin: flags & 0x01 != 0,
         rst: flags & 0x04 != 0,
         payload: &p[header..],
@@ -214,6 +217,11 @@ impl Stream {
         }
     }
 
+    /// The bytes it holds early (counted in [`Counts::held_now`] of the counts it was given).
+    pub fn held_bytes(&self) -> usize {
+        self.held_bytes
+    }
+
     /// The stream ends (FIN, RST, the end of the capture): what is held comes out, with the
     /// holes before it as gaps.
     pub fn flush(&mut self, counts: &mut Counts, out: &mut dyn FnMut(Piece<'_>)) {
@@ -229,7 +237,7 @@ mod tests {
     use super::*;
 
     fn seg(seq: u32, payload: &[u8]) -> Segment<'_> {
-        Segment { src_port: 1, dst_port: 2, seq, syn: false, fin: false, rst: false, payload, missing: 0 }
+        Segment { src_port: 1, dst_port: 2, seq, syn: false, ack: true, fin: false, rst: false, payload, missing: 0 }
     }
 
     /// The stream's output for `segments`, gaps shown as `<N>`.
