@@ -43,7 +43,7 @@ mod tests {
     use crate::commands::Table;
     use crate::count::stats::Tally;
     use crate::error::Error;
-    use crate::pipeline::decode::{Command, Decoder, Nodes};
+    use crate::pipeline::decode::{Command, Decoder, NodeNumbers};
     use crate::pipeline::filters::Filters;
     use crate::pipeline::redact::Secrets;
     use crate::pipeline::Pipeline;
@@ -119,7 +119,7 @@ mod tests {
                 2 => Filters { commands: vec![b"get".to_vec()], ..Filters::default() },
                 _ => Filters { keys: vec![b"user:*".to_vec()], ..Filters::default() },
             };
-            let decoder = Decoder::new(std::sync::Arc::new(Table::builtin()), Nodes::new(None));
+            let decoder = Decoder::new(std::sync::Arc::new(Table::builtin()), NodeNumbers::new(None));
             let mut pipeline = Pipeline::new(decoder, true, filters, redact, None);
             let mut sink = Counting::default();
             let mut warn = Vec::new();

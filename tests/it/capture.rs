@@ -251,29 +251,38 @@ fn assert_same(got: &[String], want: &[String], what: &str) {
 fn packets_give_the_commands_and_keys_monitor_shows() {
     let Some(c) = capture(&["lo", "any"]) else { return };
     let port = c.port.to_string();
-    for emit in ["tsv", "keys"] {
-        let want = monitor_records(&c, emit);
-        assert!(want.len() > 220, "{emit}: the workload shows in MONITOR: {} records", want.len());
-        for (iface, pcap) in &c.pcaps {
-            let (records, said) = filter(&["--port", &port, "--emit", emit], pcap);
-            let mut got = untimed(&records);
-            if emit == "keys" {
-                // Keys records of packets end with their reply's bytes and latency.
-                check_replies(&got, &c.measured, iface);
-                for row in &mut got {
-                    let cut = row.rsplitn(3, '\t').last().unwrap().len();
-                    row.truncate(cut);
+    // The server's port named, and not: the server (on a port other than 6379) told by its
+    // replies, the connection open before the capture included.
+    let named = ["--port", port.as_str()];
+    for ports in [&named[..], &[]] {
+        for emit in ["tsv", "keys"] {
+            let want = monitor_records(&c, emit);
+            assert!(want.len() > 220, "{emit}: the workload shows in MONITOR: {} records", want.len());
+            for (iface, pcap) in &c.pcaps {
+                let mut args = ports.to_vec();
+                args.extend(["--emit", emit]);
+                let (records, said) = filter(&args, pcap);
+                let mut got = untimed(&records);
+                if emit == "keys" {
+                    // Keys records of packets end with their reply's bytes and latency.
+                    check_replies(&got, &c.measured, iface);
+                    for row in &mut got {
+                        let cut = row.rsplitn(3, '\t').last().unwrap().len();
+                        row.truncate(cut);
+                    }
                 }
+                assert_same(&got, &want, &format!("{iface} {emit} {ports:?} ({said})"));
+                let secret = got.iter().filter(|r| r.contains("\tauth\t") || r.contains("\thello\t")).count();
+                if emit == "tsv" {
+                    assert_eq!(secret, 2, "{iface}: AUTH and HELLO");
+                }
+                assert!(!contains(&records, PASSWORD.as_bytes()), "{iface}: a password in the records");
+                assert!(said.contains("1 connection already open when the capture started"), "{iface}: {said}");
+                assert!(!said.contains("in the byte streams"), "{iface}: {said}");
+                assert!(said.contains("; 1 place where the bytes to the server were not RESP"), "{iface}: {said}");
+                let told = format!("their server told by its RESP replies (127.0.0.1:{port}");
+                assert_eq!(said.contains(&told), ports.is_empty(), "{iface}: {said}");
             }
-            assert_same(&got, &want, &format!("{iface} {emit} ({said})"));
-            let secret = got.iter().filter(|r| r.contains("\tauth\t") || r.contains("\thello\t")).count();
-            if emit == "tsv" {
-                assert_eq!(secret, 2, "{iface}: AUTH and HELLO");
-            }
-            assert!(!contains(&records, PASSWORD.as_bytes()), "{iface}: a password in the records");
-            assert!(said.contains("1 connection already open when the capture started"), "{iface}: {said}");
-            assert!(!said.contains("in the byte streams"), "{iface}: {said}");
-            assert!(said.contains("; 1 place where the bytes to the server were not RESP"), "{iface}: {said}");
         }
     }
     reports_from_packets_are_monitors(&c);
@@ -583,11 +592,16 @@ fn every_capture_format_and_rewritten_captures() {
 /// A TCP segment between client `c` (10.0.x.y, port 40000 + c % 20000) and the server on
 /// port 6379, as an Ethernet frame.
 fn segment(c: u32, to_server: bool, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    segment_on(6379, c, to_server, seq, flags, payload)
+}
+
+/// [`segment`] with the server on `port`.
+fn segment_on(port: u16, c: u32, to_server: bool, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
     let client = [10, (c >> 16) as u8, (c >> 8) as u8, c as u8];
     let server = [10, 255, 255, 254];
     let client_port = 40000 + (c % 20000) as u16;
     let (src, dst, sport, dport) =
-        if to_server { (client, server, client_port, 6379) } else { (server, client, 6379, client_port) };
+        if to_server { (client, server, client_port, port) } else { (server, client, port, client_port) };
     let mut frame = vec![0u8; 12];
     frame.extend([0x08, 0x00, 0x45, 0]);
     frame.extend(((40 + payload.len()) as u16).to_be_bytes());
@@ -617,6 +631,126 @@ fn pcap_header() -> Vec<u8> {
     out.extend(262_144u32.to_le_bytes());
     out.extend(1u32.to_le_bytes());
     out
+}
+
+#[test]
+fn a_server_on_another_port_is_told_by_its_replies_and_lookalikes_are_not_read() {
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    let mut pcap = pcap_header();
+    let mut t = 1_795_000_000_000_000u64;
+    let mut seq = std::collections::HashMap::new();
+    let mut send = |port: u16, c: u32, to_server: bool, flags: u8, payload: &[u8]| {
+        let at = seq.entry((c, to_server)).or_insert(1000u32);
+        t += 100;
+        record(&mut pcap, t, &segment_on(port, c, to_server, *at, flags, payload));
+        *at += payload.len() as u32 + u32::from(flags & SYN != 0);
+    };
+    let get = resp(&[b"GET", b"k"]);
+    // A cluster node on port 7000, its connection seen from its SYN.
+    send(7000, 0, true, SYN, b"");
+    send(7000, 0, false, SYN | ACK, b"");
+    send(7000, 0, true, ACK, &resp(&[b"SET", b"k", b"v"]));
+    send(7000, 0, false, ACK, b"+OK\r\n");
+    send(7000, 0, true, ACK, &get);
+    send(7000, 0, false, ACK, b"$1\r\nv\r\n");
+    // Both ends of a connection on port 9000, picked up mid-way, send arrays of bulk strings
+    // (a reply of LRANGE looks like a request): which end is the server is not known.
+    for _ in 0..3 {
+        send(9000, 1, true, ACK, &get);
+        send(9000, 1, false, ACK, &resp(&[b"a", b"b"]));
+    }
+    // HTTP on port 8080; a line protocol whose server greets first (POP3), with a password.
+    send(8080, 2, true, SYN, b"");
+    send(8080, 2, false, SYN | ACK, b"");
+    send(8080, 2, true, ACK, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    send(8080, 2, false, ACK, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    send(110, 3, true, SYN, b"");
+    send(110, 3, false, SYN | ACK, b"");
+    send(110, 3, false, ACK, b"+OK POP3 ready\r\n");
+    send(110, 3, true, ACK, b"USER alice\r\n");
+    send(110, 3, false, ACK, b"+OK\r\n");
+    send(110, 3, true, ACK, b"PASS pop-secret\r\n");
+    send(110, 3, false, ACK, b"+OK\r\n");
+    let (records, said) = filter(&["--emit", "tsv"], &pcap);
+    let rows = untimed(&records);
+    assert_eq!(rows, ["0\t10.0.0.0:40000\tget\tk", "0\t10.0.0.0:40000\tset\tk\tv"], "{said}");
+    assert!(said.contains("2 requests on 1 connection;"), "{said}");
+    assert!(
+        said.contains("1 connection read on other ports, their server told by its RESP replies (10.255.255.254:7000)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("1 connection on other ports not read: both ends looked like clients, or both like servers"),
+        "{said}"
+    );
+    assert!(said.contains("17 packets of ports other than 6379 not from a RESP server's connections"), "{said}");
+    assert!(!contains(&records, b"pop-secret") && !said.contains("pop-secret"));
+    // The report's requests are the records'.
+    let (report, _) = filter(&["--format", "json"], &pcap);
+    let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+    assert_eq!(report["commands"], 2);
+    assert_eq!(report["top_keys_by_reply_bytes"][0]["count"], 5 + 7);
+    // A port named: it says which end is the server; only its connections are read.
+    let (records, said) = filter(&["--port", "9000", "--emit", "tsv"], &pcap);
+    assert_eq!(untimed(&records), vec!["0\t10.0.0.1:40001\tget\tk"; 3], "{said}");
+    assert!(!said.contains("told by"), "{said}");
+}
+
+/// Each node of a real 3-master cluster captured on its own, with its cluster bus (binary, not
+/// RESP): read without --port, each node's requests are those read with its port named, every
+/// command its MONITOR shows among them, and the bus is not read.
+#[test]
+fn a_cluster_captured_without_its_ports_is_read_node_by_node() {
+    let Some(server) = common::servers::system() else { return };
+    for attempt in 0..3 {
+        let nodes = crate::cluster::cluster(&server);
+        let dir = TempDir::new("pcap-cluster");
+        let mut taken = Vec::new();
+        for n in &nodes {
+            let monitor = Capture::redis_cli(n.port);
+            monitor.wait_started();
+            let (port, bus) = (n.port.to_string(), (n.port + 10000).to_string());
+            let filter = ["tcp", "port", &port, "or", "port", &bus];
+            let Some(dump) = Tcpdump::start_filtered("lo", &filter, &dir.path(&format!("{port}.pcap"))) else { return };
+            taken.push((n.port, monitor, dump));
+        }
+        crate::cluster::workload(&nodes);
+        // The bus's gossip goes on meanwhile (a PING a second at least, to each node).
+        std::thread::sleep(Duration::from_millis(1200));
+        for n in &nodes {
+            n.client().call(&["ECHO", END]);
+        }
+        let mut pcaps = Vec::new();
+        for (port, monitor, dump) in taken {
+            monitor.wait_for(END.as_bytes());
+            let (pcap, said) = dump.stop_after(END.as_bytes());
+            pcaps.push((port, monitor.bytes(), pcap, said));
+        }
+        if pcaps.iter().any(|p| !p.3.lines().any(|l| l == "0 packets dropped by kernel")) {
+            eprintln!("tcpdump lost packets (attempt {attempt}), capturing again");
+            continue;
+        }
+        for (port, monitor, pcap, _) in &pcaps {
+            let (named, _) = filter(&["--port", &port.to_string(), "--emit", "tsv"], pcap);
+            let (found, said) = filter(&["--emit", "tsv"], pcap);
+            let (named, found) = (untimed(&named), untimed(&found));
+            assert!(found.len() > 100, "{port}: {said}");
+            assert_same(&found, &named, &format!("node {port} ({said})"));
+            assert!(said.contains(&format!("their server told by its RESP replies (127.0.0.1:{port})")), "{said}");
+            assert!(said.contains("packets of ports other than 6379 not from a RESP server's connections"), "{said}");
+            // The packets also show the commands the node refused with MOVED; MONITOR does not.
+            let (shown, _) = filter(&["--emit", "tsv"], monitor);
+            let mut left = found.clone();
+            for row in untimed(&shown) {
+                let at = left.iter().position(|r| *r == row);
+                assert!(at.is_some(), "node {port}: MONITOR shows {row}, the packets do not");
+                left.swap_remove(at.unwrap());
+            }
+        }
+        return;
+    }
+    panic!("tcpdump lost packets in every try");
 }
 
 #[test]

@@ -81,7 +81,7 @@ impl ClusterClient {
 }
 
 /// Three masters on loopback, slots spread by the server's own client's --cluster create.
-fn cluster(server: &Server) -> Vec<Redis> {
+pub(crate) fn cluster(server: &Server) -> Vec<Redis> {
     let nodes: Vec<Redis> = (0..3).map(|_| Redis::start_cluster_node_of(server)).collect();
     let mut create = Command::new(&server.cli);
     create.arg("--cluster").arg("create");
@@ -121,7 +121,7 @@ fn slot_owners(node: &Redis) -> Vec<u16> {
 /// The hot keys of the workload and how often each is read.
 const HOT: [(&str, usize); 4] = [("hot:a", 300), ("{user42}:cart", 200), ("hot:b", 150), ("config:flags", 120)];
 
-fn workload(nodes: &[Redis]) {
+pub(crate) fn workload(nodes: &[Redis]) {
     let mut client = ClusterClient { nodes: HashMap::new(), first: nodes[0].port };
     for (key, _) in HOT {
         client.call(&["SET", key, "v"]);

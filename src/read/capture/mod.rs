@@ -7,10 +7,11 @@
 //! ([`ip`]), TCP and its reassembly ([`tcp`]), RESP requests and replies ([`resp`]), replies
 //! matched to their requests ([`exchange`]: a request goes on with its reply's size and
 //! latency). This module follows the connections to the server's ports, and counts whatever
-//! could not be read, so the end of a capture can say what it held ([`Counts::summary`]). Reading is streaming and bounded: one
+//! could not be read, so the end of a capture can say what it held ([`CaptureCounts::summary`]). Reading is streaming and bounded: one
 //! packet at a time, at most [`MAX_CONNECTIONS`] connections followed, each holding at most
 //! its early segments and its request under way.
 
+mod detect;
 mod exchange;
 mod file;
 mod ip;
@@ -26,6 +27,7 @@ pub use file::is_capture;
 
 use crate::format::long_arg::LongArg;
 use crate::format::monitor::{Args, Call, Header, Span};
+use crate::sys::signal::Stop;
 use file::{Damage, Packet, Packets};
 
 /// The server's port when `--port` is not given.
@@ -39,7 +41,7 @@ const BATCH: usize = 4096;
 
 /// A request's reply, as the packets showed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reply {
+pub struct PacketReply {
     /// Its bytes on the wire (a SUBSCRIBE's: all its confirmations').
     pub bytes: u64,
     /// From the request's last packet to the reply's first, in nanoseconds.
@@ -56,7 +58,7 @@ pub struct CallIn<'a> {
     /// Arguments past what is kept of one request were dropped.
     pub cut: bool,
     /// Its reply, when the capture showed it and it could be matched.
-    pub reply: Option<Reply>,
+    pub reply: Option<PacketReply>,
 }
 
 /// Where a request's pieces are in its batch.
@@ -70,7 +72,7 @@ struct Meta {
     micros: u64,
     bytes: u64,
     cut: bool,
-    reply: Option<Reply>,
+    reply: Option<PacketReply>,
 }
 
 /// Requests handed over together: owned, so they can travel from a reading thread.
@@ -116,7 +118,7 @@ impl Batch {
     }
 
     /// Adds a request sent by `client` at `nanos`, on db `db`, and its reply.
-    fn push(&mut self, nanos: u64, db: u32, client: SocketAddr, req: &resp::Request<'_>, reply: Option<Reply>) {
+    fn push(&mut self, nanos: u64, db: u32, client: SocketAddr, req: &resp::Request<'_>, reply: Option<PacketReply>) {
         let micros = nanos / 1000;
         let t0 = self.data.len() as u32;
         crate::format::timestamp::push_seconds(&mut self.data, micros);
@@ -146,7 +148,7 @@ impl Batch {
 
 /// What a capture held besides requests, counted for the closing words.
 #[derive(Debug, Default, Clone)]
-pub struct Counts {
+pub struct CaptureCounts {
     pub packets: u64,
     pub bytes: u64,
     pub requests: u64,
@@ -156,6 +158,14 @@ pub struct Counts {
     pub picked_up: u64,
     pub tls: u64,
     pub not_followed: u64,
+    /// Connections on ports not named whose server was told by its replies ([`detect`]), how
+    /// many such servers and the first of them, connections of which both ends looked alike
+    /// (not read), and connections not probed (too many at once).
+    pub found: u64,
+    pub servers: u64,
+    pub servers_found: Vec<SocketAddr>,
+    pub ambiguous: u64,
+    pub not_probed: u64,
     /// Packets of other ports, of other protocols, fragments, and damaged ones.
     pub other_ports: u64,
     pub not_tcp: u64,
@@ -164,18 +174,21 @@ pub struct Counts {
     /// A link type this reader does not know, and the packets of it.
     pub unknown_link: Option<u32>,
     pub unknown_link_packets: u64,
-    pub tcp: tcp::Counts,
+    pub tcp: tcp::TcpCounts,
     pub resp: resp::Counts,
-    pub exchange: exchange::Counts,
+    pub exchange: exchange::ExchangeCounts,
     /// Gaps in what the server sent (its replies are not matched after one).
     pub reply_gaps: u64,
     /// Why the file ended early, if it did.
     pub damage: Option<Damage>,
 }
 
-impl Counts {
-    /// The closing words for a capture of `ports`, naming what could not be read.
+impl CaptureCounts {
+    /// The closing words for a capture of `ports` (as `--port` named them: none for 6379 and
+    /// the servers told by their replies), naming what could not be read.
     pub fn summary(&self, ports: &[u16]) -> String {
+        let detect = ports.is_empty();
+        let ports = if detect { &[DEFAULT_PORT][..] } else { ports };
         let mut s = format!(
             "{}, {} on {}",
             counted(self.packets, "packets"),
@@ -187,9 +200,22 @@ impl Counts {
                 s.push_str(&format!("; {}", counted(n, what)));
             }
         };
+        if !self.servers_found.is_empty() {
+            let mut servers: Vec<String> = self.servers_found.iter().map(SocketAddr::to_string).collect();
+            if (self.servers_found.len() as u64) < self.servers {
+                servers.push("…".into());
+            }
+            let what = format!(
+                "connections read on other ports, their server told by its RESP replies ({})",
+                servers.join(", ")
+            );
+            say(self.found, &what);
+        }
         say(self.picked_up, "connections already open when the capture started (read from their next command)");
         say(self.tls, "connections encrypted (TLS): encrypted: cannot be read");
         say(self.not_followed, "connections not followed (too many at once)");
+        say(self.ambiguous, "connections on other ports not read: both ends looked like clients, or both like servers (--port names the server's)");
+        say(self.not_probed, "connections on other ports not looked at (too many at once)");
         say(self.tcp.gaps, "gaps in the byte streams (packets the capture lost or cut)");
         say(self.tcp.gap_bytes, "bytes missing in gaps");
         say(self.tcp.snap_bytes, "of them cut by the snap length (tcpdump -s 0 keeps whole packets)");
@@ -213,7 +239,11 @@ impl Counts {
         }
         let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
         let ports = ports.join(", ");
-        say(self.other_ports, &format!("packets of ports other than {ports}"));
+        if detect {
+            say(self.other_ports, &format!("packets of ports other than {ports} not from a RESP server's connections"));
+        } else {
+            say(self.other_ports, &format!("packets of ports other than {ports}"));
+        }
         if self.connections == 0 && self.other_ports > 0 {
             s.push_str(&format!("; no traffic to port {ports}: is the server on another port (--port)?"));
         }
@@ -260,15 +290,35 @@ pub enum Stopped<E> {
 
 /// Both ends of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
+struct ConnectionKey {
     client: SocketAddr,
     server: SocketAddr,
 }
 
+/// A connection's two ends, in the order of their addresses: what names a connection while
+/// which end is the server is not known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Pair(SocketAddr, SocketAddr);
+
+impl Pair {
+    fn new(a: SocketAddr, b: SocketAddr) -> Pair {
+        if a <= b {
+            Pair(a, b)
+        } else {
+            Pair(b, a)
+        }
+    }
+}
+
 /// A connection followed.
 struct Connection {
-    to_server: tcp::Stream,
-    to_client: tcp::Stream,
+    to_server: tcp::Reassembly,
+    to_client: tcp::Reassembly,
+    talk: Talk,
+}
+
+/// What a connection's two byte streams are read into.
+struct Talk {
     requests: resp::Requests,
     replies: resp::Replies,
     exchange: exchange::Exchange,
@@ -278,32 +328,141 @@ struct Connection {
     client_done: bool,
 }
 
+impl Talk {
+    /// The talk of a connection from `client`, seen from its start (`synced`) or not.
+    fn new(client: SocketAddr, synced: bool, counts: &mut CaptureCounts) -> Talk {
+        counts.connections += 1;
+        counts.picked_up += u64::from(!synced);
+        Talk {
+            requests: resp::Requests::new(synced),
+            replies: resp::Replies::new(),
+            exchange: exchange::Exchange::new(client, synced, &mut counts.exchange),
+            db: 0,
+            tls: false,
+            client_done: false,
+        }
+    }
+
+    /// The next piece of what the client sent, at `nanos`.
+    fn client_sent(&mut self, piece: tcp::Piece<'_>, nanos: u64, batch: &mut Batch, counts: &mut CaptureCounts) {
+        let Talk { requests, exchange, db, tls, .. } = self;
+        let not_resp = requests.counts.not_resp;
+        let mut emit = |req: resp::Request<'_>| {
+            counts.requests += 1;
+            follow_db(db, &req);
+            exchange.request(&req, nanos, *db, batch, &mut counts.exchange);
+        };
+        let gap = match piece {
+            tcp::Piece::Bytes(bytes) => {
+                if !*tls && requests.between_requests() && looks_like_tls(bytes) {
+                    *tls = true;
+                    counts.tls += 1;
+                }
+                if !*tls {
+                    requests.feed(bytes, &mut emit);
+                }
+                false
+            }
+            tcp::Piece::Gap(n) => {
+                requests.gap(n, &mut emit);
+                true
+            }
+        };
+        if gap || requests.counts.not_resp > not_resp {
+            // Requests may be lost in it (or in bytes that are not RESP, which the server
+            // answers with an error): their replies would be taken for others'.
+            exchange.lose(batch, &mut counts.exchange);
+        }
+    }
+
+    /// The next piece of what the server sent, at `nanos`: replies.
+    fn server_sent(&mut self, piece: tcp::Piece<'_>, nanos: u64, batch: &mut Batch, counts: &mut CaptureCounts) {
+        let Talk { replies, exchange, tls, .. } = self;
+        let xc = &mut counts.exchange;
+        let gap = match piece {
+            tcp::Piece::Bytes(bytes) if !*tls => {
+                replies.feed(bytes, nanos, &mut |done| exchange.reply(&done, batch, xc));
+                false
+            }
+            tcp::Piece::Bytes(_) => false,
+            tcp::Piece::Gap(_) => true,
+        };
+        if gap || replies.lost {
+            counts.reply_gaps += u64::from(gap);
+            replies.lose();
+            exchange.lose(batch, &mut counts.exchange);
+        }
+    }
+}
+
+/// Where the servers are: the ports named, and the servers told by their replies.
+struct Servers<'p> {
+    ports: &'p [u16],
+    /// Connections on other ports are probed for a RESP server (no `--port` given).
+    detect: bool,
+    found: std::collections::HashSet<SocketAddr>,
+}
+
+/// The most servers told by their replies that are remembered.
+const MAX_FOUND: usize = 4096;
+/// The most servers told by their replies that the closing words name.
+const SERVERS_SAID: usize = 8;
+/// The most connections probed at once, and the most remembered as not read.
+const MAX_PROBES: usize = 4096;
+const MAX_NOT_READ: usize = 1 << 16;
+
+impl Servers<'_> {
+    fn is_server(&self, end: SocketAddr) -> bool {
+        self.ports.contains(&end.port()) || (self.detect && !self.found.is_empty() && self.found.contains(&end))
+    }
+}
+
 /// The connections of a capture.
 struct Follower<'p> {
-    ports: &'p [u16],
+    servers: Servers<'p>,
     /// Boxed, so the table's growth moves small entries (100 000 connections and more).
-    connections: HashMap<Key, Box<Connection>>,
-    counts: Counts,
+    connections: HashMap<ConnectionKey, Box<Connection>>,
+    /// Connections on other ports, until their server is told ([`detect`]).
+    probes: HashMap<Pair, Box<detect::Probe>>,
+    /// Connections probed and found not to be Redis (until they end).
+    not_read: std::collections::HashSet<Pair>,
+    /// What the probes keep, and their streams' counts (not the capture's: most of what they
+    /// follow is not Redis).
+    probe_bytes: u64,
+    probe_tcp: tcp::TcpCounts,
+    counts: CaptureCounts,
     batch: Batch,
 }
 
 /// Reads a capture to its end, handing over its requests a batch at a time; `ports` are the
-/// server's. Returns what it counted.
+/// server's as `--port` named them: none, and the server is on 6379 or is the end of a
+/// connection that answers in RESP replies ([`detect`]). Returns what it counted.
 pub fn read_all<R: Read, E>(
     input: R,
     ports: &[u16],
+    stop: Stop,
     mut on: impl FnMut(&mut Batch) -> Result<(), E>,
-) -> Result<Counts, Stopped<E>> {
+) -> Result<CaptureCounts, Stopped<E>> {
     let mut packets = Packets::new(input);
-    let mut follower =
-        Follower { ports, connections: HashMap::new(), counts: Counts::default(), batch: Batch::default() };
+    let detect = ports.is_empty();
+    let ports = if detect { &[DEFAULT_PORT][..] } else { ports };
+    let mut follower = Follower {
+        servers: Servers { ports, detect, found: Default::default() },
+        connections: HashMap::new(),
+        probes: HashMap::new(),
+        not_read: Default::default(),
+        probe_bytes: 0,
+        probe_tcp: tcp::TcpCounts::default(),
+        counts: CaptureCounts::default(),
+        batch: Batch::default(),
+    };
     loop {
         // Hand over what there is before a read that may wait (a live capture).
         if follower.batch.len() >= BATCH || (!follower.batch.is_empty() && packets.buffered() < 64) {
             on(&mut follower.batch).map_err(Stopped::Consumer)?;
             follower.batch.clear();
         }
-        if crate::sys::signal::stopped() {
+        if stop.requested() {
             break;
         }
         match packets.next_packet().map_err(Stopped::Read)? {
@@ -331,158 +490,239 @@ impl Follower<'_> {
         let c = &mut self.counts;
         c.packets += 1;
         let frame = match link::ip_packet(packet.link, packet.data) {
-            link::Frame::Ip(bytes) => bytes,
-            link::Frame::Other => return c.not_tcp += 1,
-            link::Frame::Short => return c.damaged += 1,
-            link::Frame::UnknownLink => {
+            link::LinkFrame::Ip(bytes) => bytes,
+            link::LinkFrame::Other => return c.not_tcp += 1,
+            link::LinkFrame::Short => return c.damaged += 1,
+            link::LinkFrame::UnknownLink => {
                 c.unknown_link = Some(packet.link);
                 return c.unknown_link_packets += 1;
             }
         };
         let datagram = match ip::parse(frame) {
-            ip::Packet::Datagram(d) => d,
-            ip::Packet::Fragment => return c.fragments += 1,
-            ip::Packet::Damaged => return c.damaged += 1,
+            ip::IpPacket::Datagram(d) => d,
+            ip::IpPacket::Fragment => return c.fragments += 1,
+            ip::IpPacket::Damaged => return c.damaged += 1,
         };
         if datagram.protocol != ip::TCP {
             return c.not_tcp += 1;
         }
         let Some(segment) = tcp::parse(datagram.payload, datagram.missing) else { return c.damaged += 1 };
-        let (src, dst) = (datagram.src, datagram.dst);
-        if self.ports.contains(&segment.dst_port) {
-            let key = Key { client: addr(src, segment.src_port), server: addr(dst, segment.dst_port) };
-            self.client_segment(key, &segment, packet.nanos);
-        } else if self.ports.contains(&segment.src_port) {
-            let key = Key { client: addr(dst, segment.dst_port), server: addr(src, segment.src_port) };
-            self.server_segment(key, &segment, packet.nanos);
+        let (src, dst) = (addr(datagram.src, segment.src_port), addr(datagram.dst, segment.dst_port));
+        if self.servers.is_server(dst) {
+            self.client_segment(ConnectionKey { client: src, server: dst }, &segment, packet.nanos);
+        } else if self.servers.is_server(src) {
+            self.server_segment(ConnectionKey { client: dst, server: src }, &segment, packet.nanos);
+        } else if self.servers.detect {
+            self.probe_segment(src, dst, &segment, packet.nanos);
         } else {
             c.other_ports += 1;
         }
     }
 
     /// A segment from a client to the server.
-    fn client_segment(&mut self, key: Key, segment: &tcp::Segment<'_>, nanos: u64) {
-        let counts = &mut self.counts;
+    fn client_segment(&mut self, key: ConnectionKey, segment: &tcp::Segment<'_>, nanos: u64) {
         if !self.connections.contains_key(&key) {
+            if !self.probes.is_empty() && self.promote(key) {
+                return self.client_segment(key, segment, nanos);
+            }
             if !segment.syn && segment.payload.is_empty() && segment.missing == 0 {
                 // A bare ACK or FIN of a connection not followed.
                 return;
             }
             if self.connections.len() >= MAX_CONNECTIONS {
-                counts.not_followed += 1;
+                self.counts.not_followed += 1;
                 return;
             }
-            counts.connections += 1;
-            counts.picked_up += u64::from(!segment.syn);
-            let connection = Connection {
-                to_server: tcp::Stream::default(),
-                to_client: tcp::Stream::default(),
-                requests: resp::Requests::new(segment.syn),
-                replies: resp::Replies::new(),
-                exchange: exchange::Exchange::new(key.client, segment.syn, &mut counts.exchange),
-                db: 0,
-                tls: false,
-                client_done: false,
-            };
-            self.connections.insert(key, Box::new(connection));
+            let talk = Talk::new(key.client, segment.syn, &mut self.counts);
+            let conn =
+                Connection { to_server: tcp::Reassembly::default(), to_client: tcp::Reassembly::default(), talk };
+            self.connections.insert(key, Box::new(conn));
         }
         let Some(conn) = self.connections.get_mut(&key) else { return };
-        let Connection { to_server, requests, exchange, db, tls, .. } = &mut **conn;
-        let batch = &mut self.batch;
-        let tcp = &mut counts.tcp;
-        let (resp_counts, xc) = (&mut counts.requests, &mut counts.exchange);
-        let mut emit = |req: resp::Request<'_>| {
-            *resp_counts += 1;
-            follow_db(db, &req);
-            exchange.request(&req, nanos, *db, batch, xc);
-        };
-        let mut gap = false;
-        let not_resp = requests.counts.not_resp;
-        to_server.segment(segment, tcp, &mut |piece| match piece {
-            tcp::Piece::Bytes(bytes) => {
-                if !*tls && requests.between_requests() && looks_like_tls(bytes) {
-                    *tls = true;
-                    counts.tls += 1;
-                }
-                if !*tls {
-                    requests.feed(bytes, &mut emit);
-                }
-            }
-            tcp::Piece::Gap(n) => {
-                gap = true;
-                requests.gap(n, &mut emit);
-            }
-        });
-        if gap || requests.counts.not_resp > not_resp {
-            // Requests may be lost in it (or in bytes that are not RESP, which the server
-            // answers with an error): their replies would be taken for others'.
-            exchange.lose(batch, xc);
-        }
-        if segment.fin {
-            conn.client_done = true;
-        }
-        if segment.rst || (conn.client_done && conn.exchange.idle()) {
-            self.close(&key);
-        }
+        let Connection { to_server, talk, .. } = &mut **conn;
+        let (batch, counts) = (&mut self.batch, &mut self.counts);
+        let mut tcp = counts.tcp;
+        to_server.segment(segment, &mut tcp, &mut |piece| talk.client_sent(piece, nanos, batch, counts));
+        counts.tcp = tcp;
+        self.after_segment(key, segment, true);
     }
 
     /// A segment from the server to a client: replies.
-    fn server_segment(&mut self, key: Key, segment: &tcp::Segment<'_>, nanos: u64) {
-        let counts = &mut self.counts;
-        let Some(conn) = self.connections.get_mut(&key) else { return };
-        let Connection { to_client, replies, exchange, tls, .. } = &mut **conn;
-        let batch = &mut self.batch;
-        let (xc, reply_gaps) = (&mut counts.exchange, &mut counts.reply_gaps);
-        let mut gap = false;
-        to_client.segment(segment, &mut counts.tcp, &mut |piece| match piece {
-            tcp::Piece::Bytes(bytes) if !*tls => {
-                replies.feed(bytes, nanos, &mut |done| exchange.reply(&done, batch, xc))
+    fn server_segment(&mut self, key: ConnectionKey, segment: &tcp::Segment<'_>, nanos: u64) {
+        if !self.connections.contains_key(&key) && !self.probes.is_empty() {
+            let pair = Pair::new(key.client, key.server);
+            if self.probes.get(&pair).is_some_and(|p| p.sent(key.client)) {
+                self.promote(key);
+            } else {
+                // The server's side alone (a MONITOR stream, a subscriber's messages) is not
+                // followed, as on a port named.
+                self.forget_probe(pair);
             }
-            tcp::Piece::Bytes(_) => {}
-            tcp::Piece::Gap(_) => gap = true,
-        });
-        if gap || replies.lost {
-            *reply_gaps += u64::from(gap);
-            replies.lose();
-            exchange.lose(batch, xc);
         }
-        if segment.fin || segment.rst || (conn.client_done && conn.exchange.idle()) {
+        let Some(conn) = self.connections.get_mut(&key) else { return };
+        let Connection { to_client, talk, .. } = &mut **conn;
+        let (batch, counts) = (&mut self.batch, &mut self.counts);
+        let mut tcp = counts.tcp;
+        to_client.segment(segment, &mut tcp, &mut |piece| talk.server_sent(piece, nanos, batch, counts));
+        counts.tcp = tcp;
+        self.after_segment(key, segment, false);
+    }
+
+    /// A segment's flags end the connection: the client's FIN once its replies are in, a RST,
+    /// the server's FIN.
+    fn after_segment(&mut self, key: ConnectionKey, segment: &tcp::Segment<'_>, from_client: bool) {
+        let Some(conn) = self.connections.get_mut(&key) else { return };
+        if from_client && segment.fin {
+            conn.talk.client_done = true;
+        }
+        let done = conn.talk.client_done && conn.talk.exchange.idle();
+        if segment.rst || done || (!from_client && segment.fin) {
             self.close(&key);
         }
     }
 
+    /// A segment of a connection on ports not named: probed until its server is told.
+    fn probe_segment(&mut self, src: SocketAddr, dst: SocketAddr, segment: &tcp::Segment<'_>, nanos: u64) {
+        let pair = Pair::new(src, dst);
+        let ends = segment.fin || segment.rst;
+        if self.not_read.contains(&pair) {
+            if ends {
+                self.not_read.remove(&pair);
+            }
+            return self.counts.other_ports += 1;
+        }
+        if !self.probes.contains_key(&pair) {
+            if !segment.syn && segment.payload.is_empty() && segment.missing == 0 {
+                return self.counts.other_ports += 1;
+            }
+            if self.probes.len() >= MAX_PROBES {
+                self.counts.not_probed += 1;
+                return self.counts.other_ports += 1;
+            }
+            self.probes.insert(pair, Box::new(detect::Probe::new([src, dst])));
+        }
+        let Some(probe) = self.probes.get_mut(&pair) else { return };
+        let from = usize::from(probe.ends[0] != src);
+        let mut verdict = probe.segment(from, segment, nanos, &mut self.probe_bytes, &mut self.probe_tcp);
+        if ends && verdict == detect::Detection::Wait {
+            verdict = probe.give_up();
+        }
+        let pair_ends = probe.ends;
+        match verdict {
+            detect::Detection::Wait => {}
+            detect::Detection::Server(end) => {
+                let (server, client) = (pair_ends[end], pair_ends[1 - end]);
+                self.found(server);
+                self.promote(ConnectionKey { client, server });
+                self.after_segment(ConnectionKey { client, server }, segment, src == client);
+            }
+            verdict => {
+                let probe = self.forget_probe(pair);
+                let c = &mut self.counts;
+                c.other_ports += probe.map_or(0, |p| p.packets);
+                c.ambiguous += u64::from(verdict == detect::Detection::Ambiguous);
+                if !ends {
+                    if self.not_read.len() >= MAX_NOT_READ {
+                        self.not_read.clear();
+                    }
+                    self.not_read.insert(pair);
+                }
+            }
+        }
+    }
+
+    /// A server told by its replies: every connection to it is read from now on.
+    fn found(&mut self, server: SocketAddr) {
+        let found = &mut self.servers.found;
+        if found.len() < MAX_FOUND && found.insert(server) {
+            self.counts.servers += 1;
+            if self.counts.servers_found.len() < SERVERS_SAID {
+                self.counts.servers_found.push(server);
+            }
+        }
+    }
+
+    /// Forgets a probe, and what it kept.
+    fn forget_probe(&mut self, pair: Pair) -> Option<Box<detect::Probe>> {
+        let probe = self.probes.remove(&pair)?;
+        self.probe_bytes -= probe.kept_bytes() as u64;
+        self.probe_tcp.held_now -= probe.held_bytes() as u64;
+        Some(probe)
+    }
+
+    /// The probe of the connection `key` (its server now known) becomes a connection followed:
+    /// what it kept is read again, in the order it came. False when there was no such probe.
+    fn promote(&mut self, key: ConnectionKey) -> bool {
+        let Some(probe) = self.forget_probe(Pair::new(key.client, key.server)) else { return false };
+        if self.connections.len() >= MAX_CONNECTIONS {
+            self.counts.not_followed += 1;
+            return true;
+        }
+        let counts = &mut self.counts;
+        counts.found += 1;
+        let held = probe.held_bytes() as u64;
+        counts.tcp.held_now += held;
+        let client_end = usize::from(probe.ends[0] != key.client);
+        let mut talk = Talk::new(key.client, probe.seen_from_syn(), counts);
+        let ([a, b], log) = probe.into_parts();
+        let (to_server, to_client) = if client_end == 0 { (a, b) } else { (b, a) };
+        for logged in log {
+            let piece = match &logged.piece {
+                detect::Kept::Bytes(bytes) => tcp::Piece::Bytes(bytes),
+                detect::Kept::Gap(n) => {
+                    counts.tcp.gaps += 1;
+                    counts.tcp.gap_bytes += n;
+                    tcp::Piece::Gap(*n)
+                }
+            };
+            if logged.from == client_end {
+                talk.client_sent(piece, logged.nanos, &mut self.batch, counts);
+            } else {
+                talk.server_sent(piece, logged.nanos, &mut self.batch, counts);
+            }
+        }
+        self.connections.insert(key, Box::new(Connection { to_server, to_client, talk }));
+        true
+    }
+
     /// A connection ends: what it held early comes out, and it is forgotten.
-    fn close(&mut self, key: &Key) {
+    fn close(&mut self, key: &ConnectionKey) {
         let Some(mut conn) = self.connections.remove(key) else { return };
         self.finish(&mut conn);
     }
 
     fn finish(&mut self, conn: &mut Connection) {
-        let counts = &mut self.counts;
-        let Connection { to_server, requests, exchange, db, tls, .. } = conn;
-        let batch = &mut self.batch;
+        let Connection { to_server, talk, .. } = conn;
+        let (batch, counts) = (&mut self.batch, &mut self.counts);
         // Early segments are from the time of the last packet; the batch keeps time order
         // closely enough for reports (their times are within the hold bound of each other).
         let nanos = batch.calls.last().map_or(0, |m| m.micros * 1000);
-        let (resp_counts, xc) = (&mut counts.requests, &mut counts.exchange);
-        let mut emit = |req: resp::Request<'_>| {
-            *resp_counts += 1;
-            follow_db(db, &req);
-            exchange.request(&req, nanos, *db, batch, xc);
-        };
-        to_server.flush(&mut counts.tcp, &mut |piece| match piece {
-            tcp::Piece::Bytes(bytes) if !*tls => requests.feed(bytes, &mut emit),
-            tcp::Piece::Bytes(_) => {}
-            tcp::Piece::Gap(n) => requests.gap(n, &mut emit),
-        });
-        requests.end();
-        exchange.end(batch, xc);
-        counts.resp.merge(&requests.counts);
+        let mut tcp = counts.tcp;
+        to_server.flush(&mut tcp, &mut |piece| talk.client_sent(piece, nanos, batch, counts));
+        counts.tcp = tcp;
+        talk.requests.end();
+        talk.exchange.end(batch, &mut counts.exchange);
+        counts.resp.merge(&talk.requests.counts);
     }
 
-    /// The end of the capture: every connection still open ends.
+    /// The end of the capture: every connection still open ends, and every probe gives up.
     fn end(&mut self) {
-        let open: Vec<Key> = self.connections.keys().copied().collect();
+        let probes: Vec<Pair> = self.probes.keys().copied().collect();
+        for pair in probes {
+            let Some(probe) = self.probes.get(&pair) else { continue };
+            match probe.give_up() {
+                detect::Detection::Server(end) => {
+                    let (server, client) = (probe.ends[end], probe.ends[1 - end]);
+                    self.found(server);
+                    self.promote(ConnectionKey { client, server });
+                }
+                verdict => {
+                    self.counts.ambiguous += u64::from(verdict == detect::Detection::Ambiguous);
+                    self.counts.other_ports += self.forget_probe(pair).map_or(0, |p| p.packets);
+                }
+            }
+        }
+        let open: Vec<ConnectionKey> = self.connections.keys().copied().collect();
         for key in open {
             self.close(&key);
         }
@@ -512,8 +752,8 @@ fn follow_db(db: &mut u32, req: &resp::Request<'_>) {
 mod tests {
     use super::*;
 
-    /// A TCP segment from `src` to `dst` port, as an Ethernet frame (port 6379 is the server's,
-    /// on 10.0.0.2).
+    /// A TCP segment from `src` to `dst` port, as an Ethernet frame (a port under 40000 is the
+    /// server's, on 10.0.0.2).
     fn frame(src: u16, dst: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
         let mut tcp = Vec::new();
         tcp.extend(src.to_be_bytes());
@@ -524,7 +764,7 @@ mod tests {
         let mut eth = vec![0u8; 12];
         eth.extend([0x08, 0x00]);
         let (client, server) = ([10, 0, 0, 1], [10, 0, 0, 2]);
-        let (from, to) = if src == 6379 { (server, client) } else { (client, server) };
+        let (from, to) = if src < 40000 { (server, client) } else { (client, server) };
         eth.extend(ip::tests::v4_packet(from, to, ip::TCP, &tcp));
         eth
     }
@@ -535,12 +775,12 @@ mod tests {
 
     /// The requests of a capture of `frames` (time 1 s apart), as `client db words…`, and what
     /// it counted.
-    fn read(frames: &[Vec<u8>], ports: &[u16]) -> (Vec<String>, Counts) {
+    fn read(frames: &[Vec<u8>], ports: &[u16]) -> (Vec<String>, CaptureCounts) {
         let packets: Vec<(u64, &[u8])> =
             frames.iter().enumerate().map(|(i, f)| ((i as u64 + 1) * 1_000_000, &f[..])).collect();
         let file = file::tests::pcap(false, false, 1, &packets);
         let mut got = Vec::new();
-        let counts = read_all(&file[..], ports, |batch| -> Result<(), ()> {
+        let counts = read_all(&file[..], ports, Stop::never(), |batch| -> Result<(), ()> {
             for c in batch.calls(0) {
                 let h = c.call.header;
                 let mut row = format!("{} {}", String::from_utf8_lossy(h.client), String::from_utf8_lossy(h.db));
@@ -601,11 +841,78 @@ mod tests {
 
     #[test]
     fn a_connection_that_never_finishes_its_request() {
-        let frames = [frame(1, 6379, 0, SYN, b""), frame(1, 6379, 1, ACK, b"*2\r\n$3\r\nGET\r\n$100\r\nab")];
+        let frames = [frame(40009, 6379, 0, SYN, b""), frame(40009, 6379, 1, ACK, b"*2\r\n$3\r\nGET\r\n$100\r\nab")];
         let (got, counts) = read(&frames, &[6379]);
         assert!(got.is_empty());
         assert_eq!(counts.resp.unfinished, 1);
         assert!(counts.summary(&[6379]).contains("1 request cut short by the end of the capture"));
+    }
+
+    /// The frames of a conversation between client port `client` and server port `server`, the
+    /// client's SYN first when `syn`: `turns` are (from the client?, bytes).
+    fn conversation(client: u16, server: u16, syn: bool, turns: &[(bool, &[u8])]) -> Vec<Vec<u8>> {
+        let (mut seq_c, mut seq_s) = (1000u32, 5000u32);
+        let mut frames = Vec::new();
+        if syn {
+            frames.push(frame(client, server, seq_c - 1, SYN, b""));
+            frames.push(frame(server, client, seq_s - 1, SYN | ACK, b""));
+        }
+        for (from_client, bytes) in turns {
+            let (src, dst, seq) =
+                if *from_client { (client, server, &mut seq_c) } else { (server, client, &mut seq_s) };
+            frames.push(frame(src, dst, *seq, ACK, bytes));
+            *seq += bytes.len() as u32;
+        }
+        frames
+    }
+
+    #[test]
+    fn a_server_on_another_port_is_told_by_its_replies() {
+        let get = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+        let set = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+        let mut frames =
+            conversation(40000, 7000, true, &[(true, set), (false, b"+OK\r\n"), (true, get), (false, b"$1\r\nv\r\n")]);
+        // A connection to the same server picked up mid-way: read at once, its server known.
+        frames.extend(conversation(40001, 7000, false, &[(true, get), (false, b"$1\r\nv\r\n")]));
+        // Another server, mid-way: two exchanges tell it; the requests before are read again.
+        frames.extend(conversation(
+            40002,
+            7001,
+            false,
+            &[(true, set), (false, b"+OK\r\n"), (true, get), (false, b":1\r\n")],
+        ));
+        // Not Redis: HTTP, and a POP3 server that greets first and answers inline commands.
+        frames.extend(conversation(
+            40003,
+            8080,
+            true,
+            &[(true, b"GET / HTTP/1.1\r\n\r\n"), (false, b"HTTP/1.1 200 OK\r\n\r\n")],
+        ));
+        let pop3: [(bool, &[u8]); 4] =
+            [(false, b"+OK ready\r\n"), (true, b"USER u\r\n"), (false, b"+OK\r\n"), (true, b"PASS secret\r\n")];
+        frames.extend(conversation(40004, 110, true, &pop3));
+        // Both ends send arrays of bulk strings, picked up mid-way: which is the server is not known.
+        let both: Vec<(bool, &[u8])> = (0..4).map(|i| (i % 2 == 0, &get[..])).collect();
+        frames.extend(conversation(40005, 9000, false, &both));
+        let (got, counts) = read(&frames, &[]);
+        let want = [
+            "10.0.0.1:40000 0 SET k v -> 5 B 1000000 us",
+            "10.0.0.1:40000 0 GET k -> 7 B 1000000 us",
+            "10.0.0.1:40001 0 GET k",
+            "10.0.0.1:40002 0 SET k v",
+            "10.0.0.1:40002 0 GET k",
+        ];
+        assert_eq!(got, want);
+        assert_eq!((counts.connections, counts.found, counts.picked_up, counts.ambiguous), (3, 2, 2, 1));
+        assert_eq!(counts.servers_found, ["10.0.0.2:7000".parse().unwrap(), "10.0.0.2:7001".parse().unwrap()]);
+        let said = counts.summary(&[]);
+        assert!(said.contains("2 connections read on other ports, their server told by its RESP replies (10.0.0.2:7000, 10.0.0.2:7001)"), "{said}");
+        assert!(said.contains("1 connection on other ports not read: both ends looked like clients"), "{said}");
+        assert!(said.contains("packets of ports other than 6379 not from a RESP server's connections"), "{said}");
+        // Ports named: only theirs are read.
+        let (got, counts) = read(&frames, &[7001]);
+        assert_eq!(got, want[3..]);
+        assert_eq!(counts.found, 0);
     }
 
     proptest::proptest! {
@@ -626,9 +933,14 @@ mod tests {
                 segments.iter().map(|(c, seq, flags, p)| frame(40000 + c, 6379, *seq, *flags, p)).collect();
             let (got, counts) = read(&frames, &[6379]);
             proptest::prop_assert_eq!(got.len() as u64, counts.requests);
+            // On a port not named, probed: the same, and no more.
+            let moved: Vec<Vec<u8>> =
+                segments.iter().map(|(c, seq, flags, p)| frame(40000 + c, 7000, *seq, *flags, p)).collect();
+            let (found, counts) = read(&moved, &[]);
+            proptest::prop_assert_eq!(found.len() as u64, counts.requests);
             let mut cut = file::tests::pcap(false, false, 1, &[(1, &frames.concat())]);
             cut.truncate(cut.len() / 2);
-            let counts = read_all(&cut[..], &[6379], |_| -> Result<(), ()> { Ok(()) }).unwrap();
+            let counts = read_all(&cut[..], &[6379], Stop::never(), |_| -> Result<(), ()> { Ok(()) }).unwrap();
             proptest::prop_assert!(counts.packets <= 1);
         }
     }

@@ -590,6 +590,11 @@ impl Tcpdump {
     /// returning once it is capturing; `None`, having said so loudly, when tcpdump is missing or
     /// may not capture (not root). Under CI=true that fails the test instead.
     pub fn start(iface: &str, port: u16, path: &Path) -> Option<Tcpdump> {
+        Tcpdump::start_filtered(iface, &["tcp", "port", &port.to_string()], path)
+    }
+
+    /// [`Tcpdump::start`] with the capture filter `filter` (`tcp port 7000 or port 17000`).
+    pub fn start_filtered(iface: &str, filter: &[&str], path: &Path) -> Option<Tcpdump> {
         let skip = |msg: String| {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("{msg}");
@@ -605,7 +610,7 @@ impl Tcpdump {
             // A large buffer: loopback packets are up to 64 KiB, and a full buffer drops them.
             .args(["--immediate-mode", "-U", "-B", "65536", "-s", "0", "-i", iface, "-w"])
             .arg(path)
-            .args(["tcp", "port", &port.to_string()])
+            .args(filter)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
