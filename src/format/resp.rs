@@ -272,7 +272,8 @@ impl Reader {
             None => (rest.len(), false),
         };
         if self.line_len + used > MAX_LENGTH_LINE {
-            return Err((used, Error::Length));
+            // Up to the first byte past the bound, wherever the pieces were cut.
+            return Err((MAX_LENGTH_LINE - self.line_len + 1, Error::Length));
         }
         self.line[self.line_len..self.line_len + used].copy_from_slice(&rest[..used]);
         self.line_len += used;
@@ -449,6 +450,39 @@ mod tests {
         assert_eq!(r.feed(b"\n$1\r\nc\r\n+x", &mut t), (8, Ok(true)));
         assert_eq!(t.0, "<$String(5)@1ab$1><$String(1)@1c$1>*0>");
         assert_eq!(r.skip(1, &mut t), None);
+    }
+
+    /// What the reader tells of `stream` fed in pieces of `chunk` bytes, up to its first error.
+    fn told(stream: &[u8], chunk: usize) -> (String, Option<Error>, u64) {
+        let mut r = Reader::new();
+        let mut t = Trace::default();
+        for mut piece in stream.chunks(chunk) {
+            while !piece.is_empty() {
+                let (used, ended) = r.feed(piece, &mut t);
+                assert!(used <= piece.len());
+                piece = &piece[used..];
+                match ended {
+                    Ok(true) => t.0.push('\n'),
+                    Ok(false) => assert!(piece.is_empty()),
+                    Err(e) => return (t.0, Some(e), r.read()),
+                }
+            }
+        }
+        (t.0, None, r.read())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any bytes, in any pieces: what is told is what is told of them whole, up to the same
+        /// error at the same byte.
+        #[test]
+        fn any_bytes_in_any_pieces(
+            stream in proptest::collection::vec(proptest::sample::select(b"*$+-:%|>~_,#!=(\r\n0123-1a".to_vec()), 0..400),
+            chunk in 1usize..24,
+        ) {
+            proptest::prop_assert_eq!(told(&stream, chunk), told(&stream, stream.len().max(1)));
+        }
     }
 
     #[test]
