@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
 use crate::count::name::Name;
 use crate::format::monitor::{Args, Call, Header, Line, Parser};
-use crate::read::capture::{CallIn, Reply};
+use crate::read::capture::{CallIn, PacketReply};
 use crate::read::input::LineIn;
 
 /// The most node labels kept (records read back can name any number).
@@ -33,7 +33,7 @@ pub struct Command<'a> {
     /// argument's head and the dropped tail, as written (escaped, less the closing quote).
     pub bytes: u64,
     /// Its reply, for a request read from packets whose reply the capture showed.
-    pub reply: Option<Reply>,
+    pub reply: Option<PacketReply>,
     /// It was read from packets (its time is the packet's, its latency measured).
     pub packet: bool,
 }
