@@ -745,4 +745,37 @@ mod tests {
         r.feed(b"+OK\r\n?what\r\n", 0, &mut |_| {});
         assert!(r.lost);
     }
+
+    /// The replies of `pieces`, whatever their times, and whether the stream was lost.
+    fn replies_of(pieces: &[&[u8]]) -> (Vec<(u8, u64, Vec<u8>)>, bool) {
+        let mut r = Replies::new();
+        let mut got = Vec::new();
+        for piece in pieces {
+            r.feed(piece, 0, &mut |d: ReplyDone| got.push((d.kind, d.bytes, d.first().to_vec())));
+        }
+        (got, r.lost)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// RESP's pieces and bytes that are not, in any pieces, from a stream's start or from
+        /// within it: the requests, counts and replies of the bytes whole.
+        #[test]
+        fn any_stream_in_any_pieces(
+            tokens in proptest::collection::vec(proptest::sample::select(vec![
+                &b"*1\r\n"[..], b"*2\r\n", b"*0\r\n", b"*-1\r\n", b"$3\r\n", b"GET\r\n", b"$1\r\n", b"k\r\n",
+                b"$0\r\n\r\n", b"$-1\r\n", b"+OK\r\n", b":1\r\n", b"%1\r\n", b"|1\r\n", b">2\r\n", b"PING\r\n",
+                b"set a 'b c'\r\n", b"\r\n", b"\n", b"\r", b"x", b"*", b"$", b"\"", b"\x00",
+            ]), 0..60),
+            chunk in 1usize..24,
+            synced in proptest::prelude::any::<bool>(),
+        ) {
+            let stream = tokens.concat();
+            let pieces: Vec<Result<&[u8], u64>> = stream.chunks(chunk).map(Ok).collect();
+            proptest::prop_assert_eq!(read(synced, &pieces), read(synced, &[Ok(&stream[..])]));
+            let pieces: Vec<&[u8]> = stream.chunks(chunk).collect();
+            proptest::prop_assert_eq!(replies_of(&pieces), replies_of(&[&stream[..]]));
+        }
+    }
 }
