@@ -1,8 +1,8 @@
 //! The TSV record, the one home of its columns: which there are, in which order, under which
 //! `--header` names ([`Column`]), written by [`Writer`] and read back by [`read`] (the MONITOR
 //! parser takes a line with a TAB for one) and [`lead_len`] (the compactor's streaming split of
-//! a long one). Every field is in the printable form of [`crate::format::escape`], so a field
-//! never holds a TAB or a line end.
+//! a long one, which [`looks_like_one`] tells from a long MONITOR line). Every field is in the
+//! printable form of [`crate::format::escape`], so a field never holds a TAB or a line end.
 //!
 //! Columns, tsv:  timestamp, db, client, command, arg1, arg2, …
 //! Columns, keys: timestamp, db, client, command, key, access (`read` or `write`), slot (the key's
@@ -223,6 +223,16 @@ pub fn lead_len(first: &[u8], second: &[u8]) -> usize {
     }
 }
 
+/// Whether a line, from its first bytes, is a record rather than a MONITOR line: it has a
+/// separator before any quote (MONITOR quotes every argument, and escapes a TAB in one).
+pub fn looks_like_one(head: &[u8]) -> bool {
+    match (head.find_byte(SEPARATOR), head.find_byte(b'"')) {
+        (Some(tab), Some(quote)) => tab < quote,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
 /// Reads a tsv record (with or without its line end): its lead, its timestamp in microseconds,
 /// and its command and arguments still escaped; `None` when the line is not one.
 #[inline]
@@ -363,6 +373,14 @@ mod tests {
         for bad in [&b"a\tb"[..], b"1.000001\tx\tc\tget", b"n\t1.5\tx\tc\tget", b"1.000001"] {
             assert!(read(bad).is_none(), "{}", bad.as_bstr());
         }
+    }
+
+    #[test]
+    fn a_record_has_a_separator_before_any_quote() {
+        assert!(looks_like_one(b"1.5\t0\tc\tset\t\"k\"\tv"));
+        assert!(looks_like_one(b"1.5\t0\tc\tget"));
+        assert!(!looks_like_one(b"1.5 [0 c] \"get\" \"a\tb\""));
+        assert!(!looks_like_one(b"1.5 [0 c] \"get\""));
     }
 
     #[test]
