@@ -74,7 +74,7 @@ pub struct Head {
 }
 
 /// What is told of the values read. A method returning false refuses the value: the reader
-/// stops with [`Error::Refused`].
+/// stops with [`RespError::Refused`].
 pub trait Visit {
     /// A value of type `kind` begins at `depth`: before its length line, if it has one.
     fn begin(&mut self, _kind: u8, _depth: usize) -> bool {
@@ -92,7 +92,7 @@ pub trait Visit {
 
 /// Why the reader stopped: the stream is not RESP from there on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Error {
+pub enum RespError {
     /// A type byte that is none of RESP's.
     Type(u8),
     /// A length that is no number, or a length line past [`MAX_LENGTH_LINE`] bytes.
@@ -128,7 +128,7 @@ struct Frame {
 
 /// What one step took: the bytes used, and whether a value ended; or the bytes used up to and
 /// including what is not RESP, and why.
-type Step = Result<(usize, bool), (usize, Error)>;
+type Step = Result<(usize, bool), (usize, RespError)>;
 
 /// Reads RESP values from one stream.
 pub struct Reader {
@@ -171,7 +171,7 @@ impl Reader {
     /// complete: the bytes used, and whether a top-level value ended, or an error (with the bytes
     /// used up to and including what is not RESP). After an error the reader is not to be fed
     /// again.
-    pub fn feed(&mut self, data: &[u8], v: &mut impl Visit) -> (usize, Result<bool, Error>) {
+    pub fn feed(&mut self, data: &[u8], v: &mut impl Visit) -> (usize, Result<bool, RespError>) {
         let mut at = 0;
         while at < data.len() {
             let rest = &data[at..];
@@ -205,7 +205,7 @@ impl Reader {
     /// Passes over `n` bytes of the stream that are not there, inside a string's bytes or the
     /// CR LF after them (a string's bytes need not be seen): whether that ends a top-level
     /// value; `None` when the reader is not inside a string that long.
-    pub fn skip(&mut self, n: u64, v: &mut impl Visit) -> Option<Result<bool, Error>> {
+    pub fn skip(&mut self, n: u64, v: &mut impl Visit) -> Option<Result<bool, RespError>> {
         let (text, end) = match self.part {
             Part::Body(left) => (left, 2),
             Part::End(left) => (0, left),
@@ -227,13 +227,13 @@ impl Reader {
     fn type_byte(&mut self, kind: u8, v: &mut impl Visit) -> Step {
         let depth = self.stack.len();
         if !v.begin(kind, depth) {
-            return Err((1, Error::Refused));
+            return Err((1, RespError::Refused));
         }
         self.kind = kind;
         self.part = match kind {
             b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => {
                 if !v.head(&Head { kind, form: Form::Simple, depth, read: self.read + 1 }) {
-                    return Err((1, Error::Refused));
+                    return Err((1, RespError::Refused));
                 }
                 Part::Text { cr: false }
             }
@@ -241,7 +241,7 @@ impl Reader {
                 self.line_len = 0;
                 Part::Length
             }
-            _ => return Err((1, Error::Type(kind))),
+            _ => return Err((1, RespError::Type(kind))),
         };
         Ok((1, false))
     }
@@ -259,7 +259,7 @@ impl Reader {
             None => (line, false),
         };
         if (cr_was_text && !v.data(b"\r")) || (!text.is_empty() && !v.data(text)) {
-            return Err((used, Error::Refused));
+            return Err((used, RespError::Refused));
         }
         self.part = Part::Text { cr: held };
         Ok((used, ended))
@@ -272,25 +272,25 @@ impl Reader {
             None => (rest.len(), false),
         };
         if self.line_len + used > MAX_LENGTH_LINE {
-            return Err((used, Error::Length));
+            return Err((used, RespError::Length));
         }
         self.line[self.line_len..self.line_len + used].copy_from_slice(&rest[..used]);
         self.line_len += used;
         if !whole {
             return Ok((used, false));
         }
-        let Some(n) = parse_number(&self.line[..self.line_len]) else { return Err((used, Error::Length)) };
+        let Some(n) = parse_number(&self.line[..self.line_len]) else { return Err((used, RespError::Length)) };
         let kind = self.kind;
         let depth = self.stack.len();
         let form = match n {
             n if n < 0 => Form::Null(n),
             n if matches!(kind, b'$' | b'!' | b'=') => Form::String(n as u64),
-            n if n > 0 && depth >= MAX_DEPTH => return Err((used, Error::Depth)),
+            n if n > 0 && depth >= MAX_DEPTH => return Err((used, RespError::Depth)),
             n if matches!(kind, b'%' | b'|') => Form::Aggregate(2 * n as u64),
             n => Form::Aggregate(n as u64),
         };
         if !v.head(&Head { kind, form, depth, read: self.read + used as u64 }) {
-            return Err((used, Error::Refused));
+            return Err((used, RespError::Refused));
         }
         match form {
             Form::String(0) => self.part = Part::End(2),
@@ -308,7 +308,7 @@ impl Reader {
     fn body(&mut self, rest: &[u8], left: u64, v: &mut impl Visit) -> Step {
         let take = (rest.len() as u64).min(left) as usize;
         if !v.data(&rest[..take]) {
-            return Err((take, Error::Refused));
+            return Err((take, RespError::Refused));
         }
         self.part = if take as u64 == left { Part::End(2) } else { Part::Body(left - take as u64) };
         Ok((take, false))
@@ -317,7 +317,7 @@ impl Reader {
     /// A byte of the CR LF after a string.
     fn line_end(&mut self, b: u8, left: u8) -> Step {
         if b != if left == 2 { b'\r' } else { b'\n' } {
-            return Err((1, Error::LineEnd));
+            return Err((1, RespError::LineEnd));
         }
         self.part = Part::End(left - 1);
         Ok((1, left == 1))
@@ -325,7 +325,7 @@ impl Reader {
 
     /// The value under way ended: it ends the aggregates it was the last value of. True when
     /// that ends a top-level value.
-    fn end_value(&mut self, v: &mut impl Visit) -> Result<bool, Error> {
+    fn end_value(&mut self, v: &mut impl Visit) -> Result<bool, RespError> {
         self.part = Part::Type;
         let mut kind = self.kind;
         loop {
@@ -344,11 +344,11 @@ impl Reader {
         }
     }
 
-    fn visit(&self, taken: bool) -> Result<(), Error> {
+    fn visit(&self, taken: bool) -> Result<(), RespError> {
         if taken {
             Ok(())
         } else {
-            Err(Error::Refused)
+            Err(RespError::Refused)
         }
     }
 }
@@ -377,7 +377,7 @@ mod tests {
     }
 
     /// The trace of `stream` fed `chunk` bytes at a time, one line per top-level value.
-    fn trace(stream: &[u8], chunk: usize) -> Result<String, Error> {
+    fn trace(stream: &[u8], chunk: usize) -> Result<String, RespError> {
         let mut r = Reader::new();
         let mut t = Trace::default();
         for mut piece in stream.chunks(chunk) {
@@ -410,14 +410,14 @@ mod tests {
 
     #[test]
     fn what_is_not_resp_stops_the_reader() {
-        assert_eq!(trace(b"?what\r\n", 3), Err(Error::Type(b'?')));
-        assert_eq!(trace(b"$x\r\n", 3), Err(Error::Length));
-        assert_eq!(trace(b"$5\n", 3), Err(Error::Length));
-        assert_eq!(trace(b"$1\r\nvX\n", 3), Err(Error::LineEnd));
-        assert_eq!(trace(&[&b"*"[..], &[b'0'; 40], b"\r\n"].concat(), 3), Err(Error::Length));
-        assert_eq!(trace(b"*99999999999999999999\r\n", 3), Err(Error::Length));
+        assert_eq!(trace(b"?what\r\n", 3), Err(RespError::Type(b'?')));
+        assert_eq!(trace(b"$x\r\n", 3), Err(RespError::Length));
+        assert_eq!(trace(b"$5\n", 3), Err(RespError::Length));
+        assert_eq!(trace(b"$1\r\nvX\n", 3), Err(RespError::LineEnd));
+        assert_eq!(trace(&[&b"*"[..], &[b'0'; 40], b"\r\n"].concat(), 3), Err(RespError::Length));
+        assert_eq!(trace(b"*99999999999999999999\r\n", 3), Err(RespError::Length));
         let deep = b"*1\r\n".repeat(MAX_DEPTH + 1);
-        assert_eq!(trace(&deep, 1000), Err(Error::Depth));
+        assert_eq!(trace(&deep, 1000), Err(RespError::Depth));
         // A visitor's refusal stops it too.
         struct No;
         impl Visit for No {
@@ -432,9 +432,9 @@ mod tests {
             }
         }
         assert_eq!(Reader::new().feed(b"+OK\r\n", &mut No), (5, Ok(true)));
-        assert_eq!(Reader::new().feed(b"%1\r\n+a", &mut No), (4, Err(Error::Refused)));
+        assert_eq!(Reader::new().feed(b"%1\r\n+a", &mut No), (4, Err(RespError::Refused)));
         // Where the error is: after the byte that is not RESP.
-        assert_eq!(Reader::new().feed(b"*1\r\n$1\r\nab", &mut Trace::default()), (10, Err(Error::LineEnd)));
+        assert_eq!(Reader::new().feed(b"*1\r\n$1\r\nab", &mut Trace::default()), (10, Err(RespError::LineEnd)));
         // Negative lengths are told as they are, for the visitor to judge.
         assert_eq!(trace(b"*-2\r\n", 3).unwrap(), "<*Null(-2)@0*0>\n");
     }
