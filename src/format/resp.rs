@@ -1,4 +1,4 @@
-//! RESP, Redis's protocol, the one home of its framing: [`Reader`] reads RESP2 and RESP3 values
+//! RESP, Redis's protocol, the one home of its framing: [`RespReader`] reads RESP2 and RESP3 values
 //! from a byte stream in whatever pieces it comes (a capture's segments, a socket's reads), and
 //! [`command`] writes a command as the array of bulk strings servers take.
 //!
@@ -121,7 +121,7 @@ enum Part {
 
 /// An aggregate under way: its type byte, and the values left.
 #[derive(Debug, Clone, Copy)]
-struct Frame {
+struct OpenAggregate {
     kind: u8,
     left: u64,
 }
@@ -131,25 +131,25 @@ struct Frame {
 type Step = Result<(usize, bool), (usize, RespError)>;
 
 /// Reads RESP values from one stream.
-pub struct Reader {
+pub struct RespReader {
     part: Part,
     /// The type byte of the value whose line or bytes are under way.
     kind: u8,
     line: [u8; MAX_LENGTH_LINE],
     line_len: usize,
-    stack: Vec<Frame>,
+    stack: Vec<OpenAggregate>,
     read: u64,
 }
 
-impl Default for Reader {
+impl Default for RespReader {
     fn default() -> Self {
-        Reader::new()
+        RespReader::new()
     }
 }
 
-impl Reader {
-    pub fn new() -> Reader {
-        Reader { part: Part::Type, kind: 0, line: [0; MAX_LENGTH_LINE], line_len: 0, stack: Vec::new(), read: 0 }
+impl RespReader {
+    pub fn new() -> RespReader {
+        RespReader { part: Part::Type, kind: 0, line: [0; MAX_LENGTH_LINE], line_len: 0, stack: Vec::new(), read: 0 }
     }
 
     /// Bytes read so far.
@@ -159,9 +159,9 @@ impl Reader {
 
     /// A reader that has read `*N` and the `$` of its first value, as a reader of requests
     /// that found where one starts (`*N\r\n$`) does; the array's head is not told.
-    pub fn in_array(n: u64) -> Reader {
-        let mut r = Reader::new();
-        r.stack.push(Frame { kind: b'*', left: n });
+    pub fn in_array(n: u64) -> RespReader {
+        let mut r = RespReader::new();
+        r.stack.push(OpenAggregate { kind: b'*', left: n });
         r.kind = b'$';
         r.part = Part::Length;
         r
@@ -272,7 +272,12 @@ impl Reader {
             None => (rest.len(), false),
         };
         if self.line_len + used > MAX_LENGTH_LINE {
+<<<<<<< HEAD
             return Err((used, RespError::Length));
+=======
+            // Up to the first byte past the bound, wherever the pieces were cut.
+            return Err((MAX_LENGTH_LINE - self.line_len + 1, RespError::Length));
+>>>>>>> main
         }
         self.line[self.line_len..self.line_len + used].copy_from_slice(&rest[..used]);
         self.line_len += used;
@@ -296,7 +301,7 @@ impl Reader {
             Form::String(0) => self.part = Part::End(2),
             Form::String(n) => self.part = Part::Body(n),
             Form::Aggregate(left) if left > 0 => {
-                self.stack.push(Frame { kind, left });
+                self.stack.push(OpenAggregate { kind, left });
                 self.part = Part::Type;
             }
             _ => return Ok((used, true)),
@@ -378,7 +383,11 @@ mod tests {
 
     /// The trace of `stream` fed `chunk` bytes at a time, one line per top-level value.
     fn trace(stream: &[u8], chunk: usize) -> Result<String, RespError> {
+<<<<<<< HEAD
         let mut r = Reader::new();
+=======
+        let mut r = RespReader::new();
+>>>>>>> main
         let mut t = Trace::default();
         for mut piece in stream.chunks(chunk) {
             while !piece.is_empty() {
@@ -431,17 +440,24 @@ mod tests {
                 true
             }
         }
+<<<<<<< HEAD
         assert_eq!(Reader::new().feed(b"+OK\r\n", &mut No), (5, Ok(true)));
         assert_eq!(Reader::new().feed(b"%1\r\n+a", &mut No), (4, Err(RespError::Refused)));
         // Where the error is: after the byte that is not RESP.
         assert_eq!(Reader::new().feed(b"*1\r\n$1\r\nab", &mut Trace::default()), (10, Err(RespError::LineEnd)));
+=======
+        assert_eq!(RespReader::new().feed(b"+OK\r\n", &mut No), (5, Ok(true)));
+        assert_eq!(RespReader::new().feed(b"%1\r\n+a", &mut No), (4, Err(RespError::Refused)));
+        // Where the error is: after the byte that is not RESP.
+        assert_eq!(RespReader::new().feed(b"*1\r\n$1\r\nab", &mut Trace::default()), (10, Err(RespError::LineEnd)));
+>>>>>>> main
         // Negative lengths are told as they are, for the visitor to judge.
         assert_eq!(trace(b"*-2\r\n", 3).unwrap(), "<*Null(-2)@0*0>\n");
     }
 
     #[test]
     fn a_string_may_have_bytes_missing() {
-        let mut r = Reader::in_array(2);
+        let mut r = RespReader::in_array(2);
         let mut t = Trace::default();
         assert_eq!(r.feed(b"5\r\nab", &mut t), (5, Ok(false)));
         assert_eq!(r.skip(6, &mut t), None);
@@ -449,6 +465,39 @@ mod tests {
         assert_eq!(r.feed(b"\n$1\r\nc\r\n+x", &mut t), (8, Ok(true)));
         assert_eq!(t.0, "<$String(5)@1ab$1><$String(1)@1c$1>*0>");
         assert_eq!(r.skip(1, &mut t), None);
+    }
+
+    /// What the reader tells of `stream` fed in pieces of `chunk` bytes, up to its first error.
+    fn told(stream: &[u8], chunk: usize) -> (String, Option<RespError>, u64) {
+        let mut r = RespReader::new();
+        let mut t = Trace::default();
+        for mut piece in stream.chunks(chunk) {
+            while !piece.is_empty() {
+                let (used, ended) = r.feed(piece, &mut t);
+                assert!(used <= piece.len());
+                piece = &piece[used..];
+                match ended {
+                    Ok(true) => t.0.push('\n'),
+                    Ok(false) => assert!(piece.is_empty()),
+                    Err(e) => return (t.0, Some(e), r.read()),
+                }
+            }
+        }
+        (t.0, None, r.read())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any bytes, in any pieces: what is told is what is told of them whole, up to the same
+        /// error at the same byte.
+        #[test]
+        fn any_bytes_in_any_pieces(
+            stream in proptest::collection::vec(proptest::sample::select(b"*$+-:%|>~_,#!=(\r\n0123-1a".to_vec()), 0..400),
+            chunk in 1usize..24,
+        ) {
+            proptest::prop_assert_eq!(told(&stream, chunk), told(&stream, stream.len().max(1)));
+        }
     }
 
     #[test]

@@ -49,12 +49,12 @@ pub struct Wire<S> {
     stream: S,
     buf: Vec<u8>,
     start: usize,
-    reader: resp::Reader,
+    reader: resp::RespReader,
 }
 
 impl<S: Read + Write> Wire<S> {
     pub fn new(stream: S) -> Wire<S> {
-        Wire { stream, buf: Vec::with_capacity(4096), start: 0, reader: resp::Reader::new() }
+        Wire { stream, buf: Vec::with_capacity(4096), start: 0, reader: resp::RespReader::new() }
     }
 
     /// Sends a command and reads its reply.
