@@ -73,11 +73,7 @@ impl Column {
 pub const LEAD: [Column; 4] = [Column::Timestamp, Column::Db, Column::Client, Column::Command];
 /// What a keys record has after the lead ([`Writer::key`]).
 pub const KEY: [Column; 3] = [Column::Key, Column::Access, Column::Slot];
-<<<<<<< HEAD
-/// What a keys record of a request read from packets adds ([`RecordReply`]).
-=======
 /// What a keys record of a request read from packets adds ([`ReplyColumns`]).
->>>>>>> main
 pub const REPLY: [Column; 2] = [Column::ReplyBytes, Column::LatencyUs];
 
 /// The columns before a record's command, borrowed from the line read or the command written.
@@ -95,11 +91,7 @@ pub struct Lead<'a> {
 
 /// The reply columns of a keys record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-<<<<<<< HEAD
-pub enum RecordReply {
-=======
 pub enum ReplyColumns {
->>>>>>> main
     /// Not read from packets: no reply columns.
     Absent,
     /// Read from packets, but the capture did not show the reply: both empty.
@@ -172,26 +164,16 @@ impl<W: Write> Writer<W> {
     /// A keys record: the lead, then `key`, its access (`write`, or `read`), its slot and the
     /// reply columns.
     #[inline]
-<<<<<<< HEAD
-    pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: RecordReply) {
-=======
     pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: ReplyColumns) {
->>>>>>> main
         self.buf.extend_from_slice(&self.lead);
         self.buf.push(SEPARATOR);
         escape(key, &mut self.buf);
         self.buf.extend_from_slice(if write { b"\twrite\t" } else { b"\tread\t" });
         self.buf.extend_from_slice(itoa::Buffer::new().format(slot).as_bytes());
         match reply {
-<<<<<<< HEAD
-            RecordReply::Absent => {}
-            RecordReply::Unseen => self.buf.extend_from_slice(b"\t\t"),
-            RecordReply::Share { bytes, micros } => {
-=======
             ReplyColumns::Absent => {}
             ReplyColumns::Unseen => self.buf.extend_from_slice(b"\t\t"),
             ReplyColumns::Share { bytes, micros } => {
->>>>>>> main
                 let mut number = itoa::Buffer::new();
                 self.buf.push(SEPARATOR);
                 self.buf.extend_from_slice(number.format(bytes).as_bytes());
@@ -337,11 +319,7 @@ mod tests {
         for (node, reply) in [(false, false), (true, false), (false, true), (true, true)] {
             let header = written(|w| w.header(node, reply));
             let lead = Lead { node: node.then_some(&b"n1"[..]), ..LEAD_A };
-<<<<<<< HEAD
-            let share = if reply { RecordReply::Share { bytes: 7, micros: 9 } } else { RecordReply::Absent };
-=======
             let share = if reply { ReplyColumns::Share { bytes: 7, micros: 9 } } else { ReplyColumns::Absent };
->>>>>>> main
             let record = written(|w| {
                 w.lead(&lead, b"get");
                 w.key(b"k", false, 866, share);
@@ -367,11 +345,7 @@ mod tests {
         let record = written(|w| {
             w.lead(&lead, b"set");
             w.command([&b"a\tb\"c\n\x01"[..], b"", b"v"].into_iter());
-<<<<<<< HEAD
-            w.key(b"a\tb", true, 1, RecordReply::Unseen);
-=======
             w.key(b"a\tb", true, 1, ReplyColumns::Unseen);
->>>>>>> main
         });
         assert_eq!(
             record,

@@ -272,12 +272,8 @@ impl RespReader {
             None => (rest.len(), false),
         };
         if self.line_len + used > MAX_LENGTH_LINE {
-<<<<<<< HEAD
-            return Err((used, RespError::Length));
-=======
             // Up to the first byte past the bound, wherever the pieces were cut.
             return Err((MAX_LENGTH_LINE - self.line_len + 1, RespError::Length));
->>>>>>> main
         }
         self.line[self.line_len..self.line_len + used].copy_from_slice(&rest[..used]);
         self.line_len += used;
@@ -383,11 +379,7 @@ mod tests {
 
     /// The trace of `stream` fed `chunk` bytes at a time, one line per top-level value.
     fn trace(stream: &[u8], chunk: usize) -> Result<String, RespError> {
-<<<<<<< HEAD
-        let mut r = Reader::new();
-=======
         let mut r = RespReader::new();
->>>>>>> main
         let mut t = Trace::default();
         for mut piece in stream.chunks(chunk) {
             while !piece.is_empty() {
@@ -440,17 +432,10 @@ mod tests {
                 true
             }
         }
-<<<<<<< HEAD
-        assert_eq!(Reader::new().feed(b"+OK\r\n", &mut No), (5, Ok(true)));
-        assert_eq!(Reader::new().feed(b"%1\r\n+a", &mut No), (4, Err(RespError::Refused)));
-        // Where the error is: after the byte that is not RESP.
-        assert_eq!(Reader::new().feed(b"*1\r\n$1\r\nab", &mut Trace::default()), (10, Err(RespError::LineEnd)));
-=======
         assert_eq!(RespReader::new().feed(b"+OK\r\n", &mut No), (5, Ok(true)));
         assert_eq!(RespReader::new().feed(b"%1\r\n+a", &mut No), (4, Err(RespError::Refused)));
         // Where the error is: after the byte that is not RESP.
         assert_eq!(RespReader::new().feed(b"*1\r\n$1\r\nab", &mut Trace::default()), (10, Err(RespError::LineEnd)));
->>>>>>> main
         // Negative lengths are told as they are, for the visitor to judge.
         assert_eq!(trace(b"*-2\r\n", 3).unwrap(), "<*Null(-2)@0*0>\n");
     }

@@ -28,15 +28,9 @@ fn write<W: Write>(out: &mut Writer<W>, emit: Emit, cmd: &Command<'_>, secrets: 
                 let bytes = cmd.args.get(key.pos);
                 let slot = cmd.args.long(key.pos).map_or_else(|| crate::count::cluster::slot(bytes), |long| long.slot);
                 let reply = match cmd.reply {
-<<<<<<< HEAD
-                    _ if !cmd.packet => record::RecordReply::Absent,
-                    None => record::RecordReply::Unseen,
-                    Some(r) => record::RecordReply::Share {
-=======
                     _ if !cmd.packet => record::ReplyColumns::Absent,
                     None => record::ReplyColumns::Unseen,
                     Some(r) => record::ReplyColumns::Share {
->>>>>>> main
                         bytes: share_of(r.bytes, n, i),
                         micros: share_of(r.nanos / 1000, n, i),
                     },
