@@ -1,6 +1,6 @@
 //! The reader threads: anything but a single regular file (several inputs, standard input, a
 //! FIFO, a server) is read on a thread per input, each running a
-//! [`LineReader`](crate::read::lines::LineReader) and handing over batches of lines with their
+//! [`LineReader`] and handing over batches of lines with their
 //! boundaries over one bounded channel, so one stalled stream never holds up the others and a
 //! silent live stream still gets [`Event::Idle`] ticks.
 //!
