@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io;
 
-use crate::read::input::Compressed;
+use crate::read::lines::Compressed;
 use crate::sys::output;
 
 /// Why a run failed.
@@ -16,8 +16,13 @@ pub enum Error {
     Write(io::Error),
     /// The rejects file could not be created or written.
     Rejects { name: String, err: io::Error },
-    /// The command line asks for something that cannot be done safely (exit status 2).
-    Usage(String),
+    /// The command line is wrong: a flag or value, or flags that do not go together (exit
+    /// status 2; `main` points to `--help`).
+    Usage(UsageError),
+    /// What a flag names cannot be used (exit status 2): a file missing, unreadable or not what
+    /// it should be (`--commands`, `--password-file`), a `--rejects` file that would destroy
+    /// data, `--askpass` without a terminal. The message names the flag and the file.
+    Refused(String),
     /// Every input was a server, and none could be read (each was named when given up).
     NothingRead,
     /// What to connect to could not be found out (`--cluster`, `--imonitor all`).
@@ -35,12 +40,33 @@ impl Error {
         matches!(self, Error::Write(e) if output::is_stopped(e))
     }
 
+    /// True for a mistake on the command line (`main` then points to `--help`).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::Usage(_))
+    }
+
     /// The exit status for this error: 2 for a usage error, 1 otherwise.
     pub fn exit_status(&self) -> u8 {
         match self {
-            Error::Usage(_) => 2,
+            Error::Usage(_) | Error::Refused(_) => 2,
             _ => 1,
         }
+    }
+}
+
+/// A mistake on the command line, the one kind there is: the message names the flag or value.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<UsageError> for Error {
+    fn from(e: UsageError) -> Error {
+        Error::Usage(e)
     }
 }
 
@@ -62,7 +88,7 @@ impl fmt::Display for Error {
             },
             Error::Write(err) => write!(f, "writing output: {err}"),
             Error::Rejects { name, err } => write!(f, "writing rejects to {name}: {err}"),
-            Error::Usage(message) => f.write_str(message),
+            Error::Usage(UsageError(message)) | Error::Refused(message) => f.write_str(message),
             Error::NothingRead => f.write_str("no server could be read"),
             Error::Connect(message) => f.write_str(message),
         }
@@ -75,7 +101,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Read { err, .. } | Error::Write(err) | Error::Rejects { err, .. } => Some(err),
-            Error::Usage(_) | Error::NothingRead | Error::Connect(_) => None,
+            Error::Usage(_) | Error::Refused(_) | Error::NothingRead | Error::Connect(_) => None,
         }
     }
 }

@@ -35,41 +35,37 @@ pub use format::{escape, monitor};
 pub use read::connect;
 pub use sys::{output, signal};
 
-use std::ffi::OsString;
 use std::io::{Read, Write};
 
 pub use config::Emit;
 pub use count::stats::GapRule;
 pub use error::Error;
 
-use commands::Table;
-use config::Config;
+use cli::Plan;
 use count::nodes::NodeState;
 use count::stats::{Settings, Tally};
-use pipeline::decode::{Command, Decoder, Nodes};
+use pipeline::decode::{Command, Decoder, NodeNumbers};
 use pipeline::redact::Secrets;
 use pipeline::{Pipeline, Rejects};
-use read::input::{self, Event, Failed, Input, Inputs, LineReader};
+use read::input::{self, Event};
+use read::lines::{Failed, LineReader};
+use read::sources::{sniff, Content};
+use sink::labels::Labels;
 use sink::records::Records;
+use sink::reporter::Reporter;
 use sink::rolling::RollingReport;
-use sink::{Labels, Reporter, Sink, WholeReport};
+use sink::whole::WholeReport;
+use sink::Sink;
 
-/// Runs the whole filter over the configured inputs, writing to `out` and warnings to `warn`.
-pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<(), Error> {
-    let mut inputs = Inputs::new(servers(config, warn)?, &config.files);
-    inputs.ports = config.ports.clone();
-    if let Some(limit) = config.duration {
+/// Runs the whole filter over the planned inputs, writing to `out` and warnings to `warn`.
+pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(), Error> {
+    // The edge that decides when the run stops: the readers are told, and asked nothing else.
+    plan.inputs.stop = signal::Stop::signals();
+    if let Some(limit) = plan.config.duration {
         signal::end_after(std::time::Duration::from_micros(limit));
-        inputs.ticking = true;
+        plan.inputs.ticking = true;
     }
-    if inputs.list.iter().filter(|i| i.is_stdin()).count() > 1 {
-        return Err(Error::Usage("standard input ('-') can be read only once".into()));
-    }
-    if let Some(rejects) = &config.rejects {
-        check_rejects(rejects, &inputs.list)?;
-    }
-    unknown_commands_named(config, &config.table(), warn);
-    if reads_a_terminal(config) {
+    if plan.reads_a_terminal {
         // Nothing else would say why nothing happens.
         let _ = writeln!(
             warn,
@@ -77,128 +73,17 @@ pub fn run<W: Write>(config: &Config, out: W, warn: &mut dyn Write) -> Result<()
         );
     }
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let mut session = Session::on_terminal(config, out, inputs.labels(), terminal)?;
+    let mut session = Session::on_terminal(&plan, out, plan.inputs.labels(), terminal)?;
     // Reports count keys on the second core: a single file is read on this one.
-    let in_place = config.emit.is_none();
-    match inputs.read(in_place, |event| session.event(event, warn)) {
-        Ok(()) if inputs.none_read() && !signal::stopped() => Err(Error::NothingRead),
+    let in_place = plan.config.emit.is_none();
+    let read = plan.inputs.read(in_place, |event| session.event(event, warn));
+    let inputs = &plan.inputs;
+    match read {
+        Ok(()) if inputs.none_read() && !inputs.stop.requested() => Err(Error::NothingRead),
         Ok(()) => session.finish(warn),
         Err(Failed::Read(i, err)) => Err(Error::Read { name: inputs.list[i].name(), err }),
         Err(Failed::Consumer(err)) => Err(err),
     }
-}
-
-/// Standard input is one of the inputs, and a terminal.
-fn reads_a_terminal(config: &Config) -> bool {
-    let stdin = if config.files.is_empty() {
-        config.connect.is_empty()
-    } else {
-        Inputs::new(Vec::new(), &config.files).list.iter().any(Input::is_stdin)
-    };
-    stdin && std::io::IsTerminal::is_terminal(&std::io::stdin())
-}
-
-/// The servers of `--connect`, with the password found for them: each target, or the node
-/// indexes behind it (`--imonitor`), or the nodes of its cluster (`--cluster`).
-fn servers(config: &Config, warn: &mut dyn Write) -> Result<Vec<connect::Node>, Error> {
-    use connect::{Monitor, Node};
-    if config.connect.is_empty() {
-        if config.password_file.is_some() || config.askpass {
-            return Err(Error::Usage("--password-file and --askpass are for --connect".into()));
-        }
-        return Ok(Vec::new());
-    }
-    let access = connect::Access::find(&config.connect, config.password_file.as_ref(), config.askpass, &config.tls)
-        .map_err(Error::Usage)?;
-    let access = std::sync::Arc::new(access);
-    if config.tls.insecure {
-        let _ = writeln!(
-            warn,
-            "faina-filter: --tls-insecure: the servers' certificates are NOT checked: whoever answers gets the password and the stream"
-        );
-    }
-    let mut nodes: Vec<Node> = Vec::new();
-    for target in &config.connect {
-        let seed = Node::new(target.clone(), Monitor::All, access.clone());
-        let failed = |why: String| Error::Connect(format!("{}: {why}", seed.name()));
-        if config.cluster {
-            for member in connect::topology::cluster_nodes(&seed).map_err(failed)? {
-                let node = Node::new(member.target(target), Monitor::All, access.clone());
-                if !member.usable {
-                    let _ = writeln!(
-                        warn,
-                        "faina-filter: {}: a cluster node marked failed or without an address is left out",
-                        seed.name()
-                    );
-                } else if (member.primary || config.replicas)
-                    && !nodes.iter().any(|n| n.target.addr == node.target.addr)
-                {
-                    nodes.push(node);
-                }
-            }
-        } else if let Some(indexes) = &config.imonitor {
-            for monitor in indexes.resolve(&seed).map_err(failed)? {
-                nodes.push(Node::new(target.clone(), monitor, access.clone()));
-            }
-        } else {
-            nodes.push(seed);
-        }
-    }
-    Ok(nodes)
-}
-
-/// Says so when `--command` names a command the table does not know (a typo, `gett`): it then
-/// matches only the unknown commands of that name.
-fn unknown_commands_named(config: &Config, table: &Table, warn: &mut dyn Write) {
-    for name in &config.filters.commands {
-        let mut words = name.splitn(2, |&b| b == b'|');
-        let first = words.next().unwrap_or_default();
-        let known = match table.lookup(first, words.next()) {
-            commands::Lookup::Known(id, n) => {
-                n == 2 || !name.contains(&b'|') || table.get(id).name.as_bytes() == &name[..]
-            }
-            commands::Lookup::Unknown => false,
-        };
-        if !known {
-            let _ = writeln!(
-                warn,
-                "faina-filter: --command '{}' is no command the table knows: it matches only unknown commands of that name",
-                escape::escaped(name)
-            );
-        }
-    }
-}
-
-/// Refuses a rejects file that would destroy data: one that is also an input, or an existing
-/// file with something in it (a capture named by mistake: `--rejects capture.txt`), or the file
-/// standard output or standard error already write to (`--rejects /dev/stdout > out.txt`: both
-/// would write over each other; on a terminal, rejected lines would reach it raw). A device
-/// that is no terminal (`/dev/null`) may be both.
-fn check_rejects(path: &OsString, inputs: &[Input]) -> Result<(), Error> {
-    use std::os::fd::AsFd;
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    let shown = escape::escaped(path.as_encoded_bytes());
-    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
-    let same = |m: &std::fs::Metadata| m.dev() == meta.dev() && m.ino() == meta.ino();
-    if inputs.iter().any(|input| input.metadata().is_some_and(|m| same(&m))) {
-        return Err(Error::Usage(format!("--rejects: '{shown}' is also an input: name another file")));
-    }
-    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
-    for (name, fd) in [("standard output", stdout.as_fd()), ("standard error", stderr.as_fd())] {
-        let Ok(out) = fd.try_clone_to_owned().map(std::fs::File::from) else { continue };
-        let plain_device = meta.file_type().is_char_device() && !std::io::IsTerminal::is_terminal(&out);
-        if out.metadata().is_ok_and(|m| same(&m)) && !plain_device {
-            return Err(Error::Usage(format!(
-                "--rejects: '{shown}' is where {name} goes: the two would write over each other (name another file)"
-            )));
-        }
-    }
-    if meta.is_file() && meta.len() > 0 {
-        return Err(Error::Usage(format!(
-            "--rejects: '{shown}' exists and is not empty: refusing to overwrite it (remove it, or name another file)"
-        )));
-    }
-    Ok(())
 }
 
 /// One run: events in, [`Session::finish`] writes what is left.
@@ -210,15 +95,17 @@ pub struct Session<W: Write> {
 impl<W: Write> Session<W> {
     /// Prepares a run writing to `out` (and creates the rejects file, if asked for); `nodes` are
     /// the inputs' labels, when they name nodes.
-    pub fn new(config: &Config, out: W, nodes: Option<Vec<Vec<u8>>>) -> Result<Self, Error> {
-        Session::on_terminal(config, out, nodes, false)
+    pub fn new(plan: &Plan, out: W, nodes: Option<Vec<Vec<u8>>>) -> Result<Self, Error> {
+        Session::on_terminal(plan, out, nodes, false)
     }
 
     /// [`Session::new`] for an output that is a `terminal` when so: rolling reports are drawn
     /// on a live screen (unless `--no-screen`), and a text report ends with its hottest keys.
-    pub fn on_terminal(config: &Config, out: W, nodes: Option<Vec<Vec<u8>>>, terminal: bool) -> Result<Self, Error> {
-        let screen = terminal && config.every.is_some() && config.format == config::Format::Text && !config.no_screen;
-        let table = config.table();
+    pub fn on_terminal(plan: &Plan, out: W, nodes: Option<Vec<Vec<u8>>>, terminal: bool) -> Result<Self, Error> {
+        let config = &plan.config;
+        let screen =
+            terminal && config.every.is_some() && config.format == config::ReportFormat::Text && !config.no_screen;
+        let table = plan.table.clone();
         let rejects = config.rejects.as_deref().map(Rejects::create).transpose()?;
         let settings = Settings {
             commands: table.clone(),
@@ -231,7 +118,7 @@ impl<W: Write> Session<W> {
         let reporter = |out| {
             let reporter = Reporter::new(out, config.format, config.hot_qps, Labels::new(nodes.clone()));
             match (screen, terminal) {
-                (true, _) => reporter.on_screen(reads_a_terminal(config)),
+                (true, _) => reporter.on_screen(plan.reads_a_terminal),
                 (false, true) => reporter.on_terminal(),
                 (false, false) => reporter,
             }
@@ -246,7 +133,7 @@ impl<W: Write> Session<W> {
         };
         // Records of whole commands (tsv) need no keys.
         let keys = config.emit != Some(Emit::Tsv);
-        let decoder = Decoder::new(table, Nodes::new(nodes));
+        let decoder = Decoder::new(table, NodeNumbers::new(nodes));
         let pipeline = Pipeline::new(decoder, keys, config.filters.clone(), config.redact, rejects);
         Ok(Session { pipeline, sink })
     }
@@ -305,10 +192,10 @@ impl<W: Write> Session<W> {
         input: impl Read + Send,
         warn: &mut dyn Write,
     ) -> Result<(), Error> {
-        let (kind, input) = input::sniff(Box::new(input)).map_err(|err| Error::Read { name: "input".into(), err })?;
+        let (kind, input) = sniff(Box::new(input)).map_err(|err| Error::Read { name: "input".into(), err })?;
         let result = match kind {
-            input::Kind::Lines => reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn)),
-            input::Kind::Capture => input::read_capture(0, input, "input", &[], &mut |event| self.event(event, warn)),
+            Content::Lines => reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn)),
+            Content::Capture => input::read_capture(0, input, "input", &[], &mut |event| self.event(event, warn)),
         };
         self.event(Event::End(0), warn)?;
         match result {

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use faina_filter::cli::{self, Action};
+use faina_filter::signal::Stop;
 
 fn main() -> ExitCode {
     let action = cli::parse(std::env::args_os().skip(1));
@@ -17,21 +18,33 @@ fn main() -> ExitCode {
         Ok(Action::Version) => return print(&format!("faina-filter {}\n", env!("CARGO_PKG_VERSION"))),
         Ok(Action::Manual) => return manual(),
         Err(e) => {
-            eprintln!("faina-filter: {}\nTry 'faina-filter --help' for more information.", printable(&e.to_string()));
+            eprintln!("faina-filter: {}\n{TRY_HELP}", printable(&e.to_string()));
             return ExitCode::from(2);
         }
     };
     faina_filter::signal::install();
-    match faina_filter::run(&config, faina_filter::output::Stdout::new(), &mut io::stderr()) {
+    let plan = match cli::resolve(*config, &mut io::stderr()) {
+        Ok(plan) => plan,
+        Err(e) => return failed(&e),
+    };
+    match faina_filter::run(plan, faina_filter::output::Stdout::new(Stop::signals()), &mut io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("faina-filter: {}", printable(&e.to_string()));
-            let status = if e.is_stopped() { faina_filter::signal::exit_status() } else { e.exit_status() };
-            ExitCode::from(status)
-        }
+        Err(e) => failed(&e),
     }
 }
+
+/// Says why the run failed, once, and gives its exit status; a usage error points to `--help`.
+fn failed(e: &faina_filter::Error) -> ExitCode {
+    eprintln!("faina-filter: {}", printable(&e.to_string()));
+    if e.is_usage() {
+        eprintln!("{TRY_HELP}");
+    }
+    let status = if e.is_stopped() { faina_filter::signal::exit_status() } else { e.exit_status() };
+    ExitCode::from(status)
+}
+
+const TRY_HELP: &str = "Try 'faina-filter --help' for more information.";
 
 /// A message that may quote a file name or argument, with any control character escaped (names
 /// that are not UTF-8 are escaped where the message is made).

@@ -36,7 +36,8 @@ fuzz_target!(|data: &[u8]| {
         let Ok(Action::Run(config)) = cli::parse(mode.iter().map(OsString::from)) else { unreachable!() };
         let mut out = Vec::new();
         let mut warn = Vec::new();
-        let mut session = Session::new(&config, &mut out, None).unwrap();
+        let plan = cli::resolve(*config, &mut warn).unwrap();
+        let mut session = Session::new(&plan, &mut out, None).unwrap();
         session.feed(&file[..], &mut warn).unwrap();
         session.finish(&mut warn).unwrap();
         assert!(!out.iter().chain(&warn).any(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f));

@@ -1,11 +1,9 @@
-//! What a run is asked to do: one plain [`Config`], filled in by [`crate::cli`] from the flags
-//! of [`crate::cli::flags`].
+//! What a run is asked to do: one plain [`Config`], filled in by [`crate::cli::parse`] from the
+//! flags of [`crate::cli::flags`]: the values as given, with nothing read yet (the files the flags
+//! name are read by [`crate::cli::resolve`]).
 
 use std::ffi::OsString;
-use std::fmt;
-use std::sync::Arc;
 
-use crate::commands::Table;
 use crate::count::stats::GapRule;
 use crate::pipeline::filters::Filters;
 
@@ -29,7 +27,7 @@ pub struct Config {
     pub replicas: bool,
     /// How `rediss://` targets are reached (a build with the feature `tls`).
     pub tls: crate::read::connect::TlsOptions,
-    pub format: Format,
+    pub format: ReportFormat,
     pub emit: Option<Emit>,
     /// Start `--emit keys` records with a line of column names.
     pub header: bool,
@@ -50,9 +48,9 @@ pub struct Config {
     pub hot_qps: Option<f64>,
     /// Append rolling reports even on a terminal, instead of drawing them in place.
     pub no_screen: bool,
-    /// A server's own command table (`--commands`), ahead of the built-in one; loaded once and
-    /// kept for the process.
-    pub commands: Option<Arc<Table>>,
+    /// A server's own command table (`--commands`), to read ahead of the built-in one; given
+    /// more than once, the last.
+    pub commands: Option<OsString>,
     /// The server's ports, in a packet capture (`--port`); empty means 6379.
     pub ports: Vec<u16>,
     pub filters: Filters,
@@ -60,7 +58,7 @@ pub struct Config {
 
 /// How the report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum ReportFormat {
     Text,
     Json,
 }
@@ -82,23 +80,6 @@ pub enum Action {
     Manual,
 }
 
-/// A mistake on the command line; the message names the flag or value.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Config {
-    /// The command table a run uses: the server's own, if given, ahead of the built-in one.
-    pub fn table(&self) -> Arc<Table> {
-        self.commands.clone().unwrap_or_else(Table::shared)
-    }
-}
-
 pub const DEFAULT_MAX_KEYS: usize = 50_000;
 
 /// The most rows per report section (`--top`): the report is built whole before it is written,
@@ -118,7 +99,7 @@ impl Default for Config {
             cluster: false,
             replicas: false,
             tls: crate::read::connect::TlsOptions::default(),
-            format: Format::Text,
+            format: ReportFormat::Text,
             emit: None,
             header: false,
             top: 10,

@@ -1,14 +1,16 @@
-//! Every command-line flag, defined once: its name, value, default, the line `--help` shows, the
-//! text the man page shows, and what it sets in the [`Config`]. `--help` is rendered from this
-//! table at run time and the man page's OPTIONS section from it by a test that fails on any
-//! difference (`tests/docs.rs`), so the three cannot drift apart.
+//! Every command-line flag, defined once (as ripgrep's `defs`): its name, value, default, the
+//! line `--help` shows, the text the man page shows, and what it sets in the [`Config`]: a plain
+//! value, never a file read (that is [`crate::cli::resolve`]'s). `--help` is rendered from this
+//! table at run time ([`crate::cli::doc`]) and the man page's OPTIONS section from it by a test
+//! that fails on any difference (`tests/docs.rs`), so the three cannot drift apart.
 //!
-//! Man text uses a small markup: `**bold**`, `__italic__`, paragraphs split by a blank line.
+//! Doc text uses a small markup: `**bold**`, `__italic__`, paragraphs split by a blank line.
 
 use std::ffi::OsString;
 
 use crate::cli::config::Emit;
-use crate::cli::config::{Config, Format, UsageError};
+use crate::cli::config::{Config, ReportFormat};
+use crate::error::UsageError;
 
 /// Where a flag is listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -374,8 +376,8 @@ pub const FLAGS: &[Flag] = &[
         doc: "The report as text, or as one JSON object on one line (see **OUTPUT**).",
         apply: Apply::Value(|c, flag, v| {
             c.format = match text(flag, v)?.as_str() {
-                "text" => Format::Text,
-                "json" => Format::Json,
+                "text" => ReportFormat::Text,
+                "json" => ReportFormat::Json,
                 other => return Err(UsageError(format!("{flag}: '{other}' is not text or json"))),
             };
             Ok(())
@@ -624,10 +626,10 @@ pub const FLAGS: &[Flag] = &[
               table is refused with the place of the first thing wrong in it, exit status 2; so is one \
               past the limits that keep reading it in bounded memory: 1 MiB (Redis 8's table with every \
               module is about 400 KiB, Redis 7's 68 KiB), 4096 commands, 32 key specs and 64 flags a \
-              command, and names and keywords of 128 bytes.",
+              command, and names and keywords of 128 bytes; and so is a file that is missing or cannot \
+              be read, named in the message. Given more than once, the last one is read.",
         apply: Apply::Value(|c, _, v| {
-            let commands = crate::commands::server::load(std::path::Path::new(&v)).map_err(UsageError)?;
-            c.commands = Some(std::sync::Arc::new(crate::commands::Table::with_server(commands)));
+            c.commands = Some(v);
             Ok(())
         }),
     },
@@ -777,155 +779,4 @@ fn duration(flag: &str, value: OsString) -> Result<u64, UsageError> {
     let value = text(flag, value)?;
     crate::count::window::parse_duration(&value)
         .ok_or_else(|| UsageError(format!("{flag}: '{value}' is not a duration such as 500ms, 1.5s, 10s, 1m or 1h")))
-}
-
-/// The flag as `--help` names it: `  -h, --help` or `      --top N`.
-fn help_name(flag: &Flag) -> String {
-    let short = flag.short.map_or("    ".to_string(), |c| format!("-{c}, "));
-    let value = flag.value.map_or(String::new(), |v| format!(" {v}"));
-    format!("  {short}--{}{value}", flag.long)
-}
-
-/// The flags part of `--help`: a heading per section, a line (or a few) per flag.
-pub fn help_text() -> String {
-    const COLUMN: usize = 31;
-    const WIDTH: usize = 100;
-    let mut out = String::new();
-    for section in Section::ALL {
-        out.push_str(section.title());
-        out.push_str(":\n");
-        for flag in FLAGS.iter().filter(|f| f.section == section) {
-            let mut text = flag.help.to_string();
-            if let Some(default) = flag.default {
-                text.push_str(&format!(" [default: {default}]"));
-            }
-            let name = help_name(flag);
-            let mut line = format!("{name:<width$}", width = COLUMN);
-            if name.len() >= COLUMN {
-                line = format!("{name}\n{:COLUMN$}", "");
-            }
-            let mut used = COLUMN;
-            for word in text.split(' ') {
-                if used > COLUMN && used + 1 + word.len() > WIDTH {
-                    line.push('\n');
-                    line.push_str(&" ".repeat(COLUMN));
-                    used = COLUMN;
-                }
-                if used > COLUMN {
-                    line.push(' ');
-                    used += 1;
-                }
-                line.push_str(word);
-                used += word.chars().count();
-            }
-            out.push_str(&line);
-            out.push('\n');
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// The man page's OPTIONS section, in roff, from `.SH OPTIONS` to the next section.
-pub fn man_options() -> String {
-    let mut out = String::from(".SH OPTIONS\n");
-    for section in Section::ALL {
-        out.push_str(&format!(".SS \"{}\"\n", roff_text(section.title())));
-        if !section.intro().is_empty() {
-            out.push_str(&roff_paragraphs(section.intro(), ""));
-        }
-        for flag in FLAGS.iter().filter(|f| f.section == section) {
-            out.push_str(".TP\n");
-            out.push_str(&man_name(flag));
-            let mut doc = flag.doc.to_string();
-            if let Some(default) = flag.default {
-                doc.push_str(&format!("\nDefault: **{default}**."));
-            }
-            out.push_str(&roff_paragraphs(&doc, ""));
-        }
-    }
-    out
-}
-
-/// The `.TP` tag of a flag: `.BI \-\-top " N"`, `.BR \-\-format " " text | json`.
-fn man_name(flag: &Flag) -> String {
-    let long = format!("\\-\\-{}", flag.long.replace('-', "\\-"));
-    let name = match flag.short {
-        Some(c) => format!("\\-{c} \", \" {long}"),
-        None => long,
-    };
-    match flag.value {
-        None if flag.short.is_some() => format!(".BR {name}\n"),
-        None => format!(".B {name}\n"),
-        Some(choices) if choices.contains('|') => {
-            let alternatives: Vec<&str> = choices.split('|').collect();
-            format!(".BR {name} \" \" {}\n", alternatives.join(" | "))
-        }
-        Some(value) => format!(".BI {name} \" {value}\"\n"),
-    }
-}
-
-/// Paragraphs of markup as roff, one sentence a line; `first` opens the first paragraph (`.PP`,
-/// or nothing right after a heading or a `.TP` tag), `.IP` opens the others (they stay indented
-/// under a `.TP` tag).
-fn roff_paragraphs(text: &str, first: &str) -> String {
-    let mut out = String::new();
-    for (n, paragraph) in text.split("\n\n").enumerate() {
-        out.push_str(if n == 0 { first } else { ".IP\n" });
-        let words: Vec<&str> = paragraph.split_whitespace().collect();
-        let mut line = String::new();
-        for (i, word) in words.iter().enumerate() {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-            let next_starts_sentence = words.get(i + 1).is_some_and(|w| w.starts_with(char::is_uppercase));
-            if word.ends_with('.') && next_starts_sentence {
-                out.push_str(&roff_line(&line));
-                line.clear();
-            }
-        }
-        if !line.is_empty() {
-            out.push_str(&roff_line(&line));
-        }
-    }
-    out
-}
-
-/// One line of markup as roff: `**bold**`, `__italic__`, `\` before a character takes it as it
-/// is; roff's own special characters escaped; protected from being read as a request.
-fn roff_line(line: &str) -> String {
-    let mut out = String::new();
-    let (mut bold, mut italic) = (false, false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    out.push_str(&roff_text(&next.to_string()));
-                }
-            }
-            '*' if chars.peek() == Some(&'*') => {
-                chars.next();
-                out.push_str(if bold { "\\fR" } else { "\\fB" });
-                bold = !bold;
-            }
-            '_' if chars.peek() == Some(&'_') => {
-                chars.next();
-                out.push_str(if italic { "\\fR" } else { "\\fI" });
-                italic = !italic;
-            }
-            c => out.push_str(&roff_text(&c.to_string())),
-        }
-    }
-    if out.starts_with('.') || out.starts_with('\'') {
-        out.insert_str(0, "\\&");
-    }
-    out.push('\n');
-    out
-}
-
-/// Text with roff's special characters escaped: a backslash, and `-` as a minus.
-fn roff_text(text: &str) -> String {
-    text.replace('\\', "\\e").replace('-', "\\-")
 }

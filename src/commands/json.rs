@@ -15,11 +15,11 @@ pub const MAX_DEPTH: usize = 64;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Value {
     pub at: usize,
-    pub kind: Kind,
+    pub kind: JsonKind,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Kind {
+pub enum JsonKind {
     Null,
     Bool(bool),
     /// A number without fraction or exponent that fits an i64.
@@ -32,16 +32,16 @@ pub enum Kind {
     Object(Vec<(Vec<u8>, Value)>),
 }
 
-impl Kind {
+impl JsonKind {
     /// What a reader calls this kind of value: "an array", "a string"…
     pub fn describe(&self) -> &'static str {
         match self {
-            Kind::Null => "null",
-            Kind::Bool(_) => "a boolean",
-            Kind::Int(_) | Kind::Float(_) => "a number",
-            Kind::String(_) => "a string",
-            Kind::Array(_) => "an array",
-            Kind::Object(_) => "an object",
+            JsonKind::Null => "null",
+            JsonKind::Bool(_) => "a boolean",
+            JsonKind::Int(_) | JsonKind::Float(_) => "a number",
+            JsonKind::String(_) => "a string",
+            JsonKind::Array(_) => "an array",
+            JsonKind::Object(_) => "an object",
         }
     }
 }
@@ -117,17 +117,17 @@ impl Reader<'_> {
             None => return Err(self.error("the document ends where a value should be")),
             Some(b'[') => self.array(depth)?,
             Some(b'{') => self.object(depth)?,
-            Some(b'"') => Kind::String(self.string()?),
-            Some(b't') => self.word(b"true", Kind::Bool(true))?,
-            Some(b'f') => self.word(b"false", Kind::Bool(false))?,
-            Some(b'n') => self.word(b"null", Kind::Null)?,
+            Some(b'"') => JsonKind::String(self.string()?),
+            Some(b't') => self.word(b"true", JsonKind::Bool(true))?,
+            Some(b'f') => self.word(b"false", JsonKind::Bool(false))?,
+            Some(b'n') => self.word(b"null", JsonKind::Null)?,
             Some(b'-' | b'0'..=b'9') => self.number()?,
             Some(_) => return Err(self.error("expected a value")),
         };
         Ok(Value { at, kind })
     }
 
-    fn word(&mut self, word: &[u8], kind: Kind) -> Result<Kind, SyntaxError> {
+    fn word(&mut self, word: &[u8], kind: JsonKind) -> Result<JsonKind, SyntaxError> {
         if self.text[self.pos..].starts_with(word) {
             self.pos += word.len();
             Ok(kind)
@@ -136,13 +136,13 @@ impl Reader<'_> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Kind, SyntaxError> {
+    fn array(&mut self, depth: usize) -> Result<JsonKind, SyntaxError> {
         self.pos += 1;
         let mut items = Vec::new();
         self.space();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Ok(Kind::Array(items));
+            return Ok(JsonKind::Array(items));
         }
         loop {
             items.push(self.value(depth + 1)?);
@@ -151,20 +151,20 @@ impl Reader<'_> {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(Kind::Array(items));
+                    return Ok(JsonKind::Array(items));
                 }
                 _ => return Err(self.error("expected ',' or ']'")),
             }
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Kind, SyntaxError> {
+    fn object(&mut self, depth: usize) -> Result<JsonKind, SyntaxError> {
         self.pos += 1;
         let mut members = Vec::new();
         self.space();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(Kind::Object(members));
+            return Ok(JsonKind::Object(members));
         }
         loop {
             self.space();
@@ -183,7 +183,7 @@ impl Reader<'_> {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    return Ok(Kind::Object(members));
+                    return Ok(JsonKind::Object(members));
                 }
                 _ => return Err(self.error("expected ',' or '}'")),
             }
@@ -258,7 +258,7 @@ impl Reader<'_> {
         Ok(u32::from_str_radix(text, 16).unwrap_or_default())
     }
 
-    fn number(&mut self) -> Result<Kind, SyntaxError> {
+    fn number(&mut self) -> Result<JsonKind, SyntaxError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -292,10 +292,10 @@ impl Reader<'_> {
         let text = std::str::from_utf8(&self.text[start..self.pos]).unwrap_or_default();
         if whole {
             if let Ok(n) = text.parse() {
-                return Ok(Kind::Int(n));
+                return Ok(JsonKind::Int(n));
             }
         }
-        Ok(Kind::Float(text.parse().unwrap_or(f64::NAN)))
+        Ok(JsonKind::Float(text.parse().unwrap_or(f64::NAN)))
     }
 
     fn digits(&mut self) {
@@ -309,7 +309,7 @@ impl Reader<'_> {
 mod tests {
     use super::*;
 
-    fn kind(text: &str) -> Kind {
+    fn kind(text: &str) -> JsonKind {
         parse(text.as_bytes()).unwrap().kind
     }
 
@@ -322,25 +322,31 @@ mod tests {
     fn values() {
         assert_eq!(kind(" [1, -2, 3.5, true, false, null] "), {
             let at = [2, 5, 9, 14, 20, 27];
-            let kinds =
-                [Kind::Int(1), Kind::Int(-2), Kind::Float(3.5), Kind::Bool(true), Kind::Bool(false), Kind::Null];
-            Kind::Array(at.iter().zip(kinds).map(|(&at, kind)| Value { at, kind }).collect())
+            let kinds = [
+                JsonKind::Int(1),
+                JsonKind::Int(-2),
+                JsonKind::Float(3.5),
+                JsonKind::Bool(true),
+                JsonKind::Bool(false),
+                JsonKind::Null,
+            ];
+            JsonKind::Array(at.iter().zip(kinds).map(|(&at, kind)| Value { at, kind }).collect())
         });
         assert_eq!(kind(r#"{"a": {}, "b": []}"#), {
-            Kind::Object(vec![
-                (b"a".to_vec(), Value { at: 6, kind: Kind::Object(vec![]) }),
-                (b"b".to_vec(), Value { at: 15, kind: Kind::Array(vec![]) }),
+            JsonKind::Object(vec![
+                (b"a".to_vec(), Value { at: 6, kind: JsonKind::Object(vec![]) }),
+                (b"b".to_vec(), Value { at: 15, kind: JsonKind::Array(vec![]) }),
             ])
         });
-        assert_eq!(kind("99999999999999999999"), Kind::Float(1e20));
-        assert_eq!(kind("-0"), Kind::Int(0));
+        assert_eq!(kind("99999999999999999999"), JsonKind::Float(1e20));
+        assert_eq!(kind("-0"), JsonKind::Int(0));
     }
 
     #[test]
     fn strings_keep_bytes_and_decode_escapes() {
-        assert_eq!(kind(r#""a\"\\\/\b\f\n\r\t""#), Kind::String(b"a\"\\/\x08\x0c\n\r\t".to_vec()));
-        assert_eq!(kind(r#""\u00e9\ud83d\ude00""#), Kind::String("é😀".as_bytes().to_vec()));
-        assert_eq!(parse(b"\"\xff\xfe\"").unwrap().kind, Kind::String(vec![0xff, 0xfe]));
+        assert_eq!(kind(r#""a\"\\\/\b\f\n\r\t""#), JsonKind::String(b"a\"\\/\x08\x0c\n\r\t".to_vec()));
+        assert_eq!(kind(r#""\u00e9\ud83d\ude00""#), JsonKind::String("é😀".as_bytes().to_vec()));
+        assert_eq!(parse(b"\"\xff\xfe\"").unwrap().kind, JsonKind::String(vec![0xff, 0xfe]));
     }
 
     #[test]

@@ -23,8 +23,9 @@
 
 use std::path::Path;
 
-use super::json::{self, Kind, Place, Value};
-use super::{flag, Begin, Command, Find, KeySpec, Special};
+use super::json::{self, JsonKind, Place, Value};
+use super::model::{flag, Special};
+use super::{Begin, CommandDef, Find, KeySpec};
 
 /// The largest file read: a COMMAND reply of Redis 8 with every built-in module is about 400 KiB
 /// (Redis 7.0's, 68 KiB). Reading takes about 15 times the file's size for a moment.
@@ -42,7 +43,7 @@ pub const MAX_KEY_SPECS: usize = 32;
 const MAX_NUMBER: i64 = 1 << 16;
 
 /// Reads a saved COMMAND reply; the error names the file, the place and what is wrong there.
-pub fn load(path: &Path) -> Result<Vec<Command>, String> {
+pub fn load(path: &Path) -> Result<Vec<CommandDef>, String> {
     let shown = crate::format::escape::escaped(path.as_os_str().as_encoded_bytes());
     let fail = |what: String| format!("--commands '{shown}': {what}");
     let text = read_at_most(path, MAX_SIZE).map_err(|e| fail(e.to_string()))?;
@@ -79,9 +80,9 @@ impl Mistake {
 }
 
 /// The commands of a COMMAND reply, each with `origin` as where it comes from.
-pub fn parse(text: &[u8], origin: &str) -> Result<Vec<Command>, Mistake> {
+pub fn parse(text: &[u8], origin: &str) -> Result<Vec<CommandDef>, Mistake> {
     let doc = json::parse(text).map_err(|e| Mistake::new(e.at, e.what))?;
-    let Kind::Array(entries) = &doc.kind else {
+    let JsonKind::Array(entries) = &doc.kind else {
         return Err(Mistake::new(
             doc.at,
             format!("expected the array that 'redis-cli --json COMMAND' writes, found {}", doc.kind.describe()),
@@ -115,16 +116,16 @@ fn entry_commands(
     place: &str,
     container: Option<&str>,
     origin: &str,
-    out: &mut Vec<Command>,
+    out: &mut Vec<CommandDef>,
 ) -> Result<(), Mistake> {
-    let Kind::Array(fields) = &entry.kind else {
+    let JsonKind::Array(fields) = &entry.kind else {
         return Err(expected(entry, place, "an array [name, arity, flags, …]"));
     };
     let field = |i: usize, place: &str, what: &str| {
         fields.get(i).ok_or_else(|| Mistake::new(entry.at, format!("{place}: has no {what} (field {})", i + 1)))
     };
     let name = field(0, place, "name")?;
-    let Kind::String(bytes) = &name.kind else { return Err(expected(name, place, "its name, a string")) };
+    let JsonKind::String(bytes) = &name.kind else { return Err(expected(name, place, "its name, a string")) };
     if bytes.len() > MAX_NAME {
         return Err(Mistake::new(
             name.at,
@@ -161,9 +162,9 @@ fn entry_commands(
         None => Vec::new(),
     };
     let specs = if specs.is_empty() && fields.len() >= 6 { legacy_spec(fields, &place, &flags)? } else { specs };
-    out.push(Command::new(name.clone(), arity, flags, specs, Special::None, origin.to_string()));
+    out.push(CommandDef::new(name.clone(), arity, flags, specs, Special::None, origin.to_string()));
     if let Some(subs) = fields.get(9) {
-        let Kind::Array(subs) = &subs.kind else { return Err(expected(subs, &place, "its subcommands, an array")) };
+        let JsonKind::Array(subs) = &subs.kind else { return Err(expected(subs, &place, "its subcommands, an array")) };
         if container.is_some() && !subs.is_empty() {
             return Err(Mistake::new(entry.at, format!("{place}: a subcommand with subcommands of its own")));
         }
@@ -192,7 +193,7 @@ fn legacy_spec(fields: &[Value], place: &str, flags: &[String]) -> Result<Vec<Ke
 }
 
 fn key_specs(list: &Value, place: &str) -> Result<Vec<KeySpec>, Mistake> {
-    let Kind::Array(items) = &list.kind else { return Err(expected(list, place, "its key specs, an array")) };
+    let JsonKind::Array(items) = &list.kind else { return Err(expected(list, place, "its key specs, an array")) };
     if items.len() > MAX_KEY_SPECS {
         return Err(Mistake::new(list.at, format!("{place}: more than {MAX_KEY_SPECS} key specs")));
     }
@@ -226,7 +227,7 @@ fn begin_search(value: &Value, place: &str) -> Result<Begin, Mistake> {
         b"keyword" => {
             let word =
                 member(&spec, "keyword").ok_or_else(|| Mistake::new(value.at, format!("{place}: has no keyword")))?;
-            let Kind::String(word) = &word.kind else { return Err(expected(word, place, "a keyword, a string")) };
+            let JsonKind::String(word) = &word.kind else { return Err(expected(word, place, "a keyword, a string")) };
             if word.len() > MAX_NAME {
                 return Err(Mistake::new(value.at, format!("{place}: a keyword longer than {MAX_NAME} bytes")));
             }
@@ -261,7 +262,7 @@ fn find_keys(value: &Value, place: &str) -> Result<Find, Mistake> {
 fn typed<'v>(value: &'v Value, place: &str) -> Result<(Vec<u8>, Members<'v>), Mistake> {
     let map = members(value, place)?;
     let kind = member(&map, "type").ok_or_else(|| Mistake::new(value.at, format!("{place}: has no type")))?;
-    let Kind::String(kind) = &kind.kind else { return Err(expected(kind, place, "a type, a string")) };
+    let JsonKind::String(kind) = &kind.kind else { return Err(expected(kind, place, "a type, a string")) };
     let spec = match member(&map, "spec") {
         Some(spec) => members(spec, place)?,
         None => Vec::new(),
@@ -280,11 +281,11 @@ type Members<'v> = Vec<(&'v [u8], &'v Value)>;
 /// The members of a map: a JSON object, or a flat `[name, value, …]` array (RESP2).
 fn members<'v>(value: &'v Value, place: &str) -> Result<Members<'v>, Mistake> {
     match &value.kind {
-        Kind::Object(members) => Ok(members.iter().map(|(n, v)| (n.as_slice(), v)).collect()),
-        Kind::Array(items) if items.len() % 2 == 0 => items
+        JsonKind::Object(members) => Ok(members.iter().map(|(n, v)| (n.as_slice(), v)).collect()),
+        JsonKind::Array(items) if items.len() % 2 == 0 => items
             .chunks(2)
             .map(|pair| match &pair[0].kind {
-                Kind::String(name) => Ok((name.as_slice(), &pair[1])),
+                JsonKind::String(name) => Ok((name.as_slice(), &pair[1])),
                 _ => Err(expected(&pair[0], place, "a member name, a string")),
             })
             .collect(),
@@ -298,18 +299,18 @@ fn member<'v>(members: &[(&[u8], &'v Value)], name: &str) -> Option<&'v Value> {
 
 fn int(value: &Value, place: &str, what: &str, min: i64, max: i64) -> Result<i64, Mistake> {
     match value.kind {
-        Kind::Int(n) if (min..=max).contains(&n) => Ok(n),
-        Kind::Int(n) => Err(Mistake::new(value.at, format!("{place}: {what} {n} is outside {min}..{max}"))),
+        JsonKind::Int(n) if (min..=max).contains(&n) => Ok(n),
+        JsonKind::Int(n) => Err(Mistake::new(value.at, format!("{place}: {what} {n} is outside {min}..{max}"))),
         _ => Err(expected(value, place, &format!("{what}, a whole number"))),
     }
 }
 
 fn strings(value: &Value, place: &str, what: &str) -> Result<Vec<String>, Mistake> {
-    let Kind::Array(items) = &value.kind else { return Err(expected(value, place, &format!("{what}, an array"))) };
+    let JsonKind::Array(items) = &value.kind else { return Err(expected(value, place, &format!("{what}, an array"))) };
     items
         .iter()
         .map(|item| match &item.kind {
-            Kind::String(s) => Ok(String::from_utf8_lossy(&s.to_ascii_lowercase()).into_owned()),
+            JsonKind::String(s) => Ok(String::from_utf8_lossy(&s.to_ascii_lowercase()).into_owned()),
             _ => Err(expected(item, place, &format!("{what}: a string"))),
         })
         .collect()
@@ -323,7 +324,7 @@ fn expected(value: &Value, place: &str, what: &str) -> Mistake {
 mod tests {
     use super::*;
 
-    fn one(text: &str) -> Command {
+    fn one(text: &str) -> CommandDef {
         let mut commands = parse(text.as_bytes(), "test").unwrap();
         assert_eq!(commands.len(), 1);
         commands.remove(0)

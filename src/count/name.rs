@@ -9,7 +9,7 @@ use crate::count::hash::{hash_bytes, run_key};
 use crate::format::escape::escaped;
 
 /// The bytes of a name that are kept: as many as the key tables keep of a key.
-pub const HEAD: usize = crate::count::counter::MAX_STORED_KEY;
+pub const HEAD: usize = crate::count::keys::MAX_STORED_KEY;
 
 /// A name, by its head, its length and its hash.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -46,7 +46,7 @@ impl Name {
         self.len > self.head.len() as u64
     }
 
-    /// The whole name's hash under the run's key (what [`crate::count::counter::TopK::hash`] gives).
+    /// The whole name's hash under the run's key (what [`crate::count::topk::TopK::hash`] gives).
     pub fn hash(&self) -> u64 {
         if self.is_cut() {
             self.hash

@@ -10,20 +10,14 @@
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use crate::commands::Access;
+use crate::count::batch::{LongKey, Queued};
 use crate::count::stats::{Hit, Key, KeyTables, Settings};
-
-/// The access byte's flag for a key known by its head (see [`crate::read::compact`]).
-const LONG: u8 = 2;
-/// The access byte's flag for an access with a share of a reply (a request read from packets):
-/// its reply bytes u64 and latency u64 follow.
-const REPLY: u8 = 4;
 
 /// Bytes of encoded accesses per batch.
 const BATCH: usize = 64 * 1024;
 
 enum Message {
-    /// Encoded accesses: node u32, access u8, share u64, length u32, key bytes (and for a long
-    /// key its whole length u64, hash u64 and slot u16).
+    /// Accesses, encoded (see [`crate::count::batch`]).
     Accesses(Vec<u8>),
     /// Hand back the tables and start new ones with these settings.
     Take(Settings, SyncSender<KeyTables>),
@@ -68,27 +62,8 @@ impl Offload {
 
     /// Queues one key access.
     pub fn push(&mut self, key: Key<'_>, access: Access, share: u64, reply: Option<(u64, u64)>, node: u32) {
-        let name = key.name;
-        let mut head = [0u8; 17];
-        head[0..4].copy_from_slice(&node.to_le_bytes());
-        head[4] = u8::from(access == Access::Write)
-            | if key.long.is_some() { LONG } else { 0 }
-            | if reply.is_some() { REPLY } else { 0 };
-        head[5..13].copy_from_slice(&share.to_le_bytes());
-        head[13..17].copy_from_slice(&(name.len() as u32).to_le_bytes());
-        self.batch.reserve(17 + name.len() + 18 + 16);
-        self.batch.extend_from_slice(&head);
-        self.batch.extend_from_slice(name);
-        if let Some(long) = key.long {
-            // A key known by its head: its whole length, hash and slot follow.
-            self.batch.extend_from_slice(&long.len.to_le_bytes());
-            self.batch.extend_from_slice(&long.hash.to_le_bytes());
-            self.batch.extend_from_slice(&long.slot.to_le_bytes());
-        }
-        if let Some((bytes, micros)) = reply {
-            self.batch.extend_from_slice(&bytes.to_le_bytes());
-            self.batch.extend_from_slice(&micros.to_le_bytes());
-        }
+        let long = key.long.map(|long| LongKey { len: long.len, hash: long.hash, slot: long.slot });
+        Queued { node, access, share, name: key.name, long, reply }.encode(&mut self.batch);
         if self.batch.len() >= BATCH {
             self.send();
         }
@@ -132,30 +107,18 @@ fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
     // before they are needed (the lookups would otherwise wait on memory one at a time).
     scratch.clear();
     let mut at = 0;
-    while batch.len() - at >= 17 {
-        let head = &batch[at..at + 17];
-        let len = u32::from_le_bytes(head[13..17].try_into().unwrap_or_default()) as usize;
-        let key = (at + 17, at + 17 + len);
-        let name = &batch[key.0..key.1];
-        let (full_len, hash, slot, mut size) = if head[4] & LONG != 0 {
-            let tail = &batch[key.1..key.1 + 18];
-            let word = |i: usize| u64::from_le_bytes(tail[i..i + 8].try_into().unwrap_or_default());
-            (word(0), word(8), Some(u16::from_le_bytes([tail[16], tail[17]])), 17 + len + 18)
-        } else {
+    while let Some((q, size)) = Queued::decode(&batch[at..]) {
+        let key = (at + Queued::KEY_AT, at + Queued::KEY_AT + q.name.len());
+        let (full_len, hash, slot) = match q.long {
+            Some(long) => (long.len, long.hash, Some(long.slot)),
             // The slot of a whole key: its entry in the tables computes it once.
-            (len as u64, tables.hash(name), None, 17 + len)
+            None => (q.name.len() as u64, tables.hash(q.name), None),
         };
-        let reply = (head[4] & REPLY != 0).then(|| {
-            let tail = &batch[at + size..at + size + 16];
-            let word = |i: usize| u64::from_le_bytes(tail[i..i + 8].try_into().unwrap_or_default());
-            size += 16;
-            (word(0), word(8))
-        });
         scratch.push(Pending {
-            node: u32::from_le_bytes(head[0..4].try_into().unwrap_or_default()),
-            access: if head[4] & 1 == 1 { Access::Write } else { Access::Read },
-            share: u64::from_le_bytes(head[5..13].try_into().unwrap_or_default()),
-            reply,
+            node: q.node,
+            access: q.access,
+            share: q.share,
+            reply: q.reply,
             key,
             full_len,
             hash,

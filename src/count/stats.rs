@@ -9,8 +9,9 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use crate::commands::{Access, CommandId, Table};
-use crate::count::counter::{Histogram, TopK};
+use crate::count::histogram::Histogram;
 use crate::count::name::Name;
+use crate::count::topk::TopK;
 use crate::format::escape::escape_truncated;
 use crate::format::long_arg::LongArg;
 use crate::format::monitor::client_address;
@@ -381,7 +382,7 @@ impl SlotCounts {
     #[inline]
     pub fn prefetch(&self, slot: u16) {
         if let Some(n) = self.live.get(usize::from(slot)) {
-            crate::count::counter::prefetch(n);
+            crate::count::prefetch::prefetch(n);
         }
     }
 
@@ -901,7 +902,7 @@ mod tests {
             let key = if i >= 20_000 && i % 2 == 0 { hot.clone() } else { format!("k:{i:06}:{}", "x".repeat(391)) };
             count(&mut stats, &[b"get", key.as_bytes()], b"10.0.0.1:5000", 1_000_000 + i, 0);
         }
-        fn long_names<E>(entries: &[crate::count::counter::Entry<E>]) -> usize {
+        fn long_names<E>(entries: &[crate::count::topk::Entry<E>]) -> usize {
             entries.iter().filter(|e| e.key().len() > 30).map(|e| e.key().len() + 16).sum()
         }
         assert!(long_names(stats.per_key.key_bytes.entries()) <= 500 * 32);

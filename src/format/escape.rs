@@ -88,6 +88,7 @@ fn word_is_plain(x: u64) -> bool {
     (below | above | backslash) & HIGHS == 0
 }
 
+/// Appends each byte of `raw` as `\xHH`: the one writer of that escape.
 fn hex_bytes(raw: &[u8], out: &mut Vec<u8>) {
     for &b in raw {
         out.extend_from_slice(&[b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
@@ -97,18 +98,17 @@ fn hex_bytes(raw: &[u8], out: &mut Vec<u8>) {
 /// `text` with its control characters (C0, DEL, C1, bidi) written `\xHH` and everything else as
 /// it is: for messages that quote text already escaped in part.
 pub fn controls_escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut out = Vec::with_capacity(text.len());
+    for (at, c) in text.char_indices() {
+        let raw = &text.as_bytes()[at..at + c.len_utf8()];
         if is_escaped(c) && c != '\n' {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("\\x{b:02x}"));
-            }
+            hex_bytes(raw, &mut out);
         } else {
-            out.push(c);
+            out.extend_from_slice(raw);
         }
     }
-    out
+    // Whole characters of valid UTF-8, and ASCII escapes in place of some.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Returns the printable form of `bytes` as a `String` (always valid UTF-8).
@@ -240,6 +240,12 @@ mod tests {
         for c in ['\u{200d}', '\u{2065}', '\u{202f}', '\u{061b}'] {
             assert_eq!(esc(c.to_string().as_bytes()), c.to_string());
         }
+    }
+
+    #[test]
+    fn messages_keep_their_text_and_line_ends_and_lose_their_controls() {
+        let text = "a\u{1b}[1m\u{9b}\tb\n\u{202e}é\\x41";
+        assert_eq!(controls_escaped(text), "a\\x1b[1m\\xc2\\x9b\\x09b\n\\xe2\\x80\\xaeé\\x41");
     }
 
     #[test]

@@ -38,6 +38,7 @@ use bstr::ByteSlice;
 
 use crate::format::escape::hex_pair;
 use crate::format::long_arg::LongArg;
+use crate::format::record;
 use crate::format::scan;
 use crate::format::timestamp::parse_timestamp;
 
@@ -332,29 +333,11 @@ impl Parser {
         }
     }
 
-    /// A record of `--emit tsv` read back: `[node] timestamp db client command arg…`, tab
-    /// separated, fields in the escaped form of [`crate::format::escape`].
+    /// A record of `--emit tsv` read back, as [`crate::format::record`] reads one: each field
+    /// after the lead an argument, decoded where it has a backslash.
     fn record<'a>(&mut self, line: &'a [u8]) -> Option<Header<'a>> {
-        let line = line.strip_suffix(b"\n").unwrap_or(line);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let is_db = |f: &[u8]| !f.is_empty() && f.iter().all(u8::is_ascii_digit);
-        let mut fields = line.split(|&b| b == b'\t');
-        let first = fields.next()?;
-        let second = fields.next()?;
-        let (node, ts, db) = match parse_timestamp(first, false) {
-            Some(_) if is_db(second) => (None, first, second),
-            _ => {
-                let db = fields.next()?;
-                if !is_db(db) {
-                    return None;
-                }
-                (Some(first), second, db)
-            }
-        };
-        let micros = parse_timestamp(ts, false)?;
-        let client = fields.next()?;
-        let mut at = client.as_ptr() as usize - line.as_ptr() as usize + client.len() + 1;
-        for field in fields {
+        let (lead, micros, fields) = record::read(line)?;
+        for (at, field) in fields {
             if field.find_byte(b'\\').is_some() {
                 let from = self.decoded.len();
                 if !crate::format::escape::unescape_into(field, &mut self.decoded) {
@@ -364,18 +347,15 @@ impl Parser {
             } else {
                 self.spans.push(Span::Line(at, at + field.len()));
             }
-            at += field.len() + 1;
         }
         if self.spans.is_empty() {
             return None;
         }
         self.repeat_subcommand(line);
-        Some(Header { ts, micros, db, client, node })
+        Some(Header { ts: lead.ts, micros, db: lead.db, client: lead.client, node: lead.node })
     }
 
-    /// Records name a subcommand `config|set` and repeat its word (`config|set  set  …`), as the
-    /// call had it; a record made by hand may not. The word is put back, so that every position
-    /// (the keys', the secrets') is where the command's rules look for it.
+    /// Puts back the subcommand's word a record left out ([`record::missing_subcommand`]).
     fn repeat_subcommand(&mut self, line: &[u8]) {
         fn arg<'p>(p: &'p Parser, line: &'p [u8], i: usize) -> &'p [u8] {
             match p.spans[i] {
@@ -383,12 +363,8 @@ impl Parser {
                 Span::Decoded(a, b) => &p.decoded[a..b],
             }
         }
-        let name = arg(self, line, 0);
-        let Some(bar) = name.find_byte(b'|') else { return };
-        let sub = &name[bar + 1..];
-        if sub.is_empty() || (self.spans.len() > 1 && arg(self, line, 1).eq_ignore_ascii_case(sub)) {
-            return;
-        }
+        let first = (self.spans.len() > 1).then(|| arg(self, line, 1));
+        let Some(sub) = record::missing_subcommand(arg(self, line, 0), first) else { return };
         let sub = sub.to_vec();
         let from = self.decoded.len();
         self.decoded.extend_from_slice(&sub);

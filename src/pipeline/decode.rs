@@ -53,7 +53,7 @@ pub enum Decoded<'a> {
 
 /// Node numbers, by label: the inputs', then those that records read back name. A label over
 /// [`crate::count::name::HEAD`] bytes is known by its head, length and hash, never held whole.
-pub struct Nodes {
+pub struct NodeNumbers {
     /// The inputs' labels (from the command line), by node number.
     inputs: Vec<Vec<u8>>,
     short: HashMap<Vec<u8>, u32>,
@@ -69,10 +69,10 @@ pub struct Nodes {
 /// The label of the node every label past [`MAX_NODES`] is counted as.
 const OTHER_NODES: &[u8] = b"(other nodes)";
 
-impl Nodes {
+impl NodeNumbers {
     /// `inputs` are the inputs' labels when they name nodes (several inputs, or `NAME=PATH`).
-    pub fn new(inputs: Option<Vec<Vec<u8>>>) -> Nodes {
-        let mut nodes = Nodes {
+    pub fn new(inputs: Option<Vec<Vec<u8>>>) -> NodeNumbers {
+        let mut nodes = NodeNumbers {
             inputs: Vec::new(),
             short: HashMap::new(),
             long: HashMap::new(),
@@ -154,11 +154,11 @@ pub struct Decoder {
     keys: Vec<KeyRef>,
     /// The lower-cased name of an unknown command.
     name: Vec<u8>,
-    nodes: Nodes,
+    nodes: NodeNumbers,
 }
 
 impl Decoder {
-    pub fn new(table: Arc<Table>, nodes: Nodes) -> Decoder {
+    pub fn new(table: Arc<Table>, nodes: NodeNumbers) -> Decoder {
         Decoder { parser: Parser::new(), table, names: NameCache::default(), keys: Vec::new(), name: Vec::new(), nodes }
     }
 
@@ -199,7 +199,7 @@ struct Resolver<'a> {
     names: &'a mut NameCache,
     found: &'a mut Vec<KeyRef>,
     name: &'a mut Vec<u8>,
-    nodes: &'a mut Nodes,
+    nodes: &'a mut NodeNumbers,
 }
 
 impl<'a> Resolver<'a> {
@@ -229,7 +229,7 @@ impl<'a> Resolver<'a> {
         if keys {
             table.keys(lookup, &args, found);
         }
-        let nodes: &'a Nodes = nodes;
+        let nodes: &'a NodeNumbers = nodes;
         Command {
             header,
             args,

@@ -18,9 +18,10 @@ use crate::count::cluster::SlotHasher;
 use crate::count::hash::{run_key, KeyHasher};
 use crate::format::escape::hex_pair;
 use crate::format::long_arg::LongArg;
+use crate::format::record;
 
 /// The decoded bytes of an argument that are kept: as many as the key tables keep of a key.
-pub const HEAD: u64 = crate::count::counter::MAX_STORED_KEY as u64;
+pub const HEAD: u64 = crate::count::keys::MAX_STORED_KEY as u64;
 
 /// The longest header (timestamp, db and client) a MONITOR line can have: a line that has
 /// no argument by then is not one, and is kept only this far.
@@ -175,7 +176,7 @@ impl Compactor {
     /// A run of the argument under way up to its next special byte.
     fn plain(&mut self, bytes: &[u8]) -> usize {
         let special = if self.tsv {
-            crate::format::scan::find2(bytes, b'\t', b'\\')
+            crate::format::scan::find2(bytes, record::SEPARATOR, b'\\')
         } else {
             crate::format::scan::find2(bytes, b'"', b'\\')
         };
@@ -188,7 +189,7 @@ impl Compactor {
                 self.pending.push(b'\\');
                 self.go(At::Arg(Escape::Backslash));
             }
-            // The end of the argument: a closing quote, or the TAB before the next field.
+            // The end of the argument: a closing quote, or the separator before the next field.
             end => {
                 self.end_arg();
                 self.copy(&[end]);
@@ -304,15 +305,14 @@ impl Compactor {
     }
 
     /// The argument index of the field or quoted argument under way: in a record, the fields
-    /// before the command (timestamp, db, client, and a node when the first field is not a
-    /// timestamp) are not arguments.
+    /// before the command ([`record::lead_len`] of them) are not arguments.
     fn argument_index(&self) -> Option<usize> {
         if !self.tsv {
             return Some(self.arg);
         }
-        let first = self.out.split(|&b| b == b'\t').next().unwrap_or_default();
-        let header = if crate::format::timestamp::parse_timestamp(first, false).is_some() { 3 } else { 4 };
-        self.field.checked_sub(header)
+        let mut fields = self.out.split(|&b| b == record::SEPARATOR);
+        let (first, second) = (fields.next().unwrap_or_default(), fields.next().unwrap_or_default());
+        self.field.checked_sub(record::lead_len(first, second))
     }
 }
 
@@ -408,6 +408,21 @@ mod tests {
         assert_eq!(long, [long_of(&key, 1)]);
         assert!(out.starts_with(b"n1\t1.000001\t0\tlua\tset\tkkk") && out.ends_with(b"\tv"));
         assert_eq!(out.len(), b"n1\t1.000001\t0\tlua\tset\t\tv".len() + HEAD as usize);
+    }
+
+    #[test]
+    fn a_record_is_split_where_the_parser_splits_it() {
+        // A node named like a timestamp: the parser reads it as a node (the db follows the
+        // timestamp), and so does the compactor.
+        let key = vec![b'k'; 2000];
+        let mut line = b"1.5\t1.000001\t0\tlua\tset\t".to_vec();
+        line.extend_from_slice(&key);
+        line.extend_from_slice(b"\tv");
+        let (out, _, long) = compact(&line, 100, true);
+        assert_eq!(long, [long_of(&key, 1)]);
+        let mut parser = crate::format::monitor::Parser::new();
+        let crate::format::monitor::Line::Command(call) = parser.parse(&out, false) else { panic!() };
+        assert_eq!((call.header.node, call.args.get(0)), (Some(&b"1.5"[..]), &b"set"[..]));
     }
 
     #[test]

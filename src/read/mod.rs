@@ -1,9 +1,15 @@
-//! Reading: the first stage. Bytes from files, pipes, FIFOs and standard input ([`input`]), from
-//! a server's MONITOR connection ([`connect`]), or from a packet capture ([`capture`]), become
-//! lines (a line too long to hold made short by [`compact`]) or, from packets, the requests they
-//! carry: the values the wire formats ([`crate::format`]) describe, handed on to the pipeline.
+//! Reading: the first stage. Bytes from files, pipes, FIFOs and standard input ([`sources`]),
+//! from a server's MONITOR connection ([`connect`]), or from a packet capture ([`capture`]),
+//! become lines ([`lines`]; a line too long to hold made short by [`compact`]) or, from packets,
+//! the requests they carry: the values the wire formats ([`crate::format`]) describe. [`input`]
+//! hands them on to the pipeline as one stream of [`event`]s, reading on a thread per input
+//! ([`threads`]) when there are several or they are live.
 
 pub mod capture;
 pub mod compact;
 pub mod connect;
+pub mod event;
 pub mod input;
+pub mod lines;
+pub mod sources;
+pub mod threads;

@@ -4,16 +4,16 @@
 //!
 //! Every key, prefix, client and argument is escaped ([`crate::format::escape`]) when the model is
 //! built, so no renderer can let a control byte from the input through, and the JSON is valid
-//! UTF-8. A new section is a new [`Section`] here; both renderers show it.
+//! UTF-8. A new section is a new [`TopSection`] here; both renderers show it.
 
 mod json;
 pub mod screen;
 mod text;
 
-use crate::count::counter::{Entry, TopK};
 use crate::count::name::Name;
 use crate::count::nodes::{NodeState, Nodes};
 use crate::count::stats::{GapRule, KeyAccess, SlowCall, Stats, Tally};
+use crate::count::topk::{Entry, TopK};
 use crate::count::window::{Recent, Window};
 use crate::format::escape::escaped;
 
@@ -66,8 +66,8 @@ pub struct Report {
     pub trend_seconds: Vec<f64>,
     /// With several inputs: each one's rate, last command and state.
     pub inputs: Vec<InputRow>,
-    pub sections: Vec<Section>,
-    pub time: CommandTime,
+    pub sections: Vec<TopSection>,
+    pub time: CommandTimeSection,
     /// The commonest commands no table knew (their first argument was taken as the key), escaped,
     /// with their calls: what `--commands` would answer for.
     pub unknown_names: Vec<(String, u64)>,
@@ -85,32 +85,32 @@ pub struct InputRow {
 
 /// How a key's rate now compares with the period before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
+pub enum RateChange {
     Up,
     Down,
     Steady,
 }
 
-impl Change {
+impl RateChange {
     /// From the rate of the period before to the rate now: steady within a tenth (and half a
     /// command per second).
-    fn between(before: f64, now: f64) -> Change {
+    fn between(before: f64, now: f64) -> RateChange {
         let margin = (0.1 * before.max(now)).max(0.5);
         if now > before + margin {
-            Change::Up
+            RateChange::Up
         } else if now < before - margin {
-            Change::Down
+            RateChange::Down
         } else {
-            Change::Steady
+            RateChange::Steady
         }
     }
 
     /// `up`, `down`, `steady`.
     pub fn word(self) -> &'static str {
         match self {
-            Change::Up => "up",
-            Change::Down => "down",
-            Change::Steady => "steady",
+            RateChange::Up => "up",
+            RateChange::Down => "down",
+            RateChange::Steady => "steady",
         }
     }
 }
@@ -119,7 +119,7 @@ impl Change {
 const UNKNOWN_NAMES: usize = 3;
 
 /// One top section.
-pub struct Section {
+pub struct TopSection {
     pub kind: Kind,
     /// What the shares are of.
     pub total: u64,
@@ -176,7 +176,7 @@ pub struct KeyColumns {
     /// Its rate over the last full period, in a rolling report, and how that compares with the
     /// period before.
     pub now: Option<f64>,
-    pub change: Option<Change>,
+    pub change: Option<RateChange>,
     /// Its count in each period of the window, oldest first (empty for one period).
     pub trend: Vec<u64>,
 }
@@ -203,7 +203,7 @@ impl Heavy {
 
 /// The gaps between timestamps, standing in for each command's time; or, of requests read
 /// from packets, their latencies.
-pub struct CommandTime {
+pub struct CommandTimeSection {
     pub rule: GapRule,
     /// The times are latencies measured from packets.
     pub latencies: bool,
@@ -232,14 +232,18 @@ impl Report {
         let keys = &stats.per_key;
         let names = |table: &TopK, total: u64| rows(table, top, total, &rates, escaped);
         let mut sections = vec![
-            Section { kind: Kind::Keys, total: keys.keys.total(), rows: key_rows(stats, view, &rates) },
-            Section {
+            TopSection { kind: Kind::Keys, total: keys.keys.total(), rows: key_rows(stats, view, &rates) },
+            TopSection {
                 kind: Kind::KeyBytes,
                 total: keys.key_bytes.total(),
                 rows: names(&keys.key_bytes, keys.key_bytes.total()),
             },
-            Section { kind: Kind::Prefixes, total: keys.keys.total(), rows: names(&keys.prefixes, keys.keys.total()) },
-            Section {
+            TopSection {
+                kind: Kind::Prefixes,
+                total: keys.keys.total(),
+                rows: names(&keys.prefixes, keys.keys.total()),
+            },
+            TopSection {
                 kind: Kind::Commands,
                 total: stats.tally.commands,
                 rows: rows(
@@ -250,24 +254,24 @@ impl Report {
                     escaped,
                 ),
             },
-            Section {
+            TopSection {
                 kind: Kind::Clients,
                 total: stats.tally.commands,
                 rows: names(&stats.clients, stats.tally.commands),
             },
-            Section { kind: Kind::Slots, total: keys.keys.total(), rows: slot_rows(stats, &rates) },
+            TopSection { kind: Kind::Slots, total: keys.keys.total(), rows: slot_rows(stats, &rates) },
         ];
         // Only requests read from packets have replies: these sections are theirs.
         let mut at = 2;
         for (kind, table) in [(Kind::KeyReplyBytes, &keys.reply_bytes), (Kind::KeyLatency, &keys.latency)] {
             if table.total() > 0 {
-                sections.insert(at, Section { kind, total: table.total(), rows: names(table, table.total()) });
+                sections.insert(at, TopSection { kind, total: table.total(), rows: names(table, table.total()) });
                 at += 1;
             }
         }
         if view.nodes.is_some() {
             let rows = node_rows(stats, view, &rates);
-            sections.push(Section { kind: Kind::Nodes, total: stats.tally.commands, rows });
+            sections.push(TopSection { kind: Kind::Nodes, total: stats.tally.commands, rows });
         }
         let hot_keys = match view.recent {
             Some(recent) => {
@@ -303,7 +307,7 @@ impl Report {
     }
 
     /// The section of a kind.
-    pub fn section(&self, kind: Kind) -> Option<&Section> {
+    pub fn section(&self, kind: Kind) -> Option<&TopSection> {
         self.sections.iter().find(|s| s.kind == kind)
     }
 
@@ -390,9 +394,9 @@ fn key_rows(stats: &Stats, view: &View, rates: &Rates) -> Vec<Row> {
         .map(|e| {
             let now = view.recent.map(|r| r.now.per_key.keys.count_of(e));
             let before = view.recent.and_then(|r| r.before).filter(|(_, s)| *s > 0.0);
-            let change = before
-                .zip(rates.now(now))
-                .map(|((stats, seconds), now)| Change::between(stats.per_key.keys.count_of(e) as f64 / seconds, now));
+            let change = before.zip(rates.now(now)).map(|((stats, seconds), now)| {
+                RateChange::between(stats.per_key.keys.count_of(e) as f64 / seconds, now)
+            });
             let hot = match view.recent {
                 Some(_) => rates.is_hot_now(now),
                 None => rates.is_hot(e.count),
@@ -510,14 +514,14 @@ fn key_slot(entry: &Entry<KeyAccess>) -> Option<u16> {
     (!entry.is_cut() || tag.len() < key.len()).then(|| crate::count::cluster::slot(key))
 }
 
-fn command_time(stats: &Stats) -> CommandTime {
+fn command_time(stats: &Stats) -> CommandTimeSection {
     let gaps = &stats.gaps;
     let quantiles =
         [("median", "p50_us", 0.5), ("75%", "p75_us", 0.75), ("90%", "p90_us", 0.9), ("99%", "p99_us", 0.99)]
             .into_iter()
             .map(|(label, name, q)| (label, name, gaps.quantile(q)))
             .collect();
-    CommandTime {
+    CommandTimeSection {
         rule: stats.settings.gap_rule,
         latencies: stats.latencies,
         gaps: gaps.count(),

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{duration, size, Kind, Report, Row, Section};
+use super::{duration, size, Kind, Report, Row, TopSection};
 use crate::count::stats::GapRule;
 use crate::format::timestamp::{iso8601, seconds};
 
@@ -133,7 +133,7 @@ fn overall(o: &mut String, report: &Report) {
     }
 }
 
-fn keys(o: &mut String, report: &Report, section: &Section) {
+fn keys(o: &mut String, report: &Report, section: &TopSection) {
     heading(o, &format!("Top Keys (of {} key accesses)", section.total));
     if section.rows.is_empty() {
         let _ = writeln!(o, "  (no keys)");
@@ -180,16 +180,16 @@ fn keys(o: &mut String, report: &Report, section: &Section) {
 }
 
 /// The direction of a rate now: up, down, steady (a space when unknown).
-pub fn change_mark(change: Option<crate::report::Change>, unicode: bool) -> char {
-    use crate::report::Change;
+pub fn change_mark(change: Option<crate::report::RateChange>, unicode: bool) -> char {
+    use crate::report::RateChange;
     match (change, unicode) {
         (None, _) => ' ',
-        (Some(Change::Up), true) => '↑',
-        (Some(Change::Down), true) => '↓',
-        (Some(Change::Steady), true) => '→',
-        (Some(Change::Up), false) => '+',
-        (Some(Change::Down), false) => '-',
-        (Some(Change::Steady), false) => '=',
+        (Some(RateChange::Up), true) => '↑',
+        (Some(RateChange::Down), true) => '↓',
+        (Some(RateChange::Steady), true) => '→',
+        (Some(RateChange::Up), false) => '+',
+        (Some(RateChange::Down), false) => '-',
+        (Some(RateChange::Steady), false) => '=',
     }
 }
 
@@ -223,7 +223,7 @@ pub fn write_share(reads: u64, writes: u64) -> String {
     }
 }
 
-fn key_bytes(o: &mut String, section: &Section) {
+fn key_bytes(o: &mut String, section: &TopSection) {
     heading(o, &format!("Top Keys by Bytes (request bytes, of {})", size(section.total)));
     if section.rows.is_empty() {
         let _ = writeln!(o, "  (no keys)");
@@ -239,7 +239,7 @@ fn key_bytes(o: &mut String, section: &Section) {
 }
 
 /// Top Keys by Reply Bytes, or by Latency: of requests read from packets, with their replies.
-fn key_replies(o: &mut String, section: &Section) {
+fn key_replies(o: &mut String, section: &TopSection) {
     let latency = section.kind == Kind::KeyLatency;
     let (title, unit) = if latency {
         (format!("Top Keys by Latency (request to reply, total {})", duration(section.total)), "latency")
@@ -257,7 +257,7 @@ fn key_replies(o: &mut String, section: &Section) {
 }
 
 /// A section of names with their counts: prefixes, commands, clients, slots, nodes.
-fn simple(o: &mut String, report: &Report, section: &Section) {
+fn simple(o: &mut String, report: &Report, section: &TopSection) {
     let (title, what) = match section.kind {
         Kind::Prefixes => (
             format!(

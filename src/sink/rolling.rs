@@ -18,7 +18,8 @@ use crate::error::Error;
 use crate::pipeline::decode::Command;
 use crate::pipeline::redact::Secrets;
 use crate::read::input::TICK;
-use crate::sink::{Reporter, Sink};
+use crate::sink::reporter::Reporter;
+use crate::sink::Sink;
 
 pub struct RollingReport<W: Write> {
     windows: Windows,

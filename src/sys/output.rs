@@ -2,43 +2,48 @@
 //!
 //! The program buffers its own output (records in blocks, a report as one string), so nothing is
 //! gained from std's line buffer, and one thing is lost: std retries a write that a signal
-//! interrupted. Here a write interrupted after Ctrl-C (see [`crate::sys::signal`]) fails with
-//! [`Stopped`], so a run whose reader stalled (`| less`, a full FIFO) ends at the first Ctrl-C.
+//! interrupted. Here a write interrupted after Ctrl-C (the [`Stop`] it is given) fails with
+//! [`WriteStopped`], so a run whose reader stalled (`| less`, a full FIFO) ends at the first Ctrl-C.
 
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Write};
 use std::mem::ManuallyDrop;
 
+use crate::sys::signal::Stop;
+
 /// Why a write gave up: Ctrl-C or SIGTERM arrived while the output could not take more.
 #[derive(Debug)]
-pub struct Stopped;
+pub struct WriteStopped;
 
-impl fmt::Display for Stopped {
+impl fmt::Display for WriteStopped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("stopped while the output was blocked: it is incomplete")
     }
 }
 
-impl std::error::Error for Stopped {}
+impl std::error::Error for WriteStopped {}
 
 /// True when `err` is a write given up at Ctrl-C.
 pub fn is_stopped(err: &io::Error) -> bool {
-    err.get_ref().is_some_and(|e| e.is::<Stopped>())
+    err.get_ref().is_some_and(|e| e.is::<WriteStopped>())
 }
 
 /// File descriptor 1, unbuffered, never closed.
 pub struct Stdout {
     file: ManuallyDrop<File>,
+    /// A write the output cannot take gives up once the run is to stop.
+    stop: Stop,
 }
 
 impl Stdout {
+    /// Standard output, giving up a blocked write when `stop` says so.
     #[cfg(unix)]
-    pub fn new() -> Stdout {
+    pub fn new(stop: Stop) -> Stdout {
         use std::os::fd::FromRawFd;
         // SAFETY: descriptor 1 is open for the life of the process; ManuallyDrop keeps this
         // File from closing it.
-        Stdout { file: ManuallyDrop::new(unsafe { File::from_raw_fd(1) }) }
+        Stdout { file: ManuallyDrop::new(unsafe { File::from_raw_fd(1) }), stop }
     }
 }
 
@@ -65,18 +70,12 @@ pub fn was_closed() -> bool {
     }
 }
 
-impl Default for Stdout {
-    fn default() -> Self {
-        Stdout::new()
-    }
-}
-
 impl Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
             match self.file.write(buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted && crate::sys::signal::stopped() => {
-                    return Err(io::Error::other(Stopped));
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && self.stop.requested() => {
+                    return Err(io::Error::other(WriteStopped));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 other => return other,
@@ -88,8 +87,9 @@ impl Write for Stdout {
     /// write to a pipe after part of it went through (no error then), so the write that was
     /// under way gives up at the first signal, and one begun after it goes on.
     fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        let stopped_before = crate::sys::signal::stopped();
-        let give_up = || !stopped_before && crate::sys::signal::stopped();
+        let stop = self.stop;
+        let stopped_before = stop.requested();
+        let give_up = || !stopped_before && stop.requested();
         while !buf.is_empty() {
             match self.file.write(buf) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -98,7 +98,7 @@ impl Write for Stdout {
                 Err(e) => return Err(e),
             }
             if give_up() && !buf.is_empty() {
-                return Err(io::Error::other(Stopped));
+                return Err(io::Error::other(WriteStopped));
             }
         }
         Ok(())

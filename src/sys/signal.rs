@@ -26,6 +26,31 @@ pub fn stopped() -> bool {
     STOP.load(Ordering::Relaxed)
 }
 
+/// Whether a run is to stop, as the edges hand it down: what reads the inputs and what writes
+/// the output is given one when it is made, and never asks the process's signal state itself.
+/// [`Stop::signals`] is the process's (the first ending signal); [`Stop::never`] is for a run
+/// that no signal ends (a test feeding a session, a fuzz target).
+#[derive(Debug, Clone, Copy)]
+pub struct Stop(Option<&'static AtomicBool>);
+
+impl Stop {
+    /// Stops at the first SIGINT, SIGTERM or SIGHUP, or at `--duration`'s SIGALRM (once
+    /// [`install`] has run).
+    pub fn signals() -> Stop {
+        Stop(Some(&STOP))
+    }
+
+    pub fn never() -> Stop {
+        Stop(None)
+    }
+
+    /// True once the run is to stop.
+    #[inline]
+    pub fn requested(self) -> bool {
+        self.0.is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+}
+
 /// The exit status of a run ended by a signal: 128 + its number (130 for Ctrl-C, and for a
 /// write `--duration` cut short).
 pub fn exit_status() -> u8 {

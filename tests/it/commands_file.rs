@@ -128,3 +128,33 @@ fn a_file_that_is_no_command_table_is_refused_with_its_place() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("command 1: expected a command name (printable, no '|'), found '\\x1b[31m'"));
 }
+
+#[test]
+fn a_missing_table_names_the_file_and_is_no_usage_error() {
+    let dir = TempDir::new("commands");
+    let missing = dir.path("missing.json").to_string_lossy().to_string();
+    let out = run(&["--commands", &missing], b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [format!("faina-filter: --commands '{missing}': No such file or directory (os error 2)")]
+    );
+    // The flags are checked before anything is read: a usage error says so, and points to --help.
+    let out = run(&["--commands", &missing, "--window", "10s"], b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr, "faina-filter: --window needs --every\nTry 'faina-filter --help' for more information.\n");
+}
+
+#[test]
+fn given_twice_the_last_table_is_the_one_read() {
+    let dir = TempDir::new("commands");
+    let file = saved(&dir, TABLE);
+    let missing = dir.path("missing.json").to_string_lossy().to_string();
+    let last = stdout_of(&["--commands", &missing, "--commands", &file, "--emit", "keys"], CAPTURE.as_bytes());
+    assert_eq!(last, stdout_of(&["--commands", &file, "--emit", "keys"], CAPTURE.as_bytes()));
+    let out = run(&["--commands", &file, "--commands", &missing], CAPTURE.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.json"));
+}

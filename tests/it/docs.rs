@@ -25,7 +25,7 @@ fn the_man_pages_options_come_from_the_flag_table() {
     let page = std::fs::read_to_string(&path).unwrap();
     let start = page.find(".SH OPTIONS\n").expect("an OPTIONS section");
     let end = start + page[start + 1..].find("\n.SH ").expect("a section after OPTIONS") + 2;
-    let want = flags::man_options();
+    let want = cli::doc::man_options();
     if page[start..end] != want {
         if std::env::var_os("FAINA_UPDATE_DOCS").is_some() {
             std::fs::write(&path, format!("{}{want}{}", &page[..start], &page[end..])).unwrap();

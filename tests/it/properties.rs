@@ -116,7 +116,7 @@ proptest! {
             all.push(file);
             let mut out = Vec::new();
             let mut warn = Vec::new();
-            let ran = faina_filter::run(&config(&all), &mut out, &mut warn);
+            let ran = cli::resolve(config(&all), &mut warn).and_then(|plan| faina_filter::run(plan, &mut out, &mut warn));
             if let Err(e @ faina_filter::Error::Read { .. }) = &ran {
                 // Random bytes that start like a gzip, zstd, xz or bzip2 stream are refused.
                 prop_assert!(e.to_string().contains("-compressed: read it with"), "{}", e);

@@ -34,8 +34,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-pub use password::{Secret, Source};
-pub use state::{Change, State, Watch};
+pub use password::{PasswordSource, Secret};
+pub use state::{Change, ConnectState, Watch};
 pub use target::{Addr, Target};
 
 use resp::{Reply, Wire};
@@ -74,13 +74,13 @@ impl TlsOptions {
 
 /// How a run reaches its servers: the password and where it came from, and the TLS settings.
 #[derive(Debug, Default)]
-pub struct Access {
-    pub password: Option<(Secret, Source)>,
+pub struct NodeAccess {
+    pub password: Option<(Secret, PasswordSource)>,
     #[cfg(feature = "tls")]
     tls: Option<tls::Tls>,
 }
 
-impl Access {
+impl NodeAccess {
     /// Finds the password (see [`password::find`]) for these targets, and builds the TLS
     /// settings if a target is `rediss://`.
     pub fn find(
@@ -88,7 +88,7 @@ impl Access {
         file: Option<&std::ffi::OsString>,
         askpass: bool,
         tls: &TlsOptions,
-    ) -> Result<Access, String> {
+    ) -> Result<NodeAccess, String> {
         let wants_tls = targets.iter().any(|t| t.tls);
         if tls.is_set() && !wants_tls {
             return Err("the --tls options are for rediss:// targets".into());
@@ -101,7 +101,7 @@ impl Access {
             _ => format!("{} servers", targets.len()),
         };
         let password = password::find(file, askpass, user_named, &server)?;
-        Ok(Access {
+        Ok(NodeAccess {
             password,
             #[cfg(feature = "tls")]
             tls,
@@ -136,7 +136,7 @@ enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
     #[cfg(feature = "tls")]
-    Tls(Box<tls::Stream>),
+    Tls(Box<tls::TlsStream>),
 }
 
 impl Stream {
@@ -216,7 +216,7 @@ pub struct Node {
     pub monitor: Monitor,
     /// The node's label in reports.
     pub label: Vec<u8>,
-    access: Arc<Access>,
+    access: Arc<NodeAccess>,
     /// A handle on the connection under way, so that [`Node::close`] can shut it down.
     current: Mutex<Option<Stream>>,
     closed: AtomicBool,
@@ -237,7 +237,7 @@ struct History {
 }
 
 impl Node {
-    pub fn new(target: Target, monitor: Monitor, access: Arc<Access>) -> Node {
+    pub fn new(target: Target, monitor: Monitor, access: Arc<NodeAccess>) -> Node {
         let label = match (monitor, &target.label) {
             (Monitor::All, _) => target.node(),
             (Monitor::Index(n), Some(name)) => [&name[..], b"/", n.to_string().as_bytes()].concat(),
@@ -296,7 +296,8 @@ impl Node {
         watch: &Watch,
         read: &mut dyn FnMut(Box<dyn Read + Send>) -> Result<io::Result<()>, ()>,
     ) {
-        let tell = |state: State| watch.tell(Change { node: index, name: self.name(), at: SystemTime::now(), state });
+        let tell =
+            |state: ConnectState| watch.tell(Change { node: index, name: self.name(), at: SystemTime::now(), state });
         let mut lost: Option<(SystemTime, Instant)> = None;
         let mut wait = FIRST_RETRY;
         let mut attempts = 0u32;
@@ -314,7 +315,7 @@ impl Node {
                         history.unseen += gap;
                         history.since = None;
                     }
-                    tell(State::Connected { lost_for });
+                    tell(ConnectState::Connected { lost_for });
                     (wait, attempts) = (FIRST_RETRY, 0);
                     let Ok(ended) = read(stream) else { return };
                     self.forget_connection();
@@ -327,17 +328,17 @@ impl Node {
                         history.since = lost;
                     }
                     let why = ended.map_or_else(|e| plain(&e), |()| "the server closed the connection".into());
-                    tell(State::Lost { why, retry_in: wait });
+                    tell(ConnectState::Lost { why, retry_in: wait });
                 }
-                Err(Failure::Refused(why)) => return tell(State::GivenUp { why }),
-                Err(Failure::Unreachable(why)) if lost.is_none() => return tell(State::GivenUp { why }),
+                Err(Failure::Refused(why)) => return tell(ConnectState::GivenUp { why }),
+                Err(Failure::Unreachable(why)) if lost.is_none() => return tell(ConnectState::GivenUp { why }),
                 Err(Failure::Unreachable(why)) => {
                     attempts += 1;
                     // Said at the first failures and then ever more rarely: a long outage costs
                     // a few lines, not one a second.
                     if attempts.is_power_of_two() {
                         let since = lost.map_or(SystemTime::now(), |(at, _)| at);
-                        tell(State::Retrying { since, attempts, why, retry_in: wait });
+                        tell(ConnectState::Retrying { since, attempts, why, retry_in: wait });
                     }
                 }
             }
@@ -353,7 +354,7 @@ impl Node {
             return None;
         }
         let ongoing = history.since.map(|(_, began)| began.elapsed()).unwrap_or_default();
-        let state = State::Summary {
+        let state = ConnectState::Summary {
             losses: history.losses,
             unseen: history.unseen + ongoing,
             lost_at_end: history.since.map(|(at, _)| at),
@@ -502,7 +503,7 @@ impl Node {
         Err(Failure::Refused(NO_TLS.into()))
     }
 
-    fn auth_refused(&self, error: &[u8], source: Source) -> String {
+    fn auth_refused(&self, error: &[u8], source: PasswordSource) -> String {
         let user = self
             .target
             .user
@@ -627,12 +628,16 @@ mod tests {
     fn quoted_replies_never_carry_the_password() {
         // A build with TLS has a field more.
         #[allow(clippy::needless_update)]
-        let access = Access { password: Some((Secret::from_bytes(b"hunter2"), Source::Env)), ..Access::default() };
+        let access = NodeAccess {
+            password: Some((Secret::from_bytes(b"hunter2"), PasswordSource::Env)),
+            ..NodeAccess::default()
+        };
         let node = Node::new(Target::parse("h:1").unwrap(), Monitor::All, Arc::new(access));
         let why = node.monitor_refused(b"ERR unknown command 'AUTH', with args beginning with: 'hunter2' \x1b[2J");
         assert!(!why.contains("hunter2") && !why.contains('\x1b'), "{why}");
         assert!(why.contains("(redacted)"), "{why}");
-        let why = node.auth_refused(b"WRONGPASS invalid username-password pair or user is disabled.", Source::Env);
+        let why =
+            node.auth_refused(b"WRONGPASS invalid username-password pair or user is disabled.", PasswordSource::Env);
         assert!(why.starts_with("the password (from REDISCLI_AUTH) was wrong"), "{why}");
     }
 }

@@ -31,18 +31,18 @@ impl fmt::Debug for Secret {
 
 /// Where the password came from, for the message when the server refuses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub enum PasswordSource {
     File,
     Env,
     Prompt,
 }
 
-impl Source {
+impl PasswordSource {
     pub fn name(self) -> &'static str {
         match self {
-            Source::File => "--password-file",
-            Source::Env => "REDISCLI_AUTH",
-            Source::Prompt => "the prompt",
+            PasswordSource::File => "--password-file",
+            PasswordSource::Env => "REDISCLI_AUTH",
+            PasswordSource::Prompt => "the prompt",
         }
     }
 }
@@ -58,12 +58,12 @@ pub fn find(
     askpass: bool,
     user_named: bool,
     prompt_for: &str,
-) -> Result<Option<(Secret, Source)>, String> {
+) -> Result<Option<(Secret, PasswordSource)>, String> {
     if let Some(path) = file {
-        return read_file(path).map(|s| Some((s, Source::File)));
+        return read_file(path).map(|s| Some((s, PasswordSource::File)));
     }
     if let Some(value) = std::env::var_os("REDISCLI_AUTH").filter(|v| !v.is_empty()) {
-        return Ok(Some((Secret(value.into_encoded_bytes()), Source::Env)));
+        return Ok(Some((Secret(value.into_encoded_bytes()), PasswordSource::Env)));
     }
     if askpass || user_named {
         if !io::stdin().is_terminal() {
@@ -74,7 +74,7 @@ pub fn find(
             }
             return Ok(None);
         }
-        return prompt(prompt_for).map(|s| Some((s, Source::Prompt)));
+        return prompt(prompt_for).map(|s| Some((s, PasswordSource::Prompt)));
     }
     Ok(None)
 }
@@ -141,12 +141,16 @@ fn read_line() -> Result<Vec<u8>, String> {
 }
 
 /// The terminal's echo, turned off for as long as an [`echo::Off`] lives.
-#[cfg(unix)]
 mod echo {
     use std::io;
 
-    pub struct Off(libc::termios);
+    /// The terminal's settings from before, put back when it is dropped.
+    pub struct Off {
+        #[cfg(unix)]
+        saved: libc::termios,
+    }
 
+    #[cfg(unix)]
     impl Off {
         pub fn new() -> io::Result<Off> {
             // SAFETY: a zeroed termios is a valid value of it, filled in by tcgetattr below.
@@ -162,25 +166,22 @@ mod echo {
             if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) } != 0 {
                 return Err(io::Error::last_os_error());
             }
-            Ok(Off(saved))
+            Ok(Off { saved })
         }
     }
 
+    #[cfg(unix)]
     impl Drop for Off {
         fn drop(&mut self) {
             // SAFETY: restores the settings tcgetattr returned for the same terminal.
-            unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.0) };
+            unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.saved) };
         }
     }
-}
 
-#[cfg(not(unix))]
-mod echo {
-    pub struct Off;
-
+    #[cfg(not(unix))]
     impl Off {
-        pub fn new() -> std::io::Result<Off> {
-            Err(std::io::Error::other("not on this system"))
+        pub fn new() -> io::Result<Off> {
+            Err(io::Error::other("not on this system"))
         }
     }
 }
@@ -193,6 +194,6 @@ mod tests {
     fn a_secret_never_shows_itself() {
         let s = Secret(b"hunter2".to_vec());
         assert_eq!(format!("{s:?}"), "Secret(hidden)");
-        assert_eq!(format!("{:?}", Some((s, Source::Env))), "Some((Secret(hidden), Env))");
+        assert_eq!(format!("{:?}", Some((s, PasswordSource::Env))), "Some((Secret(hidden), Env))");
     }
 }

@@ -1,5 +1,5 @@
 //! What becomes of each server connected to, as told to the operator: a [`Change`] of its
-//! [`State`] (connected, lost, retrying, given up, lines dropped, and a closing summary), said
+//! [`ConnectState`] (connected, lost, retrying, given up, lines dropped, and a closing summary), said
 //! in one line, and the [`Watch`] through which the nodes' threads tell it without ever waiting
 //! for the consumer.
 
@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 /// A node's state, as told to the operator.
 #[derive(Debug, Clone)]
-pub enum State {
+pub enum ConnectState {
     /// MONITOR is on; `lost_for` is how long the node had been lost, if it was.
     Connected { lost_for: Option<Duration> },
     /// The stream broke; it is retried after `retry_in`.
@@ -35,35 +35,35 @@ pub struct Change {
     /// How messages name the node.
     pub name: String,
     pub at: SystemTime,
-    pub state: State,
+    pub state: ConnectState,
 }
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = &self.name;
         match &self.state {
-            State::Connected { lost_for: None } => write!(f, "{name}: connected, MONITOR on"),
-            State::Connected { lost_for: Some(gap) } => write!(
+            ConnectState::Connected { lost_for: None } => write!(f, "{name}: connected, MONITOR on"),
+            ConnectState::Connected { lost_for: Some(gap) } => write!(
                 f,
                 "{name}: connected again at {} after {} lost (what it ran meanwhile was not seen)",
                 clock(self.at),
                 seconds(*gap)
             ),
-            State::Lost { why, retry_in } => {
+            ConnectState::Lost { why, retry_in } => {
                 write!(f, "{name}: lost at {} ({why}); retrying in {}", clock(self.at), seconds(*retry_in))
             }
-            State::Retrying { since, attempts, why, retry_in } => write!(
+            ConnectState::Retrying { since, attempts, why, retry_in } => write!(
                 f,
                 "{name}: still lost since {}, attempt {attempts} failed: {why}; retrying in {}",
                 clock(*since),
                 seconds(*retry_in)
             ),
-            State::GivenUp { why } => write!(f, "{name}: given up: {why}"),
-            State::Dropped { lines, in_all: false } => write!(
+            ConnectState::GivenUp { why } => write!(f, "{name}: given up: {why}"),
+            ConnectState::Dropped { lines, in_all: false } => write!(
                 f,
                 "{name}: {lines} lines dropped so far: the output could not keep up (the server is never made to buffer them)"
             ),
-            State::Summary { losses, unseen, lost_at_end } => {
+            ConnectState::Summary { losses, unseen, lost_at_end } => {
                 let times = if *losses == 1 { "once".to_string() } else { format!("{losses} times") };
                 write!(f, "{name}: lost {times}, {} in all not seen (not in the counts)", seconds(*unseen))?;
                 match lost_at_end {
@@ -71,7 +71,7 @@ impl fmt::Display for Change {
                     None => Ok(()),
                 }
             }
-            State::Dropped { lines, in_all: true } => {
+            ConnectState::Dropped { lines, in_all: true } => {
                 write!(f, "{name}: {lines} lines dropped in all: the output could not keep up; they are not counted")
             }
         }
@@ -84,17 +84,20 @@ impl Change {
         use crate::count::nodes::NodeState;
         let micros = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
         match &self.state {
-            State::Connected { .. } => Some(NodeState::Connected),
-            State::Lost { .. } => Some(NodeState::Lost { since: micros(self.at) }),
-            State::Retrying { since, .. } => Some(NodeState::Lost { since: micros(*since) }),
-            State::GivenUp { .. } => Some(NodeState::GivenUp),
-            State::Dropped { .. } | State::Summary { .. } => None,
+            ConnectState::Connected { .. } => Some(NodeState::Connected),
+            ConnectState::Lost { .. } => Some(NodeState::Lost { since: micros(self.at) }),
+            ConnectState::Retrying { since, .. } => Some(NodeState::Lost { since: micros(*since) }),
+            ConnectState::GivenUp { .. } => Some(NodeState::GivenUp),
+            ConnectState::Dropped { .. } | ConnectState::Summary { .. } => None,
         }
     }
 
     /// The node's lines stop coming (lost, given up), or some were dropped.
     pub fn stops(&self) -> bool {
-        !matches!(self.state, State::Connected { .. } | State::Retrying { .. } | State::Summary { .. })
+        !matches!(
+            self.state,
+            ConnectState::Connected { .. } | ConnectState::Retrying { .. } | ConnectState::Summary { .. }
+        )
     }
 }
 
@@ -149,11 +152,11 @@ mod tests {
     fn changes_are_said_in_a_line() {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(3600 + 61);
         let change = |state| Change { node: 0, name: "n1 (h:1)".into(), at, state }.to_string();
-        assert_eq!(change(State::Connected { lost_for: None }), "n1 (h:1): connected, MONITOR on");
+        assert_eq!(change(ConnectState::Connected { lost_for: None }), "n1 (h:1): connected, MONITOR on");
         assert_eq!(
-            change(State::Lost { why: "the connection ended".into(), retry_in: Duration::from_millis(500) }),
+            change(ConnectState::Lost { why: "the connection ended".into(), retry_in: Duration::from_millis(500) }),
             "n1 (h:1): lost at 01:01:01 UTC (the connection ended); retrying in 0.5s"
         );
-        assert!(change(State::Connected { lost_for: Some(Duration::from_secs(3)) }).contains("after 3.0s lost"));
+        assert!(change(ConnectState::Connected { lost_for: Some(Duration::from_secs(3)) }).contains("after 3.0s lost"));
     }
 }

@@ -20,7 +20,7 @@ use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStor
 use super::TlsOptions;
 
 /// A TLS stream over TCP.
-pub type Stream = StreamOwned<ClientConnection, TcpStream>;
+pub type TlsStream = StreamOwned<ClientConnection, TcpStream>;
 
 /// The TLS settings of a run, built once.
 #[derive(Debug)]
@@ -62,7 +62,7 @@ impl Tls {
     }
 
     /// TLS over `socket` to `host`, through the handshake.
-    pub fn connect(&self, host: &str, mut socket: TcpStream) -> Result<Stream, String> {
+    pub fn connect(&self, host: &str, mut socket: TcpStream) -> Result<TlsStream, String> {
         let name = self.sni.as_deref().unwrap_or(host);
         let server = ServerName::try_from(name.to_string()).map_err(|_| {
             format!(

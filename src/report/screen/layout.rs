@@ -9,7 +9,7 @@
 //! A key that still does not fit is shortened in the middle, keeping its head and its tail,
 //! with its length in bytes; two keys that would look the same get a short hash each.
 
-use crate::report::{change_mark, write_share, Kind, Report, Row, Section};
+use crate::report::{change_mark, write_share, Kind, Report, Row, TopSection};
 
 /// What the screen says besides the report, each on a line of its own while it is true.
 #[derive(Default)]
@@ -57,7 +57,7 @@ pub fn render(report: &Report, width: usize, height: usize, notices: &Notices, u
     let left = height.saturating_sub(lines.len() + 2);
     if left > 2 {
         lines.push(String::new());
-        let others: Vec<&Section> =
+        let others: Vec<&TopSection> =
             [Kind::Commands, Kind::Clients, Kind::Prefixes].into_iter().filter_map(|k| report.section(k)).collect();
         lines.extend(other_tables(&others, width, left));
     }
@@ -172,7 +172,7 @@ impl Columns {
 const FIXED: usize = 1 + 7 + 1 + 1 + 7 + 1 + 4 + 1;
 
 /// Top Keys: the rates first, the key last.
-fn key_table(report: &Report, section: &Section, rows: usize, width: usize, unicode: bool) -> Vec<String> {
+fn key_table(report: &Report, section: &TopSection, rows: usize, width: usize, unicode: bool) -> Vec<String> {
     let shown = &section.rows[..rows.min(section.rows.len())];
     let keys = || shown.iter().filter_map(|r| r.key.as_ref());
     let node = keys().filter_map(|k| k.node.as_ref()).map(|n| n.chars().count().clamp(4, 16)).max();
@@ -370,8 +370,8 @@ fn node_lines(report: &Report, width: usize) -> Vec<String> {
 }
 
 /// Other sections, side by side when the terminal is wide enough, else one after the other.
-fn other_tables(sections: &[&Section], width: usize, height: usize) -> Vec<String> {
-    let table = |section: &Section, w: usize, rows: usize| -> Vec<String> {
+fn other_tables(sections: &[&TopSection], width: usize, height: usize) -> Vec<String> {
+    let table = |section: &TopSection, w: usize, rows: usize| -> Vec<String> {
         let (title, what) = match section.kind {
             Kind::Commands => ("Top Commands", "command"),
             Kind::Clients => ("Top Clients", "client"),

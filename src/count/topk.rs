@@ -1,61 +1,18 @@
-//! Counting in bounded memory: a top-k table of byte strings and a log-linear histogram.
+//! A bounded table of the heaviest byte strings, with counts that bracket the truth.
 //!
 //! [`TopK`] counts exactly while its distinct keys fit its capacity; past that it becomes a
 //! Space-Saving summary (Metwally et al.): a new key takes the place of the smallest count and
 //! inherits it as its error. Every key whose true count exceeds total/capacity is kept, and each
 //! kept count brackets the truth: `count - error <= true <= count`; a key not kept counted at most
 //! the table's floor, which is what lets merged tables (periods, threads) keep the same bounds.
-//! Long names share a byte budget, so memory is bounded whatever the keys. [`Histogram`] keeps
-//! percentiles of microsecond gaps within 1/64 relative error in a few kilobytes.
+//! Its parts: the keys' storage ([`crate::count::keys`]), the hash index
+//! ([`crate::count::index`]) and the eviction candidates ([`crate::count::evict`]).
 
+use crate::count::evict::{Candidates, Counted};
 use crate::count::hash::{hash_bytes, run_key, short_key, HashKey};
-
-/// Keys longer than this are stored by their head, their length and a hash of the whole.
-pub const MAX_STORED_KEY: usize = 512;
-
-/// Keys up to this long are stored inside their entry: no allocation, and the bytes sit in the
-/// same cache lines as the counts.
-const INLINE: usize = 30;
-
-/// Bytes per entry a table may spend on keys longer than [`INLINE`]. Past that budget a long key
-/// is kept by its head (and its length and hash, which still tell it apart), until evictions
-/// free room: memory stays bounded however long the keys are, and a key still counted when
-/// room comes back gets its whole name again at its next access.
-const LONG_KEY_BYTES_PER_ENTRY: usize = 32;
-
-/// A stored key.
-#[derive(Debug, Clone)]
-enum KeyBuf {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Heap(Box<[u8]>),
-}
-
-impl KeyBuf {
-    fn new(key: &[u8]) -> KeyBuf {
-        if key.len() <= INLINE {
-            let mut bytes = [0; INLINE];
-            bytes[..key.len()].copy_from_slice(key);
-            KeyBuf::Inline { len: key.len() as u8, bytes }
-        } else {
-            KeyBuf::Heap(key.into())
-        }
-    }
-
-    /// Heap bytes it holds (with the allocator's overhead, roughly).
-    fn heap_size(&self) -> usize {
-        match self {
-            KeyBuf::Inline { .. } => 0,
-            KeyBuf::Heap(b) => b.len() + 16,
-        }
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            KeyBuf::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            KeyBuf::Heap(b) => b,
-        }
-    }
-}
+use crate::count::index::SlotIndex;
+use crate::count::keys::{KeyBuf, KeyStore, MAX_STORED_KEY};
+use crate::count::prefetch::prefetch;
 
 /// One counted key.
 #[derive(Debug, Clone)]
@@ -70,6 +27,13 @@ pub struct Entry<E> {
     pub error: u64,
     /// Extra per-key tallies kept by the caller; they start at their default when a key enters.
     pub extra: E,
+}
+
+impl<E> Counted for Entry<E> {
+    #[inline]
+    fn count(&self) -> u64 {
+        self.count
+    }
 }
 
 impl<E> Entry<E> {
@@ -92,33 +56,21 @@ impl<E> Entry<E> {
 /// A bounded table of the heaviest byte strings.
 pub struct TopK<E = ()> {
     entries: Vec<Entry<E>>,
-    /// Open addressing, linear probing: `hash_high32 << 32 | (entry index + 1)`, 0 when empty.
-    slots: Vec<u64>,
+    /// Where each key's entry is.
+    index: SlotIndex,
     capacity: usize,
-    /// Once the table is full, the eviction candidates: a small min-heap of (count when pushed,
-    /// entry index) holding every entry whose count is below `horizon`. Counts only grow, so an
-    /// increment leaves it alone; a stale top is pushed again with its real count (or dropped,
-    /// once at the horizon) before anything is evicted, so the evicted entry always has the
-    /// true minimum. When it runs dry, one scan of the table refills it with the smallest
-    /// counts: the scan's cost is shared by the many evictions that follow.
-    heap: Vec<(u64, u32)>,
-    horizon: u64,
-    /// Scratch space for the scan.
-    scan: Vec<(u64, u32)>,
+    /// Once the table is full, the entries to evict first.
+    candidates: Candidates,
     /// Where recently added short keys are (see [`TopK::add_short`]): (the key's bytes as two
     /// words, its length, entry index); empty until first used.
     recent: Vec<(u64, u64, u32, u32)>,
-    /// Heap bytes held by long keys, and the most they may take.
-    long_keys: usize,
-    long_key_budget: usize,
+    /// The long keys' budget.
+    store: KeyStore,
     total: u64,
     /// The most any key that is not kept may have counted: the largest count evicted or left
     /// out (0 while every key is kept).
     floor: u64,
     key: HashKey,
-    /// Index slots looked at by lookups (tests measure probe lengths with it).
-    #[cfg(test)]
-    probes: std::cell::Cell<u64>,
 }
 
 impl<E: Default> TopK<E> {
@@ -131,19 +83,14 @@ impl<E: Default> TopK<E> {
     fn with_key(capacity: usize, key: HashKey) -> TopK<E> {
         TopK {
             entries: Vec::new(),
-            slots: vec![0; 16],
+            index: SlotIndex::new(),
             capacity: capacity.max(1),
-            heap: Vec::new(),
-            horizon: 0,
-            scan: Vec::new(),
+            candidates: Candidates::new(),
             recent: Vec::new(),
-            long_keys: 0,
-            long_key_budget: (capacity.max(1) * LONG_KEY_BYTES_PER_ENTRY).max(MAX_STORED_KEY + 16),
+            store: KeyStore::new(capacity),
             total: 0,
             floor: 0,
             key,
-            #[cfg(test)]
-            probes: std::cell::Cell::new(0),
         }
     }
 
@@ -269,7 +216,7 @@ impl<E: Default> TopK<E> {
             dropped = dropped.max(light_count);
             let e = &other.entries[at as usize];
             let idx = idx as usize;
-            self.rename(idx, e.key(), false);
+            self.store.rename(&mut self.entries[idx].key, e.key(), false);
             let hash = self.hash_of(other, e);
             let entry = &mut self.entries[idx];
             entry.full_len = e.full_len;
@@ -285,23 +232,18 @@ impl<E: Default> TopK<E> {
         }
         self.floor = self.floor.max(dropped);
         self.recent.clear();
-        self.slots.iter_mut().for_each(|s| *s = 0);
-        for idx in 0..self.entries.len() {
-            let hash = self.entries[idx].hash;
-            self.insert_slot(hash, idx);
-        }
-        self.heap.clear();
-        self.horizon = 0;
+        self.index.rebuild(self.entries.iter().map(|e| e.hash));
+        self.candidates.clear();
     }
 
     /// Adds a new entry (the table has room) and returns its index.
     fn push_entry(&mut self, stored: &[u8], full_len: u64, hash: u64, count: u64, error: u64) -> usize {
         self.grow_if_needed();
-        let key = self.keep_key(stored, false);
+        let key = self.store.keep(stored, false);
         self.reserve_one();
         self.entries.push(Entry { key, full_len, hash, count, error, extra: E::default() });
         let idx = self.entries.len() - 1;
-        self.insert_slot(hash, idx);
+        self.index.insert(hash, idx);
         idx
     }
 
@@ -335,7 +277,7 @@ impl<E: Default> TopK<E> {
                 self.entries[idx].count += weight;
                 self.entries[idx].error += error;
                 if self.entries[idx].key().len() < stored.len() {
-                    self.restore_key(idx, stored);
+                    self.store.restore(&mut self.entries[idx].key, stored);
                 }
                 idx
             }
@@ -345,12 +287,12 @@ impl<E: Default> TopK<E> {
             }
             None => {
                 // Space-Saving: the smallest count makes way and becomes the newcomer's error.
-                let idx = self.true_minimum();
+                let idx = self.candidates.true_minimum(&self.entries);
                 self.forget_recent(idx);
-                self.remove_slot(idx);
+                self.index.remove(self.entries[idx].hash, idx);
                 let min = self.entries[idx].count;
                 self.floor = self.floor.max(min);
-                self.rename(idx, stored, true);
+                self.store.rename(&mut self.entries[idx].key, stored, true);
                 let entry = &mut self.entries[idx];
                 entry.full_len = full_len;
                 entry.hash = hash;
@@ -358,17 +300,12 @@ impl<E: Default> TopK<E> {
                 entry.error = min + error;
                 entry.extra = E::default();
                 // The victim is the candidates' top: it goes, or stays with its new count.
-                if min + weight < self.horizon {
-                    self.heap[0].0 = min + weight;
-                    self.sift_down(0);
-                } else {
-                    self.pop();
-                }
+                self.candidates.top_counts(min + weight);
                 // Most likely the next victim: its entry is read first at the next eviction.
-                if let Some(e) = self.heap.first().and_then(|&(_, next)| self.entries.get(next as usize)) {
+                if let Some(e) = self.candidates.next().and_then(|next| self.entries.get(next)) {
                     prefetch(e);
                 }
-                self.insert_slot(hash, idx);
+                self.index.insert(hash, idx);
                 idx
             }
         }
@@ -434,330 +371,44 @@ impl<E> TopK<E> {
         }
     }
 
-    /// The stored form of a new entry's key: whole while the long-key budget lasts, else its head.
-    /// A key taking an evicted one's place (the light end of a table that churns) may use only
-    /// half the budget: the rest is kept for keys that turn out heavy (see `restore_key`).
-    fn keep_key(&mut self, stored: &[u8], evicting: bool) -> KeyBuf {
-        let budget = if evicting { self.long_key_budget / 2 } else { self.long_key_budget };
-        if stored.len() > INLINE && self.long_keys + stored.len() + 16 > budget {
-            return KeyBuf::new(&stored[..INLINE]);
-        }
-        let key = KeyBuf::new(stored);
-        self.long_keys += key.heap_size();
-        key
-    }
-
-    /// Stores `stored` as entry `idx`'s key in place of its own (see `keep_key`).
-    fn rename(&mut self, idx: usize, stored: &[u8], evicting: bool) {
-        self.long_keys -= self.entries[idx].key.heap_size();
-        self.entries[idx].key = self.keep_key(stored, evicting);
-    }
-
-    /// Gives an entry kept by its head its whole key again, if the budget has room now.
-    #[cold]
-    fn restore_key(&mut self, idx: usize, stored: &[u8]) {
-        if self.long_keys + stored.len() + 16 <= self.long_key_budget {
-            self.rename(idx, stored, false);
-        }
-    }
-
     /// Starts loading the index slot a lookup of `hash` reads first.
     #[inline]
     pub fn prefetch_slot(&self, hash: u64) {
-        prefetch(&self.slots[home(hash, self.slots.len() - 1)]);
+        self.index.prefetch(hash);
     }
 
     /// Starts loading the entry the home slot of `hash` points to (when it is the key's, as it
     /// mostly is at this load).
     #[inline]
     pub fn prefetch_entry(&self, hash: u64) {
-        let slot = self.slots[home(hash, self.slots.len() - 1)];
-        if slot != 0 && slot >> 32 == hash >> 32 {
-            if let Some(e) = self.entries.get((slot as u32 - 1) as usize) {
-                prefetch(e);
-            }
+        if let Some(e) = self.index.likely_entry(hash).and_then(|idx| self.entries.get(idx)) {
+            prefetch(e);
         }
     }
 
+    /// The entry of the key whose stored bytes are `stored` (kept out of line: one copy of the
+    /// probe loop per table type, called from every kind of add).
+    #[inline(never)]
     fn find(&self, stored: &[u8], full_len: u64, hash: u64) -> Option<usize> {
-        let mask = self.slots.len() - 1;
-        let tag = hash >> 32;
-        let mut i = home(hash, mask);
-        loop {
-            #[cfg(test)]
-            self.probes.set(self.probes.get() + 1);
-            let slot = self.slots[i];
-            if slot == 0 {
-                return None;
-            }
-            if slot >> 32 == tag {
-                let idx = (slot as u32 - 1) as usize;
-                let e = &self.entries[idx];
-                // A key kept by its head (see LONG_KEY_BYTES_PER_ENTRY) matches on its head.
-                if e.hash == hash && e.full_len == full_len && stored.starts_with(e.key()) {
-                    return Some(idx);
-                }
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    fn insert_slot(&mut self, hash: u64, idx: usize) {
-        let mask = self.slots.len() - 1;
-        let mut i = home(hash, mask);
-        while self.slots[i] != 0 {
-            i = (i + 1) & mask;
-        }
-        self.slots[i] = (hash >> 32) << 32 | (idx as u64 + 1);
-    }
-
-    /// Removes entry `idx` from the slots, shifting later members of its probe run back.
-    fn remove_slot(&mut self, idx: usize) {
-        let mask = self.slots.len() - 1;
-        let mut i = home(self.entries[idx].hash, mask);
-        while (self.slots[i] as u32) as usize != idx + 1 {
-            i = (i + 1) & mask;
-        }
-        let mut hole = i;
-        let mut j = i;
-        loop {
-            j = (j + 1) & mask;
-            let slot = self.slots[j];
-            if slot == 0 {
-                break;
-            }
-            // The slot holds the hash bits its home is made of: no need to load the entry.
-            let home = home(slot, mask);
-            // Move `j` into the hole unless its home lies cyclically in (hole, j].
-            let stays = if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
-            if !stays {
-                self.slots[hole] = slot;
-                hole = j;
-            }
-        }
-        self.slots[hole] = 0;
+        self.index.find(hash, |idx| {
+            let e = &self.entries[idx];
+            // A key kept by its head (see `KeyStore`) matches on its head.
+            e.hash == hash && e.full_len == full_len && stored.starts_with(e.key())
+        })
     }
 
     /// Keeps the slots at most half full once one more entry is added.
     fn grow_if_needed(&mut self) {
-        if (self.entries.len() + 1) * 2 <= self.slots.len() {
-            return;
-        }
-        let size = self.slots.len() * 2;
-        self.slots = vec![0; size];
-        for idx in 0..self.entries.len() {
-            let hash = self.entries[idx].hash;
-            self.insert_slot(hash, idx);
+        if self.index.is_too_full_for(self.entries.len() + 1) {
+            self.index.grow(self.entries.iter().map(|e| e.hash));
         }
     }
-
-    /// Brings an entry with the smallest count to the top of the candidates and returns it.
-    fn true_minimum(&mut self) -> usize {
-        loop {
-            if self.heap.is_empty() {
-                self.refill();
-            }
-            let (pushed, idx) = self.heap[0];
-            let real = self.entries[idx as usize].count;
-            if real == pushed {
-                return idx as usize;
-            }
-            if real < self.horizon {
-                self.heap[0].0 = real;
-                self.sift_down(0);
-            } else {
-                self.pop();
-            }
-        }
-    }
-
-    /// Removes the top candidate.
-    fn pop(&mut self) {
-        let last = self.heap.pop().expect("a candidate");
-        if !self.heap.is_empty() {
-            self.heap[0] = last;
-            self.sift_down(0);
-        }
-    }
-
-    /// Makes the smallest counts (about a sixteenth of the table) the candidates: a sample of
-    /// the counts sets the horizon, one pass over the table takes every entry below it. Cheap
-    /// enough to run often: the weighted tables (bytes) go through their candidates quickly.
-    fn refill(&mut self) {
-        const SAMPLES: usize = 256;
-        let n = self.entries.len();
-        let stride = (n / SAMPLES).max(1);
-        self.scan.clear();
-        self.scan.extend(self.entries.iter().step_by(stride).map(|e| (e.count, 0)));
-        let at = self.scan.len() / 16;
-        let (_, &mut (sampled, _), _) = self.scan.select_nth_unstable_by_key(at, |&(c, _)| c);
-        self.scan.clear();
-        let mut min = u64::MAX;
-        for (i, e) in self.entries.iter().enumerate() {
-            min = min.min(e.count);
-            if e.count < sampled {
-                self.scan.push((e.count, i as u32));
-            }
-        }
-        self.horizon = sampled;
-        if self.scan.is_empty() {
-            // The sample's count is the smallest: every entry at it is a candidate.
-            self.scan.extend(
-                self.entries.iter().enumerate().filter(|(_, e)| e.count == min).map(|(i, e)| (e.count, i as u32)),
-            );
-            self.horizon = min + 1;
-        }
-        std::mem::swap(&mut self.heap, &mut self.scan);
-        for pos in (0..self.heap.len() / 2).rev() {
-            self.sift_down(pos);
-        }
-    }
-
-    fn sift_down(&mut self, mut pos: usize) {
-        let heap = &mut self.heap;
-        let len = heap.len();
-        loop {
-            let left = 2 * pos + 1;
-            if left >= len {
-                break;
-            }
-            let right = left + 1;
-            let child = if right < len && heap[right].0 < heap[left].0 { right } else { left };
-            if heap[child].0 >= heap[pos].0 {
-                break;
-            }
-            heap.swap(pos, child);
-            pos = child;
-        }
-    }
-}
-
-/// The home slot of a hash: from its upper half, which each slot keeps (`hash >> 32 << 32 |
-/// index + 1`), so moving slots around never loads the entries.
-#[inline]
-fn home(hash: u64, mask: usize) -> usize {
-    (hash >> 32) as usize & mask
-}
-
-/// Asks the CPU to start loading the cache line of `value`; no effect where that cannot be said.
-#[inline]
-pub fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it never faults and changes no state the program sees.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
-}
-
-/// Percentiles of microsecond values within 1/64 relative error, in fixed memory.
-#[derive(Clone)]
-pub struct Histogram {
-    buckets: Vec<u64>,
-    count: u64,
-    sum: u64,
-    min: u64,
-    max: u64,
-}
-
-const EXACT: u64 = 128;
-const SUB_BITS: u32 = 6;
-
-impl Default for Histogram {
-    fn default() -> Histogram {
-        Histogram::new()
-    }
-}
-
-impl Histogram {
-    pub fn new() -> Histogram {
-        Histogram { buckets: Vec::new(), count: 0, sum: 0, min: u64::MAX, max: 0 }
-    }
-
-    pub fn record(&mut self, value: u64) {
-        let b = bucket_of(value);
-        if b >= self.buckets.len() {
-            // Grown to the largest value seen (a few kilobytes for gaps up to a second).
-            self.buckets.resize(b + 1, 0);
-        }
-        self.buckets[b] += 1;
-        self.count += 1;
-        self.sum = self.sum.saturating_add(value);
-        self.min = self.min.min(value);
-        self.max = self.max.max(value);
-    }
-
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// Adds every value recorded in `other`.
-    pub fn merge(&mut self, other: &Histogram) {
-        if self.buckets.len() < other.buckets.len() {
-            self.buckets.resize(other.buckets.len(), 0);
-        }
-        for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
-            *mine += theirs;
-        }
-        self.count += other.count;
-        self.sum = self.sum.saturating_add(other.sum);
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
-    }
-
-    pub fn sum(&self) -> u64 {
-        self.sum
-    }
-
-    pub fn max(&self) -> u64 {
-        self.max
-    }
-
-    /// The value at quantile `q` (0 < q ≤ 1): the smallest recorded value with at least `q` of
-    /// all values at or below it, within 1/64. `None` when empty.
-    pub fn quantile(&self, q: f64) -> Option<u64> {
-        if self.count == 0 {
-            return None;
-        }
-        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
-        let mut seen = 0;
-        for (bucket, &n) in self.buckets.iter().enumerate() {
-            seen += n;
-            if seen >= rank {
-                return Some(value_of(bucket).clamp(self.min, self.max));
-            }
-        }
-        Some(self.max)
-    }
-}
-
-fn bucket_of(v: u64) -> usize {
-    if v < EXACT {
-        return v as usize;
-    }
-    let exp = 63 - v.leading_zeros(); // ≥ 7
-    let sub = (v >> (exp - SUB_BITS)) & ((1 << SUB_BITS) - 1);
-    (EXACT + u64::from(exp - 7) * (1 << SUB_BITS) + sub) as usize
-}
-
-/// The midpoint of a bucket's range.
-fn value_of(bucket: usize) -> u64 {
-    let b = bucket as u64;
-    if b < EXACT {
-        return b;
-    }
-    let exp = (b - EXACT) / (1 << SUB_BITS) + 7;
-    let sub = (b - EXACT) % (1 << SUB_BITS);
-    let low = (1u64 << exp) | (sub << (exp - u64::from(SUB_BITS)));
-    let width = 1u64 << (exp - u64::from(SUB_BITS));
-    low + width / 2
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::count::keys::INLINE;
     use bstr::ByteSlice;
     use std::collections::HashMap;
 
@@ -788,7 +439,7 @@ mod tests {
                 }
             }
             assert_eq!(t.len(), N);
-            t.probes.get() as f64 / (3 * N) as f64
+            t.index.probes.get() as f64 / (3 * N) as f64
         };
         let attacked = probes_per_lookup(&crafted, known);
         let baseline = probes_per_lookup(&ordinary, known);
@@ -924,9 +575,10 @@ mod tests {
                 // A hot key that first comes when every entry holds a long name.
                 t.add(&hot, 1);
             }
-            assert!(t.long_keys <= t.long_key_budget);
+            let (held, budget) = t.store.held();
+            assert!(held <= budget);
         }
-        assert!(t.long_key_budget < 100 * 300, "the budget is smaller than the table's long names");
+        assert!(t.store.held().1 < 100 * 300, "the budget is smaller than the table's long names");
         let top = t.top(1)[0];
         assert_eq!(top.key(), &hot[..], "the hot key has its whole name");
         assert!(top.count >= 5_000 && top.count - top.error <= 5_000);
@@ -1015,26 +667,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn histogram_quantiles_within_bounds() {
-        let mut h = Histogram::new();
-        assert_eq!(h.quantile(0.5), None);
-        for v in 1..=10_000u64 {
-            h.record(v);
-        }
-        for (q, want) in [(0.5, 5000.0), (0.9, 9000.0), (0.99, 9900.0)] {
-            let got = h.quantile(q).unwrap() as f64;
-            assert!((got - want).abs() / want <= 1.0 / 64.0, "q{q}: {got}");
-        }
-        assert_eq!(h.quantile(1.0), Some(10_000));
-        let mut small = Histogram::new();
-        small.record(3);
-        assert_eq!(small.quantile(0.5), Some(3));
-        assert_eq!(small.quantile(0.99), Some(3));
-        let mut big = Histogram::new();
-        big.record(u64::MAX);
-        assert_eq!(big.quantile(0.5), Some(u64::MAX));
     }
 }

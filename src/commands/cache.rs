@@ -1,0 +1,43 @@
+//! The names of a capture's commands as clients wrote them, resolved once: a capture repeats a
+//! few dozen names, each looked up once per line.
+
+use crate::commands::index::Lookup;
+use crate::commands::table::Table;
+
+/// Command names as clients wrote them (`GET`, `get`), resolved before: a capture repeats a few
+/// dozen names, and a hit costs two word compares instead of lower-casing, hashing and
+/// comparing. Names of commands with subcommands are not kept: they resolve with their
+/// second argument.
+pub struct NameCache {
+    /// (the name as two words and its length, see [`crate::count::hash::short_key`], what it resolved
+    /// to).
+    slots: Vec<(u64, u64, usize, Lookup)>,
+}
+
+impl Default for NameCache {
+    fn default() -> Self {
+        NameCache { slots: vec![(0, 0, usize::MAX, Lookup::Unknown); crate::count::hash::SHORT_CACHE] }
+    }
+}
+
+impl NameCache {
+    /// [`Table::lookup`], remembering the answer for `name`.
+    pub fn lookup(&mut self, table: &Table, name: &[u8], second: Option<&[u8]>) -> Lookup {
+        let Some((a, b, i)) = crate::count::hash::short_key(name) else {
+            return table.lookup(name, second);
+        };
+        let (sa, sb, len, found) = self.slots[i];
+        if (sa, sb, len) == (a, b, name.len()) {
+            return found;
+        }
+        let found = table.lookup(name, second);
+        let depends_on_second = match found {
+            Lookup::Known(id, n) => n > 1 || table.get(id).has_subcommands,
+            Lookup::Unknown => false,
+        };
+        if !depends_on_second {
+            self.slots[i] = (a, b, name.len(), found);
+        }
+        found
+    }
+}

@@ -1,0 +1,133 @@
+//! Which entry a full top-k table evicts: always one with the smallest count.
+//!
+//! [`Candidates`] is a small min-heap of (count when pushed, entry index) holding every entry
+//! whose count is below a horizon. Counts only grow, so an increment leaves it alone; a stale
+//! top is pushed again with its real count (or dropped, once at the horizon) before anything is
+//! evicted, so the evicted entry always has the true minimum. When it runs dry, one scan of the
+//! table refills it with the smallest counts: the scan's cost is shared by the many evictions
+//! that follow.
+
+/// An entry of a table: what it counts.
+pub trait Counted {
+    fn count(&self) -> u64;
+}
+
+pub struct Candidates {
+    heap: Vec<(u64, u32)>,
+    horizon: u64,
+    /// Scratch space for the scan.
+    scan: Vec<(u64, u32)>,
+}
+
+impl Candidates {
+    pub fn new() -> Candidates {
+        Candidates { heap: Vec::new(), horizon: 0, scan: Vec::new() }
+    }
+
+    /// Forgets every candidate (the entries were moved around).
+    pub fn clear(&mut self) {
+        self.heap.clear();
+        self.horizon = 0;
+    }
+
+    /// Brings an entry of `entries` with the smallest count to the top and returns its index.
+    #[inline]
+    pub fn true_minimum<T: Counted>(&mut self, entries: &[T]) -> usize {
+        loop {
+            if self.heap.is_empty() {
+                self.refill(entries);
+            }
+            let (pushed, idx) = self.heap[0];
+            let real = entries[idx as usize].count();
+            if real == pushed {
+                return idx as usize;
+            }
+            if real < self.horizon {
+                self.heap[0].0 = real;
+                self.sift_down(0);
+            } else {
+                self.pop();
+            }
+        }
+    }
+
+    /// The top candidate (from [`Candidates::true_minimum`]) now counts `count`: it stays a
+    /// candidate, or goes once at the horizon.
+    #[inline]
+    pub fn top_counts(&mut self, count: u64) {
+        if count < self.horizon {
+            self.heap[0].0 = count;
+            self.sift_down(0);
+        } else {
+            self.pop();
+        }
+    }
+
+    /// The entry most likely evicted next.
+    pub fn next(&self) -> Option<usize> {
+        self.heap.first().map(|&(_, idx)| idx as usize)
+    }
+
+    /// Removes the top candidate.
+    #[inline]
+    fn pop(&mut self) {
+        let last = self.heap.pop().expect("a candidate");
+        if !self.heap.is_empty() {
+            self.heap[0] = last;
+            self.sift_down(0);
+        }
+    }
+
+    /// Makes the smallest counts (about a sixteenth of the table) the candidates: a sample of
+    /// the counts sets the horizon, one pass over the table takes every entry below it. Cheap
+    /// enough to run often: the weighted tables (bytes) go through their candidates quickly.
+    fn refill<T: Counted>(&mut self, entries: &[T]) {
+        const SAMPLES: usize = 256;
+        let n = entries.len();
+        let stride = (n / SAMPLES).max(1);
+        self.scan.clear();
+        self.scan.extend(entries.iter().step_by(stride).map(|e| (e.count(), 0)));
+        let at = self.scan.len() / 16;
+        let (_, &mut (sampled, _), _) = self.scan.select_nth_unstable_by_key(at, |&(c, _)| c);
+        self.scan.clear();
+        let mut min = u64::MAX;
+        for (i, e) in entries.iter().enumerate() {
+            let count = e.count();
+            min = min.min(count);
+            if count < sampled {
+                self.scan.push((count, i as u32));
+            }
+        }
+        self.horizon = sampled;
+        if self.scan.is_empty() {
+            // The sample's count is the smallest: every entry at it is a candidate.
+            self.scan.extend(
+                entries.iter().enumerate().filter(|(_, e)| e.count() == min).map(|(i, e)| (e.count(), i as u32)),
+            );
+            self.horizon = min + 1;
+        }
+        std::mem::swap(&mut self.heap, &mut self.scan);
+        for pos in (0..self.heap.len() / 2).rev() {
+            self.sift_down(pos);
+        }
+    }
+
+    #[inline]
+    fn sift_down(&mut self, mut pos: usize) {
+        let heap = &mut self.heap;
+        let len = heap.len();
+        loop {
+            let left = 2 * pos + 1;
+            if left >= len {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < len && heap[right].0 < heap[left].0 { right } else { left };
+            if heap[child].0 >= heap[pos].0 {
+                break;
+            }
+            heap.swap(pos, child);
+            pos = child;
+        }
+    }
+}

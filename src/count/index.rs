@@ -1,0 +1,133 @@
+//! The hash index of a top-k table: where each key's entry is, found by the key's hash.
+//!
+//! [`SlotIndex`] is open addressing with linear probing over slots of `hash_high32 << 32 |
+//! (entry index + 1)` (0 when empty), kept at most half full. A slot holds the hash bits its
+//! home is made of, so moving slots around (a removal's back shift, a growth) never loads an
+//! entry; a lookup loads only the entries whose slot's 32 hash bits match. The hashes come from
+//! [`crate::count::hash`], keyed per run, so keys sent by strangers cannot be aimed at one run.
+
+use crate::count::prefetch::prefetch;
+
+pub struct SlotIndex {
+    slots: Vec<u64>,
+    /// Slots looked at by lookups (tests measure probe lengths with it).
+    #[cfg(test)]
+    pub probes: std::cell::Cell<u64>,
+}
+
+impl SlotIndex {
+    pub fn new() -> SlotIndex {
+        SlotIndex {
+            slots: vec![0; 16],
+            #[cfg(test)]
+            probes: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The entry of `hash` for which `is_it` says yes, if any.
+    #[inline(always)]
+    pub fn find(&self, hash: u64, mut is_it: impl FnMut(usize) -> bool) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let tag = hash >> 32;
+        let mut i = home(hash, mask);
+        loop {
+            #[cfg(test)]
+            self.probes.set(self.probes.get() + 1);
+            let slot = self.slots[i];
+            if slot == 0 {
+                return None;
+            }
+            if slot >> 32 == tag {
+                let idx = (slot as u32 - 1) as usize;
+                if is_it(idx) {
+                    return Some(idx);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Indexes entry `idx`, whose key has `hash` (it is not indexed yet).
+    #[inline]
+    pub fn insert(&mut self, hash: u64, idx: usize) {
+        let mask = self.slots.len() - 1;
+        let mut i = home(hash, mask);
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (hash >> 32) << 32 | (idx as u64 + 1);
+    }
+
+    /// Removes entry `idx` (its key's hash is `hash`), shifting later members of its probe run
+    /// back.
+    #[inline]
+    pub fn remove(&mut self, hash: u64, idx: usize) {
+        let mask = self.slots.len() - 1;
+        let mut i = home(hash, mask);
+        while (self.slots[i] as u32) as usize != idx + 1 {
+            i = (i + 1) & mask;
+        }
+        let mut hole = i;
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let slot = self.slots[j];
+            if slot == 0 {
+                break;
+            }
+            // The slot holds the hash bits its home is made of: no need to load the entry.
+            let home = home(slot, mask);
+            // Move `j` into the hole unless its home lies cyclically in (hole, j].
+            let stays = if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
+            if !stays {
+                self.slots[hole] = slot;
+                hole = j;
+            }
+        }
+        self.slots[hole] = 0;
+    }
+
+    /// True when `entries` entries would fill the slots past half.
+    #[inline]
+    pub fn is_too_full_for(&self, entries: usize) -> bool {
+        entries * 2 > self.slots.len()
+    }
+
+    /// Doubles the slots and indexes again the entries whose hashes `hashes` gives, in order.
+    pub fn grow(&mut self, hashes: impl Iterator<Item = u64>) {
+        let size = self.slots.len() * 2;
+        self.slots = vec![0; size];
+        for (idx, hash) in hashes.enumerate() {
+            self.insert(hash, idx);
+        }
+    }
+
+    /// Forgets every entry and indexes those whose hashes `hashes` gives, in order.
+    pub fn rebuild(&mut self, hashes: impl Iterator<Item = u64>) {
+        self.slots.iter_mut().for_each(|s| *s = 0);
+        for (idx, hash) in hashes.enumerate() {
+            self.insert(hash, idx);
+        }
+    }
+
+    /// Starts loading the slot a lookup of `hash` reads first.
+    #[inline]
+    pub fn prefetch(&self, hash: u64) {
+        prefetch(&self.slots[home(hash, self.slots.len() - 1)]);
+    }
+
+    /// The entry the home slot of `hash` points to when its hash bits are those of `hash` (as
+    /// they mostly are at this load): what to prefetch before a lookup.
+    #[inline]
+    pub fn likely_entry(&self, hash: u64) -> Option<usize> {
+        let slot = self.slots[home(hash, self.slots.len() - 1)];
+        (slot != 0 && slot >> 32 == hash >> 32).then(|| (slot as u32 - 1) as usize)
+    }
+}
+
+/// The home slot of a hash: from its upper half, which each slot keeps (`hash >> 32 << 32 |
+/// index + 1`), so moving slots around never loads the entries.
+#[inline]
+fn home(hash: u64, mask: usize) -> usize {
+    (hash >> 32) as usize & mask
+}

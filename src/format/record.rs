@@ -1,0 +1,376 @@
+//! The TSV record, the one home of its columns: which there are, in which order, under which
+//! `--header` names ([`Column`]), written by [`Writer`] and read back by [`read`] (the MONITOR
+//! parser takes a line with a TAB for one) and [`lead_len`] (the compactor's streaming split of
+//! a long one). Every field is in the printable form of [`crate::format::escape`], so a field
+//! never holds a TAB or a line end.
+//!
+//! Columns, tsv:  timestamp, db, client, command, arg1, arg2, …
+//! Columns, keys: timestamp, db, client, command, key, access (`read` or `write`), slot (the key's
+//! cluster hash slot, of its whole bytes also when the record holds only a long key's head)
+//!
+//! Keys records of requests read from packets end with two more: the key's share of the reply's
+//! bytes, and of the latency in microseconds (both empty when the capture did not show the
+//! reply). Tsv records keep their columns, so they still read back as input.
+//!
+//! With several inputs (or a named one, `NAME=PATH`) every record starts with a node column.
+//! The header line (keys records only: column stores take it for their column names) names the
+//! columns, `node` first when there is one.
+//!
+//! The timestamp is written as the input had it; the command is the normalized name the report
+//! uses (`get`, `object|encoding`); arguments start with the one after the command name, so a
+//! subcommand's word is written twice (`config|set  set  …`), and put back when a record made by
+//! hand leaves it out.
+
+use std::io::{self, Write};
+
+use bstr::ByteSlice;
+
+use crate::format::escape::escape;
+use crate::format::timestamp::parse_timestamp;
+
+/// What separates the fields of a record.
+pub const SEPARATOR: u8 = b'\t';
+
+/// A column of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// The input's name, with several inputs or a named one.
+    Node,
+    Timestamp,
+    Db,
+    Client,
+    Command,
+    /// Keys: one key, whether the command reads or writes it, and its cluster slot.
+    Key,
+    Access,
+    Slot,
+    /// Keys read from packets: the key's share of the reply's bytes and of the latency.
+    ReplyBytes,
+    LatencyUs,
+}
+
+impl Column {
+    /// The column's name on the header line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Column::Node => "node",
+            Column::Timestamp => "timestamp",
+            Column::Db => "db",
+            Column::Client => "client",
+            Column::Command => "command",
+            Column::Key => "key",
+            Column::Access => "access",
+            Column::Slot => "slot",
+            Column::ReplyBytes => "reply_bytes",
+            Column::LatencyUs => "latency_us",
+        }
+    }
+}
+
+/// The columns every record starts with (after the node, when there is one), as
+/// [`Writer::lead`] writes them and [`read`] reads them. A tsv record follows them with the
+/// command's arguments after its name, one column each.
+pub const LEAD: [Column; 4] = [Column::Timestamp, Column::Db, Column::Client, Column::Command];
+/// What a keys record has after the lead ([`Writer::key`]).
+pub const KEY: [Column; 3] = [Column::Key, Column::Access, Column::Slot];
+/// What a keys record of a request read from packets adds ([`Reply`]).
+pub const REPLY: [Column; 2] = [Column::ReplyBytes, Column::LatencyUs];
+
+/// The columns before a record's command, borrowed from the line read or the command written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lead<'a> {
+    /// The node, escaped as the record has it.
+    pub node: Option<&'a [u8]>,
+    /// The timestamp as written (`1795636306.848848`); only digits and a dot.
+    pub ts: &'a [u8],
+    /// The db number: only digits.
+    pub db: &'a [u8],
+    /// The client, escaped as the record has it when read; as the input had it when written.
+    pub client: &'a [u8],
+}
+
+/// The reply columns of a keys record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// Not read from packets: no reply columns.
+    Absent,
+    /// Read from packets, but the capture did not show the reply: both empty.
+    Unseen,
+    /// The key's share of the reply's bytes and of the latency, in microseconds.
+    Share { bytes: u64, micros: u64 },
+}
+
+const BLOCK: usize = 64 * 1024;
+
+/// Writes records through its own block buffer; [`Writer::flush`] pushes them out.
+pub struct Writer<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    /// The current command's leading columns, written once and copied into each of its records.
+    lead: Vec<u8>,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(out: W) -> Writer<W> {
+        Writer { out, buf: Vec::with_capacity(BLOCK * 2), lead: Vec::with_capacity(256) }
+    }
+
+    /// The header line: the keys records' column names, `node` first with `node`, the reply
+    /// columns with `reply`.
+    #[cold]
+    pub fn header(&mut self, node: bool, reply: bool) {
+        let node = node.then_some(Column::Node);
+        let names = node.into_iter().chain(LEAD).chain(KEY).chain(reply.then_some(REPLY).into_iter().flatten());
+        for (i, column) in names.enumerate() {
+            if i > 0 {
+                self.buf.push(SEPARATOR);
+            }
+            self.buf.extend_from_slice(column.name().as_bytes());
+        }
+        self.buf.push(b'\n');
+    }
+
+    /// Starts a command's records: its lead columns, with `command` its normalized name.
+    #[inline]
+    pub fn lead(&mut self, lead: &Lead<'_>, command: &[u8]) {
+        let out = &mut self.lead;
+        out.clear();
+        if let Some(node) = lead.node {
+            escape(node, out);
+            out.push(SEPARATOR);
+        }
+        // The parser let through only digits and a dot in these: nothing to escape.
+        debug_assert!(lead.ts.iter().chain(lead.db).all(|b| b.is_ascii_digit() || *b == b'.'));
+        out.extend_from_slice(lead.ts);
+        out.push(SEPARATOR);
+        out.extend_from_slice(lead.db);
+        out.push(SEPARATOR);
+        escape(lead.client, out);
+        out.push(SEPARATOR);
+        escape(command, out);
+    }
+
+    /// A tsv record: the lead, then `args` (those after the command name).
+    #[inline]
+    pub fn command<'a>(&mut self, args: impl Iterator<Item = &'a [u8]>) {
+        self.buf.extend_from_slice(&self.lead);
+        for arg in args {
+            self.buf.push(SEPARATOR);
+            escape(arg, &mut self.buf);
+        }
+        self.buf.push(b'\n');
+    }
+
+    /// A keys record: the lead, then `key`, its access (`write`, or `read`), its slot and the
+    /// reply columns.
+    #[inline]
+    pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: Reply) {
+        self.buf.extend_from_slice(&self.lead);
+        self.buf.push(SEPARATOR);
+        escape(key, &mut self.buf);
+        self.buf.extend_from_slice(if write { b"\twrite\t" } else { b"\tread\t" });
+        self.buf.extend_from_slice(itoa::Buffer::new().format(slot).as_bytes());
+        match reply {
+            Reply::Absent => {}
+            Reply::Unseen => self.buf.extend_from_slice(b"\t\t"),
+            Reply::Share { bytes, micros } => {
+                let mut number = itoa::Buffer::new();
+                self.buf.push(SEPARATOR);
+                self.buf.extend_from_slice(number.format(bytes).as_bytes());
+                self.buf.push(SEPARATOR);
+                self.buf.extend_from_slice(number.format(micros).as_bytes());
+            }
+        }
+        self.buf.push(b'\n');
+    }
+
+    /// Ends a command's records: writes the buffer out once it holds a block.
+    #[inline]
+    pub fn end_command(&mut self) -> io::Result<()> {
+        if self.buf.len() >= BLOCK {
+            self.write_out()?;
+        }
+        Ok(())
+    }
+
+    fn write_out(&mut self) -> io::Result<()> {
+        let result = self.out.write_all(&self.buf);
+        self.buf.clear();
+        result
+    }
+
+    /// Writes out everything buffered.
+    pub fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.write_out()?;
+        }
+        self.out.flush()
+    }
+}
+
+/// True for a db column: digits, at least one.
+fn is_db(field: &[u8]) -> bool {
+    !field.is_empty() && field.iter().all(u8::is_ascii_digit)
+}
+
+/// How many fields come before the command in a record whose first two fields are `first` and
+/// `second`: three (timestamp, db, client), or four when a node comes first.
+pub fn lead_len(first: &[u8], second: &[u8]) -> usize {
+    if parse_timestamp(first, false).is_some() && is_db(second) {
+        3
+    } else {
+        4
+    }
+}
+
+/// Reads a tsv record (with or without its line end): its lead, its timestamp in microseconds,
+/// and its command and arguments still escaped; `None` when the line is not one.
+#[inline]
+pub fn read(line: &[u8]) -> Option<(Lead<'_>, u64, Fields<'_>)> {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut fields = Fields { line, at: 0, done: false };
+    let first = fields.next()?.1;
+    let second = fields.next()?.1;
+    let (node, ts, db) = match lead_len(first, second) {
+        3 => (None, first, second),
+        _ => {
+            let db = fields.next()?.1;
+            if !is_db(db) {
+                return None;
+            }
+            (Some(first), second, db)
+        }
+    };
+    let micros = parse_timestamp(ts, false)?;
+    let client = fields.next()?.1;
+    Some((Lead { node, ts, db, client }, micros, fields))
+}
+
+/// The fields of a record after its lead (the command, then its arguments), each with where it
+/// starts in the line, still escaped ([`crate::format::escape::unescape_into`] decodes one).
+pub struct Fields<'a> {
+    line: &'a [u8],
+    /// Where the next field starts.
+    at: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = (usize, &'a [u8]);
+
+    #[inline]
+    fn next(&mut self) -> Option<(usize, &'a [u8])> {
+        if self.done {
+            return None;
+        }
+        let at = self.at;
+        let rest = &self.line[at..];
+        let len = match rest.find_byte(SEPARATOR) {
+            Some(len) => len,
+            None => {
+                self.done = true;
+                rest.len()
+            }
+        };
+        self.at += len + 1;
+        Some((at, &rest[..len]))
+    }
+}
+
+/// The word a record of a subcommand (`command` is `config|set`) leaves out when `first`, its
+/// first argument, does not repeat it: put back, every position (the keys', the secrets') is
+/// where the command's rules look for it.
+pub fn missing_subcommand<'c>(command: &'c [u8], first: Option<&[u8]>) -> Option<&'c [u8]> {
+    let sub = &command[command.find_byte(b'|')? + 1..];
+    match first {
+        _ if sub.is_empty() => None,
+        Some(first) if first.eq_ignore_ascii_case(sub) => None,
+        _ => Some(sub),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(f: impl FnOnce(&mut Writer<&mut Vec<u8>>)) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut w = Writer::new(&mut out);
+        f(&mut w);
+        w.flush().unwrap();
+        out
+    }
+
+    const LEAD_A: Lead<'static> = Lead { node: None, ts: b"1795636306.848848", db: b"0", client: b"1.2.3.4:5" };
+
+    #[test]
+    fn the_header_names_the_columns_a_keys_record_has() {
+        for (node, reply) in [(false, false), (true, false), (false, true), (true, true)] {
+            let header = written(|w| w.header(node, reply));
+            let lead = Lead { node: node.then_some(&b"n1"[..]), ..LEAD_A };
+            let share = if reply { Reply::Share { bytes: 7, micros: 9 } } else { Reply::Absent };
+            let record = written(|w| {
+                w.lead(&lead, b"get");
+                w.key(b"k", false, 866, share);
+            });
+            let names: Vec<&[u8]> = header.strip_suffix(b"\n").unwrap().split(|&b| b == SEPARATOR).collect();
+            assert_eq!(
+                names.len(),
+                record.strip_suffix(b"\n").unwrap().split(|&b| b == SEPARATOR).count(),
+                "{node} {reply}"
+            );
+            let keys: Vec<&[u8]> = LEAD.iter().chain(&KEY).map(|c| c.name().as_bytes()).collect();
+            assert_eq!(names[usize::from(node)..][..keys.len()], keys);
+        }
+        assert_eq!(
+            written(|w| w.header(true, true)),
+            b"node\ttimestamp\tdb\tclient\tcommand\tkey\taccess\tslot\treply_bytes\tlatency_us\n"
+        );
+    }
+
+    #[test]
+    fn records_are_escaped_and_read_back_to_their_lead_and_fields() {
+        let lead = Lead { node: Some(b"n\t1"), ..LEAD_A };
+        let record = written(|w| {
+            w.lead(&lead, b"set");
+            w.command([&b"a\tb\"c\n\x01"[..], b"", b"v"].into_iter());
+            w.key(b"a\tb", true, 1, Reply::Unseen);
+        });
+        assert_eq!(
+            record,
+            b"n\\t1\t1795636306.848848\t0\t1.2.3.4:5\tset\ta\\tb\"c\\n\\x01\t\tv\n\
+              n\\t1\t1795636306.848848\t0\t1.2.3.4:5\tset\ta\\tb\twrite\t1\t\t\n"
+        );
+        let first = record.lines_with_terminator().next().unwrap();
+        let (read_lead, micros, fields) = read(first).unwrap();
+        assert_eq!(read_lead, Lead { node: Some(b"n\\t1"), ..LEAD_A });
+        assert_eq!(micros, 1_795_636_306_848_848);
+        let fields: Vec<_> = fields.collect();
+        assert_eq!(fields.iter().map(|f| f.1).collect::<Vec<_>>(), [&b"set"[..], b"a\\tb\"c\\n\\x01", b"", b"v"]);
+        for (at, field) in fields {
+            assert_eq!(&first[at..at + field.len()], field);
+        }
+    }
+
+    #[test]
+    fn a_node_that_looks_like_a_timestamp_is_a_node() {
+        assert_eq!(lead_len(b"1.000001", b"0"), 3);
+        assert_eq!(lead_len(b"1.000001", b"1.000002"), 4);
+        assert_eq!(lead_len(b"n1", b"1.000002"), 4);
+        let (lead, _, _) = read(b"1.5\t1.000002\t3\tlua\tget\tk").unwrap();
+        assert_eq!((lead.node, lead.ts, lead.db), (Some(&b"1.5"[..]), &b"1.000002"[..], &b"3"[..]));
+        for bad in [&b"a\tb"[..], b"1.000001\tx\tc\tget", b"n\t1.5\tx\tc\tget", b"1.000001"] {
+            assert!(read(bad).is_none(), "{}", bad.as_bstr());
+        }
+    }
+
+    #[test]
+    fn a_subcommand_word_left_out_is_put_back() {
+        assert_eq!(missing_subcommand(b"config|set", Some(b"requirepass")), Some(&b"set"[..]));
+        assert_eq!(missing_subcommand(b"config|set", Some(b"SET")), None);
+        assert_eq!(missing_subcommand(b"acl|whoami", None), Some(&b"whoami"[..]));
+        assert_eq!(missing_subcommand(b"get", Some(b"k")), None);
+        assert_eq!(missing_subcommand(b"odd|", None), None);
+    }
+}
