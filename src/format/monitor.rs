@@ -81,6 +81,9 @@ pub struct Call<'a> {
     pub lost: usize,
     /// The bytes of the arguments after the name.
     pub bytes: u64,
+    /// The reply columns of a record read back ([`record::Reply::Absent`] for anything else: a
+    /// capture's requests carry their replies beside the call).
+    pub reply: record::Reply,
 }
 
 /// Where an argument's bytes are: in the line as written, or decoded from its escapes.
@@ -193,6 +196,8 @@ pub struct Parser {
     line_start: usize,
     /// Raw bytes at the end of a cut line that belong to an argument cut short.
     lost: usize,
+    /// The reply columns of the record read back.
+    reply: record::Reply,
 }
 
 impl Parser {
@@ -218,7 +223,7 @@ impl Parser {
                 let this: &'a Parser = self;
                 let args = Args { line: whole, spans: &this.spans, decoded: &this.decoded, long: &[] };
                 let bytes = this.spans[1..].iter().map(|s| s.len() as u64).sum();
-                Line::Command(Call { header, args, lost: this.lost, bytes })
+                Line::Command(Call { header, args, lost: this.lost, bytes, reply: this.reply })
             }
             Classified::Noise => Line::Noise,
             Classified::ServerError(text) => Line::ServerError(text),
@@ -230,6 +235,7 @@ impl Parser {
         self.spans.clear();
         self.decoded.clear();
         self.lost = 0;
+        self.reply = record::Reply::Absent;
         self.line_start = 0;
 
         // A line cut short keeps its line end too when it had one (a compacted copy of a long
@@ -336,7 +342,8 @@ impl Parser {
     /// A record of `--emit tsv` read back, as [`crate::format::record`] reads one: each field
     /// after the lead an argument, decoded where it has a backslash.
     fn record<'a>(&mut self, line: &'a [u8]) -> Option<Header<'a>> {
-        let (lead, micros, fields) = record::read(line)?;
+        let (lead, micros, fields, reply) = record::read(line)?;
+        self.reply = reply;
         for (at, field) in fields {
             if field.find_byte(b'\\').is_some() {
                 let from = self.decoded.len();

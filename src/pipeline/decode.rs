@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
 use crate::count::name::Name;
 use crate::format::monitor::{Args, Call, Header, Line, Parser};
+use crate::format::record;
 use crate::read::capture::{CallIn, Reply};
 use crate::read::input::LineIn;
 
@@ -172,7 +173,7 @@ impl Decoder {
             Line::ServerError(text) => return Decoded::ServerError(text),
             Line::Skipped => return Decoded::Skipped,
         };
-        let Call { header, args, lost, mut bytes } = call;
+        let Call { header, args, lost, mut bytes, reply } = call;
         let args = args.with_long(line.long);
         for long in line.long {
             // The head's bytes were counted; the whole argument's are.
@@ -182,7 +183,15 @@ impl Decoder {
         }
         let bytes = if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes };
         let resolver = Resolver { table, names, found, name, nodes };
-        Decoded::Command(resolver.resolve(Call { header, args, lost, bytes }, line.node, keys))
+        let cmd = resolver.resolve(Call { header, args, lost, bytes, reply }, line.node, keys);
+        Decoded::Command(match reply {
+            record::Reply::Absent => cmd,
+            // A record of a request read from packets, read back: as the capture gave it.
+            record::Reply::Unseen => Command { packet: true, ..cmd },
+            record::Reply::Share { bytes, micros } => {
+                Command { packet: true, reply: Some(Reply { bytes, nanos: micros.saturating_mul(1000) }), ..cmd }
+            }
+        })
     }
 
     /// Decodes a request another input read whole (a packet capture's): its size is known.

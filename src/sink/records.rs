@@ -20,25 +20,27 @@ fn write<W: Write>(out: &mut Writer<W>, emit: Emit, cmd: &Command<'_>, secrets: 
     match emit {
         Emit::Tsv => {
             let args = cmd.args.iter().enumerate().skip(1);
-            out.command(args.map(|(i, arg)| if secrets.contains(i) { REDACTED } else { arg }));
+            out.command(args.map(|(i, arg)| if secrets.contains(i) { REDACTED } else { arg }), reply(cmd, 1, 0));
         }
         Emit::Keys => {
             let n = cmd.keys.len() as u64;
             for (i, key) in cmd.keys.iter().enumerate() {
                 let bytes = cmd.args.get(key.pos);
                 let slot = cmd.args.long(key.pos).map_or_else(|| crate::count::cluster::slot(bytes), |long| long.slot);
-                let reply = match cmd.reply {
-                    _ if !cmd.packet => record::Reply::Absent,
-                    None => record::Reply::Unseen,
-                    Some(r) => {
-                        record::Reply::Share { bytes: share_of(r.bytes, n, i), micros: share_of(r.nanos / 1000, n, i) }
-                    }
-                };
-                out.key(bytes, key.access == Access::Write, slot, reply);
+                out.key(bytes, key.access == Access::Write, slot, reply(cmd, n, i));
             }
         }
     }
     out.end_command()
+}
+
+/// The reply columns of record `i` of `n` of a command (a tsv record: the one of one).
+fn reply(cmd: &Command<'_>, n: u64, i: usize) -> record::Reply {
+    match cmd.reply {
+        _ if !cmd.packet => record::Reply::Absent,
+        None => record::Reply::Unseen,
+        Some(r) => record::Reply::Share { bytes: share_of(r.bytes, n, i), micros: share_of(r.nanos / 1000, n, i) },
+    }
 }
 
 /// The records sink: every command's records, as they come; the lines that were not commands

@@ -112,7 +112,8 @@ impl Batch {
             };
             let long = &self.longs[m.longs.0 as usize..m.longs.1 as usize];
             let args = Args::new(&self.data, &self.spans[m.spans.0 as usize..m.spans.1 as usize], long);
-            CallIn { node, call: Call { header, args, lost: 0, bytes: m.bytes }, long, cut: m.cut, reply: m.reply }
+            let call = Call { header, args, lost: 0, bytes: m.bytes, reply: Default::default() };
+            CallIn { node, call, long, cut: m.cut, reply: m.reply }
         })
     }
 
