@@ -106,7 +106,7 @@ impl<W: Write> Sink for Records<W> {
         if self.long_args > 0 {
             let _ = writeln!(
                 warn,
-                "faina-filter: {} arguments of lines over 1 MiB were written as their first {} bytes",
+                "faina-filter: {} arguments (of lines over 1 MiB, or of requests read from packets) were written as their first {} bytes",
                 self.long_args,
                 crate::read::compact::HEAD
             );

@@ -309,7 +309,10 @@ fn packets_give_the_commands_and_keys_monitor_shows() {
 fn records_read_back_are_the_capture(c: &Captured) {
     let port = c.port.to_string();
     let (iface, pcap) = &c.pcaps[0];
-    let (tsv, _) = filter(&["--port", &port, "--emit", "tsv"], pcap);
+    let (tsv, said) = filter(&["--port", &port, "--emit", "tsv"], pcap);
+    let head =
+        "1 arguments (of lines over 1 MiB, or of requests read from packets) were written as their first 512 bytes";
+    assert!(said.contains(head), "{said}");
     let text = String::from_utf8_lossy(&tsv);
     let fields = |row: &str| row.split('\t').map(str::to_string).collect::<Vec<_>>();
     let get = text.lines().map(fields).find(|f| f[3] == "get" && f[4] == "big:value").expect("a GET of the value");
