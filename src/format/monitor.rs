@@ -81,9 +81,9 @@ pub struct Call<'a> {
     pub lost: usize,
     /// The bytes of the arguments after the name.
     pub bytes: u64,
-    /// The reply columns of a record read back ([`record::Reply::Absent`] for anything else: a
-    /// capture's requests carry their replies beside the call).
-    pub reply: record::Reply,
+    /// The reply columns of a record read back, when it has them (a capture's requests carry
+    /// their replies beside the call).
+    pub reply: Option<&'a record::Reply>,
 }
 
 /// Where an argument's bytes are: in the line as written, or decoded from its escapes.
@@ -219,11 +219,12 @@ impl Parser {
     pub fn parse_line<'a>(&'a mut self, line: &'a [u8], cut: bool, maybe_tab: bool) -> Line<'a> {
         let whole = line;
         match self.classify(line, cut, maybe_tab) {
-            Classified::Command(header) => {
+            Classified::Command(header, record) => {
                 let this: &'a Parser = self;
                 let args = Args { line: whole, spans: &this.spans, decoded: &this.decoded, long: &[] };
                 let bytes = this.spans[1..].iter().map(|s| s.len() as u64).sum();
-                Line::Command(Call { header, args, lost: this.lost, bytes, reply: this.reply })
+                let reply = (record && this.reply != record::Reply::Absent).then_some(&this.reply);
+                Line::Command(Call { header, args, lost: this.lost, bytes, reply })
             }
             Classified::Noise => Line::Noise,
             Classified::ServerError(text) => Line::ServerError(text),
@@ -235,7 +236,6 @@ impl Parser {
         self.spans.clear();
         self.decoded.clear();
         self.lost = 0;
-        self.reply = record::Reply::Absent;
         self.line_start = 0;
 
         // A line cut short keeps its line end too when it had one (a compacted copy of a long
@@ -250,7 +250,7 @@ impl Parser {
         if !cut && maybe_tab && line.find_byte(b'\t').is_some() {
             // MONITOR escapes tabs: a line with one is most likely a record of ours, read back.
             if let Some(header) = self.record(line) {
-                return Classified::Command(header);
+                return Classified::Command(header, true);
             }
             self.spans.clear();
             self.decoded.clear();
@@ -276,7 +276,7 @@ impl Parser {
             _ => return Classified::Skipped,
         }
         match self.command(line, body, cut) {
-            Some(header) => Classified::Command(header),
+            Some(header) => Classified::Command(header, false),
             None => {
                 self.spans.clear();
                 Classified::Skipped
@@ -435,7 +435,8 @@ impl Parser {
 
 /// What [`Parser::classify`] found, before the arguments are handed out.
 enum Classified<'a> {
-    Command(Header<'a>),
+    /// A command, and whether it is a record read back.
+    Command(Header<'a>, bool),
     Noise,
     ServerError(&'a [u8]),
     Skipped,

@@ -183,15 +183,11 @@ impl Decoder {
         }
         let bytes = if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes };
         let resolver = Resolver { table, names, found, name, nodes };
-        let cmd = resolver.resolve(Call { header, args, lost, bytes, reply }, line.node, keys);
-        Decoded::Command(match reply {
-            record::Reply::Absent => cmd,
-            // A record of a request read from packets, read back: as the capture gave it.
-            record::Reply::Unseen => Command { packet: true, ..cmd },
-            record::Reply::Share { bytes, micros } => {
-                Command { packet: true, reply: Some(Reply { bytes, nanos: micros.saturating_mul(1000) }), ..cmd }
-            }
-        })
+        let mut cmd = resolver.resolve(Call { header, args, lost, bytes, reply }, line.node, keys);
+        if let Some(reply) = reply {
+            read_back(&mut cmd, *reply);
+        }
+        Decoded::Command(cmd)
     }
 
     /// Decodes a request another input read whole (a packet capture's): its size is known.
@@ -199,6 +195,15 @@ impl Decoder {
         let Decoder { table, names, keys: found, name, nodes, .. } = self;
         let resolver = Resolver { table, names, found, name, nodes };
         Command { reply: call.reply, packet: true, ..resolver.resolve(call.call, call.node, keys) }
+    }
+}
+
+/// A record of a request read from packets, read back: its reply as the capture gave it.
+#[cold]
+fn read_back(cmd: &mut Command<'_>, reply: record::Reply) {
+    cmd.packet = true;
+    if let record::Reply::Share { bytes, micros } = reply {
+        cmd.reply = Some(Reply { bytes, nanos: micros.saturating_mul(1000) });
     }
 }
 

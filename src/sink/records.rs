@@ -35,6 +35,7 @@ fn write<W: Write>(out: &mut Writer<W>, emit: Emit, cmd: &Command<'_>, secrets: 
 }
 
 /// The reply columns of record `i` of `n` of a command (a tsv record: the one of one).
+#[inline]
 fn reply(cmd: &Command<'_>, n: u64, i: usize) -> record::Reply {
     match cmd.reply {
         _ if !cmd.packet => record::Reply::Absent,

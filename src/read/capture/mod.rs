@@ -112,7 +112,7 @@ impl Batch {
             };
             let long = &self.longs[m.longs.0 as usize..m.longs.1 as usize];
             let args = Args::new(&self.data, &self.spans[m.spans.0 as usize..m.spans.1 as usize], long);
-            let call = Call { header, args, lost: 0, bytes: m.bytes, reply: Default::default() };
+            let call = Call { header, args, lost: 0, bytes: m.bytes, reply: None };
             CallIn { node, call, long, cut: m.cut, reply: m.reply }
         })
     }
