@@ -6,7 +6,8 @@
 //! command table ([`commands`]), then accounted for, filtered and redacted ([`pipeline`]), and
 //! handed to one sink ([`sink`]): the report of the whole input, a report per period, or the
 //! records. Report sinks count keys ([`count`]) and write the report ([`report`]); [`sys`] holds
-//! the process's edges (signals, standard output), [`cli`] turns arguments into a configuration.
+//! the process's edges (signals, standard output), [`cli`] turns arguments into a [`cli::Plan`]
+//! (parsed, checked, what the flags name read), which [`run`] runs.
 //!
 //! ```text
 //! Inputs::read ──lines──▶ Pipeline::line ──Command──▶ Sink (report │ rolling report │ records)
@@ -28,28 +29,34 @@ mod report;
 mod sink;
 mod sys;
 
-// The paths main.rs, the tests and the fuzz targets use.
-pub use cli::{config, flags};
+// The public surface: what main.rs, the tests (tests/it) and the fuzz targets (fuzz/) use, and
+// nothing else.
+// - main.rs: `cli` (parse, resolve, help, MANUAL), `run`, `Error`, `signal` (install, Stop,
+//   exit_status), `output` (Stdout, was_closed), `escape::controls_escaped`.
+// - tests: `cli` (parse, resolve, Config, doc::man_options, MANUAL), `flags` (FLAGS, long), `run`,
+//   `Error`, `signal::Stop`, `escape` (escaped, unescape), `monitor` (Parser, Line, Args,
+//   ArgsStore), `commands` (Table, KeySpec, Begin, Find, Access, Lookup, server::load),
+//   `cluster::slot`.
+// - fuzz: `cli` (parse, resolve), `Session` (new, feed, feed_small_lines, finish), `Error`,
+//   `signal::Stop`, `escape`, `monitor`, `commands` (Table, server).
+pub use cli::flags;
 pub use count::cluster;
+pub use error::Error;
 pub use format::{escape, monitor};
-pub use read::connect;
 pub use sys::{output, signal};
 
 use std::io::{Read, Write};
 
-pub use config::Emit;
-pub use count::stats::GapRule;
-pub use error::Error;
-
+use cli::config::{Emit, ReportFormat};
 use cli::Plan;
 use count::nodes::NodeState;
-use count::stats::{Settings, Tally};
-use pipeline::decode::{Command, Decoder, NodeNumbers};
-use pipeline::redact::Secrets;
+use count::stats::Settings;
+use pipeline::decode::{Decoder, NodeNumbers};
 use pipeline::{Pipeline, Rejects};
 use read::input::{self, Event};
 use read::lines::{Failed, LineReader};
 use read::sources::{sniff, Content};
+use sink::any::AnySink;
 use sink::labels::Labels;
 use sink::records::Records;
 use sink::reporter::Reporter;
@@ -59,8 +66,6 @@ use sink::Sink;
 
 /// Runs the whole filter over the planned inputs, writing to `out` and warnings to `warn`.
 pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(), Error> {
-    // The edge that decides when the run stops: the readers are told, and asked nothing else.
-    plan.inputs.stop = signal::Stop::signals();
     if let Some(limit) = plan.config.duration {
         signal::end_after(std::time::Duration::from_micros(limit));
         plan.inputs.ticking = true;
@@ -89,7 +94,7 @@ pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(),
 /// One run: events in, [`Session::finish`] writes what is left.
 pub struct Session<W: Write> {
     pipeline: Pipeline,
-    sink: Sinks<W>,
+    sink: AnySink<W>,
 }
 
 impl<W: Write> Session<W> {
@@ -103,8 +108,7 @@ impl<W: Write> Session<W> {
     /// on a live screen (unless `--no-screen`), and a text report ends with its hottest keys.
     pub fn on_terminal(plan: &Plan, out: W, nodes: Option<Vec<Vec<u8>>>, terminal: bool) -> Result<Self, Error> {
         let config = &plan.config;
-        let screen =
-            terminal && config.every.is_some() && config.format == config::ReportFormat::Text && !config.no_screen;
+        let screen = terminal && config.every.is_some() && config.format == ReportFormat::Text && !config.no_screen;
         let table = plan.table.clone();
         let rejects = config.rejects.as_deref().map(Rejects::create).transpose()?;
         let settings = Settings {
@@ -118,18 +122,18 @@ impl<W: Write> Session<W> {
         let reporter = |out| {
             let reporter = Reporter::new(out, config.format, config.hot_qps, Labels::new(nodes.clone()));
             match (screen, terminal) {
-                (true, _) => reporter.on_screen(plan.reads_a_terminal),
+                (true, _) => reporter.on_screen(plan.reads_a_terminal, plan.stop),
                 (false, true) => reporter.on_terminal(),
                 (false, false) => reporter,
             }
         };
         let sink = match (config.emit, config.every) {
-            (Some(emit), _) => Sinks::Records(Records::new(out, emit, config.header, nodes.is_some())?),
+            (Some(emit), _) => AnySink::Records(Records::new(out, emit, config.header, nodes.is_some())?),
             (None, Some(every)) => {
                 let window = config.window.unwrap_or(every);
-                Sinks::Rolling(RollingReport::new(every, window, settings, reporter(out)))
+                AnySink::Rolling(RollingReport::new(every, window, settings, reporter(out)))
             }
-            (None, None) => Sinks::Whole(WholeReport::new(settings, reporter(out))),
+            (None, None) => AnySink::Whole(WholeReport::new(settings, reporter(out))),
         };
         // Records of whole commands (tsv) need no keys.
         let keys = config.emit != Some(Emit::Tsv);
@@ -180,8 +184,7 @@ impl<W: Write> Session<W> {
     }
 
     /// [`Session::feed`] with lines over 256 bytes compacted into copies of at most 4 KiB, so
-    /// that small inputs take the long-line paths (the fuzz targets).
-    #[doc(hidden)]
+    /// that small inputs take the long-line paths: for the fuzz targets.
     pub fn feed_small_lines(&mut self, input: impl Read + Send, warn: &mut dyn Write) -> Result<(), Error> {
         self.feed_with(LineReader::with_limit(256, 4096), input, warn)
     }
@@ -195,7 +198,10 @@ impl<W: Write> Session<W> {
         let (kind, input) = sniff(Box::new(input)).map_err(|err| Error::Read { name: "input".into(), err })?;
         let result = match kind {
             Content::Lines => reader.read_all(input, |piece| self.event(input::piece_event(0, piece), warn)),
-            Content::Capture => input::read_capture(0, input, "input", &[], &mut |event| self.event(event, warn)),
+            Content::Capture => {
+                let stop = signal::Stop::never();
+                input::read_capture(0, input, "input", &[], stop, &mut |event| self.event(event, warn))
+            }
         };
         self.event(Event::End(0), warn)?;
         match result {
@@ -210,65 +216,5 @@ impl<W: Write> Session<W> {
     pub fn finish(self, warn: &mut dyn Write) -> Result<(), Error> {
         self.pipeline.finish(warn)?;
         self.sink.finish(warn)
-    }
-}
-
-/// The sink of a run, one of the three, dispatched without a virtual call per line.
-// One value per run, made once and never moved on the per-line path: the sizes do not matter.
-#[allow(clippy::large_enum_variant)]
-enum Sinks<W: Write> {
-    Whole(WholeReport<W>),
-    Rolling(RollingReport<W>),
-    Records(Records<W>),
-}
-
-macro_rules! each {
-    ($self:expr, $sink:ident => $body:expr) => {
-        match $self {
-            Sinks::Whole($sink) => $body,
-            Sinks::Rolling($sink) => $body,
-            Sinks::Records($sink) => $body,
-        }
-    };
-}
-
-impl<W: Write> Sink for Sinks<W> {
-    #[inline]
-    fn tally(&mut self) -> &mut Tally {
-        each!(self, s => s.tally())
-    }
-
-    #[inline]
-    fn at(&mut self, node: u32, micros: u64) -> Result<(), Error> {
-        each!(self, s => s.at(node, micros))
-    }
-
-    #[inline]
-    fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
-        each!(self, s => s.command(cmd, secrets))
-    }
-
-    fn pause(&mut self) -> Result<(), Error> {
-        each!(self, s => s.pause())
-    }
-
-    fn idle(&mut self) -> Result<(), Error> {
-        each!(self, s => s.idle())
-    }
-
-    fn end_of_input(&mut self, node: u32) {
-        each!(self, s => s.end_of_input(node))
-    }
-
-    fn notice(&mut self, text: &str) {
-        each!(self, s => s.notice(text))
-    }
-
-    fn node_state(&mut self, node: u32, state: NodeState) {
-        each!(self, s => s.node_state(node, state))
-    }
-
-    fn finish(self, warn: &mut dyn Write) -> Result<(), Error> {
-        each!(self, s => s.finish(warn))
     }
 }

@@ -23,7 +23,8 @@ fn main() -> ExitCode {
         }
     };
     faina_filter::signal::install();
-    let plan = match cli::resolve(*config, &mut io::stderr()) {
+    // The edge that decides when the run stops: what it starts is told, and asks nothing else.
+    let plan = match cli::resolve(*config, Stop::signals(), &mut io::stderr()) {
         Ok(plan) => plan,
         Err(e) => return failed(&e),
     };

@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         let Ok(Action::Run(config)) = cli::parse(mode.iter().map(OsString::from)) else { unreachable!() };
         let mut out = Vec::new();
         let mut warn = Vec::new();
-        let plan = cli::resolve(*config, &mut warn).unwrap();
+        let plan = cli::resolve(*config, faina_filter::signal::Stop::never(), &mut warn).unwrap();
         let mut session = Session::new(&plan, &mut out, None).unwrap();
         // Records also with lines over 256 bytes compacted: the long-line paths.
         let fed = if mode[0] == "--emit" && mode[1] == "keys" {

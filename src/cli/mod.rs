@@ -5,11 +5,11 @@
 //! and reads what they name (the `--commands` table, passwords, the cluster's nodes), giving a
 //! [`Plan`] to run.
 
-pub mod config;
+pub(crate) mod config;
 pub mod doc;
 pub mod flags;
-pub mod parse;
-pub mod resolve;
+mod parse;
+mod resolve;
 
 pub use crate::cli::config::{Action, Config, ReportFormat, DEFAULT_MAX_KEYS};
 pub use crate::cli::doc::{help, MANUAL};

@@ -16,6 +16,7 @@ use crate::format::escape;
 use crate::read::connect;
 use crate::read::input::Inputs;
 use crate::read::sources::Input;
+use crate::sys::signal::Stop;
 
 /// A run ready to start: its configuration, checked, with what the flags name read.
 pub struct Plan {
@@ -26,11 +27,16 @@ pub struct Plan {
     pub inputs: Inputs,
     /// Standard input is one of the inputs, and a terminal.
     pub reads_a_terminal: bool,
+    /// When the run is to stop, as the caller decided: handed to the inputs, the servers and
+    /// the screen, which ask nothing else.
+    pub stop: Stop,
 }
 
 /// Checks `config` and reads what its flags name; warnings (an unknown `--command`,
-/// `--tls-insecure`) go to `warn`.
-pub fn resolve(config: Config, warn: &mut dyn Write) -> Result<Plan, Error> {
+/// `--tls-insecure`) go to `warn`. `stop` ends what may wait (the password prompt, a cluster's
+/// topology, the run's reading): [`Stop::signals`] for the process, [`Stop::never`] for a run
+/// no signal ends.
+pub fn resolve(config: Config, stop: Stop, warn: &mut dyn Write) -> Result<Plan, Error> {
     check(&config)?;
     let table = match &config.commands {
         Some(path) => {
@@ -39,8 +45,9 @@ pub fn resolve(config: Config, warn: &mut dyn Write) -> Result<Plan, Error> {
         }
         None => Table::shared(),
     };
-    let mut inputs = Inputs::new(servers(&config, warn)?, &config.files);
+    let mut inputs = Inputs::new(servers(&config, stop, warn)?, &config.files);
     inputs.ports = config.ports.clone();
+    inputs.stop = stop;
     if inputs.list.iter().filter(|i| i.is_stdin()).count() > 1 {
         return Err(UsageError("standard input ('-') can be read only once".into()).into());
     }
@@ -50,7 +57,7 @@ pub fn resolve(config: Config, warn: &mut dyn Write) -> Result<Plan, Error> {
     unknown_commands_named(&config, &table, warn);
     let reads_a_terminal =
         inputs.list.iter().any(Input::is_stdin) && std::io::IsTerminal::is_terminal(&std::io::stdin());
-    Ok(Plan { config, table, inputs, reads_a_terminal })
+    Ok(Plan { config, table, inputs, reads_a_terminal, stop })
 }
 
 /// The checks that involve more than one flag, and need nothing but the flags.
@@ -108,13 +115,14 @@ pub(crate) fn check(config: &Config) -> Result<(), UsageError> {
 
 /// The servers of `--connect`, with the password found for them: each target, or the node
 /// indexes behind it (`--imonitor`), or the nodes of its cluster (`--cluster`).
-fn servers(config: &Config, warn: &mut dyn Write) -> Result<Vec<connect::Node>, Error> {
+fn servers(config: &Config, stop: Stop, warn: &mut dyn Write) -> Result<Vec<connect::Node>, Error> {
     use connect::{Monitor, Node};
     if config.connect.is_empty() {
         return Ok(Vec::new());
     }
-    let access = connect::NodeAccess::find(&config.connect, config.password_file.as_ref(), config.askpass, &config.tls)
-        .map_err(Error::Refused)?;
+    let access =
+        connect::NodeAccess::find(&config.connect, config.password_file.as_ref(), config.askpass, &config.tls, stop)
+            .map_err(Error::Refused)?;
     let access = std::sync::Arc::new(access);
     if config.tls.insecure {
         let _ = writeln!(

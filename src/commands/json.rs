@@ -78,7 +78,7 @@ pub struct SyntaxError {
 
 /// Reads one JSON document (surrounding white space allowed).
 pub fn parse(text: &[u8]) -> Result<Value, SyntaxError> {
-    let mut reader = Reader { text, pos: 0 };
+    let mut reader = JsonReader { text, pos: 0 };
     let value = reader.value(0)?;
     reader.space();
     if reader.pos < text.len() {
@@ -87,12 +87,12 @@ pub fn parse(text: &[u8]) -> Result<Value, SyntaxError> {
     Ok(value)
 }
 
-struct Reader<'a> {
+struct JsonReader<'a> {
     text: &'a [u8],
     pos: usize,
 }
 
-impl Reader<'_> {
+impl JsonReader<'_> {
     fn error(&self, what: &'static str) -> SyntaxError {
         SyntaxError { at: self.pos, what }
     }

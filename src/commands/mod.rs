@@ -31,10 +31,13 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use crate::commands::cache::NameCache;
+// What the tests and the fuzz targets use, and what the table hands out; the rest is the crate's.
 pub use crate::commands::index::Lookup;
-pub use crate::commands::model::{Access, Begin, CommandDef, Find, KeyRef, KeySpec};
+pub use crate::commands::model::{Access, Begin, CommandDef, Find, KeySpec};
 pub use crate::commands::table::Table;
+
+pub(crate) use crate::commands::cache::NameCache;
+pub(crate) use crate::commands::model::KeyRef;
 
 /// A command's index in the [`Table`].
 pub type CommandId = u16;

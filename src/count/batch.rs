@@ -148,9 +148,9 @@ mod tests {
     use super::*;
 
     /// An access's fields, as the strategy draws them.
-    type Fields = (u32, bool, u64, Vec<u8>, Option<LongKey>, Option<(u64, u64)>);
+    type AccessFields = (u32, bool, u64, Vec<u8>, Option<LongKey>, Option<(u64, u64)>);
 
-    fn access() -> impl proptest::strategy::Strategy<Value = Fields> {
+    fn access() -> impl proptest::strategy::Strategy<Value = AccessFields> {
         use proptest::prelude::*;
         let long = proptest::option::of((any::<u64>(), any::<u64>(), any::<u16>()))
             .prop_map(|l| l.map(|(len, hash, slot)| LongKey { len, hash, slot }));

@@ -2,17 +2,26 @@
 //!
 //! [`Histogram`] is log-linear: values below 128 have a bucket each, larger ones 64 buckets per
 //! power of two, so a quantile is within 1/64 relative error of the truth, in a few kilobytes
-//! for values up to a second; histograms merge by adding buckets.
+//! for values up to a second; histograms merge by adding buckets. A value recorded is first
+//! only stored; every [`PENDING`] values go into the buckets together, so the per-line cost of a
+//! gap is a store, and the buckets' work is one tight loop.
 
 /// Percentiles of microsecond values within 1/64 relative error, in fixed memory.
 #[derive(Clone)]
 pub struct Histogram {
     buckets: Vec<u64>,
+    /// Of the values in the buckets.
     count: u64,
     sum: u64,
     min: u64,
     max: u64,
+    /// Values recorded and not yet in the buckets: the first `waiting`.
+    pending: [u64; PENDING],
+    waiting: usize,
 }
+
+/// Values recorded before they go into the buckets.
+const PENDING: usize = 16;
 
 const EXACT: u64 = 128;
 const SUB_BITS: u32 = 6;
@@ -25,28 +34,54 @@ impl Default for Histogram {
 
 impl Histogram {
     pub fn new() -> Histogram {
-        Histogram { buckets: Vec::new(), count: 0, sum: 0, min: u64::MAX, max: 0 }
+        Histogram { buckets: Vec::new(), count: 0, sum: 0, min: u64::MAX, max: 0, pending: [0; PENDING], waiting: 0 }
     }
 
+    #[inline]
     pub fn record(&mut self, value: u64) {
-        let b = bucket_of(value);
-        if b >= self.buckets.len() {
-            // Grown to the largest value seen (a few kilobytes for gaps up to a second).
-            self.buckets.resize(b + 1, 0);
+        if let Some(slot) = self.pending.get_mut(self.waiting) {
+            *slot = value;
+            self.waiting += 1;
         }
-        self.buckets[b] += 1;
-        self.count += 1;
-        self.sum = self.sum.saturating_add(value);
-        self.min = self.min.min(value);
-        self.max = self.max.max(value);
+        if self.waiting == PENDING {
+            self.settle();
+        }
+    }
+
+    /// Moves the pending values into the buckets.
+    fn settle(&mut self) {
+        let pending = &self.pending[..self.waiting];
+        // Buckets are in the order of their values: the largest value's is the last one needed.
+        let top = pending.iter().copied().max().unwrap_or(0);
+        let last = bucket_of(top);
+        if last >= self.buckets.len() {
+            // Grown to the largest value seen (a few kilobytes for gaps up to a second).
+            self.buckets.resize(last + 1, 0);
+        }
+        for &v in pending {
+            self.buckets[bucket_of(v)] += 1;
+            self.sum = self.sum.saturating_add(v);
+            self.min = self.min.min(v);
+        }
+        self.count += pending.len() as u64;
+        self.max = self.max.max(top);
+        self.waiting = 0;
+    }
+
+    /// The values still pending.
+    fn waiting(&self) -> &[u64] {
+        &self.pending[..self.waiting]
     }
 
     pub fn count(&self) -> u64 {
-        self.count
+        self.count + self.waiting as u64
     }
 
     /// Adds every value recorded in `other`.
     pub fn merge(&mut self, other: &Histogram) {
+        for &v in other.waiting() {
+            self.record(v);
+        }
         if self.buckets.len() < other.buckets.len() {
             self.buckets.resize(other.buckets.len(), 0);
         }
@@ -60,16 +95,21 @@ impl Histogram {
     }
 
     pub fn sum(&self) -> u64 {
-        self.sum
+        self.waiting().iter().fold(self.sum, |sum, &v| sum.saturating_add(v))
     }
 
     pub fn max(&self) -> u64 {
-        self.max
+        self.waiting().iter().fold(self.max, |max, &v| max.max(v))
     }
 
     /// The value at quantile `q` (0 < q ≤ 1): the smallest recorded value with at least `q` of
     /// all values at or below it, within 1/64. `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<u64> {
+        if self.waiting > 0 {
+            let mut settled = self.clone();
+            settled.settle();
+            return settled.quantile(q);
+        }
         if self.count == 0 {
             return None;
         }
@@ -130,5 +170,34 @@ mod tests {
         let mut big = Histogram::new();
         big.record(u64::MAX);
         assert_eq!(big.quantile(0.5), Some(u64::MAX));
+    }
+
+    #[test]
+    fn values_pending_count_as_values_in_the_buckets() {
+        // Every count of values, so that some are pending at the end: the same answers as one
+        // histogram whose values all went into the buckets, merged either way round.
+        let values: Vec<u64> = (0..100u64).map(|i| i * i * 37 % 5_000 + i % 3).collect();
+        for n in [0, 1, 15, 16, 17, 40, 100] {
+            let mut h = Histogram::new();
+            for &v in &values[..n] {
+                h.record(v);
+            }
+            let mut settled = h.clone();
+            settled.settle();
+            assert_eq!(settled.waiting, 0);
+            let answers = |h: &Histogram| (h.count(), h.sum(), h.max(), [0.01, 0.5, 0.9, 1.0].map(|q| h.quantile(q)));
+            assert_eq!(answers(&h), answers(&settled), "{n} values");
+            assert_eq!(h.count(), n as u64);
+            assert_eq!(h.sum(), values[..n].iter().sum::<u64>());
+            let mut merged = Histogram::new();
+            merged.record(7);
+            merged.merge(&h);
+            let mut want = Histogram::new();
+            want.record(7);
+            for &v in &values[..n] {
+                want.record(v);
+            }
+            assert_eq!(answers(&merged), answers(&want), "merged, {n} values");
+        }
     }
 }

@@ -83,7 +83,7 @@ pub struct Call<'a> {
     pub bytes: u64,
     /// The reply columns of a record read back, when it has them (a capture's requests carry
     /// their replies beside the call).
-    pub reply: Option<&'a record::Reply>,
+    pub reply: Option<&'a record::ReplyColumns>,
 }
 
 /// Where an argument's bytes are: in the line as written, or decoded from its escapes.
@@ -197,7 +197,7 @@ pub struct Parser {
     /// Raw bytes at the end of a cut line that belong to an argument cut short.
     lost: usize,
     /// The reply columns of the record read back.
-    reply: record::Reply,
+    reply: record::ReplyColumns,
 }
 
 impl Parser {
@@ -223,7 +223,7 @@ impl Parser {
                 let this: &'a Parser = self;
                 let args = Args { line: whole, spans: &this.spans, decoded: &this.decoded, long: &[] };
                 let bytes = this.spans[1..].iter().map(|s| s.len() as u64).sum();
-                let reply = (record && this.reply != record::Reply::Absent).then_some(&this.reply);
+                let reply = (record && this.reply != record::ReplyColumns::Absent).then_some(&this.reply);
                 Line::Command(Call { header, args, lost: this.lost, bytes, reply })
             }
             Classified::Noise => Line::Noise,

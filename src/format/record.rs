@@ -1,8 +1,8 @@
 //! The TSV record, the one home of its columns: which there are, in which order, under which
 //! `--header` names ([`Column`]), written by [`Writer`] and read back by [`read`] (the MONITOR
 //! parser takes a line with a TAB for one) and [`lead_len`] (the compactor's streaming split of
-//! a long one). Every field is in the printable form of [`crate::format::escape`], so a field
-//! never holds a TAB or a line end.
+//! a long one, which [`looks_like_one`] tells from a long MONITOR line). Every field is in the
+//! printable form of [`crate::format::escape`], so a field never holds a TAB or a line end.
 //!
 //! Columns, tsv:  timestamp, db, client, command, arg1, arg2, …
 //! Columns, keys: timestamp, db, client, command, key, access (`read` or `write`), slot (the key's
@@ -77,7 +77,7 @@ impl Column {
 pub const LEAD: [Column; 4] = [Column::Timestamp, Column::Db, Column::Client, Column::Command];
 /// What a keys record has after the lead ([`Writer::key`]).
 pub const KEY: [Column; 3] = [Column::Key, Column::Access, Column::Slot];
-/// What a record of a request read from packets adds ([`Reply`]).
+/// What a record of a request read from packets adds ([`ReplyColumns`]).
 pub const REPLY: [Column; 2] = [Column::ReplyBytes, Column::LatencyUs];
 /// What comes before the reply columns in a tsv record: `\|`, which [`escape`] never writes.
 pub const REPLY_MARK: &[u8] = b"\\|";
@@ -97,7 +97,7 @@ pub struct Lead<'a> {
 
 /// The reply columns of a record.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub enum Reply {
+pub enum ReplyColumns {
     /// Not read from packets: no reply columns.
     #[default]
     Absent,
@@ -161,13 +161,13 @@ impl<W: Write> Writer<W> {
     /// A tsv record: the lead, then `args` (those after the command name), then the reply
     /// columns after their mark.
     #[inline]
-    pub fn command<'a>(&mut self, args: impl Iterator<Item = &'a [u8]>, reply: Reply) {
+    pub fn command<'a>(&mut self, args: impl Iterator<Item = &'a [u8]>, reply: ReplyColumns) {
         self.buf.extend_from_slice(&self.lead);
         for arg in args {
             self.buf.push(SEPARATOR);
             escape(arg, &mut self.buf);
         }
-        if reply != Reply::Absent {
+        if reply != ReplyColumns::Absent {
             self.buf.push(SEPARATOR);
             self.buf.extend_from_slice(REPLY_MARK);
             self.reply(reply);
@@ -176,11 +176,11 @@ impl<W: Write> Writer<W> {
     }
 
     /// The reply columns, each after its separator.
-    fn reply(&mut self, reply: Reply) {
+    fn reply(&mut self, reply: ReplyColumns) {
         match reply {
-            Reply::Absent => {}
-            Reply::Unseen => self.buf.extend_from_slice(b"\t\t"),
-            Reply::Share { bytes, micros } => {
+            ReplyColumns::Absent => {}
+            ReplyColumns::Unseen => self.buf.extend_from_slice(b"\t\t"),
+            ReplyColumns::Share { bytes, micros } => {
                 let mut number = itoa::Buffer::new();
                 self.buf.push(SEPARATOR);
                 self.buf.extend_from_slice(number.format(bytes).as_bytes());
@@ -193,7 +193,7 @@ impl<W: Write> Writer<W> {
     /// A keys record: the lead, then `key`, its access (`write`, or `read`), its slot and the
     /// reply columns.
     #[inline]
-    pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: Reply) {
+    pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: ReplyColumns) {
         self.buf.extend_from_slice(&self.lead);
         self.buf.push(SEPARATOR);
         escape(key, &mut self.buf);
@@ -242,11 +242,21 @@ pub fn lead_len(first: &[u8], second: &[u8]) -> usize {
     }
 }
 
+/// Whether a line, from its first bytes, is a record rather than a MONITOR line: it has a
+/// separator before any quote (MONITOR quotes every argument, and escapes a TAB in one).
+pub fn looks_like_one(head: &[u8]) -> bool {
+    match (head.find_byte(SEPARATOR), head.find_byte(b'"')) {
+        (Some(tab), Some(quote)) => tab < quote,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
 /// Reads a tsv record (with or without its line end): its lead, its timestamp in microseconds,
 /// its command and arguments still escaped, and its reply columns; `None` when the line is not
 /// one.
 #[inline]
-pub fn read(line: &[u8]) -> Option<(Lead<'_>, u64, Fields<'_>, Reply)> {
+pub fn read(line: &[u8]) -> Option<(Lead<'_>, u64, Fields<'_>, ReplyColumns)> {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let (line, reply) = reply_columns(line);
@@ -271,14 +281,14 @@ pub fn read(line: &[u8]) -> Option<(Lead<'_>, u64, Fields<'_>, Reply)> {
 /// A tsv record's reply columns, when it ends with them: the record without them, and what they
 /// say. A mark followed by anything but two numbers (or two empty columns) is left in place,
 /// where it is no argument: the record is not one.
-fn reply_columns(line: &[u8]) -> (&[u8], Reply) {
+fn reply_columns(line: &[u8]) -> (&[u8], ReplyColumns) {
     let mut back = line.rsplitn(4, |&b| b == SEPARATOR);
     let (Some(micros), Some(bytes), Some(mark), Some(rest)) = (back.next(), back.next(), back.next(), back.next())
     else {
-        return (line, Reply::Absent);
+        return (line, ReplyColumns::Absent);
     };
     if mark != REPLY_MARK {
-        return (line, Reply::Absent);
+        return (line, ReplyColumns::Absent);
     }
     let number = |f: &[u8]| -> Option<u64> {
         if f.is_empty() || f.len() > 19 || !f.iter().all(u8::is_ascii_digit) {
@@ -287,9 +297,9 @@ fn reply_columns(line: &[u8]) -> (&[u8], Reply) {
         std::str::from_utf8(f).ok()?.parse().ok()
     };
     let reply = match (number(bytes), number(micros)) {
-        (Some(bytes), Some(micros)) => Reply::Share { bytes, micros },
-        _ if bytes.is_empty() && micros.is_empty() => Reply::Unseen,
-        _ => return (line, Reply::Absent),
+        (Some(bytes), Some(micros)) => ReplyColumns::Share { bytes, micros },
+        _ if bytes.is_empty() && micros.is_empty() => ReplyColumns::Unseen,
+        _ => return (line, ReplyColumns::Absent),
     };
     (rest, reply)
 }
@@ -356,7 +366,7 @@ mod tests {
         for (node, reply) in [(false, false), (true, false), (false, true), (true, true)] {
             let header = written(|w| w.header(node, reply));
             let lead = Lead { node: node.then_some(&b"n1"[..]), ..LEAD_A };
-            let share = if reply { Reply::Share { bytes: 7, micros: 9 } } else { Reply::Absent };
+            let share = if reply { ReplyColumns::Share { bytes: 7, micros: 9 } } else { ReplyColumns::Absent };
             let record = written(|w| {
                 w.lead(&lead, b"get");
                 w.key(b"k", false, 866, share);
@@ -381,8 +391,8 @@ mod tests {
         let lead = Lead { node: Some(b"n\t1"), ..LEAD_A };
         let record = written(|w| {
             w.lead(&lead, b"set");
-            w.command([&b"a\tb\"c\n\x01"[..], b"", b"v"].into_iter(), Reply::Absent);
-            w.key(b"a\tb", true, 1, Reply::Unseen);
+            w.command([&b"a\tb\"c\n\x01"[..], b"", b"v"].into_iter(), ReplyColumns::Absent);
+            w.key(b"a\tb", true, 1, ReplyColumns::Unseen);
         });
         assert_eq!(
             record,
@@ -391,7 +401,7 @@ mod tests {
         );
         let first = record.lines_with_terminator().next().unwrap();
         let (read_lead, micros, fields, reply) = read(first).unwrap();
-        assert_eq!(reply, Reply::Absent);
+        assert_eq!(reply, ReplyColumns::Absent);
         assert_eq!(read_lead, Lead { node: Some(b"n\\t1"), ..LEAD_A });
         assert_eq!(micros, 1_795_636_306_848_848);
         let fields: Vec<_> = fields.collect();
@@ -417,8 +427,8 @@ mod tests {
     fn a_tsv_record_of_packets_ends_with_its_reply_after_the_mark() {
         let record = written(|w| {
             w.lead(&LEAD_A, b"del");
-            w.command([&b"a"[..], b"\\|"].into_iter(), Reply::Share { bytes: 4, micros: 31 });
-            w.command([&b"a"[..]].into_iter(), Reply::Unseen);
+            w.command([&b"a"[..], b"\\|"].into_iter(), ReplyColumns::Share { bytes: 4, micros: 31 });
+            w.command([&b"a"[..]].into_iter(), ReplyColumns::Unseen);
         });
         // An argument `\|` is written `\\|`: the mark is never an argument's.
         assert_eq!(
@@ -433,13 +443,13 @@ mod tests {
         };
         let (fields, reply) = fields_of(lines.next().unwrap());
         assert_eq!(fields, [&b"del"[..], b"a", b"\\\\|"]);
-        assert_eq!(reply, Reply::Share { bytes: 4, micros: 31 });
-        assert_eq!(fields_of(lines.next().unwrap()), (vec![b"del".to_vec(), b"a".to_vec()], Reply::Unseen));
+        assert_eq!(reply, ReplyColumns::Share { bytes: 4, micros: 31 });
+        assert_eq!(fields_of(lines.next().unwrap()), (vec![b"del".to_vec(), b"a".to_vec()], ReplyColumns::Unseen));
         // A mark with anything else after it stays a field (which no argument decodes from).
         for odd in [&b"\\|\t1\t"[..], b"\\|\tx\t2", b"\\|\t1\t2\t3"] {
             let line = [&b"1.000001\t0\tc\tget\tk\t"[..], odd].concat();
             let (_, _, fields, reply) = read(&line).unwrap();
-            assert_eq!(reply, Reply::Absent);
+            assert_eq!(reply, ReplyColumns::Absent);
             assert!(fields.map(|f| f.1).any(|f| f == REPLY_MARK), "{}", line.as_bstr());
         }
     }

@@ -9,7 +9,7 @@ use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
 use crate::count::name::Name;
 use crate::format::monitor::{Args, Call, Header, Line, Parser};
 use crate::format::record;
-use crate::read::capture::{CallIn, Reply};
+use crate::read::capture::{CallIn, PacketReply};
 use crate::read::input::LineIn;
 
 /// The most node labels kept (records read back can name any number).
@@ -34,7 +34,7 @@ pub struct Command<'a> {
     /// argument's head and the dropped tail, as written (escaped, less the closing quote).
     pub bytes: u64,
     /// Its reply, for a request read from packets whose reply the capture showed.
-    pub reply: Option<Reply>,
+    pub reply: Option<PacketReply>,
     /// It was read from packets (its time is the packet's, its latency measured).
     pub packet: bool,
 }
@@ -200,10 +200,10 @@ impl Decoder {
 
 /// A record of a request read from packets, read back: its reply as the capture gave it.
 #[cold]
-fn read_back(cmd: &mut Command<'_>, reply: record::Reply) {
+fn read_back(cmd: &mut Command<'_>, reply: record::ReplyColumns) {
     cmd.packet = true;
-    if let record::Reply::Share { bytes, micros } = reply {
-        cmd.reply = Some(Reply { bytes, nanos: micros.saturating_mul(1000) });
+    if let record::ReplyColumns::Share { bytes, micros } = reply {
+        cmd.reply = Some(PacketReply { bytes, nanos: micros.saturating_mul(1000) });
     }
 }
 

@@ -8,6 +8,7 @@ use crate::format::long_arg::LongArg;
 use crate::read::capture::{self, CallIn};
 use crate::read::connect::Change;
 use crate::read::lines::{Failed, LinePiece};
+use crate::sys::signal::Stop;
 
 /// How often a live input that is silent is looked at (idle windows, Ctrl-C).
 pub const TICK: Duration = Duration::from_millis(250);
@@ -63,9 +64,10 @@ pub fn read_capture<E>(
     input: impl Read,
     name: &str,
     ports: &[u16],
+    stop: Stop,
     on: &mut impl FnMut(Event<'_>) -> Result<(), E>,
 ) -> Result<(), Failed<E>> {
-    let counts = capture::read_all(input, ports, |batch| {
+    let counts = capture::read_all(input, ports, stop, |batch| {
         for call in batch.calls(node) {
             on(Event::Call(call))?;
         }

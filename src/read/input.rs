@@ -83,7 +83,7 @@ impl Inputs {
                     Content::Lines => {
                         LineReader::new().stopping(self.stop).read_all(file, |piece| on(piece_event(0, piece)))
                     }
-                    Content::Capture => read_capture(0, file, &input.name(), self.ports(), &mut on),
+                    Content::Capture => read_capture(0, file, &input.name(), self.ports(), self.stop, &mut on),
                 };
                 on(Event::End(0)).map_err(Failed::Consumer)?;
                 return result;

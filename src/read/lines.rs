@@ -233,13 +233,7 @@ impl LineReader {
 
     fn start_compacting(&mut self, start: usize, end: usize) {
         let line = &self.buf[start..end];
-        // A record read back has a TAB before any quote.
-        let tsv = match (line.find_byte(b'\t'), line.find_byte(b'"')) {
-            (Some(tab), Some(quote)) => tab < quote,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        self.compactor.start(tsv);
+        self.compactor.start(crate::format::record::looks_like_one(line));
         self.compactor.feed(line);
     }
 

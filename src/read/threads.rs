@@ -117,6 +117,7 @@ struct ThreadInput {
     node: u32,
     name: String,
     ports: Vec<u16>,
+    stop: Stop,
 }
 
 /// Opens an input, on the thread that reads it.
@@ -244,8 +245,8 @@ fn read_batches(
 
 /// Reads a packet capture on its thread, sending its requests a batch at a time.
 fn capture_in_batches(source: ThreadInput, input: impl Read, tx: &mpsc::SyncSender<Handover>) {
-    let ThreadInput { node, name, ports } = source;
-    let counts = capture::read_all(input, &ports, |batch| {
+    let ThreadInput { node, name, ports, stop } = source;
+    let counts = capture::read_all(input, &ports, stop, |batch| {
         tx.send(Handover::Calls { node, calls: std::mem::take(batch) }).map_err(drop)
     });
     let result = match counts {
@@ -365,7 +366,8 @@ impl Readers {
             };
             let (tx, pool) = (tx.clone(), pool.clone());
             let reader = LineReader::with_limit(limit, cap).stopping(inputs.stop);
-            let source = ThreadInput { node: node as u32, name: input.name(), ports: inputs.ports.to_vec() };
+            let source =
+                ThreadInput { node: node as u32, name: input.name(), ports: inputs.ports.to_vec(), stop: inputs.stop };
             let handle = signal::spawn(move || read_in_batches(source, open, reader, &pool, &tx));
             self.threads.push(ReaderThread { handle, may_block: input.is_live(), ended: false });
         }

@@ -19,6 +19,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use crate::count::stats::Tally;
 use crate::format::timestamp::iso8601;
 use crate::report::Report;
+use crate::sys::signal::Stop;
 
 pub use layout::{render, Notices};
 
@@ -41,6 +42,9 @@ pub struct Screen {
     tally: Tally,
     /// The input is standard input, a terminal: the waiting screen says so.
     stdin: bool,
+    /// The last frame says the run was stopped, rather than that its input ended, once this
+    /// says so.
+    stop: Stop,
 }
 
 /// A silence this long is said.
@@ -64,7 +68,13 @@ impl Screen {
             refusal: None,
             tally: Tally::default(),
             stdin: false,
+            stop: Stop::never(),
         }
+    }
+
+    /// The screen of a run that `stop` ends.
+    pub fn stopping(self, stop: Stop) -> Screen {
+        Screen { stop, ..self }
     }
 
     /// The input is a terminal's standard input: the waiting screen says so.
@@ -128,7 +138,7 @@ impl Screen {
             return self.draw(out, &lines, height, false);
         };
         let last = report.window.is_some_and(|w| w.ended);
-        let end = last.then(|| ending(report));
+        let end = last.then(|| ending(report, self.stop.requested()));
         let notices = Notices { silent: if last { None } else { silent }, refusal: self.refusal.as_deref(), end };
         // The last line is left for the cursor; the last frame leaves one more for the prompt.
         let rows = height.saturating_sub(if last { 2 } else { 1 });
@@ -157,10 +167,10 @@ impl Screen {
 }
 
 /// How the run ended, for the last frame.
-fn ending(report: &Report) -> String {
+fn ending(report: &Report, stopped: bool) -> String {
     let at = report.window.map_or(0, |w| w.end);
     let when = if at > 0 { format!(" at {}", clock(at)) } else { String::new() };
-    let how = if crate::sys::signal::stopped() { "stopped" } else { "input ended" };
+    let how = if stopped { "stopped" } else { "input ended" };
     format!("{how}{when}")
 }
 

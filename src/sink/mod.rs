@@ -8,6 +8,7 @@
 //! sinks count key accesses on a second core ([`crate::count::offload`]): the key tables are the
 //! costliest part of a report, and the parsing thread goes on meanwhile.
 
+pub mod any;
 pub mod labels;
 pub mod records;
 pub mod reporter;

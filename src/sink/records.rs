@@ -36,11 +36,13 @@ fn write<W: Write>(out: &mut Writer<W>, emit: Emit, cmd: &Command<'_>, secrets: 
 
 /// The reply columns of record `i` of `n` of a command (a tsv record: the one of one).
 #[inline]
-fn reply(cmd: &Command<'_>, n: u64, i: usize) -> record::Reply {
+fn reply(cmd: &Command<'_>, n: u64, i: usize) -> record::ReplyColumns {
     match cmd.reply {
-        _ if !cmd.packet => record::Reply::Absent,
-        None => record::Reply::Unseen,
-        Some(r) => record::Reply::Share { bytes: share_of(r.bytes, n, i), micros: share_of(r.nanos / 1000, n, i) },
+        _ if !cmd.packet => record::ReplyColumns::Absent,
+        None => record::ReplyColumns::Unseen,
+        Some(r) => {
+            record::ReplyColumns::Share { bytes: share_of(r.bytes, n, i), micros: share_of(r.nanos / 1000, n, i) }
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use crate::pipeline::decode::Command;
 use crate::report::screen::Screen;
 use crate::report::{self, Report, View};
 use crate::sink::labels::Labels;
+use crate::sys::signal::Stop;
 
 /// Writes reports in the configured format, flushing each, so rolling reports show at once.
 pub struct Reporter<W: Write> {
@@ -46,8 +47,9 @@ impl<W: Write> Reporter<W> {
 
     /// This reporter draws its reports on a live screen (its input a terminal's standard input
     /// when `stdin`).
-    pub fn on_screen(self, stdin: bool) -> Reporter<W> {
-        let screen = if stdin { Screen::new().reading_a_terminal() } else { Screen::new() };
+    pub fn on_screen(self, stdin: bool, stop: Stop) -> Reporter<W> {
+        let screen = Screen::new().stopping(stop);
+        let screen = if stdin { screen.reading_a_terminal() } else { screen };
         Reporter { screen: Some(Box::new(screen)), ..self }
     }
 

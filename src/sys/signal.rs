@@ -21,16 +21,11 @@ use libc::{SIGALRM, SIGHUP, SIGINT, SIGTERM};
 /// The signals that end a run.
 const ENDING: [i32; 4] = [SIGHUP, SIGINT, SIGALRM, SIGTERM];
 
-/// True once SIGINT, SIGTERM or SIGHUP arrived (or SIGALRM, for `--duration`) (after [`install`]).
-pub fn stopped() -> bool {
-    STOP.load(Ordering::Relaxed)
-}
-
 /// Whether a run is to stop, as the edges hand it down: what reads the inputs and what writes
 /// the output is given one when it is made, and never asks the process's signal state itself.
 /// [`Stop::signals`] is the process's (the first ending signal); [`Stop::never`] is for a run
 /// that no signal ends (a test feeding a session, a fuzz target).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Stop(Option<&'static AtomicBool>);
 
 impl Stop {

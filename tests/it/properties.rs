@@ -116,7 +116,8 @@ proptest! {
             all.push(file);
             let mut out = Vec::new();
             let mut warn = Vec::new();
-            let ran = cli::resolve(config(&all), &mut warn).and_then(|plan| faina_filter::run(plan, &mut out, &mut warn));
+            let stop = faina_filter::signal::Stop::never();
+            let ran = cli::resolve(config(&all), stop, &mut warn).and_then(|plan| faina_filter::run(plan, &mut out, &mut warn));
             if let Err(e @ faina_filter::Error::Read { .. }) = &ran {
                 // Random bytes that start like a gzip, zstd, xz or bzip2 stream are refused.
                 prop_assert!(e.to_string().contains("-compressed: read it with"), "{}", e);

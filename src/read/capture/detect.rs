@@ -5,7 +5,7 @@
 //! streams put in order, each in-order piece kept (at most [`MAX_PROBE_BYTES`], and
 //! [`MAX_ALL_PROBE_BYTES`] on all probes together) and its shape noted: whole RESP arrays of
 //! bulk strings (what a client sends), whole RESP values of which one is not an array (what
-//! only a server sends: `+OK`, `:1`, `$5`, `%2`, …), or neither. It gives its [`Verdict`]:
+//! only a server sends: `+OK`, `:1`, `$5`, `%2`, …), or neither. It gives its [`Detection`]:
 //! - seen from its SYN, the end that connected is the client: the other end is a Redis server
 //!   once it has answered one array request with whole RESP values, having said nothing before
 //!   the client spoke (servers of POP3, SMTP, MySQL… speak first);
@@ -35,7 +35,7 @@ pub type End = usize;
 
 /// What a probe has found so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Detection {
     Wait,
     /// This end is a Redis server.
     Server(End),
@@ -114,7 +114,7 @@ pub struct Probe {
     /// Its two ends, as first seen (sender, receiver).
     pub ends: [SocketAddr; 2],
     /// The bytes each end sent.
-    streams: [tcp::Stream; 2],
+    streams: [tcp::Reassembly; 2],
     /// The end that sent a SYN alone (the one that connected), when it was seen.
     connected: Option<End>,
     /// The end that sent the first bytes.
@@ -161,7 +161,7 @@ impl Probe {
 
     /// The bytes its streams hold early.
     pub fn held_bytes(&self) -> usize {
-        self.streams.iter().map(tcp::Stream::held_bytes).sum()
+        self.streams.iter().map(tcp::Reassembly::held_bytes).sum()
     }
 
     /// A segment sent by end `from` at `nanos`; `all` is what all probes keep, `tcp` the
@@ -172,8 +172,8 @@ impl Probe {
         seg: &tcp::Segment<'_>,
         nanos: u64,
         all: &mut u64,
-        tcp: &mut tcp::Counts,
-    ) -> Verdict {
+        tcp: &mut tcp::TcpCounts,
+    ) -> Detection {
         self.packets += 1;
         if seg.syn && !seg.ack && self.log.is_empty() {
             self.connected = Some(from);
@@ -201,46 +201,46 @@ impl Probe {
             log.push(Logged { from, nanos, piece });
         });
         match self.verdict() {
-            Verdict::Wait if self.full || self.log.len() > MAX_PIECES => self.give_up(),
+            Detection::Wait if self.full || self.log.len() > MAX_PIECES => self.give_up(),
             verdict => verdict,
         }
     }
 
     /// What the probe has found.
-    fn verdict(&self) -> Verdict {
+    fn verdict(&self) -> Detection {
         let ev = &self.evidence;
         if let Some(client) = self.connected {
             let server = 1 - client;
             return match self.first {
-                Some(first) if first == server => Verdict::NotRedis,
-                _ if ev[server].answers >= 1 => Verdict::Server(server),
-                _ => Verdict::Wait,
+                Some(first) if first == server => Detection::NotRedis,
+                _ if ev[server].answers >= 1 => Detection::Server(server),
+                _ => Detection::Wait,
             };
         }
         if ev[0].replies > 0 && ev[1].replies > 0 {
-            return Verdict::Ambiguous;
+            return Detection::Ambiguous;
         }
         for server in 0..2 {
             let client = 1 - server;
             let (c, s) = (ev[client], ev[server]);
             if c.requests >= 2 && c.replies == 0 && s.replies >= 2 && s.answers >= 2 {
-                return Verdict::Server(server);
+                return Detection::Server(server);
             }
         }
-        Verdict::Wait
+        Detection::Wait
     }
 
     /// The verdict when the probe can follow no further (its bound, the connection's end).
-    pub fn give_up(&self) -> Verdict {
+    pub fn give_up(&self) -> Detection {
         match self.verdict() {
-            Verdict::Wait if self.evidence.iter().all(|e| e.requests > 0) => Verdict::Ambiguous,
-            Verdict::Wait => Verdict::NotRedis,
+            Detection::Wait if self.evidence.iter().all(|e| e.requests > 0) => Detection::Ambiguous,
+            Detection::Wait => Detection::NotRedis,
             verdict => verdict,
         }
     }
 
     /// The streams (of bytes sent by each end) and the pieces kept, in the order they came.
-    pub fn into_parts(self) -> ([tcp::Stream; 2], Vec<Logged>) {
+    pub fn into_parts(self) -> ([tcp::Reassembly; 2], Vec<Logged>) {
         (self.streams, self.log)
     }
 }
@@ -281,9 +281,9 @@ mod tests {
     const B: &str = "10.0.0.2:7000";
 
     /// The verdicts of a conversation (`from` end, SYN?, payload), one per segment.
-    fn probe(turns: &[(End, bool, &[u8])]) -> Vec<Verdict> {
+    fn probe(turns: &[(End, bool, &[u8])]) -> Vec<Detection> {
         let mut p = Probe::new([A.parse().unwrap(), B.parse().unwrap()]);
-        let (mut all, mut tcp) = (0, tcp::Counts::default());
+        let (mut all, mut tcp) = (0, tcp::TcpCounts::default());
         let mut seq = [0u32; 2];
         let mut verdicts = Vec::new();
         for &(from, syn, payload) in turns {
@@ -310,34 +310,34 @@ mod tests {
     #[test]
     fn from_the_syn_one_answered_array_tells_the_server() {
         let v = probe(&[(0, true, b""), (1, true, b""), (0, false, GET), (1, false, b"$1\r\nv\r\n")]);
-        assert_eq!(v, [Verdict::Wait, Verdict::Wait, Verdict::Wait, Verdict::Server(1)]);
+        assert_eq!(v, [Detection::Wait, Detection::Wait, Detection::Wait, Detection::Server(1)]);
         // An answer of arrays is an answer all the same (LRANGE's).
         let v = probe(&[(0, true, b""), (1, true, b""), (0, false, GET), (1, false, b"*1\r\n$1\r\nv\r\n")]);
-        assert_eq!(v[3], Verdict::Server(1));
+        assert_eq!(v[3], Detection::Server(1));
         // A server that speaks first is not Redis (POP3's `+OK` greeting).
         let v = probe(&[(0, true, b""), (1, true, b""), (1, false, b"+OK POP3 ready\r\n"), (0, false, GET)]);
-        assert_eq!(v[2], Verdict::NotRedis);
+        assert_eq!(v[2], Detection::NotRedis);
         // Inline commands answered by lines that look like replies: never decided.
         let v = probe(&[(0, true, b""), (1, true, b""), (0, false, b"NOOP\r\n"), (1, false, b"+OK\r\n")]);
-        assert_eq!(v[3], Verdict::Wait);
+        assert_eq!(v[3], Detection::Wait);
     }
 
     #[test]
     fn mid_way_two_exchanges_tell_the_server_and_lookalikes_are_ambiguous() {
         let set = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
         let v = probe(&[(0, false, set), (1, false, b"+OK\r\n"), (0, false, GET), (1, false, b"$1\r\nv\r\n")]);
-        assert_eq!(v, [Verdict::Wait, Verdict::Wait, Verdict::Wait, Verdict::Server(1)]);
+        assert_eq!(v, [Detection::Wait, Detection::Wait, Detection::Wait, Detection::Server(1)]);
         // The server seen first (its reply to a request before the capture), then two exchanges.
         let v = probe(&[(1, false, b":1\r\n"), (0, false, GET), (1, false, b"$1\r\nv\r\n"), (0, false, GET)]);
-        assert_eq!(v[3], Verdict::Wait);
+        assert_eq!(v[3], Detection::Wait);
         // Both ends send arrays of bulk strings: both look like requests, nothing decides.
         let turns: Vec<(End, bool, &[u8])> = (0..300).map(|i| (i % 2, false, GET)).collect();
         let v = probe(&turns);
-        assert_eq!(v[..MAX_PIECES], vec![Verdict::Wait; MAX_PIECES][..]);
-        assert_eq!(v[MAX_PIECES], Verdict::Ambiguous);
+        assert_eq!(v[..MAX_PIECES], vec![Detection::Wait; MAX_PIECES][..]);
+        assert_eq!(v[MAX_PIECES], Detection::Ambiguous);
         // Both ends send replies.
         let v = probe(&[(0, false, b"+OK\r\n"), (1, false, b":1\r\n")]);
-        assert_eq!(v[1], Verdict::Ambiguous);
+        assert_eq!(v[1], Detection::Ambiguous);
     }
 
     #[test]
@@ -348,8 +348,8 @@ mod tests {
         let mut turns: Vec<(End, bool, &[u8])> = vec![(0, true, b""), (1, true, b"")];
         turns.extend([(0, false, &set[..]); 4]);
         let v = probe(&turns);
-        assert_eq!(v[..5], [Verdict::Wait; 5]);
-        assert_eq!(v[5], Verdict::NotRedis);
+        assert_eq!(v[..5], [Detection::Wait; 5]);
+        assert_eq!(v[5], Detection::NotRedis);
     }
 
     #[test]
@@ -360,7 +360,7 @@ mod tests {
             (0, false, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
             (1, false, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"),
         ];
-        assert!(probe(&http).iter().all(|v| *v == Verdict::Wait));
+        assert!(probe(&http).iter().all(|v| *v == Detection::Wait));
         // memcached's text protocol: `get k` is inline, `END` is not RESP.
         let v = probe(&[
             (0, false, b"get k\r\n"),
@@ -368,9 +368,9 @@ mod tests {
             (0, false, b"get k\r\n"),
             (1, false, b"END\r\n"),
         ]);
-        assert!(v.iter().all(|v| *v == Verdict::Wait));
+        assert!(v.iter().all(|v| *v == Detection::Wait));
         // Binary: PostgreSQL's startup message, and random bytes.
         let v = probe(&[(0, true, b""), (1, true, b""), (0, false, b"\x00\x00\x00\x08\x04\xd2\x16\x2f")]);
-        assert!(v.iter().all(|v| *v == Verdict::Wait));
+        assert!(v.iter().all(|v| *v == Detection::Wait));
     }
 }

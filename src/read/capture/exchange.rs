@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use super::resp::{ReplyDone, Request};
-use super::{Batch, Reply};
+use super::{Batch, PacketReply};
 use crate::format::long_arg::LongArg;
 
 pub const MAX_WAITING: usize = 1024;
@@ -25,7 +25,7 @@ pub const MAX_ALL_WAITING_BYTES: u64 = 64 << 20;
 
 /// What the exchanges of a capture counted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
+pub struct ExchangeCounts {
     /// Requests handed on with their reply.
     pub replied: u64,
     /// Pushes (RESP3 pushes, pub/sub messages, the monitor stream): bytes the server sent that
@@ -93,7 +93,7 @@ fn is_subscribe(name: &[u8]) -> bool {
 
 impl Exchange {
     /// The exchange of a connection from `client`; `matching` when it is followed from its start.
-    pub fn new(client: SocketAddr, matching: bool, counts: &mut Counts) -> Exchange {
+    pub fn new(client: SocketAddr, matching: bool, counts: &mut ExchangeCounts) -> Exchange {
         counts.unmatched_connections += u64::from(!matching);
         Exchange { client, matching, waiting: VecDeque::new(), waiting_bytes: 0, mode: Mode::Normal, subscribed: false }
     }
@@ -104,7 +104,7 @@ impl Exchange {
     }
 
     /// A whole request, sent at `nanos` on db `db`.
-    pub fn request(&mut self, req: &Request<'_>, nanos: u64, db: u32, out: &mut Batch, counts: &mut Counts) {
+    pub fn request(&mut self, req: &Request<'_>, nanos: u64, db: u32, out: &mut Batch, counts: &mut ExchangeCounts) {
         if !self.matching {
             out.push(nanos, db, self.client, req, None);
             return;
@@ -165,7 +165,7 @@ impl Exchange {
     }
 
     /// A whole reply (or push) from the server.
-    pub fn reply(&mut self, done: &ReplyDone, out: &mut Batch, counts: &mut Counts) {
+    pub fn reply(&mut self, done: &ReplyDone, out: &mut Batch, counts: &mut ExchangeCounts) {
         if !self.matching {
             return;
         }
@@ -191,7 +191,7 @@ impl Exchange {
     }
 
     /// Hands on the first requests that wait for nothing more.
-    fn hand_on_ready(&mut self, out: &mut Batch, counts: &mut Counts) {
+    fn hand_on_ready(&mut self, out: &mut Batch, counts: &mut ExchangeCounts) {
         while self.waiting.front().is_some_and(|w| w.expect == 0) {
             let replied = self.waiting.front().is_some_and(|w| w.first_reply.is_some());
             counts.replied += u64::from(replied);
@@ -200,12 +200,12 @@ impl Exchange {
     }
 
     /// Hands on the first request waiting, with what it has of its reply when `replied`.
-    fn hand_on_first(&mut self, out: &mut Batch, replied: bool, counts: &mut Counts) {
+    fn hand_on_first(&mut self, out: &mut Batch, replied: bool, counts: &mut ExchangeCounts) {
         let Some(w) = self.waiting.pop_front() else { return };
         self.waiting_bytes -= w.data.len();
         counts.waiting_bytes -= w.data.len() as u64;
         let reply = match (replied, w.first_reply) {
-            (true, Some(first)) => Some(Reply { bytes: w.reply_bytes, nanos: first.saturating_sub(w.nanos) }),
+            (true, Some(first)) => Some(PacketReply { bytes: w.reply_bytes, nanos: first.saturating_sub(w.nanos) }),
             _ => None,
         };
         let req = Request { data: &w.data, spans: &w.spans, longs: &w.longs, bytes: w.bytes, cut: w.cut };
@@ -213,7 +213,7 @@ impl Exchange {
     }
 
     /// Replies can no longer be matched (a gap): what waits goes on without them.
-    pub fn lose(&mut self, out: &mut Batch, counts: &mut Counts) {
+    pub fn lose(&mut self, out: &mut Batch, counts: &mut ExchangeCounts) {
         if self.matching {
             self.matching = false;
             counts.unmatched_connections += 1;
@@ -222,7 +222,7 @@ impl Exchange {
     }
 
     /// The connection (or the capture) ends: what waits goes on without its reply.
-    pub fn end(&mut self, out: &mut Batch, counts: &mut Counts) {
+    pub fn end(&mut self, out: &mut Batch, counts: &mut ExchangeCounts) {
         while let Some(w) = self.waiting.front() {
             counts.unanswered += u64::from(w.expect > 0);
             self.hand_on_first(out, false, counts);
@@ -237,8 +237,8 @@ mod tests {
 
     /// The requests of `client`'s stream and the replies of `server`'s, fed in turns (`turns`:
     /// (from the client?, bytes)), as `name -> reply bytes` (or `name` without a reply).
-    fn exchange(turns: &[(bool, &[u8])]) -> (Vec<String>, Counts) {
-        let mut counts = Counts::default();
+    fn exchange(turns: &[(bool, &[u8])]) -> (Vec<String>, ExchangeCounts) {
+        let mut counts = ExchangeCounts::default();
         let mut x = Exchange::new("127.0.0.1:1".parse().unwrap(), true, &mut counts);
         let (mut requests, mut replies) = (Requests::new(true), Replies::new());
         let mut batch = Batch::default();

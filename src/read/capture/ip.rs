@@ -21,7 +21,7 @@ pub struct Datagram<'a> {
 
 /// What an IP packet turned out to be.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Packet<'a> {
+pub enum IpPacket<'a> {
     Datagram(Datagram<'a>),
     /// A fragment (not the whole datagram).
     Fragment,
@@ -29,11 +29,11 @@ pub enum Packet<'a> {
     Damaged,
 }
 
-pub fn parse(packet: &[u8]) -> Packet<'_> {
+pub fn parse(packet: &[u8]) -> IpPacket<'_> {
     match packet.first().map(|b| b >> 4) {
         Some(4) => v4(packet),
         Some(6) => v6(packet),
-        _ => Packet::Damaged,
+        _ => IpPacket::Damaged,
     }
 }
 
@@ -47,30 +47,30 @@ fn payload(packet: &[u8], start: usize, end: usize) -> (&[u8], u32) {
     (packet.get(start..have).unwrap_or_default(), end.saturating_sub(have.max(start)) as u32)
 }
 
-fn v4(p: &[u8]) -> Packet<'_> {
+fn v4(p: &[u8]) -> IpPacket<'_> {
     if p.len() < 20 {
-        return Packet::Damaged;
+        return IpPacket::Damaged;
     }
     let header = usize::from(p[0] & 0x0f) * 4;
     let total = be16(p, 2);
     if header < 20 || p.len() < header || total < header {
-        return Packet::Damaged;
+        return IpPacket::Damaged;
     }
     // More fragments, or an offset: a piece of a datagram.
     if be16(p, 6) & 0x3fff != 0 {
-        return Packet::Fragment;
+        return IpPacket::Fragment;
     }
     let src = IpAddr::V4(Ipv4Addr::new(p[12], p[13], p[14], p[15]));
     let dst = IpAddr::V4(Ipv4Addr::new(p[16], p[17], p[18], p[19]));
     // A total length of 0 is what TCP segmentation offload leaves: the frame's own length counts.
     let end = if total == 0 { p.len() } else { total };
     let (payload, missing) = payload(p, header, end);
-    Packet::Datagram(Datagram { src, dst, protocol: p[9], payload, missing })
+    IpPacket::Datagram(Datagram { src, dst, protocol: p[9], payload, missing })
 }
 
-fn v6(p: &[u8]) -> Packet<'_> {
+fn v6(p: &[u8]) -> IpPacket<'_> {
     if p.len() < 40 {
-        return Packet::Damaged;
+        return IpPacket::Damaged;
     }
     let addr = |at: usize| {
         let mut a = [0u8; 16];
@@ -86,19 +86,19 @@ fn v6(p: &[u8]) -> Packet<'_> {
     loop {
         match next {
             0 | 43 | 60 => {
-                let Some(h) = p.get(at..at + 2) else { return Packet::Damaged };
+                let Some(h) = p.get(at..at + 2) else { return IpPacket::Damaged };
                 next = h[0];
                 at += (usize::from(h[1]) + 1) * 8;
             }
-            44 => return Packet::Fragment,
+            44 => return IpPacket::Fragment,
             _ => break,
         }
     }
     if at > end {
-        return Packet::Damaged;
+        return IpPacket::Damaged;
     }
     let (payload, missing) = payload(p, at, end);
-    Packet::Datagram(Datagram { src: addr(8), dst: addr(24), protocol: next, payload, missing })
+    IpPacket::Datagram(Datagram { src: addr(8), dst: addr(24), protocol: next, payload, missing })
 }
 
 #[cfg(test)]
@@ -131,7 +131,7 @@ pub(crate) mod tests {
     fn ipv4_payload_its_padding_and_its_cut() {
         let p = v4_packet([127, 0, 0, 1], [10, 0, 0, 2], TCP, b"hello");
         let want = |payload, missing| {
-            Packet::Datagram(Datagram {
+            IpPacket::Datagram(Datagram {
                 src: "127.0.0.1".parse().unwrap(),
                 dst: "10.0.0.2".parse().unwrap(),
                 protocol: TCP,
@@ -144,10 +144,10 @@ pub(crate) mod tests {
         padded.extend([0; 6]);
         assert_eq!(parse(&padded), want(b"hello", 0));
         assert_eq!(parse(&p[..22]), want(b"he", 3));
-        assert_eq!(parse(&p[..19]), Packet::Damaged);
+        assert_eq!(parse(&p[..19]), IpPacket::Damaged);
         let mut fragment = p.clone();
         fragment[6] = 0x20;
-        assert_eq!(parse(&fragment), Packet::Fragment);
+        assert_eq!(parse(&fragment), IpPacket::Fragment);
     }
 
     #[test]
@@ -157,7 +157,7 @@ pub(crate) mod tests {
         let got = parse(&p);
         assert_eq!(
             got,
-            Packet::Datagram(Datagram {
+            IpPacket::Datagram(Datagram {
                 src: IpAddr::V6(a),
                 dst: IpAddr::V6(b),
                 protocol: TCP,
@@ -169,8 +169,8 @@ pub(crate) mod tests {
         let mut ext = vec![TCP, 0, 0, 0, 0, 0, 0, 0];
         ext.extend(b"data");
         let p = v6_packet(a, b, 0, &ext);
-        assert!(matches!(parse(&p), Packet::Datagram(Datagram { protocol: TCP, payload: b"data", .. })));
-        assert_eq!(parse(&v6_packet(a, b, 44, &[0; 8])), Packet::Fragment);
-        assert_eq!(parse(&p[..30]), Packet::Damaged);
+        assert!(matches!(parse(&p), IpPacket::Datagram(Datagram { protocol: TCP, payload: b"data", .. })));
+        assert_eq!(parse(&v6_packet(a, b, 44, &[0; 8])), IpPacket::Fragment);
+        assert_eq!(parse(&p[..30]), IpPacket::Damaged);
     }
 }

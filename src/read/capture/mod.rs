@@ -7,7 +7,7 @@
 //! ([`ip`]), TCP and its reassembly ([`tcp`]), RESP requests and replies ([`resp`]), replies
 //! matched to their requests ([`exchange`]: a request goes on with its reply's size and
 //! latency). This module follows the connections to the server's ports, and counts whatever
-//! could not be read, so the end of a capture can say what it held ([`Counts::summary`]). Reading is streaming and bounded: one
+//! could not be read, so the end of a capture can say what it held ([`CaptureCounts::summary`]). Reading is streaming and bounded: one
 //! packet at a time, at most [`MAX_CONNECTIONS`] connections followed, each holding at most
 //! its early segments and its request under way.
 
@@ -27,6 +27,7 @@ pub use file::is_capture;
 
 use crate::format::long_arg::LongArg;
 use crate::format::monitor::{Args, Call, Header, Span};
+use crate::sys::signal::Stop;
 use file::{Damage, Packet, Packets};
 
 /// The server's port when `--port` is not given.
@@ -40,7 +41,7 @@ const BATCH: usize = 4096;
 
 /// A request's reply, as the packets showed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reply {
+pub struct PacketReply {
     /// Its bytes on the wire (a SUBSCRIBE's: all its confirmations').
     pub bytes: u64,
     /// From the request's last packet to the reply's first, in nanoseconds.
@@ -57,7 +58,7 @@ pub struct CallIn<'a> {
     /// Arguments past what is kept of one request were dropped.
     pub cut: bool,
     /// Its reply, when the capture showed it and it could be matched.
-    pub reply: Option<Reply>,
+    pub reply: Option<PacketReply>,
 }
 
 /// Where a request's pieces are in its batch.
@@ -71,7 +72,7 @@ struct Meta {
     micros: u64,
     bytes: u64,
     cut: bool,
-    reply: Option<Reply>,
+    reply: Option<PacketReply>,
 }
 
 /// Requests handed over together: owned, so they can travel from a reading thread.
@@ -118,7 +119,7 @@ impl Batch {
     }
 
     /// Adds a request sent by `client` at `nanos`, on db `db`, and its reply.
-    fn push(&mut self, nanos: u64, db: u32, client: SocketAddr, req: &resp::Request<'_>, reply: Option<Reply>) {
+    fn push(&mut self, nanos: u64, db: u32, client: SocketAddr, req: &resp::Request<'_>, reply: Option<PacketReply>) {
         let micros = nanos / 1000;
         let t0 = self.data.len() as u32;
         crate::format::timestamp::push_seconds(&mut self.data, micros);
@@ -148,7 +149,7 @@ impl Batch {
 
 /// What a capture held besides requests, counted for the closing words.
 #[derive(Debug, Default, Clone)]
-pub struct Counts {
+pub struct CaptureCounts {
     pub packets: u64,
     pub bytes: u64,
     pub requests: u64,
@@ -174,16 +175,16 @@ pub struct Counts {
     /// A link type this reader does not know, and the packets of it.
     pub unknown_link: Option<u32>,
     pub unknown_link_packets: u64,
-    pub tcp: tcp::Counts,
+    pub tcp: tcp::TcpCounts,
     pub resp: resp::Counts,
-    pub exchange: exchange::Counts,
+    pub exchange: exchange::ExchangeCounts,
     /// Gaps in what the server sent (its replies are not matched after one).
     pub reply_gaps: u64,
     /// Why the file ended early, if it did.
     pub damage: Option<Damage>,
 }
 
-impl Counts {
+impl CaptureCounts {
     /// The closing words for a capture of `ports` (as `--port` named them: none for 6379 and
     /// the servers told by their replies), naming what could not be read.
     pub fn summary(&self, ports: &[u16]) -> String {
@@ -290,7 +291,7 @@ pub enum Stopped<E> {
 
 /// Both ends of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
+struct ConnectionKey {
     client: SocketAddr,
     server: SocketAddr,
 }
@@ -312,8 +313,8 @@ impl Pair {
 
 /// A connection followed.
 struct Connection {
-    to_server: tcp::Stream,
-    to_client: tcp::Stream,
+    to_server: tcp::Reassembly,
+    to_client: tcp::Reassembly,
     talk: Talk,
 }
 
@@ -330,7 +331,7 @@ struct Talk {
 
 impl Talk {
     /// The talk of a connection from `client`, seen from its start (`synced`) or not.
-    fn new(client: SocketAddr, synced: bool, counts: &mut Counts) -> Talk {
+    fn new(client: SocketAddr, synced: bool, counts: &mut CaptureCounts) -> Talk {
         counts.connections += 1;
         counts.picked_up += u64::from(!synced);
         Talk {
@@ -344,7 +345,7 @@ impl Talk {
     }
 
     /// The next piece of what the client sent, at `nanos`.
-    fn client_sent(&mut self, piece: tcp::Piece<'_>, nanos: u64, batch: &mut Batch, counts: &mut Counts) {
+    fn client_sent(&mut self, piece: tcp::Piece<'_>, nanos: u64, batch: &mut Batch, counts: &mut CaptureCounts) {
         let Talk { requests, exchange, db, tls, .. } = self;
         let not_resp = requests.counts.not_resp;
         let mut emit = |req: resp::Request<'_>| {
@@ -386,7 +387,7 @@ impl Talk {
     }
 
     /// The next piece of what the server sent, at `nanos`: replies.
-    fn server_sent(&mut self, piece: tcp::Piece<'_>, nanos: u64, batch: &mut Batch, counts: &mut Counts) {
+    fn server_sent(&mut self, piece: tcp::Piece<'_>, nanos: u64, batch: &mut Batch, counts: &mut CaptureCounts) {
         let Talk { replies, exchange, tls, .. } = self;
         let xc = &mut counts.exchange;
         let gap = match piece {
@@ -446,7 +447,7 @@ impl Servers<'_> {
 struct Follower<'p> {
     servers: Servers<'p>,
     /// Boxed, so the table's growth moves small entries (100 000 connections and more).
-    connections: HashMap<Key, Box<Connection>>,
+    connections: HashMap<ConnectionKey, Box<Connection>>,
     /// Connections on other ports, until their server is told ([`detect`]).
     probes: HashMap<Pair, Box<detect::Probe>>,
     /// Connections probed and found not to be Redis (until they end).
@@ -454,8 +455,8 @@ struct Follower<'p> {
     /// What the probes keep, and their streams' counts (not the capture's: most of what they
     /// follow is not Redis).
     probe_bytes: u64,
-    probe_tcp: tcp::Counts,
-    counts: Counts,
+    probe_tcp: tcp::TcpCounts,
+    counts: CaptureCounts,
     batch: Batch,
 }
 
@@ -465,8 +466,9 @@ struct Follower<'p> {
 pub fn read_all<R: Read, E>(
     input: R,
     ports: &[u16],
+    stop: Stop,
     mut on: impl FnMut(&mut Batch) -> Result<(), E>,
-) -> Result<Counts, Stopped<E>> {
+) -> Result<CaptureCounts, Stopped<E>> {
     let mut packets = Packets::new(input);
     let detect = ports.is_empty();
     let ports = if detect { &[DEFAULT_PORT][..] } else { ports };
@@ -476,8 +478,8 @@ pub fn read_all<R: Read, E>(
         probes: HashMap::new(),
         not_read: Default::default(),
         probe_bytes: 0,
-        probe_tcp: tcp::Counts::default(),
-        counts: Counts::default(),
+        probe_tcp: tcp::TcpCounts::default(),
+        counts: CaptureCounts::default(),
         batch: Batch::default(),
     };
     loop {
@@ -486,7 +488,7 @@ pub fn read_all<R: Read, E>(
             on(&mut follower.batch).map_err(Stopped::Consumer)?;
             follower.batch.clear();
         }
-        if crate::sys::signal::stopped() {
+        if stop.requested() {
             break;
         }
         match packets.next_packet().map_err(Stopped::Read)? {
@@ -514,18 +516,18 @@ impl Follower<'_> {
         let c = &mut self.counts;
         c.packets += 1;
         let frame = match link::ip_packet(packet.link, packet.data) {
-            link::Frame::Ip(bytes) => bytes,
-            link::Frame::Other => return c.not_tcp += 1,
-            link::Frame::Short => return c.damaged += 1,
-            link::Frame::UnknownLink => {
+            link::LinkFrame::Ip(bytes) => bytes,
+            link::LinkFrame::Other => return c.not_tcp += 1,
+            link::LinkFrame::Short => return c.damaged += 1,
+            link::LinkFrame::UnknownLink => {
                 c.unknown_link = Some(packet.link);
                 return c.unknown_link_packets += 1;
             }
         };
         let datagram = match ip::parse(frame) {
-            ip::Packet::Datagram(d) => d,
-            ip::Packet::Fragment => return c.fragments += 1,
-            ip::Packet::Damaged => return c.damaged += 1,
+            ip::IpPacket::Datagram(d) => d,
+            ip::IpPacket::Fragment => return c.fragments += 1,
+            ip::IpPacket::Damaged => return c.damaged += 1,
         };
         if datagram.protocol != ip::TCP {
             return c.not_tcp += 1;
@@ -533,9 +535,9 @@ impl Follower<'_> {
         let Some(segment) = tcp::parse(datagram.payload, datagram.missing) else { return c.damaged += 1 };
         let (src, dst) = (addr(datagram.src, segment.src_port), addr(datagram.dst, segment.dst_port));
         if self.servers.is_server(dst) {
-            self.client_segment(Key { client: src, server: dst }, &segment, packet.nanos);
+            self.client_segment(ConnectionKey { client: src, server: dst }, &segment, packet.nanos);
         } else if self.servers.is_server(src) {
-            self.server_segment(Key { client: dst, server: src }, &segment, packet.nanos);
+            self.server_segment(ConnectionKey { client: dst, server: src }, &segment, packet.nanos);
         } else if self.servers.detect {
             self.probe_segment(src, dst, &segment, packet.nanos);
         } else {
@@ -544,7 +546,7 @@ impl Follower<'_> {
     }
 
     /// A segment from a client to the server.
-    fn client_segment(&mut self, key: Key, segment: &tcp::Segment<'_>, nanos: u64) {
+    fn client_segment(&mut self, key: ConnectionKey, segment: &tcp::Segment<'_>, nanos: u64) {
         if !self.connections.contains_key(&key) {
             if !self.probes.is_empty() && self.promote(key) {
                 return self.client_segment(key, segment, nanos);
@@ -558,7 +560,8 @@ impl Follower<'_> {
                 return;
             }
             let talk = Talk::new(key.client, segment.syn, &mut self.counts);
-            let conn = Connection { to_server: tcp::Stream::default(), to_client: tcp::Stream::default(), talk };
+            let conn =
+                Connection { to_server: tcp::Reassembly::default(), to_client: tcp::Reassembly::default(), talk };
             self.connections.insert(key, Box::new(conn));
         }
         let Some(conn) = self.connections.get_mut(&key) else { return };
@@ -573,7 +576,7 @@ impl Follower<'_> {
     }
 
     /// A segment from the server to a client: replies.
-    fn server_segment(&mut self, key: Key, segment: &tcp::Segment<'_>, nanos: u64) {
+    fn server_segment(&mut self, key: ConnectionKey, segment: &tcp::Segment<'_>, nanos: u64) {
         if !self.probes.is_empty() && !self.connections.contains_key(&key) {
             let pair = Pair::new(key.client, key.server);
             if self.probes.get(&pair).is_some_and(|p| p.sent(key.client)) {
@@ -596,7 +599,7 @@ impl Follower<'_> {
     }
 
     /// [`Talk::ends_with`] for the connection `key`, closing it when it ends.
-    fn after_segment(&mut self, key: Key, segment: &tcp::Segment<'_>, from_client: bool) {
+    fn after_segment(&mut self, key: ConnectionKey, segment: &tcp::Segment<'_>, from_client: bool) {
         let Some(conn) = self.connections.get_mut(&key) else { return };
         if conn.talk.ends_with(segment, from_client) {
             self.close(&key);
@@ -626,23 +629,23 @@ impl Follower<'_> {
         let Some(probe) = self.probes.get_mut(&pair) else { return };
         let from = usize::from(probe.ends[0] != src);
         let mut verdict = probe.segment(from, segment, nanos, &mut self.probe_bytes, &mut self.probe_tcp);
-        if ends && verdict == detect::Verdict::Wait {
+        if ends && verdict == detect::Detection::Wait {
             verdict = probe.give_up();
         }
         let pair_ends = probe.ends;
         match verdict {
-            detect::Verdict::Wait => {}
-            detect::Verdict::Server(end) => {
+            detect::Detection::Wait => {}
+            detect::Detection::Server(end) => {
                 let (server, client) = (pair_ends[end], pair_ends[1 - end]);
                 self.found(server);
-                self.promote(Key { client, server });
-                self.after_segment(Key { client, server }, segment, src == client);
+                self.promote(ConnectionKey { client, server });
+                self.after_segment(ConnectionKey { client, server }, segment, src == client);
             }
             verdict => {
                 let probe = self.forget_probe(pair);
                 let c = &mut self.counts;
                 c.other_ports += probe.map_or(0, |p| p.packets);
-                c.ambiguous += u64::from(verdict == detect::Verdict::Ambiguous);
+                c.ambiguous += u64::from(verdict == detect::Detection::Ambiguous);
                 if !ends {
                     if self.not_read.len() >= MAX_NOT_READ {
                         self.not_read.clear();
@@ -673,7 +676,7 @@ impl Follower<'_> {
 
     /// The probe of the connection `key` (its server now known) becomes a connection followed:
     /// what it kept is read again, in the order it came. False when there was no such probe.
-    fn promote(&mut self, key: Key) -> bool {
+    fn promote(&mut self, key: ConnectionKey) -> bool {
         let Some(probe) = self.forget_probe(Pair::new(key.client, key.server)) else { return false };
         if self.connections.len() >= MAX_CONNECTIONS {
             self.counts.not_followed += 1;
@@ -707,7 +710,7 @@ impl Follower<'_> {
     }
 
     /// A connection ends: what it held early comes out, and it is forgotten.
-    fn close(&mut self, key: &Key) {
+    fn close(&mut self, key: &ConnectionKey) {
         let Some(mut conn) = self.connections.remove(key) else { return };
         self.finish(&mut conn);
     }
@@ -732,18 +735,18 @@ impl Follower<'_> {
         for pair in probes {
             let Some(probe) = self.probes.get(&pair) else { continue };
             match probe.give_up() {
-                detect::Verdict::Server(end) => {
+                detect::Detection::Server(end) => {
                     let (server, client) = (probe.ends[end], probe.ends[1 - end]);
                     self.found(server);
-                    self.promote(Key { client, server });
+                    self.promote(ConnectionKey { client, server });
                 }
                 verdict => {
-                    self.counts.ambiguous += u64::from(verdict == detect::Verdict::Ambiguous);
+                    self.counts.ambiguous += u64::from(verdict == detect::Detection::Ambiguous);
                     self.counts.other_ports += self.forget_probe(pair).map_or(0, |p| p.packets);
                 }
             }
         }
-        let open: Vec<Key> = self.connections.keys().copied().collect();
+        let open: Vec<ConnectionKey> = self.connections.keys().copied().collect();
         for key in open {
             self.close(&key);
         }
@@ -796,12 +799,12 @@ mod tests {
 
     /// The requests of a capture of `frames` (time 1 s apart), as `client db words…`, and what
     /// it counted.
-    fn read(frames: &[Vec<u8>], ports: &[u16]) -> (Vec<String>, Counts) {
+    fn read(frames: &[Vec<u8>], ports: &[u16]) -> (Vec<String>, CaptureCounts) {
         let packets: Vec<(u64, &[u8])> =
             frames.iter().enumerate().map(|(i, f)| ((i as u64 + 1) * 1_000_000, &f[..])).collect();
         let file = file::tests::pcap(false, false, 1, &packets);
         let mut got = Vec::new();
-        let counts = read_all(&file[..], ports, |batch| -> Result<(), ()> {
+        let counts = read_all(&file[..], ports, Stop::never(), |batch| -> Result<(), ()> {
             for c in batch.calls(0) {
                 let h = c.call.header;
                 let mut row = format!("{} {}", String::from_utf8_lossy(h.client), String::from_utf8_lossy(h.db));
@@ -961,7 +964,7 @@ mod tests {
             proptest::prop_assert_eq!(found.len() as u64, counts.requests);
             let mut cut = file::tests::pcap(false, false, 1, &[(1, &frames.concat())]);
             cut.truncate(cut.len() / 2);
-            let counts = read_all(&cut[..], &[6379], |_| -> Result<(), ()> { Ok(()) }).unwrap();
+            let counts = read_all(&cut[..], &[6379], Stop::never(), |_| -> Result<(), ()> { Ok(()) }).unwrap();
             proptest::prop_assert!(counts.packets <= 1);
         }
     }

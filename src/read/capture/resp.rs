@@ -1,5 +1,6 @@
-//! RESP requests, read from a client's byte stream in whatever pieces it comes: arrays of bulk
-//! strings (what every client library sends) and inline commands (telnet, `nc`).
+//! RESP requests and replies, read from a connection's byte streams in whatever pieces they
+//! come, by [`crate::format::resp`]'s reader: a client's arrays of bulk strings (what every
+//! client library sends) and inline commands (telnet, `nc`), and the server's replies.
 //!
 //! [`Requests`] is a step function: it is fed the stream's bytes and gaps in order and hands
 //! out each whole request, its arguments kept up to [`HEAD`] bytes each (a longer one by its
@@ -13,6 +14,7 @@ use bstr::ByteSlice;
 use crate::count::cluster::SlotHasher;
 use crate::count::hash::{run_key, KeyHasher};
 use crate::format::long_arg::LongArg;
+use crate::format::resp;
 use crate::read::compact::HEAD;
 
 /// The most bytes of arguments kept per request (a request with very many arguments keeps its
@@ -20,9 +22,7 @@ use crate::read::compact::HEAD;
 pub const MAX_KEPT: usize = 4 << 20;
 /// The most arguments kept per request.
 const MAX_ARGS: usize = 1 << 16;
-/// The longest header line (`*N`, `$N`) a client sends, and the longest inline command the
-/// server takes (its PROTO_INLINE_MAX_SIZE).
-const MAX_HEADER_LINE: usize = 32;
+/// The longest inline command the server takes (its PROTO_INLINE_MAX_SIZE).
 const MAX_INLINE: usize = 64 * 1024;
 /// The longest bulk string taken for real (the server's own limit is configurable up to this).
 const MAX_BULK: u64 = 1 << 40;
@@ -63,22 +63,15 @@ impl Counts {
     }
 }
 
+/// Where the reader of requests is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Looking for `*`, then the digits, CR, LF and `$` that follow it.
     Seek(Seek),
     /// At the start of a request.
     Start,
-    /// After `*`: the argument count's line.
-    ArrayHeader,
-    /// Before an argument: its `$`.
-    ArgStart,
-    /// After `$`: the length's line.
-    BulkHeader,
-    /// Inside an argument: its bytes left.
-    Bulk,
-    /// After an argument: its CR LF (bytes of it left).
-    BulkEnd(u8),
+    /// Inside an array request: RESP's reader has it.
+    Array,
     /// An inline command's line.
     Inline,
 }
@@ -102,22 +95,29 @@ struct Bulk {
     long: Option<Box<(KeyHasher, SlotHasher)>>,
 }
 
-/// Reads requests from one client's stream.
-pub struct Requests {
-    state: State,
-    /// The header or inline line under way.
-    line: Vec<u8>,
-    /// The request under way.
+/// The request under way, as RESP's reader tells it: an array of bulk strings, nothing else.
+#[derive(Default)]
+struct RequestSoFar {
     data: Vec<u8>,
     spans: Vec<(u32, u32)>,
     longs: Vec<LongArg>,
-    /// Arguments still to come.
-    left: u64,
-    bulk: Bulk,
-    /// Arguments begun, of the request under way.
+    /// The argument under way, if one is.
+    bulk: Option<Bulk>,
+    /// Arguments begun.
     args: usize,
     bytes: u64,
     cut: bool,
+    /// An empty array (`*0`, or a negative length, which the server takes as none).
+    empty: bool,
+}
+
+/// Reads requests from one client's stream.
+pub struct Requests {
+    state: State,
+    reader: resp::RespReader,
+    /// The inline line under way.
+    line: Vec<u8>,
+    request: RequestSoFar,
     pub counts: Counts,
 }
 
@@ -127,15 +127,9 @@ impl Requests {
     pub fn new(synced: bool) -> Requests {
         Requests {
             state: if synced { State::Start } else { State::Seek(Seek::Star) },
+            reader: resp::RespReader::new(),
             line: Vec::new(),
-            data: Vec::new(),
-            spans: Vec::new(),
-            longs: Vec::new(),
-            left: 0,
-            bulk: Bulk::default(),
-            args: 0,
-            bytes: 0,
-            cut: false,
+            request: RequestSoFar::default(),
             counts: Counts::default(),
         }
     }
@@ -148,21 +142,22 @@ impl Requests {
     /// Bytes of the stream that are not there: skipped inside a long argument, where the
     /// request's place stays known; anywhere else the request under way is lost.
     pub fn gap(&mut self, n: u64, out: &mut dyn FnMut(Request<'_>)) {
-        if self.state == State::Bulk && !self.bulk.kept_part_left() && n <= self.bulk.left + 2 {
-            let within = n.min(self.bulk.left);
-            self.bulk.left -= within;
-            let crlf = (n - within) as u8;
-            if self.bulk.left == 0 {
-                self.end_bulk();
-                self.state = State::BulkEnd(2 - crlf);
-                if crlf == 2 {
-                    self.state = self.after_bulk();
-                    if self.state == State::Start {
-                        self.emit(out);
-                    }
+        let within_long = match &self.request.bulk {
+            Some(bulk) => self.state == State::Array && bulk.left > 0 && !bulk.kept_part_left(),
+            None => false,
+        };
+        if within_long {
+            if let Some(ended) = self.reader.skip(n, &mut self.request) {
+                if let Some(bulk) = &mut self.request.bulk {
+                    bulk.left -= n.min(bulk.left);
                 }
+                match ended {
+                    Ok(true) => self.emit(out),
+                    Ok(false) => {}
+                    Err(_) => self.not_resp(),
+                }
+                return;
             }
-            return;
         }
         if !self.between_requests() {
             self.counts.lost += 1;
@@ -184,57 +179,27 @@ impl Requests {
             let used = match self.state {
                 State::Seek(seek) => self.seek(seek, data),
                 State::Start => {
-                    self.start_request();
+                    self.request.start();
                     if data[0] == b'*' {
-                        self.state = State::ArrayHeader;
-                        1
+                        self.reader = resp::RespReader::new();
+                        self.state = State::Array;
                     } else {
                         self.state = State::Inline;
-                        0
                     }
+                    0
                 }
-                State::ArrayHeader => self.header_line(data),
-                State::ArgStart => {
-                    if data[0] == b'$' {
-                        self.state = State::BulkHeader;
-                    } else {
-                        self.not_resp();
+                State::Array => {
+                    let (used, ended) = self.reader.feed(data, &mut self.request);
+                    match ended {
+                        Ok(true) => self.emit(out),
+                        Ok(false) => {}
+                        Err(_) => self.not_resp(),
                     }
-                    1
-                }
-                State::BulkHeader => self.header_line(data),
-                State::Bulk => self.bulk_bytes(data),
-                State::BulkEnd(left) => {
-                    let want = if left == 2 { b'\r' } else { b'\n' };
-                    if data[0] != want {
-                        self.not_resp();
-                    } else if left == 2 {
-                        self.state = State::BulkEnd(1);
-                    } else {
-                        self.state = self.after_bulk();
-                        if self.state == State::Start {
-                            self.emit(out);
-                        }
-                    }
-                    1
+                    used
                 }
                 State::Inline => self.inline(data, out),
             };
             data = &data[used..];
-        }
-    }
-
-    fn start_request(&mut self) {
-        self.data.clear();
-        self.spans.clear();
-        self.longs.clear();
-        self.args = 0;
-        self.bytes = 0;
-        self.cut = false;
-        if self.data.capacity() > 64 * 1024 {
-            // One large request does not keep its memory for good.
-            self.data = Vec::new();
-            self.spans = Vec::new();
         }
     }
 
@@ -263,9 +228,9 @@ impl Requests {
             Seek::Digits(n, k) if b == b'\r' && k > 0 && n > 0 => Seek::Lf(n),
             Seek::Lf(n) if b == b'\n' => Seek::Dollar(n),
             Seek::Dollar(n) if b == b'$' => {
-                self.start_request();
-                self.left = n;
-                self.state = State::BulkHeader;
+                self.request.start();
+                self.reader = resp::RespReader::in_array(n);
+                self.state = State::Array;
                 return 1;
             }
             // Not it: the bytes since the `*` were skipped; this one may start the pattern.
@@ -281,15 +246,15 @@ impl Requests {
         1
     }
 
-    /// Adds `data` up to its first LF to the line being gathered, which may hold at most `cap`
-    /// bytes (past it the line is not RESP and is dropped): the bytes used, and whether the line
-    /// is whole in `self.line`.
-    fn gather_line(&mut self, data: &[u8], cap: usize) -> (usize, bool) {
+    /// Adds `data` up to its first LF to the inline line being gathered, which may hold at most
+    /// [`MAX_INLINE`] bytes (past it the line is not RESP and is dropped): the bytes used, and
+    /// whether the line is whole in `self.line`.
+    fn gather_line(&mut self, data: &[u8]) -> (usize, bool) {
         let (used, done) = match data.find_byte(b'\n') {
             Some(at) => (at + 1, true),
             None => (data.len(), false),
         };
-        if self.line.len() + used > cap {
+        if self.line.len() + used > MAX_INLINE {
             self.line.clear();
             self.not_resp();
             return (used, false);
@@ -298,24 +263,59 @@ impl Requests {
         (used, done)
     }
 
-    /// A `*N` or `$N` line, up to its LF.
-    fn header_line(&mut self, data: &[u8]) -> usize {
-        let (used, whole) = self.gather_line(data, MAX_HEADER_LINE);
+    /// A whole array request: handed out, unless it had no argument.
+    fn emit(&mut self, out: &mut dyn FnMut(Request<'_>)) {
+        self.state = State::Start;
+        let r = &self.request;
+        if r.empty {
+            return;
+        }
+        if r.spans.is_empty() {
+            // Not one argument kept: nothing to name the command by.
+            self.counts.lost += 1;
+            return;
+        }
+        out(Request { data: &r.data, spans: &r.spans, longs: &r.longs, bytes: r.bytes, cut: r.cut });
+    }
+
+    /// An inline command, up to its LF: its words, split as the server splits them.
+    fn inline(&mut self, data: &[u8], out: &mut dyn FnMut(Request<'_>)) -> usize {
+        let (used, whole) = self.gather_line(data);
         if !whole {
             return used;
         }
-        let number = parse_number(&self.line);
-        self.line.clear();
-        match (self.state, number) {
-            (State::ArrayHeader, Some(n)) if n <= 0 => self.state = State::Start,
-            (State::ArrayHeader, Some(n)) if n <= i64::from(i32::MAX) => {
-                self.left = n as u64;
-                self.state = State::ArgStart;
-            }
-            (State::BulkHeader, Some(n)) if (0..=MAX_BULK as i64).contains(&n) => self.begin_bulk(n as u64),
-            _ => self.not_resp(),
+        let line = std::mem::take(&mut self.line);
+        self.state = State::Start;
+        let body = line.strip_suffix(b"\n").unwrap_or(&line);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        let r = &mut self.request;
+        if body.iter().any(|&b| b < 0x20 && b != b'\t') || !split_inline(body, &mut r.data, &mut r.spans) {
+            self.counts.not_resp += 1;
+        } else if !r.spans.is_empty() {
+            r.bytes = r.spans[1..].iter().map(|s| u64::from(s.1 - s.0)).sum();
+            self.emit(out);
         }
+        self.line = line;
+        self.line.clear();
         used
+    }
+}
+
+impl RequestSoFar {
+    fn start(&mut self) {
+        self.data.clear();
+        self.spans.clear();
+        self.longs.clear();
+        self.bulk = None;
+        self.args = 0;
+        self.bytes = 0;
+        self.cut = false;
+        self.empty = false;
+        if self.data.capacity() > 64 * 1024 {
+            // One large request does not keep its memory for good.
+            self.data = Vec::new();
+            self.spans = Vec::new();
+        }
     }
 
     fn begin_bulk(&mut self, len: u64) {
@@ -331,83 +331,53 @@ impl Requests {
             self.bytes += len;
         }
         self.args += 1;
-        self.bulk = Bulk { len, left: len, kept, long };
-        self.state = State::Bulk;
-        if len == 0 {
-            self.end_bulk();
-            self.state = State::BulkEnd(2);
-        }
+        self.bulk = Some(Bulk { len, left: len, kept, long });
+    }
+}
+
+impl resp::Visit for RequestSoFar {
+    /// An array at the top, bulk strings in it.
+    fn begin(&mut self, kind: u8, depth: usize) -> bool {
+        matches!((depth, kind), (0, b'*') | (1, b'$'))
     }
 
-    fn bulk_bytes(&mut self, data: &[u8]) -> usize {
-        let take = (data.len() as u64).min(self.bulk.left) as usize;
-        let piece = &data[..take];
-        if self.bulk.kept {
-            let done = self.bulk.len - self.bulk.left;
+    fn head(&mut self, head: &resp::Head) -> bool {
+        match (head.depth, head.form) {
+            (0, resp::Form::Null(_) | resp::Form::Aggregate(0)) => self.empty = true,
+            (0, resp::Form::Aggregate(n)) if n <= i32::MAX as u64 => {}
+            (1, resp::Form::String(len)) if len <= MAX_BULK => self.begin_bulk(len),
+            _ => return false,
+        }
+        true
+    }
+
+    fn data(&mut self, piece: &[u8]) -> bool {
+        let Some(bulk) = &mut self.bulk else { return true };
+        if bulk.kept {
+            let done = bulk.len - bulk.left;
             let room = HEAD.saturating_sub(done) as usize;
-            let keep = &piece[..room.min(take)];
-            self.data.extend_from_slice(keep);
+            self.data.extend_from_slice(&piece[..room.min(piece.len())]);
             if let Some(span) = self.spans.last_mut() {
                 span.1 = self.data.len() as u32;
             }
-            if let Some(long) = &mut self.bulk.long {
+            if let Some(long) = &mut bulk.long {
                 long.0.write(piece);
                 long.1.write(piece);
             }
         }
-        self.bulk.left -= take as u64;
-        if self.bulk.left == 0 {
-            self.end_bulk();
-            self.state = State::BulkEnd(2);
-        }
-        take
+        bulk.left -= piece.len() as u64;
+        true
     }
 
-    /// The argument under way has all its bytes.
-    fn end_bulk(&mut self) {
-        if let Some(long) = self.bulk.long.take() {
-            let index = self.spans.len() - 1;
-            self.longs.push(LongArg { index, len: self.bulk.len, hash: long.0.finish(), slot: long.1.finish() });
+    /// The argument under way has all its bytes: kept by its head if it is long.
+    fn end(&mut self, _kind: u8, depth: usize) -> bool {
+        if depth == 1 {
+            if let Some(Bulk { len, long: Some(long), .. }) = self.bulk.take() {
+                let index = self.spans.len() - 1;
+                self.longs.push(LongArg { index, len, hash: long.0.finish(), slot: long.1.finish() });
+            }
         }
-        self.left = self.left.saturating_sub(1);
-    }
-
-    fn after_bulk(&self) -> State {
-        if self.left == 0 {
-            State::Start
-        } else {
-            State::ArgStart
-        }
-    }
-
-    fn emit(&mut self, out: &mut dyn FnMut(Request<'_>)) {
-        if self.spans.is_empty() {
-            // Not one argument kept: nothing to name the command by.
-            self.counts.lost += 1;
-            return;
-        }
-        out(Request { data: &self.data, spans: &self.spans, longs: &self.longs, bytes: self.bytes, cut: self.cut });
-    }
-
-    /// An inline command, up to its LF: its words, split as the server splits them.
-    fn inline(&mut self, data: &[u8], out: &mut dyn FnMut(Request<'_>)) -> usize {
-        let (used, whole) = self.gather_line(data, MAX_INLINE);
-        if !whole {
-            return used;
-        }
-        let line = std::mem::take(&mut self.line);
-        self.state = State::Start;
-        let body = line.strip_suffix(b"\n").unwrap_or(&line);
-        let body = body.strip_suffix(b"\r").unwrap_or(body);
-        if body.iter().any(|&b| b < 0x20 && b != b'\t') || !split_inline(body, &mut self.data, &mut self.spans) {
-            self.counts.not_resp += 1;
-        } else if !self.spans.is_empty() {
-            self.bytes = self.spans[1..].iter().map(|s| u64::from(s.1 - s.0)).sum();
-            self.emit(out);
-        }
-        self.line = line;
-        self.line.clear();
-        used
+        true
     }
 }
 
@@ -416,20 +386,6 @@ impl Bulk {
     fn kept_part_left(&self) -> bool {
         self.kept && self.len - self.left < HEAD
     }
-}
-
-/// A `*N` or `$N` line's number (after its first byte), with its CR LF.
-fn parse_number(line: &[u8]) -> Option<i64> {
-    let digits = line.strip_suffix(b"\r\n")?;
-    let (neg, digits) = match digits.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, digits),
-    };
-    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let n = digits.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
-    Some(if neg { -n } else { n })
 }
 
 /// Splits an inline command into words as the server does (`sdssplitargs`): spaces and tabs
@@ -507,9 +463,6 @@ fn split_inline(line: &[u8], data: &mut Vec<u8>, spans: &mut Vec<(u32, u32)>) ->
     true
 }
 
-/// The deepest nesting of a reply followed (the server's own limit is far lower).
-const MAX_DEPTH: usize = 128;
-
 /// A whole reply, as [`Replies`] hands it out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplyDone {
@@ -532,34 +485,12 @@ impl ReplyDone {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    /// Before a value: its type byte.
-    Type,
-    /// A line: of a simple value (`+OK`), or the length of an aggregate or a string.
-    Line,
-    /// A string's bytes and its CR LF: this many left.
-    Body(u64),
-}
-
-/// An aggregate under way: elements left, and whether it is an attribute (which does not count
-/// as an element of what holds it).
-#[derive(Debug, Clone, Copy)]
-struct Frame {
-    left: u64,
-    attribute: bool,
-}
-
-/// Reads replies from the server's stream to one client: RESP2 and RESP3 (maps, sets,
-/// attributes, pushes, big numbers, verbatim strings), only their sizes and the little that
-/// tells a reply from a push kept.
+/// Reads replies from the server's stream to one client with [`crate::format::resp`]'s reader:
+/// RESP2 and RESP3 (maps, sets, attributes, pushes, big numbers, verbatim strings), only their
+/// sizes and the little that tells a reply from a push kept.
+#[derive(Default)]
 pub struct Replies {
-    part: Part,
-    kind: u8,
-    /// The line under way, its first bytes (a length needs at most 20).
-    line: [u8; 24],
-    line_len: usize,
-    stack: Vec<Frame>,
+    reader: resp::RespReader,
     /// The reply under way.
     top: Option<ReplyDone>,
     /// The string under way is the top aggregate's first element; an element of it is done.
@@ -569,25 +500,54 @@ pub struct Replies {
     pub lost: bool,
 }
 
-impl Default for Replies {
-    fn default() -> Self {
-        Replies::new()
+/// What [`Replies`] notes of the values its reader reads.
+struct Note<'r> {
+    top: &'r mut ReplyDone,
+    first_element: &'r mut bool,
+    top_first_done: &'r mut bool,
+    /// The top-level value that ended was an attribute: the reply itself is still to come.
+    attribute: bool,
+}
+
+impl resp::Visit for Note<'_> {
+    fn head(&mut self, head: &resp::Head) -> bool {
+        if matches!(head.form, resp::Form::Null(n) if n != -1) {
+            return false;
+        }
+        if head.depth == 0 {
+            self.top.kind = head.kind;
+        }
+        *self.first_element = head.depth == 1
+            && !*self.top_first_done
+            && matches!(self.top.kind, b'*' | b'>')
+            && matches!(head.form, resp::Form::String(_));
+        true
+    }
+
+    fn data(&mut self, piece: &[u8]) -> bool {
+        if *self.first_element {
+            let have = usize::from(self.top.first_len);
+            let piece = &piece[..piece.len().min(16 - have)];
+            self.top.first[have..have + piece.len()].copy_from_slice(piece);
+            self.top.first_len += piece.len() as u8;
+        }
+        true
+    }
+
+    fn end(&mut self, kind: u8, depth: usize) -> bool {
+        *self.first_element = false;
+        // An attribute is not an element of what holds it.
+        if depth == 1 && kind != b'|' {
+            *self.top_first_done = true;
+        }
+        self.attribute = depth == 0 && kind == b'|';
+        true
     }
 }
 
 impl Replies {
     pub fn new() -> Replies {
-        Replies {
-            part: Part::Type,
-            kind: 0,
-            line: [0; 24],
-            line_len: 0,
-            stack: Vec::new(),
-            top: None,
-            first_element: false,
-            top_first_done: false,
-            lost: false,
-        }
+        Replies::default()
     }
 
     /// Takes the next bytes of the server's stream, which came at `nanos`.
@@ -597,114 +557,23 @@ impl Replies {
                 self.top_first_done = false;
                 ReplyDone { kind: 0, bytes: 0, nanos, first: [0; 16], first_len: 0 }
             });
-            let (used, done) = match self.part {
-                Part::Type => {
-                    self.kind = data[0];
-                    if top.kind == 0 {
-                        top.kind = data[0];
-                    }
-                    self.line_len = 0;
-                    self.part = Part::Line;
-                    (1, false)
-                }
-                Part::Line => {
-                    let (used, done) = match data.find_byte(b'\n') {
-                        Some(at) => (at + 1, true),
-                        None => (data.len(), false),
-                    };
-                    let keep = used.min(self.line.len() - self.line_len);
-                    self.line[self.line_len..self.line_len + keep].copy_from_slice(&data[..keep]);
-                    self.line_len += keep;
-                    (used, done)
-                }
-                Part::Body(left) => {
-                    let take = (data.len() as u64).min(left) as usize;
-                    if self.first_element {
-                        let have = usize::from(top.first_len);
-                        let text = (left.saturating_sub(2) as usize).min(take);
-                        let piece = &data[..text.min(16 - have)];
-                        top.first[have..have + piece.len()].copy_from_slice(piece);
-                        top.first_len += piece.len() as u8;
-                    }
-                    self.part = Part::Body(left - take as u64);
-                    (take, take as u64 == left)
-                }
+            let mut note = Note {
+                top,
+                first_element: &mut self.first_element,
+                top_first_done: &mut self.top_first_done,
+                attribute: false,
             };
-            top.bytes += used as u64;
+            let (used, Ok(ended)) = self.reader.feed(data, &mut note) else {
+                self.lose();
+                return;
+            };
+            note.top.bytes += used as u64;
             data = &data[used..];
-            if done {
-                match self.part {
-                    Part::Line => self.end_of_line(out),
-                    _ => {
-                        self.first_element = false;
-                        self.value_done(out);
-                    }
+            if ended && !note.attribute {
+                if let Some(top) = self.top.take() {
+                    out(top);
                 }
             }
-        }
-    }
-
-    /// A line ended: a simple value, or the header of a string or an aggregate.
-    fn end_of_line(&mut self, out: &mut dyn FnMut(ReplyDone)) {
-        let line = &self.line[..self.line_len];
-        let number = || parse_number(line).or_else(|| (line == b"?\r\n").then_some(-2));
-        match self.kind {
-            b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => self.value_done(out),
-            b'$' | b'!' | b'=' => match number() {
-                Some(-1) => self.value_done(out),
-                Some(n) if n >= 0 => {
-                    let first = self.stack.len() == 1 && !self.top_first_done;
-                    self.first_element = first && matches!(self.top.map(|t| t.kind), Some(b'*' | b'>'));
-                    self.part = Part::Body(n as u64 + 2);
-                }
-                _ => self.lose(),
-            },
-            b'*' | b'~' | b'>' | b'%' | b'|' => match number() {
-                Some(n) if (-1..=0).contains(&n) => self.value_done(out),
-                Some(n) if n > 0 && self.stack.len() < MAX_DEPTH => {
-                    let pairs = matches!(self.kind, b'%' | b'|');
-                    let left = if pairs { 2 * n as u64 } else { n as u64 };
-                    self.stack.push(Frame { left, attribute: self.kind == b'|' });
-                    self.part = Part::Type;
-                }
-                _ => self.lose(),
-            },
-            _ => self.lose(),
-        }
-    }
-
-    /// A value ended: it completes the aggregates it ends, and the reply when it is the last.
-    fn value_done(&mut self, out: &mut dyn FnMut(ReplyDone)) {
-        self.part = Part::Type;
-        let mut attribute_done = false;
-        while let Some(frame) = self.stack.last_mut() {
-            if attribute_done {
-                // An attribute is not an element of what holds it.
-                return;
-            }
-            frame.left -= 1;
-            if self.stack.len() == 1 {
-                self.top_first_done = true;
-            }
-            let Some(frame) = self.stack.last() else { break };
-            if frame.left > 0 {
-                return;
-            }
-            let frame = self.stack.pop().unwrap_or(Frame { left: 0, attribute: false });
-            attribute_done = frame.attribute;
-        }
-        if !self.stack.is_empty() {
-            return;
-        }
-        if attribute_done {
-            // An attribute before a reply: the reply itself is still to come.
-            if let Some(top) = &mut self.top {
-                top.kind = 0;
-            }
-            return;
-        }
-        if let Some(top) = self.top.take() {
-            out(top);
         }
     }
 
@@ -716,7 +585,7 @@ impl Replies {
     /// Bytes of the stream are missing, or not RESP: where replies start is no longer known.
     pub fn lose(&mut self) {
         self.lost = true;
-        self.stack.clear();
+        self.reader = resp::RespReader::new();
         self.top = None;
     }
 }
@@ -817,6 +686,18 @@ mod tests {
         assert_eq!((counts.not_resp, counts.unfinished), (1, 1));
     }
 
+    #[test]
+    fn empty_arrays_are_no_request_as_the_server_takes_them() {
+        let (got, counts) = read(true, &[Ok(b"*0\r\n*-5\r\n*1\r\n$4\r\nPING\r\n")]);
+        assert_eq!(got, [words(&["PING"])]);
+        assert_eq!(counts, Counts::default());
+        // A length line past 32 bytes is not RESP; the request after it is found.
+        let (got, counts) =
+            read(true, &[Ok(b"*1\r\n$00000000000000000000000000000004\r\nPING\r\n*1\r\n$4\r\nPING\r\n")]);
+        assert_eq!(got, [words(&["PING"])]);
+        assert_eq!(counts.not_resp, 1);
+    }
+
     /// The replies in `stream` fed `chunk` bytes at a time: (kind, bytes, first element).
     fn replies(stream: &[u8], chunk: usize) -> Vec<(char, u64, String)> {
         let mut r = Replies::new();
@@ -863,5 +744,38 @@ mod tests {
         let mut r = Replies::new();
         r.feed(b"+OK\r\n?what\r\n", 0, &mut |_| {});
         assert!(r.lost);
+    }
+
+    /// The replies of `pieces`, whatever their times, and whether the stream was lost.
+    fn replies_of(pieces: &[&[u8]]) -> (Vec<(u8, u64, Vec<u8>)>, bool) {
+        let mut r = Replies::new();
+        let mut got = Vec::new();
+        for piece in pieces {
+            r.feed(piece, 0, &mut |d: ReplyDone| got.push((d.kind, d.bytes, d.first().to_vec())));
+        }
+        (got, r.lost)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// RESP's pieces and bytes that are not, in any pieces, from a stream's start or from
+        /// within it: the requests, counts and replies of the bytes whole.
+        #[test]
+        fn any_stream_in_any_pieces(
+            tokens in proptest::collection::vec(proptest::sample::select(vec![
+                &b"*1\r\n"[..], b"*2\r\n", b"*0\r\n", b"*-1\r\n", b"$3\r\n", b"GET\r\n", b"$1\r\n", b"k\r\n",
+                b"$0\r\n\r\n", b"$-1\r\n", b"+OK\r\n", b":1\r\n", b"%1\r\n", b"|1\r\n", b">2\r\n", b"PING\r\n",
+                b"set a 'b c'\r\n", b"\r\n", b"\n", b"\r", b"x", b"*", b"$", b"\"", b"\x00",
+            ]), 0..60),
+            chunk in 1usize..24,
+            synced in proptest::prelude::any::<bool>(),
+        ) {
+            let stream = tokens.concat();
+            let pieces: Vec<Result<&[u8], u64>> = stream.chunks(chunk).map(Ok).collect();
+            proptest::prop_assert_eq!(read(synced, &pieces), read(synced, &[Ok(&stream[..])]));
+            let pieces: Vec<&[u8]> = stream.chunks(chunk).collect();
+            proptest::prop_assert_eq!(replies_of(&pieces), replies_of(&[&stream[..]]));
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! TCP: the segment header, and one direction of a connection put back in sequence order.
 //!
-//! A [`Stream`] takes segments as they were captured and hands out the byte stream in order:
+//! A [`Reassembly`] takes segments as they were captured and hands out the byte stream in order:
 //! retransmitted and overlapping bytes are dropped, segments that arrive early are held (at
 //! most [`MAX_HELD`] of them, [`MAX_HELD_BYTES`] in all, and [`MAX_ALL_HELD_BYTES`] on all
 //! streams together), and a hole that does not fill in
@@ -69,7 +69,7 @@ pub enum Piece<'a> {
 
 /// What a stream counts.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
+pub struct TcpCounts {
     /// Segments wholly seen before (retransmissions), and bytes of overlaps dropped.
     pub retransmitted: u64,
     pub overlap_bytes: u64,
@@ -86,7 +86,7 @@ pub struct Counts {
 
 /// A segment held until the bytes before it come.
 #[derive(Debug)]
-struct Held {
+struct HeldSegment {
     seq: u32,
     data: Vec<u8>,
     missing: u32,
@@ -94,11 +94,11 @@ struct Held {
 
 /// One direction of a connection.
 #[derive(Debug, Default)]
-pub struct Stream {
+pub struct Reassembly {
     /// The sequence number of the next byte expected; none before the first segment.
     next: Option<u32>,
     /// Early segments, by sequence number.
-    held: Vec<Held>,
+    held: Vec<HeldSegment>,
     held_bytes: usize,
 }
 
@@ -107,9 +107,9 @@ fn after(a: u32, b: u32) -> i64 {
     i64::from(a.wrapping_sub(b) as i32)
 }
 
-impl Stream {
+impl Reassembly {
     /// Takes one segment; hands out whatever it puts in order.
-    pub fn segment(&mut self, seg: &Segment<'_>, counts: &mut Counts, out: &mut dyn FnMut(Piece<'_>)) {
+    pub fn segment(&mut self, seg: &Segment<'_>, counts: &mut TcpCounts, out: &mut dyn FnMut(Piece<'_>)) {
         let mut seq = seg.seq;
         if seg.syn {
             seq = seq.wrapping_add(1);
@@ -139,7 +139,7 @@ impl Stream {
     }
 
     /// Hands out the part of a segment starting at `seq` that is new.
-    fn deliver(&mut self, seq: u32, data: &[u8], missing: u32, counts: &mut Counts, out: &mut dyn FnMut(Piece<'_>)) {
+    fn deliver(&mut self, seq: u32, data: &[u8], missing: u32, counts: &mut TcpCounts, out: &mut dyn FnMut(Piece<'_>)) {
         let Some(next) = self.next else { return };
         let len = data.len() as u64 + u64::from(missing);
         let seen = (-after(seq, next)).max(0) as u64;
@@ -162,7 +162,7 @@ impl Stream {
         self.next = Some(next.wrapping_add((len - seen) as u32));
     }
 
-    fn hold(&mut self, seq: u32, data: &[u8], missing: u32, counts: &mut Counts, out: &mut dyn FnMut(Piece<'_>)) {
+    fn hold(&mut self, seq: u32, data: &[u8], missing: u32, counts: &mut TcpCounts, out: &mut dyn FnMut(Piece<'_>)) {
         if self.held.iter().any(|h| h.seq == seq) {
             counts.retransmitted += 1;
             return;
@@ -181,7 +181,7 @@ impl Stream {
             }
         }
         let at = self.held.partition_point(|h| after(h.seq, seq) < 0);
-        self.held.insert(at, Held { seq, data: data.to_vec(), missing });
+        self.held.insert(at, HeldSegment { seq, data: data.to_vec(), missing });
         self.held_bytes += data.len();
         counts.held_now += data.len() as u64;
     }
@@ -193,7 +193,7 @@ impl Stream {
     }
 
     /// Hands out the held segments that are now in turn.
-    fn drain(&mut self, counts: &mut Counts, out: &mut dyn FnMut(Piece<'_>)) {
+    fn drain(&mut self, counts: &mut TcpCounts, out: &mut dyn FnMut(Piece<'_>)) {
         while let (Some(next), Some(first)) = (self.next, self.held.first()) {
             if after(first.seq, next) > 0 {
                 break;
@@ -206,7 +206,7 @@ impl Stream {
     }
 
     /// Declares the bytes up to `seq` lost.
-    fn skip_to(&mut self, seq: u32, counts: &mut Counts, out: &mut dyn FnMut(Piece<'_>)) {
+    fn skip_to(&mut self, seq: u32, counts: &mut TcpCounts, out: &mut dyn FnMut(Piece<'_>)) {
         let Some(next) = self.next else { return };
         let lost = after(seq, next);
         if lost > 0 {
@@ -217,14 +217,14 @@ impl Stream {
         }
     }
 
-    /// The bytes it holds early (counted in [`Counts::held_now`] of the counts it was given).
+    /// The bytes it holds early (counted in [`TcpCounts::held_now`] of the counts it was given).
     pub fn held_bytes(&self) -> usize {
         self.held_bytes
     }
 
     /// The stream ends (FIN, RST, the end of the capture): what is held comes out, with the
     /// holes before it as gaps.
-    pub fn flush(&mut self, counts: &mut Counts, out: &mut dyn FnMut(Piece<'_>)) {
+    pub fn flush(&mut self, counts: &mut TcpCounts, out: &mut dyn FnMut(Piece<'_>)) {
         while let Some(first) = self.held.first().map(|h| h.seq) {
             self.skip_to(first, counts, out);
             self.drain(counts, out);
@@ -241,9 +241,9 @@ mod tests {
     }
 
     /// The stream's output for `segments`, gaps shown as `<N>`.
-    fn stream(segments: &[Segment<'_>]) -> (String, Counts) {
-        let mut s = Stream::default();
-        let mut counts = Counts::default();
+    fn stream(segments: &[Segment<'_>]) -> (String, TcpCounts) {
+        let mut s = Reassembly::default();
+        let mut counts = TcpCounts::default();
         let mut text = String::new();
         let mut out = |p: Piece<'_>| match p {
             Piece::Bytes(b) => text.push_str(std::str::from_utf8(b).unwrap()),

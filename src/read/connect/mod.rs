@@ -34,6 +34,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::sys::signal::Stop;
+
 pub use password::{PasswordSource, Secret};
 pub use state::{Change, ConnectState, Watch};
 pub use target::{Addr, Target};
@@ -76,6 +78,8 @@ impl TlsOptions {
 #[derive(Debug, Default)]
 pub struct NodeAccess {
     pub password: Option<(Secret, PasswordSource)>,
+    /// The run is to stop: every node's connection ends, as when it is closed.
+    stop: Stop,
     #[cfg(feature = "tls")]
     tls: Option<tls::Tls>,
 }
@@ -88,6 +92,7 @@ impl NodeAccess {
         file: Option<&std::ffi::OsString>,
         askpass: bool,
         tls: &TlsOptions,
+        stop: Stop,
     ) -> Result<NodeAccess, String> {
         let wants_tls = targets.iter().any(|t| t.tls);
         if tls.is_set() && !wants_tls {
@@ -100,9 +105,10 @@ impl NodeAccess {
             [one] => one.user.as_ref().map_or(one.addr.to_string(), |u| format!("{u}@{}", one.addr)),
             _ => format!("{} servers", targets.len()),
         };
-        let password = password::find(file, askpass, user_named, &server)?;
+        let password = password::find(file, askpass, user_named, &server, stop)?;
         Ok(NodeAccess {
             password,
+            stop,
             #[cfg(feature = "tls")]
             tls,
         })
@@ -284,7 +290,7 @@ impl Node {
     }
 
     fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst) || crate::sys::signal::stopped()
+        self.closed.load(Ordering::SeqCst) || self.access.stop.requested()
     }
 
     /// Keeps the node's stream coming until it is closed, given up, or `read` says its

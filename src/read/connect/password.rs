@@ -9,6 +9,8 @@ use std::ffi::OsString;
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
 
+use crate::sys::signal::Stop;
+
 /// A password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Vec<u8>);
@@ -58,6 +60,7 @@ pub fn find(
     askpass: bool,
     user_named: bool,
     prompt_for: &str,
+    stop: Stop,
 ) -> Result<Option<(Secret, PasswordSource)>, String> {
     if let Some(path) = file {
         return read_file(path).map(|s| Some((s, PasswordSource::File)));
@@ -74,7 +77,7 @@ pub fn find(
             }
             return Ok(None);
         }
-        return prompt(prompt_for).map(|s| Some((s, PasswordSource::Prompt)));
+        return prompt(prompt_for, stop).map(|s| Some((s, PasswordSource::Prompt)));
     }
     Ok(None)
 }
@@ -98,7 +101,7 @@ fn read_file(path: &OsString) -> Result<Secret, String> {
 }
 
 /// Asks on standard error, reads a line from the terminal on standard input with echo off.
-fn prompt(server: &str) -> Result<Secret, String> {
+fn prompt(server: &str, stop: Stop) -> Result<Secret, String> {
     let mut err = io::stderr();
     let _ = write!(err, "Password for {server}: ");
     let _ = err.flush();
@@ -106,7 +109,7 @@ fn prompt(server: &str) -> Result<Secret, String> {
         let _quiet = echo::Off::new().map_err(|e| {
             format!("cannot turn the terminal's echo off ({e}): give REDISCLI_AUTH or --password-file FILE")
         })?;
-        read_line()
+        read_line(stop)
     };
     let _ = writeln!(err);
     let line = line?;
@@ -118,7 +121,7 @@ fn prompt(server: &str) -> Result<Secret, String> {
 
 /// A line from standard input, a byte at a time so that Ctrl-C ends the wait (the echo is
 /// then restored before the run ends).
-fn read_line() -> Result<Vec<u8>, String> {
+fn read_line(stop: Stop) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let mut line = Vec::new();
     let mut stdin = io::stdin().lock();
@@ -129,7 +132,7 @@ fn read_line() -> Result<Vec<u8>, String> {
             Ok(_) if byte[0] == b'\n' => break,
             Ok(_) if line.len() < MAX_FILE as usize => line.push(byte[0]),
             Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted && !crate::sys::signal::stopped() => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted && !stop.requested() => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err("stopped at the password prompt".into()),
             Err(e) => return Err(format!("reading the password: {e}")),
         }

@@ -1,14 +1,18 @@
-//! The little of RESP2 the handshake needs: commands sent as arrays of bulk strings, and replies
-//! read back in bounded memory (a reply past [`MAX_REPLY`] bytes is an error, never an
-//! allocation the server decides). After `MONITOR`'s `+OK` the stream is no longer read here:
-//! the bytes already buffered are handed back with the stream ([`Wire::into_parts`]).
+//! The little of RESP2 the handshake needs: commands sent as arrays of bulk strings
+//! ([`crate::format::resp::command`]), and replies read back by [`crate::format::resp`]'s
+//! reader over the socket's buffer, in bounded memory (a reply past [`MAX_REPLY`] bytes, or
+//! nested past [`crate::format::resp::MAX_DEPTH`], is an error, never an allocation the server
+//! decides). After `MONITOR`'s `+OK` the stream is no longer read here: the bytes already
+//! buffered are handed back with the stream ([`Wire::into_parts`]).
 
 use std::io::{self, Read, Write};
+
+use crate::format::resp::{self, command, Form, Head};
 
 /// The most a handshake reply may take (CLUSTER SHARDS of a large cluster fits in far less).
 pub const MAX_REPLY: usize = 16 << 20;
 
-/// The longest reply line (a status, an error, a length).
+/// The longest reply line (a status, an error).
 const MAX_LINE: usize = 64 << 10;
 
 /// A reply.
@@ -40,34 +44,23 @@ impl Reply {
     }
 }
 
-/// A command as RESP: an array of bulk strings.
-pub fn command(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for arg in args {
-        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
 /// A stream with its read buffer.
 pub struct Wire<S> {
     stream: S,
     buf: Vec<u8>,
     start: usize,
+    reader: resp::RespReader,
 }
 
 impl<S: Read + Write> Wire<S> {
     pub fn new(stream: S) -> Wire<S> {
-        Wire { stream, buf: Vec::with_capacity(4096), start: 0 }
+        Wire { stream, buf: Vec::with_capacity(4096), start: 0, reader: resp::RespReader::new() }
     }
 
     /// Sends a command and reads its reply.
     pub fn call(&mut self, args: &[&[u8]]) -> io::Result<Reply> {
         self.stream.write_all(&command(args))?;
-        let mut budget = MAX_REPLY;
-        self.reply(&mut budget)
+        self.reply()
     }
 
     /// The stream, and what was read past the last reply.
@@ -75,75 +68,32 @@ impl<S: Read + Write> Wire<S> {
         (self.stream, self.buf[self.start..].to_vec())
     }
 
-    fn reply(&mut self, budget: &mut usize) -> io::Result<Reply> {
-        let line = self.line(budget)?;
-        let (kind, body) = line.split_first().ok_or_else(|| bad("an empty reply line"))?;
-        let number = || -> io::Result<i64> {
-            std::str::from_utf8(body).ok().and_then(|t| t.parse().ok()).ok_or_else(|| bad("a length that is no number"))
-        };
-        Ok(match kind {
-            b'+' => Reply::Simple(body.to_vec()),
-            b'-' => Reply::Error(body.to_vec()),
-            b':' => Reply::Int(number()?),
-            b'$' => match number()? {
-                n if n < 0 => Reply::Nil,
-                n => Reply::Bulk(self.bulk(n as usize, budget)?),
-            },
-            b'*' => match number()? {
-                n if n < 0 => Reply::Nil,
-                n => {
-                    let n = n as usize;
-                    // Every element takes at least 3 bytes: the count cannot outrun the budget.
-                    if n > *budget / 3 {
-                        return Err(bad("a reply larger than the handshake allows"));
-                    }
-                    let mut items = Vec::with_capacity(n);
-                    for _ in 0..n {
-                        items.push(self.reply(budget)?);
-                    }
-                    Reply::Array(items)
-                }
-            },
-            _ => return Err(bad("not a RESP reply (is this a Redis server?)")),
-        })
-    }
-
-    /// One line without its CRLF.
-    fn line(&mut self, budget: &mut usize) -> io::Result<Vec<u8>> {
-        // How far past `start` is known to hold no CRLF.
-        let mut scanned = 0;
+    /// Reads one reply, what the buffer holds first.
+    fn reply(&mut self) -> io::Result<Reply> {
+        let mut build = Build { from: self.reader.read(), ..Build::default() };
         loop {
-            let pending = &self.buf[self.start..];
-            if let Some(at) = pending[scanned..].windows(2).position(|w| w == b"\r\n") {
-                let end = scanned + at;
-                let line = pending[..end].to_vec();
-                self.consume(end + 2, budget)?;
-                return Ok(line);
+            if self.start == self.buf.len() {
+                self.fill()?;
             }
-            scanned = pending.len().saturating_sub(1);
-            if pending.len() > MAX_LINE {
-                return Err(bad("a reply line longer than the handshake allows"));
+            let (used, ended) = self.reader.feed(&self.buf[self.start..], &mut build);
+            let ended = ended.map_err(|e| {
+                bad(build.error.unwrap_or(match e {
+                    resp::RespError::Type(b'\r' | b'\n') => "an empty reply line",
+                    resp::RespError::Length => "a length that is no number",
+                    resp::RespError::Depth => "a reply nested deeper than the handshake allows",
+                    resp::RespError::Type(_) | resp::RespError::LineEnd | resp::RespError::Refused => {
+                        "not a RESP reply (is this a Redis server?)"
+                    }
+                }))
+            })?;
+            self.start += used;
+            if self.reader.read() - build.from > MAX_REPLY as u64 {
+                return Err(bad("a reply larger than the handshake allows"));
             }
-            self.fill()?;
+            if ended {
+                return build.done.ok_or_else(|| bad("not a RESP reply (is this a Redis server?)"));
+            }
         }
-    }
-
-    fn bulk(&mut self, n: usize, budget: &mut usize) -> io::Result<Vec<u8>> {
-        if n + 2 > *budget {
-            return Err(bad("a reply larger than the handshake allows"));
-        }
-        while self.buf.len() - self.start < n + 2 {
-            self.fill()?;
-        }
-        let body = self.buf[self.start..self.start + n].to_vec();
-        self.consume(n + 2, budget)?;
-        Ok(body)
-    }
-
-    fn consume(&mut self, n: usize, budget: &mut usize) -> io::Result<()> {
-        self.start += n;
-        *budget = budget.checked_sub(n).ok_or_else(|| bad("a reply larger than the handshake allows"))?;
-        Ok(())
     }
 
     fn fill(&mut self) -> io::Result<()> {
@@ -163,6 +113,81 @@ impl<S: Read + Write> Wire<S> {
         }
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(())
+    }
+}
+
+/// Builds a [`Reply`] from what the reader reads: RESP2's types only, within [`MAX_REPLY`].
+#[derive(Default)]
+struct Build {
+    /// Where the reply starts in the stream.
+    from: u64,
+    /// The arrays under way, innermost last.
+    arrays: Vec<Vec<Reply>>,
+    /// The text of the simple value or string under way; whether it is a simple value's (a
+    /// line), or a null.
+    text: Vec<u8>,
+    simple: bool,
+    null: bool,
+    done: Option<Reply>,
+    /// Why a value was refused.
+    error: Option<&'static str>,
+}
+
+impl Build {
+    fn refuse(&mut self, why: &'static str) -> bool {
+        self.error = Some(why);
+        false
+    }
+}
+
+impl resp::Visit for Build {
+    fn head(&mut self, head: &Head) -> bool {
+        // What the reply may still take, after this head.
+        let budget = (MAX_REPLY as u64).saturating_sub(head.read - self.from);
+        self.text.clear();
+        self.simple = head.form == Form::Simple;
+        self.null = matches!(head.form, Form::Null(_));
+        match (head.kind, head.form) {
+            (b'+' | b'-' | b':', Form::Simple) | (b'$' | b'*', Form::Null(_)) => true,
+            (b'$', Form::String(n)) if n + 2 > budget => self.refuse("a reply larger than the handshake allows"),
+            (b'$', Form::String(_)) => true,
+            // Every element takes at least 3 bytes: the count cannot outrun the budget.
+            (b'*', Form::Aggregate(n)) if n > budget / 3 => self.refuse("a reply larger than the handshake allows"),
+            (b'*', Form::Aggregate(n)) => {
+                self.arrays.push(Vec::with_capacity(n as usize));
+                true
+            }
+            _ => self.refuse("not a RESP reply (is this a Redis server?)"),
+        }
+    }
+
+    fn data(&mut self, piece: &[u8]) -> bool {
+        self.text.extend_from_slice(piece);
+        if self.simple && self.text.len() > MAX_LINE {
+            return self.refuse("a reply line longer than the handshake allows");
+        }
+        true
+    }
+
+    fn end(&mut self, kind: u8, _depth: usize) -> bool {
+        let text = std::mem::take(&mut self.text);
+        let value = match kind {
+            _ if self.null => Reply::Nil,
+            b'+' => Reply::Simple(text),
+            b'-' => Reply::Error(text),
+            b':' => match std::str::from_utf8(&text).ok().and_then(|t| t.parse().ok()) {
+                Some(n) => Reply::Int(n),
+                None => return self.refuse("a length that is no number"),
+            },
+            b'$' => Reply::Bulk(text),
+            _ => Reply::Array(self.arrays.pop().unwrap_or_default()),
+        };
+        self.null = false;
+        match self.arrays.last_mut() {
+            Some(array) => array.push(value),
+            None => self.done = Some(value),
+        }
+        true
     }
 }
 
@@ -219,6 +244,10 @@ mod tests {
         let mut endless = b"+".to_vec();
         endless.resize(MAX_LINE + 100, b'a');
         assert!(Wire::new(Replay(endless, 4096)).call(&[b"X"]).is_err());
+        // Nesting is bounded too: the reader keeps one frame per open array, never a deep stack.
+        let deep = b"*1\r\n".repeat(100_000);
+        let err = Wire::new(Replay(deep, 4096)).call(&[b"X"]).unwrap_err();
+        assert_eq!(err.to_string(), "a reply nested deeper than the handshake allows");
         assert_eq!(command(&[b"GET", b"k"]), b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
     }
 }
