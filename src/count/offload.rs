@@ -61,6 +61,7 @@ impl Offload {
     }
 
     /// Queues one key access.
+    #[inline]
     pub fn push(&mut self, key: Key<'_>, access: Access, share: u64, reply: Option<(u64, u64)>, node: u32) {
         let long = key.long.map(|long| LongKey { len: long.len, hash: long.hash, slot: long.slot });
         Queued { node, access, share, name: key.name, long, reply }.encode(&mut self.batch);

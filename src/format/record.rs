@@ -73,7 +73,7 @@ impl Column {
 pub const LEAD: [Column; 4] = [Column::Timestamp, Column::Db, Column::Client, Column::Command];
 /// What a keys record has after the lead ([`Writer::key`]).
 pub const KEY: [Column; 3] = [Column::Key, Column::Access, Column::Slot];
-/// What a keys record of a request read from packets adds ([`Reply`]).
+/// What a keys record of a request read from packets adds ([`ReplyColumns`]).
 pub const REPLY: [Column; 2] = [Column::ReplyBytes, Column::LatencyUs];
 
 /// The columns before a record's command, borrowed from the line read or the command written.
@@ -91,7 +91,7 @@ pub struct Lead<'a> {
 
 /// The reply columns of a keys record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reply {
+pub enum ReplyColumns {
     /// Not read from packets: no reply columns.
     Absent,
     /// Read from packets, but the capture did not show the reply: both empty.
@@ -164,16 +164,16 @@ impl<W: Write> Writer<W> {
     /// A keys record: the lead, then `key`, its access (`write`, or `read`), its slot and the
     /// reply columns.
     #[inline]
-    pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: Reply) {
+    pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: ReplyColumns) {
         self.buf.extend_from_slice(&self.lead);
         self.buf.push(SEPARATOR);
         escape(key, &mut self.buf);
         self.buf.extend_from_slice(if write { b"\twrite\t" } else { b"\tread\t" });
         self.buf.extend_from_slice(itoa::Buffer::new().format(slot).as_bytes());
         match reply {
-            Reply::Absent => {}
-            Reply::Unseen => self.buf.extend_from_slice(b"\t\t"),
-            Reply::Share { bytes, micros } => {
+            ReplyColumns::Absent => {}
+            ReplyColumns::Unseen => self.buf.extend_from_slice(b"\t\t"),
+            ReplyColumns::Share { bytes, micros } => {
                 let mut number = itoa::Buffer::new();
                 self.buf.push(SEPARATOR);
                 self.buf.extend_from_slice(number.format(bytes).as_bytes());
@@ -319,7 +319,7 @@ mod tests {
         for (node, reply) in [(false, false), (true, false), (false, true), (true, true)] {
             let header = written(|w| w.header(node, reply));
             let lead = Lead { node: node.then_some(&b"n1"[..]), ..LEAD_A };
-            let share = if reply { Reply::Share { bytes: 7, micros: 9 } } else { Reply::Absent };
+            let share = if reply { ReplyColumns::Share { bytes: 7, micros: 9 } } else { ReplyColumns::Absent };
             let record = written(|w| {
                 w.lead(&lead, b"get");
                 w.key(b"k", false, 866, share);
@@ -345,7 +345,7 @@ mod tests {
         let record = written(|w| {
             w.lead(&lead, b"set");
             w.command([&b"a\tb\"c\n\x01"[..], b"", b"v"].into_iter());
-            w.key(b"a\tb", true, 1, Reply::Unseen);
+            w.key(b"a\tb", true, 1, ReplyColumns::Unseen);
         });
         assert_eq!(
             record,

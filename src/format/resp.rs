@@ -1,4 +1,4 @@
-//! RESP, Redis's protocol, the one home of its framing: [`Reader`] reads RESP2 and RESP3 values
+//! RESP, Redis's protocol, the one home of its framing: [`RespReader`] reads RESP2 and RESP3 values
 //! from a byte stream in whatever pieces it comes (a capture's segments, a socket's reads), and
 //! [`command`] writes a command as the array of bulk strings servers take.
 //!
@@ -74,7 +74,7 @@ pub struct Head {
 }
 
 /// What is told of the values read. A method returning false refuses the value: the reader
-/// stops with [`Error::Refused`].
+/// stops with [`RespError::Refused`].
 pub trait Visit {
     /// A value of type `kind` begins at `depth`: before its length line, if it has one.
     fn begin(&mut self, _kind: u8, _depth: usize) -> bool {
@@ -92,7 +92,7 @@ pub trait Visit {
 
 /// Why the reader stopped: the stream is not RESP from there on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Error {
+pub enum RespError {
     /// A type byte that is none of RESP's.
     Type(u8),
     /// A length that is no number, or a length line past [`MAX_LENGTH_LINE`] bytes.
@@ -121,35 +121,35 @@ enum Part {
 
 /// An aggregate under way: its type byte, and the values left.
 #[derive(Debug, Clone, Copy)]
-struct Frame {
+struct OpenAggregate {
     kind: u8,
     left: u64,
 }
 
 /// What one step took: the bytes used, and whether a value ended; or the bytes used up to and
 /// including what is not RESP, and why.
-type Step = Result<(usize, bool), (usize, Error)>;
+type Step = Result<(usize, bool), (usize, RespError)>;
 
 /// Reads RESP values from one stream.
-pub struct Reader {
+pub struct RespReader {
     part: Part,
     /// The type byte of the value whose line or bytes are under way.
     kind: u8,
     line: [u8; MAX_LENGTH_LINE],
     line_len: usize,
-    stack: Vec<Frame>,
+    stack: Vec<OpenAggregate>,
     read: u64,
 }
 
-impl Default for Reader {
+impl Default for RespReader {
     fn default() -> Self {
-        Reader::new()
+        RespReader::new()
     }
 }
 
-impl Reader {
-    pub fn new() -> Reader {
-        Reader { part: Part::Type, kind: 0, line: [0; MAX_LENGTH_LINE], line_len: 0, stack: Vec::new(), read: 0 }
+impl RespReader {
+    pub fn new() -> RespReader {
+        RespReader { part: Part::Type, kind: 0, line: [0; MAX_LENGTH_LINE], line_len: 0, stack: Vec::new(), read: 0 }
     }
 
     /// Bytes read so far.
@@ -159,9 +159,9 @@ impl Reader {
 
     /// A reader that has read `*N` and the `$` of its first value, as a reader of requests
     /// that found where one starts (`*N\r\n$`) does; the array's head is not told.
-    pub fn in_array(n: u64) -> Reader {
-        let mut r = Reader::new();
-        r.stack.push(Frame { kind: b'*', left: n });
+    pub fn in_array(n: u64) -> RespReader {
+        let mut r = RespReader::new();
+        r.stack.push(OpenAggregate { kind: b'*', left: n });
         r.kind = b'$';
         r.part = Part::Length;
         r
@@ -171,7 +171,7 @@ impl Reader {
     /// complete: the bytes used, and whether a top-level value ended, or an error (with the bytes
     /// used up to and including what is not RESP). After an error the reader is not to be fed
     /// again.
-    pub fn feed(&mut self, data: &[u8], v: &mut impl Visit) -> (usize, Result<bool, Error>) {
+    pub fn feed(&mut self, data: &[u8], v: &mut impl Visit) -> (usize, Result<bool, RespError>) {
         let mut at = 0;
         while at < data.len() {
             let rest = &data[at..];
@@ -205,7 +205,7 @@ impl Reader {
     /// Passes over `n` bytes of the stream that are not there, inside a string's bytes or the
     /// CR LF after them (a string's bytes need not be seen): whether that ends a top-level
     /// value; `None` when the reader is not inside a string that long.
-    pub fn skip(&mut self, n: u64, v: &mut impl Visit) -> Option<Result<bool, Error>> {
+    pub fn skip(&mut self, n: u64, v: &mut impl Visit) -> Option<Result<bool, RespError>> {
         let (text, end) = match self.part {
             Part::Body(left) => (left, 2),
             Part::End(left) => (0, left),
@@ -227,13 +227,13 @@ impl Reader {
     fn type_byte(&mut self, kind: u8, v: &mut impl Visit) -> Step {
         let depth = self.stack.len();
         if !v.begin(kind, depth) {
-            return Err((1, Error::Refused));
+            return Err((1, RespError::Refused));
         }
         self.kind = kind;
         self.part = match kind {
             b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => {
                 if !v.head(&Head { kind, form: Form::Simple, depth, read: self.read + 1 }) {
-                    return Err((1, Error::Refused));
+                    return Err((1, RespError::Refused));
                 }
                 Part::Text { cr: false }
             }
@@ -241,7 +241,7 @@ impl Reader {
                 self.line_len = 0;
                 Part::Length
             }
-            _ => return Err((1, Error::Type(kind))),
+            _ => return Err((1, RespError::Type(kind))),
         };
         Ok((1, false))
     }
@@ -259,7 +259,7 @@ impl Reader {
             None => (line, false),
         };
         if (cr_was_text && !v.data(b"\r")) || (!text.is_empty() && !v.data(text)) {
-            return Err((used, Error::Refused));
+            return Err((used, RespError::Refused));
         }
         self.part = Part::Text { cr: held };
         Ok((used, ended))
@@ -272,31 +272,32 @@ impl Reader {
             None => (rest.len(), false),
         };
         if self.line_len + used > MAX_LENGTH_LINE {
-            return Err((used, Error::Length));
+            // Up to the first byte past the bound, wherever the pieces were cut.
+            return Err((MAX_LENGTH_LINE - self.line_len + 1, RespError::Length));
         }
         self.line[self.line_len..self.line_len + used].copy_from_slice(&rest[..used]);
         self.line_len += used;
         if !whole {
             return Ok((used, false));
         }
-        let Some(n) = parse_number(&self.line[..self.line_len]) else { return Err((used, Error::Length)) };
+        let Some(n) = parse_number(&self.line[..self.line_len]) else { return Err((used, RespError::Length)) };
         let kind = self.kind;
         let depth = self.stack.len();
         let form = match n {
             n if n < 0 => Form::Null(n),
             n if matches!(kind, b'$' | b'!' | b'=') => Form::String(n as u64),
-            n if n > 0 && depth >= MAX_DEPTH => return Err((used, Error::Depth)),
+            n if n > 0 && depth >= MAX_DEPTH => return Err((used, RespError::Depth)),
             n if matches!(kind, b'%' | b'|') => Form::Aggregate(2 * n as u64),
             n => Form::Aggregate(n as u64),
         };
         if !v.head(&Head { kind, form, depth, read: self.read + used as u64 }) {
-            return Err((used, Error::Refused));
+            return Err((used, RespError::Refused));
         }
         match form {
             Form::String(0) => self.part = Part::End(2),
             Form::String(n) => self.part = Part::Body(n),
             Form::Aggregate(left) if left > 0 => {
-                self.stack.push(Frame { kind, left });
+                self.stack.push(OpenAggregate { kind, left });
                 self.part = Part::Type;
             }
             _ => return Ok((used, true)),
@@ -308,7 +309,7 @@ impl Reader {
     fn body(&mut self, rest: &[u8], left: u64, v: &mut impl Visit) -> Step {
         let take = (rest.len() as u64).min(left) as usize;
         if !v.data(&rest[..take]) {
-            return Err((take, Error::Refused));
+            return Err((take, RespError::Refused));
         }
         self.part = if take as u64 == left { Part::End(2) } else { Part::Body(left - take as u64) };
         Ok((take, false))
@@ -317,7 +318,7 @@ impl Reader {
     /// A byte of the CR LF after a string.
     fn line_end(&mut self, b: u8, left: u8) -> Step {
         if b != if left == 2 { b'\r' } else { b'\n' } {
-            return Err((1, Error::LineEnd));
+            return Err((1, RespError::LineEnd));
         }
         self.part = Part::End(left - 1);
         Ok((1, left == 1))
@@ -325,7 +326,7 @@ impl Reader {
 
     /// The value under way ended: it ends the aggregates it was the last value of. True when
     /// that ends a top-level value.
-    fn end_value(&mut self, v: &mut impl Visit) -> Result<bool, Error> {
+    fn end_value(&mut self, v: &mut impl Visit) -> Result<bool, RespError> {
         self.part = Part::Type;
         let mut kind = self.kind;
         loop {
@@ -344,11 +345,11 @@ impl Reader {
         }
     }
 
-    fn visit(&self, taken: bool) -> Result<(), Error> {
+    fn visit(&self, taken: bool) -> Result<(), RespError> {
         if taken {
             Ok(())
         } else {
-            Err(Error::Refused)
+            Err(RespError::Refused)
         }
     }
 }
@@ -377,8 +378,8 @@ mod tests {
     }
 
     /// The trace of `stream` fed `chunk` bytes at a time, one line per top-level value.
-    fn trace(stream: &[u8], chunk: usize) -> Result<String, Error> {
-        let mut r = Reader::new();
+    fn trace(stream: &[u8], chunk: usize) -> Result<String, RespError> {
+        let mut r = RespReader::new();
         let mut t = Trace::default();
         for mut piece in stream.chunks(chunk) {
             while !piece.is_empty() {
@@ -410,14 +411,14 @@ mod tests {
 
     #[test]
     fn what_is_not_resp_stops_the_reader() {
-        assert_eq!(trace(b"?what\r\n", 3), Err(Error::Type(b'?')));
-        assert_eq!(trace(b"$x\r\n", 3), Err(Error::Length));
-        assert_eq!(trace(b"$5\n", 3), Err(Error::Length));
-        assert_eq!(trace(b"$1\r\nvX\n", 3), Err(Error::LineEnd));
-        assert_eq!(trace(&[&b"*"[..], &[b'0'; 40], b"\r\n"].concat(), 3), Err(Error::Length));
-        assert_eq!(trace(b"*99999999999999999999\r\n", 3), Err(Error::Length));
+        assert_eq!(trace(b"?what\r\n", 3), Err(RespError::Type(b'?')));
+        assert_eq!(trace(b"$x\r\n", 3), Err(RespError::Length));
+        assert_eq!(trace(b"$5\n", 3), Err(RespError::Length));
+        assert_eq!(trace(b"$1\r\nvX\n", 3), Err(RespError::LineEnd));
+        assert_eq!(trace(&[&b"*"[..], &[b'0'; 40], b"\r\n"].concat(), 3), Err(RespError::Length));
+        assert_eq!(trace(b"*99999999999999999999\r\n", 3), Err(RespError::Length));
         let deep = b"*1\r\n".repeat(MAX_DEPTH + 1);
-        assert_eq!(trace(&deep, 1000), Err(Error::Depth));
+        assert_eq!(trace(&deep, 1000), Err(RespError::Depth));
         // A visitor's refusal stops it too.
         struct No;
         impl Visit for No {
@@ -431,17 +432,17 @@ mod tests {
                 true
             }
         }
-        assert_eq!(Reader::new().feed(b"+OK\r\n", &mut No), (5, Ok(true)));
-        assert_eq!(Reader::new().feed(b"%1\r\n+a", &mut No), (4, Err(Error::Refused)));
+        assert_eq!(RespReader::new().feed(b"+OK\r\n", &mut No), (5, Ok(true)));
+        assert_eq!(RespReader::new().feed(b"%1\r\n+a", &mut No), (4, Err(RespError::Refused)));
         // Where the error is: after the byte that is not RESP.
-        assert_eq!(Reader::new().feed(b"*1\r\n$1\r\nab", &mut Trace::default()), (10, Err(Error::LineEnd)));
+        assert_eq!(RespReader::new().feed(b"*1\r\n$1\r\nab", &mut Trace::default()), (10, Err(RespError::LineEnd)));
         // Negative lengths are told as they are, for the visitor to judge.
         assert_eq!(trace(b"*-2\r\n", 3).unwrap(), "<*Null(-2)@0*0>\n");
     }
 
     #[test]
     fn a_string_may_have_bytes_missing() {
-        let mut r = Reader::in_array(2);
+        let mut r = RespReader::in_array(2);
         let mut t = Trace::default();
         assert_eq!(r.feed(b"5\r\nab", &mut t), (5, Ok(false)));
         assert_eq!(r.skip(6, &mut t), None);
@@ -449,6 +450,39 @@ mod tests {
         assert_eq!(r.feed(b"\n$1\r\nc\r\n+x", &mut t), (8, Ok(true)));
         assert_eq!(t.0, "<$String(5)@1ab$1><$String(1)@1c$1>*0>");
         assert_eq!(r.skip(1, &mut t), None);
+    }
+
+    /// What the reader tells of `stream` fed in pieces of `chunk` bytes, up to its first error.
+    fn told(stream: &[u8], chunk: usize) -> (String, Option<RespError>, u64) {
+        let mut r = RespReader::new();
+        let mut t = Trace::default();
+        for mut piece in stream.chunks(chunk) {
+            while !piece.is_empty() {
+                let (used, ended) = r.feed(piece, &mut t);
+                assert!(used <= piece.len());
+                piece = &piece[used..];
+                match ended {
+                    Ok(true) => t.0.push('\n'),
+                    Ok(false) => assert!(piece.is_empty()),
+                    Err(e) => return (t.0, Some(e), r.read()),
+                }
+            }
+        }
+        (t.0, None, r.read())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any bytes, in any pieces: what is told is what is told of them whole, up to the same
+        /// error at the same byte.
+        #[test]
+        fn any_bytes_in_any_pieces(
+            stream in proptest::collection::vec(proptest::sample::select(b"*$+-:%|>~_,#!=(\r\n0123-1a".to_vec()), 0..400),
+            chunk in 1usize..24,
+        ) {
+            proptest::prop_assert_eq!(told(&stream, chunk), told(&stream, stream.len().max(1)));
+        }
     }
 
     #[test]

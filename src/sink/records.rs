@@ -28,11 +28,12 @@ fn write<W: Write>(out: &mut Writer<W>, emit: Emit, cmd: &Command<'_>, secrets: 
                 let bytes = cmd.args.get(key.pos);
                 let slot = cmd.args.long(key.pos).map_or_else(|| crate::count::cluster::slot(bytes), |long| long.slot);
                 let reply = match cmd.reply {
-                    _ if !cmd.packet => record::Reply::Absent,
-                    None => record::Reply::Unseen,
-                    Some(r) => {
-                        record::Reply::Share { bytes: share_of(r.bytes, n, i), micros: share_of(r.nanos / 1000, n, i) }
-                    }
+                    _ if !cmd.packet => record::ReplyColumns::Absent,
+                    None => record::ReplyColumns::Unseen,
+                    Some(r) => record::ReplyColumns::Share {
+                        bytes: share_of(r.bytes, n, i),
+                        micros: share_of(r.nanos / 1000, n, i),
+                    },
                 };
                 out.key(bytes, key.access == Access::Write, slot, reply);
             }

@@ -97,7 +97,7 @@ struct Bulk {
 
 /// The request under way, as RESP's reader tells it: an array of bulk strings, nothing else.
 #[derive(Default)]
-struct Pending {
+struct RequestSoFar {
     data: Vec<u8>,
     spans: Vec<(u32, u32)>,
     longs: Vec<LongArg>,
@@ -114,10 +114,10 @@ struct Pending {
 /// Reads requests from one client's stream.
 pub struct Requests {
     state: State,
-    reader: resp::Reader,
+    reader: resp::RespReader,
     /// The inline line under way.
     line: Vec<u8>,
-    request: Pending,
+    request: RequestSoFar,
     pub counts: Counts,
 }
 
@@ -127,9 +127,9 @@ impl Requests {
     pub fn new(synced: bool) -> Requests {
         Requests {
             state: if synced { State::Start } else { State::Seek(Seek::Star) },
-            reader: resp::Reader::new(),
+            reader: resp::RespReader::new(),
             line: Vec::new(),
-            request: Pending::default(),
+            request: RequestSoFar::default(),
             counts: Counts::default(),
         }
     }
@@ -181,7 +181,7 @@ impl Requests {
                 State::Start => {
                     self.request.start();
                     if data[0] == b'*' {
-                        self.reader = resp::Reader::new();
+                        self.reader = resp::RespReader::new();
                         self.state = State::Array;
                     } else {
                         self.state = State::Inline;
@@ -229,7 +229,7 @@ impl Requests {
             Seek::Lf(n) if b == b'\n' => Seek::Dollar(n),
             Seek::Dollar(n) if b == b'$' => {
                 self.request.start();
-                self.reader = resp::Reader::in_array(n);
+                self.reader = resp::RespReader::in_array(n);
                 self.state = State::Array;
                 return 1;
             }
@@ -301,7 +301,7 @@ impl Requests {
     }
 }
 
-impl Pending {
+impl RequestSoFar {
     fn start(&mut self) {
         self.data.clear();
         self.spans.clear();
@@ -335,7 +335,7 @@ impl Pending {
     }
 }
 
-impl resp::Visit for Pending {
+impl resp::Visit for RequestSoFar {
     /// An array at the top, bulk strings in it.
     fn begin(&mut self, kind: u8, depth: usize) -> bool {
         matches!((depth, kind), (0, b'*') | (1, b'$'))
@@ -490,7 +490,7 @@ impl ReplyDone {
 /// sizes and the little that tells a reply from a push kept.
 #[derive(Default)]
 pub struct Replies {
-    reader: resp::Reader,
+    reader: resp::RespReader,
     /// The reply under way.
     top: Option<ReplyDone>,
     /// The string under way is the top aggregate's first element; an element of it is done.
@@ -585,7 +585,7 @@ impl Replies {
     /// Bytes of the stream are missing, or not RESP: where replies start is no longer known.
     pub fn lose(&mut self) {
         self.lost = true;
-        self.reader = resp::Reader::new();
+        self.reader = resp::RespReader::new();
         self.top = None;
     }
 }
@@ -744,5 +744,38 @@ mod tests {
         let mut r = Replies::new();
         r.feed(b"+OK\r\n?what\r\n", 0, &mut |_| {});
         assert!(r.lost);
+    }
+
+    /// The replies of `pieces`, whatever their times, and whether the stream was lost.
+    fn replies_of(pieces: &[&[u8]]) -> (Vec<(u8, u64, Vec<u8>)>, bool) {
+        let mut r = Replies::new();
+        let mut got = Vec::new();
+        for piece in pieces {
+            r.feed(piece, 0, &mut |d: ReplyDone| got.push((d.kind, d.bytes, d.first().to_vec())));
+        }
+        (got, r.lost)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// RESP's pieces and bytes that are not, in any pieces, from a stream's start or from
+        /// within it: the requests, counts and replies of the bytes whole.
+        #[test]
+        fn any_stream_in_any_pieces(
+            tokens in proptest::collection::vec(proptest::sample::select(vec![
+                &b"*1\r\n"[..], b"*2\r\n", b"*0\r\n", b"*-1\r\n", b"$3\r\n", b"GET\r\n", b"$1\r\n", b"k\r\n",
+                b"$0\r\n\r\n", b"$-1\r\n", b"+OK\r\n", b":1\r\n", b"%1\r\n", b"|1\r\n", b">2\r\n", b"PING\r\n",
+                b"set a 'b c'\r\n", b"\r\n", b"\n", b"\r", b"x", b"*", b"$", b"\"", b"\x00",
+            ]), 0..60),
+            chunk in 1usize..24,
+            synced in proptest::prelude::any::<bool>(),
+        ) {
+            let stream = tokens.concat();
+            let pieces: Vec<Result<&[u8], u64>> = stream.chunks(chunk).map(Ok).collect();
+            proptest::prop_assert_eq!(read(synced, &pieces), read(synced, &[Ok(&stream[..])]));
+            let pieces: Vec<&[u8]> = stream.chunks(chunk).collect();
+            proptest::prop_assert_eq!(replies_of(&pieces), replies_of(&[&stream[..]]));
+        }
     }
 }

@@ -49,12 +49,12 @@ pub struct Wire<S> {
     stream: S,
     buf: Vec<u8>,
     start: usize,
-    reader: resp::Reader,
+    reader: resp::RespReader,
 }
 
 impl<S: Read + Write> Wire<S> {
     pub fn new(stream: S) -> Wire<S> {
-        Wire { stream, buf: Vec::with_capacity(4096), start: 0, reader: resp::Reader::new() }
+        Wire { stream, buf: Vec::with_capacity(4096), start: 0, reader: resp::RespReader::new() }
     }
 
     /// Sends a command and reads its reply.
@@ -78,10 +78,10 @@ impl<S: Read + Write> Wire<S> {
             let (used, ended) = self.reader.feed(&self.buf[self.start..], &mut build);
             let ended = ended.map_err(|e| {
                 bad(build.error.unwrap_or(match e {
-                    resp::Error::Type(b'\r' | b'\n') => "an empty reply line",
-                    resp::Error::Length => "a length that is no number",
-                    resp::Error::Depth => "a reply nested deeper than the handshake allows",
-                    resp::Error::Type(_) | resp::Error::LineEnd | resp::Error::Refused => {
+                    resp::RespError::Type(b'\r' | b'\n') => "an empty reply line",
+                    resp::RespError::Length => "a length that is no number",
+                    resp::RespError::Depth => "a reply nested deeper than the handshake allows",
+                    resp::RespError::Type(_) | resp::RespError::LineEnd | resp::RespError::Refused => {
                         "not a RESP reply (is this a Redis server?)"
                     }
                 }))
