@@ -102,6 +102,11 @@ impl<W: Write> Reporter<W> {
         }
     }
 
+    /// A command of `node` at `micros`, for a report whose commands it was not shown.
+    pub fn seen(&mut self, node: u32, micros: u64) {
+        self.nodes.seen(node, micros);
+    }
+
     /// Writes the report of `stats`; a rolling report's `frame` says what else it shows.
     pub fn write(&mut self, stats: &Stats, frame: Option<&WindowFrame<'_>>) -> Result<(), Error> {
         let view = View {

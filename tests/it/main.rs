@@ -21,6 +21,7 @@ mod live;
 mod memory;
 mod numbers;
 mod properties;
+mod ranges;
 mod readme;
 mod redis_e2e;
 mod rolling;
