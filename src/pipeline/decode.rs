@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
 use crate::count::name::Name;
 use crate::format::monitor::{Args, Call, Header, Line, Parser};
+use crate::format::record;
 use crate::read::capture::{CallIn, PacketReply};
 use crate::read::input::LineIn;
 
@@ -172,7 +173,7 @@ impl Decoder {
             Line::ServerError(text) => return Decoded::ServerError(text),
             Line::Skipped => return Decoded::Skipped,
         };
-        let Call { header, args, lost, mut bytes } = call;
+        let Call { header, args, lost, mut bytes, reply } = call;
         let args = args.with_long(line.long);
         for long in line.long {
             // The head's bytes were counted; the whole argument's are.
@@ -183,6 +184,10 @@ impl Decoder {
         let bytes = if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes };
         let resolver = Resolver { table, names, found, name, nodes };
         let r = resolver.resolve(&header, &args, line.node, keys);
+        let (reply, packet) = match reply {
+            None => (None, false),
+            Some(columns) => read_back(*columns),
+        };
         // Built where it is returned: a command is a few hundred bytes, moved once.
         Decoded::Command(Command {
             header,
@@ -193,8 +198,8 @@ impl Decoder {
             node: r.node,
             node_label: r.node_label,
             bytes,
-            reply: None,
-            packet: false,
+            reply,
+            packet,
         })
     }
 
@@ -216,6 +221,18 @@ impl Decoder {
             reply: call.reply,
             packet: true,
         }
+    }
+}
+
+/// A record of a request read from packets, read back: its reply as the capture gave it, and
+/// that it was read from packets.
+#[cold]
+fn read_back(reply: record::ReplyColumns) -> (Option<PacketReply>, bool) {
+    match reply {
+        record::ReplyColumns::Share { bytes, micros } => {
+            (Some(PacketReply { bytes, nanos: micros.saturating_mul(1000) }), true)
+        }
+        _ => (None, true),
     }
 }
 
