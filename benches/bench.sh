@@ -45,6 +45,16 @@ read -r s rss < <(measure $bin --format json "$capture"); report "report --forma
 read -r s rss < <(measure $bin --every 10s --window 1m "$capture"); report "report --every 10s --window 1m" "$s" "$rss"
 read -r s rss < <(measure $bin --emit keys "$capture"); report "--emit keys > /dev/null" "$s" "$rss"
 read -r s rss < <(measure $bin --emit tsv "$capture"); report "--emit tsv > /dev/null" "$s" "$rss"
+report_s=$(measure $bin "$capture" | cut -d' ' -f1)
+
+# The same number of lines with every key distinct (the tables evict on nearly every access).
+everyone=$dir/distinct-keys-$lines.txt
+[ -s "$everyone" ] || $gen --lines "$lines" --keys 2000000000 --zipf 0 > "$everyone"
+read -r s rss < <(measure $bin "$everyone")
+bytes_zipf=$bytes bytes=$(stat -c %s "$everyone")
+report "report, keys all distinct" "$s" "$rss"
+awk -v a="$s" -v b="$report_s" 'BEGIN {printf "  all distinct / Zipf, per line: %.2f\n", a / b}'
+bytes=$bytes_zipf
 
 if [ -n "${REDIS_FAINA:-}" ]; then
     head -n 500000 "$capture" > "$dir/faina-sample.txt"
@@ -127,3 +137,27 @@ largest=$dir/commands-1mb.json
 s=sys.argv[1]; n=int(sys.argv[2]); k=int(sys.argv[3])
 print('[' + ','.join('[\"c%d\",-2,[\"write\"],1,1,1,[],[],[%s],[]]' % (i, ','.join([s]*k)) for i in range(n)) + ']')" "$spec" 300 20 > "$largest"
 once "--commands, the largest table allowed" $bin --commands "$largest" "$capture"
+
+# Instructions per line, each thread on its own: repeatable where times are not (valgrind).
+if command -v valgrind > /dev/null; then
+    sample=$dir/sample-200k.txt
+    [ -s "$sample" ] || $gen --lines 200000 --keys 250000 --zipf 1.0 > "$sample"
+    distinct200=$dir/distinct-keys-200k.txt
+    [ -s "$distinct200" ] || $gen --lines 200000 --keys 2000000000 --zipf 0 > "$distinct200"
+    per_line() { # name file flags...: instructions per line of each thread
+        local name=$1 file=$2
+        shift 2
+        rm -f "$dir"/cg.out*
+        valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dir/cg.out" \
+            $bin "$@" "$file" > /dev/null 2>&1
+        printf '%-34s' "$name:"
+        for f in "$dir"/cg.out*; do
+            awk '/^summary:/ {printf " %6.0f", $2 / 200000}' "$f"
+        done
+        echo " instructions per line (per thread)"
+    }
+    per_line "callgrind report" "$sample"
+    per_line "callgrind report, all distinct" "$distinct200"
+    per_line "callgrind --emit keys" "$sample" --emit keys
+    per_line "callgrind --emit tsv" "$sample" --emit tsv
+fi

@@ -68,7 +68,6 @@ use sink::Sink;
 pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(), Error> {
     if let Some(limit) = plan.config.duration {
         signal::end_after(std::time::Duration::from_micros(limit));
-        plan.inputs.ticking = true;
     }
     if plan.reads_a_terminal {
         // Nothing else would say why nothing happens.
@@ -79,9 +78,14 @@ pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(),
     }
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut session = Session::on_terminal(&plan, out, plan.inputs.labels(), terminal)?;
-    // Reports count keys on the second core: a single file is read on this one.
+    // A report of one large regular file reads it on every core, a range each; reports of
+    // anything else count keys on the second core, and a single file is read on this one.
+    let split = session.read_ranges(&plan, warn);
     let in_place = plan.config.emit.is_none();
-    let read = plan.inputs.read(in_place, |event| session.event(event, warn));
+    let read = match split {
+        Some(read) => read,
+        None => plan.inputs.read(in_place, |event| session.event(event, warn)),
+    };
     let inputs = &plan.inputs;
     match read {
         Ok(()) if inputs.none_read() && !inputs.stop.requested() => Err(Error::NothingRead),
@@ -89,6 +93,28 @@ pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(),
         Err(Failed::Read(i, err)) => Err(Error::Read { name: inputs.list[i].name(), err }),
         Err(Failed::Consumer(err)) => Err(err),
     }
+}
+
+/// What the report's counters keep, as the flags say.
+fn settings(plan: &Plan) -> Settings {
+    let config = &plan.config;
+    Settings {
+        commands: plan.table.clone(),
+        top: config.top,
+        prefix_delimiter: config.prefix_delimiter.clone(),
+        prefix_depth: config.prefix_depth,
+        gap_rule: config.gap_rule,
+        max_keys: config.max_keys,
+    }
+}
+
+/// The per-line steps of a run whose inputs' labels are `nodes`.
+fn pipeline(plan: &Plan, nodes: Option<Vec<Vec<u8>>>, rejects: Option<Rejects>) -> Pipeline {
+    let config = &plan.config;
+    // Records of whole commands (tsv) need no keys.
+    let keys = config.emit != Some(Emit::Tsv);
+    let decoder = Decoder::new(plan.table.clone(), NodeNumbers::new(nodes));
+    Pipeline::new(decoder, keys, config.filters.clone(), config.redact, rejects)
 }
 
 /// One run: events in, [`Session::finish`] writes what is left.
@@ -109,16 +135,8 @@ impl<W: Write> Session<W> {
     pub fn on_terminal(plan: &Plan, out: W, nodes: Option<Vec<Vec<u8>>>, terminal: bool) -> Result<Self, Error> {
         let config = &plan.config;
         let screen = terminal && config.every.is_some() && config.format == ReportFormat::Text && !config.no_screen;
-        let table = plan.table.clone();
         let rejects = config.rejects.as_deref().map(Rejects::create).transpose()?;
-        let settings = Settings {
-            commands: table.clone(),
-            top: config.top,
-            prefix_delimiter: config.prefix_delimiter.clone(),
-            prefix_depth: config.prefix_depth,
-            gap_rule: config.gap_rule,
-            max_keys: config.max_keys,
-        };
+        let settings = settings(plan);
         let reporter = |out| {
             let reporter = Reporter::new(out, config.format, config.hot_qps, Labels::new(nodes.clone()));
             match (screen, terminal) {
@@ -135,11 +153,29 @@ impl<W: Write> Session<W> {
             }
             (None, None) => AnySink::Whole(WholeReport::new(settings, reporter(out))),
         };
-        // Records of whole commands (tsv) need no keys.
-        let keys = config.emit != Some(Emit::Tsv);
-        let decoder = Decoder::new(table, NodeNumbers::new(nodes));
-        let pipeline = Pipeline::new(decoder, keys, config.filters.clone(), config.redact, rejects);
+        let pipeline = pipeline(plan, nodes, rejects);
         Ok(Session { pipeline, sink })
+    }
+
+    /// Reads the run's one input in ranges, each on a core of its own, when it is a regular file
+    /// large enough and the run writes its report once ([`sink::split`]); `None` when it is read
+    /// in one pass instead (nothing was read, or the ranges could not be joined).
+    fn read_ranges(&mut self, plan: &Plan, warn: &mut dyn Write) -> Option<Result<(), Failed<Error>>> {
+        let config = &plan.config;
+        // --rejects writes skipped lines in input order, --duration ends a run by the clock.
+        let once = config.emit.is_none() && config.every.is_none() && config.rejects.is_none();
+        let AnySink::Whole(_) = &self.sink else { return None };
+        let ([input], true, None) = (&plan.inputs.list[..], once, config.duration) else { return None };
+        let cores = std::thread::available_parallelism().map_or(1, usize::from).min(read::ranges::MAX_RANGES);
+        let read::ranges::Ranges { file, ranges } = read::ranges::of_file(input, cores).ok()??;
+        let nodes = plan.inputs.labels();
+        let make = || pipeline(plan, nodes.clone(), None);
+        let (pipeline, stats) = sink::split::count(&file, &ranges, make, &settings(plan), plan.stop, warn)?;
+        self.pipeline = pipeline;
+        if let AnySink::Whole(whole) = &mut self.sink {
+            whole.counted(stats);
+        }
+        Some(self.event(Event::End(0), warn).map_err(Failed::Consumer))
     }
 
     /// One event of the inputs.

@@ -18,6 +18,9 @@ use crate::format::monitor::client_address;
 use crate::pipeline::decode::Command;
 use crate::pipeline::redact::{Secrets, REDACTED};
 
+mod join;
+pub use join::Opening;
+
 /// Which line a gap between two consecutive timestamps is charged to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GapRule {
@@ -248,13 +251,11 @@ impl KeyTables {
     }
 
     /// Counts one access of `name`, its share of the request's bytes, and the node it came from.
-    #[cfg(test)]
     pub fn add(&mut self, key: Key<'_>, access: Access, share: u64, node: u32) {
         self.add_with_reply(key, access, share, None, node);
     }
 
     /// [`KeyTables::add`], with its share of a reply.
-    #[cfg(test)]
     pub fn add_with_reply(&mut self, key: Key<'_>, access: Access, share: u64, reply: Option<(u64, u64)>, node: u32) {
         let (full_len, hash, slot) = match key.long {
             Some(long) => (long.len, long.hash, Some(long.slot)),
@@ -579,8 +580,9 @@ impl Stats {
         }
     }
 
-    /// Counts the key accesses of a command in this thread's tables.
-    #[cfg(test)]
+    /// Counts the key accesses of a command in this thread's tables (a range of a file read on
+    /// every core counts its own: see `sink/split.rs`).
+    #[inline]
     pub fn count_keys(&mut self, cmd: &Command<'_>) {
         let tables = &mut self.per_key;
         key_shares(cmd, |key, access, share, reply| match reply {

@@ -109,6 +109,38 @@ impl Pipeline {
         Pipeline { starts: Vec::new(), decoder, keys, steps }
     }
 
+    /// This pipeline's lines continue an input another one began (a later range of a file read
+    /// on every core): the first line of `node` is not the input's first, so no fragment.
+    pub fn continuing(mut self, node: u32) -> Pipeline {
+        let node = node as usize;
+        self.starts.resize_with(self.starts.len().max(node + 1), || Start::Fresh);
+        self.starts[node] = Start::Settled;
+        self.steps.server_errors = std::mem::take(&mut self.steps.server_errors).apart();
+        self
+    }
+
+    /// Whether a pipeline [`Pipeline::continuing`] an input can be [`Pipeline::join`]ed to
+    /// the one before exactly (it counted each server error message by itself).
+    pub fn joinable(&self) -> bool {
+        self.steps.server_errors.each_counted()
+    }
+
+    /// Whether the first line of `node` is held still (nothing has followed it yet).
+    pub fn holding(&self, node: u32) -> bool {
+        matches!(self.starts.get(node as usize), Some(Start::Holding(_)))
+    }
+
+    /// Takes over what `later` (a pipeline [`Pipeline::continuing`] this one's input) kept for
+    /// the closing words, saying on `warn` the server errors that are new here as they would
+    /// have been said had one pipeline read both.
+    pub fn join(&mut self, later: Pipeline, warn: &mut dyn Write) {
+        let (mine, theirs) = (&mut self.steps, later.steps);
+        mine.server_errors.absorb(&theirs.server_errors, warn);
+        mine.commands |= theirs.commands;
+        mine.skipped += theirs.skipped;
+        mine.pasted += theirs.pasted;
+    }
+
     /// One line, from decoding to the sink; the first lines of an input are looked at first.
     #[inline]
     pub fn line<S: Sink>(&mut self, line: &LineIn<'_>, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {

@@ -18,6 +18,10 @@ use crate::pipeline::redact::redact_reply;
 /// The most distinct server errors shown.
 pub const MAX_DISTINCT: usize = 10;
 
+/// The most distinct server errors counted apart by the reader of a later part of an input
+/// ([`ServerErrors::apart`]): past them the parts cannot be joined exactly.
+pub const MAX_APART: usize = 64;
+
 /// How much of a server error is shown (escaped bytes).
 pub const MESSAGE_WIDTH: usize = 200;
 
@@ -30,13 +34,26 @@ pub struct ServerErrors {
     others: u64,
     /// Write credentials the messages quote as `(redacted)`.
     redact: bool,
+    /// The most distinct messages kept ([`MAX_DISTINCT`], or [`MAX_APART`] for a later part).
+    keep: usize,
     scratch: Vec<u8>,
 }
 
 impl ServerErrors {
     /// Server errors shown with their credentials redacted when `redact`.
     pub fn new(redact: bool) -> ServerErrors {
-        ServerErrors { redact, ..ServerErrors::default() }
+        ServerErrors { redact, keep: MAX_DISTINCT, ..ServerErrors::default() }
+    }
+
+    /// The errors of a later part of an input, counted apart to be [`ServerErrors::absorb`]ed:
+    /// each distinct message counted, up to [`MAX_APART`] of them (what it writes is for no one).
+    pub fn apart(self) -> ServerErrors {
+        ServerErrors { keep: MAX_APART, ..self }
+    }
+
+    /// Whether every message seen was counted by itself (a later part can be absorbed exactly).
+    pub fn each_counted(&self) -> bool {
+        self.others == 0
     }
 
     /// Counts a server error (`message` without its `-`), showing it when it is new; returns
@@ -56,7 +73,7 @@ impl ServerErrors {
             entry.1 += 1;
             return None;
         }
-        if self.shown.len() < MAX_DISTINCT {
+        if self.shown.len() < self.keep {
             let shown = format!("{text}{}", hint(&text));
             let _ = writeln!(warn, "faina-filter: the server said: {shown}");
             self.shown.push((text, 1));
@@ -67,6 +84,29 @@ impl ServerErrors {
         }
         self.others += 1;
         None
+    }
+
+    /// Adds the errors `later` saw (in the part of the input that follows, counted
+    /// [`ServerErrors::apart`], [`ServerErrors::each_counted`]), showing those new here as
+    /// [`ServerErrors::seen`] would have.
+    pub fn absorb(&mut self, later: &ServerErrors, warn: &mut dyn Write) {
+        for (text, n) in &later.shown {
+            if let Some(entry) = self.shown.iter_mut().find(|(shown, _)| shown == text) {
+                entry.1 += n;
+            } else if self.shown.len() < MAX_DISTINCT {
+                let _ = writeln!(warn, "faina-filter: the server said: {text}{}", hint(text));
+                self.shown.push((text.clone(), *n));
+            } else {
+                if self.others == 0 {
+                    let _ = writeln!(warn, "faina-filter: more server errors follow: counted, not shown");
+                }
+                self.others += n;
+            }
+        }
+        if later.others > 0 && self.others == 0 {
+            let _ = writeln!(warn, "faina-filter: more server errors follow: counted, not shown");
+        }
+        self.others += later.others;
     }
 
     /// Says how often each error came, when any came more than once or was not shown.
@@ -119,6 +159,28 @@ mod tests {
         assert!(text.contains("faina-filter: 200001 server errors in all:"), "{text}");
         assert_eq!(text.matches("the server said: ERR number 3\n").count(), 1);
         assert!(text.contains("(other messages, not shown)"));
+    }
+
+    #[test]
+    fn errors_counted_in_two_parts_are_said_as_in_one() {
+        let messages: Vec<String> = (0..400)
+            .map(|i| if i % 7 == 0 { "NOAUTH x".to_string() } else { format!("ERR {}", i * 31 % 23) })
+            .collect();
+        for cut in [0, 1, 50, 200, 399, 400] {
+            let (mut whole, mut first, mut second) =
+                (ServerErrors::new(true), ServerErrors::new(true), ServerErrors::new(true).apart());
+            let (mut one, mut two) = (Vec::new(), Vec::new());
+            for (i, m) in messages.iter().enumerate() {
+                whole.seen(m.as_bytes(), &mut one);
+                let (part, out) = if i < cut { (&mut first, &mut two) } else { (&mut second, &mut Vec::new()) };
+                part.seen(m.as_bytes(), out);
+            }
+            assert!(second.each_counted());
+            first.absorb(&second, &mut two);
+            whole.finish(&mut one);
+            first.finish(&mut two);
+            assert_eq!(String::from_utf8(two).unwrap(), String::from_utf8(one).unwrap(), "cut at {cut}");
+        }
     }
 
     #[test]

@@ -11,5 +11,6 @@ pub mod connect;
 pub mod event;
 pub mod input;
 pub mod lines;
+pub mod ranges;
 pub mod sources;
 pub mod threads;

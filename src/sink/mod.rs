@@ -13,6 +13,7 @@ pub mod labels;
 pub mod records;
 pub mod reporter;
 pub mod rolling;
+pub mod split;
 pub mod whole;
 
 use std::io::Write;

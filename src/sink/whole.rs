@@ -14,13 +14,27 @@ use crate::sink::Sink;
 /// One report at the end of the input.
 pub struct WholeReport<W: Write> {
     stats: Stats,
-    keys: Offload,
+    /// The key-counting thread; `None` once the counts come whole ([`WholeReport::counted`]).
+    keys: Option<Offload>,
     reporter: Reporter<W>,
 }
 
 impl<W: Write> WholeReport<W> {
     pub fn new(settings: Settings, reporter: Reporter<W>) -> WholeReport<W> {
-        WholeReport { keys: Offload::spawn(settings.clone()), stats: Stats::new(settings), reporter }
+        WholeReport { keys: Some(Offload::spawn(settings.clone())), stats: Stats::new(settings), reporter }
+    }
+}
+
+impl<W: Write> WholeReport<W> {
+    /// Takes the counts of the whole input, keys included, counted elsewhere (a file read on
+    /// every core: see [`crate::sink::split`]) in place of this sink's own.
+    pub fn counted(&mut self, stats: Stats) {
+        self.keys = None;
+        if let Some(last) = stats.last {
+            // A single input's latest command, as the reporter learns it command by command.
+            self.reporter.seen(0, last.micros);
+        }
+        self.stats = stats;
     }
 }
 
@@ -33,8 +47,9 @@ impl<W: Write> Sink for WholeReport<W> {
     fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
         self.reporter.learn(cmd);
         self.stats.command(cmd, secrets);
-        let keys = &mut self.keys;
-        key_shares(cmd, |key, access, share, reply| keys.push(key, access, share, reply, cmd.node));
+        if let Some(keys) = &mut self.keys {
+            key_shares(cmd, |key, access, share, reply| keys.push(key, access, share, reply, cmd.node));
+        }
         Ok(())
     }
 
@@ -47,8 +62,10 @@ impl<W: Write> Sink for WholeReport<W> {
     }
 
     fn finish(mut self, _warn: &mut dyn Write) -> Result<(), Error> {
-        let settings = self.stats.settings.clone();
-        self.stats.per_key = self.keys.take(&settings);
+        if let Some(keys) = &mut self.keys {
+            let settings = self.stats.settings.clone();
+            self.stats.per_key = keys.take(&settings);
+        }
         self.reporter.write(&self.stats, None)
     }
 }

@@ -1,0 +1,201 @@
+//! A regular file cut into byte ranges at line starts, one per core, so that each range is read,
+//! parsed and counted on a core of its own (the report of one file: see
+//! [`crate::sink::split`]).
+//!
+//! A range starts just after a line feed and ends just after one (the last at the file's end),
+//! so every line is read whole by exactly one range, and a CR LF is never parted. A cut that
+//! finds no line feed before the next cut is dropped: a file of few, huge lines is read in fewer
+//! ranges (one, at worst). Only a file of at least [`MIN_SPLIT`] bytes is cut at all.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use crate::format::{record, scan};
+use crate::read::sources::{sniff, Content, Input};
+
+/// The smallest file read in ranges: below it the threads' start and the join of their tables
+/// would cost more than the second core saves.
+pub const MIN_SPLIT: u64 = 8 << 20;
+
+/// The most ranges a file is cut into, whatever the cores: each range counts into key tables
+/// of the whole `--max-keys`, so that the bounds stay those of one pass, and memory grows with
+/// the ranges.
+pub const MAX_RANGES: usize = 2;
+
+/// The bytes looked at at once for a line feed.
+const LOOK: usize = 64 * 1024;
+
+/// A named regular file of MONITOR lines, with its ranges for `parts` cores; `None` for
+/// anything else, for a file too small to cut, and for a file of records (`--emit tsv` or
+/// `keys` read back), whose header and node names are told once for the lines that follow.
+pub fn of_file(input: &Input, parts: usize) -> io::Result<Option<Ranges>> {
+    if input.is_stdin() || input.is_live() || input.server.is_some() {
+        return Ok(None);
+    }
+    let file = File::open(&input.path)?;
+    let len = file.metadata()?.len();
+    if len < MIN_SPLIT || parts < 2 {
+        return Ok(None);
+    }
+    let (kind, _) = sniff(Box::new(RangeReader::new(Arc::new(file.try_clone()?), 0..len)))?;
+    if !matches!(kind, Content::Lines) {
+        return Ok(None);
+    }
+    let ranges = cut(&file, len, parts)?;
+    for range in &ranges {
+        let mut head = vec![0; 4096.min((range.end - range.start) as usize)];
+        let n = file.read_at(&mut head, range.start)?;
+        let line = &head[..scan::find(&head[..n], b'\n').unwrap_or(n)];
+        if record::looks_like_one(line) {
+            return Ok(None);
+        }
+    }
+    Ok((ranges.len() > 1).then(|| Ranges { file: Arc::new(file), ranges }))
+}
+
+/// A file and its ranges, in file order.
+pub struct Ranges {
+    pub file: Arc<File>,
+    pub ranges: Vec<Range<u64>>,
+}
+
+/// The ranges of `file` (`len` bytes) for `parts` cores, in file order; one range when the file
+/// is smaller than [`MIN_SPLIT`] or `parts` is 1.
+pub fn cut(file: &File, len: u64, parts: usize) -> io::Result<Vec<Range<u64>>> {
+    if len < MIN_SPLIT || parts < 2 {
+        return Ok(std::iter::once(0..len).collect());
+    }
+    let mut starts = vec![0];
+    for i in 1..parts as u64 {
+        let at = len / parts as u64 * i;
+        let from = (*starts.last().unwrap_or(&0)).max(at);
+        let limit = if i + 1 == parts as u64 { len } else { len / parts as u64 * (i + 1) };
+        if let Some(start) = line_start_after(file, from, limit)? {
+            if start < len && start > *starts.last().unwrap_or(&0) {
+                starts.push(start);
+            }
+        }
+    }
+    let ends = starts.iter().skip(1).copied().chain([len]);
+    Ok(starts.iter().zip(ends).map(|(&s, e)| s..e).collect())
+}
+
+/// Where the first line starting after offset `from` starts (just past its line feed), looking
+/// no further than `limit`; `None` when no line feed comes before it.
+fn line_start_after(file: &File, from: u64, limit: u64) -> io::Result<Option<u64>> {
+    let mut buf = vec![0; LOOK];
+    let mut at = from;
+    while at < limit {
+        let want = LOOK.min((limit - at) as usize);
+        let n = match file.read_at(&mut buf[..want], at) {
+            Ok(0) => return Ok(None),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(i) = scan::find(&buf[..n], b'\n') {
+            return Ok(Some(at + i as u64 + 1));
+        }
+        at += n as u64;
+    }
+    Ok(None)
+}
+
+/// One range of a file, read as a stream of its own (positioned reads: the ranges share the
+/// file, not a file offset).
+pub struct RangeReader {
+    file: Arc<File>,
+    at: u64,
+    end: u64,
+}
+
+impl RangeReader {
+    pub fn new(file: Arc<File>, range: Range<u64>) -> RangeReader {
+        RangeReader { file, at: range.start, end: range.end }
+    }
+}
+
+impl Read for RangeReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = buf.len().min((self.end - self.at.min(self.end)) as usize);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_of(bytes: &[u8]) -> File {
+        let path = std::env::temp_dir().join(format!("faina-ranges-{}-{}", std::process::id(), bytes.len()));
+        File::create(&path).and_then(|mut f| f.write_all(bytes)).expect("temporary file");
+        let file = File::open(&path).expect("temporary file");
+        let _ = std::fs::remove_file(&path);
+        file
+    }
+
+    fn read(file: &Arc<File>, range: Range<u64>) -> Vec<u8> {
+        let mut out = Vec::new();
+        RangeReader::new(file.clone(), range).read_to_end(&mut out).expect("read");
+        out
+    }
+
+    #[test]
+    fn ranges_start_at_line_starts_and_cover_the_file_once() {
+        let mut bytes = Vec::new();
+        let mut i = 0u64;
+        while (bytes.len() as u64) < MIN_SPLIT + 12345 {
+            // Lines of varied lengths, some ending CR LF.
+            let end: &[u8] = if i % 3 == 0 { b"\r\n" } else { b"\n" };
+            bytes.extend_from_slice(format!("{i} {}", "x".repeat((i % 97) as usize)).as_bytes());
+            bytes.extend_from_slice(end);
+            i += 1;
+        }
+        bytes.extend_from_slice(b"last line without its end");
+        let len = bytes.len() as u64;
+        let file = Arc::new(file_of(&bytes));
+        for parts in [2, 3, 7] {
+            let ranges = cut(&file, len, parts).expect("cut");
+            assert_eq!(ranges.len(), parts);
+            assert_eq!(ranges[0].start, 0);
+            assert_eq!(ranges.last().map(|r| r.end), Some(len));
+            let mut joined = Vec::new();
+            for pair in ranges.windows(2) {
+                assert_eq!(pair[0].end, pair[1].start);
+                assert_eq!(bytes[pair[1].start as usize - 1], b'\n', "a range starts after a line feed");
+            }
+            for r in &ranges {
+                joined.extend(read(&file, r.clone()));
+            }
+            assert_eq!(joined, bytes);
+        }
+    }
+
+    #[test]
+    fn small_files_and_files_without_line_feeds_are_one_range() {
+        let small = file_of(b"1 a\n2 b\n");
+        assert_eq!(cut(&small, 8, 2).expect("cut"), Vec::from_iter(std::iter::once(0..8)));
+        let one_line = vec![b'x'; MIN_SPLIT as usize + 10];
+        let file = file_of(&one_line);
+        assert_eq!(
+            cut(&file, one_line.len() as u64, 2).expect("cut"),
+            Vec::from_iter(std::iter::once(0..one_line.len() as u64))
+        );
+        // One huge line in the middle: the cut moves past it, or is dropped.
+        let mut bytes = b"1 short\n".to_vec();
+        bytes.extend(vec![b'y'; MIN_SPLIT as usize]);
+        bytes.extend_from_slice(b"\n2 after\n");
+        let file = file_of(&bytes);
+        let ranges = cut(&file, bytes.len() as u64, 2).expect("cut");
+        assert_eq!(ranges, vec![0..bytes.len() as u64 - 8, bytes.len() as u64 - 8..bytes.len() as u64]);
+    }
+}

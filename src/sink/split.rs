@@ -1,0 +1,132 @@
+//! The report of one regular file read on every core: the file cut into ranges at line starts
+//! ([`crate::read::ranges`]), each range read, parsed and counted (keys included, on the same
+//! core: nothing is handed between threads) by a pipeline and counts of its own, and the counts
+//! joined in file order at the end ([`Stats::join`]).
+//!
+//! The joined report is the one a single pass gives: the tallies, commands, clients, gaps and
+//! their histogram, the slowest calls and the first and last timestamps are the same to the
+//! byte, the gap across each range boundary included; the key tables are merged Space-Saving
+//! summaries, the same while they count every key exactly, and within the same bounds (each a
+//! whole `--max-keys` table) once they do not. Server errors are said once each, in input
+//! order, when the ranges are joined. A range that names nodes (records read back with a node
+//! column), that saw more distinct server errors than it counts apart, or that cannot be read,
+//! leaves the ranges unjoined: the caller reads the file in one
+//! pass instead, so nothing order-bound is ever counted apart.
+
+use std::fs::File;
+use std::io::Write;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::count::stats::{Opening, Settings, Stats, Tally};
+use crate::error::Error;
+use crate::pipeline::decode::Command;
+use crate::pipeline::redact::Secrets;
+use crate::pipeline::Pipeline;
+use crate::read::input::{piece_event, Event};
+use crate::read::lines::{Failed, LineReader};
+use crate::read::ranges::RangeReader;
+use crate::sink::Sink;
+use crate::sys::signal::{self, Stop};
+
+/// The counts of one range.
+pub struct RangeCounts {
+    stats: Stats,
+    /// The range follows another: its first command opens a gap that the join closes.
+    continues: bool,
+    opening: Option<Opening>,
+    /// A command named a node: lines of one input are numbered as they come, so the ranges
+    /// cannot be counted apart.
+    tangled: bool,
+}
+
+impl Sink for RangeCounts {
+    fn tally(&mut self) -> &mut Tally {
+        &mut self.stats.tally
+    }
+
+    #[inline]
+    fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
+        if cmd.node != 0 || cmd.node_label.is_some() {
+            self.tangled = true;
+        }
+        if self.continues && self.opening.is_none() {
+            self.opening = Some(self.stats.opening(cmd, secrets));
+        }
+        self.stats.command(cmd, secrets);
+        self.stats.count_keys(cmd);
+        Ok(())
+    }
+
+    fn finish(self, _warn: &mut dyn Write) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// One range read: its pipeline, its counts, and what it said on standard error.
+struct Counted {
+    pipeline: Pipeline,
+    counts: RangeCounts,
+    warned: Vec<u8>,
+    /// It could not be read to its end.
+    failed: bool,
+}
+
+/// Reads `ranges` of `file` (in file order), each on a thread of its own with a pipeline from
+/// `pipeline`, and joins what they counted: the pipeline and counts of the whole file, its
+/// warnings written to `warn`. `None` when the ranges cannot be joined (nothing was written:
+/// read the file in one pass).
+pub fn count(
+    file: &Arc<File>,
+    ranges: &[Range<u64>],
+    pipeline: impl Fn() -> Pipeline,
+    settings: &Settings,
+    stop: Stop,
+    warn: &mut dyn Write,
+) -> Option<(Pipeline, Stats)> {
+    let threads: Vec<_> = (1..ranges.len())
+        .map(|i| {
+            let (file, range, pipeline, settings) = (file.clone(), ranges[i].clone(), pipeline(), settings.clone());
+            signal::spawn(move || read_range(&file, range, pipeline.continuing(0), settings, stop, true))
+        })
+        .collect();
+    // The first range on this thread, while the others run.
+    let first = read_range(file, ranges[0].clone(), pipeline(), settings.clone(), stop, false);
+    let later: Vec<Option<Counted>> = threads.into_iter().map(|t| t.join().ok()).collect();
+    let mut all = [Some(first)].into_iter().chain(later).collect::<Option<Vec<Counted>>>()?;
+    let apart = |(i, c): (usize, &Counted)| i > 0 && !c.pipeline.joinable();
+    if all.iter().any(|c| c.failed || c.counts.tangled) || all.iter().enumerate().any(apart) {
+        return None;
+    }
+    let mut joined = all.remove(0);
+    let _ = warn.write_all(&joined.warned);
+    for next in all {
+        joined.pipeline.join(next.pipeline, warn);
+        let openings: Vec<Opening> = next.counts.opening.into_iter().collect();
+        joined.counts.stats.join(next.counts.stats, &openings);
+    }
+    Some((joined.pipeline, joined.counts.stats))
+}
+
+/// Reads one range to its end (or to Ctrl-C) into counts of its own.
+fn read_range(
+    file: &Arc<File>,
+    range: Range<u64>,
+    mut pipeline: Pipeline,
+    settings: Settings,
+    stop: Stop,
+    continues: bool,
+) -> Counted {
+    let mut counts = RangeCounts { stats: Stats::new(settings), continues, opening: None, tangled: false };
+    let mut warned = Vec::new();
+    let input = RangeReader::new(file.clone(), range);
+    let read = LineReader::new().stopping(stop).read_all(input, |piece| match piece_event(0, piece) {
+        Event::Line(line) => pipeline.line(&line, &mut counts, &mut warned),
+        _ => Ok(()),
+    });
+    // Counting writes nothing, so only a read can fail (and sends the file to one pass); so
+    // does a first line still held, its only one (whether it is a fragment is the next
+    // range's first line's to say).
+    let failed = matches!(read, Err(Failed::Read(..)) | Err(Failed::Consumer(_))) || pipeline.holding(0);
+    Counted { pipeline, counts, warned, failed }
+}

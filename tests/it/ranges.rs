@@ -1,0 +1,186 @@
+//! A regular file large enough is read in ranges, one per core (`src/sink/split.rs`): its report
+//! must be the one the same bytes give through a pipe, read in one pass. While every key is
+//! counted exactly the two are the same to the byte (standard error included); past
+//! `--max-keys` only the key tables may differ, within their bounds.
+
+use crate::common;
+
+use std::collections::HashMap;
+
+use common::TempDir;
+
+/// Files below this are read in one pass (`read/ranges.rs`'s MIN_SPLIT is 8 MiB).
+const LARGE: usize = 9 << 20;
+
+/// Zipf(1.1) draws over `keys` ranks, the same every run (splitmix64).
+struct Zipf {
+    cdf: Vec<f64>,
+    state: u64,
+}
+
+impl Zipf {
+    fn new(keys: u64) -> Zipf {
+        let mut sum = 0.0;
+        let cdf = (1..=keys)
+            .map(|rank| {
+                sum += 1.0 / (rank as f64).powf(1.1);
+                sum
+            })
+            .collect();
+        Zipf { cdf, state: 7 }
+    }
+
+    fn draw(&mut self) -> usize {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        let total = self.cdf[self.cdf.len() - 1];
+        let u = ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 * total;
+        self.cdf.partition_point(|&c| c < u).min(self.cdf.len() - 1)
+    }
+}
+
+/// A MONITOR capture of at least [`LARGE`] bytes over `keys` Zipf-distributed keys, and the true
+/// count of each key. Besides commands it holds a banner,
+/// blank lines, a line that is not MONITOR's, server errors (more than are shown, some in each
+/// half), unknown commands, credentials, and equal gaps (slowest calls that tie). The line that
+/// starts the second range (the first to start past the middle) comes `boundary` microseconds
+/// after the one before it.
+fn capture(keys: u64, boundary: i64) -> (Vec<u8>, HashMap<String, u64>) {
+    let mut lines: Vec<(i64, String)> = Vec::new();
+    let mut truth: HashMap<String, u64> = HashMap::new();
+    let mut zipf = Zipf::new(keys);
+    let mut key = |_: u64, truth: &mut HashMap<String, u64>| {
+        let k = format!("user:{}", zipf.draw());
+        *truth.entry(k.clone()).or_default() += 1;
+        k
+    };
+    let mut t: i64 = 0;
+    let mut i = 0u64;
+    let mut size = 0;
+    while size < LARGE {
+        // Gaps of 3 to 40 µs, and now and then one of exactly 2 s: ties among the slowest.
+        t += if i % 9_973 == 5 { 2_000_000 } else { 3 + (i * 7 % 38) as i64 };
+        let client = format!("10.0.{}.{}:{}", i % 3, i % 37, 40_000 + i % 37);
+        let rest = match i % 50 {
+            0 => format!("\"MGET\" \"{}\" \"{}\"", key(i, &mut truth), key(i + 1, &mut truth)),
+            1 => format!("\"SET\" \"{}\" \"v{i}\"", key(i, &mut truth)),
+            2 => format!("\"FROB\" \"{}\"", key(i, &mut truth)),
+            3 => "\"AUTH\" \"hunter2\"".to_string(),
+            4 => format!("\"DEL\" \"{}\"", key(i, &mut truth)),
+            _ => format!("\"GET\" \"{}\"", key(i, &mut truth)),
+        };
+        lines.push((t, format!("[0 {client}] {rest}")));
+        size += 18 + lines.last().map_or(0, |l| l.1.len());
+        if i % 20_011 == 7 {
+            lines.push((-1, format!("-ERR unknown command 'x{}', with args beginning with:", i % 13)));
+            lines.push((-1, "-NOAUTH Authentication required.".to_string()));
+        }
+        if i % 30_001 == 11 {
+            lines.push((-1, String::new()));
+            lines.push((-1, "not a monitor line".to_string()));
+        }
+        i += 1;
+    }
+    let render = |(t, rest): &(i64, String)| -> String {
+        if *t < 0 {
+            return format!("{rest}\n");
+        }
+        let micros = 1_795_636_306_000_000 + t;
+        format!("{}.{:06} {rest}\n", micros / 1_000_000, micros % 1_000_000)
+    };
+    // Lengths do not depend on the times (ten digits of seconds throughout): find the boundary
+    // line, then move it (and every line after it) by `boundary`.
+    let total: usize = lines.iter().map(|l| render(l).len()).sum::<usize>() + 3;
+    let (mut at, mut first_after) = (3, None);
+    for (n, line) in lines.iter().enumerate() {
+        if at > total / 2 {
+            first_after = Some(n);
+            break;
+        }
+        at += render(line).len();
+    }
+    let cut = first_after.expect("a line past the middle");
+    let prev = lines[..cut].iter().rev().find(|l| l.0 >= 0).map_or(0, |l| l.0);
+    let shift = prev + boundary - lines[cut..].iter().find(|l| l.0 >= 0).map_or(0, |l| l.0);
+    for line in &mut lines[cut..] {
+        if line.0 >= 0 {
+            line.0 += shift;
+        }
+    }
+    let mut out = b"OK\n".to_vec();
+    for line in &lines {
+        out.extend_from_slice(render(line).as_bytes());
+    }
+    assert_eq!(out.len(), total);
+    (out, truth)
+}
+
+/// The output of a run over `file` named, and of one over its bytes piped in.
+fn both(dir: &TempDir, bytes: &[u8], args: &[&str]) -> (std::process::Output, std::process::Output) {
+    let path = dir.path("capture.txt");
+    std::fs::write(&path, bytes).expect("write the capture");
+    let mut named: Vec<&str> = args.to_vec();
+    let name = path.to_str().expect("a UTF-8 path");
+    named.push(name);
+    (common::run(&named, b""), common::run(args, bytes))
+}
+
+#[test]
+fn a_file_read_in_ranges_gives_the_report_of_one_pass() {
+    let dir = TempDir::new("ranges");
+    let every: [&[&str]; 4] =
+        [&[], &["--format", "json"], &["--redis-version", "6.0.0", "--top", "100"], &["--no-redact"]];
+    for (boundary, variants) in [(3_000_000, &every[..]), (0, &every[..2]), (-1_000_000, &every[..3])] {
+        let (bytes, _) = capture(5_000, boundary);
+        for &args in variants {
+            let (file, piped) = both(&dir, &bytes, args);
+            let context = format!("{args:?}, {boundary} µs at the boundary");
+            assert!(file.status.success(), "{context}: {}", String::from_utf8_lossy(&file.stderr));
+            assert_eq!(file.status.code(), piped.status.code(), "{context}");
+            assert_eq!(String::from_utf8_lossy(&file.stderr), String::from_utf8_lossy(&piped.stderr), "{context}");
+            assert_eq!(String::from_utf8_lossy(&file.stdout), String::from_utf8_lossy(&piped.stdout), "{context}");
+        }
+    }
+    // The gap across the boundary is there, and ties among the slowest calls.
+    let (bytes, _) = capture(5_000, 3_000_000);
+    let (file, _) = both(&dir, &bytes, &["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&file.stdout).expect("JSON");
+    let slowest = report["slowest_calls"].as_array().expect("slowest calls");
+    assert!(slowest.len() >= 3, "{slowest:?}");
+    let gaps: Vec<u64> = slowest.iter().map(|call| call["gap_us"].as_u64().expect("a gap")).collect();
+    assert_eq!(gaps[..3], [3_000_000, 2_000_000, 2_000_000], "the boundary's gap is the slowest, then ties");
+}
+
+#[test]
+fn past_max_keys_only_the_key_tables_differ_within_their_bounds() {
+    let dir = TempDir::new("ranges-bounded");
+    let (bytes, truth) = capture(40_000, 17);
+    assert!(truth.len() > 4_000, "more keys than the tables hold: {}", truth.len());
+    let args = ["--format", "json", "--max-keys", "1000", "--top", "20"];
+    let (file, piped) = both(&dir, &bytes, &args);
+    assert!(file.status.success() && piped.status.success());
+    assert_eq!(file.stderr, piped.stderr);
+    let parse = |out: &[u8]| -> serde_json::Value { serde_json::from_slice(out).expect("JSON") };
+    let (mut file, mut piped) = (parse(&file.stdout), parse(&piped.stdout));
+    let mut want: Vec<(&String, &u64)> = truth.iter().collect();
+    want.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let expected: Vec<&str> = want.iter().take(20).map(|(k, _)| k.as_str()).collect();
+    for report in [&file, &piped] {
+        let top = report["top_keys"].as_array().expect("top keys");
+        let got: Vec<&str> = top.iter().map(|k| k["name"].as_str().expect("a name")).collect();
+        assert_eq!(got, expected, "the true top 20, in order");
+        for k in top {
+            let (count, error) = (k["count"].as_u64().expect("count"), k["error"].as_u64().expect("error"));
+            let real = truth[k["name"].as_str().expect("a name")];
+            assert!(count - error <= real && real <= count, "{k}: true {real}");
+        }
+    }
+    // Everything but the key tables is the same.
+    for table in ["top_keys", "top_keys_by_bytes", "top_prefixes", "top_slots"] {
+        file[table].take();
+        piped[table].take();
+    }
+    assert_eq!(file, piped);
+}
