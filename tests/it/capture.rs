@@ -620,7 +620,8 @@ fn every_capture_format_and_rewritten_captures() {
     let mut shuffled = recs.clone();
     shuffled.swap(a, b);
     shuffled.insert(b + 1, recs[a].clone());
-    // Loopback under load retransmits too: the duplicate is one more than the capture had.
+    // Loopback under load retransmits too: the duplicate is one more than the capture had, or
+    // more where the kernel's own retransmission of a moved packet is now behind its copy.
     let retransmitted = |said: &str| {
         let count = said.split("; ").find_map(|p| {
             p.strip_suffix(" retransmitted segments dropped")
@@ -631,7 +632,7 @@ fn every_capture_format_and_rewritten_captures() {
     let before = retransmitted(&read(&write_pcap(link, &recs, false, false)).1);
     let (got, said) = read(&write_pcap(link, &shuffled, false, false));
     assert_same(&got, &want, &format!("reordered ({said})"));
-    assert!(said.contains("out of order") && retransmitted(&said) == before + 1, "{said}");
+    assert!(said.contains("out of order") && retransmitted(&said) > before, "{said} (before: {before})");
     assert!(!said.contains("in the byte streams"), "{said}");
 
     // A snap length that cut the packets of the 1 MB value after its first: still counted.
