@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use crate::commands::index::{lowercase, Lookup, NameIndex};
 use crate::commands::keys::special_keys;
-use crate::commands::model::{Access, CommandDef, KeyRef};
+use crate::commands::model::{flag, Access, Begin, CommandDef, Find, KeyRef};
 use crate::commands::row::parse_row;
-use crate::commands::spec::keys_from_specs;
+use crate::commands::spec::{access_of, keys_from_specs};
 use crate::commands::CommandId;
 use crate::format::monitor::Args;
 
@@ -19,6 +19,76 @@ const BUILTIN: &str = include_str!("table.tsv");
 pub struct Table {
     commands: Vec<CommandDef>,
     by_name: NameIndex,
+    /// By command id: the keys its specs give when they depend on the argument count alone.
+    quick: Vec<Quick>,
+}
+
+/// A command's keys when its key specs name them by position only (`GET key`, `RENAME a b`,
+/// `MGET k…`): worked out once from the specs, so that a call's keys cost a compare and a copy
+/// instead of a walk of the specs. Any call it does not cover goes the whole way, so the keys
+/// found are the same.
+#[derive(Debug, Clone)]
+enum Quick {
+    /// The specs are walked for every call.
+    Walk,
+    /// These keys, for a call of more than `argc_over` arguments.
+    Fixed { keys: Box<[KeyRef]>, argc_over: usize },
+    /// One spec: every `step`-th argument from `first` to the `back`-th from the end.
+    Rest { first: usize, back: usize, step: usize, access: Access },
+}
+
+impl Quick {
+    fn of(cmd: &CommandDef) -> Quick {
+        if !cmd.by_specs {
+            return Quick::Walk;
+        }
+        let specs: Vec<_> = cmd.specs.iter().filter(|s| s.flags & flag::NOT_KEY == 0).collect();
+        let mut keys = Vec::new();
+        let mut argc_over = 0;
+        for spec in &specs {
+            let access = access_of(spec.flags, cmd);
+            match (&spec.begin, spec.find) {
+                _ if spec.flags & flag::INCOMPLETE != 0 => return Quick::Walk,
+                (&Begin::Index(first), Find::Range { last, step, .. }) if last >= 0 => {
+                    let end = first + last as usize;
+                    keys.extend((first..=end).step_by(step.max(1)).map(|pos| KeyRef { pos, access }));
+                    argc_over = argc_over.max(end);
+                }
+                (&Begin::Index(first), Find::Range { last, step, limit: 0 }) if specs.len() == 1 => {
+                    return Quick::Rest { first, back: last.unsigned_abs() as usize, step: step.max(1), access };
+                }
+                _ => return Quick::Walk,
+            }
+        }
+        Quick::Fixed { keys: keys.into(), argc_over }
+    }
+
+    /// Appends the keys of a call of `argc` arguments; false when this call needs the walk.
+    #[inline]
+    fn keys(&self, argc: usize, out: &mut Vec<KeyRef>) -> bool {
+        match self {
+            Quick::Walk => false,
+            Quick::Fixed { keys, argc_over } => {
+                if argc <= *argc_over {
+                    return false;
+                }
+                match &**keys {
+                    // Most commands have one key: a push, not a copy of a slice.
+                    [one] => out.push(*one),
+                    keys => out.extend_from_slice(keys),
+                }
+                true
+            }
+            &Quick::Rest { first, back, step, access } => {
+                // The last key's position, `argc - back`, must be a key after `first`.
+                if first >= argc || argc < back || argc - back < first {
+                    return false;
+                }
+                out.extend((first..=argc - back).step_by(step).map(|pos| KeyRef { pos, access }));
+                true
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Table {
@@ -65,7 +135,7 @@ impl Table {
 
     fn from_commands(commands: impl IntoIterator<Item = CommandDef>) -> Table {
         let commands: Vec<CommandDef> = commands.into_iter().collect();
-        let mut table = Table { by_name: NameIndex::new(commands.len()), commands: Vec::new() };
+        let mut table = Table { by_name: NameIndex::new(commands.len()), commands: Vec::new(), quick: Vec::new() };
         for mut cmd in commands {
             cmd.has_subcommands = false;
             let id = CommandId::try_from(table.commands.len()).expect("command table fits u16");
@@ -81,6 +151,7 @@ impl Table {
                 table.commands[usize::from(id)].has_subcommands = true;
             }
         }
+        table.quick = table.commands.iter().map(Quick::of).collect();
         table
     }
 
@@ -118,6 +189,7 @@ impl Table {
     }
 
     /// Appends the keys of one call to `out`. An unknown command's first argument is its key.
+    #[inline]
     pub fn keys(&self, found: Lookup, args: &Args<'_>, out: &mut Vec<KeyRef>) {
         match found {
             Lookup::Unknown => {
@@ -126,14 +198,54 @@ impl Table {
                 }
             }
             Lookup::Known(id, _) => {
-                let cmd = self.get(id);
-                let start = out.len();
-                if cmd.by_specs && keys_from_specs(cmd, args, out) {
-                    return;
+                if !self.quick[usize::from(id)].keys(args.len(), out) {
+                    self.walk_keys(id, args, out);
                 }
-                out.truncate(start);
-                special_keys(cmd, args, out);
             }
         }
+    }
+
+    /// The keys of a call of a known command, by its specs or its key function.
+    fn walk_keys(&self, id: CommandId, args: &Args<'_>, out: &mut Vec<KeyRef>) {
+        let cmd = self.get(id);
+        let start = out.len();
+        if cmd.by_specs && keys_from_specs(cmd, args, out) {
+            return;
+        }
+        out.truncate(start);
+        special_keys(cmd, args, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::monitor::ArgsStore;
+
+    /// The keys worked out ahead are the keys the walk of the specs finds, for every command of
+    /// the built-in table and every argument count up to 12.
+    #[test]
+    fn quick_keys_are_the_walked_keys() {
+        let table = Table::builtin();
+        let mut quick_calls = 0;
+        for (id, cmd) in (0..).zip(table.commands()) {
+            for argc in 0..=12 {
+                let mut words: Vec<Vec<u8>> = vec![cmd.name.clone().into_bytes()];
+                words.extend((1..argc).map(|i| format!("k{i}").into_bytes()));
+                let words: Vec<&[u8]> = words.iter().map(|w| &w[..]).collect();
+                let words = &words[..argc.max(1)];
+                let mut store = ArgsStore::default();
+                let args = Args::from_words(words, &mut store);
+                let (mut quick, mut walked) = (Vec::new(), Vec::new());
+                table.walk_keys(id, &args, &mut walked);
+                if table.quick[usize::from(id)].keys(args.len(), &mut quick) {
+                    quick_calls += 1;
+                    assert_eq!(quick, walked, "{} with {} arguments", cmd.name, args.len());
+                } else {
+                    assert!(quick.is_empty());
+                }
+            }
+        }
+        assert!(quick_calls > 1_000, "most commands' keys are worked out ahead: {quick_calls}");
     }
 }
