@@ -193,3 +193,17 @@ fn the_readmes_recipes_run_as_written() {
     // Nothing was written outside the scratch directory's home.
     assert!(Path::new(&scratch.dir.path("home/.cargo/share/man/man1/faina-filter.1")).exists());
 }
+
+/// The README's report of `examples/sample-capture.txt` (shortened: a section's rows left out,
+/// `...` for the rest of a table) is what the filter prints for it: every line it shows is a
+/// line of the real report, in the same order.
+#[test]
+fn the_readmes_sample_report_is_the_samples() {
+    let start = README.find("A report (from `examples/sample-capture.txt`").expect("the sample report's block");
+    let block = README[start..].split("```\n").nth(1).expect("its code block");
+    let report = common::stdout_of(&["examples/sample-capture.txt"], b"");
+    let mut rest = report.lines();
+    for line in block.lines().filter(|l| l.trim() != "...") {
+        assert!(rest.any(|r| r == line), "not in the sample's report, or out of order: {line:?}\n{report}");
+    }
+}
