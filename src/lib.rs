@@ -2,11 +2,13 @@
 //!
 //! Data flows one way, and the folders are its stages: the inputs' bytes are split into lines
 //! ([`read`]) — or, for a packet capture, into the requests its packets carry — each line is
-//! parsed by its wire format ([`format`](mod@format)) and decoded into a command with its keys by the
-//! command table ([`commands`]), then accounted for, filtered and redacted ([`pipeline`](mod@pipeline)), and
-//! handed to one sink ([`sink`]): the report of the whole input, a report per period, or the
-//! records. Report sinks count keys ([`count`]) and write the report ([`report`]); [`sys`] holds
-//! the process's edges (signals, standard output), [`cli`] turns arguments into a [`cli::Plan`]
+//! parsed by its wire format ([`format`](mod@format)) and decoded into a command with its keys
+//! by the command table ([`commands`]), then accounted for, filtered and redacted
+//! ([`pipeline`](mod@pipeline)), and handed to one sink ([`sink`]): the report of the whole
+//! input, a report per period, or the records. Report sinks count keys ([`count`]) and write the
+//! report ([`report`]); the report of one large regular file is read in ranges, one per core,
+//! and their counts joined ([`sink::split`]). [`sys`] holds the process's edges (signals,
+//! standard output), [`cli`] turns arguments into a [`cli::Plan`]
 //! (parsed, checked, what the flags name read), which [`run`] runs.
 //!
 //! ```text
