@@ -70,22 +70,15 @@ fn code_only(text: &str) -> String {
             i = j + 1 + hashes;
             out.push_str("\"\"");
             continue;
-        } else if c == '"' {
+        } else if c == '"' || (c == '\'' && (at(i + 1) == '\\' || at(i + 2) == '\'')) {
+            // A string, or a character literal ('x', '\n', '\u{1F600}'; not a lifetime, 'a):
+            // to the closing quote, past escaped ones.
             i += 1;
-            while i < chars.len() && chars[i] != '"' {
+            while i < chars.len() && chars[i] != c {
                 i += if chars[i] == '\\' { 2 } else { 1 };
             }
             i += 1;
-            out.push_str("\"\"");
-            continue;
-        } else if c == '\'' && (at(i + 1) == '\\' || at(i + 2) == '\'') {
-            // A character literal ('x', '\n', '\u{1F600}'), not a lifetime ('a).
-            i += 1;
-            while i < chars.len() && chars[i] != '\'' {
-                i += if chars[i] == '\\' { 2 } else { 1 };
-            }
-            i += 1;
-            out.push_str("' '");
+            out.extend([c, c]);
             continue;
         } else {
             out.push(c);
