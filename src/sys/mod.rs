@@ -1,5 +1,5 @@
 //! The process's edges: signals ([`signal`]), standard output as a file ([`output`]), and the
-//! terminal's size ([`terminal`]).
+//! terminals (their size, and echo off for a password: [`terminal`]).
 
 pub mod output;
 pub mod signal;
