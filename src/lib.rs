@@ -33,13 +33,13 @@ mod sys;
 
 // The public surface: what main.rs, the tests (tests/it) and the fuzz targets (fuzz/) use, and
 // nothing else.
-// - main.rs: `cli` (parse, resolve, help, MANUAL), `run`, `Error`, `signal` (install, Stop,
+// - main.rs: `cli` (parse, Action, resolve, help, MANUAL), `run`, `Error`, `signal` (install, Stop,
 //   exit_status), `output` (Stdout, was_closed), `escape::controls_escaped`.
-// - tests: `cli` (parse, resolve, Config, doc::man_options, MANUAL), `flags` (FLAGS, long), `run`,
-//   `Error`, `signal::Stop`, `escape` (escaped, unescape), `monitor` (Parser, Line, Args,
-//   ArgsStore), `commands` (Table, KeySpec, Begin, Find, Access, Lookup, server::load),
+// - tests: `cli` (parse, Action, resolve, Config, doc::man_options, MANUAL), `flags` (FLAGS,
+//   long), `run`, `Error`, `signal::Stop`, `escape` (escaped, unescape), `monitor` (Parser, Line,
+//   Args, ArgsStore), `commands` (Table, KeySpec, Begin, Find, Access, Lookup, server::load),
 //   `cluster::slot`.
-// - fuzz: `cli` (parse, resolve), `Session` (new, feed, feed_small_lines, finish), `Error`,
+// - fuzz: `cli` (parse, Action, resolve), `Session` (new, feed, feed_small_lines, finish), `Error`,
 //   `signal::Stop`, `escape`, `monitor`, `commands` (Table, server).
 pub use cli::flags;
 pub use count::cluster;
