@@ -21,7 +21,9 @@ impl Default for NameCache {
 }
 
 impl NameCache {
-    /// [`Table::lookup`], remembering the answer for `name`.
+    /// [`Table::lookup`], remembering the answer for `name`. A hit, the common case, is inlined
+    /// where the line is resolved; a miss is not.
+    #[inline]
     pub fn lookup(&mut self, table: &Table, name: &[u8], second: Option<&[u8]>) -> Lookup {
         let Some((a, b, i)) = crate::count::hash::short_key(name) else {
             return table.lookup(name, second);
@@ -30,6 +32,14 @@ impl NameCache {
         if (sa, sb, len) == (a, b, name.len()) {
             return found;
         }
+        self.miss(table, name, second, (a, b, i))
+    }
+
+    /// Resolves a name the cache does not have, and keeps it in slot `i` when the answer does
+    /// not depend on the second argument.
+    #[cold]
+    #[inline(never)]
+    fn miss(&mut self, table: &Table, name: &[u8], second: Option<&[u8]>, (a, b, i): (u64, u64, usize)) -> Lookup {
         let found = table.lookup(name, second);
         let depends_on_second = match found {
             Lookup::Known(id, n) => n > 1 || table.get(id).has_subcommands,
