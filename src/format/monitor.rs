@@ -503,6 +503,7 @@ pub fn looks_like_a_reply(line: &[u8]) -> bool {
 
 /// A client's address without its port, so one application server is one row:
 /// `10.0.0.5:41000` → `10.0.0.5`, `[::1]:33802` → `[::1]`; `lua` and `unix:/path` stay as they are.
+#[inline]
 pub fn client_address(client: &[u8]) -> &[u8] {
     // Back over the port's digits: they end on the last `:` exactly when all after that `:`
     // are digits.
