@@ -87,18 +87,24 @@ impl<W: Write> Reporter<W> {
         }
     }
 
-    /// Learns the node label of a command, if it has one.
-    #[inline]
+    /// Learns the node label of a command, if it has one. This runs for every command: inlined
+    /// (a few compares), the rare work out of line.
+    #[inline(always)]
     pub fn learn(&mut self, cmd: &Command<'_>) {
         if let Some(label) = cmd.node_label {
             self.labels.learn(cmd.node, label);
         }
         self.nodes.seen(cmd.node, cmd.header.micros);
         if self.noticed {
-            self.noticed = false;
-            if let Some(screen) = &mut self.screen {
-                screen.clear_notice();
-            }
+            self.clear_notice();
+        }
+    }
+
+    #[cold]
+    fn clear_notice(&mut self) {
+        self.noticed = false;
+        if let Some(screen) = &mut self.screen {
+            screen.clear_notice();
         }
     }
 
