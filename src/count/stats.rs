@@ -589,7 +589,8 @@ impl Stats {
         self.charge_gap(cmd, secrets, gap);
     }
 
-    /// Records a measured latency, charged to its own command.
+    /// Records a measured latency, charged to its own command (of packets only: out of line).
+    #[inline(never)]
     fn charge_latency(&mut self, cmd: &Command<'_>, secrets: &Secrets, latency: Option<u64>) {
         if let Some(latency) = latency {
             self.gaps.record(latency);
@@ -625,28 +626,34 @@ impl Stats {
                     }
                 }
             }
-            GapRule::Earlier => {
-                let node = cmd.node as usize;
-                if let Some(gap) = gap {
-                    let chain = &self.chains[node];
-                    self.command_counts.add_named(chain.prev_id, &chain.prev_command, 0).charge(gap);
-                    self.gaps.record(gap);
-                    if let Some(mut call) = self.chains[node].prev_call.take() {
-                        if self.would_keep(gap) {
-                            call.gap = gap;
-                            self.keep_slow(call);
-                        }
-                    }
+            GapRule::Earlier => self.charge_earlier(cmd, secrets, gap),
+        }
+    }
+
+    /// [`Stats::charge_gap`] under [`GapRule::Earlier`]: the gap is the previous call's, and
+    /// this one waits for its own (kept out of line: the default rule is the one that runs for
+    /// most reports).
+    #[inline(never)]
+    fn charge_earlier(&mut self, cmd: &Command<'_>, secrets: &Secrets, gap: Option<u64>) {
+        let node = cmd.node as usize;
+        if let Some(gap) = gap {
+            let chain = &self.chains[node];
+            self.command_counts.add_named(chain.prev_id, &chain.prev_command, 0).charge(gap);
+            self.gaps.record(gap);
+            if let Some(mut call) = self.chains[node].prev_call.take() {
+                if self.would_keep(gap) {
+                    call.gap = gap;
+                    self.keep_slow(call);
                 }
-                // Whether this call's gap makes the list is known only at the next line, so under
-                // this rule every call is rendered (the default rule renders only the few that do).
-                let call = if self.settings.top > 0 { Some(self.render(cmd, secrets, 0)) } else { None };
-                let chain = &mut self.chains[node];
-                chain.prev_command = if cmd.id.is_none() { Name::new(cmd.name) } else { Name::default() };
-                chain.prev_id = cmd.id;
-                chain.prev_call = call;
             }
         }
+        // Whether this call's gap makes the list is known only at the next line, so under
+        // this rule every call is rendered (the default rule renders only the few that do).
+        let call = if self.settings.top > 0 { Some(self.render(cmd, secrets, 0)) } else { None };
+        let chain = &mut self.chains[node];
+        chain.prev_command = if cmd.id.is_none() { Name::new(cmd.name) } else { Name::default() };
+        chain.prev_id = cmd.id;
+        chain.prev_call = call;
     }
 
     /// The latencies of command `name` (a new one, past the limit, goes under `(other)`).
