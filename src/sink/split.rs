@@ -74,8 +74,10 @@ struct Counted {
 
 /// Reads `ranges` of `file` (in file order), each on a thread of its own with a pipeline from
 /// `pipeline`, and joins what they counted: the pipeline and counts of the whole file, its
-/// warnings written to `warn`. `None` when the ranges cannot be joined (nothing was written:
-/// read the file in one pass).
+/// warnings written to `warn`. The ranges share the memory `settings` give one pass: each
+/// counts into tables of its share of `--max-keys`, and the joined tables are of the whole,
+/// so they always hold the union. `None` when the ranges cannot be joined (nothing was
+/// written: read the file in one pass).
 pub fn count(
     file: &Arc<File>,
     ranges: &[Range<u64>],
@@ -84,6 +86,8 @@ pub fn count(
     stop: Stop,
     warn: &mut dyn Write,
 ) -> Option<(Pipeline, Stats)> {
+    let whole = settings;
+    let settings = &Settings { max_keys: (whole.max_keys / ranges.len()).max(1), ..whole.clone() };
     let threads: Vec<_> = (1..ranges.len())
         .map(|i| {
             let (file, range, pipeline, settings) = (file.clone(), ranges[i].clone(), pipeline(), settings.clone());
@@ -98,14 +102,18 @@ pub fn count(
     if all.iter().any(|c| c.failed || c.counts.tangled) || all.iter().enumerate().any(apart) {
         return None;
     }
-    let mut joined = all.remove(0);
-    let _ = warn.write_all(&joined.warned);
+    let first = all.remove(0);
+    let _ = warn.write_all(&first.warned);
+    let (mut pipeline, mut stats) = (first.pipeline, Stats::new(whole.clone()));
+    stats.join(first.counts.stats, &[]);
+    // Ctrl-C: each range stopped where it was, and no gap spans the lines none of them read.
+    let bridged = !stop.requested();
     for next in all {
-        joined.pipeline.join(next.pipeline, warn);
-        let openings: Vec<Opening> = next.counts.opening.into_iter().collect();
-        joined.counts.stats.join(next.counts.stats, &openings);
+        pipeline.join(next.pipeline, warn);
+        let openings: Vec<Opening> = next.counts.opening.into_iter().filter(|_| bridged).collect();
+        stats.join(next.counts.stats, &openings);
     }
-    Some((joined.pipeline, joined.counts.stats))
+    Some((pipeline, stats))
 }
 
 /// Reads one range to its end (or to Ctrl-C) into counts of its own.
