@@ -68,7 +68,6 @@ use sink::Sink;
 pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(), Error> {
     if let Some(limit) = plan.config.duration {
         signal::end_after(std::time::Duration::from_micros(limit));
-        plan.inputs.ticking = true;
     }
     if plan.reads_a_terminal {
         // Nothing else would say why nothing happens.

@@ -1,6 +1,6 @@
-//! What a run is asked to do: one plain [`Config`], filled in by [`crate::cli::parse`] from the
+//! What a run is asked to do: one plain [`Config`], filled in by [`crate::cli::parse()`] from the
 //! flags of [`crate::cli::flags`]: the values as given, with nothing read yet (the files the flags
-//! name are read by [`crate::cli::resolve`]).
+//! name are read by [`crate::cli::resolve()`]).
 
 use std::ffi::OsString;
 

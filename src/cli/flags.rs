@@ -1,6 +1,6 @@
 //! Every command-line flag, defined once (as ripgrep's `defs`): its name, value, default, the
 //! line `--help` shows, the text the man page shows, and what it sets in the [`Config`]: a plain
-//! value, never a file read (that is [`crate::cli::resolve`]'s). `--help` is rendered from this
+//! value, never a file read (that is [`crate::cli::resolve()`]'s). `--help` is rendered from this
 //! table at run time ([`crate::cli::doc`]) and the man page's OPTIONS section from it by a test
 //! that fails on any difference (`tests/docs.rs`), so the three cannot drift apart.
 //!
@@ -519,7 +519,8 @@ pub const FLAGS: &[Flag] = &[
         section: Section::Records,
         help: "instead of the report, one line per command (tsv: timestamp, db, client, command, \
                arg1, arg2...) or per key access (keys: timestamp, db, client, command, key, \
-               read|write, slot); with several inputs, a node column comes first",
+               read|write, slot); with several inputs, a node column comes first; from a packet \
+               capture, the reply's bytes and latency last",
         doc: "Instead of the report, write one record per command (**tsv**) or per key access \
               (**keys**), as described under **RECORDS**. Records are block-buffered, and flushed \
               whenever the input pauses, so a live stream shows them at once.",

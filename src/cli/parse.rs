@@ -1,7 +1,7 @@
 //! The low-level parse: arguments into a [`Config`] of plain values, flag by flag, through the
 //! table of [`crate::cli::flags`]. It reads no file and looks at nothing outside the arguments
 //! (as ripgrep's `lowargs`): what the flags name is read, and what involves more than one flag
-//! is checked, afterwards by [`crate::cli::resolve`].
+//! is checked, afterwards by [`crate::cli::resolve()`].
 
 use std::ffi::OsString;
 

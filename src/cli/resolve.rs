@@ -38,6 +38,10 @@ pub struct Plan {
 /// no signal ends.
 pub fn resolve(config: Config, stop: Stop, warn: &mut dyn Write) -> Result<Plan, Error> {
     check(&config)?;
+    // Said before anything is read or connected to.
+    if config.files.iter().map(Input::parse).filter(Input::is_stdin).count() > 1 {
+        return Err(UsageError("standard input ('-') can be read only once".into()).into());
+    }
     let table = match &config.commands {
         Some(path) => {
             let commands = crate::commands::server::load(std::path::Path::new(path)).map_err(Error::Refused)?;
@@ -48,9 +52,8 @@ pub fn resolve(config: Config, stop: Stop, warn: &mut dyn Write) -> Result<Plan,
     let mut inputs = Inputs::new(servers(&config, stop, warn)?, &config.files);
     inputs.ports = config.ports.clone();
     inputs.stop = stop;
-    if inputs.list.iter().filter(|i| i.is_stdin()).count() > 1 {
-        return Err(UsageError("standard input ('-') can be read only once".into()).into());
-    }
+    // A run that ends at a time looks at the clock while it waits, even for files.
+    inputs.ticking = config.duration.is_some();
     if let Some(rejects) = &config.rejects {
         check_rejects(rejects, &inputs.list)?;
     }

@@ -97,7 +97,7 @@ impl<'a> Queued<'a> {
     /// whole access (the end of a batch).
     #[inline]
     pub fn decode(bytes: &'a [u8]) -> Option<(Queued<'a>, usize)> {
-        let mut r = Reader { bytes, at: 0 };
+        let mut r = BatchReader { bytes, at: 0 };
         let node = u32::from_le_bytes(r.take()?);
         let [flags] = r.take::<FLAGS>()?;
         let share = u64::from_le_bytes(r.take()?);
@@ -122,12 +122,12 @@ impl<'a> Queued<'a> {
 }
 
 /// Reads fields one after another.
-struct Reader<'a> {
+struct BatchReader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
-impl<'a> Reader<'a> {
+impl<'a> BatchReader<'a> {
     #[inline(always)]
     fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
         let field = self.bytes.get(self.at..self.at + N)?;

@@ -103,7 +103,7 @@ impl Drop for Offload {
     }
 }
 
-fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
+fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<DecodedAccess>) {
     // Decoded and hashed first, so each access's table lines can be asked for a few accesses
     // before they are needed (the lookups would otherwise wait on memory one at a time).
     scratch.clear();
@@ -115,7 +115,7 @@ fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
             // The slot of a whole key: its entry in the tables computes it once.
             None => (q.name.len() as u64, tables.hash(q.name), None),
         };
-        scratch.push(Pending {
+        scratch.push(DecodedAccess {
             node: q.node,
             access: q.access,
             share: q.share,
@@ -156,7 +156,7 @@ fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<Pending>) {
 }
 
 /// One access of a batch, decoded.
-struct Pending {
+struct DecodedAccess {
     node: u32,
     access: Access,
     share: u64,

@@ -103,19 +103,30 @@ impl<E: Default> TopK<E> {
     /// [`TopK::add`] for tables of few, short, often repeated keys (prefixes, clients): a key
     /// of up to 16 bytes added before is found by its bytes in a small cache, without hashing
     /// or probing.
+    #[inline]
     pub fn add_short(&mut self, key: &[u8], weight: u64) {
+        if let Some((a, b, at)) = short_key(key) {
+            if let Some(&(ra, rb, len, idx)) = self.recent.get(at) {
+                if (ra, rb, len) == (a, b, key.len() as u32) {
+                    self.total += weight;
+                    self.entries[idx as usize].count += weight;
+                    return;
+                }
+            }
+        }
+        self.add_short_missed(key, weight);
+    }
+
+    /// [`TopK::add_short`] of a key the cache does not have: counted by its hash, and its place
+    /// cached (kept out of line: the hit above is what runs for most lines).
+    #[inline(never)]
+    fn add_short_missed(&mut self, key: &[u8], weight: u64) {
         let Some((a, b, at)) = short_key(key) else {
             self.add(key, weight);
             return;
         };
         if self.recent.is_empty() {
             self.recent = vec![(0, 0, u32::MAX, 0); crate::count::hash::SHORT_CACHE];
-        }
-        let (ra, rb, len, idx) = self.recent[at];
-        if (ra, rb, len) == (a, b, key.len() as u32) {
-            self.total += weight;
-            self.entries[idx as usize].count += weight;
-            return;
         }
         let hash = self.hash(key);
         self.total += weight;

@@ -54,7 +54,7 @@ impl Window {
 
 /// What a report shows besides its merged counts: its window, its periods (for each key's
 /// trend) and the last full period (for each key's rate now).
-pub struct Frame<'a> {
+pub struct WindowFrame<'a> {
     pub window: Window,
     /// The period's length, in microseconds.
     pub every: u64,
@@ -88,7 +88,7 @@ pub trait Period<E> {
     /// counted on the second core), before it is reported.
     fn complete(&mut self, current: &mut Stats);
     /// Writes the report of a window: `stats` its counts, `frame` what else it shows.
-    fn report(&mut self, stats: &Stats, frame: &Frame<'_>) -> Result<(), E>;
+    fn report(&mut self, stats: &Stats, frame: &WindowFrame<'_>) -> Result<(), E>;
 }
 
 /// The periods of the current window and the counters of the one under way.
@@ -188,7 +188,8 @@ impl Windows {
         let window = Window { start, end, from: start, length: end - start, ended: false };
         period.complete(&mut self.current);
         let recent = Recent { now: &self.current, seconds: window.seconds(), before: None };
-        let frame = Frame { window, every: self.every, periods: Vec::new(), seconds: Vec::new(), recent: Some(recent) };
+        let frame =
+            WindowFrame { window, every: self.every, periods: Vec::new(), seconds: Vec::new(), recent: Some(recent) };
         period.report(&self.current, &frame)?;
         self.history.clear();
         self.drawn = None;
@@ -226,7 +227,8 @@ impl Windows {
         let Some(index) = self.index else {
             // Nothing with a timestamp was read: one report of what there was.
             let window = Window { start: 0, end: 0, from: 0, length: 0, ended: true };
-            let frame = Frame { window, every: self.every, periods: Vec::new(), seconds: Vec::new(), recent: None };
+            let frame =
+                WindowFrame { window, every: self.every, periods: Vec::new(), seconds: Vec::new(), recent: None };
             return period.report(&self.current, &frame);
         };
         let window = match self.drawn {
@@ -269,7 +271,7 @@ impl Windows {
         period: &mut dyn Period<E>,
     ) -> Result<(), E> {
         if let [only] = periods[..] {
-            let frame = Frame { window, every: self.every, periods: Vec::new(), seconds: Vec::new(), recent };
+            let frame = WindowFrame { window, every: self.every, periods: Vec::new(), seconds: Vec::new(), recent };
             return period.report(only, &frame);
         }
         let n = periods.len() as u64;
@@ -278,7 +280,7 @@ impl Windows {
         for counts in &periods {
             merged.merge(counts);
         }
-        let frame = Frame { window, every: self.every, periods, seconds, recent };
+        let frame = WindowFrame { window, every: self.every, periods, seconds, recent };
         period.report(&merged, &frame)
     }
 }
@@ -330,7 +332,7 @@ mod tests {
 
     impl Period<()> for Reported {
         fn complete(&mut self, _current: &mut Stats) {}
-        fn report(&mut self, stats: &Stats, frame: &Frame<'_>) -> Result<(), ()> {
+        fn report(&mut self, stats: &Stats, frame: &WindowFrame<'_>) -> Result<(), ()> {
             self.0.push((frame.window, stats.tally.lines, frame.recent.map(|r| r.seconds)));
             Ok(())
         }

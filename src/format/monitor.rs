@@ -81,6 +81,9 @@ pub struct Call<'a> {
     pub lost: usize,
     /// The bytes of the arguments after the name.
     pub bytes: u64,
+    /// The reply columns of a record read back, when it has them (a capture's requests carry
+    /// their replies beside the call).
+    pub reply: Option<&'a record::ReplyColumns>,
 }
 
 /// Where an argument's bytes are: in the line as written, or decoded from its escapes.
@@ -193,6 +196,8 @@ pub struct Parser {
     line_start: usize,
     /// Raw bytes at the end of a cut line that belong to an argument cut short.
     lost: usize,
+    /// The reply columns of the record read back.
+    reply: record::ReplyColumns,
 }
 
 impl Parser {
@@ -214,11 +219,12 @@ impl Parser {
     pub fn parse_line<'a>(&'a mut self, line: &'a [u8], cut: bool, maybe_tab: bool) -> Line<'a> {
         let whole = line;
         match self.classify(line, cut, maybe_tab) {
-            Classified::Command(header) => {
+            Classified::Command(header, record) => {
                 let this: &'a Parser = self;
                 let args = Args { line: whole, spans: &this.spans, decoded: &this.decoded, long: &[] };
                 let bytes = this.spans[1..].iter().map(|s| s.len() as u64).sum();
-                Line::Command(Call { header, args, lost: this.lost, bytes })
+                let reply = (record && this.reply != record::ReplyColumns::Absent).then_some(&this.reply);
+                Line::Command(Call { header, args, lost: this.lost, bytes, reply })
             }
             Classified::Noise => Line::Noise,
             Classified::ServerError(text) => Line::ServerError(text),
@@ -244,7 +250,7 @@ impl Parser {
         if !cut && maybe_tab && line.find_byte(b'\t').is_some() {
             // MONITOR escapes tabs: a line with one is most likely a record of ours, read back.
             if let Some(header) = self.record(line) {
-                return Classified::Command(header);
+                return Classified::Command(header, true);
             }
             self.spans.clear();
             self.decoded.clear();
@@ -270,7 +276,7 @@ impl Parser {
             _ => return Classified::Skipped,
         }
         match self.command(line, body, cut) {
-            Some(header) => Classified::Command(header),
+            Some(header) => Classified::Command(header, false),
             None => {
                 self.spans.clear();
                 Classified::Skipped
@@ -336,7 +342,8 @@ impl Parser {
     /// A record of `--emit tsv` read back, as [`crate::format::record`] reads one: each field
     /// after the lead an argument, decoded where it has a backslash.
     fn record<'a>(&mut self, line: &'a [u8]) -> Option<Header<'a>> {
-        let (lead, micros, fields) = record::read(line)?;
+        let (lead, micros, fields, reply) = record::read(line)?;
+        self.reply = reply;
         for (at, field) in fields {
             if field.find_byte(b'\\').is_some() {
                 let from = self.decoded.len();
@@ -428,7 +435,8 @@ impl Parser {
 
 /// What [`Parser::classify`] found, before the arguments are handed out.
 enum Classified<'a> {
-    Command(Header<'a>),
+    /// A command, and whether it is a record read back.
+    Command(Header<'a>, bool),
     Noise,
     ServerError(&'a [u8]),
     Skipped,

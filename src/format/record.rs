@@ -8,9 +8,13 @@
 //! Columns, keys: timestamp, db, client, command, key, access (`read` or `write`), slot (the key's
 //! cluster hash slot, of its whole bytes also when the record holds only a long key's head)
 //!
-//! Keys records of requests read from packets end with two more: the key's share of the reply's
-//! bytes, and of the latency in microseconds (both empty when the capture did not show the
-//! reply). Tsv records keep their columns, so they still read back as input.
+//! Records of requests read from packets end with their reply ([`REPLY`]): a keys record with
+//! two more columns, the key's share of the reply's bytes and of the latency in microseconds; a
+//! tsv record, after its arguments, with the mark [`REPLY_MARK`] and the reply's bytes and
+//! latency. The mark is a field no argument is ever written as (a backslash before a byte that
+//! is no escape), so [`read`] tells the reply columns from arguments, and a record read back
+//! gives its request's reply again. Both columns are empty when the capture did not show the
+//! reply.
 //!
 //! With several inputs (or a named one, `NAME=PATH`) every record starts with a node column.
 //! The header line (keys records only: column stores take it for their column names) names the
@@ -73,8 +77,10 @@ impl Column {
 pub const LEAD: [Column; 4] = [Column::Timestamp, Column::Db, Column::Client, Column::Command];
 /// What a keys record has after the lead ([`Writer::key`]).
 pub const KEY: [Column; 3] = [Column::Key, Column::Access, Column::Slot];
-/// What a keys record of a request read from packets adds ([`ReplyColumns`]).
+/// What a record of a request read from packets adds ([`ReplyColumns`]).
 pub const REPLY: [Column; 2] = [Column::ReplyBytes, Column::LatencyUs];
+/// What comes before the reply columns in a tsv record: `\|`, which [`escape`] never writes.
+pub const REPLY_MARK: &[u8] = b"\\|";
 
 /// The columns before a record's command, borrowed from the line read or the command written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,14 +95,16 @@ pub struct Lead<'a> {
     pub client: &'a [u8],
 }
 
-/// The reply columns of a keys record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The reply columns of a record.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyColumns {
     /// Not read from packets: no reply columns.
+    #[default]
     Absent,
     /// Read from packets, but the capture did not show the reply: both empty.
     Unseen,
-    /// The key's share of the reply's bytes and of the latency, in microseconds.
+    /// The record's share of the reply's bytes and of the latency, in microseconds: all of it
+    /// in a tsv record, a key's share in a keys record.
     Share { bytes: u64, micros: u64 },
 }
 
@@ -150,26 +158,25 @@ impl<W: Write> Writer<W> {
         escape(command, out);
     }
 
-    /// A tsv record: the lead, then `args` (those after the command name).
+    /// A tsv record: the lead, then `args` (those after the command name), then the reply
+    /// columns after their mark.
     #[inline]
-    pub fn command<'a>(&mut self, args: impl Iterator<Item = &'a [u8]>) {
+    pub fn command<'a>(&mut self, args: impl Iterator<Item = &'a [u8]>, reply: ReplyColumns) {
         self.buf.extend_from_slice(&self.lead);
         for arg in args {
             self.buf.push(SEPARATOR);
             escape(arg, &mut self.buf);
         }
+        if reply != ReplyColumns::Absent {
+            self.buf.push(SEPARATOR);
+            self.buf.extend_from_slice(REPLY_MARK);
+            self.reply(reply);
+        }
         self.buf.push(b'\n');
     }
 
-    /// A keys record: the lead, then `key`, its access (`write`, or `read`), its slot and the
-    /// reply columns.
-    #[inline]
-    pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: ReplyColumns) {
-        self.buf.extend_from_slice(&self.lead);
-        self.buf.push(SEPARATOR);
-        escape(key, &mut self.buf);
-        self.buf.extend_from_slice(if write { b"\twrite\t" } else { b"\tread\t" });
-        self.buf.extend_from_slice(itoa::Buffer::new().format(slot).as_bytes());
+    /// The reply columns, each after its separator.
+    fn reply(&mut self, reply: ReplyColumns) {
         match reply {
             ReplyColumns::Absent => {}
             ReplyColumns::Unseen => self.buf.extend_from_slice(b"\t\t"),
@@ -181,6 +188,18 @@ impl<W: Write> Writer<W> {
                 self.buf.extend_from_slice(number.format(micros).as_bytes());
             }
         }
+    }
+
+    /// A keys record: the lead, then `key`, its access (`write`, or `read`), its slot and the
+    /// reply columns.
+    #[inline]
+    pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: ReplyColumns) {
+        self.buf.extend_from_slice(&self.lead);
+        self.buf.push(SEPARATOR);
+        escape(key, &mut self.buf);
+        self.buf.extend_from_slice(if write { b"\twrite\t" } else { b"\tread\t" });
+        self.buf.extend_from_slice(itoa::Buffer::new().format(slot).as_bytes());
+        self.reply(reply);
         self.buf.push(b'\n');
     }
 
@@ -234,11 +253,13 @@ pub fn looks_like_one(head: &[u8]) -> bool {
 }
 
 /// Reads a tsv record (with or without its line end): its lead, its timestamp in microseconds,
-/// and its command and arguments still escaped; `None` when the line is not one.
+/// its command and arguments still escaped, and its reply columns; `None` when the line is not
+/// one.
 #[inline]
-pub fn read(line: &[u8]) -> Option<(Lead<'_>, u64, Fields<'_>)> {
+pub fn read(line: &[u8]) -> Option<(Lead<'_>, u64, Fields<'_>, ReplyColumns)> {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let (line, reply) = reply_columns(line);
     let mut fields = Fields { line, at: 0, done: false };
     let first = fields.next()?.1;
     let second = fields.next()?.1;
@@ -254,7 +275,33 @@ pub fn read(line: &[u8]) -> Option<(Lead<'_>, u64, Fields<'_>)> {
     };
     let micros = parse_timestamp(ts, false)?;
     let client = fields.next()?.1;
-    Some((Lead { node, ts, db, client }, micros, fields))
+    Some((Lead { node, ts, db, client }, micros, fields, reply))
+}
+
+/// A tsv record's reply columns, when it ends with them: the record without them, and what they
+/// say. A mark followed by anything but two numbers (or two empty columns) is left in place,
+/// where it is no argument: the record is not one.
+fn reply_columns(line: &[u8]) -> (&[u8], ReplyColumns) {
+    let mut back = line.rsplitn(4, |&b| b == SEPARATOR);
+    let (Some(micros), Some(bytes), Some(mark), Some(rest)) = (back.next(), back.next(), back.next(), back.next())
+    else {
+        return (line, ReplyColumns::Absent);
+    };
+    if mark != REPLY_MARK {
+        return (line, ReplyColumns::Absent);
+    }
+    let number = |f: &[u8]| -> Option<u64> {
+        if f.is_empty() || f.len() > 19 || !f.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(f).ok()?.parse().ok()
+    };
+    let reply = match (number(bytes), number(micros)) {
+        (Some(bytes), Some(micros)) => ReplyColumns::Share { bytes, micros },
+        _ if bytes.is_empty() && micros.is_empty() => ReplyColumns::Unseen,
+        _ => return (line, ReplyColumns::Absent),
+    };
+    (rest, reply)
 }
 
 /// The fields of a record after its lead (the command, then its arguments), each with where it
@@ -344,7 +391,7 @@ mod tests {
         let lead = Lead { node: Some(b"n\t1"), ..LEAD_A };
         let record = written(|w| {
             w.lead(&lead, b"set");
-            w.command([&b"a\tb\"c\n\x01"[..], b"", b"v"].into_iter());
+            w.command([&b"a\tb\"c\n\x01"[..], b"", b"v"].into_iter(), ReplyColumns::Absent);
             w.key(b"a\tb", true, 1, ReplyColumns::Unseen);
         });
         assert_eq!(
@@ -353,7 +400,8 @@ mod tests {
               n\\t1\t1795636306.848848\t0\t1.2.3.4:5\tset\ta\\tb\twrite\t1\t\t\n"
         );
         let first = record.lines_with_terminator().next().unwrap();
-        let (read_lead, micros, fields) = read(first).unwrap();
+        let (read_lead, micros, fields, reply) = read(first).unwrap();
+        assert_eq!(reply, ReplyColumns::Absent);
         assert_eq!(read_lead, Lead { node: Some(b"n\\t1"), ..LEAD_A });
         assert_eq!(micros, 1_795_636_306_848_848);
         let fields: Vec<_> = fields.collect();
@@ -368,7 +416,7 @@ mod tests {
         assert_eq!(lead_len(b"1.000001", b"0"), 3);
         assert_eq!(lead_len(b"1.000001", b"1.000002"), 4);
         assert_eq!(lead_len(b"n1", b"1.000002"), 4);
-        let (lead, _, _) = read(b"1.5\t1.000002\t3\tlua\tget\tk").unwrap();
+        let (lead, _, _, _) = read(b"1.5\t1.000002\t3\tlua\tget\tk").unwrap();
         assert_eq!((lead.node, lead.ts, lead.db), (Some(&b"1.5"[..]), &b"1.000002"[..], &b"3"[..]));
         for bad in [&b"a\tb"[..], b"1.000001\tx\tc\tget", b"n\t1.5\tx\tc\tget", b"1.000001"] {
             assert!(read(bad).is_none(), "{}", bad.as_bstr());
@@ -376,11 +424,34 @@ mod tests {
     }
 
     #[test]
-    fn a_record_has_a_separator_before_any_quote() {
-        assert!(looks_like_one(b"1.5\t0\tc\tset\t\"k\"\tv"));
-        assert!(looks_like_one(b"1.5\t0\tc\tget"));
-        assert!(!looks_like_one(b"1.5 [0 c] \"get\" \"a\tb\""));
-        assert!(!looks_like_one(b"1.5 [0 c] \"get\""));
+    fn a_tsv_record_of_packets_ends_with_its_reply_after_the_mark() {
+        let record = written(|w| {
+            w.lead(&LEAD_A, b"del");
+            w.command([&b"a"[..], b"\\|"].into_iter(), ReplyColumns::Share { bytes: 4, micros: 31 });
+            w.command([&b"a"[..]].into_iter(), ReplyColumns::Unseen);
+        });
+        // An argument `\|` is written `\\|`: the mark is never an argument's.
+        assert_eq!(
+            record,
+            b"1795636306.848848\t0\t1.2.3.4:5\tdel\ta\t\\\\|\t\\|\t4\t31\n\
+              1795636306.848848\t0\t1.2.3.4:5\tdel\ta\t\\|\t\t\n"
+        );
+        let mut lines = record.lines_with_terminator();
+        let fields_of = |line| {
+            let (_, _, fields, reply) = read(line).unwrap();
+            (fields.map(|f| f.1.to_vec()).collect::<Vec<_>>(), reply)
+        };
+        let (fields, reply) = fields_of(lines.next().unwrap());
+        assert_eq!(fields, [&b"del"[..], b"a", b"\\\\|"]);
+        assert_eq!(reply, ReplyColumns::Share { bytes: 4, micros: 31 });
+        assert_eq!(fields_of(lines.next().unwrap()), (vec![b"del".to_vec(), b"a".to_vec()], ReplyColumns::Unseen));
+        // A mark with anything else after it stays a field (which no argument decodes from).
+        for odd in [&b"\\|\t1\t"[..], b"\\|\tx\t2", b"\\|\t1\t2\t3"] {
+            let line = [&b"1.000001\t0\tc\tget\tk\t"[..], odd].concat();
+            let (_, _, fields, reply) = read(&line).unwrap();
+            assert_eq!(reply, ReplyColumns::Absent);
+            assert!(fields.map(|f| f.1).any(|f| f == REPLY_MARK), "{}", line.as_bstr());
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::commands::{CommandId, KeyRef, Lookup, NameCache, Table};
 use crate::count::name::Name;
 use crate::format::monitor::{Args, Call, Header, Line, Parser};
+use crate::format::record;
 use crate::read::capture::{CallIn, PacketReply};
 use crate::read::input::LineIn;
 
@@ -172,7 +173,7 @@ impl Decoder {
             Line::ServerError(text) => return Decoded::ServerError(text),
             Line::Skipped => return Decoded::Skipped,
         };
-        let Call { header, args, lost, mut bytes } = call;
+        let Call { header, args, lost, mut bytes, reply } = call;
         let args = args.with_long(line.long);
         for long in line.long {
             // The head's bytes were counted; the whole argument's are.
@@ -182,7 +183,11 @@ impl Decoder {
         }
         let bytes = if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes };
         let resolver = Resolver { table, names, found, name, nodes };
-        Decoded::Command(resolver.resolve(Call { header, args, lost, bytes }, line.node, keys))
+        let mut cmd = resolver.resolve(Call { header, args, lost, bytes, reply }, line.node, keys);
+        if let Some(reply) = reply {
+            read_back(&mut cmd, *reply);
+        }
+        Decoded::Command(cmd)
     }
 
     /// Decodes a request another input read whole (a packet capture's): its size is known.
@@ -190,6 +195,15 @@ impl Decoder {
         let Decoder { table, names, keys: found, name, nodes, .. } = self;
         let resolver = Resolver { table, names, found, name, nodes };
         Command { reply: call.reply, packet: true, ..resolver.resolve(call.call, call.node, keys) }
+    }
+}
+
+/// A record of a request read from packets, read back: its reply as the capture gave it.
+#[cold]
+fn read_back(cmd: &mut Command<'_>, reply: record::ReplyColumns) {
+    cmd.packet = true;
+    if let record::ReplyColumns::Share { bytes, micros } = reply {
+        cmd.reply = Some(PacketReply { bytes, nanos: micros.saturating_mul(1000) });
     }
 }
 

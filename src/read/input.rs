@@ -101,3 +101,71 @@ impl Inputs {
         &self.ports
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::event::Event;
+
+    /// Two files of `lines` lines each, in a fresh directory.
+    fn two_files(name: &str, lines: usize) -> (std::path::PathBuf, Vec<OsString>) {
+        let dir = std::env::temp_dir().join(format!("faina-inputs-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let line = "1795636306.000001 [0 10.0.0.1:1] \"get\" \"k\"\n";
+        let files: Vec<OsString> = ["a.txt", "b.txt"]
+            .iter()
+            .map(|f| {
+                let path = dir.join(f);
+                std::fs::write(&path, line.repeat(lines)).unwrap();
+                path.into_os_string()
+            })
+            .collect();
+        (dir, files)
+    }
+
+    #[test]
+    fn the_reader_threads_are_joined_when_the_inputs_end() {
+        let (dir, files) = two_files("end", 1000);
+        let mut inputs = Inputs::new(Vec::new(), &files);
+        let mut lines = 0;
+        let read = inputs.read(true, |event| {
+            lines += usize::from(matches!(event, Event::Line(_)));
+            Ok::<(), ()>(())
+        });
+        assert!(read.is_ok());
+        assert_eq!(lines, 2000);
+        assert_eq!(inputs.readers.join(), (2, 0), "both threads joined, none left");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_reader_threads_are_joined_when_the_consumer_fails() {
+        // Far more than the channel holds: the threads are blocked handing batches over when
+        // the consumer gives up at its first line, and end once it is gone.
+        let (dir, files) = two_files("fail", 200_000);
+        let mut inputs = Inputs::new(Vec::new(), &files);
+        let read = inputs.read(true, |event| if matches!(event, Event::Line(_)) { Err("full") } else { Ok(()) });
+        assert!(matches!(read, Err(Failed::Consumer("full"))));
+        assert_eq!(inputs.readers.join(), (2, 0), "both threads joined, none left");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_thread_waiting_on_a_fifo_nothing_writes_is_left_to_the_process_not_waited_for() {
+        let (dir, mut files) = two_files("fifo", 10);
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("*** SKIPPED: mkfifo did not make a FIFO ***");
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI: mkfifo is needed");
+            return;
+        }
+        files[1] = fifo.into_os_string();
+        let mut inputs = Inputs::new(Vec::new(), &files);
+        // The FIFO is live: its silence gives Idle ticks, and the consumer ends the run at one.
+        let read = inputs.read(true, |event| if matches!(event, Event::Idle) { Err("done") } else { Ok(()) });
+        assert!(matches!(read, Err(Failed::Consumer("done"))));
+        assert_eq!(inputs.readers.join(), (1, 1), "the file's thread joined; the FIFO's, blocked opening it, left");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

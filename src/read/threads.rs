@@ -1,6 +1,6 @@
 //! The reader threads: anything but a single regular file (several inputs, standard input, a
 //! FIFO, a server) is read on a thread per input, each running a
-//! [`LineReader`](crate::read::lines::LineReader) and handing over batches of lines with their
+//! [`LineReader`] and handing over batches of lines with their
 //! boundaries over one bounded channel, so one stalled stream never holds up the others and a
 //! silent live stream still gets [`Event::Idle`] ticks.
 //!
@@ -297,12 +297,18 @@ impl Readers {
     /// (within its connect timeout). A thread reading standard input, a pipe or a FIFO that has
     /// not ended may be blocked in a read that nothing can interrupt but more input: it is
     /// joined if it has finished, and otherwise left to end with the process, which is ending.
-    pub fn join(&mut self) {
+    /// Returns how many were joined, and how many left so.
+    pub fn join(&mut self) -> (usize, usize) {
+        let (mut joined, mut left) = (0, 0);
         for reader in self.threads.drain(..) {
             if !reader.may_block || reader.ended || reader.handle.is_finished() {
                 let _ = reader.handle.join();
+                joined += 1;
+            } else {
+                left += 1;
             }
         }
+        (joined, left)
     }
 
     /// Reads every input on a thread of its own, to its end (or to the stop), calling `on` for

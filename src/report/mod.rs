@@ -231,47 +231,27 @@ impl Report {
         let rates = Rates { seconds: (seconds > 0.0).then_some(seconds), hot: view.hot_qps, now: now_seconds };
         let keys = &stats.per_key;
         let names = |table: &TopK, total: u64| rows(table, top, total, &rates, escaped);
+        let section = |kind: Kind, total: u64, rows: Vec<Row>| TopSection { kind, total, rows };
+        let commands = stats.command_counts.table(&stats.settings.commands);
         let mut sections = vec![
-            TopSection { kind: Kind::Keys, total: keys.keys.total(), rows: key_rows(stats, view, &rates) },
-            TopSection {
-                kind: Kind::KeyBytes,
-                total: keys.key_bytes.total(),
-                rows: names(&keys.key_bytes, keys.key_bytes.total()),
-            },
-            TopSection {
-                kind: Kind::Prefixes,
-                total: keys.keys.total(),
-                rows: names(&keys.prefixes, keys.keys.total()),
-            },
-            TopSection {
-                kind: Kind::Commands,
-                total: stats.tally.commands,
-                rows: rows(
-                    &stats.command_counts.table(&stats.settings.commands),
-                    top,
-                    stats.tally.commands,
-                    &rates,
-                    escaped,
-                ),
-            },
-            TopSection {
-                kind: Kind::Clients,
-                total: stats.tally.commands,
-                rows: names(&stats.clients, stats.tally.commands),
-            },
-            TopSection { kind: Kind::Slots, total: keys.keys.total(), rows: slot_rows(stats, &rates) },
+            section(Kind::Keys, keys.keys.total(), key_rows(stats, view, &rates)),
+            section(Kind::KeyBytes, keys.key_bytes.total(), names(&keys.key_bytes, keys.key_bytes.total())),
+            section(Kind::Prefixes, keys.keys.total(), names(&keys.prefixes, keys.keys.total())),
+            section(Kind::Commands, stats.tally.commands, rows(&commands, top, stats.tally.commands, &rates, escaped)),
+            section(Kind::Clients, stats.tally.commands, names(&stats.clients, stats.tally.commands)),
+            section(Kind::Slots, keys.keys.total(), slot_rows(stats, &rates)),
         ];
         // Only requests read from packets have replies: these sections are theirs.
         let mut at = 2;
         for (kind, table) in [(Kind::KeyReplyBytes, &keys.reply_bytes), (Kind::KeyLatency, &keys.latency)] {
             if table.total() > 0 {
-                sections.insert(at, TopSection { kind, total: table.total(), rows: names(table, table.total()) });
+                sections.insert(at, section(kind, table.total(), names(table, table.total())));
                 at += 1;
             }
         }
         if view.nodes.is_some() {
             let rows = node_rows(stats, view, &rates);
-            sections.push(TopSection { kind: Kind::Nodes, total: stats.tally.commands, rows });
+            sections.push(section(Kind::Nodes, stats.tally.commands, rows));
         }
         let hot_keys = match view.recent {
             Some(recent) => {

@@ -20,26 +20,30 @@ fn write<W: Write>(out: &mut Writer<W>, emit: Emit, cmd: &Command<'_>, secrets: 
     match emit {
         Emit::Tsv => {
             let args = cmd.args.iter().enumerate().skip(1);
-            out.command(args.map(|(i, arg)| if secrets.contains(i) { REDACTED } else { arg }));
+            out.command(args.map(|(i, arg)| if secrets.contains(i) { REDACTED } else { arg }), reply(cmd, 1, 0));
         }
         Emit::Keys => {
             let n = cmd.keys.len() as u64;
             for (i, key) in cmd.keys.iter().enumerate() {
                 let bytes = cmd.args.get(key.pos);
                 let slot = cmd.args.long(key.pos).map_or_else(|| crate::count::cluster::slot(bytes), |long| long.slot);
-                let reply = match cmd.reply {
-                    _ if !cmd.packet => record::ReplyColumns::Absent,
-                    None => record::ReplyColumns::Unseen,
-                    Some(r) => record::ReplyColumns::Share {
-                        bytes: share_of(r.bytes, n, i),
-                        micros: share_of(r.nanos / 1000, n, i),
-                    },
-                };
-                out.key(bytes, key.access == Access::Write, slot, reply);
+                out.key(bytes, key.access == Access::Write, slot, reply(cmd, n, i));
             }
         }
     }
     out.end_command()
+}
+
+/// The reply columns of record `i` of `n` of a command (a tsv record: the one of one).
+#[inline]
+fn reply(cmd: &Command<'_>, n: u64, i: usize) -> record::ReplyColumns {
+    match cmd.reply {
+        _ if !cmd.packet => record::ReplyColumns::Absent,
+        None => record::ReplyColumns::Unseen,
+        Some(r) => {
+            record::ReplyColumns::Share { bytes: share_of(r.bytes, n, i), micros: share_of(r.nanos / 1000, n, i) }
+        }
+    }
 }
 
 /// The records sink: every command's records, as they come; the lines that were not commands
@@ -105,7 +109,7 @@ impl<W: Write> Sink for Records<W> {
         if self.long_args > 0 {
             let _ = writeln!(
                 warn,
-                "faina-filter: {} arguments of lines over 1 MiB were written as their first {} bytes",
+                "faina-filter: {} arguments (of lines over 1 MiB, or of requests read from packets) were written as their first {} bytes",
                 self.long_args,
                 crate::read::compact::HEAD
             );

@@ -7,7 +7,7 @@ use std::io::Write;
 use crate::cli::config::ReportFormat;
 use crate::count::nodes::{NodeState, Nodes};
 use crate::count::stats::{Stats, Tally};
-use crate::count::window::Frame;
+use crate::count::window::WindowFrame;
 use crate::error::Error;
 use crate::pipeline::decode::Command;
 use crate::report::screen::Screen;
@@ -108,7 +108,7 @@ impl<W: Write> Reporter<W> {
     }
 
     /// Writes the report of `stats`; a rolling report's `frame` says what else it shows.
-    pub fn write(&mut self, stats: &Stats, frame: Option<&Frame<'_>>) -> Result<(), Error> {
+    pub fn write(&mut self, stats: &Stats, frame: Option<&WindowFrame<'_>>) -> Result<(), Error> {
         let view = View {
             window: frame.map(|f| f.window),
             hot_qps: self.hot_qps,

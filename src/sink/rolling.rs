@@ -13,7 +13,7 @@ use crate::count::clock::{Clock, Placed};
 use crate::count::nodes::NodeState;
 use crate::count::offload::Offload;
 use crate::count::stats::{key_shares, Settings, Stats, Tally};
-use crate::count::window::{Frame, Period, Windows};
+use crate::count::window::{Period, WindowFrame, Windows};
 use crate::error::Error;
 use crate::pipeline::decode::Command;
 use crate::pipeline::redact::Secrets;
@@ -41,7 +41,7 @@ impl<W: Write> Period<Error> for Periods<W> {
         current.per_key.absorb(tables);
     }
 
-    fn report(&mut self, stats: &Stats, frame: &Frame<'_>) -> Result<(), Error> {
+    fn report(&mut self, stats: &Stats, frame: &WindowFrame<'_>) -> Result<(), Error> {
         self.reporter.write(stats, Some(frame))
     }
 }

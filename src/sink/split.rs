@@ -64,7 +64,7 @@ impl Sink for RangeCounts {
 }
 
 /// One range read: its pipeline, its counts, and what it said on standard error.
-struct Counted {
+struct RangeResult {
     pipeline: Pipeline,
     counts: RangeCounts,
     warned: Vec<u8>,
@@ -96,9 +96,9 @@ pub fn count(
         .collect();
     // The first range on this thread, while the others run.
     let first = read_range(file, ranges[0].clone(), pipeline(), settings.clone(), stop, false);
-    let later: Vec<Option<Counted>> = threads.into_iter().map(|t| t.join().ok()).collect();
-    let mut all = [Some(first)].into_iter().chain(later).collect::<Option<Vec<Counted>>>()?;
-    let apart = |(i, c): (usize, &Counted)| i > 0 && !c.pipeline.joinable();
+    let later: Vec<Option<RangeResult>> = threads.into_iter().map(|t| t.join().ok()).collect();
+    let mut all = [Some(first)].into_iter().chain(later).collect::<Option<Vec<RangeResult>>>()?;
+    let apart = |(i, c): (usize, &RangeResult)| i > 0 && !c.pipeline.joinable();
     if all.iter().any(|c| c.failed || c.counts.tangled) || all.iter().enumerate().any(apart) {
         return None;
     }
@@ -124,7 +124,7 @@ fn read_range(
     settings: Settings,
     stop: Stop,
     continues: bool,
-) -> Counted {
+) -> RangeResult {
     let mut counts = RangeCounts { stats: Stats::new(settings), continues, opening: None, tangled: false };
     let mut warned = Vec::new();
     let input = RangeReader::new(file.clone(), range);
@@ -136,5 +136,5 @@ fn read_range(
     // does a first line still held, its only one (whether it is a fragment is the next
     // range's first line's to say).
     let failed = matches!(read, Err(Failed::Read(..)) | Err(Failed::Consumer(_))) || pipeline.holding(0);
-    Counted { pipeline, counts, warned, failed }
+    RangeResult { pipeline, counts, warned, failed }
 }

@@ -215,7 +215,7 @@ fn report_top(report: &serde_json::Value) -> Vec<(Vec<u8>, u64, u64, u64)> {
 fn the_readme_recipes_give_each_engine_the_filters_top_keys() {
     let recipes = recipes();
     let engines: Vec<&str> = recipes.iter().map(|(e, _)| *e).collect();
-    assert_eq!(engines, ["clickhouse", "duckdb", "clickhouse", "clickhouse", "clickhouse"]);
+    assert_eq!(engines, ["clickhouse", "duckdb", "clickhouse", "clickhouse", "clickhouse", "clickhouse"]);
     let Some(python) = python() else { return };
     let run = Run { dir: TempDir::new("column-stores"), python };
     std::fs::write(run.dir.path("runner.py"), RUNNER).unwrap();
@@ -300,4 +300,69 @@ fn the_readme_recipes_give_each_engine_the_filters_top_keys() {
         .map(|s| (s["slot"].as_u64().unwrap(), s["count"].as_u64().unwrap()))
         .collect();
     assert_eq!(got, want, "the cluster's hottest slots");
+}
+
+/// Keys records of a packet capture, loaded as the README's last recipe loads them (their reply
+/// columns added to the schema): each key's reply bytes and latency are the filter's own report's.
+#[test]
+fn keys_records_of_a_capture_load_with_their_reply_columns() {
+    use crate::capture::{pcap_header, record, resp, segment};
+    let recipe = &recipes()[5].1;
+    let Some(python) = python() else { return };
+    let run = Run { dir: TempDir::new("column-stores-pcap"), python };
+    std::fs::write(run.dir.path("runner.py"), RUNNER).unwrap();
+    let mut pcap = pcap_header();
+    let (mut t, mut seq) = (1_795_000_000_000_000u64, [1000u32, 5000u32]);
+    let mut send = |to_server: bool, flags: u8, payload: &[u8], after: u64| {
+        let s = &mut seq[usize::from(!to_server)];
+        t += after;
+        record(&mut pcap, t, &segment(7, to_server, *s, flags, payload));
+        *s += payload.len() as u32 + u32::from(flags & 0x02 != 0);
+    };
+    send(true, 0x02, b"", 1);
+    send(false, 0x12, b"", 1);
+    // Reads of a large value, of a small one, a two-key read whose reply the keys share, and a
+    // read whose reply the capture does not hold (the capture ends first).
+    let big = format!("${}\r\n{}\r\n", 3000, "v".repeat(3000));
+    for (i, (args, reply)) in [
+        (&[&b"GET"[..], b"big"][..], big.as_str()),
+        (&[b"GET", b"small"], "$1\r\nv\r\n"),
+        (&[b"GET", b"big"], big.as_str()),
+        (&[b"MGET", b"small", b"other"], "*2\r\n$1\r\nv\r\n$-1\r\n"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        send(true, 0x18, &resp(args), 1000);
+        send(false, 0x18, reply.as_bytes(), 10 + i as u64 * 7);
+    }
+    send(true, 0x18, &resp(&[b"GET", b"unanswered"]), 1000);
+    let path = run.dir.path("capture.pcap");
+    std::fs::write(&path, &pcap).unwrap();
+    let out = common::faina().args(["--emit", "keys", "--header", path.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let header = b"timestamp\tdb\tclient\tcommand\tkey\taccess\tslot\treply_bytes\tlatency_us\n";
+    assert!(out.stdout.starts_with(header), "{}", String::from_utf8_lossy(&out.stdout));
+    std::fs::write(run.dir.path("keys.tsv"), &out.stdout).unwrap();
+    let rows = run.sql("clickhouse", recipe);
+    let got: Vec<(Vec<u8>, u64, u64, u64)> =
+        rows.iter().map(|r| (r[0].clone(), number(&r[1]), number(&r[2]), number(&r[3]))).collect();
+    let report = json_report(&["--format", "json", path.to_str().unwrap()], b"");
+    let table = |name: &str| -> BTreeMap<Vec<u8>, u64> {
+        let rows = report[name].as_array().unwrap_or_else(|| panic!("{name} in {report}"));
+        rows.iter().map(|k| (k["name"].as_str().unwrap().as_bytes().to_vec(), k["count"].as_u64().unwrap())).collect()
+    };
+    let (bytes, latency, calls) =
+        (table("top_keys_by_reply_bytes"), table("top_keys_by_latency_us"), table("top_keys"));
+    // The key whose reply the capture does not hold counts none.
+    let want: Vec<(Vec<u8>, u64, u64, u64)> = got
+        .iter()
+        .map(|(k, ..)| (k.clone(), bytes.get(k).copied().unwrap_or(0), latency.get(k).copied().unwrap_or(0), calls[k]))
+        .collect();
+    assert_eq!(got, want, "ClickHouse and the report");
+    assert_eq!(
+        got.iter().map(|r| r.0.as_slice()).collect::<Vec<_>>(),
+        [&b"big"[..], b"small", b"other", b"unanswered"]
+    );
+    assert_eq!(got[0].1, 2 * big.len() as u64);
 }

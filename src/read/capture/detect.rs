@@ -121,6 +121,8 @@ pub struct Probe {
     first: Option<End>,
     log: Vec<Logged>,
     bytes: usize,
+    /// What it keeps reached its bound: nothing more is kept.
+    full: bool,
     evidence: [Evidence; 2],
     /// Its packets (counted as of other ports when it is not read).
     pub packets: u64,
@@ -135,6 +137,7 @@ impl Probe {
             first: None,
             log: Vec::new(),
             bytes: 0,
+            full: false,
             evidence: Default::default(),
             packets: 0,
         }
@@ -175,21 +178,20 @@ impl Probe {
         if seg.syn && !seg.ack && self.log.is_empty() {
             self.connected = Some(from);
         }
-        let Probe { streams, log, bytes, evidence, first, .. } = self;
-        let mut full = false;
+        let Probe { streams, log, bytes, evidence, first, full, .. } = self;
         streams[from].segment(seg, tcp, &mut |piece| {
             let kept = match piece {
                 tcp::Piece::Bytes(b) => b.len(),
                 tcp::Piece::Gap(_) => 0,
             };
-            if full || *bytes + kept > MAX_PROBE_BYTES || *all + kept as u64 > MAX_ALL_PROBE_BYTES {
-                full = true;
-                return;
-            }
-            *bytes += kept;
-            *all += kept as u64;
+            *full |= *bytes + kept > MAX_PROBE_BYTES || *all + kept as u64 > MAX_ALL_PROBE_BYTES;
             let piece = match piece {
+                // Past the bound a piece is kept as a gap of its length: should the verdict
+                // still name a server, what it held is counted as lost, not silently dropped.
+                tcp::Piece::Bytes(b) if *full => Kept::Gap(b.len() as u64),
                 tcp::Piece::Bytes(b) => {
+                    *bytes += kept;
+                    *all += kept as u64;
                     first.get_or_insert(from);
                     note(evidence, from, shape(b));
                     Kept::Bytes(b.to_vec())
@@ -199,7 +201,7 @@ impl Probe {
             log.push(Logged { from, nanos, piece });
         });
         match self.verdict() {
-            Detection::Wait if full || self.log.len() > MAX_PIECES => self.give_up(),
+            Detection::Wait if self.full || self.log.len() > MAX_PIECES => self.give_up(),
             verdict => verdict,
         }
     }
@@ -336,6 +338,18 @@ mod tests {
         // Both ends send replies.
         let v = probe(&[(0, false, b"+OK\r\n"), (1, false, b":1\r\n")]);
         assert_eq!(v[1], Detection::Ambiguous);
+    }
+
+    #[test]
+    fn a_probe_keeps_at_most_its_bound() {
+        let value = vec![b'v'; 300 * 1024];
+        let set =
+            [&format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n", value.len()).into_bytes()[..], &value, b"\r\n"].concat();
+        let mut turns: Vec<(End, bool, &[u8])> = vec![(0, true, b""), (1, true, b"")];
+        turns.extend([(0, false, &set[..]); 4]);
+        let v = probe(&turns);
+        assert_eq!(v[..5], [Detection::Wait; 5]);
+        assert_eq!(v[5], Detection::NotRedis);
     }
 
     #[test]

@@ -113,7 +113,8 @@ impl Batch {
             };
             let long = &self.longs[m.longs.0 as usize..m.longs.1 as usize];
             let args = Args::new(&self.data, &self.spans[m.spans.0 as usize..m.spans.1 as usize], long);
-            CallIn { node, call: Call { header, args, lost: 0, bytes: m.bytes }, long, cut: m.cut, reply: m.reply }
+            let call = Call { header, args, lost: 0, bytes: m.bytes, reply: None };
+            CallIn { node, call, long, cut: m.cut, reply: m.reply }
         })
     }
 
@@ -375,6 +376,16 @@ impl Talk {
         }
     }
 
+    /// Whether a segment's flags end the connection: the client's FIN once its replies are in,
+    /// a RST, the server's FIN.
+    fn ends_with(&mut self, segment: &tcp::Segment<'_>, from_client: bool) -> bool {
+        if from_client && segment.fin {
+            self.client_done = true;
+        }
+        let done = self.client_done && self.exchange.idle();
+        segment.rst || done || (!from_client && segment.fin)
+    }
+
     /// The next piece of what the server sent, at `nanos`: replies.
     fn server_sent(&mut self, piece: tcp::Piece<'_>, nanos: u64, batch: &mut Batch, counts: &mut CaptureCounts) {
         let Talk { replies, exchange, tls, .. } = self;
@@ -401,6 +412,9 @@ struct Servers<'p> {
     /// Connections on other ports are probed for a RESP server (no `--port` given).
     detect: bool,
     found: std::collections::HashSet<SocketAddr>,
+    /// The ports of the servers found, one bit each: most packets are told apart by their
+    /// ports alone, without a lookup of their address.
+    found_ports: Box<[u64; 1024]>,
 }
 
 /// The most servers told by their replies that are remembered.
@@ -413,7 +427,19 @@ const MAX_NOT_READ: usize = 1 << 16;
 
 impl Servers<'_> {
     fn is_server(&self, end: SocketAddr) -> bool {
-        self.ports.contains(&end.port()) || (self.detect && !self.found.is_empty() && self.found.contains(&end))
+        let port = usize::from(end.port());
+        let found_port = self.found_ports[port / 64] & (1 << (port % 64)) != 0;
+        self.ports.contains(&end.port()) || (found_port && self.found.contains(&end))
+    }
+
+    /// Remembers a server told by its replies; false when it was known, or too many are.
+    fn remember(&mut self, server: SocketAddr) -> bool {
+        if self.found.len() >= MAX_FOUND || !self.found.insert(server) {
+            return false;
+        }
+        let port = usize::from(server.port());
+        self.found_ports[port / 64] |= 1 << (port % 64);
+        true
     }
 }
 
@@ -447,7 +473,7 @@ pub fn read_all<R: Read, E>(
     let detect = ports.is_empty();
     let ports = if detect { &[DEFAULT_PORT][..] } else { ports };
     let mut follower = Follower {
-        servers: Servers { ports, detect, found: Default::default() },
+        servers: Servers { ports, detect, found: Default::default(), found_ports: Box::new([0; 1024]) },
         connections: HashMap::new(),
         probes: HashMap::new(),
         not_read: Default::default(),
@@ -544,12 +570,14 @@ impl Follower<'_> {
         let mut tcp = counts.tcp;
         to_server.segment(segment, &mut tcp, &mut |piece| talk.client_sent(piece, nanos, batch, counts));
         counts.tcp = tcp;
-        self.after_segment(key, segment, true);
+        if talk.ends_with(segment, true) {
+            self.close(&key);
+        }
     }
 
     /// A segment from the server to a client: replies.
     fn server_segment(&mut self, key: ConnectionKey, segment: &tcp::Segment<'_>, nanos: u64) {
-        if !self.connections.contains_key(&key) && !self.probes.is_empty() {
+        if !self.probes.is_empty() && !self.connections.contains_key(&key) {
             let pair = Pair::new(key.client, key.server);
             if self.probes.get(&pair).is_some_and(|p| p.sent(key.client)) {
                 self.promote(key);
@@ -565,18 +593,15 @@ impl Follower<'_> {
         let mut tcp = counts.tcp;
         to_client.segment(segment, &mut tcp, &mut |piece| talk.server_sent(piece, nanos, batch, counts));
         counts.tcp = tcp;
-        self.after_segment(key, segment, false);
+        if talk.ends_with(segment, false) {
+            self.close(&key);
+        }
     }
 
-    /// A segment's flags end the connection: the client's FIN once its replies are in, a RST,
-    /// the server's FIN.
+    /// [`Talk::ends_with`] for the connection `key`, closing it when it ends.
     fn after_segment(&mut self, key: ConnectionKey, segment: &tcp::Segment<'_>, from_client: bool) {
         let Some(conn) = self.connections.get_mut(&key) else { return };
-        if from_client && segment.fin {
-            conn.talk.client_done = true;
-        }
-        let done = conn.talk.client_done && conn.talk.exchange.idle();
-        if segment.rst || done || (!from_client && segment.fin) {
+        if conn.talk.ends_with(segment, from_client) {
             self.close(&key);
         }
     }
@@ -633,8 +658,7 @@ impl Follower<'_> {
 
     /// A server told by its replies: every connection to it is read from now on.
     fn found(&mut self, server: SocketAddr) {
-        let found = &mut self.servers.found;
-        if found.len() < MAX_FOUND && found.insert(server) {
+        if self.servers.remember(server) {
             self.counts.servers += 1;
             if self.counts.servers_found.len() < SERVERS_SAID {
                 self.counts.servers_found.push(server);

@@ -162,6 +162,8 @@ impl Requests {
         if !self.between_requests() {
             self.counts.lost += 1;
         }
+        // An inline command cut by the gap is dropped whole, not put before the next one.
+        self.line.clear();
         self.state = State::Seek(Seek::Star);
     }
 
@@ -684,6 +686,18 @@ mod tests {
         let (got, counts) = read(true, &[Ok(b"\x16\x03\x01garbage\n*1\r\n$4\r\nPING\r\n*1\r\n$3\r\nGE")]);
         assert_eq!(got, [words(&["PING"])]);
         assert_eq!((counts.not_resp, counts.unfinished), (1, 1));
+    }
+
+    #[test]
+    fn a_gap_inside_a_header_or_an_inline_command_leaves_nothing_of_it() {
+        // The `*1\r` before the gap is not read as the start of the length line after it.
+        let (got, counts) = read(true, &[Ok(b"*1\r"), Err(1), Ok(b"\n*1\r\n$4\r\nPING\r\n")]);
+        assert_eq!(got, [words(&["PING"])]);
+        assert_eq!((counts.lost, counts.not_resp), (1, 0));
+        // Nor the `PI` before it as the start of the next inline command.
+        let (got, counts) = read(true, &[Ok(b"PI"), Err(1), Ok(b"x\r\n*1\r\n$4\r\nPING\r\nGET k\r\n")]);
+        assert_eq!(got, [words(&["PING"]), words(&["GET", "k"])]);
+        assert_eq!((counts.lost, counts.not_resp), (1, 0));
     }
 
     #[test]
