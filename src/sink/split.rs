@@ -5,13 +5,15 @@
 //!
 //! The joined report is the one a single pass gives: the tallies, commands, clients, gaps and
 //! their histogram, the slowest calls and the first and last timestamps are the same to the
-//! byte, the gap across each range boundary included; the key tables are merged Space-Saving
-//! summaries, the same while they count every key exactly, and within the same bounds (each a
-//! whole `--max-keys` table) once they do not. Server errors are said once each, in input
+//! byte, the gap across each range boundary included. The ranges share the memory of one pass
+//! as the periods of a window do: each counts into tables of its share of `--max-keys`, joined
+//! into tables of the whole that always hold their union, so the key, bytes, prefix, client and
+//! unknown-command tables are the same while they count every name exactly, and past that
+//! bracket the truth with the bounds the manual states for a file read in ranges. Server errors are said once each, in input
 //! order, when the ranges are joined. A range that names nodes (records read back with a node
 //! column), that saw more distinct server errors than it counts apart, or that cannot be read,
-//! leaves the ranges unjoined: the caller reads the file in one
-//! pass instead, so nothing order-bound is ever counted apart.
+//! leaves the ranges unjoined: the caller reads the file in one pass instead, so nothing
+//! order-bound is ever counted apart.
 
 use std::fs::File;
 use std::io::Write;
