@@ -16,6 +16,7 @@ use crate::format::escape::escape_truncated;
 use crate::format::long_arg::LongArg;
 use crate::format::monitor::client_address;
 use crate::pipeline::decode::Command;
+use crate::pipeline::outcome::{Is, Outcome};
 use crate::pipeline::redact::{Secrets, REDACTED};
 
 mod join;
@@ -429,7 +430,8 @@ impl SlotCounts {
     }
 }
 
-/// What became of the lines read: every line is a command, filtered out, noise or skipped.
+/// What became of the lines read: every line is a command, filtered out, noise or skipped
+/// (`lines = commands + filtered + noise + skipped`), each counted by [`Tally::count`] alone.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
     pub lines: u64,
@@ -450,6 +452,25 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Counts one finished line: the only writer of the line counters.
+    #[inline]
+    pub fn count(&mut self, line: &Outcome<'_>) {
+        self.lines += 1;
+        self.cut_lines += u64::from(line.cut);
+        match line.is {
+            Is::Command { cmd, .. } => {
+                self.commands += 1;
+                self.unknown_commands += u64::from(cmd.id.is_none());
+            }
+            Is::Filtered(_) => self.filtered += 1,
+            Is::Noise { error } => {
+                self.noise += 1;
+                self.server_errors += u64::from(error);
+            }
+            Is::Skipped => self.skipped += 1,
+        }
+    }
+
     pub fn merge(&mut self, other: &Tally) {
         self.lines += other.lines;
         self.commands += other.commands;

@@ -20,9 +20,10 @@
 //! - Every argument, the command name included, is quoted. `sdscatrepr` escapes `\` and `"`
 //!   with a backslash, LF CR TAB BEL BS as `\n \r \t \a \b`, and every other byte that is not
 //!   printable ASCII as `\xHH` (lower case). redis-cli's reader also takes upper-case hex and an
-//!   unknown `\c` as `c`; so does this parser. A bare CR or TAB therefore never appears inside a
-//!   line: the reader ([`crate::read::input`]) takes a bare CR for a line end, and a line with a TAB
-//!   is taken for one of this program's own records read back.
+//!   unknown `\c` as `c`; so does this parser (the escapes are read in [`crate::format::quoting`]).
+//!   A bare CR or TAB therefore never appears inside a line: the reader ([`crate::read::input`])
+//!   takes a bare CR for a line end, and a line with a TAB is taken for one of this program's own
+//!   records read back.
 //!
 //! Through a raw socket (telnet, nc) each line is a RESP simple string: `+` before it, CRLF
 //! after, `+OK` first; telnet adds `Trying …`, `Connected to …`, `Escape character is …` and
@@ -36,8 +37,8 @@
 
 use bstr::ByteSlice;
 
-use crate::format::escape::hex_pair;
 use crate::format::long_arg::LongArg;
+use crate::format::quoting::decode_quoted;
 use crate::format::record;
 use crate::format::scan;
 use crate::format::timestamp::parse_timestamp;
@@ -286,7 +287,13 @@ impl Parser {
 
     fn command<'a>(&mut self, line: &'a [u8], body: &'a [u8], cut: bool) -> Option<Header<'a>> {
         let offset = body.as_ptr() as usize - line.as_ptr() as usize;
-        let sp = scan::find_early(body, b' ')?;
+        // The common timestamp, ten digits, a dot and six, is the first field whole when it
+        // reads as one (no space inside): then the space after it needs no search.
+        let common = match body.get(17) {
+            Some(b' ') => parse_timestamp(&body[..17], false),
+            _ => None,
+        };
+        let sp = if common.is_some() { 17 } else { scan::find_early(body, b' ')? };
         let ts = &body[..sp];
         let rest = &body[sp + 1..];
         let (db, client, args_at) = match rest.first()? {
@@ -296,7 +303,10 @@ impl Parser {
                 if db_len == 0 || inner.get(db_len) != Some(&b' ') {
                     return None;
                 }
-                let micros = parse_timestamp(ts, false)?;
+                let micros = match common {
+                    Some(micros) => micros,
+                    None => parse_timestamp(ts, false)?,
+                };
                 let after_db = &inner[db_len + 1..];
                 let start = offset + sp + 1 + 1 + db_len + 1;
                 let end = self.client_and_arguments(after_db, start, cut)?;
@@ -316,26 +326,29 @@ impl Parser {
         // The forms without brackets are Redis 2.0 to 2.4's; 2.0 did not zero-pad microseconds.
         let micros = parse_timestamp(ts, true)?;
         self.line_start = offset + sp + 1 + args_at;
-        self.arguments(&rest[args_at..], cut)?;
+        let text = &rest[args_at..];
+        self.arguments(text, 0, scan::Marks::new(text, 0, [b'"', b'\\', b'\\']), cut)?;
         Some(Header { ts, micros, db, client, node: None })
     }
 
     /// Finds where the client in `text` (after `[DB `, at `start` in the line) ends and parses
     /// the arguments after it; returns the client's length. The client ends at a `] "` after
     /// which a whole argument list follows: the first such, as a unix socket's path may hold
-    /// `] "` itself.
+    /// `] "` itself. The marks that find that first `]` go on through the arguments: one pass,
+    /// and a second only for a client that holds `] "`.
     fn client_and_arguments(&mut self, text: &[u8], start: usize, cut: bool) -> Option<usize> {
-        let mut from = 0;
+        const CLIENT_END: [u8; 3] = [b']', b'"', b'\\'];
+        self.line_start = start;
+        let mut marks = scan::Marks::new(text, 0, CLIENT_END);
         loop {
-            let end = from + client_end(&text[from..])?;
-            self.line_start = start + end + 2;
-            if self.arguments(&text[end + 2..], cut).is_some() {
+            let end = client_end(text, &mut marks)?;
+            if self.arguments(text, end + 2, marks, cut).is_some() {
                 return Some(end);
             }
             self.spans.clear();
             self.decoded.clear();
             self.lost = 0;
-            from = end + 1;
+            marks = scan::Marks::new(text, end + 1, CLIENT_END);
         }
     }
 
@@ -378,53 +391,65 @@ impl Parser {
         self.spans.insert(1, Span::Decoded(from, self.decoded.len()));
     }
 
-    /// Splits `"a" "b\x00" ""` into arguments, decoding escapes only where a backslash is.
-    #[inline]
-    fn arguments(&mut self, text: &[u8], cut: bool) -> Option<()> {
+    /// Splits `"a" "b\x00" ""` into arguments, decoding escapes only where a backslash is: one
+    /// pass over the quotes and backslashes of all the arguments ([`scan::Marks`]), each
+    /// argument's span written as its closing quote is found.
+    ///
+    /// The arguments start at `text[open]`, the next of the `marks` (quotes, backslashes, and
+    /// maybe `]`, passed over); positions in `text` are `line_start` on in the line.
+    // Always inlined, so that the marks stay in registers through the loop.
+    #[inline(always)]
+    fn arguments(&mut self, text: &[u8], open: usize, mut marks: scan::Marks<'_>, cut: bool) -> Option<()> {
         let base = self.line_start;
-        let mut i = 0;
+        if text.get(open) != Some(&b'"') {
+            return None;
+        }
+        let first = marks.next();
+        debug_assert_eq!(first, Some(open));
+        let mut start = open + 1;
         loop {
-            if cut && i >= text.len() {
-                break;
-            }
-            if text.get(i) != Some(&b'"') {
-                return None;
-            }
-            i += 1;
-            let start = i;
-            // Fast path: no backslash before the closing quote.
-            let stop = match scan::find2(&text[i..], b'"', b'\\') {
-                Some(n) => i + n,
+            let close = match marks.next() {
+                Some(at) if text[at] == b'"' => {
+                    self.spans.push(Span::Line(base + start, base + at));
+                    at
+                }
+                Some(at) if text[at] == b']' => continue,
+                // A backslash: this argument is decoded, and the marks go on after it.
+                Some(_) => {
+                    let from = self.decoded.len();
+                    match decode_quoted(&text[start..], &mut self.decoded) {
+                        Some(used) => {
+                            self.spans.push(Span::Decoded(from, self.decoded.len()));
+                            marks.skip_to(start + used + 1);
+                            start + used
+                        }
+                        None if cut => {
+                            self.decoded.truncate(from);
+                            self.lost = text.len() - start;
+                            break;
+                        }
+                        None => return None,
+                    }
+                }
                 None if cut => {
                     self.lost = text.len() - start;
                     break;
                 }
                 None => return None,
             };
-            if text[stop] == b'"' {
-                self.spans.push(Span::Line(base + start, base + stop));
-                i = stop + 1;
-            } else {
-                let from = self.decoded.len();
-                match decode_quoted(&text[start..], &mut self.decoded) {
-                    Some(used) => {
-                        self.spans.push(Span::Decoded(from, self.decoded.len()));
-                        i = start + used + 1;
-                    }
-                    None if cut => {
-                        self.decoded.truncate(from);
-                        self.lost = text.len() - start;
-                        break;
-                    }
-                    None => return None,
-                }
-            }
-            match text.get(i) {
+            match text.get(close + 1) {
                 None => break,
-                Some(b' ') if i + 1 == text.len() => break,
-                Some(b' ') => i += 1,
+                Some(b' ') if close + 2 == text.len() => break,
+                Some(b' ') => {}
                 Some(_) => return None,
             }
+            if text[close + 2] != b'"' {
+                return None;
+            }
+            // Only a space lies between: the next mark is this opening quote.
+            let open = marks.next();
+            debug_assert_eq!(open, Some(close + 2));
+            start = close + 3;
         }
         if self.spans.is_empty() {
             return None;
@@ -440,38 +465,6 @@ enum Classified<'a> {
     Noise,
     ServerError(&'a [u8]),
     Skipped,
-}
-
-/// Decodes one quoted argument whose opening quote is already consumed, appending its bytes to
-/// `out`. Returns the number of input bytes used up to (not including) the closing quote.
-///
-/// The escapes are those of the server's `sdscatrepr`, read as `sdssplitargs` reads them: `\xHH`
-/// in either case, `\n \r \t \a \b`, and any other escaped byte as itself.
-fn decode_quoted(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
-    let mut i = 0;
-    loop {
-        let n = scan::find2(&text[i..], b'"', b'\\')?;
-        out.extend_from_slice(&text[i..i + n]);
-        i += n;
-        if text[i] == b'"' {
-            return Some(i);
-        }
-        let next = *text.get(i + 1)?;
-        match next {
-            b'x' if text.len() >= i + 4 && text[i + 2].is_ascii_hexdigit() && text[i + 3].is_ascii_hexdigit() => {
-                out.push(hex_pair(&text[i + 2..i + 4])?);
-                i += 4;
-                continue;
-            }
-            b'n' => out.push(b'\n'),
-            b'r' => out.push(b'\r'),
-            b't' => out.push(b'\t'),
-            b'a' => out.push(0x07),
-            b'b' => out.push(0x08),
-            other => out.push(other),
-        }
-        i += 2;
-    }
 }
 
 /// The timestamp a line starts with, if it starts with one (the first field of a record read
@@ -523,15 +516,15 @@ pub fn client_address(client: &[u8]) -> &[u8] {
     }
 }
 
-/// The position of the first `] "` (where the source part ends).
-fn client_end(text: &[u8]) -> Option<usize> {
-    let mut from = 0;
+/// The position of the next `] "` of `text` the `marks` (which include `]`) come to: where the
+/// source part may end.
+#[inline]
+fn client_end(text: &[u8], marks: &mut scan::Marks<'_>) -> Option<usize> {
     loop {
-        let at = from + scan::find_early(&text[from..], b']')?;
-        if text[at + 1..].starts_with(b" \"") {
+        let at = marks.next()?;
+        if text[at] == b']' && text[at + 1..].starts_with(b" \"") {
             return Some(at);
         }
-        from = at + 1;
     }
 }
 

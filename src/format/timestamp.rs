@@ -19,13 +19,18 @@ const YEAR_10000: u64 = 253_402_300_800;
 /// count. Dragonfly appends stray digits: only the first six of a longer fraction count.
 pub fn parse_timestamp(ts: &[u8], unpadded: bool) -> Option<u64> {
     // The common case, ten digits of seconds and six of microseconds, read eight at a time.
-    if let [s @ .., b'.', u0, u1, u2, u3, u4, u5] = ts {
-        if let Ok(secs) = <&[u8; 10]>::try_from(s) {
-            let head = u64::from_le_bytes([secs[0], secs[1], secs[2], secs[3], secs[4], secs[5], secs[6], secs[7]]);
-            let tail = u64::from_le_bytes([secs[8], secs[9], *u0, *u1, *u2, *u3, *u4, *u5]);
-            if let (Some(a), Some(b)) = (eight_digits(head), eight_digits(tail)) {
-                // head = the first 8 digits of seconds; tail = 2 more, then 6 of microseconds.
-                return Some((a * 100 + b / 1_000_000) * 1_000_000 + b % 1_000_000);
+    if let Ok(t) = <&[u8; 17]>::try_from(ts) {
+        if t[10] == b'.' {
+            let word = |at: usize| {
+                u64::from_le_bytes([t[at], t[at + 1], t[at + 2], t[at + 3], t[at + 4], t[at + 5], t[at + 6], t[at + 7]])
+            };
+            // The last two digits of seconds, then the six of microseconds (the dot masked out
+            // of the eight bytes from the ninth, the digits after it from the tenth).
+            let tail = (word(8) & 0xffff) | (word(9) & !0xffff);
+            if let (Some(a), Some(b)) = (eight_digits(word(0)), eight_digits(tail)) {
+                // The first eight digits of seconds, and the eight digits after them: exactly
+                // microseconds since the epoch once the first are shifted by eight places.
+                return Some(a * 100_000_000 + b);
             }
         }
     }
@@ -120,8 +125,16 @@ mod tests {
         for ts in [&b"1795636306.848848"[..], b"0000000000.000000", b"9999999999.999999", b"1234567890.012345"] {
             assert_eq!(parse_timestamp(ts, false), slow(ts), "{}", String::from_utf8_lossy(ts));
         }
+        // Each digit in each place (a digit's weight read from the wrong byte shows).
+        for pos in (0..17).filter(|&p| p != 10) {
+            for digit in b'0'..=b'9' {
+                let mut ts = *b"1795636306.848848";
+                ts[pos] = digit;
+                assert_eq!(parse_timestamp(&ts, false), slow(&ts), "{}", String::from_utf8_lossy(&ts));
+            }
+        }
         // Every position holding each byte that is not a digit, or is next to the digits.
-        for pos in [0, 3, 7, 8, 9, 11, 12, 16] {
+        for pos in 0..17 {
             for bad in [b'/', b':', b'a', b' ', 0x00, 0xb0, 0x39 + 0x80] {
                 let mut ts = *b"1795636306.848848";
                 ts[pos] = bad;

@@ -183,27 +183,56 @@ impl Decoder {
         }
         let bytes = if line.cut { bytes + (lost as u64 + line.dropped).saturating_sub(1) } else { bytes };
         let resolver = Resolver { table, names, found, name, nodes };
-        let mut cmd = resolver.resolve(Call { header, args, lost, bytes, reply }, line.node, keys);
-        if let Some(reply) = reply {
-            read_back(&mut cmd, *reply);
-        }
-        Decoded::Command(cmd)
+        let r = resolver.resolve(&header, &args, line.node, keys);
+        let (reply, packet) = match reply {
+            None => (None, false),
+            Some(columns) => read_back(*columns),
+        };
+        // Built where it is returned: a command is a few hundred bytes, moved once.
+        Decoded::Command(Command {
+            header,
+            args,
+            name: r.name,
+            id: r.id,
+            keys: r.keys,
+            node: r.node,
+            node_label: r.node_label,
+            bytes,
+            reply,
+            packet,
+        })
     }
 
     /// Decodes a request another input read whole (a packet capture's): its size is known.
     pub fn decode_call<'a>(&'a mut self, call: &CallIn<'a>, keys: bool) -> Command<'a> {
         let Decoder { table, names, keys: found, name, nodes, .. } = self;
         let resolver = Resolver { table, names, found, name, nodes };
-        Command { reply: call.reply, packet: true, ..resolver.resolve(call.call, call.node, keys) }
+        let Call { header, args, bytes, .. } = call.call;
+        let r = resolver.resolve(&header, &args, call.node, keys);
+        Command {
+            header,
+            args,
+            name: r.name,
+            id: r.id,
+            keys: r.keys,
+            node: r.node,
+            node_label: r.node_label,
+            bytes,
+            reply: call.reply,
+            packet: true,
+        }
     }
 }
 
-/// A record of a request read from packets, read back: its reply as the capture gave it.
+/// A record of a request read from packets, read back: its reply as the capture gave it, and
+/// that it was read from packets.
 #[cold]
-fn read_back(cmd: &mut Command<'_>, reply: record::ReplyColumns) {
-    cmd.packet = true;
-    if let record::ReplyColumns::Share { bytes, micros } = reply {
-        cmd.reply = Some(PacketReply { bytes, nanos: micros.saturating_mul(1000) });
+fn read_back(reply: record::ReplyColumns) -> (Option<PacketReply>, bool) {
+    match reply {
+        record::ReplyColumns::Share { bytes, micros } => {
+            (Some(PacketReply { bytes, nanos: micros.saturating_mul(1000) }), true)
+        }
+        _ => (None, true),
     }
 }
 
@@ -216,12 +245,20 @@ struct Resolver<'a> {
     nodes: &'a mut NodeNumbers,
 }
 
+/// What resolving a call finds: everything of its [`Command`] that is not in the line.
+struct Resolved<'a> {
+    name: &'a [u8],
+    id: Option<CommandId>,
+    keys: &'a [KeyRef],
+    node: u32,
+    node_label: Option<&'a [u8]>,
+}
+
 impl<'a> Resolver<'a> {
     /// The call's node, its command in the table, its keys (when asked for).
     #[inline]
-    fn resolve(self, call: Call<'a>, input: u32, keys: bool) -> Command<'a> {
+    fn resolve(self, header: &Header<'a>, args: &Args<'a>, input: u32, keys: bool) -> Resolved<'a> {
         let Resolver { table, names, found, name, nodes } = self;
-        let Call { header, args, bytes, .. } = call;
         if nodes.named.is_none() {
             // A stream of records read back decides by its first one whether nodes are named.
             nodes.named = Some(header.node.is_some());
@@ -241,20 +278,9 @@ impl<'a> Resolver<'a> {
         };
         found.clear();
         if keys {
-            table.keys(lookup, &args, found);
+            table.keys(lookup, args, found);
         }
         let nodes: &'a NodeNumbers = nodes;
-        Command {
-            header,
-            args,
-            name,
-            id,
-            keys: found,
-            node,
-            node_label: nodes.label(node, header.node),
-            bytes,
-            reply: None,
-            packet: false,
-        }
+        Resolved { name, id, keys: found, node, node_label: nodes.label(node, header.node) }
     }
 }

@@ -1,13 +1,14 @@
 //! The per-line path: decode → account → filter → redact → the sink.
 //!
-//! Every line read is tallied once (command, filtered, noise or skipped); a skipped line goes to
-//! `--rejects`, a server error to standard error ([`crate::pipeline::notices`]); a command that passes the
-//! filters reaches the sink with its secrets found.
+//! Every line read reaches the sink once, finished ([`crate::pipeline::outcome`]: a command,
+//! filtered, noise or skipped); a skipped line goes to `--rejects` too, a server error to standard
+//! error ([`crate::pipeline::notices`]); a command that passes the filters carries its secrets found.
 
 pub mod decode;
 pub mod filters;
 pub mod glob;
 pub mod notices;
+pub mod outcome;
 pub mod redact;
 
 use std::fs::File;
@@ -20,7 +21,8 @@ use crate::format::monitor::looks_like_a_reply;
 use crate::pipeline::decode::{Command, Decoded, Decoder};
 use crate::pipeline::filters::{Filters, Verdict};
 use crate::pipeline::notices::ServerErrors;
-use crate::pipeline::redact::{redact_loose, Secrets};
+use crate::pipeline::outcome::{Is, Outcome};
+use crate::pipeline::redact::{redact_loose, CredentialIds, Secrets};
 use crate::read::capture::CallIn;
 use crate::read::input::LineIn;
 use crate::sink::Sink;
@@ -53,6 +55,16 @@ struct Held {
     digits: usize,
 }
 
+/// Whether a line is the cut start of an input.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fragment {
+    No,
+    /// It is: counted as cut and skipped.
+    Yes,
+    /// An input's first line, not a command: a fragment when it is skipped.
+    IfSkipped,
+}
+
 /// The digits of seconds in a timestamp as written.
 fn second_digits(ts: &[u8]) -> usize {
     ts.iter().take_while(|b| b.is_ascii_digit()).count()
@@ -77,6 +89,8 @@ struct Steps {
     /// The keys of a command that are not secrets.
     unsecret: Vec<KeyRef>,
     redact: bool,
+    /// The commands whose lines are looked into for secrets.
+    credentials: CredentialIds,
     secrets: Secrets,
     /// No secrets: what commands are shown with under `--no-redact`.
     none: Secrets,
@@ -98,6 +112,7 @@ impl Pipeline {
             kept: Vec::new(),
             unsecret: Vec::new(),
             redact,
+            credentials: CredentialIds::default(),
             secrets: Secrets::default(),
             none: Secrets::default(),
             rejects,
@@ -145,7 +160,7 @@ impl Pipeline {
     #[inline]
     pub fn line<S: Sink>(&mut self, line: &LineIn<'_>, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {
         match self.starts.get(line.node as usize) {
-            Some(Start::Settled) => self.process(line, false, sink, warn),
+            Some(Start::Settled) => self.process(line, Fragment::No, sink, warn),
             _ => self.start_of_input(line, sink, warn),
         }
     }
@@ -164,13 +179,7 @@ impl Pipeline {
         if stamp.is_none() && matches!(self.starts[node], Start::Fresh) {
             // A first line that is not a command: a fragment if it is skipped.
             self.starts[node] = Start::Settled;
-            let skipped = self.steps.skipped;
-            self.process(line, false, sink, warn)?;
-            // A line cut at its end too (the whole input is one line) was counted cut already.
-            if !line.cut {
-                sink.tally().cut_lines += self.steps.skipped - skipped;
-            }
-            return Ok(());
+            return self.process(line, Fragment::IfSkipped, sink, warn);
         }
         match (std::mem::replace(&mut self.starts[node], Start::Settled), stamp) {
             (Start::Fresh, Some((micros, digits))) => {
@@ -187,15 +196,16 @@ impl Pipeline {
             }
             (Start::Holding(held), Some((micros, digits))) => {
                 let fragment = held.digits < digits && held.micros.abs_diff(micros) > IMPLAUSIBLE_GAP;
+                let fragment = if fragment { Fragment::Yes } else { Fragment::No };
                 self.release(line.node, held, fragment, sink, warn)?;
-                self.process(line, false, sink, warn)
+                self.process(line, Fragment::No, sink, warn)
             }
             (Start::Holding(held), None) => {
                 // Not a command next: nothing to compare with, and lines stay in order.
-                self.release(line.node, held, false, sink, warn)?;
-                self.process(line, false, sink, warn)
+                self.release(line.node, held, Fragment::No, sink, warn)?;
+                self.process(line, Fragment::No, sink, warn)
             }
-            (_, _) => self.process(line, false, sink, warn),
+            (_, _) => self.process(line, Fragment::No, sink, warn),
         }
     }
 
@@ -204,18 +214,14 @@ impl Pipeline {
     /// packet's, so nothing at the start of the input is suspect.
     pub fn call<S: Sink>(&mut self, call: &CallIn<'_>, sink: &mut S) -> Result<(), Error> {
         let cmd = self.decoder.decode_call(call, self.keys);
-        sink.at(cmd.node, cmd.header.micros)?;
-        let tally = sink.tally();
-        tally.lines += 1;
-        tally.cut_lines += u64::from(call.cut);
-        self.steps.command(&cmd, sink)
+        self.steps.command(&cmd, call.cut, sink)
     }
 
     /// Processes the held first line of `node`, if any: its input ended, or went quiet.
     pub fn settle<S: Sink>(&mut self, node: u32, sink: &mut S, warn: &mut dyn Write) -> Result<(), Error> {
         let Some(start) = self.starts.get_mut(node as usize) else { return Ok(()) };
         match std::mem::replace(start, Start::Settled) {
-            Start::Holding(held) => self.release(node, held, false, sink, warn),
+            Start::Holding(held) => self.release(node, held, Fragment::No, sink, warn),
             _ => Ok(()),
         }
     }
@@ -234,7 +240,7 @@ impl Pipeline {
         &mut self,
         node: u32,
         held: Held,
-        fragment: bool,
+        fragment: Fragment,
         sink: &mut S,
         warn: &mut dyn Write,
     ) -> Result<(), Error> {
@@ -249,40 +255,27 @@ impl Pipeline {
     fn process<S: Sink>(
         &mut self,
         line: &LineIn<'_>,
-        fragment: bool,
+        fragment: Fragment,
         sink: &mut S,
         warn: &mut dyn Write,
     ) -> Result<(), Error> {
-        if fragment {
-            let tally = sink.tally();
-            tally.lines += 1;
-            tally.cut_lines += 1;
-            tally.skipped += 1;
-            return self.steps.skipped(line.line);
-        }
-        let decoded = self.decoder.decode(line, self.keys);
-        if let Decoded::Command(cmd) = &decoded {
-            sink.at(cmd.node, cmd.header.micros)?;
-        }
-        let tally = sink.tally();
-        tally.lines += 1;
-        tally.cut_lines += u64::from(line.cut);
+        let decoded = match fragment {
+            Fragment::Yes => Decoded::Skipped,
+            Fragment::No | Fragment::IfSkipped => self.decoder.decode(line, self.keys),
+        };
+        let cut = line.cut;
         match &decoded {
-            Decoded::Command(cmd) => self.steps.command(cmd, sink),
-            Decoded::Noise => {
-                tally.noise += 1;
-                Ok(())
-            }
+            Decoded::Command(cmd) => self.steps.command(cmd, cut, sink),
+            Decoded::Noise => sink.line(Outcome { is: Is::Noise { error: false }, cut }),
             Decoded::ServerError(text) => {
-                tally.noise += 1;
-                tally.server_errors += 1;
+                sink.line(Outcome { is: Is::Noise { error: true }, cut })?;
                 if let Some(shown) = self.steps.server_errors.seen(text, warn) {
                     sink.notice(&shown);
                 }
                 Ok(())
             }
             Decoded::Skipped => {
-                tally.skipped += 1;
+                sink.line(Outcome { is: Is::Skipped, cut: cut || fragment != Fragment::No })?;
                 self.steps.skipped(line.line)
             }
         }
@@ -306,13 +299,15 @@ impl Pipeline {
 }
 
 impl Steps {
-    /// Redact, filter, tally, hand over. A secret is never a key, whatever a `--commands`
-    /// table says: its position is taken out of the keys before any filter or count sees them.
-    #[inline]
-    fn command<S: Sink>(&mut self, cmd: &Command<'_>, sink: &mut S) -> Result<(), Error> {
+    /// Redact, filter, hand over. A secret is never a key, whatever a `--commands` table says:
+    /// its position is taken out of the keys before any filter or count sees them.
+    // Always inlined: a call per line costs more than the two copies of its code.
+    #[inline(always)]
+    fn command<S: Sink>(&mut self, cmd: &Command<'_>, cut: bool, sink: &mut S) -> Result<(), Error> {
         self.commands = true;
         let secrets = match (self.redact, cmd.id) {
             (false, _) => &self.none,
+            (true, Some(id)) if !self.credentials.carries(id, cmd.name) => &self.none,
             (true, Some(_)) => self.secrets.find(cmd.name, &cmd.args),
             (true, None) => self.secrets.find_unknown(cmd.name, &cmd.args),
         };
@@ -332,15 +327,9 @@ impl Steps {
                 narrowed = Command { keys, ..*cmd };
                 &narrowed
             }
-            Some(Verdict::Fails) => {
-                sink.tally().filtered += 1;
-                return Ok(());
-            }
+            Some(Verdict::Fails) => return sink.line(Outcome { is: Is::Filtered(cmd), cut }),
         };
-        let tally = sink.tally();
-        tally.commands += 1;
-        tally.unknown_commands += u64::from(cmd.id.is_none());
-        sink.command(cmd, secrets)
+        sink.line(Outcome { is: Is::Command { cmd, secrets }, cut })
     }
 
     fn skipped(&mut self, line: &[u8]) -> Result<(), Error> {

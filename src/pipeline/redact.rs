@@ -20,6 +20,7 @@
 //! that command: the server refuses it, but a capture or a reply may still show it. Server
 //! errors that quote a call ([`redact_reply`]) are redacted by the same rules.
 
+use crate::commands::CommandId;
 use crate::format::monitor::{Args, ArgsStore};
 
 /// The text written in place of a secret, as the server itself writes it.
@@ -139,6 +140,37 @@ impl Secrets {
     /// True when argument `i` is a secret.
     pub fn contains(&self, i: usize) -> bool {
         self.positions.contains(&i)
+    }
+}
+
+/// Which commands of the table carry credentials (by their normalized names, those
+/// [`Secrets::find`] looks into), learnt once per command: the lines of every other command
+/// need no look for secrets.
+#[derive(Default)]
+pub struct CredentialIds {
+    /// By command id: 0 not learnt yet, 1 carries none, 2 carries some.
+    known: Vec<u8>,
+}
+
+impl CredentialIds {
+    /// True when the command `id`, whose normalized name is `name`, may carry credentials.
+    #[inline]
+    pub fn carries(&mut self, id: CommandId, name: &[u8]) -> bool {
+        match self.known.get(usize::from(id)) {
+            Some(1) => false,
+            Some(2) => true,
+            _ => self.learn(usize::from(id), name),
+        }
+    }
+
+    #[cold]
+    fn learn(&mut self, id: usize, name: &[u8]) -> bool {
+        if self.known.len() <= id {
+            self.known.resize(id + 1, 0);
+        }
+        let carries = CREDENTIAL_COMMANDS.iter().any(|c| c.2 == name);
+        self.known[id] = 1 + u8::from(carries);
+        carries
     }
 }
 
@@ -337,6 +369,40 @@ mod tests {
         let mut store = ArgsStore::default();
         s.find(command.as_bytes(), &Args::from_words(&words, &mut store));
         (0..words.len()).filter(|&i| s.contains(i)).collect()
+    }
+
+    /// The commands said to carry no credentials are exactly those in which `find` finds none,
+    /// whatever their arguments: skipping the look for them changes nothing.
+    #[test]
+    fn commands_said_to_carry_no_credentials_have_none() {
+        let table = crate::commands::Table::builtin();
+        let tricky = [
+            "X auth u p setname n auth2 u p keys k",
+            "X 3 AUTH default PW",
+            "X set requirepass PW masterauth PW",
+            "X SET mymaster auth-pass PW",
+            "X config set sentinel-pass PW",
+            "X setuser u >pw on",
+            "X a b c d e f auth PW auth2 U PW",
+        ];
+        let mut ids = CredentialIds::default();
+        let mut carrying = 0;
+        for (i, command) in table.commands().iter().enumerate() {
+            let id = CommandId::try_from(i).unwrap();
+            let name = command.name.as_bytes();
+            if ids.carries(id, name) {
+                carrying += 1;
+                continue;
+            }
+            for call in tricky {
+                assert_eq!(secrets(&command.name, call), Vec::<usize>::new(), "{}: {call}", command.name);
+            }
+            // Learnt once: asked again, the same answer.
+            assert!(!ids.carries(id, name));
+        }
+        let listed = table.commands().iter().filter(|c| CREDENTIAL_COMMANDS.iter().any(|l| l.2 == c.name.as_bytes()));
+        assert_eq!(carrying, listed.count());
+        assert!(carrying >= 4, "auth, hello, migrate, config|set at least");
     }
 
     #[test]

@@ -16,8 +16,8 @@
 
 use crate::count::cluster::SlotHasher;
 use crate::count::hash::{run_key, KeyHasher};
-use crate::format::escape::hex_pair;
 use crate::format::long_arg::LongArg;
+use crate::format::quoting::{self, Escape};
 use crate::format::record;
 
 /// The decoded bytes of an argument that are kept: as many as the key tables keep of a key.
@@ -34,21 +34,12 @@ enum At {
     Header,
     /// Between arguments.
     Between,
-    /// Inside an argument, and inside an escape of it.
-    Arg(Escape),
+    /// Inside an argument, plain bytes.
+    Arg,
+    /// Inside an argument, inside an escape (its bytes so far in `pending`).
+    Escape,
     /// Past the end of the copy: the rest is only counted.
     Full,
-}
-
-/// How far into an escape the argument under way is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Escape {
-    None,
-    /// After a backslash.
-    Backslash,
-    /// After `\x`, and after `\x` and one hex digit.
-    X,
-    XDigit(u8),
 }
 
 /// Compacts one long line at a time.
@@ -99,7 +90,7 @@ impl Compactor {
         self.out.clear();
         self.long.clear();
         self.tsv = tsv;
-        self.at = if tsv { At::Arg(Escape::None) } else { At::Header };
+        self.at = if tsv { At::Arg } else { At::Header };
         self.field = 0;
         self.arg = 0;
         self.begin_arg();
@@ -134,9 +125,9 @@ impl Compactor {
                 At::Full => bytes.len(),
                 At::Header => self.header(bytes),
                 At::Between => self.between(bytes),
-                At::Arg(Escape::None) => self.plain(bytes),
-                At::Arg(escape) => {
-                    self.escape(escape, bytes[0]);
+                At::Arg => self.plain(bytes),
+                At::Escape => {
+                    self.escape(bytes[0]);
                     1
                 }
             };
@@ -149,7 +140,7 @@ impl Compactor {
         let used = match bytes.iter().position(|&b| b == b'"') {
             Some(at) => {
                 self.copy(&bytes[..=at]);
-                self.go(At::Arg(Escape::None));
+                self.go(At::Arg);
                 at + 1
             }
             None => {
@@ -168,7 +159,7 @@ impl Compactor {
     fn between(&mut self, bytes: &[u8]) -> usize {
         self.copy(&bytes[..1]);
         if bytes[0] == b'"' {
-            self.go(At::Arg(Escape::None));
+            self.go(At::Arg);
         }
         1
     }
@@ -187,57 +178,35 @@ impl Compactor {
             b'\\' => {
                 self.pending.clear();
                 self.pending.push(b'\\');
-                self.go(At::Arg(Escape::Backslash));
+                self.go(At::Escape);
             }
             // The end of the argument: a closing quote, or the separator before the next field.
             end => {
                 self.end_arg();
                 self.copy(&[end]);
-                self.go(if self.tsv { At::Arg(Escape::None) } else { At::Between });
+                self.go(if self.tsv { At::Arg } else { At::Between });
             }
         }
         at + 1
     }
 
-    /// One byte of an escape.
-    fn escape(&mut self, escape: Escape, b: u8) {
+    /// One byte of an escape, read by MONITOR's one decoder ([`quoting::escape`]); a record's
+    /// escapes are the same but for `\a` and `\b`, which it never writes (they stand for
+    /// themselves there).
+    fn escape(&mut self, b: u8) {
         self.pending.push(b);
-        let decoded = match (escape, b) {
-            (Escape::Backslash, b'x') => {
-                self.go(At::Arg(Escape::X));
-                return;
-            }
-            (Escape::Backslash, _) => match b {
-                b'n' => b'\n',
-                b'r' => b'\r',
-                b't' => b'\t',
-                b'a' if !self.tsv => 0x07,
-                b'b' if !self.tsv => 0x08,
-                other => other,
-            },
-            (Escape::X, h) if h.is_ascii_hexdigit() => {
-                self.go(At::Arg(Escape::XDigit(h)));
-                return;
-            }
-            // Both are hex digits (the guards say so): the pair always has a value.
-            (Escape::XDigit(h), l) if l.is_ascii_hexdigit() => hex_pair(&[h, l]).unwrap_or_default(),
-            // `\x` not followed by two hex digits is an `x`, as redis-cli reads it; the bytes
-            // after it are read again as they are.
-            (Escape::X | Escape::XDigit(_), _) => {
-                let rest = self.pending.split_off(2);
-                let raw = std::mem::take(&mut self.pending);
-                self.data(&raw, b"x");
-                self.pending = raw;
-                self.go(At::Arg(Escape::None));
-                self.take(&rest);
-                return;
-            }
-            (Escape::None, _) => unreachable!("not inside an escape"),
+        let Escape::Byte { byte, used } = quoting::escape(&self.pending) else { return };
+        let byte = match self.pending[1] {
+            plain @ (b'a' | b'b') if self.tsv => plain,
+            _ => byte,
         };
+        // The bytes after the escape (after a `\x` that was not one) are read again as they are.
+        let rest = self.pending.split_off(used);
         let raw = std::mem::take(&mut self.pending);
-        self.data(&raw, &[decoded]);
+        self.data(&raw, &[byte]);
         self.pending = raw;
-        self.go(At::Arg(Escape::None));
+        self.go(At::Arg);
+        self.take(&rest);
     }
 
     /// Decoded bytes of the argument under way, written as `raw`: counted and hashed, and copied

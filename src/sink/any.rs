@@ -7,6 +7,7 @@ use crate::count::nodes::NodeState;
 use crate::count::stats::Tally;
 use crate::error::Error;
 use crate::pipeline::decode::Command;
+use crate::pipeline::outcome::Outcome;
 use crate::pipeline::redact::Secrets;
 use crate::sink::records::Records;
 use crate::sink::rolling::RollingReport;
@@ -46,6 +47,11 @@ impl<W: Write> Sink for AnySink<W> {
     #[inline]
     fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error> {
         each!(self, s => s.command(cmd, secrets))
+    }
+
+    #[inline]
+    fn line(&mut self, line: Outcome<'_>) -> Result<(), Error> {
+        each!(self, s => s.line(line))
     }
 
     fn pause(&mut self) -> Result<(), Error> {

@@ -3,8 +3,9 @@
 //! records ([`records`]). The two report sinks write through a [`reporter::Reporter`], which
 //! names the nodes by their [`labels`].
 //!
-//! The pipeline tallies every line in [`Sink::tally`] and hands over each command that passed
-//! the filters ([`Sink::command`]); a sink decides what to count and when to write. Report
+//! The pipeline hands over every line once, finished ([`Sink::line`]): it is placed in time
+//! ([`Sink::at`]), counted in [`Sink::tally`], and a command that passed the filters goes to
+//! [`Sink::command`]; a sink decides what to count and when to write. Report
 //! sinks count key accesses on a second core ([`crate::count::offload`]): the key tables are the
 //! costliest part of a report, and the parsing thread goes on meanwhile.
 
@@ -22,6 +23,7 @@ use crate::count::nodes::NodeState;
 use crate::count::stats::Tally;
 use crate::error::Error;
 use crate::pipeline::decode::Command;
+use crate::pipeline::outcome::{Is, Outcome};
 use crate::pipeline::redact::Secrets;
 
 /// What the pipeline hands decoded lines to.
@@ -37,6 +39,20 @@ pub trait Sink {
 
     /// A command that passed the filters; `secrets` are the arguments to show redacted.
     fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) -> Result<(), Error>;
+
+    /// One line read, finished: the one call the pipeline makes per line. Its command's time
+    /// first (a period may close), then its count, then a command that passed.
+    #[inline]
+    fn line(&mut self, line: Outcome<'_>) -> Result<(), Error> {
+        if let Some(cmd) = line.command() {
+            self.at(cmd.node, cmd.header.micros)?;
+        }
+        self.tally().count(&line);
+        match line.is {
+            Is::Command { cmd, secrets } => self.command(cmd, secrets),
+            Is::Filtered(_) | Is::Noise { .. } | Is::Skipped => Ok(()),
+        }
+    }
 
     /// The input has nothing more for now.
     fn pause(&mut self) -> Result<(), Error> {
