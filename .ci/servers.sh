@@ -8,7 +8,7 @@
 # `.orig.tar.gz` only; Debian's patches are not applied), with `make MALLOC=libc BUILD_TLS=no`.
 # The binaries land in $FAINA_SERVERS (default /var/cache/faina-filter/servers):
 #   redis-8.6.3/redis-server, redis-8.6.3/redis-cli, valkey-9.1.2/valkey-server, valkey-9.1.2/valkey-cli
-# A server already built there is reused; the tests find them there (tests/common/servers.rs).
+# A server already built there is reused; the tests find them there (tests/it/common/servers.rs).
 # The system's apt configuration is left untouched: the deb-src entry lives in a private apt state.
 set -euo pipefail
 

@@ -2,11 +2,13 @@
 //!
 //! Data flows one way, and the folders are its stages: the inputs' bytes are split into lines
 //! ([`read`]) — or, for a packet capture, into the requests its packets carry — each line is
-//! parsed by its wire format ([`format`](mod@format)) and decoded into a command with its keys by the
-//! command table ([`commands`]), then accounted for, filtered and redacted ([`pipeline`]), and
-//! handed to one sink ([`sink`]): the report of the whole input, a report per period, or the
-//! records. Report sinks count keys ([`count`]) and write the report ([`report`]); [`sys`] holds
-//! the process's edges (signals, standard output), [`cli`] turns arguments into a [`cli::Plan`]
+//! parsed by its wire format ([`format`](mod@format)) and decoded into a command with its keys
+//! by the command table ([`commands`]), then accounted for, filtered and redacted
+//! ([`pipeline`](mod@pipeline)), and handed to one sink ([`sink`]): the report of the whole
+//! input, a report per period, or the records. Report sinks count keys ([`count`]) and write the
+//! report ([`report`]); the report of one large regular file is read in ranges, one per core,
+//! and their counts joined ([`sink::split`]). [`sys`] holds the process's edges (signals,
+//! standard output), [`cli`] turns arguments into a [`cli::Plan`]
 //! (parsed, checked, what the flags name read), which [`run`] runs.
 //!
 //! ```text
@@ -31,13 +33,13 @@ mod sys;
 
 // The public surface: what main.rs, the tests (tests/it) and the fuzz targets (fuzz/) use, and
 // nothing else.
-// - main.rs: `cli` (parse, resolve, help, MANUAL), `run`, `Error`, `signal` (install, Stop,
+// - main.rs: `cli` (parse, Action, resolve, help, MANUAL), `run`, `Error`, `signal` (install, Stop,
 //   exit_status), `output` (Stdout, was_closed), `escape::controls_escaped`.
-// - tests: `cli` (parse, resolve, Config, doc::man_options, MANUAL), `flags` (FLAGS, long), `run`,
-//   `Error`, `signal::Stop`, `escape` (escaped, unescape), `monitor` (Parser, Line, Args,
-//   ArgsStore), `commands` (Table, KeySpec, Begin, Find, Access, Lookup, server::load),
+// - tests: `cli` (parse, Action, resolve, Config, doc::man_options, MANUAL), `flags` (FLAGS,
+//   long), `run`, `Error`, `signal::Stop`, `escape` (escaped, unescape), `monitor` (Parser, Line,
+//   Args, ArgsStore), `commands` (Table, KeySpec, Begin, Find, Access, Lookup, server::load),
 //   `cluster::slot`.
-// - fuzz: `cli` (parse, resolve), `Session` (new, feed, feed_small_lines, finish), `Error`,
+// - fuzz: `cli` (parse, Action, resolve), `Session` (new, feed, feed_small_lines, finish), `Error`,
 //   `signal::Stop`, `escape`, `monitor`, `commands` (Table, server).
 pub use cli::flags;
 pub use count::cluster;

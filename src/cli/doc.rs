@@ -1,6 +1,6 @@
 //! The flag table rendered for people: `--help` ([`help`]) and the man page's OPTIONS section
 //! ([`man_options`]), both from [`crate::cli::flags::FLAGS`], so neither can say what the parser
-//! does not do (`tests/docs.rs` checks the man page against it). The manual itself is
+//! does not do (`tests/it/docs.rs` checks the man page against it). The manual itself is
 //! [`MANUAL`].
 //!
 //! Man text uses a small markup: `**bold**`, `__italic__`, paragraphs split by a blank line.

@@ -2,7 +2,7 @@
 //! line `--help` shows, the text the man page shows, and what it sets in the [`Config`]: a plain
 //! value, never a file read (that is [`crate::cli::resolve()`]'s). `--help` is rendered from this
 //! table at run time ([`crate::cli::doc`]) and the man page's OPTIONS section from it by a test
-//! that fails on any difference (`tests/docs.rs`), so the three cannot drift apart.
+//! that fails on any difference (`tests/it/docs.rs`), so the three cannot drift apart.
 //!
 //! Doc text uses a small markup: `**bold**`, `__italic__`, paragraphs split by a blank line.
 

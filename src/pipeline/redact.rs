@@ -510,7 +510,7 @@ mod tests {
 
     #[test]
     fn server_errors_lose_the_credentials_they_quote() {
-        // Replies of Redis 7.0.15 (tests/credentials.rs has them from a real server).
+        // Replies of Redis 7.0.15 (tests/it/credentials.rs has them from a real server).
         assert_eq!(
             reply("ERR unknown command 'AUHT', with args beginning with: 'hunter2' "),
             "ERR unknown command 'AUHT', with args beginning with: (redacted)"

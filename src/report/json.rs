@@ -9,27 +9,7 @@ use crate::format::timestamp::{iso8601, seconds};
 pub fn json(report: &Report) -> String {
     let mut w = JsonWriter::default();
     w.begin_object();
-    if let Some(win) = report.window {
-        w.key("window");
-        w.begin_object();
-        w.field_raw("start", &seconds(win.start));
-        w.field_raw("end", &seconds(win.end));
-        w.field_str("start_iso", &iso8601(win.start));
-        w.field_str("end_iso", &iso8601(win.end));
-        w.field_raw("seconds", &format!("{:.6}", win.seconds()));
-        w.field_raw("length", &format!("{:.6}", win.length as f64 / 1e6));
-        w.field_raw("partial", if win.partial() { "true" } else { "false" });
-        w.field_raw("ended", if win.ended { "true" } else { "false" });
-        if let Some(every) = report.every {
-            w.field_raw("period", &format!("{:.6}", every as f64 / 1e6));
-        }
-        match report.now_seconds {
-            Some(s) => w.field_raw("now_seconds", &format!("{s:.6}")),
-            None => w.field_raw("now_seconds", "null"),
-        }
-        w.field_u64("out_of_order", report.tally.out_of_order);
-        w.end_object();
-    }
+    window(&mut w, report);
     let t = &report.tally;
     for (name, n) in [
         ("lines", t.lines),
@@ -59,6 +39,40 @@ pub fn json(report: &Report) -> String {
         w.field_raw("hot_qps", &qps.to_string());
         w.field_u64("hot_keys", n);
     }
+    sections(&mut w, report);
+    connections(&mut w, report);
+    command_time(&mut w, report);
+    w.end_object();
+    w.out
+}
+
+/// The period a rolling report covers; absent from a report of the whole input.
+fn window(w: &mut JsonWriter, report: &Report) {
+    let Some(win) = report.window else { return };
+    w.key("window");
+    w.begin_object();
+    w.field_raw("start", &seconds(win.start));
+    w.field_raw("end", &seconds(win.end));
+    w.field_str("start_iso", &iso8601(win.start));
+    w.field_str("end_iso", &iso8601(win.end));
+    w.field_raw("seconds", &format!("{:.6}", win.seconds()));
+    w.field_raw("length", &format!("{:.6}", win.length as f64 / 1e6));
+    w.field_raw("partial", if win.partial() { "true" } else { "false" });
+    w.field_raw("ended", if win.ended { "true" } else { "false" });
+    if let Some(every) = report.every {
+        w.field_raw("period", &format!("{:.6}", every as f64 / 1e6));
+    }
+    match report.now_seconds {
+        Some(s) => w.field_raw("now_seconds", &format!("{s:.6}")),
+        None => w.field_raw("now_seconds", "null"),
+    }
+    w.field_u64("out_of_order", report.tally.out_of_order);
+    w.end_object();
+}
+
+/// The top-k tables, in the report's order (with the total of key bytes before its table), and
+/// `top_nodes` always, empty when the inputs name no nodes.
+fn sections(w: &mut JsonWriter, report: &Report) {
     for section in &report.sections {
         if section.kind == Kind::KeyBytes {
             w.field_u64("key_bytes", report.key_bytes);
@@ -76,7 +90,7 @@ pub fn json(report: &Report) -> String {
         });
         w.begin_array();
         for row in &section.rows {
-            self::row(&mut w, row, report.every.is_some());
+            self::row(w, row, report.every.is_some());
         }
         w.end_array();
     }
@@ -85,10 +99,6 @@ pub fn json(report: &Report) -> String {
         w.begin_array();
         w.end_array();
     }
-    connections(&mut w, report);
-    command_time(&mut w, report);
-    w.end_object();
-    w.out
 }
 
 /// With `--connect` servers among several inputs: each server's state (`connected`, `lost`

@@ -192,26 +192,11 @@ fn waiting(started: u64, tally: &Tally, refusal: Option<&str>, width: usize) -> 
 
 /// The terminal's size: from the terminal, else `COLUMNS` and `LINES`, else 80×24.
 pub fn terminal_size() -> (usize, usize) {
-    if let Some(size) = window_size() {
-        return size;
+    if let Some((columns, rows)) = crate::sys::terminal::window_size() {
+        return (usize::from(columns).max(20), usize::from(rows).max(5));
     }
     let env = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
     (env("COLUMNS", 80).max(20), env("LINES", 24).max(5))
-}
-
-#[cfg(unix)]
-fn window_size() -> Option<(usize, usize)> {
-    let mut size = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
-    // SAFETY: TIOCGWINSZ writes one winsize structure to the pointer it is given, which points
-    // at `size`.
-    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size as *mut libc::winsize) } == 0;
-    (ok && size.ws_col > 0 && size.ws_row > 0)
-        .then(|| (usize::from(size.ws_col).max(20), usize::from(size.ws_row).max(5)))
-}
-
-#[cfg(not(unix))]
-fn window_size() -> Option<(usize, usize)> {
-    None
 }
 
 /// True when the locale says UTF-8 (`LC_ALL`, else `LC_CTYPE`, else `LANG`).

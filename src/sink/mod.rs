@@ -1,13 +1,15 @@
 //! Where decoded commands go: the one interface the pipeline writes to ([`Sink`]), and its three
 //! kinds: the report of a whole input ([`whole`]), a report per period ([`rolling`]), and the
 //! records ([`records`]). The two report sinks write through a [`reporter::Reporter`], which
-//! names the nodes by their [`labels`].
+//! names the nodes by their [`labels`]; [`any`] is the one of the three a run writes to.
 //!
 //! The pipeline hands over every line once, finished ([`Sink::line`]): it is placed in time
 //! ([`Sink::at`]), counted in [`Sink::tally`], and a command that passed the filters goes to
 //! [`Sink::command`]; a sink decides what to count and when to write. Report
 //! sinks count key accesses on a second core ([`crate::count::offload`]): the key tables are the
-//! costliest part of a report, and the parsing thread goes on meanwhile.
+//! costliest part of a report, and the parsing thread goes on meanwhile; the report of one large
+//! regular file is instead counted on every core, a range each, and the counts joined
+//! ([`split`]).
 
 pub mod any;
 pub mod labels;

@@ -7,40 +7,18 @@ use crate::common;
 use std::collections::HashMap;
 
 use common::json_report;
-
-/// splitmix64, so the data is the same every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
+use common::zipf::Zipf;
 
 /// A capture of `lines` GETs (and some MGETs) over `keys` Zipf(1.1) keys, and the true counts.
 fn zipf_capture(lines: usize, keys: usize) -> (Vec<u8>, HashMap<String, u64>) {
-    let mut cdf = Vec::with_capacity(keys);
-    let mut sum = 0.0;
-    for rank in 1..=keys {
-        sum += 1.0 / (rank as f64).powf(1.1);
-        cdf.push(sum);
-    }
-    let mut rng = Rng(7);
-    let mut draw = || {
-        let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64 * sum;
-        cdf.partition_point(|&c| c < u).min(keys - 1)
-    };
+    let mut zipf = Zipf::new(keys as u64);
     let mut out = b"OK\n".to_vec();
     let mut truth = HashMap::new();
     for i in 0..lines {
-        let a = format!("user:{}", draw());
+        let a = format!("user:{}", zipf.draw());
         *truth.entry(a.clone()).or_default() += 1;
         if i % 10 == 0 {
-            let b = format!("user:{}", draw());
+            let b = format!("user:{}", zipf.draw());
             *truth.entry(b.clone()).or_default() += 1;
             out.extend_from_slice(
                 format!("1795636306.{:06} [0 10.0.0.1:5000] \"MGET\" \"{a}\" \"{b}\"\n", i % 1_000_000).as_bytes(),

@@ -237,6 +237,15 @@ fn records_read_back_give_the_same_report() {
     assert_eq!(again["skipped"], 0);
 }
 
+/// Waits (10 s at most) until every node has the filter's MONITOR client, and no other.
+fn wait_until_each_is_monitored(nodes: &[Redis]) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !nodes.iter().all(|n| monitor_clients(n, None).len() == 1) {
+        assert!(Instant::now() < deadline, "the filter did not monitor every primary");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn connect_cluster_monitors_every_primary_labelled_by_address() {
     for server in common::servers::all() {
@@ -256,14 +265,10 @@ fn connect_cluster_on(server: &Server) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !nodes.iter().all(|n| monitor_clients(n, None).len() == 1) {
-        assert!(Instant::now() < deadline, "the filter did not monitor every primary");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_each_is_monitored(&nodes);
     workload(&nodes);
     std::thread::sleep(Duration::from_millis(500));
-    assert!(Command::new("kill").args(["-INT", &filter.id().to_string()]).status().unwrap().success());
+    common::signal(&filter, "INT");
     let mut out = Vec::new();
     std::io::Read::read_to_end(filter.stdout.as_mut().unwrap(), &mut out).unwrap();
     let mut err = String::new();
@@ -295,12 +300,8 @@ fn connect_cluster_through_cluster_nodes_as_an_acl_user() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !nodes.iter().all(|n| monitor_clients(n, None).len() == 1) {
-        assert!(Instant::now() < deadline, "the filter did not monitor every primary");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(Command::new("kill").args(["-INT", &filter.id().to_string()]).status().unwrap().success());
+    wait_until_each_is_monitored(&nodes);
+    common::signal(&filter, "INT");
     let mut err = String::new();
     std::io::Read::read_to_string(filter.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert!(filter.wait().unwrap().success(), "{err}");

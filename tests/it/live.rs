@@ -10,11 +10,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::TempDir;
 
-fn kill(child: &Child, signal: &str) {
-    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
-}
-
 /// Waits up to `limit` for the child to exit.
 fn exit_within(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + limit;
@@ -59,7 +54,7 @@ fn the_first_ctrl_c_ends_a_run_whose_output_is_stalled() {
     });
     std::thread::sleep(Duration::from_millis(700));
     assert!(filter.try_wait().unwrap().is_none(), "blocked on its output");
-    kill(&filter, "INT");
+    common::signal(&filter, "INT");
     let status = exit_within(&mut filter, Duration::from_secs(5));
     let Some(status) = status else {
         let _ = filter.kill();
@@ -88,10 +83,10 @@ fn a_second_ctrl_c_ends_the_process_at_once() {
     stdin.write_all(&lines(20_000, true)).unwrap();
     stdin.flush().unwrap();
     std::thread::sleep(Duration::from_millis(700));
-    kill(&filter, "INT");
+    common::signal(&filter, "INT");
     std::thread::sleep(Duration::from_millis(700));
     assert!(filter.try_wait().unwrap().is_none(), "still writing its report");
-    kill(&filter, "INT");
+    common::signal(&filter, "INT");
     let status = exit_within(&mut filter, Duration::from_secs(2));
     if status.is_none() {
         let _ = filter.kill();
@@ -126,7 +121,7 @@ fn a_fifo_named_as_a_file_is_a_live_stream() {
     let report = rx.recv_timeout(Duration::from_secs(5)).expect("a report while the FIFO is open");
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(report["top_keys"][0]["name"], "live");
-    kill(&filter, "INT");
+    common::signal(&filter, "INT");
     let status = exit_within(&mut filter, Duration::from_secs(5));
     if status.is_none() {
         let _ = filter.kill();
@@ -147,7 +142,7 @@ fn ctrl_c_while_a_fifo_waits_for_its_writer() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    kill(&filter, "INT");
+    common::signal(&filter, "INT");
     let status = exit_within(&mut filter, Duration::from_secs(5));
     if status.is_none() {
         let _ = filter.kill();

@@ -16,6 +16,7 @@ mod docs;
 mod fresh_machine;
 mod golden;
 mod hostile;
+mod imports;
 mod layout;
 mod live;
 mod memory;

@@ -23,8 +23,8 @@ const NOT_HERE: &[(&str, &str)] = &[
     ("timeout 60", "a minute of live traffic"),
     ("telnet HOST", "a live stream from a remote host, ended by hand"),
     ("nc -N", "a live stream from a remote host for a minute or more"),
-    ("redis-cli monitor |", "a live stream that ends only by hand (tests/redis_e2e.rs captures one)"),
-    ("redis-cli -h HOST monitor", "a live stream (tests/command_table.rs runs this recipe on a real server)"),
+    ("redis-cli monitor |", "a live stream that ends only by hand (tests/it/redis_e2e.rs captures one)"),
+    ("redis-cli -h HOST monitor", "a live stream (tests/it/command_table.rs runs this recipe on a real server)"),
     ("monitor)", "live streams of three remote nodes"),
     ("ssh n1", "a remote node"),
     ("clickhouse local", "tests/it/column_stores.rs runs the ClickHouse recipes on chdb"),
@@ -36,12 +36,12 @@ const NOT_HERE: &[(&str, &str)] = &[
     ("target/release/", "the release build's binaries (the suite runs its own build)"),
     ("valgrind --tool=callgrind", "instruction counts under valgrind, minutes on the release build"),
     ("benches/capture.sh", "a benchmark of minutes against a server of its own, as root"),
-    ("tcpdump -i any", "a live capture of port 6379 that ends by hand (tests/capture.rs captures real traffic)"),
-    ("capture.pcap", "a saved packet capture (tests/capture.rs reads real ones, in every format)"),
+    ("tcpdump -i any", "a live capture of port 6379 that ends by hand (tests/it/capture.rs captures real traffic)"),
+    ("capture.pcap", "a saved packet capture (tests/it/capture.rs reads real ones, in every format)"),
     ("benches/connect.sh", "a benchmark of minutes under redis-benchmark load"),
     (
         "--connect unix://",
-        "a local server's live stream, ended by hand (tests/connect.rs reads one through a unix socket)",
+        "a local server's live stream, ended by hand (tests/it/connect.rs reads one through a unix socket)",
     ),
     ("generate.py", "needs the Redis documentation repository's command data"),
     ("HOST", "a remote host"),
@@ -192,4 +192,18 @@ fn the_readmes_recipes_run_as_written() {
     assert!(ran >= 14, "only {ran} recipes ran");
     // Nothing was written outside the scratch directory's home.
     assert!(Path::new(&scratch.dir.path("home/.cargo/share/man/man1/faina-filter.1")).exists());
+}
+
+/// The README's report of `examples/sample-capture.txt` (shortened: a section's rows left out,
+/// `...` for the rest of a table) is what the filter prints for it: every line it shows is a
+/// line of the real report, in the same order.
+#[test]
+fn the_readmes_sample_report_is_the_samples() {
+    let start = README.find("A report (from `examples/sample-capture.txt`").expect("the sample report's block");
+    let block = README[start..].split("```\n").nth(1).expect("its code block");
+    let report = common::stdout_of(&["examples/sample-capture.txt"], b"");
+    let mut rest = report.lines();
+    for line in block.lines().filter(|l| l.trim() != "...") {
+        assert!(rest.any(|r| r == line), "not in the sample's report, or out of order: {line:?}\n{report}");
+    }
 }

@@ -5,7 +5,7 @@ use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -235,8 +235,7 @@ fn ctrl_c_prints_the_report_so_far() {
         stdin.write_all(b"OK\n1.000001 [0 1.1.1.1:1] \"get\" \"before-ctrl-c\"\n").unwrap();
         stdin.flush().unwrap();
         std::thread::sleep(Duration::from_millis(500));
-        let status = Command::new("kill").args([&format!("-{signal}"), &filter.id().to_string()]).status().unwrap();
-        assert!(status.success());
+        common::signal(&filter, signal);
         let out = filter.wait_with_output().unwrap();
         assert!(out.status.success(), "SIG{signal}: {:?}", out.status);
         let report: Value = serde_json::from_slice(&out.stdout).expect("a report after the signal");

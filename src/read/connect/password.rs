@@ -10,6 +10,7 @@ use std::fmt;
 use std::io::{self, IsTerminal, Write};
 
 use crate::sys::signal::Stop;
+use crate::sys::terminal::EchoOff;
 
 /// A password.
 #[derive(Clone, PartialEq, Eq)]
@@ -106,7 +107,7 @@ fn prompt(server: &str, stop: Stop) -> Result<Secret, String> {
     let _ = write!(err, "Password for {server}: ");
     let _ = err.flush();
     let line = {
-        let _quiet = echo::Off::new().map_err(|e| {
+        let _quiet = EchoOff::new().map_err(|e| {
             format!("cannot turn the terminal's echo off ({e}): give REDISCLI_AUTH or --password-file FILE")
         })?;
         read_line(stop)
@@ -141,52 +142,6 @@ fn read_line(stop: Stop) -> Result<Vec<u8>, String> {
         line.pop();
     }
     Ok(line)
-}
-
-/// The terminal's echo, turned off for as long as an [`echo::Off`] lives.
-mod echo {
-    use std::io;
-
-    /// The terminal's settings from before, put back when it is dropped.
-    pub struct Off {
-        #[cfg(unix)]
-        saved: libc::termios,
-    }
-
-    #[cfg(unix)]
-    impl Off {
-        pub fn new() -> io::Result<Off> {
-            // SAFETY: a zeroed termios is a valid value of it, filled in by tcgetattr below.
-            let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-            // SAFETY: `saved` is a valid, writable termios for fd 0; tcgetattr only fills it in.
-            if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut saved) } != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            let mut quiet = saved;
-            quiet.c_lflag &= !libc::ECHO;
-            // SAFETY: `quiet` is the terminal's own settings with echo cleared; this changes
-            // only fd 0's terminal, restored on drop.
-            if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) } != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(Off { saved })
-        }
-    }
-
-    #[cfg(unix)]
-    impl Drop for Off {
-        fn drop(&mut self) {
-            // SAFETY: restores the settings tcgetattr returned for the same terminal.
-            unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.saved) };
-        }
-    }
-
-    #[cfg(not(unix))]
-    impl Off {
-        pub fn new() -> io::Result<Off> {
-            Err(io::Error::other("not on this system"))
-        }
-    }
 }
 
 #[cfg(test)]

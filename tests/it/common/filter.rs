@@ -2,7 +2,7 @@
 //! standard error and output collected as they come, signals sent, its exit waited for.
 
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -88,8 +88,7 @@ impl Filter {
     }
 
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
+        super::signal(&self.child, signal);
     }
 
     /// Waits for the exit (10 s at most), then for its pipes to be read to their end.

@@ -8,6 +8,7 @@
 pub mod filter;
 pub mod servers;
 pub mod variants;
+pub mod zipf;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
