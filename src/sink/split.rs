@@ -5,13 +5,15 @@
 //!
 //! The joined report is the one a single pass gives: the tallies, commands, clients, gaps and
 //! their histogram, the slowest calls and the first and last timestamps are the same to the
-//! byte, the gap across each range boundary included; the key tables are merged Space-Saving
-//! summaries, the same while they count every key exactly, and within the same bounds (each a
-//! whole `--max-keys` table) once they do not. Server errors are said once each, in input
+//! byte, the gap across each range boundary included. The ranges share the memory of one pass
+//! as the periods of a window do: each counts into tables of its share of `--max-keys`, joined
+//! into tables of the whole that always hold their union, so the key, bytes, prefix, client and
+//! unknown-command tables are the same while they count every name exactly, and past that
+//! bracket the truth with the bounds the manual states for a file read in ranges. Server errors are said once each, in input
 //! order, when the ranges are joined. A range that names nodes (records read back with a node
 //! column), that saw more distinct server errors than it counts apart, or that cannot be read,
-//! leaves the ranges unjoined: the caller reads the file in one
-//! pass instead, so nothing order-bound is ever counted apart.
+//! leaves the ranges unjoined: the caller reads the file in one pass instead, so nothing
+//! order-bound is ever counted apart.
 
 use std::fs::File;
 use std::io::Write;
@@ -74,8 +76,10 @@ struct RangeResult {
 
 /// Reads `ranges` of `file` (in file order), each on a thread of its own with a pipeline from
 /// `pipeline`, and joins what they counted: the pipeline and counts of the whole file, its
-/// warnings written to `warn`. `None` when the ranges cannot be joined (nothing was written:
-/// read the file in one pass).
+/// warnings written to `warn`. The ranges share the memory `settings` give one pass: each
+/// counts into tables of its share of `--max-keys`, and the joined tables are of the whole,
+/// so they always hold the union. `None` when the ranges cannot be joined (nothing was
+/// written: read the file in one pass).
 pub fn count(
     file: &Arc<File>,
     ranges: &[Range<u64>],
@@ -84,6 +88,8 @@ pub fn count(
     stop: Stop,
     warn: &mut dyn Write,
 ) -> Option<(Pipeline, Stats)> {
+    let whole = settings;
+    let settings = &Settings { max_keys: (whole.max_keys / ranges.len()).max(1), ..whole.clone() };
     let threads: Vec<_> = (1..ranges.len())
         .map(|i| {
             let (file, range, pipeline, settings) = (file.clone(), ranges[i].clone(), pipeline(), settings.clone());
@@ -98,14 +104,18 @@ pub fn count(
     if all.iter().any(|c| c.failed || c.counts.tangled) || all.iter().enumerate().any(apart) {
         return None;
     }
-    let mut joined = all.remove(0);
-    let _ = warn.write_all(&joined.warned);
+    let first = all.remove(0);
+    let _ = warn.write_all(&first.warned);
+    let (mut pipeline, mut stats) = (first.pipeline, Stats::new(whole.clone()));
+    stats.join(first.counts.stats, &[]);
+    // Ctrl-C: each range stopped where it was, and no gap spans the lines none of them read.
+    let bridged = !stop.requested();
     for next in all {
-        joined.pipeline.join(next.pipeline, warn);
-        let openings: Vec<Opening> = next.counts.opening.into_iter().collect();
-        joined.counts.stats.join(next.counts.stats, &openings);
+        pipeline.join(next.pipeline, warn);
+        let openings: Vec<Opening> = next.counts.opening.into_iter().filter(|_| bridged).collect();
+        stats.join(next.counts.stats, &openings);
     }
-    Some((joined.pipeline, joined.counts.stats))
+    Some((pipeline, stats))
 }
 
 /// Reads one range to its end (or to Ctrl-C) into counts of its own.

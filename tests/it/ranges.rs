@@ -1,7 +1,8 @@
 //! A regular file large enough is read in ranges, one per core (`src/sink/split.rs`): its report
 //! must be the one the same bytes give through a pipe, read in one pass. While every key is
 //! counted exactly the two are the same to the byte (standard error included); past
-//! `--max-keys` only the key tables may differ, within their bounds.
+//! `--max-keys` only the key tables may differ, within their bounds. (On a machine of one core a
+//! file is read in one pass, and both runs are one pass.)
 
 use crate::common;
 
