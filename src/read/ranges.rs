@@ -4,8 +4,10 @@
 //!
 //! A range starts just after a line feed and ends just after one (the last at the file's end),
 //! so every line is read whole by exactly one range, and a CR LF is never parted. A cut that
-//! finds no line feed before the next cut is dropped: a file of few, huge lines is read in fewer
-//! ranges (one, at worst). Only a file of at least [`MIN_SPLIT`] bytes is cut at all.
+//! finds no line feed within [`MAX_LINE`] of where it falls is dropped (it is inside a line the
+//! reader compacts, which a range of its own would have to hold back whole): a file of few, huge
+//! lines is read in fewer ranges (one, at worst). Only a file of at least [`MIN_SPLIT`] bytes is
+//! cut at all.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -14,6 +16,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 use crate::format::{record, scan};
+use crate::read::lines::MAX_LINE;
 use crate::read::sources::{sniff, Content, Input};
 
 /// The smallest file read in ranges: below it the threads' start and the join of their tables
@@ -72,7 +75,8 @@ pub fn cut(file: &File, len: u64, parts: usize) -> io::Result<Vec<Range<u64>>> {
     for i in 1..parts as u64 {
         let at = len / parts as u64 * i;
         let from = (*starts.last().unwrap_or(&0)).max(at);
-        let limit = if i + 1 == parts as u64 { len } else { len / parts as u64 * (i + 1) };
+        let next = if i + 1 == parts as u64 { len } else { len / parts as u64 * (i + 1) };
+        let limit = next.min(from.saturating_add(MAX_LINE as u64));
         if let Some(start) = line_start_after(file, from, limit)? {
             if start < len && start > *starts.last().unwrap_or(&0) {
                 starts.push(start);
@@ -190,12 +194,23 @@ mod tests {
             cut(&file, one_line.len() as u64, 2).expect("cut"),
             Vec::from_iter(std::iter::once(0..one_line.len() as u64))
         );
-        // One huge line in the middle: the cut moves past it, or is dropped.
+        // One huge line across the middle: the cut is dropped (a range of that line alone would
+        // hold it back, and the file be read again in one pass).
         let mut bytes = b"1 short\n".to_vec();
         bytes.extend(vec![b'y'; MIN_SPLIT as usize]);
         bytes.extend_from_slice(b"\n2 after\n");
         let file = file_of(&bytes);
         let ranges = cut(&file, bytes.len() as u64, 2).expect("cut");
-        assert_eq!(ranges, vec![0..bytes.len() as u64 - 8, bytes.len() as u64 - 8..bytes.len() as u64]);
+        assert_eq!(ranges, vec![0..bytes.len() as u64]);
+        // A line under MAX_LINE across the middle: the cut moves past it.
+        let mut bytes = vec![b'a'; MIN_SPLIT as usize / 2 - 100];
+        bytes.push(b'\n');
+        bytes.extend(vec![b'b'; MAX_LINE / 2]);
+        bytes.push(b'\n');
+        bytes.extend(vec![b'c'; MIN_SPLIT as usize / 2]);
+        bytes.push(b'\n');
+        let file = file_of(&bytes);
+        let second = (MIN_SPLIT as usize / 2 - 100 + 1 + MAX_LINE / 2 + 1) as u64;
+        assert_eq!(cut(&file, bytes.len() as u64, 2).expect("cut"), vec![0..second, second..bytes.len() as u64]);
     }
 }
