@@ -175,9 +175,11 @@ impl CommandCounts {
         self.unknown.merge(&other.unknown, CommandTime::add);
     }
 
-    /// The `n` commonest names of commands the table does not know, with their calls.
-    pub fn unknown_names(&self, n: usize) -> Vec<(&[u8], u64)> {
-        self.unknown.top(n).into_iter().map(|e| (e.key(), e.count)).collect()
+    /// The `n` commonest names of commands the table does not know, with their calls and the
+    /// most those calls may over-count (past the table's size, a name takes over the count of
+    /// the one it evicted).
+    pub fn unknown_names(&self, n: usize) -> Vec<(&[u8], u64, u64)> {
+        self.unknown.top(n).into_iter().map(|e| (e.key(), e.count, e.error)).collect()
     }
 
     /// The number of commands counted.

@@ -25,10 +25,11 @@ pub fn json(report: &Report) -> String {
     }
     w.key("unknown_command_names");
     w.begin_array();
-    for (name, calls) in &report.unknown_names {
+    for (name, calls, error) in &report.unknown_names {
         w.begin_object();
         w.field_str("name", name);
         w.field_u64("count", *calls);
+        w.field_u64("error", *error);
         w.end_object();
     }
     w.end_array();

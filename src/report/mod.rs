@@ -69,8 +69,8 @@ pub struct Report {
     pub sections: Vec<TopSection>,
     pub time: CommandTimeSection,
     /// The commonest commands no table knew (their first argument was taken as the key), escaped,
-    /// with their calls: what `--commands` would answer for.
-    pub unknown_names: Vec<(String, u64)>,
+    /// with their calls and the most those may over-count: what `--commands` would answer for.
+    pub unknown_names: Vec<(String, u64, u64)>,
 }
 
 /// One input of several, as the screen's node section shows it.
@@ -281,7 +281,7 @@ impl Report {
                 .command_counts
                 .unknown_names(UNKNOWN_NAMES)
                 .into_iter()
-                .map(|(name, n)| (escaped(name), n))
+                .map(|(name, n, error)| (escaped(name), n, error))
                 .collect(),
         }
     }

@@ -122,8 +122,9 @@ fn overall(o: &mut String, report: &Report) {
         let _ = writeln!(o, "  unknown commands  {}   (first argument taken as the key)", t.unknown_commands);
         // As many of the commonest names as fit 80 columns.
         let mut line = String::from("                    ");
-        for (i, (name, n)) in report.unknown_names.iter().enumerate() {
-            let item = format!("{}{} {n}", if i > 0 { ", " } else { "" }, cut_name(name, 24));
+        for (i, (name, n, error)) in report.unknown_names.iter().enumerate() {
+            let bound = if *error > 0 { "<=" } else { "" };
+            let item = format!("{}{} {bound}{n}", if i > 0 { ", " } else { "" }, cut_name(name, 24));
             if i > 0 && line.chars().count() + item.chars().count() > 80 - "; see --commands".len() {
                 break;
             }

@@ -104,6 +104,27 @@ fn without_the_table_the_report_names_the_guessed_commands() {
 }
 
 #[test]
+fn guessed_command_names_past_their_table_say_their_bound() {
+    // More distinct unknown names than the table keeps (a quarter of --max-keys): the names
+    // shown may carry counts of names evicted before them, and say so as key rows do.
+    let mut capture = String::new();
+    for i in 0..400 {
+        capture.push_str(&format!("1795636306.{i:06} [0 10.0.0.1:5000] \"once.{i}\" \"k\"\n"));
+    }
+    let out = stdout_of(&["--max-keys", "40"], capture.as_bytes());
+    let names = out.lines().find(|l| l.ends_with("; see --commands")).expect("the names' line");
+    assert!(names.contains(" <="), "an over-count is shown as a bound: {names}");
+    let json = common::json_report(&["--max-keys", "40"], capture.as_bytes());
+    for row in json["unknown_command_names"].as_array().unwrap() {
+        let (count, error) = (row["count"].as_u64().unwrap(), row["error"].as_u64().unwrap());
+        assert!(count - error <= 1 && 1 <= count, "each was seen once: {row}");
+    }
+    // Within the table, counts are exact and said plainly.
+    let json = common::json_report(&[], CAPTURE.as_bytes());
+    assert_eq!(json["unknown_command_names"][0]["error"], 0);
+}
+
+#[test]
 fn a_file_that_is_no_command_table_is_refused_with_its_place() {
     let dir = TempDir::new("commands");
     for (text, message) in [

@@ -91,7 +91,7 @@ fn header(report: &Report, width: usize) -> Vec<String> {
     if t.out_of_order > 0 {
         second.push((1, format!("out of order {}", t.out_of_order)));
     }
-    if let Some((name, _)) = report.unknown_names.first() {
+    if let Some((name, ..)) = report.unknown_names.first() {
         // Keys guessed from the first argument: --commands would know them.
         let more = if report.unknown_names.len() > 1 { ", …" } else { "" };
         second.push((3, format!("unknown commands {} ({}{more})", t.unknown_commands, name)));
