@@ -8,39 +8,11 @@ use crate::common;
 
 use std::collections::HashMap;
 
+use common::zipf::Zipf;
 use common::TempDir;
 
 /// Files below this are read in one pass (`read/ranges.rs`'s MIN_SPLIT is 8 MiB).
 const LARGE: usize = 9 << 20;
-
-/// Zipf(1.1) draws over `keys` ranks, the same every run (splitmix64).
-struct Zipf {
-    cdf: Vec<f64>,
-    state: u64,
-}
-
-impl Zipf {
-    fn new(keys: u64) -> Zipf {
-        let mut sum = 0.0;
-        let cdf = (1..=keys)
-            .map(|rank| {
-                sum += 1.0 / (rank as f64).powf(1.1);
-                sum
-            })
-            .collect();
-        Zipf { cdf, state: 7 }
-    }
-
-    fn draw(&mut self) -> usize {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        let total = self.cdf[self.cdf.len() - 1];
-        let u = ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 * total;
-        self.cdf.partition_point(|&c| c < u).min(self.cdf.len() - 1)
-    }
-}
 
 /// A MONITOR capture of at least [`LARGE`] bytes over `keys` Zipf-distributed keys, and the true
 /// count of each key. Besides commands it holds a banner,
