@@ -189,18 +189,7 @@ impl Decoder {
             Some(columns) => read_back(*columns),
         };
         // Built where it is returned: a command is a few hundred bytes, moved once.
-        Decoded::Command(Command {
-            header,
-            args,
-            name: r.name,
-            id: r.id,
-            keys: r.keys,
-            node: r.node,
-            node_label: r.node_label,
-            bytes,
-            reply,
-            packet,
-        })
+        Decoded::Command(r.command(header, args, bytes, reply, packet))
     }
 
     /// Decodes a request another input read whole (a packet capture's): its size is known.
@@ -209,18 +198,7 @@ impl Decoder {
         let resolver = Resolver { table, names, found, name, nodes };
         let Call { header, args, bytes, .. } = call.call;
         let r = resolver.resolve(&header, &args, call.node, keys);
-        Command {
-            header,
-            args,
-            name: r.name,
-            id: r.id,
-            keys: r.keys,
-            node: r.node,
-            node_label: r.node_label,
-            bytes,
-            reply: call.reply,
-            packet: true,
-        }
+        r.command(header, args, bytes, call.reply, true)
     }
 }
 
@@ -252,6 +230,22 @@ struct Resolved<'a> {
     keys: &'a [KeyRef],
     node: u32,
     node_label: Option<&'a [u8]>,
+}
+
+impl<'a> Resolved<'a> {
+    /// The command of a call resolved so: always inlined, so it is built where it is returned.
+    #[inline(always)]
+    fn command(
+        self,
+        header: Header<'a>,
+        args: Args<'a>,
+        bytes: u64,
+        reply: Option<PacketReply>,
+        packet: bool,
+    ) -> Command<'a> {
+        let Resolved { name, id, keys, node, node_label } = self;
+        Command { header, args, name, id, keys, node, node_label, bytes, reply, packet }
+    }
 }
 
 impl<'a> Resolver<'a> {
