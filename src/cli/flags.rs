@@ -58,7 +58,10 @@ impl Section {
                  alongside. The socket is always drained: when the output cannot keep up (a stalled \
                  **| less**), lines are dropped and counted rather than left in the server's buffer (the report \
                  says how many, as **dropped**), and every exit (end, **--duration**, Ctrl-C, SIGTERM, SIGHUP, a write error) closes every \
-                 connection. Passwords never come from the command line: **--password-file**, \
+                 connection. A server that vanishes without closing its connection (its host down, the \
+                 network cut) is found lost after at most 11 s of silence, by TCP keepalive (probes after 5 s \
+                 of silence, every 2 s, 3 unanswered); a live server's kernel answers them, however quiet \
+                 its stream. Passwords never come from the command line: **--password-file**, \
                  **REDISCLI_AUTH**, or **--askpass**."
             }
             Section::Filters => {

@@ -370,6 +370,66 @@ fn lines_dropped_while_the_output_is_stalled_are_in_the_reports() {
     assert_no_monitor_left(&redis, "Ctrl-C after drops");
 }
 
+/// A server whose network vanishes without a close (its host down, a cable cut): nothing comes
+/// on the MONITOR stream, as when it is merely quiet, until the filter's keepalive finds it gone.
+/// The server and the filter run in a network namespace of their own (`unshare -n`, as root),
+/// whose loopback is then taken down: no reset, no close, just silence. So the filter is started
+/// by the namespace's script, with the environment `common::faina` gives it.
+#[test]
+fn a_server_gone_without_a_close_is_found_lost() {
+    let Some(server) = common::servers::system() else { return };
+    if !common::require("unshare") || !common::require("ip") {
+        return;
+    }
+    if !Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success()) {
+        return common::skip("unshare -n failed: this test needs root, for a network namespace of its own");
+    }
+    let dir = TempDir::new("vanish");
+    let script = r#"
+        ip link set lo up
+        "$SERVER" --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$DIR" > "$DIR/log" 2>&1 &
+        server=$!
+        wait_for() { i=0; until grep -q "$2" "$DIR/$1"; do i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.05; done; }
+        wait_for log 'Ready to accept connections'
+        "$BIN" --connect "redis://127.0.0.1:$PORT" --every 1s > "$DIR/out" 2> "$DIR/err" &
+        filter=$!
+        wait_for err 'connected, MONITOR on'
+        ip link set lo down
+        wait_for err 'lost at'
+        kill -INT $filter
+        wait $filter
+        echo "exit $?" >> "$DIR/err"
+        kill $server
+        wait $server
+    "#;
+    let port = common::free_port().to_string();
+    let faina = common::faina();
+    let mut command = Command::new("unshare");
+    command.args(["-n", "sh", "-c", script]);
+    for (name, value) in faina.get_envs() {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let status = command
+        .env("BIN", faina.get_program())
+        .env("SERVER", &server.program)
+        .env("PORT", &port)
+        .env("DIR", &dir.0)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let err = std::fs::read_to_string(dir.path("err")).unwrap();
+    assert!(err.contains(": connected, MONITOR on"), "{err}");
+    assert!(
+        err.contains(": lost at ")
+            && err.contains("(the server stopped answering: no reply to TCP keepalive probes after 11s of silence)"),
+        "{err}"
+    );
+    assert!(err.contains("lost once") && err.ends_with("exit 0\n"), "{err}");
+}
+
 #[test]
 fn no_monitor_client_is_left_after_any_kind_of_exit() {
     let Some(redis) = Redis::start(&[]) else { return };
