@@ -56,8 +56,8 @@ impl Section {
                  authenticates, sends **MONITOR**, checks the **+OK** and reads the stream, so every \
                  report, **--every**, the screen and the records work on it as on a pipe, FILE inputs \
                  alongside. The socket is always drained: when the output cannot keep up (a stalled \
-                 **| less**), lines are dropped and counted rather than left in the server's buffer, and \
-                 every exit (end, **--duration**, Ctrl-C, SIGTERM, SIGHUP, a write error) closes every \
+                 **| less**), lines are dropped and counted rather than left in the server's buffer (the report \
+                 says how many, as **dropped**), and every exit (end, **--duration**, Ctrl-C, SIGTERM, SIGHUP, a write error) closes every \
                  connection. Passwords never come from the command line: **--password-file**, \
                  **REDISCLI_AUTH**, or **--askpass**."
             }

@@ -258,8 +258,13 @@ fn a_node_killed_and_restarted_is_lost_then_connected_and_counted_after() {
     assert_no_monitor_left(&redis, "Ctrl-C after a restart");
 }
 
-/// Writes `n` SETs of 1 KiB values, pipelined, on a client of its own.
+/// Writes `n` SETs of 1 KiB values to 100 keys, pipelined, on a client of its own.
 fn flood(port: u16, n: usize) -> thread::JoinHandle<()> {
+    flood_keys(port, n, 100)
+}
+
+/// Writes `n` SETs of 1 KiB values to `keys` keys, pipelined, on a client of its own.
+fn flood_keys(port: u16, n: usize, keys: usize) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         use std::io::Write;
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -275,7 +280,7 @@ fn flood(port: u16, n: usize) -> thread::JoinHandle<()> {
             }
         });
         for i in 0..n {
-            batch.extend_from_slice(format!("SET k{} {value}\r\n", i % 100).as_bytes());
+            batch.extend_from_slice(format!("SET k{} {value}\r\n", i % keys).as_bytes());
             if i % 100 == 99 {
                 stream.write_all(&batch).unwrap();
                 batch.clear();
@@ -320,6 +325,49 @@ fn the_socket_is_drained_while_the_output_is_stalled_and_ctrl_c_closes_it() {
     assert!(err.contains("stopped while the output was blocked"), "{err}");
     drop(out);
     assert_no_monitor_left(&redis, "Ctrl-C while the output was blocked");
+}
+
+#[test]
+fn lines_dropped_while_the_output_is_stalled_are_in_the_reports() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    // Each period's report lists 5 000 keys: far more than a pipe holds, so the first one
+    // written blocks the filter while the server goes on.
+    let args = ["--connect", &url(&redis), "--every", "1s", "--format", "json", "--top", "5000"];
+    let (mut filter, mut out) = Filter::stalled(&args);
+    filter.wait_for("connected, MONITOR on");
+    flood_keys(redis.port, 5000, 5000).join().unwrap();
+    // The period's report is due within two seconds; then the output is blocked.
+    thread::sleep(Duration::from_millis(2500));
+    flood_keys(redis.port, 95_000, 5000).join().unwrap();
+    let sets = 100_000;
+    // The socket was drained meanwhile; the output is read from now on, and the drops told.
+    let reader = thread::spawn(move || {
+        let mut text = String::new();
+        out.read_to_string(&mut text).unwrap();
+        text
+    });
+    filter.wait_for("lines dropped so far");
+    thread::sleep(Duration::from_millis(1500));
+    filter.signal("INT");
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    let text = reader.join().unwrap();
+    // One report a period; the last, at Ctrl-C, is the latest period's window run on to the end.
+    let mut periods = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let report: serde_json::Value = serde_json::from_str(line).unwrap();
+        let counts = (report["commands"].as_u64().unwrap(), report["dropped"].as_u64().unwrap());
+        periods.insert(report["window"]["start"].to_string(), counts);
+    }
+    let (commands, dropped) = periods.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let err = filter.stderr();
+    let said = err
+        .lines()
+        .find_map(|l| l.split(": ").nth(2)?.strip_suffix(" lines dropped in all"))
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(dropped > 0, "{err}");
+    assert_eq!(said, Some(dropped), "the reports' drops are the ones said: {err}");
+    assert_eq!(commands + dropped, sets as u64, "every line counted or dropped: {err}");
+    assert_no_monitor_left(&redis, "Ctrl-C after drops");
 }
 
 #[test]
