@@ -238,6 +238,9 @@ impl Parser {
         }
     }
 
+    // Always inlined into `parse_line` (its one caller): the header it finds is then not copied
+    // out of a call.
+    #[inline(always)]
     fn classify<'a>(&mut self, line: &'a [u8], cut: bool, maybe_tab: bool) -> Classified<'a> {
         self.spans.clear();
         self.decoded.clear();
