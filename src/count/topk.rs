@@ -404,7 +404,7 @@ impl<E> TopK<E> {
         self.index.find(hash, |idx| {
             let e = &self.entries[idx];
             // A key kept by its head (see `KeyStore`) matches on its head.
-            e.hash == hash && e.full_len == full_len && stored.starts_with(e.key())
+            e.hash == hash && e.full_len == full_len && e.key.is_head_of(stored)
         })
     }
 
