@@ -22,17 +22,18 @@ impl Default for NameCache {
 
 impl NameCache {
     /// [`Table::lookup`], remembering the answer for `name`. A hit, the common case, is inlined
-    /// where the line is resolved; a miss is not.
+    /// where the line is resolved; a miss is not. The `second` word is asked for only when the
+    /// answer is not remembered (a hit never needs it).
     #[inline]
-    pub fn lookup(&mut self, table: &Table, name: &[u8], second: Option<&[u8]>) -> Lookup {
+    pub fn lookup<'s>(&mut self, table: &Table, name: &[u8], second: impl FnOnce() -> Option<&'s [u8]>) -> Lookup {
         let Some((a, b, i)) = crate::count::hash::short_key(name) else {
-            return table.lookup(name, second);
+            return table.lookup(name, second());
         };
         let (sa, sb, len, found) = self.slots[i];
         if (sa, sb, len) == (a, b, name.len()) {
             return found;
         }
-        self.miss(table, name, second, (a, b, i))
+        self.miss(table, name, second(), (a, b, i))
     }
 
     /// Resolves a name the cache does not have, and keeps it in slot `i` when the answer does

@@ -261,7 +261,7 @@ impl<'a> Resolver<'a> {
             Some(label) => nodes.number(label),
             None => input,
         };
-        let lookup = names.lookup(table, args.get(0), (args.len() > 1).then(|| args.get(1)));
+        let lookup = names.lookup(table, args.get(0), || (args.len() > 1).then(|| args.get(1)));
         let (id, name) = match lookup {
             Lookup::Known(id, _) => (Some(id), table.get(id).name.as_bytes()),
             Lookup::Unknown => {
