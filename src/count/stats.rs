@@ -822,15 +822,18 @@ pub struct Hit<'a> {
 /// latency (microseconds), shared the same way.
 #[inline]
 pub fn key_shares(cmd: &Command<'_>, mut f: impl FnMut(Key<'_>, Access, u64, Option<(u64, u64)>)) {
-    if cmd.keys.is_empty() {
-        return;
-    }
-    let n = cmd.keys.len() as u64;
+    let reply = || cmd.reply.map(|r| (r.bytes, r.nanos / 1000));
+    let key = |key: &crate::commands::KeyRef| Key { name: cmd.args.get(key.pos), long: cmd.args.long(key.pos) };
+    let n = match cmd.keys {
+        [] => return,
+        // Most commands have one key: it takes the whole, with no loop to set up.
+        [one] => return f(key(one), one.access, cmd.bytes, reply()),
+        keys => keys.len() as u64,
+    };
     let split = |total: u64, i: usize| share_of(total, n, i);
-    let reply = cmd.reply.map(|r| (r.bytes, r.nanos / 1000));
-    for (i, key) in cmd.keys.iter().enumerate() {
-        let name = Key { name: cmd.args.get(key.pos), long: cmd.args.long(key.pos) };
-        f(name, key.access, split(cmd.bytes, i), reply.map(|(b, l)| (split(b, i), split(l, i))));
+    let reply = reply();
+    for (i, one) in cmd.keys.iter().enumerate() {
+        f(key(one), one.access, split(cmd.bytes, i), reply.map(|(b, l)| (split(b, i), split(l, i))));
     }
 }
 
@@ -900,6 +903,46 @@ mod tests {
         };
         stats.command(&cmd, &Secrets::default());
         stats.count_keys(&cmd);
+    }
+
+    #[test]
+    fn key_shares_add_up_with_one_key_or_many() {
+        let mut store = ArgsStore::default();
+        let args = Args::from_words(&[b"mset", b"a", b"1", b"bb", b"2", b"ccc", b"3"], &mut store);
+        let all = [
+            KeyRef { pos: 1, access: Access::Write },
+            KeyRef { pos: 3, access: Access::Read },
+            KeyRef { pos: 5, access: Access::Write },
+        ];
+        let reply = crate::read::capture::PacketReply { bytes: 11, nanos: 7_999 };
+        for n in 0..=3 {
+            for reply in [None, Some(reply)] {
+                let header = Header { ts: b"1.000001", micros: 1, db: b"0", client: b"c", node: None };
+                let cmd = Command {
+                    header,
+                    args,
+                    name: b"mset",
+                    id: None,
+                    keys: &all[..n],
+                    node: 0,
+                    node_label: None,
+                    bytes: 10,
+                    reply,
+                    packet: reply.is_some(),
+                };
+                let mut got = Vec::new();
+                key_shares(&cmd, |key, access, share, reply| got.push((key.name.to_vec(), access, share, reply)));
+                let want: Vec<_> = (0..n)
+                    .map(|i| {
+                        let (name, access) = (args.get(all[i].pos).to_vec(), all[i].access);
+                        let split = |total| share_of(total, n as u64, i);
+                        (name, access, split(10), reply.map(|r| (split(r.bytes), split(r.nanos / 1000))))
+                    })
+                    .collect();
+                assert_eq!(got, want, "{n} keys, reply {reply:?}");
+                assert_eq!(got.iter().map(|g| g.2).sum::<u64>(), if n > 0 { 10 } else { 0 });
+            }
+        }
     }
 
     #[test]
