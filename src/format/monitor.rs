@@ -307,7 +307,11 @@ impl Parser {
         let (db, client, args_at) = match rest.first()? {
             b'[' => {
                 let inner = &rest[1..];
-                let db_len = inner.iter().take_while(|b| b.is_ascii_digit()).count();
+                let db_len = match inner {
+                    // Most lines are of a db under 10: its one digit and the space, read at once.
+                    [b'0'..=b'9', b' ', ..] => 1,
+                    _ => inner.iter().take_while(|b| b.is_ascii_digit()).count(),
+                };
                 if db_len == 0 || inner.get(db_len) != Some(&b' ') {
                     return None;
                 }
