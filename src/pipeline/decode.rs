@@ -250,7 +250,9 @@ impl<'a> Resolved<'a> {
 
 impl<'a> Resolver<'a> {
     /// The call's node, its command in the table, its keys (when asked for).
-    #[inline]
+    // Always inlined: what it finds goes into the command where it is built, not through a
+    // call's return value (a file read in ranges: 25 instructions a line fewer).
+    #[inline(always)]
     fn resolve(self, header: &Header<'a>, args: &Args<'a>, input: u32, keys: bool) -> Resolved<'a> {
         let Resolver { table, names, found, name, nodes } = self;
         if nodes.named.is_none() {
