@@ -155,7 +155,8 @@ mod tests {
     fn the_victim_always_has_the_smallest_count() {
         // Unit weights over equal counts (every key distinct), skewed counts, byte-like weights;
         // between evictions some entries are counted up, as hits do.
-        let cases: [(Vec<u64>, fn(u64) -> u64); 4] = [
+        type Weight = fn(u64) -> u64;
+        let cases: [(Vec<u64>, Weight); 4] = [
             (vec![1; 500], |_| 1),
             ((0..500).map(|i| 1 + 1000 / (i + 1)).collect(), |_| 1),
             ((0..300).map(|i| i * 37 % 1000).collect(), |r| 20 + r % 800),
