@@ -82,7 +82,7 @@ pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(),
     let mut session = Session::on_terminal(&plan, out, plan.inputs.labels(), terminal)?;
     // A report of one large regular file reads it on every core, a range each; reports of
     // anything else count keys on the second core, and a single file is read on this one.
-    let split = session.read_ranges(&plan, warn);
+    let split = session.read_ranges(&plan, warn).or_else(|| session.emit_in_chunks(&plan, warn));
     let in_place = plan.config.emit.is_none();
     let read = match split {
         Some(read) => read,
@@ -178,6 +178,26 @@ impl<W: Write> Session<W> {
             whole.counted(stats);
         }
         Some(self.event(Event::End(0), warn).map_err(Failed::Consumer))
+    }
+
+    /// Writes the records of the run's one input from every core, a chunk at a time, when it
+    /// is a regular file large enough ([`sink::chunked`]); `None` when it is read in one pass.
+    fn emit_in_chunks(&mut self, plan: &Plan, warn: &mut dyn Write) -> Option<Result<(), Failed<Error>>> {
+        let config = &plan.config;
+        // --rejects writes skipped lines in input order, --duration ends a run by the clock.
+        let (Some(emit), [input], None, None) = (config.emit, &plan.inputs.list[..], &config.rejects, config.duration)
+        else {
+            return None;
+        };
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let Session { pipeline, sink: AnySink::Records(records) } = self else { return None };
+        let read::ranges::Ranges { file, ranges } = read::ranges::of_file(input, cores).ok()??;
+        let len = ranges.last()?.end;
+        let chunks = read::ranges::chunks(&file, len, sink::chunked::CHUNK).ok()??;
+        let nodes = plan.inputs.labels();
+        let fresh = || self::pipeline(plan, nodes.clone(), None);
+        let written = sink::chunked::write(&file, &chunks, fresh, records, pipeline, emit, cores, plan.stop, warn);
+        Some(written.and_then(|()| self.event(Event::End(0), warn).map_err(Failed::Consumer)))
     }
 
     /// One event of the inputs.

@@ -114,13 +114,15 @@ const BLOCK: usize = 64 * 1024;
 pub struct Writer<W: Write> {
     out: W,
     buf: Vec<u8>,
+    /// The buffer is written out once it holds this much ([`BLOCK`]; never, when gathering).
+    block: usize,
     /// The current command's leading columns, written once and copied into each of its records.
     lead: Vec<u8>,
 }
 
 impl<W: Write> Writer<W> {
     pub fn new(out: W) -> Writer<W> {
-        Writer { out, buf: Vec::with_capacity(BLOCK * 2), lead: Vec::with_capacity(256) }
+        Writer { out, buf: Vec::with_capacity(BLOCK * 2), block: BLOCK, lead: Vec::with_capacity(256) }
     }
 
     /// The header line: the keys records' column names, `node` first with `node`, the reply
@@ -206,7 +208,7 @@ impl<W: Write> Writer<W> {
     /// Ends a command's records: writes the buffer out once it holds a block.
     #[inline]
     pub fn end_command(&mut self) -> io::Result<()> {
-        if self.buf.len() >= BLOCK {
+        if self.buf.len() >= self.block {
             self.write_out()?;
         }
         Ok(())
@@ -224,6 +226,32 @@ impl<W: Write> Writer<W> {
             self.write_out()?;
         }
         self.out.flush()
+    }
+
+    /// Writes out `records` (gathered by a [`Writer::gathering`]) after those buffered.
+    pub fn records(&mut self, records: &[u8]) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.write_out()?;
+        }
+        self.out.write_all(records)
+    }
+}
+
+impl Writer<io::Sink> {
+    /// A writer that writes nothing out: it gathers its records in `buf` (cleared first), to
+    /// be taken whole ([`Writer::into_gathered`]) and written by another ([`Writer::records`]).
+    pub fn gathering(mut buf: Vec<u8>) -> Writer<io::Sink> {
+        buf.clear();
+        Writer { out: io::sink(), buf, block: usize::MAX, lead: Vec::with_capacity(256) }
+    }
+
+    /// The bytes gathered so far.
+    pub fn gathered(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn into_gathered(self) -> Vec<u8> {
+        self.buf
     }
 }
 

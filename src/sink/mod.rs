@@ -12,6 +12,7 @@
 //! ([`split`]).
 
 pub mod any;
+pub mod chunked;
 pub mod labels;
 pub mod records;
 pub mod reporter;
