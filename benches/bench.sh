@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 lines=${1:-12000000}
 dir=${BENCH_DIR:-/tmp/faina-bench}
 mkdir -p "$dir"
-cargo build --quiet --release --bin faina-filter --example gencapture
+cargo build --quiet --release --bin faina-filter --example gencapture --example floor
 bin=target/release/faina-filter
 gen=target/release/examples/gencapture
+floor=target/release/examples/floor
 
 capture=$dir/capture-$lines.txt
 [ -s "$capture" ] || $gen --lines "$lines" --keys 250000 --zipf 1.0 > "$capture"
@@ -35,11 +36,15 @@ measure() {
 
 report() { # name seconds rss
     awk -v n="$1" -v s="$2" -v r="$3" -v b="$bytes" -v w="$wc_s" \
-        'BEGIN {printf "%-26s %7.3f s  %8.0f MB/s  %5.2fx wc -l  peak RSS %6.1f MiB\n", n, s, b / s / 1e6, s / w, r / 1024}'
+        'BEGIN {printf "%-30s %7.3f s  %8.0f MB/s  %5.2fx wc -l  peak RSS %6.1f MiB\n", n, s, b / s / 1e6, s / w, r / 1024}'
 }
 
 read -r wc_s wc_rss < <(measure wc -l "$capture")
 report "wc -l" "$wc_s" "$wc_rss"
+# The floor: lines found and the key counted exactly in a std HashMap, nothing else (examples/floor.rs).
+read -r s rss < <(measure $floor --scan "$capture"); report "floor: keys found, 1 core" "$s" "$rss"
+read -r s rss < <(measure $floor "$capture"); report "floor: keys counted, 1 core" "$s" "$rss"
+read -r s rss < <(measure $floor --threads 2 "$capture"); report "floor: keys counted, 2 cores" "$s" "$rss"
 read -r s rss < <(measure $bin "$capture"); report "report" "$s" "$rss"
 read -r s rss < <(measure $bin --format json "$capture"); report "report --format json" "$s" "$rss"
 read -r s rss < <(measure $bin --every 10s --window 1m "$capture"); report "report --every 10s --window 1m" "$s" "$rss"

@@ -55,6 +55,7 @@ use count::nodes::NodeState;
 use count::stats::Settings;
 use pipeline::decode::{Decoder, NodeNumbers};
 use pipeline::{Pipeline, Rejects};
+use read::connect::{Change, ConnectState};
 use read::input::{self, Event};
 use read::lines::{Failed, LineReader};
 use read::sources::{sniff, Content};
@@ -123,6 +124,8 @@ fn pipeline(plan: &Plan, nodes: Option<Vec<Vec<u8>>>, rejects: Option<Rejects>) 
 pub struct Session<W: Write> {
     pipeline: Pipeline,
     sink: AnySink<W>,
+    /// The lines each server's reader has said it dropped so far, by node.
+    dropped: Vec<u64>,
 }
 
 impl<W: Write> Session<W> {
@@ -156,7 +159,7 @@ impl<W: Write> Session<W> {
             (None, None) => AnySink::Whole(WholeReport::new(settings, reporter(out))),
         };
         let pipeline = pipeline(plan, nodes, rejects);
-        Ok(Session { pipeline, sink })
+        Ok(Session { pipeline, sink, dropped: Vec::new() })
     }
 
     /// Reads the run's one input in ranges, each on a core of its own, when it is a regular file
@@ -222,6 +225,7 @@ impl<W: Write> Session<W> {
                 Ok(())
             }
             Event::Node(change) => {
+                self.count_dropped(change);
                 let text = format!("faina-filter: {change}");
                 let _ = writeln!(warn, "{text}");
                 if let Some(state) = change.node_state() {
@@ -233,6 +237,21 @@ impl<W: Write> Session<W> {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// Lines a server's reader dropped are counted in the tally (of the period under way) as
+    /// they are told: each telling gives the node's count so far.
+    fn count_dropped(&mut self, change: &Change) {
+        let ConnectState::Dropped { lines, .. } = change.state else { return };
+        let node = change.node as usize;
+        if self.dropped.len() <= node {
+            self.dropped.resize(node + 1, 0);
+        }
+        let told = &mut self.dropped[node];
+        if lines > *told {
+            self.sink.tally().dropped += lines - *told;
+            *told = lines;
         }
     }
 

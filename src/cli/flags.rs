@@ -56,9 +56,12 @@ impl Section {
                  authenticates, sends **MONITOR**, checks the **+OK** and reads the stream, so every \
                  report, **--every**, the screen and the records work on it as on a pipe, FILE inputs \
                  alongside. The socket is always drained: when the output cannot keep up (a stalled \
-                 **| less**), lines are dropped and counted rather than left in the server's buffer, and \
-                 every exit (end, **--duration**, Ctrl-C, SIGTERM, SIGHUP, a write error) closes every \
-                 connection. Passwords never come from the command line: **--password-file**, \
+                 **| less**), lines are dropped and counted rather than left in the server's buffer (the report \
+                 says how many, as **dropped**), and every exit (end, **--duration**, Ctrl-C, SIGTERM, SIGHUP, a write error) closes every \
+                 connection. A server that vanishes without closing its connection (its host down, the \
+                 network cut) is found lost after at most 11 s of silence, by TCP keepalive (probes after 5 s \
+                 of silence, every 2 s, 3 unanswered); a live server's kernel answers them, however quiet \
+                 its stream. Passwords never come from the command line: **--password-file**, \
                  **REDISCLI_AUTH**, or **--askpass**."
             }
             Section::Filters => {

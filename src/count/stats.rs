@@ -451,6 +451,9 @@ pub struct Tally {
     /// Of the commands of a rolling report, those whose timestamp was far from the stream's
     /// clock (see `clock.rs`): counted in the period under way.
     pub out_of_order: u64,
+    /// Lines a server sent that were read and dropped, not counted, because the output could
+    /// not keep up (`--connect`): counted in the period in which they were told.
+    pub dropped: u64,
 }
 
 impl Tally {
@@ -483,6 +486,7 @@ impl Tally {
         self.cut_lines += other.cut_lines;
         self.unknown_commands += other.unknown_commands;
         self.out_of_order += other.out_of_order;
+        self.dropped += other.dropped;
     }
 }
 

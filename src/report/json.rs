@@ -19,6 +19,7 @@ pub fn json(report: &Report) -> String {
         ("server_errors", t.server_errors),
         ("skipped", t.skipped),
         ("cut_lines", t.cut_lines),
+        ("dropped", t.dropped),
         ("unknown_commands", t.unknown_commands),
     ] {
         w.field_u64(name, n);

@@ -581,6 +581,37 @@ mod tests {
     }
 
     #[test]
+    fn lines_dropped_are_shown_only_when_there_were_some() {
+        use crate::commands::Table;
+        use crate::count::stats::{GapRule, Settings};
+        let settings = Settings {
+            commands: Table::shared(),
+            top: 10,
+            prefix_delimiter: b":".to_vec(),
+            prefix_depth: 1,
+            gap_rule: GapRule::Later,
+            max_keys: 100,
+        };
+        let mut stats = Stats::new(settings);
+        let view = View {
+            window: None,
+            hot_qps: None,
+            nodes: None,
+            periods: &[],
+            seconds: &[],
+            recent: None,
+            every: None,
+            key_rows: None,
+            inputs: None,
+        };
+        assert!(!text(&Report::new(&stats, &view)).contains("DROPPED"));
+        stats.tally.dropped = 120_000;
+        let shown = text(&Report::new(&stats, &view));
+        assert!(shown.contains("\n  DROPPED           120000   (sent by the server, not counted:"), "{shown}");
+        assert!(json(&Report::new(&stats, &view)).contains(r#""dropped":120000,"#));
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(duration(12), "12µs");
         assert_eq!(duration(1_500), "1.50ms");

@@ -104,6 +104,13 @@ fn overall(o: &mut String, report: &Report) {
     if t.cut_lines > 0 {
         let _ = writeln!(o, "  cut lines         {}   (cut short: see the manual)", t.cut_lines);
     }
+    if t.dropped > 0 {
+        let _ = writeln!(
+            o,
+            "  DROPPED           {}   (sent by the server, not counted: the output could not keep up)",
+            t.dropped
+        );
+    }
     match report.span {
         Some((first, last)) => {
             let _ = writeln!(o, "  first timestamp   {}  {}", iso8601(first), seconds(first));

@@ -258,8 +258,13 @@ fn a_node_killed_and_restarted_is_lost_then_connected_and_counted_after() {
     assert_no_monitor_left(&redis, "Ctrl-C after a restart");
 }
 
-/// Writes `n` SETs of 1 KiB values, pipelined, on a client of its own.
+/// Writes `n` SETs of 1 KiB values to 100 keys, pipelined, on a client of its own.
 fn flood(port: u16, n: usize) -> thread::JoinHandle<()> {
+    flood_keys(port, n, 100)
+}
+
+/// Writes `n` SETs of 1 KiB values to `keys` keys, pipelined, on a client of its own.
+fn flood_keys(port: u16, n: usize, keys: usize) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         use std::io::Write;
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -275,7 +280,7 @@ fn flood(port: u16, n: usize) -> thread::JoinHandle<()> {
             }
         });
         for i in 0..n {
-            batch.extend_from_slice(format!("SET k{} {value}\r\n", i % 100).as_bytes());
+            batch.extend_from_slice(format!("SET k{} {value}\r\n", i % keys).as_bytes());
             if i % 100 == 99 {
                 stream.write_all(&batch).unwrap();
                 batch.clear();
@@ -320,6 +325,109 @@ fn the_socket_is_drained_while_the_output_is_stalled_and_ctrl_c_closes_it() {
     assert!(err.contains("stopped while the output was blocked"), "{err}");
     drop(out);
     assert_no_monitor_left(&redis, "Ctrl-C while the output was blocked");
+}
+
+#[test]
+fn lines_dropped_while_the_output_is_stalled_are_in_the_reports() {
+    let Some(redis) = Redis::start(&[]) else { return };
+    // Each period's report lists 5 000 keys: far more than a pipe holds, so the first one
+    // written blocks the filter while the server goes on.
+    let args = ["--connect", &url(&redis), "--every", "1s", "--format", "json", "--top", "5000"];
+    let (mut filter, mut out) = Filter::stalled(&args);
+    filter.wait_for("connected, MONITOR on");
+    flood_keys(redis.port, 5000, 5000).join().unwrap();
+    // The period's report is due within two seconds; then the output is blocked.
+    thread::sleep(Duration::from_millis(2500));
+    flood_keys(redis.port, 95_000, 5000).join().unwrap();
+    let sets = 100_000;
+    // The socket was drained meanwhile; the output is read from now on, and the drops told.
+    let reader = thread::spawn(move || {
+        let mut text = String::new();
+        out.read_to_string(&mut text).unwrap();
+        text
+    });
+    filter.wait_for("lines dropped so far");
+    thread::sleep(Duration::from_millis(1500));
+    filter.signal("INT");
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    let text = reader.join().unwrap();
+    // One report a period; the last, at Ctrl-C, is the latest period's window run on to the end.
+    let mut periods = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let report: serde_json::Value = serde_json::from_str(line).unwrap();
+        let counts = (report["commands"].as_u64().unwrap(), report["dropped"].as_u64().unwrap());
+        periods.insert(report["window"]["start"].to_string(), counts);
+    }
+    let (commands, dropped) = periods.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let err = filter.stderr();
+    let said = err
+        .lines()
+        .find_map(|l| l.split(": ").nth(2)?.strip_suffix(" lines dropped in all"))
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(dropped > 0, "{err}");
+    assert_eq!(said, Some(dropped), "the reports' drops are the ones said: {err}");
+    assert_eq!(commands + dropped, sets as u64, "every line counted or dropped: {err}");
+    assert_no_monitor_left(&redis, "Ctrl-C after drops");
+}
+
+/// A server whose network vanishes without a close (its host down, a cable cut): nothing comes
+/// on the MONITOR stream, as when it is merely quiet, until the filter's keepalive finds it gone.
+/// The server and the filter run in a network namespace of their own (`unshare -n`, as root),
+/// whose loopback is then taken down: no reset, no close, just silence. So the filter is started
+/// by the namespace's script, with the environment `common::faina` gives it.
+#[test]
+fn a_server_gone_without_a_close_is_found_lost() {
+    let Some(server) = common::servers::system() else { return };
+    if !common::require("unshare") || !common::require("ip") {
+        return;
+    }
+    if !Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success()) {
+        return common::skip("unshare -n failed: this test needs root, for a network namespace of its own");
+    }
+    let dir = TempDir::new("vanish");
+    let script = r#"
+        ip link set lo up
+        "$SERVER" --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$DIR" > "$DIR/log" 2>&1 &
+        server=$!
+        wait_for() { i=0; until grep -q "$2" "$DIR/$1"; do i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.05; done; }
+        wait_for log 'Ready to accept connections'
+        "$BIN" --connect "redis://127.0.0.1:$PORT" --every 1s > "$DIR/out" 2> "$DIR/err" &
+        filter=$!
+        wait_for err 'connected, MONITOR on'
+        ip link set lo down
+        wait_for err 'lost at'
+        kill -INT $filter
+        wait $filter
+        echo "exit $?" >> "$DIR/err"
+        kill $server
+        wait $server
+    "#;
+    let port = common::free_port().to_string();
+    let faina = common::faina();
+    let mut command = Command::new("unshare");
+    command.args(["-n", "sh", "-c", script]);
+    for (name, value) in faina.get_envs() {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let status = command
+        .env("BIN", faina.get_program())
+        .env("SERVER", &server.program)
+        .env("PORT", &port)
+        .env("DIR", &dir.0)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let err = std::fs::read_to_string(dir.path("err")).unwrap();
+    assert!(err.contains(": connected, MONITOR on"), "{err}");
+    assert!(
+        err.contains(": lost at ")
+            && err.contains("(the server stopped answering: no reply to TCP keepalive probes after 11s of silence)"),
+        "{err}"
+    );
+    assert!(err.contains("lost once") && err.ends_with("exit 0\n"), "{err}");
 }
 
 #[test]

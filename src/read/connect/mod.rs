@@ -187,6 +187,14 @@ impl Read for Stream {
         };
         match read {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(io::ErrorKind::TimedOut.into()),
+            // The kernel's own timeout, not the read's: the server went away without a close.
+            Err(e) if crate::sys::socket::timed_out(&e) => Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                format!(
+                    "the server stopped answering: no reply to TCP keepalive probes after {}s of silence",
+                    crate::sys::socket::UNNOTICED.as_secs()
+                ),
+            )),
             other => other,
         }
     }
@@ -476,8 +484,10 @@ impl Node {
                 let mut last = None;
                 for addr in addrs {
                     match TcpStream::connect_timeout(&addr, HANDSHAKE_TIMEOUT) {
-                        Ok(s) if self.target.tls => return self.secure(host, s),
-                        Ok(s) => return Ok(Stream::Tcp(s)),
+                        Ok(s) => {
+                            crate::sys::socket::keep_alive(&s).map_err(handshake_failed)?;
+                            return if self.target.tls { self.secure(host, s) } else { Ok(Stream::Tcp(s)) };
+                        }
                         Err(e) => last = Some(e),
                     }
                 }

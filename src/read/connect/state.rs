@@ -72,7 +72,7 @@ impl fmt::Display for Change {
                 }
             }
             ConnectState::Dropped { lines, in_all: true } => {
-                write!(f, "{name}: {lines} lines dropped in all: the output could not keep up; they are not counted")
+                write!(f, "{name}: {lines} lines dropped in all: the output could not keep up; the reports count them as dropped")
             }
         }
     }

@@ -1,0 +1,115 @@
+//! The least a hot-key report can cost on this machine, for `benches/bench.sh`: every MONITOR
+//! line found and its key (the second quoted field) counted exactly, and nothing else — no
+//! timestamp, client, command table, byte counts or prefixes, and no bound on memory (a std
+//! `HashMap` of every key). A file is read in as many ranges as threads, cut at line starts, each
+//! range counted on its own thread, as faina-filter reads a named file.
+//!
+//! Usage: floor [--threads N] [--scan] FILE
+//!
+//! `--scan` only finds each line's key (its length summed), without any table: the cost of the
+//! scan alone. Prints the distinct keys counted (summed over the threads' tables) and the lines.
+//! A quote after a backslash is taken as escaped, which is enough for `gencapture`'s captures.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+
+use bstr::ByteSlice;
+
+/// The bytes read at a time by each thread.
+const CHUNK: usize = 1 << 20;
+
+/// The end of the quoted field that starts at `from` (just past its opening quote).
+fn closing_quote(line: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let at = from + line[from..].find_byte(b'"')?;
+        if line[at - 1] != b'\\' {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+}
+
+/// The key of a MONITOR line: its second quoted field.
+fn key(line: &[u8]) -> Option<&[u8]> {
+    let name = line.find_byte(b'"')? + 1;
+    let name_end = closing_quote(line, name)?;
+    let key = name_end + 1 + line[name_end + 1..].find_byte(b'"')? + 1;
+    Some(&line[key..closing_quote(line, key)?])
+}
+
+/// Calls `each` with every line of `range` of `file`.
+fn lines(file: &File, range: Range<u64>, mut each: impl FnMut(&[u8])) {
+    let mut buf = vec![0; CHUNK];
+    let (mut held, mut at) = (0, range.start);
+    loop {
+        let want = ((range.end - at) as usize).min(buf.len() - held);
+        let n = if want == 0 { 0 } else { file.read_at(&mut buf[held..held + want], at).expect("read") };
+        at += n as u64;
+        let have = held + n;
+        let mut start = 0;
+        while let Some(nl) = buf[start..have].find_byte(b'\n') {
+            each(&buf[start..start + nl]);
+            start += nl + 1;
+        }
+        if n == 0 {
+            return;
+        }
+        buf.copy_within(start..have, 0);
+        held = have - start;
+    }
+}
+
+/// `parts` ranges of `file`, each starting just after a line feed.
+fn ranges(file: &File, parts: u64) -> Vec<Range<u64>> {
+    let len = file.metadata().expect("stat").len();
+    let mut cuts = vec![0];
+    for part in 1..parts {
+        let mut head = [0; 64 * 1024];
+        let from = len * part / parts;
+        let n = file.read_at(&mut head, from).expect("read");
+        if let Some(nl) = head[..n].find_byte(b'\n') {
+            cuts.push(from + nl as u64 + 1);
+        }
+    }
+    cuts.push(len);
+    cuts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+/// Counts (or with `scan`, only finds) the keys of `range`: (distinct keys, lines).
+fn count(file: &File, range: Range<u64>, scan: bool) -> (usize, u64) {
+    let mut counts: HashMap<Vec<u8>, u64> = HashMap::new();
+    let (mut lines_seen, mut key_bytes) = (0, 0);
+    lines(file, range, |line| {
+        lines_seen += 1;
+        let Some(key) = key(line) else { return };
+        if scan {
+            key_bytes += key.len();
+        } else if let Some(n) = counts.get_mut(key) {
+            *n += 1;
+        } else {
+            counts.insert(key.to_vec(), 1);
+        }
+    });
+    std::hint::black_box(key_bytes);
+    (counts.len(), lines_seen)
+}
+
+fn main() {
+    let (mut threads, mut scan, mut path) = (1, false, None);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--threads" => threads = args.next().and_then(|n| n.parse().ok()).expect("--threads N"),
+            "--scan" => scan = true,
+            _ => path = Some(arg),
+        }
+    }
+    let file = &File::open(path.expect("usage: floor [--threads N] [--scan] FILE")).expect("open");
+    let (keys, lines) = std::thread::scope(|s| {
+        let each: Vec<_> = ranges(file, threads).into_iter().map(|r| s.spawn(move || count(file, r, scan))).collect();
+        each.into_iter().map(|t| t.join().expect("thread")).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    });
+    println!("{keys} keys counted in {lines} lines");
+}
