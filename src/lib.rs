@@ -193,7 +193,7 @@ impl<W: Write> Session<W> {
             return None;
         };
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let Session { pipeline, sink: AnySink::Records(records) } = self else { return None };
+        let Session { pipeline, sink: AnySink::Records(records), .. } = self else { return None };
         let read::ranges::Ranges { file, ranges } = read::ranges::of_file(input, cores).ok()??;
         let len = ranges.last()?.end;
         let chunks = read::ranges::chunks(&file, len, sink::chunked::CHUNK).ok()??;
