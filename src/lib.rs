@@ -7,7 +7,8 @@
 //! ([`pipeline`](mod@pipeline)), and handed to one sink ([`sink`]): the report of the whole
 //! input, a report per period, or the records. Report sinks count keys ([`count`]) and write the
 //! report ([`report`]); the report of one large regular file is read in ranges, one per core,
-//! and their counts joined ([`sink::split`]). [`sys`] holds the process's edges (signals,
+//! and their counts joined ([`sink::split`]), and its records are made on every core a chunk at
+//! a time and written in file order ([`sink::chunked`]). [`sys`] holds the process's edges (signals,
 //! standard output), [`cli`] turns arguments into a [`cli::Plan`]
 //! (parsed, checked, what the flags name read), which [`run`] runs.
 //!
@@ -81,8 +82,9 @@ pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(),
     }
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut session = Session::on_terminal(&plan, out, plan.inputs.labels(), terminal)?;
-    // A report of one large regular file reads it on every core, a range each; reports of
-    // anything else count keys on the second core, and a single file is read on this one.
+    // A report of one large regular file reads it on every core, a range each, and its records
+    // are made on every core, a chunk each; reports of anything else count keys on the second
+    // core, and a single file is read on this one.
     let split = session.read_ranges(&plan, warn).or_else(|| session.emit_in_chunks(&plan, warn));
     let in_place = plan.config.emit.is_none();
     let read = match split {

@@ -1,6 +1,7 @@
 //! A regular file cut into byte ranges at line starts, one per core, so that each range is read,
 //! parsed and counted on a core of its own (the report of one file: see
-//! [`crate::sink::split`]).
+//! [`crate::sink::split`]), or into many chunks, whose records are made on every core and
+//! written in file order ([`chunks`], for [`crate::sink::chunked`]).
 //!
 //! A range starts just after a line feed and ends just after one (the last at the file's end),
 //! so every line is read whole by exactly one range, and a CR LF is never parted. A cut that
