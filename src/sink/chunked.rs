@@ -35,15 +35,17 @@ use crate::sink::Sink;
 use crate::sys::signal::{self, Stop};
 
 /// The bytes of a chunk: large enough that handing one over costs nothing next to reading it,
-/// small enough that the chunks read ahead hold little memory.
-pub const CHUNK: u64 = 1 << 20;
+/// small enough that the chunks read ahead hold little memory. (On 200 000 lines, from 64 KiB
+/// to 1 MiB the instructions of the whole run stay within 1%, while the peak grows from 5 to
+/// 11 MiB at 1 MiB, 17 MiB at 2 MiB.)
+pub const CHUNK: u64 = 256 << 10;
 
 /// The most records a chunk gathers (bytes); past it, its records are written as one pass
 /// writes them (a chunk of many-key commands, each key a record, can outgrow its input tenfold).
-const MAX_GATHERED: usize = 4 << 20;
+const MAX_GATHERED: usize = 16 * CHUNK as usize;
 
 /// The largest buffer kept to gather into again.
-const MAX_BUFFER: usize = 2 * CHUNK as usize;
+const MAX_BUFFER: usize = 8 * CHUNK as usize;
 
 /// A command with more keys than this is written as one pass writes it: its keys records
 /// would outgrow [`MAX_GATHERED`] at once.
