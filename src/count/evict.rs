@@ -90,21 +90,18 @@ impl Candidates {
         let at = self.scan.len() / 16;
         let (_, &mut (sampled, _), _) = self.scan.select_nth_unstable_by_key(at, |&(c, _)| c);
         self.scan.clear();
-        let mut min = u64::MAX;
-        for (i, e) in entries.iter().enumerate() {
+        for (i, e) in (0..).zip(entries) {
             let count = e.count();
-            min = min.min(count);
             if count < sampled {
-                self.scan.push((count, i as u32));
+                self.scan.push((count, i));
             }
         }
         self.horizon = sampled;
         if self.scan.is_empty() {
-            // The sample's count is the smallest: every entry at it is a candidate.
-            self.scan.extend(
-                entries.iter().enumerate().filter(|(_, e)| e.count() == min).map(|(i, e)| (e.count(), i as u32)),
-            );
-            self.horizon = min + 1;
+            // No count is below the sample's, which is the smallest: every entry at it is a
+            // candidate.
+            self.scan.extend((0..).zip(entries).filter(|(_, e)| e.count() == sampled).map(|(i, e)| (e.count(), i)));
+            self.horizon = sampled + 1;
         }
         std::mem::swap(&mut self.heap, &mut self.scan);
         for pos in (0..self.heap.len() / 2).rev() {
@@ -112,10 +109,13 @@ impl Candidates {
         }
     }
 
+    /// Moves the candidate at `pos` down to where it belongs (the smaller child comes up while
+    /// it is smaller).
     #[inline]
     fn sift_down(&mut self, mut pos: usize) {
-        let heap = &mut self.heap;
+        let heap = &mut self.heap[..];
         let len = heap.len();
+        let moving = heap[pos];
         loop {
             let left = 2 * pos + 1;
             if left >= len {
@@ -123,11 +123,13 @@ impl Candidates {
             }
             let right = left + 1;
             let child = if right < len && heap[right].0 < heap[left].0 { right } else { left };
-            if heap[child].0 >= heap[pos].0 {
+            let up = heap[child];
+            if up.0 >= moving.0 {
                 break;
             }
-            heap.swap(pos, child);
+            heap[pos] = up;
             pos = child;
         }
+        heap[pos] = moving;
     }
 }

@@ -51,8 +51,15 @@ impl Histogram {
     /// Moves the pending values into the buckets.
     fn settle(&mut self) {
         let pending = &self.pending[..self.waiting];
+        // Their least, largest and sum first, in one pass (a sum of non-negative values
+        // saturates to the same whether added here or one at a time).
+        let (mut least, mut top, mut sum) = (u64::MAX, 0, 0u64);
+        for &v in pending {
+            least = least.min(v);
+            top = top.max(v);
+            sum = sum.saturating_add(v);
+        }
         // Buckets are in the order of their values: the largest value's is the last one needed.
-        let top = pending.iter().copied().max().unwrap_or(0);
         let last = bucket_of(top);
         if last >= self.buckets.len() {
             // Grown to the largest value seen (a few kilobytes for gaps up to a second).
@@ -60,10 +67,10 @@ impl Histogram {
         }
         for &v in pending {
             self.buckets[bucket_of(v)] += 1;
-            self.sum = self.sum.saturating_add(v);
-            self.min = self.min.min(v);
         }
         self.count += pending.len() as u64;
+        self.sum = self.sum.saturating_add(sum);
+        self.min = self.min.min(least);
         self.max = self.max.max(top);
         self.waiting = 0;
     }
@@ -199,5 +206,20 @@ mod tests {
             }
             assert_eq!(answers(&merged), answers(&want), "merged, {n} values");
         }
+    }
+
+    #[test]
+    fn a_sum_past_the_largest_value_saturates_however_it_is_settled() {
+        let mut h = Histogram::new();
+        for v in [u64::MAX - 1, 5, 7] {
+            h.record(v);
+        }
+        assert_eq!(h.sum(), u64::MAX, "pending");
+        for _ in 0..PENDING {
+            h.record(u64::MAX / 8);
+        }
+        assert_eq!(h.waiting, 3, "sixteen settled");
+        assert_eq!((h.sum(), h.min, h.max()), (u64::MAX, 5, u64::MAX - 1));
+        assert_eq!(h.count(), 3 + PENDING as u64);
     }
 }

@@ -24,9 +24,10 @@ impl SlotIndex {
         }
     }
 
-    /// The entry of `hash` for which `is_it` says yes, if any.
+    /// The entry of `hash` for which `is_it` says yes; else the empty slot the search ended at,
+    /// where [`SlotIndex::insert_at`] puts a new entry of `hash` (while nothing else changed).
     #[inline(always)]
-    pub fn find(&self, hash: u64, mut is_it: impl FnMut(usize) -> bool) -> Option<usize> {
+    pub fn find(&self, hash: u64, mut is_it: impl FnMut(usize) -> bool) -> Result<usize, usize> {
         let mask = self.slots.len() - 1;
         let tag = hash >> 32;
         let mut i = home(hash, mask);
@@ -35,16 +36,24 @@ impl SlotIndex {
             self.probes.set(self.probes.get() + 1);
             let slot = self.slots[i];
             if slot == 0 {
-                return None;
+                return Err(i);
             }
             if slot >> 32 == tag {
                 let idx = (slot as u32 - 1) as usize;
                 if is_it(idx) {
-                    return Some(idx);
+                    return Ok(idx);
                 }
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// Indexes entry `idx`, whose key has `hash`, in the empty slot `vacant` that
+    /// [`SlotIndex::find`] of `hash` gave (no slot was filled or emptied since).
+    #[inline]
+    pub fn insert_at(&mut self, vacant: usize, hash: u64, idx: usize) {
+        debug_assert_eq!(self.slots[vacant], 0);
+        self.slots[vacant] = slot_of(hash, idx);
     }
 
     /// Indexes entry `idx`, whose key has `hash` (it is not indexed yet).
@@ -55,16 +64,19 @@ impl SlotIndex {
         while self.slots[i] != 0 {
             i = (i + 1) & mask;
         }
-        self.slots[i] = (hash >> 32) << 32 | (idx as u64 + 1);
+        self.slots[i] = slot_of(hash, idx);
     }
 
     /// Removes entry `idx` (its key's hash is `hash`), shifting later members of its probe run
-    /// back.
+    /// back. Another key's slot may point to the same entry (a newcomer indexed before the key
+    /// it replaces is removed): the slot removed is one with this hash's bits, and two such
+    /// slots share their home, so either may go.
     #[inline]
     pub fn remove(&mut self, hash: u64, idx: usize) {
         let mask = self.slots.len() - 1;
         let mut i = home(hash, mask);
-        while (self.slots[i] as u32) as usize != idx + 1 {
+        let this = slot_of(hash, idx);
+        while self.slots[i] != this {
             i = (i + 1) & mask;
         }
         let mut hole = i;
@@ -125,9 +137,61 @@ impl SlotIndex {
     }
 }
 
+/// The slot of entry `idx`, whose key has `hash`.
+#[inline]
+fn slot_of(hash: u64, idx: usize) -> u64 {
+    (hash >> 32) << 32 | (idx as u64 + 1)
+}
+
 /// The home slot of a hash: from its upper half, which each slot keeps (`hash >> 32 << 32 |
 /// index + 1`), so moving slots around never loads the entries.
 #[inline]
 fn home(hash: u64, mask: usize) -> usize {
     (hash >> 32) as usize & mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Replaces keys the way a full table evicts (the newcomer indexed where its search ended,
+    /// then the old key removed), with homes crowded into a few slots and some newcomers whose
+    /// hash bits equal the old key's; every live key is found at its entry, no removed one is.
+    #[test]
+    fn a_newcomer_indexed_before_the_old_key_goes_is_found() {
+        const N: usize = 200;
+        let mut index = SlotIndex::new();
+        let mut x: u64 = 5;
+        let mut draw = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            // Upper halves from 8 values only: long runs, shared homes, equal hash bits.
+            (x >> 61) << 32 | (x >> 20 & 0xffff_ffff)
+        };
+        let mut live: Vec<u64> = Vec::new();
+        for idx in 0..N {
+            if index.is_too_full_for(idx + 1) {
+                index.grow(live.iter().copied());
+            }
+            let hash = draw();
+            index.insert(hash, idx);
+            live.push(hash);
+        }
+        let find = |index: &SlotIndex, live: &[u64], hash: u64| index.find(hash, |idx| live[idx] == hash);
+        for round in 0..5_000 {
+            let idx = round * 7 % N;
+            let old = live[idx];
+            let hash = if round % 3 == 0 { old ^ 1 } else { draw() };
+            if find(&index, &live, hash).is_ok() {
+                continue;
+            }
+            let vacant = find(&index, &live, hash).unwrap_err();
+            index.insert_at(vacant, hash, idx);
+            index.remove(old, idx);
+            live[idx] = hash;
+            assert!(find(&index, &live, old).is_err(), "round {round}: the old key is gone");
+            for (i, &h) in live.iter().enumerate() {
+                assert_eq!(find(&index, &live, h), Ok(i), "round {round}: entry {i}");
+            }
+        }
+    }
 }

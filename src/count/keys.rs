@@ -31,7 +31,7 @@ impl KeyBuf {
     fn new(key: &[u8]) -> KeyBuf {
         if key.len() <= INLINE {
             let mut bytes = [0; INLINE];
-            bytes[..key.len()].copy_from_slice(key);
+            copy_short(&mut bytes, key);
             KeyBuf::Inline { len: key.len() as u8, bytes }
         } else {
             KeyBuf::Heap(key.into())
@@ -47,11 +47,73 @@ impl KeyBuf {
         }
     }
 
+    /// True when `stored` starts with this key (is it, for a key stored whole).
+    #[inline]
+    pub fn is_head_of(&self, stored: &[u8]) -> bool {
+        match self {
+            KeyBuf::Inline { len, bytes } => {
+                let n = usize::from(*len);
+                n <= stored.len() && same_short(&bytes[..n], &stored[..n])
+            }
+            KeyBuf::Heap(b) => stored.starts_with(b),
+        }
+    }
+
+    #[inline]
     pub fn as_slice(&self) -> &[u8] {
         match self {
             KeyBuf::Inline { len, bytes } => &bytes[..usize::from(*len)],
             KeyBuf::Heap(b) => b,
         }
+    }
+}
+
+/// Copies `src` (at most [`INLINE`] bytes) to the start of `dst` in at most two fixed-size
+/// moves, overlapping in the middle (a call to `memcpy` costs more than the copy at this size).
+#[inline]
+fn copy_short(dst: &mut [u8; INLINE], src: &[u8]) {
+    let n = src.len();
+    assert!(n <= INLINE);
+    if n >= 16 {
+        dst[..16].copy_from_slice(&src[..16]);
+        dst[n - 16..n].copy_from_slice(&src[n - 16..]);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..n].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..n].copy_from_slice(&src[n - 4..]);
+    } else if n > 0 {
+        // The first, middle and last bytes: all of them when there are at most three.
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
+}
+
+/// `a == b` for two slices of the same length, at most [`INLINE`]: at most two pairs of
+/// fixed-size words, overlapping in the middle (a call to `memcmp` costs more at this size).
+#[inline]
+fn same_short(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    assert!(n == b.len() && n <= INLINE);
+    fn word<const N: usize>(s: &[u8]) -> [u8; N] {
+        s[..N].try_into().expect("N bytes")
+    }
+    if n >= 16 {
+        let (a0, a1) = (u128::from_ne_bytes(word(a)), u128::from_ne_bytes(word(&a[n - 16..])));
+        let (b0, b1) = (u128::from_ne_bytes(word(b)), u128::from_ne_bytes(word(&b[n - 16..])));
+        (a0 ^ b0) | (a1 ^ b1) == 0
+    } else if n >= 8 {
+        let (a0, a1) = (u64::from_ne_bytes(word(a)), u64::from_ne_bytes(word(&a[n - 8..])));
+        let (b0, b1) = (u64::from_ne_bytes(word(b)), u64::from_ne_bytes(word(&b[n - 8..])));
+        (a0 ^ b0) | (a1 ^ b1) == 0
+    } else if n >= 4 {
+        let (a0, a1) = (u32::from_ne_bytes(word(a)), u32::from_ne_bytes(word(&a[n - 4..])));
+        let (b0, b1) = (u32::from_ne_bytes(word(b)), u32::from_ne_bytes(word(&b[n - 4..])));
+        (a0 ^ b0) | (a1 ^ b1) == 0
+    } else {
+        n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1])
     }
 }
 
@@ -91,6 +153,15 @@ impl KeyStore {
     /// Stores `stored` in place of `key` (see [`KeyStore::keep`]).
     #[inline]
     pub fn rename(&mut self, key: &mut KeyBuf, stored: &[u8], evicting: bool) {
+        if let KeyBuf::Inline { len, bytes } = key {
+            // Short for short (most evictions): the bytes are overwritten where they are. The
+            // old key's bytes past the new length stay; nothing reads past `len`.
+            if stored.len() <= INLINE {
+                copy_short(bytes, stored);
+                *len = stored.len() as u8;
+                return;
+            }
+        }
         self.long_keys -= key.heap_size();
         *key = self.keep(stored, evicting);
     }
@@ -100,6 +171,54 @@ impl KeyStore {
     pub fn restore(&mut self, key: &mut KeyBuf, stored: &[u8]) {
         if self.long_keys + stored.len() + 16 <= self.budget {
             self.rename(key, stored, false);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_copies_are_plain_copies() {
+        let src: Vec<u8> = (1..=INLINE as u8).collect();
+        for n in 0..=INLINE {
+            let mut fast = [0xee; INLINE];
+            copy_short(&mut fast, &src[..n]);
+            let mut plain = [0xee; INLINE];
+            plain[..n].copy_from_slice(&src[..n]);
+            assert_eq!(fast, plain, "{n} bytes");
+        }
+    }
+
+    #[test]
+    fn short_compares_are_plain_compares() {
+        // Every length, equal and differing in each one byte.
+        let a: Vec<u8> = (1..=INLINE as u8).collect();
+        for n in 0..=INLINE {
+            assert!(same_short(&a[..n], &a[..n]));
+            for at in 0..n {
+                let mut b = a[..n].to_vec();
+                b[at] ^= 0x20;
+                assert!(!same_short(&a[..n], &b), "{n} bytes, differing at {at}");
+            }
+        }
+        let key = KeyBuf::new(b"user:1");
+        assert!(key.is_head_of(b"user:1") && key.is_head_of(b"user:12"));
+        assert!(!key.is_head_of(b"user:") && !key.is_head_of(b"user:2"));
+        let long = KeyBuf::new(&[b'l'; 40]);
+        assert!(long.is_head_of(&[b'l'; 41]) && !long.is_head_of(&[b'l'; 39]));
+    }
+
+    #[test]
+    fn renamed_keys_hold_exactly_the_new_bytes() {
+        // Shorter, longer, long and back: what is stored is the new key, and the budget is kept.
+        let mut store = KeyStore::new(10);
+        let mut key = store.keep(b"a-key-of-twenty-bytes", true);
+        for next in [&b"short"[..], b"", b"exactly-thirty-bytes-long-key!", &[b'x'; 31], b"k:1", &[b'y'; 200], b"z"] {
+            store.rename(&mut key, next, false);
+            assert_eq!(key.as_slice(), next);
+            assert_eq!(store.held().0, key.heap_size());
         }
     }
 }

@@ -283,8 +283,8 @@ impl<E: Default> TopK<E> {
 
     /// [`TopK::add_stored`], returning the entry's index.
     fn add_stored_at(&mut self, stored: &[u8], full_len: u64, hash: u64, weight: u64, error: u64) -> usize {
-        match self.find(stored, full_len, hash) {
-            Some(idx) => {
+        match self.find_or_vacant(stored, full_len, hash) {
+            Ok(idx) => {
                 self.entries[idx].count += weight;
                 self.entries[idx].error += error;
                 if self.entries[idx].key().len() < stored.len() {
@@ -292,14 +292,16 @@ impl<E: Default> TopK<E> {
                 }
                 idx
             }
-            None if self.entries.len() < self.capacity => {
+            Err(_) if self.entries.len() < self.capacity => {
                 // A key that is not here had at most the floor (0 unless counts were merged in).
                 self.push_entry(stored, full_len, hash, self.floor + weight, self.floor + error)
             }
-            None => {
+            Err(vacant) => {
                 // Space-Saving: the smallest count makes way and becomes the newcomer's error.
                 let idx = self.candidates.true_minimum(&self.entries);
                 self.forget_recent(idx);
+                // The newcomer's slot first, where the search ended: the removal may move it.
+                self.index.insert_at(vacant, hash, idx);
                 self.index.remove(self.entries[idx].hash, idx);
                 let min = self.entries[idx].count;
                 self.floor = self.floor.max(min);
@@ -316,7 +318,6 @@ impl<E: Default> TopK<E> {
                 if let Some(e) = self.candidates.next().and_then(|next| self.entries.get(next)) {
                     prefetch(e);
                 }
-                self.index.insert(hash, idx);
                 idx
             }
         }
@@ -397,14 +398,20 @@ impl<E> TopK<E> {
         }
     }
 
-    /// The entry of the key whose stored bytes are `stored` (kept out of line: one copy of the
-    /// probe loop per table type, called from every kind of add).
-    #[inline(never)]
+    /// The entry of the key whose stored bytes are `stored`.
     fn find(&self, stored: &[u8], full_len: u64, hash: u64) -> Option<usize> {
+        self.find_or_vacant(stored, full_len, hash).ok()
+    }
+
+    /// The entry of the key whose stored bytes are `stored`, or the index slot where a new
+    /// entry of it goes (kept out of line: one copy of the probe loop per table type, called
+    /// from every kind of add).
+    #[inline(never)]
+    fn find_or_vacant(&self, stored: &[u8], full_len: u64, hash: u64) -> Result<usize, usize> {
         self.index.find(hash, |idx| {
             let e = &self.entries[idx];
             // A key kept by its head (see `KeyStore`) matches on its head.
-            e.hash == hash && e.full_len == full_len && stored.starts_with(e.key())
+            e.hash == hash && e.full_len == full_len && e.key.is_head_of(stored)
         })
     }
 

@@ -2,7 +2,8 @@
 //! keys, arguments): eight bytes at a time in plain code, where a call into a vectorized search
 //! costs more than the search itself. Long strings go to `memchr` (through bstr). [`Marks`]
 //! walks every position of up to three bytes in one pass, sixteen bytes at a time (SSE2 on x86_64, a
-//! plain loop elsewhere): a line's quotes and backslashes.
+//! plain loop elsewhere): a line's quotes and backslashes; [`Every`] every position of one byte,
+//! 64 bytes at a time: a block's line feeds.
 
 use bstr::ByteSlice;
 
@@ -153,6 +154,76 @@ impl<'h> Marks<'h> {
     }
 }
 
+/// One bit per byte of the 64 bytes of `block` that equals `b` (bit `i` for byte `i`).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn equal64(block: &[u8; 64], b: u8) -> u64 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    // SAFETY: SSE2 is part of every x86_64 processor (the target's baseline, nothing to detect),
+    // and each unaligned load reads 16 of the 64 bytes `block` refers to (at 0, 16, 32, 48).
+    unsafe {
+        let want = _mm_set1_epi8(b as i8);
+        let part = |i: usize| {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
+            u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, want)) as u16) << (16 * i)
+        };
+        part(0) | part(1) | part(2) | part(3)
+    }
+}
+
+/// One bit per byte of the 64 bytes of `block` that equals `b` (bit `i` for byte `i`).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn equal64(block: &[u8; 64], b: u8) -> u64 {
+    block.iter().enumerate().fold(0, |m, (i, &x)| m | u64::from(x == b) << i)
+}
+
+/// The bits of the (up to) 64 bytes of `hay` at `at` that equal `b`.
+#[inline]
+fn block_equal(hay: &[u8], at: usize, b: u8) -> u64 {
+    match hay.get(at..at + 64).and_then(|block| <&[u8; 64]>::try_from(block).ok()) {
+        Some(block) => equal64(block, b),
+        // The end of a block read: once per read, not per line.
+        None => hay[at.min(hay.len())..].iter().enumerate().fold(0, |m, (i, &x)| m | u64::from(x == b) << i),
+    }
+}
+
+/// Every position of one byte in a long string, in order, found 64 bytes at a time: the line
+/// feeds of a block read, each found once (a search per line pays its start-up cost per line,
+/// more than the search itself for lines of a hundred bytes). It holds no borrow: each call
+/// is given the same `hay`, so the caller may hand out what it finds as it goes.
+pub struct Every {
+    byte: u8,
+    /// The start of the 64 bytes under way, and their matches not yet handed out.
+    at: usize,
+    mask: u64,
+}
+
+impl Every {
+    /// The positions of `byte` in `hay` from `from` on.
+    #[inline]
+    pub fn new(hay: &[u8], from: usize, byte: u8) -> Every {
+        Every { byte, at: from, mask: block_equal(hay, from, byte) }
+    }
+
+    /// The next position, in the `hay` given to [`Every::new`].
+    #[inline]
+    pub fn next(&mut self, hay: &[u8]) -> Option<usize> {
+        loop {
+            if self.mask != 0 {
+                let at = self.at + self.mask.trailing_zeros() as usize;
+                self.mask &= self.mask - 1;
+                return Some(at);
+            }
+            self.at += 64;
+            if self.at >= hay.len() {
+                return None;
+            }
+            self.mask = block_equal(hay, self.at, self.byte);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +269,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_is_each_position_of_its_byte() {
+        // Lengths around and past the 64-byte blocks, from every start, the byte at every
+        // place and next to bytes one off it.
+        let fill = [b'x', b'\n' - 1, b'\n' + 1, 0x80, 0xff, 0, b'\r', b'\t'];
+        for len in 0..200 {
+            let base: Vec<u8> = (0..len).map(|i| fill[i % fill.len()]).collect();
+            for p in (0..len).step_by(7) {
+                let mut hay = base.clone();
+                hay[p] = b'\n';
+                for q in (p..len).step_by(5) {
+                    hay[q] = b'\n';
+                }
+                for from in (0..=len).step_by(3) {
+                    let want: Vec<usize> = (from..len).filter(|&i| hay[i] == b'\n').collect();
+                    let mut every = Every::new(&hay, from, b'\n');
+                    let got: Vec<usize> = std::iter::from_fn(|| every.next(&hay)).collect();
+                    assert_eq!(got, want, "len {len} p {p} from {from}");
+                }
+            }
+        }
+        let mut none = Every::new(&[], 0, b'\n');
+        assert_eq!(none.next(&[]), None);
     }
 
     #[test]

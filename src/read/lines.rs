@@ -12,6 +12,7 @@ use std::io::{self, Read};
 use bstr::ByteSlice;
 
 use crate::format::long_arg::LongArg;
+use crate::format::scan;
 use crate::read::compact::Compactor;
 use crate::sys::signal::Stop;
 
@@ -174,7 +175,7 @@ impl LineReader {
     /// Feeds the compactor what was just read of a long line, up to its end if that came;
     /// then hands out the compacted copy. Returns where to look next.
     fn long_tail<E, F: PieceOut<E>>(&mut self, at: &mut Cursor, scan: usize, emit: &mut F) -> Result<usize, Failed<E>> {
-        match line_end(&self.buf[scan..at.end], true) {
+        match line_end(&self.buf[scan..at.end]) {
             None => {
                 self.compactor.feed(&self.buf[scan..at.end]);
                 // Nothing is kept in the buffer: the copy holds what matters.
@@ -206,8 +207,16 @@ impl LineReader {
         emit: &mut F,
     ) -> Result<(), Failed<E>> {
         let maybe_cr = at.special_end > at.start;
-        while let Some((pos, len)) = line_end(&self.buf[scan..at.end], maybe_cr) {
-            let stop = scan + pos + len;
+        // Without a CR every line ends at an LF, and the block's LFs are found in one pass.
+        let mut feeds = scan::Every::new(&self.buf[..at.end], scan, b'\n');
+        loop {
+            let stop = if maybe_cr {
+                let Some((pos, len)) = line_end(&self.buf[scan..at.end]) else { break };
+                scan + pos + len
+            } else {
+                let Some(lf) = feeds.next(&self.buf[..at.end]) else { break };
+                lf + 1
+            };
             if stop == at.end && self.buf[at.end - 1] == b'\r' {
                 // A CR that is the last byte read: an LF may follow in the next read.
                 at.pending_cr = true;
@@ -313,11 +322,8 @@ impl Cursor {
 
 /// Where the first line in `bytes` ends: (the offset of its line end, the line end's length).
 /// A CR that is the last byte ends a line (an LF after it, read later, is skipped by the caller).
-/// With `maybe_cr` false, the caller knows there is no CR: only LF is looked for.
-fn line_end(bytes: &[u8], maybe_cr: bool) -> Option<(usize, usize)> {
-    if !maybe_cr {
-        return bytes.find_byte(b'\n').map(|at| (at, 1));
-    }
+/// (Where the caller knows there is no CR, it finds the LFs with [`scan::Every`].)
+fn line_end(bytes: &[u8]) -> Option<(usize, usize)> {
     let at = bytes.find_byteset(b"\r\n")?;
     let len = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') { 2 } else { 1 };
     Some((at, len))
