@@ -201,7 +201,8 @@ impl<W: Write> Session<W> {
         let chunks = read::ranges::chunks(&file, len, sink::chunked::CHUNK).ok()??;
         let nodes = plan.inputs.labels();
         let fresh = || self::pipeline(plan, nodes.clone(), None);
-        let written = sink::chunked::write(&file, &chunks, fresh, records, pipeline, emit, cores, plan.stop, warn);
+        let chunked = sink::chunked::Chunked { file: &file, chunks: &chunks, emit, cores, stop: plan.stop };
+        let written = chunked.write(fresh, records, pipeline, warn);
         Some(written.and_then(|()| self.event(Event::End(0), warn).map_err(Failed::Consumer)))
     }
 

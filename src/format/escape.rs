@@ -27,11 +27,19 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// faina_filter::escape::escape(b"a\tb\x1b[31m\xff", &mut out);
 /// assert_eq!(out, b"a\\tb\\x1b[31m\\xff");
 /// ```
+#[inline]
 pub fn escape(bytes: &[u8], out: &mut Vec<u8>) {
+    // Inlined where it is called (three times a record): most values are plain.
     if is_plain(bytes) {
         out.extend_from_slice(bytes);
-        return;
+    } else {
+        escape_mixed(bytes, out);
     }
+}
+
+/// [`escape`] of a value that is not plain.
+#[inline(never)]
+fn escape_mixed(bytes: &[u8], out: &mut Vec<u8>) {
     // Runs of printable ASCII are copied whole; only what is not is looked at a character at a
     // time (the tests check this against the plain walk over every character).
     let mut rest = bytes;
@@ -78,6 +86,7 @@ fn is_escaped(c: char) -> bool {
 
 /// True when every byte is printable ASCII other than `\\` (nothing to escape). Checks eight
 /// bytes at a time: this runs on every key and argument written.
+#[inline]
 fn is_plain(bytes: &[u8]) -> bool {
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {

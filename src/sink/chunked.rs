@@ -8,12 +8,13 @@
 //! Standard output and standard error are those of one pass, to the byte. A chunk that read what
 //! only input order decides — a record read back that names a node (nodes are numbered as they
 //! come), more distinct server errors than a later part counts apart, or the input's first line
-//! still held when it begins — or whose records outgrow [`MAX_GATHERED`], or that could not be
-//! read, is read again when its turn comes, before any of it is written, by the run's own
-//! pipeline and sink on the calling thread: as one pass reads it. At Ctrl-C the chunks end where
-//! they are: the records written are those of the chunks before the first one cut short, then
-//! that one's. Memory stays bounded whatever the file's size: a worker reads at most
-//! [`AHEAD_PER_WORKER`] chunks per worker ahead of the one being written.
+//! still held when it begins — or a command of over [`MANY_KEYS`] keys, or more than
+//! [`MAX_GATHERED`] bytes of records, or that could not be read, is read again when its turn
+//! comes, before any of it is written, by the run's own pipeline and sink on the calling thread:
+//! as one pass reads it. At Ctrl-C the chunks end where they are: the records written are those
+//! of the chunks before the first one cut short, then that one's. Memory stays bounded whatever
+//! the file's size: the workers read at most [`AHEAD_PER_WORKER`] chunks each ahead of the one
+//! being written.
 
 use std::fs::File;
 use std::io::Write;
@@ -30,7 +31,7 @@ use crate::pipeline::Pipeline;
 use crate::read::input::{piece_event, Event};
 use crate::read::lines::{Failed, LineReader};
 use crate::read::ranges::RangeReader;
-use crate::sink::records::{Part, Records};
+use crate::sink::records::{Gathered, Records};
 use crate::sink::Sink;
 use crate::sys::signal::{self, Stop};
 
@@ -57,44 +58,52 @@ const AHEAD_PER_WORKER: usize = 2;
 /// The most worker threads.
 const MAX_WORKERS: usize = 4;
 
-/// Writes the records of `chunks` of `file` (its whole, in file order) to `records`, read on
-/// `cores` worker threads, with `pipeline` the run's (fresh) and `fresh` making more; leaves in
-/// `pipeline` what one pass's would hold at the end of the file (or where Ctrl-C ended it).
-#[allow(clippy::too_many_arguments)]
-pub fn write<W: Write>(
-    file: &Arc<File>,
-    chunks: &[Range<u64>],
-    mut fresh: impl FnMut() -> Pipeline,
-    records: &mut Records<W>,
-    pipeline: &mut Pipeline,
-    emit: Emit,
-    cores: usize,
-    stop: Stop,
-    warn: &mut dyn Write,
-) -> Result<(), Failed<Error>> {
-    let workers = cores.clamp(1, MAX_WORKERS);
-    let ahead = workers * AHEAD_PER_WORKER;
-    let spare = (0..ahead).map(|_| fresh().continuing(0)).collect();
-    let shared = Arc::new(Shared::new(chunks.len(), workers, fresh(), spare));
-    let threads: Vec<_> = (0..workers)
-        .map(|_| {
-            let (shared, file, chunks) = (shared.clone(), file.clone(), chunks.to_vec());
-            signal::spawn(move || work(&shared, &file, &chunks, emit, stop))
-        })
-        .collect();
-    let order = InOrder { file, chunks, shared: &shared, stop, reader: None };
-    let written = order.write(&mut fresh, records, pipeline, warn);
-    shared.end();
-    for thread in threads {
-        let _ = thread.join();
+/// The chunks of one file and how their records are made.
+pub struct Chunked<'a> {
+    pub file: &'a Arc<File>,
+    /// The whole file, in file order.
+    pub chunks: &'a [Range<u64>],
+    pub emit: Emit,
+    /// The worker threads to read them on (at most [`MAX_WORKERS`]).
+    pub cores: usize,
+    pub stop: Stop,
+}
+
+impl Chunked<'_> {
+    /// Writes the records of the chunks to `records`, with `pipeline` the run's (fresh) and
+    /// `fresh` making more; leaves in `pipeline` what one pass's would hold at the end of the
+    /// file (or where Ctrl-C ended it).
+    pub fn write<W: Write>(
+        &self,
+        mut fresh: impl FnMut() -> Pipeline,
+        records: &mut Records<W>,
+        pipeline: &mut Pipeline,
+        warn: &mut dyn Write,
+    ) -> Result<(), Failed<Error>> {
+        let Chunked { file, chunks, emit, cores, stop } = *self;
+        let workers = cores.clamp(1, MAX_WORKERS);
+        let spare = (0..workers * AHEAD_PER_WORKER).map(|_| fresh().continuing(0)).collect();
+        let shared = Arc::new(Shared::new(chunks.len(), workers, fresh(), spare));
+        let threads: Vec<_> = (0..workers)
+            .map(|_| {
+                let (shared, file, chunks) = (shared.clone(), file.clone(), chunks.to_vec());
+                signal::spawn(move || work(&shared, &file, &chunks, emit, stop))
+            })
+            .collect();
+        let order = InOrder { file, chunks, shared: &shared, stop, reader: None };
+        let written = order.write(&mut fresh, records, pipeline, warn);
+        shared.end();
+        for thread in threads {
+            let _ = thread.join();
+        }
+        written
     }
-    written
 }
 
 /// A chunk read by a worker.
-struct Gathered {
+struct ChunkRead {
     pipeline: Pipeline,
-    part: Part,
+    part: Gathered,
     /// What its pipeline said on standard error (said only for the first chunk: the servers'
     /// errors of the others are said as they are joined).
     warned: Vec<u8>,
@@ -106,18 +115,18 @@ struct Gathered {
 
 /// What the workers and the writing thread share.
 struct Shared {
-    state: Mutex<State>,
+    state: Mutex<Turns>,
     changed: Condvar,
 }
 
-struct State {
+struct Turns {
     chunks: usize,
     /// The next chunk a worker takes, and the next to be written.
     next: usize,
     written: usize,
     ahead: usize,
     /// Chunks read, waiting for their turn.
-    gathered: Vec<(usize, Gathered)>,
+    gathered: Vec<(usize, ChunkRead)>,
     /// The pipeline of the first chunk (the input's start), then those of the others.
     first: Option<Pipeline>,
     spare: Vec<Pipeline>,
@@ -133,7 +142,7 @@ impl Shared {
     /// The state of `chunks` read by `workers`, ahead of the one written by as many chunks as
     /// there are `spare` pipelines.
     fn new(chunks: usize, workers: usize, first: Pipeline, spare: Vec<Pipeline>) -> Shared {
-        let state = State {
+        let state = Turns {
             chunks,
             next: 0,
             written: 0,
@@ -148,11 +157,11 @@ impl Shared {
         Shared { state: Mutex::new(state), changed: Condvar::new() }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, Turns> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn wait<'a>(&self, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+    fn wait<'a>(&self, state: MutexGuard<'a, Turns>) -> MutexGuard<'a, Turns> {
         self.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -177,13 +186,13 @@ impl Shared {
         }
     }
 
-    fn give(&self, n: usize, gathered: Gathered) {
+    fn give(&self, n: usize, gathered: ChunkRead) {
         self.lock().gathered.push((n, gathered));
         self.changed.notify_all();
     }
 
     /// Waits for chunk `n`; `None` when no worker is left to read it.
-    fn gathered(&self, n: usize) -> Option<Gathered> {
+    fn gathered(&self, n: usize) -> Option<ChunkRead> {
         let mut state = self.lock();
         loop {
             if let Some(i) = state.gathered.iter().position(|(m, _)| *m == n) {
@@ -289,7 +298,7 @@ fn gather(
     mut pipeline: Pipeline,
     records: Records<std::io::Sink>,
     stop: Stop,
-) -> Gathered {
+) -> ChunkRead {
     let mut sink = Gathering { records, again: false };
     let mut warned = Vec::new();
     let read = reader.read_all(RangeReader::new(file.clone(), range), |piece| match piece_event(0, piece) {
@@ -308,7 +317,7 @@ fn gather(
         Err(Failed::Read(..) | Failed::Consumer(Halt::Again | Halt::Failed)) => true,
     };
     let whole = !stop.requested();
-    Gathered { pipeline, part: sink.records.into_part(), warned, whole, again }
+    ChunkRead { pipeline, part: sink.records.into_gathered(), warned, whole, again }
 }
 
 /// The writing of the chunks in file order, on the calling thread.
@@ -335,7 +344,7 @@ impl InOrder<'_> {
             let in_order = gathered.as_ref().map_or(true, |g| g.again || n > 0 && pipeline.holding(0));
             let (whole, buffer) = match gathered {
                 Some(g) if !in_order => {
-                    let Gathered { pipeline: read, part, warned, whole, .. } = g;
+                    let ChunkRead { pipeline: read, part, warned, whole, .. } = g;
                     if n == 0 {
                         *pipeline = read;
                         let _ = warn.write_all(&warned);

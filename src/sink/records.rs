@@ -64,7 +64,7 @@ pub struct Records<W: Write> {
 /// The records of a part of the input, gathered in memory apart from the others, and what
 /// the records sink counts of them: [`Records::append`]ed in input order, they are what one
 /// sink given all the commands writes and says.
-pub struct Part {
+pub struct Gathered {
     records: Vec<u8>,
     /// Whether its first command came from packets; `None` when it had none.
     first_packet: Option<bool>,
@@ -72,7 +72,7 @@ pub struct Part {
     long_args: u64,
 }
 
-impl Part {
+impl Gathered {
     /// Gives back the buffer of the records (for the next part to gather into).
     pub fn into_buffer(self) -> Vec<u8> {
         self.records
@@ -100,7 +100,7 @@ impl<W: Write> Records<W> {
 
     /// Writes out the records of `part`, the part of the input that follows those written so
     /// far, and counts them as if they were written here (the header first, when it is due).
-    pub fn append(&mut self, part: &Part) -> Result<(), Error> {
+    pub fn append(&mut self, part: &Gathered) -> Result<(), Error> {
         if let Some(packet) = part.first_packet {
             self.write_header(packet);
         }
@@ -123,9 +123,9 @@ impl Records<std::io::Sink> {
         self.writer.gathered()
     }
 
-    pub fn into_part(self) -> Part {
+    pub fn into_gathered(self) -> Gathered {
         let first_packet = self.first_packet.flatten();
-        Part { records: self.writer.into_gathered(), first_packet, tally: self.tally, long_args: self.long_args }
+        Gathered { records: self.writer.into_gathered(), first_packet, tally: self.tally, long_args: self.long_args }
     }
 }
 
