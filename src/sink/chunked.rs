@@ -132,8 +132,10 @@ struct Turns {
     spare: Vec<Pipeline>,
     /// Buffers written out, to gather into again.
     buffers: Vec<Vec<u8>>,
-    /// Workers still running.
+    /// Workers still running, and whether one ended by a panic (the chunk it held is never
+    /// given: the chunks not given are read in order).
     workers: usize,
+    broken: bool,
     /// Nothing more is to be read: the run is over.
     over: bool,
 }
@@ -152,6 +154,7 @@ impl Shared {
             spare,
             buffers: Vec::new(),
             workers,
+            broken: false,
             over: false,
         };
         Shared { state: Mutex::new(state), changed: Condvar::new() }
@@ -191,14 +194,14 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    /// Waits for chunk `n`; `None` when no worker is left to read it.
+    /// Waits for chunk `n`; `None` when no worker is left to give it.
     fn gathered(&self, n: usize) -> Option<ChunkRead> {
         let mut state = self.lock();
         loop {
             if let Some(i) = state.gathered.iter().position(|(m, _)| *m == n) {
                 return Some(state.gathered.swap_remove(i).1);
             }
-            if state.workers == 0 {
+            if state.workers == 0 || state.broken {
                 return None;
             }
             state = self.wait(state);
@@ -231,7 +234,10 @@ struct Running<'a>(&'a Shared);
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        self.0.lock().workers -= 1;
+        let mut state = self.0.lock();
+        state.workers -= 1;
+        state.broken |= std::thread::panicking();
+        drop(state);
         self.0.changed.notify_all();
     }
 }
