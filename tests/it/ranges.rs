@@ -233,7 +233,7 @@ fn records_of_a_file_read_on_every_core_are_those_of_one_pass() {
 }
 
 #[test]
-fn records_of_a_large_file_go_to_a_closed_pipe_quietly_and_in_bounded_memory() {
+fn records_of_a_large_file_go_to_a_closed_pipe_quietly_to_a_full_disk_loudly_and_in_bounded_memory() {
     use std::io::{BufRead, BufReader, Read};
     let dir = TempDir::new("ranges-records-pipe");
     let path = dir.path("capture.txt");
@@ -257,6 +257,17 @@ fn records_of_a_large_file_go_to_a_closed_pipe_quietly_and_in_bounded_memory() {
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(err.lines().all(|l| l.starts_with("faina-filter: the server said: ")), "{err}");
     assert!(start.elapsed() < std::time::Duration::from_secs(5), "ended promptly");
+    // An output that cannot be written: said once, as one pass says it.
+    let full = |args: &[&str], input: std::process::Stdio| {
+        let out = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        let run = common::faina().args(args).stdin(input).stdout(out).stderr(std::process::Stdio::piped()).output();
+        let run = run.expect("run");
+        (run.status.code(), String::from_utf8_lossy(&run.stderr).into_owned())
+    };
+    let piped = full(&["--emit", "keys", "-"], std::fs::File::open(&path).expect("the capture").into());
+    assert_eq!(full(&["--emit", "keys", name], std::process::Stdio::null()), piped);
+    assert_eq!(piped.0, Some(1), "{}", piped.1);
+    assert!(piped.1.ends_with("faina-filter: writing output: No space left on device (os error 28)\n"), "{}", piped.1);
     for emit in ["keys", "tsv"] {
         let Some((out, kib)) = common::peak_memory(&["--emit", emit, name], b"") else { return };
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
