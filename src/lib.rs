@@ -7,7 +7,8 @@
 //! ([`pipeline`](mod@pipeline)), and handed to one sink ([`sink`]): the report of the whole
 //! input, a report per period, or the records. Report sinks count keys ([`count`]) and write the
 //! report ([`report`]); the report of one large regular file is read in ranges, one per core,
-//! and their counts joined ([`sink::split`]). [`sys`] holds the process's edges (signals,
+//! and their counts joined ([`sink::split`]), and its records are made on every core a chunk at
+//! a time and written in file order ([`sink::chunked`]). [`sys`] holds the process's edges (signals,
 //! standard output), [`cli`] turns arguments into a [`cli::Plan`]
 //! (parsed, checked, what the flags name read), which [`run`] runs.
 //!
@@ -81,9 +82,10 @@ pub fn run<W: Write>(mut plan: Plan, out: W, warn: &mut dyn Write) -> Result<(),
     }
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut session = Session::on_terminal(&plan, out, plan.inputs.labels(), terminal)?;
-    // A report of one large regular file reads it on every core, a range each; reports of
-    // anything else count keys on the second core, and a single file is read on this one.
-    let split = session.read_ranges(&plan, warn);
+    // A report of one large regular file reads it on every core, a range each, and its records
+    // are made on every core, a chunk each; reports of anything else count keys on the second
+    // core, and a single file is read on this one.
+    let split = session.read_ranges(&plan, warn).or_else(|| session.emit_in_chunks(&plan, warn));
     let in_place = plan.config.emit.is_none();
     let read = match split {
         Some(read) => read,
@@ -181,6 +183,27 @@ impl<W: Write> Session<W> {
             whole.counted(stats);
         }
         Some(self.event(Event::End(0), warn).map_err(Failed::Consumer))
+    }
+
+    /// Writes the records of the run's one input from every core, a chunk at a time, when it
+    /// is a regular file large enough ([`sink::chunked`]); `None` when it is read in one pass.
+    fn emit_in_chunks(&mut self, plan: &Plan, warn: &mut dyn Write) -> Option<Result<(), Failed<Error>>> {
+        let config = &plan.config;
+        // --rejects writes skipped lines in input order, --duration ends a run by the clock.
+        let (Some(emit), [input], None, None) = (config.emit, &plan.inputs.list[..], &config.rejects, config.duration)
+        else {
+            return None;
+        };
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let Session { pipeline, sink: AnySink::Records(records), .. } = self else { return None };
+        let read::ranges::Ranges { file, ranges } = read::ranges::of_file(input, cores).ok()??;
+        let len = ranges.last()?.end;
+        let chunks = read::ranges::chunks(&file, len, sink::chunked::CHUNK).ok()??;
+        let nodes = plan.inputs.labels();
+        let fresh = || self::pipeline(plan, nodes.clone(), None);
+        let chunked = sink::chunked::Chunked { file: &file, chunks: &chunks, emit, cores, stop: plan.stop };
+        let written = chunked.write(fresh, records, pipeline, warn);
+        Some(written.and_then(|()| self.event(Event::End(0), warn).map_err(Failed::Consumer)))
     }
 
     /// One event of the inputs.

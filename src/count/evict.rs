@@ -133,3 +133,50 @@ impl Candidates {
         heap[pos] = moving;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Count(u64);
+
+    impl Counted for Count {
+        fn count(&self) -> u64 {
+            self.0
+        }
+    }
+
+    fn next(x: &mut u64) -> u64 {
+        *x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *x >> 33
+    }
+
+    #[test]
+    fn the_victim_always_has_the_smallest_count() {
+        // Unit weights over equal counts (every key distinct), skewed counts, byte-like weights;
+        // between evictions some entries are counted up, as hits do.
+        type Weight = fn(u64) -> u64;
+        let cases: [(Vec<u64>, Weight); 4] = [
+            (vec![1; 500], |_| 1),
+            ((0..500).map(|i| 1 + 1000 / (i + 1)).collect(), |_| 1),
+            ((0..300).map(|i| i * 37 % 1000).collect(), |r| 20 + r % 800),
+            (vec![5; 50], |r| r % 2),
+        ];
+        let mut x = 7;
+        for (counts, weight) in cases {
+            let mut entries: Vec<Count> = counts.into_iter().map(Count).collect();
+            let mut c = Candidates::new();
+            for round in 0..20_000 {
+                for _ in 0..next(&mut x) % 3 {
+                    let i = next(&mut x) as usize % entries.len();
+                    entries[i].0 += weight(next(&mut x));
+                }
+                let least = entries.iter().map(|e| e.0).min().unwrap();
+                let idx = c.true_minimum(&entries);
+                assert_eq!(entries[idx].0, least, "round {round}");
+                entries[idx].0 = least + weight(next(&mut x));
+                c.top_counts(entries[idx].0);
+            }
+        }
+    }
+}

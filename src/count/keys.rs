@@ -47,8 +47,9 @@ impl KeyBuf {
         }
     }
 
-    /// True when `stored` starts with this key (is it, for a key stored whole).
-    #[inline]
+    /// True when `stored` starts with this key (is it, for a key stored whole). Inlined into
+    /// the probe loop: a call there costs the loop its registers.
+    #[inline(always)]
     pub fn is_head_of(&self, stored: &[u8]) -> bool {
         match self {
             KeyBuf::Inline { len, bytes } => {
@@ -93,7 +94,7 @@ fn copy_short(dst: &mut [u8; INLINE], src: &[u8]) {
 
 /// `a == b` for two slices of the same length, at most [`INLINE`]: at most two pairs of
 /// fixed-size words, overlapping in the middle (a call to `memcmp` costs more at this size).
-#[inline]
+#[inline(always)]
 fn same_short(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     assert!(n == b.len() && n <= INLINE);

@@ -184,18 +184,18 @@ impl<E: Default> TopK<E> {
         let mut overflow: Vec<(u32, u64, u64)> = Vec::new();
         for (at, e) in other.entries.iter().enumerate() {
             let hash = self.hash_of(other, e);
-            match self.find(e.key(), e.full_len, hash) {
-                Some(idx) => {
+            match self.find_or_vacant(e.key(), e.full_len, hash) {
+                Ok(idx) => {
                     let x = &mut self.entries[idx];
                     x.count = x.count - theirs + e.count;
                     x.error = x.error - theirs + e.error;
                     combine(&mut x.extra, &e.extra);
                 }
-                None if self.entries.len() < self.capacity => {
-                    let idx = self.push_entry(e.key(), e.full_len, hash, mine + e.count, mine + e.error);
+                Err(vacant) if self.entries.len() < self.capacity => {
+                    let idx = self.push_entry(e.key(), e.full_len, hash, mine + e.count, mine + e.error, vacant);
                     combine(&mut self.entries[idx].extra, &e.extra);
                 }
-                None => overflow.push((at as u32, mine + e.count, mine + e.error)),
+                Err(_) => overflow.push((at as u32, mine + e.count, mine + e.error)),
             }
         }
         self.floor = mine + theirs;
@@ -247,14 +247,19 @@ impl<E: Default> TopK<E> {
         self.candidates.clear();
     }
 
-    /// Adds a new entry (the table has room) and returns its index.
-    fn push_entry(&mut self, stored: &[u8], full_len: u64, hash: u64, count: u64, error: u64) -> usize {
-        self.grow_if_needed();
+    /// Adds a new entry (the table has room) and returns its index; `vacant` is the index slot
+    /// [`TopK::find_or_vacant`] of its key gave, where it goes unless the index grows first.
+    fn push_entry(&mut self, stored: &[u8], full_len: u64, hash: u64, count: u64, error: u64, vacant: usize) -> usize {
         let key = self.store.keep(stored, false);
         self.reserve_one();
         self.entries.push(Entry { key, full_len, hash, count, error, extra: E::default() });
         let idx = self.entries.len() - 1;
-        self.index.insert(hash, idx);
+        // Keeps the slots at most half full.
+        if self.index.is_too_full_for(self.entries.len()) {
+            self.index.grow(self.entries.iter().map(|e| e.hash));
+        } else {
+            self.index.insert_at(vacant, hash, idx);
+        }
         idx
     }
 
@@ -292,9 +297,9 @@ impl<E: Default> TopK<E> {
                 }
                 idx
             }
-            Err(_) if self.entries.len() < self.capacity => {
+            Err(vacant) if self.entries.len() < self.capacity => {
                 // A key that is not here had at most the floor (0 unless counts were merged in).
-                self.push_entry(stored, full_len, hash, self.floor + weight, self.floor + error)
+                self.push_entry(stored, full_len, hash, self.floor + weight, self.floor + error, vacant)
             }
             Err(vacant) => {
                 // Space-Saving: the smallest count makes way and becomes the newcomer's error.
@@ -413,13 +418,6 @@ impl<E> TopK<E> {
             // A key kept by its head (see `KeyStore`) matches on its head.
             e.hash == hash && e.full_len == full_len && e.key.is_head_of(stored)
         })
-    }
-
-    /// Keeps the slots at most half full once one more entry is added.
-    fn grow_if_needed(&mut self) {
-        if self.index.is_too_full_for(self.entries.len() + 1) {
-            self.index.grow(self.entries.iter().map(|e| e.hash));
-        }
     }
 }
 

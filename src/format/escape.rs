@@ -27,24 +27,54 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// faina_filter::escape::escape(b"a\tb\x1b[31m\xff", &mut out);
 /// assert_eq!(out, b"a\\tb\\x1b[31m\\xff");
 /// ```
+// Always inlined where it is called (three times a record): most values are plain.
+#[inline(always)]
 pub fn escape(bytes: &[u8], out: &mut Vec<u8>) {
     if is_plain(bytes) {
         out.extend_from_slice(bytes);
-        return;
+    } else {
+        escape_mixed(bytes, out);
     }
-    for (start, end, ch) in bytes.char_indices() {
-        let raw = &bytes[start..end];
-        match ch {
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            // U+FFFD with a raw length other than 3 is an invalid byte, not a real U+FFFD.
-            '\u{fffd}' if raw != "\u{fffd}".as_bytes() => hex_bytes(raw, out),
-            c if is_escaped(c) => hex_bytes(raw, out),
-            _ => out.extend_from_slice(raw),
-        }
+}
+
+/// [`escape`] of a value that is not plain.
+#[inline(never)]
+fn escape_mixed(bytes: &[u8], out: &mut Vec<u8>) {
+    // Runs of printable ASCII are copied whole; only what is not is looked at a character at a
+    // time (the tests check this against the plain walk over every character).
+    let mut rest = bytes;
+    while let Some(run) = rest.iter().position(|&b| !is_plain_byte(b)) {
+        out.extend_from_slice(&rest[..run]);
+        rest = &rest[run..];
+        let taken = match rest[0] {
+            b'\\' => written(out, b"\\\\", 1),
+            b'\t' => written(out, b"\\t", 1),
+            b'\n' => written(out, b"\\n", 1),
+            b'\r' => written(out, b"\\r", 1),
+            b if b < 0x80 => hex_bytes(&rest[..1], out),
+            _ => match bstr::decode_utf8(rest) {
+                // An invalid sequence (its longest invalid prefix), or a control character.
+                (None, n) => hex_bytes(&rest[..n], out),
+                (Some(c), n) if is_escaped(c) => hex_bytes(&rest[..n], out),
+                (Some(_), n) => written(out, &rest[..n], n),
+            },
+        };
+        rest = &rest[taken..];
     }
+    out.extend_from_slice(rest);
+}
+
+/// True for a byte written as itself when alone: printable ASCII other than `\`.
+#[inline]
+fn is_plain_byte(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) && b != b'\\'
+}
+
+/// Appends `text`, written for `taken` bytes of the input; returns `taken`.
+#[inline]
+fn written(out: &mut Vec<u8>, text: &[u8], taken: usize) -> usize {
+    out.extend_from_slice(text);
+    taken
 }
 
 /// True for the characters written as `\xHH` bytes: controls (C0, DEL, C1) and the
@@ -56,6 +86,7 @@ fn is_escaped(c: char) -> bool {
 
 /// True when every byte is printable ASCII other than `\\` (nothing to escape). Checks eight
 /// bytes at a time: this runs on every key and argument written.
+#[inline]
 fn is_plain(bytes: &[u8]) -> bool {
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
@@ -72,7 +103,7 @@ fn is_plain(bytes: &[u8]) -> bool {
         let c = &bytes[bytes.len() - 8..];
         return word_is_plain(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
     }
-    rest.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\')
+    rest.iter().all(|&b| is_plain_byte(b))
 }
 
 /// True when none of the eight bytes of `x` needs escaping.
@@ -88,11 +119,13 @@ fn word_is_plain(x: u64) -> bool {
     (below | above | backslash) & HIGHS == 0
 }
 
-/// Appends each byte of `raw` as `\xHH`: the one writer of that escape.
-fn hex_bytes(raw: &[u8], out: &mut Vec<u8>) {
+/// Appends each byte of `raw` as `\xHH`: the one writer of that escape. Returns the bytes
+/// written so.
+fn hex_bytes(raw: &[u8], out: &mut Vec<u8>) -> usize {
     for &b in raw {
         out.extend_from_slice(&[b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
     }
+    raw.len()
 }
 
 /// `text` with its control characters (C0, DEL, C1, bidi) written `\xHH` and everything else as
@@ -260,6 +293,66 @@ mod tests {
                     assert_eq!(is_plain(&v), want, "byte {b:#04x} at {pos} of {len}");
                 }
             }
+        }
+    }
+
+    /// The printable form the plain way: every character looked at.
+    fn escape_each_character(bytes: &[u8], out: &mut Vec<u8>) {
+        for (start, end, ch) in bytes.char_indices() {
+            let raw = &bytes[start..end];
+            match ch {
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                // U+FFFD with a raw length other than 3 is an invalid byte, not a real U+FFFD.
+                '\u{fffd}' if raw != "\u{fffd}".as_bytes() => {
+                    hex_bytes(raw, out);
+                }
+                c if is_escaped(c) => {
+                    hex_bytes(raw, out);
+                }
+                _ => out.extend_from_slice(raw),
+            }
+        }
+    }
+
+    #[test]
+    fn escape_agrees_with_the_walk_over_every_character() {
+        let mut samples: Vec<Vec<u8>> = vec![
+            b"bin:\x00\xff0".to_vec(),
+            "q:\"46149511\"\tx é\u{9b}\u{202e}\u{fffd}ok\u{2069}".as_bytes().to_vec(),
+            b"\xe2\x82 \xf0\x9f\x98 \xed\xa0\x80 \xc0\xaf \xf4\x90\x80\x80 \\".to_vec(),
+        ];
+        // Every byte in every place of short strings, and pseudo-random strings besides.
+        for b in 0..=255u8 {
+            for len in 1..=10 {
+                for pos in 0..len {
+                    let mut v = "aé".repeat(len).into_bytes();
+                    v[pos] = b;
+                    samples.push(v);
+                }
+            }
+        }
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let len = (x % 24) as usize;
+            let v: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    [b'a', b'\\', 0x1f, 0x7f, 0xc2, 0x9b, 0xe2, 0x80, 0xae, 0xef, 0xbf, 0xbd, 0xff, b'\t']
+                        [(x % 14) as usize]
+                })
+                .collect();
+            samples.push(v);
+        }
+        for sample in samples {
+            let (mut fast, mut plain) = (b"x".to_vec(), b"x".to_vec());
+            escape(&sample, &mut fast);
+            escape_each_character(&sample, &mut plain);
+            assert_eq!(fast, plain, "{sample:?}");
         }
     }
 

@@ -26,6 +26,7 @@
 //! hand leaves it out.
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use bstr::ByteSlice;
 
@@ -114,13 +115,18 @@ const BLOCK: usize = 64 * 1024;
 pub struct Writer<W: Write> {
     out: W,
     buf: Vec<u8>,
-    /// The current command's leading columns, written once and copied into each of its records.
-    lead: Vec<u8>,
+    /// The buffer is written out once it holds this much ([`BLOCK`]; never, when gathering).
+    block: usize,
+    /// Where the current command's leading columns are in `buf`: written once, in place for its
+    /// first record, and copied for each further one.
+    lead: Range<usize>,
+    /// Its first record was written (the lead in place is taken).
+    led: bool,
 }
 
 impl<W: Write> Writer<W> {
     pub fn new(out: W) -> Writer<W> {
-        Writer { out, buf: Vec::with_capacity(BLOCK * 2), lead: Vec::with_capacity(256) }
+        Writer { out, buf: Vec::with_capacity(BLOCK * 2), block: BLOCK, lead: 0..0, led: true }
     }
 
     /// The header line: the keys records' column names, `node` first with `node`, the reply
@@ -141,8 +147,8 @@ impl<W: Write> Writer<W> {
     /// Starts a command's records: its lead columns, with `command` its normalized name.
     #[inline]
     pub fn lead(&mut self, lead: &Lead<'_>, command: &[u8]) {
-        let out = &mut self.lead;
-        out.clear();
+        let out = &mut self.buf;
+        let start = out.len();
         if let Some(node) = lead.node {
             escape(node, out);
             out.push(SEPARATOR);
@@ -156,13 +162,23 @@ impl<W: Write> Writer<W> {
         escape(lead.client, out);
         out.push(SEPARATOR);
         escape(command, out);
+        self.lead = start..out.len();
+        self.led = false;
+    }
+
+    /// Starts a record of the current command with its lead.
+    #[inline]
+    fn record_lead(&mut self) {
+        if std::mem::replace(&mut self.led, true) {
+            self.buf.extend_from_within(self.lead.clone());
+        }
     }
 
     /// A tsv record: the lead, then `args` (those after the command name), then the reply
     /// columns after their mark.
     #[inline]
     pub fn command<'a>(&mut self, args: impl Iterator<Item = &'a [u8]>, reply: ReplyColumns) {
-        self.buf.extend_from_slice(&self.lead);
+        self.record_lead();
         for arg in args {
             self.buf.push(SEPARATOR);
             escape(arg, &mut self.buf);
@@ -194,7 +210,7 @@ impl<W: Write> Writer<W> {
     /// reply columns.
     #[inline]
     pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: ReplyColumns) {
-        self.buf.extend_from_slice(&self.lead);
+        self.record_lead();
         self.buf.push(SEPARATOR);
         escape(key, &mut self.buf);
         self.buf.extend_from_slice(if write { b"\twrite\t" } else { b"\tread\t" });
@@ -206,7 +222,11 @@ impl<W: Write> Writer<W> {
     /// Ends a command's records: writes the buffer out once it holds a block.
     #[inline]
     pub fn end_command(&mut self) -> io::Result<()> {
-        if self.buf.len() >= BLOCK {
+        if !std::mem::replace(&mut self.led, true) {
+            // A command without records (no keys): its lead goes.
+            self.buf.truncate(self.lead.start);
+        }
+        if self.buf.len() >= self.block {
             self.write_out()?;
         }
         Ok(())
@@ -224,6 +244,32 @@ impl<W: Write> Writer<W> {
             self.write_out()?;
         }
         self.out.flush()
+    }
+
+    /// Writes out `records` (gathered by a [`Writer::gathering`]) after those buffered.
+    pub fn records(&mut self, records: &[u8]) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.write_out()?;
+        }
+        self.out.write_all(records)
+    }
+}
+
+impl Writer<io::Sink> {
+    /// A writer that writes nothing out: it gathers its records in `buf` (cleared first), to
+    /// be taken whole ([`Writer::into_gathered`]) and written by another ([`Writer::records`]).
+    pub fn gathering(mut buf: Vec<u8>) -> Writer<io::Sink> {
+        buf.clear();
+        Writer { out: io::sink(), buf, block: usize::MAX, lead: 0..0, led: true }
+    }
+
+    /// The bytes gathered so far.
+    pub fn gathered(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn into_gathered(self) -> Vec<u8> {
+        self.buf
     }
 }
 

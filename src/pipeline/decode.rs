@@ -163,6 +163,13 @@ impl Decoder {
         Decoder { parser: Parser::new(), table, names: NameCache::default(), keys: Vec::new(), name: Vec::new(), nodes }
     }
 
+    /// Takes over what the decoder of the part of the input that follows decided and this one
+    /// did not: whether commands name nodes, which the first command decides (a part that read
+    /// no record naming a node of its own numbered no node).
+    pub fn join(&mut self, later: &Decoder) {
+        self.nodes.named = self.nodes.named.or(later.nodes.named);
+    }
+
     /// Decodes one line; its keys are found only when `keys` asks for them.
     #[inline]
     pub fn decode<'a>(&'a mut self, line: &LineIn<'a>, keys: bool) -> Decoded<'a> {

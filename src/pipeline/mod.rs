@@ -149,6 +149,7 @@ impl Pipeline {
     /// the closing words, saying on `warn` the server errors that are new here as they would
     /// have been said had one pipeline read both.
     pub fn join(&mut self, later: Pipeline, warn: &mut dyn Write) {
+        self.decoder.join(&later.decoder);
         let (mine, theirs) = (&mut self.steps, later.steps);
         mine.server_errors.absorb(&theirs.server_errors, warn);
         mine.commands |= theirs.commands;

@@ -1,6 +1,7 @@
 //! A regular file cut into byte ranges at line starts, one per core, so that each range is read,
 //! parsed and counted on a core of its own (the report of one file: see
-//! [`crate::sink::split`]).
+//! [`crate::sink::split`]), or into many chunks, whose records are made on every core and
+//! written in file order ([`chunks`], for [`crate::sink::chunked`]).
 //!
 //! A range starts just after a line feed and ends just after one (the last at the file's end),
 //! so every line is read whole by exactly one range, and a CR LF is never parted. A cut that
@@ -16,7 +17,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 use crate::format::{record, scan};
-use crate::read::lines::MAX_LINE;
+use crate::read::lines::{compressed, MAX_LINE};
 use crate::read::sources::{sniff, Content, Input};
 
 /// The smallest file read in ranges: below it the threads' start and the join of their tables
@@ -87,13 +88,35 @@ pub fn cut(file: &File, len: u64, parts: usize) -> io::Result<Vec<Range<u64>>> {
     Ok(starts.iter().zip(ends).map(|(&s, e)| s..e).collect())
 }
 
+/// The chunks of `file` (`len` bytes, at least [`MIN_SPLIT`]), of about `size` bytes each, in
+/// file order, for the records of a file written from every core ([`crate::sink::chunked`]):
+/// cut at line starts as [`cut`] does, and never where the line that starts a chunk begins
+/// with what the line reader takes for a compressor's magic number (it looks at the first
+/// bytes of what it reads: a chunk read by itself must read as the same lines). `None` when
+/// the file itself begins so (it is read in one pass, which says why it cannot be read).
+pub fn chunks(file: &File, len: u64, size: u64) -> io::Result<Option<Vec<Range<u64>>>> {
+    let parts = len.div_ceil(size.max(1)).max(2) as usize;
+    let mut chunks: Vec<Range<u64>> = Vec::with_capacity(parts);
+    for range in cut(file, len, parts)? {
+        let mut head = [0; 4];
+        let n = file.read_at(&mut head, range.start)?;
+        match chunks.last_mut() {
+            Some(last) if compressed(&head[..n]).is_some() => last.end = range.end,
+            None if compressed(&head[..n]).is_some() => return Ok(None),
+            _ => chunks.push(range),
+        }
+    }
+    Ok(Some(chunks))
+}
+
 /// Where the first line starting after offset `from` starts (just past its line feed), looking
 /// no further than `limit`; `None` when no line feed comes before it.
 fn line_start_after(file: &File, from: u64, limit: u64) -> io::Result<Option<u64>> {
-    let mut buf = vec![0; LOOK];
+    // Lines are short: a small look first, whole blocks after it.
+    let mut buf = vec![0; 4096];
     let mut at = from;
     while at < limit {
-        let want = LOOK.min((limit - at) as usize);
+        let want = buf.len().min((limit - at) as usize);
         let n = match file.read_at(&mut buf[..want], at) {
             Ok(0) => return Ok(None),
             Ok(n) => n,
@@ -104,6 +127,7 @@ fn line_start_after(file: &File, from: u64, limit: u64) -> io::Result<Option<u64
             return Ok(Some(at + i as u64 + 1));
         }
         at += n as u64;
+        buf.resize(LOOK, 0);
     }
     Ok(None)
 }
@@ -182,6 +206,35 @@ mod tests {
             }
             assert_eq!(joined, bytes);
         }
+    }
+
+    #[test]
+    fn chunks_start_at_line_starts_and_never_at_a_compressors_magic() {
+        let mut bytes = Vec::new();
+        let mut i = 0u64;
+        while (bytes.len() as u64) < MIN_SPLIT + 4321 {
+            // Every line after a thousand starts with gzip's magic number.
+            if i % 1000 == 999 {
+                bytes.extend_from_slice(&[0x1f, 0x8b]);
+            }
+            bytes.extend_from_slice(format!("{i} {}\r\n", "y".repeat((i % 89) as usize)).as_bytes());
+            i += 1;
+        }
+        let len = bytes.len() as u64;
+        let file = Arc::new(file_of(&bytes));
+        let chunks = chunks(&file, len, 64 << 10).expect("read").expect("chunks");
+        assert!(chunks.len() > 100, "{}", chunks.len());
+        assert_eq!((chunks[0].start, chunks.last().map(|c| c.end)), (0, Some(len)));
+        for pair in chunks.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+            let start = pair[1].start as usize;
+            assert_eq!(bytes[start - 1], b'\n');
+            assert!(compressed(&bytes[start..]).is_none(), "a chunk at {start} starts with the magic");
+        }
+        let mut gz = vec![0x1f, 0x8b];
+        gz.extend_from_slice(&bytes);
+        let file = file_of(&gz);
+        assert!(super::chunks(&file, gz.len() as u64, 64 << 10).expect("read").is_none(), "a compressed file");
     }
 
     #[test]

@@ -9,9 +9,11 @@
 //! sinks count key accesses on a second core ([`crate::count::offload`]): the key tables are the
 //! costliest part of a report, and the parsing thread goes on meanwhile; the report of one large
 //! regular file is instead counted on every core, a range each, and the counts joined
-//! ([`split`]).
+//! ([`split`]); its records are made on every core, a chunk each, and written in file order
+//! ([`chunked`]).
 
 pub mod any;
+pub mod chunked;
 pub mod labels;
 pub mod records;
 pub mod reporter;

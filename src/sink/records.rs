@@ -56,6 +56,27 @@ pub struct Records<W: Write> {
     tally: Tally,
     /// Arguments of lines over the reader's limit, written as their head only.
     long_args: u64,
+    /// Gathering a part of the records ([`Records::gathering`]): whether the first command came
+    /// from packets (the header's reply columns), told rather than written.
+    first_packet: Option<Option<bool>>,
+}
+
+/// The records of a part of the input, gathered in memory apart from the others, and what
+/// the records sink counts of them: [`Records::append`]ed in input order, they are what one
+/// sink given all the commands writes and says.
+pub struct Gathered {
+    records: Vec<u8>,
+    /// Whether its first command came from packets; `None` when it had none.
+    first_packet: Option<bool>,
+    tally: Tally,
+    long_args: u64,
+}
+
+impl Gathered {
+    /// Gives back the buffer of the records (for the next part to gather into).
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.records
+    }
 }
 
 impl<W: Write> Records<W> {
@@ -64,14 +85,47 @@ impl<W: Write> Records<W> {
     pub fn new(out: W, emit: Emit, header: bool, nodes: bool) -> Result<Records<W>, Error> {
         let writer = Writer::new(out);
         let header = (header && emit == Emit::Keys).then_some(nodes);
-        Ok(Records { writer, emit, header, tally: Tally::default(), long_args: 0 })
+        Ok(Records { writer, emit, header, tally: Tally::default(), long_args: 0, first_packet: None })
     }
 
     /// The column names, before the first record: with the reply columns when it has them.
     #[cold]
     fn write_header(&mut self, packet: bool) {
         let Some(nodes) = self.header.take() else { return };
-        self.writer.header(nodes, packet);
+        match &mut self.first_packet {
+            Some(first) => *first = Some(packet),
+            None => self.writer.header(nodes, packet),
+        }
+    }
+
+    /// Writes out the records of `part`, the part of the input that follows those written so
+    /// far, and counts them as if they were written here (the header first, when it is due).
+    pub fn append(&mut self, part: &Gathered) -> Result<(), Error> {
+        if let Some(packet) = part.first_packet {
+            self.write_header(packet);
+        }
+        self.tally.merge(&part.tally);
+        self.long_args += part.long_args;
+        self.writer.records(&part.records).map_err(Error::Write)
+    }
+}
+
+impl Records<std::io::Sink> {
+    /// Records of `emit` gathered in `buf` (cleared first), to be [`Records::append`]ed to
+    /// the run's sink; they have no header, and their nodes are the commands' own.
+    pub fn gathering(emit: Emit, buf: Vec<u8>) -> Records<std::io::Sink> {
+        let writer = Writer::gathering(buf);
+        Records { writer, emit, header: Some(false), tally: Tally::default(), long_args: 0, first_packet: Some(None) }
+    }
+
+    /// The bytes of the records gathered so far.
+    pub fn gathered(&self) -> usize {
+        self.writer.gathered()
+    }
+
+    pub fn into_gathered(self) -> Gathered {
+        let first_packet = self.first_packet.flatten();
+        Gathered { records: self.writer.into_gathered(), first_packet, tally: self.tally, long_args: self.long_args }
     }
 }
 

@@ -157,3 +157,134 @@ fn past_max_keys_only_the_key_tables_differ_within_their_bounds() {
     }
     assert_eq!(file, piped);
 }
+
+/// [`capture`] made awkward for records read from every core (`src/sink/chunked.rs`): every
+/// other line ends CR LF (so chunks start after both line ends), at a quarter an MGET of many
+/// one-byte keys writes far more records than its bytes, at a third a line over 1 MiB is
+/// compacted, a record with a node column sits in the middle (its node is numbered as it comes:
+/// its chunk is read in order), and a burst of more distinct server errors than a chunk counts
+/// apart comes at three quarters.
+fn awkward() -> Vec<u8> {
+    let (bytes, _) = capture(5_000, 17);
+    let mut out = Vec::with_capacity(bytes.len() + (2 << 20));
+    let lines: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
+    let n = lines.len();
+    for (i, line) in lines.iter().enumerate() {
+        if i == n / 4 {
+            out.extend_from_slice(b"1795636306.500000 [0 10.0.9.9:1] \"MGET\"");
+            out.extend_from_slice(" \"k\"".repeat(150_000).as_bytes());
+            out.push(b'\n');
+        }
+        if i == n / 3 {
+            // Over the 1 MiB the reader keeps whole: compacted, its value written as its head.
+            out.extend_from_slice(b"1795636306.550000 [0 10.0.9.9:1] \"SET\" \"user:long\" \"");
+            out.extend_from_slice(&vec![b'v'; 1_500_000]);
+            out.extend_from_slice(b"\"\r\n");
+        }
+        if i == n / 2 {
+            out.extend_from_slice(b"cache-7\t1795636306.600000\t0\t10.0.9.9:2\tget\tuser:node\n");
+        }
+        if i == n * 3 / 4 {
+            for e in 0..100 {
+                out.extend_from_slice(format!("-ERR burst number {e}\n").as_bytes());
+            }
+        }
+        match (i % 2, line.strip_suffix(b"\n")) {
+            (1, Some(body)) => {
+                out.extend_from_slice(body);
+                out.extend_from_slice(b"\r\n");
+            }
+            _ => out.extend_from_slice(line),
+        }
+    }
+    out
+}
+
+#[test]
+fn records_of_a_file_read_on_every_core_are_those_of_one_pass() {
+    let dir = TempDir::new("ranges-records");
+    let bytes = awkward();
+    let variants: [&[&str]; 7] = [
+        &["--emit", "tsv"],
+        &["--emit", "keys"],
+        &["--emit", "keys", "--header"],
+        &["--emit", "tsv", "--no-redact"],
+        &["--emit", "keys", "--command", "get"],
+        &["--emit", "keys", "--key", "user:1*"],
+        &["--emit", "tsv", "--client", "10.0.1.1"],
+    ];
+    for args in variants {
+        let (file, piped) = both(&dir, &bytes, args);
+        assert!(file.status.success(), "{args:?}: {}", String::from_utf8_lossy(&file.stderr));
+        assert_eq!(file.status.code(), piped.status.code(), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&file.stderr), String::from_utf8_lossy(&piped.stderr), "{args:?}");
+        assert!(file.stdout == piped.stdout, "{args:?}: the records differ");
+    }
+    // What the awkward parts are there for was met: the records and the words about them.
+    let (file, _) = both(&dir, &bytes, &["--emit", "keys", "--header"]);
+    let text = String::from_utf8_lossy(&file.stdout);
+    assert!(text.starts_with("timestamp\tdb\tclient\tcommand\tkey\taccess\tslot\n"), "the header first");
+    assert!(text.contains("\tuser:node\tread\t"), "the record read back");
+    assert!(text.matches("10.0.9.9:1\tmget\tk\tread\t").count() >= 150_000, "the large MGET");
+    let err = String::from_utf8_lossy(&file.stderr);
+    assert!(err.contains("server errors in all") && err.contains("(other messages, not shown)"), "{err}");
+    assert!(err.contains("were not MONITOR lines and were skipped"), "{err}");
+    assert!(err.contains("arguments (of lines over 1 MiB"), "{err}");
+}
+
+#[test]
+fn records_of_a_large_file_go_to_a_closed_pipe_quietly_to_a_full_disk_loudly_and_in_bounded_memory() {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = TempDir::new("ranges-records-pipe");
+    let path = dir.path("capture.txt");
+    std::fs::write(&path, awkward()).expect("write the capture");
+    let name = path.to_str().expect("a UTF-8 path");
+    let mut child = common::faina()
+        .args(["--emit", "tsv", name])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start faina-filter");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("a record");
+    assert!(first.contains("\tmget\t") || first.contains("\tget\t"), "{first}");
+    // The reader is gone, like `| head -1`: the run ends at its next write, quietly.
+    let start = std::time::Instant::now();
+    let status = child.wait().expect("exit");
+    let mut err = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut err).expect("stderr");
+    // Nothing but the server errors said as they came.
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(err.lines().all(|l| l.starts_with("faina-filter: the server said: ")), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(5), "ended promptly");
+    // An output that cannot be written: said once, as one pass says it.
+    let full = |args: &[&str], input: std::process::Stdio| {
+        let out = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        let run = common::faina().args(args).stdin(input).stdout(out).stderr(std::process::Stdio::piped()).output();
+        let run = run.expect("run");
+        (run.status.code(), String::from_utf8_lossy(&run.stderr).into_owned())
+    };
+    let piped = full(&["--emit", "keys", "-"], std::fs::File::open(&path).expect("the capture").into());
+    assert_eq!(full(&["--emit", "keys", name], std::process::Stdio::null()), piped);
+    assert_eq!(piped.0, Some(1), "{}", piped.1);
+    assert!(piped.1.ends_with("faina-filter: writing output: No space left on device (os error 28)\n"), "{}", piped.1);
+    for emit in ["keys", "tsv"] {
+        let Some((out, kib)) = common::peak_memory(&["--emit", emit, name], b"") else { return };
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(kib < 32 * 1024, "--emit {emit}: peak {kib} KiB");
+    }
+}
+
+#[test]
+fn the_first_ctrl_c_ends_records_of_a_large_file_whose_output_is_stalled() {
+    let dir = TempDir::new("ranges-records-stalled");
+    let path = dir.path("capture.txt");
+    std::fs::write(&path, awkward()).expect("write the capture");
+    let (mut filter, out) = common::filter::Filter::stalled(&["--emit", "tsv", path.to_str().expect("UTF-8")]);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(filter.child.try_wait().expect("wait").is_none(), "blocked on its output");
+    filter.signal("INT");
+    assert_eq!(filter.exit(), Some(130));
+    assert!(filter.stderr().contains("stopped while the output was blocked"), "{}", filter.stderr());
+    drop(out);
+}
