@@ -24,7 +24,7 @@ impl NameCache {
     /// [`Table::lookup`], remembering the answer for `name`. A hit, the common case, is inlined
     /// where the line is resolved; a miss is not. The `second` word is asked for only when the
     /// answer is not remembered (a hit never needs it).
-    #[inline]
+    #[inline(always)]
     pub fn lookup<'s>(&mut self, table: &Table, name: &[u8], second: impl FnOnce() -> Option<&'s [u8]>) -> Lookup {
         let Some((a, b, i)) = crate::count::hash::short_key(name) else {
             return table.lookup(name, second());

@@ -17,9 +17,9 @@ const YEAR_10000: u64 = 253_402_300_800;
 /// written (`.1` is 100 000 µs). Redis 2.0 did not zero-pad its microseconds: with `unpadded`
 /// (a line in the form without brackets, as 2.0 to 2.4 wrote), fewer digits are a microsecond
 /// count. Dragonfly appends stray digits: only the first six of a longer fraction count.
-// Inlined: the common form is a few instructions, fewer than a call; the others are read out
-// of line.
-#[inline]
+// Always inlined: the common form is a few instructions, fewer than a call (left to the
+// compiler, a large caller stops inlining it); the others are read out of line.
+#[inline(always)]
 pub fn parse_timestamp(ts: &[u8], unpadded: bool) -> Option<u64> {
     if let Some(micros) = <&[u8; 17]>::try_from(ts).ok().and_then(common) {
         return Some(micros);

@@ -171,7 +171,10 @@ impl Decoder {
     }
 
     /// Decodes one line; its keys are found only when `keys` asks for them.
-    #[inline]
+    // Always inlined into the pipeline's step, its one caller: the command is then built there,
+    // not returned through memory and copied (left to the compiler, it stopped inlining this
+    // once other code grew: one pass +6.3M instructions on the 200k sample).
+    #[inline(always)]
     pub fn decode<'a>(&'a mut self, line: &LineIn<'a>, keys: bool) -> Decoded<'a> {
         let Decoder { parser, table, names, keys: found, name, nodes } = self;
         let call = match parser.parse_line(line.line, line.cut, !line.plain) {
@@ -257,7 +260,9 @@ impl<'a> Resolved<'a> {
 
 impl<'a> Resolver<'a> {
     /// The call's node, its command in the table, its keys (when asked for).
-    #[inline]
+    // Always inlined: what it finds goes into the command where it is built, not through a
+    // call's return value (a file read in ranges: 25 instructions a line fewer).
+    #[inline(always)]
     fn resolve(self, header: &Header<'a>, args: &Args<'a>, input: u32, keys: bool) -> Resolved<'a> {
         let Resolver { table, names, found, name, nodes } = self;
         if nodes.named.is_none() {

@@ -46,7 +46,8 @@ pub trait Sink {
 
     /// One line read, finished: the one call the pipeline makes per line. Its command's time
     /// first (a period may close), then its count, then a command that passed.
-    #[inline]
+    // Always inlined into the pipeline's step: a call per line costs more than the few tests.
+    #[inline(always)]
     fn line(&mut self, line: Outcome<'_>) -> Result<(), Error> {
         if let Some(cmd) = line.command() {
             self.at(cmd.node, cmd.header.micros)?;
