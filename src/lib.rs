@@ -175,6 +175,7 @@ impl<W: Write> Session<W> {
         let ([input], true, None) = (&plan.inputs.list[..], once, config.duration) else { return None };
         let cores = std::thread::available_parallelism().map_or(1, usize::from).min(read::ranges::MAX_RANGES);
         let read::ranges::Ranges { file, ranges } = read::ranges::of_file(input, cores).ok()??;
+        let ranges = read::ranges::read_on(ranges);
         let nodes = plan.inputs.labels();
         let make = || pipeline(plan, nodes.clone(), None);
         let (pipeline, stats) = sink::split::count(&file, &ranges, make, &settings(plan), plan.stop, warn)?;
@@ -198,7 +199,7 @@ impl<W: Write> Session<W> {
         let Session { pipeline, sink: AnySink::Records(records), .. } = self else { return None };
         let read::ranges::Ranges { file, ranges } = read::ranges::of_file(input, cores).ok()??;
         let len = ranges.last()?.end;
-        let chunks = read::ranges::chunks(&file, len, sink::chunked::CHUNK).ok()??;
+        let chunks = read::ranges::read_on(read::ranges::chunks(&file, len, sink::chunked::CHUNK).ok()??);
         let nodes = plan.inputs.labels();
         let fresh = || self::pipeline(plan, nodes.clone(), None);
         let chunked = sink::chunked::Chunked { file: &file, chunks: &chunks, emit, cores, stop: plan.stop };

@@ -66,6 +66,17 @@ pub struct Ranges {
     pub ranges: Vec<Range<u64>>,
 }
 
+/// `ranges` with the last read on to the file's end wherever it is when it is reached: a file
+/// still being written (`redis-cli monitor > capture.txt`, read meanwhile) is read as one pass
+/// reads it, its line in progress and all after it included, not cut at its length when the
+/// run began.
+pub fn read_on(mut ranges: Vec<Range<u64>>) -> Vec<Range<u64>> {
+    if let Some(last) = ranges.last_mut() {
+        last.end = u64::MAX;
+    }
+    ranges
+}
+
 /// The ranges of `file` (`len` bytes) for `parts` cores, in file order; one range when the file
 /// is smaller than [`MIN_SPLIT`] or `parts` is 1.
 pub fn cut(file: &File, len: u64, parts: usize) -> io::Result<Vec<Range<u64>>> {

@@ -41,9 +41,11 @@ use crate::sys::signal::{self, Stop};
 /// 11 MiB at 1 MiB, 17 MiB at 2 MiB.)
 pub const CHUNK: u64 = 256 << 10;
 
-/// The most records a chunk gathers (bytes); past it, its records are written as one pass
-/// writes them (a chunk of many-key commands, each key a record, can outgrow its input tenfold).
-const MAX_GATHERED: usize = 16 * CHUNK as usize;
+/// The most records a chunk gathers (bytes): a command whose records could take it past this
+/// is not gathered, and its chunk is written as one pass writes it (a chunk of many-key
+/// commands, each key a record, can outgrow its input tenfold). With the chunks read ahead,
+/// the records held at once stay under [`AHEAD_PER_WORKER`] + 1 times this per worker.
+const MAX_GATHERED: usize = 8 * CHUNK as usize;
 
 /// The largest buffer kept to gather into again.
 const MAX_BUFFER: usize = 8 * CHUNK as usize;
@@ -276,7 +278,9 @@ impl Sink for Gathering {
 
     #[inline]
     fn line(&mut self, line: Outcome<'_>) -> Result<(), Error> {
-        if line.command().is_some_and(|cmd| cmd.header.node.is_some() || cmd.keys.len() > MANY_KEYS) {
+        let room = MAX_GATHERED - self.records.gathered().min(MAX_GATHERED);
+        if line.command().is_some_and(|cmd| cmd.header.node.is_some() || cmd.keys.len() > MANY_KEYS || most(cmd) > room)
+        {
             self.again = true;
             return Ok(());
         }
@@ -286,6 +290,15 @@ impl Sink for Gathering {
     fn finish(self, _warn: &mut dyn Write) -> Result<(), Error> {
         Ok(())
     }
+}
+
+/// The most bytes the records of `cmd` take: a record per key (one for tsv), each its lead and
+/// a key (or, for tsv, the arguments), every byte escaped at worst as `\xHH`.
+#[inline]
+fn most(cmd: &Command<'_>) -> usize {
+    let h = &cmd.header;
+    let lead = h.ts.len() + h.db.len() + h.client.len() + cmd.name.len() + h.node.map_or(0, <[u8]>::len);
+    (4 * lead + 16) * cmd.keys.len().max(1) + 4 * cmd.bytes as usize
 }
 
 /// Why a worker stopped reading a chunk before its end.
@@ -323,7 +336,13 @@ fn gather(
         Err(Failed::Read(..) | Failed::Consumer(Halt::Again | Halt::Failed)) => true,
     };
     let whole = !stop.requested();
-    ChunkRead { pipeline, part: sink.records.into_gathered(), warned, whole, again }
+    let mut part = sink.records.into_gathered();
+    if again {
+        // Its records are never written (it is read again in order): let them go now, not when
+        // its turn comes.
+        part = Gathered::spent(part.into_buffer(), MAX_BUFFER);
+    }
+    ChunkRead { pipeline, part, warned, whole, again }
 }
 
 /// The writing of the chunks in file order, on the calling thread.
@@ -351,6 +370,10 @@ impl InOrder<'_> {
             let (whole, buffer) = match gathered {
                 Some(g) if !in_order => {
                     let ChunkRead { pipeline: read, part, warned, whole, .. } = g;
+                    // What the chunk's lines said on standard error comes before its records:
+                    // where a write fails, one pass has said what the lines before the block it
+                    // could not write said (the chunk's notices past that block are said here
+                    // too, one pass would not reach them).
                     if n == 0 {
                         *pipeline = read;
                         let _ = warn.write_all(&warned);

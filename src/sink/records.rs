@@ -73,6 +73,15 @@ pub struct Gathered {
 }
 
 impl Gathered {
+    /// No records, in `buffer` emptied (or a new one, when it is over `keep` bytes).
+    pub fn spent(mut buffer: Vec<u8>, keep: usize) -> Gathered {
+        buffer.clear();
+        if buffer.capacity() > keep {
+            buffer = Vec::new();
+        }
+        Gathered { records: buffer, first_packet: None, tally: Tally::default(), long_args: 0 }
+    }
+
     /// Gives back the buffer of the records (for the next part to gather into).
     pub fn into_buffer(self) -> Vec<u8> {
         self.records

@@ -311,3 +311,51 @@ fn a_first_line_that_fills_the_first_chunk_is_placed_by_the_next_line_as_in_one_
         }
     }
 }
+
+#[test]
+fn records_of_a_file_still_being_written_go_on_to_its_end_as_in_one_pass() {
+    use std::io::{Read, Write};
+    let dir = TempDir::new("ranges-records-growing");
+    let path = dir.path("capture.txt");
+    let (mut bytes, _) = capture(5_000, 17);
+    // The capture's writer is inside a line when the run starts.
+    bytes.extend_from_slice(b"1795636399.000001 [0 10.0.9.9:1] \"SET\" \"partial");
+    std::fs::write(&path, &bytes).expect("write the capture");
+    // The output is not read at first: the run blocks on its first chunk's records, long before
+    // the end of the file.
+    let (mut filter, mut out) = common::filter::Filter::stalled(&["--emit", "tsv", path.to_str().expect("UTF-8")]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let more = b"key\" \"v\"\n1795636399.000002 [0 10.0.9.9:1] \"GET\" \"appended\"\n";
+    std::fs::OpenOptions::new().append(true).open(&path).and_then(|mut f| f.write_all(more)).expect("append");
+    let mut records = Vec::new();
+    out.read_to_end(&mut records).expect("the records");
+    assert_eq!(filter.exit(), Some(0), "{}", filter.stderr());
+    bytes.extend_from_slice(more);
+    let piped = common::run(&["--emit", "tsv"], &bytes);
+    assert_eq!(filter.stderr(), String::from_utf8_lossy(&piped.stderr));
+    assert!(records == piped.stdout, "the records differ from one pass's over the whole file");
+    let text = String::from_utf8_lossy(&records);
+    assert!(text.ends_with("\tset\tpartialkey\tv\n1795636399.000002\t0\t10.0.9.9:1\tget\tappended\n"), "the end");
+}
+
+#[test]
+fn records_of_commands_of_many_keys_from_a_long_client_stay_in_bounded_memory() {
+    // Each line a 1000-key MGET from a client of 200 bytes: its keys records are some 240 KB,
+    // forty times the line, so a chunk's records would reach megabytes.
+    let dir = TempDir::new("ranges-records-many");
+    let client = format!("unix:/{}", "p".repeat(200));
+    let keys: Vec<String> = (0..1000).map(|k| format!("\"{k}\"")).collect();
+    let mut bytes = Vec::new();
+    for i in 0..1500 {
+        bytes.extend_from_slice(format!("1795636306.{i:06} [0 {client}] \"mget\" {}\n", keys.join(" ")).as_bytes());
+    }
+    let path = dir.path("capture.txt");
+    std::fs::write(&path, &bytes).expect("write the capture");
+    let name = path.to_str().expect("a UTF-8 path");
+    let Some((named, named_kib)) = common::peak_memory(&["--emit", "keys", name], b"") else { return };
+    let Some((piped, piped_kib)) = common::peak_memory(&["--emit", "keys"], &bytes) else { return };
+    assert!(named.stdout == piped.stdout && named.stderr == piped.stderr, "the records differ");
+    assert_eq!(named.stdout.iter().filter(|&&b| b == b'\n').count(), 1_500_000);
+    // The records made ahead of the one written: at most 16 MiB over one pass's memory.
+    assert!(named_kib < piped_kib + 16 * 1024, "peak {named_kib} KiB named, {piped_kib} KiB piped");
+}
