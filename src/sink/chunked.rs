@@ -175,7 +175,8 @@ impl Shared {
     fn take(&self, stop: Stop) -> Option<(usize, Pipeline, Vec<u8>)> {
         let mut state = self.lock();
         loop {
-            if state.over || stop.requested() || state.next >= state.chunks {
+            // After a worker's panic the chunks left are read in order: none are taken.
+            if state.over || state.broken || stop.requested() || state.next >= state.chunks {
                 return None;
             }
             if state.next < state.written + state.ahead {
@@ -215,6 +216,8 @@ impl Shared {
     fn written(&self, n: usize, spare: Pipeline, buffer: Option<Vec<u8>>) {
         let mut state = self.lock();
         state.written = n + 1;
+        // A chunk read again in order after a panic may still come from a worker: not kept.
+        state.gathered.retain(|(m, _)| *m > n);
         state.spare.push(spare);
         if let Some(buffer) = buffer.filter(|b| b.capacity() <= MAX_BUFFER) {
             if state.buffers.len() < 2 {
