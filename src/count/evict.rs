@@ -17,11 +17,13 @@ pub struct Candidates {
     horizon: u64,
     /// Scratch space for the scan.
     scan: Vec<(u64, u32)>,
+    /// Scratch space for the sample of counts (at most 511).
+    sample: Vec<u64>,
 }
 
 impl Candidates {
     pub fn new() -> Candidates {
-        Candidates { heap: Vec::new(), horizon: 0, scan: Vec::new() }
+        Candidates { heap: Vec::new(), horizon: 0, scan: Vec::new(), sample: Vec::new() }
     }
 
     /// Forgets every candidate (the entries were moved around).
@@ -85,10 +87,10 @@ impl Candidates {
         const SAMPLES: usize = 256;
         let n = entries.len();
         let stride = (n / SAMPLES).max(1);
-        self.scan.clear();
-        self.scan.extend(entries.iter().step_by(stride).map(|e| (e.count(), 0)));
-        let at = self.scan.len() / 16;
-        let (_, &mut (sampled, _), _) = self.scan.select_nth_unstable_by_key(at, |&(c, _)| c);
+        self.sample.clear();
+        self.sample.extend(entries.iter().step_by(stride).map(Counted::count));
+        let at = self.sample.len() / 16;
+        let (_, &mut sampled, _) = self.sample.select_nth_unstable(at);
         self.scan.clear();
         for (i, e) in (0..).zip(entries) {
             let count = e.count();

@@ -107,7 +107,18 @@ impl SlotIndex {
 
     /// Doubles the slots and indexes again the entries whose hashes `hashes` gives, in order.
     pub fn grow(&mut self, hashes: impl Iterator<Item = u64>) {
-        let size = self.slots.len() * 2;
+        self.grow_to(self.slots.len() * 2, hashes);
+    }
+
+    /// Grows the slots at once to hold `entries` entries at most half full (when they would
+    /// not), indexing again the entries whose hashes `hashes` gives, in order.
+    pub fn make_room(&mut self, entries: usize, hashes: impl Iterator<Item = u64>) {
+        if self.is_too_full_for(entries) {
+            self.grow_to((2 * entries).next_power_of_two(), hashes);
+        }
+    }
+
+    fn grow_to(&mut self, size: usize, hashes: impl Iterator<Item = u64>) {
         self.slots = vec![0; size];
         for (idx, hash) in hashes.enumerate() {
             self.insert(hash, idx);

@@ -179,6 +179,15 @@ impl<E: Default> TopK<E> {
                 e.error += theirs;
             }
         }
+        // Room at once for as many entries as the union may have (within the capacity), rather
+        // than growing the entries and the index step by step as they come.
+        let room = (self.entries.len() + other.entries.len()).min(self.capacity);
+        if room > self.entries.capacity() {
+            // Doubling at least (many small merges, a window's periods, grow as pushes do).
+            let target = room.max(2 * self.entries.capacity()).min(self.capacity);
+            self.entries.reserve_exact(target - self.entries.len());
+        }
+        self.index.make_room(room, self.entries.iter().map(|e| e.hash));
         // Keys of `other` with no room here: (index in `other`, count, error), kept small so a
         // merge of two full tables needs little more memory than the tables.
         let mut overflow: Vec<(u32, u64, u64)> = Vec::new();

@@ -288,3 +288,26 @@ fn the_first_ctrl_c_ends_records_of_a_large_file_whose_output_is_stalled() {
     assert!(filter.stderr().contains("stopped while the output was blocked"), "{}", filter.stderr());
     drop(out);
 }
+
+#[test]
+fn a_first_line_that_fills_the_first_chunk_is_placed_by_the_next_line_as_in_one_pass() {
+    // `src/sink/chunked.rs` cuts 256 KiB chunks: a first line just longer than one is the first
+    // chunk's only line, held until the next chunk's first line says whether it is a fragment
+    // (its timestamp cut: `5636306.…` in a capture of `1795636306.…`) or not.
+    let dir = TempDir::new("ranges-records-held");
+    let (rest, _) = capture(5_000, 17);
+    for stamp in ["5636306.000001", "1795636306.000001"] {
+        let mut bytes = format!("{stamp} [0 10.0.9.9:1] \"SET\" \"first\" \"").into_bytes();
+        bytes.extend_from_slice(&vec![b'v'; (256 << 10) + 10]);
+        bytes.extend_from_slice(b"\"\n");
+        bytes.extend_from_slice(&rest);
+        for emit in ["tsv", "keys"] {
+            let (file, piped) = both(&dir, &bytes, &["--emit", emit]);
+            assert!(file.status.success(), "{}", String::from_utf8_lossy(&file.stderr));
+            assert_eq!(String::from_utf8_lossy(&file.stderr), String::from_utf8_lossy(&piped.stderr), "{stamp}");
+            assert!(file.stdout == piped.stdout, "{stamp} --emit {emit}: the records differ");
+            let first = file.stdout.starts_with(b"1795636306.000001\t0\t10.0.9.9:1\tset\tfirst\t");
+            assert_eq!(first, stamp.starts_with("1795"), "{stamp}: a fragment is skipped, a whole line kept");
+        }
+    }
+}
