@@ -395,18 +395,21 @@ mod tests {
     use super::*;
     use crate::read::compact::{HEAD, MAX_HEADER};
 
+    /// A reader that returns (at most) the given number of bytes at a time.
+    struct Chunky<'a>(&'a [u8], usize);
+
+    impl Read for Chunky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
     /// (line, cut, dropped, arguments kept by their head), reading through a reader that returns
     /// `chunk` bytes at a time.
     fn lines(data: &[u8], chunk: usize) -> Vec<(Vec<u8>, bool, u64, usize)> {
-        struct Chunky<'a>(&'a [u8], usize);
-        impl Read for Chunky<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let n = self.0.len().min(self.1).min(buf.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let mut out = Vec::new();
         LineReader::new()
             .read_all(Chunky(data, chunk), |e| -> io::Result<()> {
@@ -487,15 +490,6 @@ mod tests {
         data.extend_from_slice(b"end\n");
         want.push((false, b"end\n".to_vec()));
         for chunk in [1, 7, 64, 100, 4096, usize::MAX] {
-            struct Chunky<'a>(&'a [u8], usize);
-            impl Read for Chunky<'_> {
-                fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                    let n = self.0.len().min(self.1).min(buf.len());
-                    buf[..n].copy_from_slice(&self.0[..n]);
-                    self.0 = &self.0[n..];
-                    Ok(n)
-                }
-            }
             let mut got = Vec::new();
             LineReader::new()
                 .read_all(Chunky(&data, chunk), |e| -> io::Result<()> {
