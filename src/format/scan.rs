@@ -2,8 +2,8 @@
 //! keys, arguments): eight bytes at a time in plain code, where a call into a vectorized search
 //! costs more than the search itself. Long strings go to `memchr` (through bstr). [`Marks`]
 //! walks every position of up to three bytes in one pass, sixteen bytes at a time (SSE2 on x86_64, a
-//! plain loop elsewhere): a line's quotes and backslashes; [`Every`] every position of one byte,
-//! 64 bytes at a time: a block's line feeds.
+//! plain loop elsewhere): a line's quotes and backslashes; [`Every`] every position of a byte at
+//! or below a bound, 64 bytes at a time: a block's line feeds, CRs and TABs.
 
 use bstr::ByteSlice;
 
@@ -154,56 +154,59 @@ impl<'h> Marks<'h> {
     }
 }
 
-/// One bit per byte of the 64 bytes of `block` that equals `b` (bit `i` for byte `i`).
+/// One bit per byte of the 64 bytes of `block` that is at most `top` (bit `i` for byte `i`).
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn equal64(block: &[u8; 64], b: u8) -> u64 {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+fn at_most64(block: &[u8; 64], top: u8) -> u64 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8};
     // SAFETY: SSE2 is part of every x86_64 processor (the target's baseline, nothing to detect),
     // and each unaligned load reads 16 of the 64 bytes `block` refers to (at 0, 16, 32, 48).
     unsafe {
-        let want = _mm_set1_epi8(b as i8);
+        let top = _mm_set1_epi8(top as i8);
         let part = |i: usize| {
             let v = _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
-            u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, want)) as u16) << (16 * i)
+            // A byte is at most `top` when the smaller of the two is the byte itself.
+            u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, top), v)) as u16) << (16 * i)
         };
         part(0) | part(1) | part(2) | part(3)
     }
 }
 
-/// One bit per byte of the 64 bytes of `block` that equals `b` (bit `i` for byte `i`).
+/// One bit per byte of the 64 bytes of `block` that is at most `top` (bit `i` for byte `i`).
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn equal64(block: &[u8; 64], b: u8) -> u64 {
-    block.iter().enumerate().fold(0, |m, (i, &x)| m | u64::from(x == b) << i)
+fn at_most64(block: &[u8; 64], top: u8) -> u64 {
+    block.iter().enumerate().fold(0, |m, (i, &x)| m | u64::from(x <= top) << i)
 }
 
-/// The bits of the (up to) 64 bytes of `hay` at `at` that equal `b`.
+/// The bits of the (up to) 64 bytes of `hay` at `at` that are at most `top`.
 #[inline]
-fn block_equal(hay: &[u8], at: usize, b: u8) -> u64 {
+fn block_at_most(hay: &[u8], at: usize, top: u8) -> u64 {
     match hay.get(at..at + 64).and_then(|block| <&[u8; 64]>::try_from(block).ok()) {
-        Some(block) => equal64(block, b),
+        Some(block) => at_most64(block, top),
         // The end of a block read: once per read, not per line.
-        None => hay[at.min(hay.len())..].iter().enumerate().fold(0, |m, (i, &x)| m | u64::from(x == b) << i),
+        None => hay[at.min(hay.len())..].iter().enumerate().fold(0, |m, (i, &x)| m | u64::from(x <= top) << i),
     }
 }
 
-/// Every position of one byte in a long string, in order, found 64 bytes at a time: the line
-/// feeds of a block read, each found once (a search per line pays its start-up cost per line,
-/// more than the search itself for lines of a hundred bytes). It holds no borrow: each call
-/// is given the same `hay`, so the caller may hand out what it finds as it goes.
+/// Every position of a byte at or below `top` in a long string, in order, found 64 bytes at a
+/// time: with `top` = CR, a block read's line feeds, CRs and TABs (and the rarer control bytes
+/// below CR, which the caller passes over), each found once (a search per line pays its
+/// start-up cost per line, more than the search itself for lines of a hundred bytes). It holds
+/// no borrow: each call is given the same `hay`, so the caller may hand out what it finds as
+/// it goes.
 pub struct Every {
-    byte: u8,
+    top: u8,
     /// The start of the 64 bytes under way, and their matches not yet handed out.
     at: usize,
     mask: u64,
 }
 
 impl Every {
-    /// The positions of `byte` in `hay` from `from` on.
+    /// The positions of the bytes at most `top` in `hay` from `from` on.
     #[inline]
-    pub fn new(hay: &[u8], from: usize, byte: u8) -> Every {
-        Every { byte, at: from, mask: block_equal(hay, from, byte) }
+    pub fn new(hay: &[u8], from: usize, top: u8) -> Every {
+        Every { top, at: from, mask: block_at_most(hay, from, top) }
     }
 
     /// The next position, in the `hay` given to [`Every::new`].
@@ -219,7 +222,7 @@ impl Every {
             if self.at >= hay.len() {
                 return None;
             }
-            self.mask = block_equal(hay, self.at, self.byte);
+            self.mask = block_at_most(hay, self.at, self.top);
         }
     }
 }
@@ -272,10 +275,11 @@ mod tests {
     }
 
     #[test]
-    fn every_is_each_position_of_its_byte() {
-        // Lengths around and past the 64-byte blocks, from every start, the byte at every
-        // place and next to bytes one off it.
-        let fill = [b'x', b'\n' - 1, b'\n' + 1, 0x80, 0xff, 0, b'\r', b'\t'];
+    fn every_is_each_position_at_or_below_its_top() {
+        // Lengths around and past the 64-byte blocks, from every start, the line feed at every
+        // place and next to bytes just above and below CR, 0 and the high bytes (which an
+        // unsigned compare must not take for small ones).
+        let fill = [b'x', b'\n' - 1, b'\n' + 1, 0x80, 0xff, 0, b'\r', b'\t', b'\r' + 1, b'\r' - 1, 0x8d];
         for len in 0..200 {
             let base: Vec<u8> = (0..len).map(|i| fill[i % fill.len()]).collect();
             for p in (0..len).step_by(7) {
@@ -285,14 +289,16 @@ mod tests {
                     hay[q] = b'\n';
                 }
                 for from in (0..=len).step_by(3) {
-                    let want: Vec<usize> = (from..len).filter(|&i| hay[i] == b'\n').collect();
-                    let mut every = Every::new(&hay, from, b'\n');
-                    let got: Vec<usize> = std::iter::from_fn(|| every.next(&hay)).collect();
-                    assert_eq!(got, want, "len {len} p {p} from {from}");
+                    for top in [b'\n', b'\r'] {
+                        let want: Vec<usize> = (from..len).filter(|&i| hay[i] <= top).collect();
+                        let mut every = Every::new(&hay, from, top);
+                        let got: Vec<usize> = std::iter::from_fn(|| every.next(&hay)).collect();
+                        assert_eq!(got, want, "len {len} p {p} from {from} top {top}");
+                    }
                 }
             }
         }
-        let mut none = Every::new(&[], 0, b'\n');
+        let mut none = Every::new(&[], 0, b'\r');
         assert_eq!(none.next(&[]), None);
     }
 

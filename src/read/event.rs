@@ -26,7 +26,7 @@ pub struct LineIn<'a> {
     /// cap; `dropped` more bytes followed that were not kept.
     pub cut: bool,
     pub dropped: u64,
-    /// The line has no CR and no TAB (false when unknown): the parser skips looking.
+    /// The line has no TAB (false when unknown): the parser skips looking.
     pub plain: bool,
     pub long: &'a [LongArg],
 }

@@ -144,8 +144,7 @@ impl LineReader {
     }
 
     /// Takes in `n` bytes just read after `at.end`: ends a line left waiting on a CR, skips the
-    /// LF of a CRLF split by the read, notes where the last CR or TAB is. Returns where to look
-    /// next.
+    /// LF of a CRLF split by the read. Returns where to look next.
     fn received<E, F: PieceOut<E>>(&mut self, at: &mut Cursor, n: usize, emit: &mut F) -> Result<usize, Failed<E>> {
         let mut scan = at.end;
         at.end += n;
@@ -165,9 +164,6 @@ impl LineReader {
             self.emit_compacted(false, emit)?;
             scan += usize::from(lf);
             at.start = scan;
-        }
-        if let Some(pos) = self.buf[scan..at.end].rfind_byteset(b"\r\t") {
-            at.special_end = scan + pos + 1;
         }
         Ok(scan)
     }
@@ -200,22 +196,24 @@ impl LineReader {
 
     /// Hands out every whole line from `scan` on; a line that outgrows the limit before its end
     /// is read starts being compacted.
-    fn whole_lines<E, F: PieceOut<E>>(
-        &mut self,
-        at: &mut Cursor,
-        mut scan: usize,
-        emit: &mut F,
-    ) -> Result<(), Failed<E>> {
-        let maybe_cr = at.special_end > at.start;
-        // Without a CR every line ends at an LF, and the block's LFs are found in one pass.
-        let mut feeds = scan::Every::new(&self.buf[..at.end], scan, b'\n');
-        loop {
-            let stop = if maybe_cr {
-                let Some((pos, len)) = line_end(&self.buf[scan..at.end]) else { break };
-                scan + pos + len
+    fn whole_lines<E, F: PieceOut<E>>(&mut self, at: &mut Cursor, scan: usize, emit: &mut F) -> Result<(), Failed<E>> {
+        // The block's LFs, CRs and TABs, found in one pass with the rarer control bytes below
+        // CR, which are passed over.
+        let mut found = scan::Every::new(&self.buf[..at.end], scan, b'\r');
+        while let Some(pos) = found.next(&self.buf[..at.end]) {
+            let stop = if self.buf[pos] == b'\n' {
+                pos + 1
             } else {
-                let Some(lf) = feeds.next(&self.buf[..at.end]) else { break };
-                lf + 1
+                match self.not_a_feed(at, pos) {
+                    Some((stop, crlf)) => {
+                        if crlf {
+                            // The LF of this CRLF is the next one found.
+                            found.next(&self.buf[..at.end]);
+                        }
+                        stop
+                    }
+                    None => continue,
+                }
             };
             if stop == at.end && self.buf[at.end - 1] == b'\r' {
                 // A CR that is the last byte read: an LF may follow in the next read.
@@ -223,13 +221,12 @@ impl LineReader {
                 break;
             }
             if stop - at.start <= self.limit {
-                let plain = at.special_end <= at.start;
+                let plain = at.tab_end <= at.start;
                 emit(LinePiece::Line { line: &self.buf[at.start..stop], cut: false, dropped: 0, plain, long: &[] })?;
             } else {
                 self.hand_out(at.start, stop, false, emit)?;
             }
             at.start = stop;
-            scan = stop;
         }
         if at.end - at.start > self.limit && !at.pending_cr {
             // Too long to hold: compact what there is, and the rest as it comes.
@@ -238,6 +235,21 @@ impl LineReader {
             at.start = at.end;
         }
         Ok(())
+    }
+
+    /// What the byte at `pos`, found with the line feeds but not one, means: a CR ends a line
+    /// (where it ends, and whether an LF follows it); a TAB is noted; any other is passed over.
+    #[cold]
+    fn not_a_feed(&self, at: &mut Cursor, pos: usize) -> Option<(usize, bool)> {
+        match self.buf[pos] {
+            b'\r' if pos + 1 < at.end && self.buf[pos + 1] == b'\n' => Some((pos + 2, true)),
+            b'\r' => Some((pos + 1, false)),
+            b'\t' => {
+                at.tab_end = pos + 1;
+                None
+            }
+            _ => None,
+        }
     }
 
     fn start_compacting(&mut self, start: usize, end: usize) {
@@ -306,9 +318,9 @@ struct Cursor {
     /// The line under way ends with a CR that was the last byte read, and the next read tells
     /// whether an LF belongs to it.
     pending_cr: bool,
-    /// One past the last CR or TAB in the buffer (0 if none): a line starting at or after it is
-    /// plain. One backwards search per block instead of two searches per line.
-    special_end: usize,
+    /// One past the last TAB found in the buffer (0 if none): a line starting at or after it is
+    /// plain. Found in the same pass as the line ends instead of a search per line.
+    tab_end: usize,
 }
 
 impl Cursor {
@@ -316,13 +328,13 @@ impl Cursor {
     fn shift(&mut self, by: usize) {
         self.start -= by;
         self.end -= by;
-        self.special_end = self.special_end.saturating_sub(by);
+        self.tab_end = self.tab_end.saturating_sub(by);
     }
 }
 
 /// Where the first line in `bytes` ends: (the offset of its line end, the line end's length).
 /// A CR that is the last byte ends a line (an LF after it, read later, is skipped by the caller).
-/// (Where the caller knows there is no CR, it finds the LFs with [`scan::Every`].)
+/// (The end of a long line being compacted; whole lines' ends are found with [`scan::Every`].)
 fn line_end(bytes: &[u8]) -> Option<(usize, usize)> {
     let at = bytes.find_byteset(b"\r\n")?;
     let len = if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') { 2 } else { 1 };
@@ -383,23 +395,26 @@ mod tests {
     use super::*;
     use crate::read::compact::{HEAD, MAX_HEADER};
 
+    /// A reader that returns (at most) the given number of bytes at a time.
+    struct Chunky<'a>(&'a [u8], usize);
+
+    impl Read for Chunky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
     /// (line, cut, dropped, arguments kept by their head), reading through a reader that returns
     /// `chunk` bytes at a time.
     fn lines(data: &[u8], chunk: usize) -> Vec<(Vec<u8>, bool, u64, usize)> {
-        struct Chunky<'a>(&'a [u8], usize);
-        impl Read for Chunky<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let n = self.0.len().min(self.1).min(buf.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let mut out = Vec::new();
         LineReader::new()
             .read_all(Chunky(data, chunk), |e| -> io::Result<()> {
                 if let LinePiece::Line { line, cut, dropped, plain, long } = e {
-                    assert!(!plain || !line.contains(&b'\r') && !line.contains(&b'\t'));
+                    assert!(!plain || !line.contains(&b'\t'));
                     out.push((line.to_vec(), cut, dropped, long.len()));
                 }
                 Ok(())
@@ -452,6 +467,48 @@ mod tests {
                 (b"e".to_vec(), true, 0, 0),
             ];
             assert_eq!(got, want, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn tabs_and_other_control_bytes_are_found_with_the_line_ends() {
+        // Lines of every length around the 64-byte blocks, holding a TAB, the control bytes
+        // below CR (passed over) or none, ended by LF, CRLF or CR: split as a plain search
+        // splits them, and plain exactly when the line has no TAB.
+        let mut data = Vec::new();
+        let mut want = Vec::new();
+        for len in 0..150 {
+            let mut line: Vec<u8> = (0..len).map(|i| b"ab\x00\x0b\x0c\x01xyz"[i % 9]).collect();
+            if len % 3 == 1 {
+                line[len / 2] = b'\t';
+            }
+            line.extend_from_slice([&b"\n"[..], b"\r\n", b"\r"][len % 3]);
+            data.extend_from_slice(&line);
+            want.push((line.contains(&b'\t'), line));
+        }
+        // Not a CR last: that line would wait for the next read.
+        data.extend_from_slice(b"end\n");
+        want.push((false, b"end\n".to_vec()));
+        for chunk in [1, 7, 64, 100, 4096, usize::MAX] {
+            let mut got = Vec::new();
+            LineReader::new()
+                .read_all(Chunky(&data, chunk), |e| -> io::Result<()> {
+                    if let LinePiece::Line { line, plain, .. } = e {
+                        got.push((line.to_vec(), plain));
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(got.len(), want.len(), "chunk {chunk}");
+            for ((line, plain), (tab, want_line)) in got.iter().zip(&want) {
+                assert_eq!(line, want_line, "chunk {chunk}");
+                // A line handed out by the block pass knows whether it has a TAB; one ended
+                // across reads (a CR at a read's end) may say it does not know.
+                assert!(!plain || !tab, "chunk {chunk} {line:?}");
+                if chunk == usize::MAX {
+                    assert_eq!(*plain, !tab, "{line:?}");
+                }
+            }
         }
     }
 

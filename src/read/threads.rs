@@ -100,7 +100,7 @@ impl Pool {
 /// What an input's thread hands over.
 enum Handover {
     /// Whole lines: `data` holds them one after the other, `ends` where each ends; `plain` when
-    /// none has a CR or a TAB.
+    /// none has a TAB.
     Lines { node: u32, data: Vec<u8>, ends: Vec<u32>, plain: bool },
     /// A line handed out on its own: compacted, or cut short.
     Long { node: u32, line: Vec<u8>, cut: bool, dropped: u64, long: Vec<LongArg> },
