@@ -311,8 +311,7 @@ fn records_read_back_are_the_capture(c: &Captured) {
     let port = c.port.to_string();
     let (iface, pcap) = &c.pcaps[0];
     let (tsv, said) = filter(&["--port", &port, "--emit", "tsv"], pcap);
-    let head =
-        "1 arguments (of lines over 1 MiB, or of requests read from packets) were written as their first 512 bytes";
+    let head = "1 argument (of lines over 1 MiB, or of requests read from packets) was written as its first 512 bytes";
     assert!(said.contains(head), "{said}");
     let text = String::from_utf8_lossy(&tsv);
     let fields = |row: &str| row.split('\t').map(str::to_string).collect::<Vec<_>>();
