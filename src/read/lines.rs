@@ -209,17 +209,16 @@ impl LineReader {
                         if crlf {
                             // The LF of this CRLF is the next one found.
                             found.next(&self.buf[..at.end]);
+                        } else if stop == at.end {
+                            // A CR that is the last byte read: an LF may follow in the next read.
+                            at.pending_cr = true;
+                            break;
                         }
                         stop
                     }
                     None => continue,
                 }
             };
-            if stop == at.end && self.buf[at.end - 1] == b'\r' {
-                // A CR that is the last byte read: an LF may follow in the next read.
-                at.pending_cr = true;
-                break;
-            }
             if stop - at.start <= self.limit {
                 let plain = at.tab_end <= at.start;
                 emit(LinePiece::Line { line: &self.buf[at.start..stop], cut: false, dropped: 0, plain, long: &[] })?;
