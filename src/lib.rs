@@ -30,7 +30,7 @@ mod format;
 mod pipeline;
 mod read;
 mod report;
-mod session;
+mod runner;
 mod sink;
 mod sys;
 
@@ -48,7 +48,7 @@ pub use cli::flags;
 pub use count::cluster;
 pub use error::Error;
 pub use format::{escape, monitor};
-pub use session::Session;
+pub use runner::Session;
 pub use sys::{output, signal};
 
 use std::io::Write;
