@@ -170,29 +170,24 @@ impl<W: Write> Sink for Records<W> {
             );
         }
         if self.long_args > 0 {
+            let n = self.long_args;
+            let (arguments, were, their) =
+                if n == 1 { ("argument", "was", "its") } else { ("arguments", "were", "their") };
             let _ = writeln!(
                 warn,
-                "faina-filter: {} (of lines over 1 MiB, or of requests read from packets) {} written as {} first {} bytes",
-                plural(self.long_args, "argument", "arguments"),
-                if self.long_args == 1 { "was" } else { "were" },
-                if self.long_args == 1 { "its" } else { "their" },
+                "faina-filter: {n} {arguments} (of lines over 1 MiB, or of requests read from packets) {were} written as {their} first {} bytes",
                 crate::read::compact::HEAD
             );
         }
         if tally.cut_lines > 0 {
+            let n = tally.cut_lines;
+            let (lines_were, them, their) =
+                if n == 1 { ("line was", "it", "its") } else { ("lines were", "them", "their") };
             let _ = writeln!(
                 warn,
-                "faina-filter: {} cut short (over 1 MiB, or the input ended inside {}): {} records hold the arguments that were whole",
-                plural(tally.cut_lines, "line was", "lines were"),
-                if tally.cut_lines == 1 { "it" } else { "them" },
-                if tally.cut_lines == 1 { "its" } else { "their" }
+                "faina-filter: {n} {lines_were} cut short (over 1 MiB, or the input ended inside {them}): {their} records hold the arguments that were whole"
             );
         }
         Ok(())
     }
-}
-
-/// `1 line was`, `2 lines were`: `n` and the words for one or for more.
-fn plural(n: u64, one: &str, more: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { more })
 }
