@@ -559,6 +559,34 @@ mod tests {
     }
 
     #[test]
+    fn full_tables_keep_the_entries_the_reports_were_made_with() {
+        // Which entry a full table evicts among those tied at the smallest count decides which
+        // keys it keeps, with which counts and errors, in which entry: fed streams of distinct
+        // keys, of byte-like weights and of a hot few over a long tail, each table's entries
+        // in order are pinned (a fingerprint), as the goldens pin the reports made from them.
+        let streams: [(usize, fn(u64) -> (u64, u64)); 4] = [
+            (1000, |i| (i, 1)),
+            (500, |i| (i, [30, 45, 60, 90][(i % 4) as usize])),
+            (700, |i| if i % 3 == 0 { (i % 40, 1) } else { (i, 1 + i % 2) }),
+            (300, |i| (i * 7 % 5000, i % 3)),
+        ];
+        let mut got = Vec::new();
+        for (capacity, make) in streams {
+            let mut t: TopK = TopK::with_key(capacity, HashKey { k0: 3, k1: 4 });
+            for i in 0..30_000 {
+                let (key, weight) = make(i);
+                t.add(format!("key:{key}").as_bytes(), weight);
+            }
+            let fp = t.entries().iter().fold(0xcbf2_9ce4_8422_2325u64, |h, e| {
+                let h = e.key().iter().fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+                ((h ^ e.count).wrapping_mul(0x100_0000_01b3) ^ e.error).wrapping_mul(0x100_0000_01b3)
+            });
+            got.push(fp);
+        }
+        assert_eq!(got, [6418586600418690857, 18262025980643903167, 9573468638788507960, 16577837926740792501]);
+    }
+
+    #[test]
     fn slots_survive_many_evictions() {
         let mut t: TopK = TopK::new(8);
         for i in 0..10_000u32 {
