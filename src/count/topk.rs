@@ -564,7 +564,9 @@ mod tests {
         // keys it keeps, with which counts and errors, in which entry: fed streams of distinct
         // keys, of byte-like weights and of a hot few over a long tail, each table's entries
         // in order are pinned (a fingerprint), as the goldens pin the reports made from them.
-        let streams: [(usize, fn(u64) -> (u64, u64)); 4] = [
+        /// A table's capacity, and the key and weight of each added line.
+        type Stream = (usize, fn(u64) -> (u64, u64));
+        let streams: [Stream; 4] = [
             (1000, |i| (i, 1)),
             (500, |i| (i, [30, 45, 60, 90][(i % 4) as usize])),
             (700, |i| if i % 3 == 0 { (i % 40, 1) } else { (i, 1 + i % 2) }),
