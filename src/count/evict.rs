@@ -3,33 +3,62 @@
 //! [`Candidates`] is a small min-heap of (count when pushed, entry index) holding every entry
 //! whose count is below a horizon. Counts only grow, so an increment leaves it alone; a stale
 //! top is pushed again with its real count (or dropped, once at the horizon) before anything is
-//! evicted, so the evicted entry always has the true minimum. When it runs dry, one scan of the
-//! table refills it with the smallest counts: the scan's cost is shared by the many evictions
-//! that follow.
+//! evicted, so the evicted entry always has the true minimum. When it runs dry, a refill takes
+//! every entry below a new horizon, in entry order: its cost is shared by the many evictions
+//! that follow. The refill reads the entries' counts through a dense array of lower bounds
+//! (4 bytes an entry, set when an entry is read or evicted; counts only grow, so a bound stays
+//! one), and loads only the entries whose bound is below the horizon: mostly those it takes,
+//! not the whole table.
 
 /// An entry of a table: what it counts.
 pub trait Counted {
     fn count(&self) -> u64;
+    /// Where the table finds the entry (the upper half of its key's hash): kept with each
+    /// candidate, so that the next victim's index slot can be loaded ahead, with its entry.
+    fn hint(&self) -> u32;
+}
+
+/// An entry that may be evicted soon.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    /// Its count when pushed (at most its count now).
+    count: u64,
+    idx: u32,
+    /// Its [`Counted::hint`] (in what was padding).
+    hint: u32,
 }
 
 pub struct Candidates {
-    heap: Vec<(u64, u32)>,
+    heap: Vec<Candidate>,
     horizon: u64,
     /// Scratch space for the scan.
-    scan: Vec<(u64, u32)>,
+    scan: Vec<Candidate>,
     /// Scratch space for the sample of counts (at most 511).
     sample: Vec<u64>,
+    /// Per entry, a lower bound of its count (saturated at `u32::MAX`); empty until the first
+    /// refill and after [`Candidates::clear`], made again whenever the table's length changed.
+    bounds: Vec<u32>,
 }
+
+/// A count as a lower bound in [`Candidates::bounds`].
+#[inline]
+fn bound(count: u64) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+/// Entries whose bounds are compared at once (a bit each in a mask).
+const LANES: usize = 16;
 
 impl Candidates {
     pub fn new() -> Candidates {
-        Candidates { heap: Vec::new(), horizon: 0, scan: Vec::new(), sample: Vec::new() }
+        Candidates { heap: Vec::new(), horizon: 0, scan: Vec::new(), sample: Vec::new(), bounds: Vec::new() }
     }
 
     /// Forgets every candidate (the entries were moved around).
     pub fn clear(&mut self) {
         self.heap.clear();
         self.horizon = 0;
+        self.bounds.clear();
     }
 
     /// Brings an entry of `entries` with the smallest count to the top and returns its index.
@@ -39,13 +68,16 @@ impl Candidates {
             if self.heap.is_empty() {
                 self.refill(entries);
             }
-            let (pushed, idx) = self.heap[0];
+            let Candidate { count: pushed, idx, .. } = self.heap[0];
             let real = entries[idx as usize].count();
             if real == pushed {
                 return idx as usize;
             }
+            if let Some(b) = self.bounds.get_mut(idx as usize) {
+                *b = bound(real);
+            }
             if real < self.horizon {
-                self.heap[0].0 = real;
+                self.heap[0].count = real;
                 self.sift_down(0);
             } else {
                 self.pop();
@@ -53,21 +85,25 @@ impl Candidates {
         }
     }
 
-    /// The top candidate (from [`Candidates::true_minimum`]) now counts `count`: it stays a
-    /// candidate, or goes once at the horizon.
+    /// The top candidate (from [`Candidates::true_minimum`]) now counts `count`, and holds a
+    /// key of [`Counted::hint`] `hint`: it stays a candidate, or goes once at the horizon.
     #[inline]
-    pub fn top_counts(&mut self, count: u64) {
+    pub fn top_counts(&mut self, count: u64, hint: u32) {
+        if let Some(b) = self.bounds.get_mut(self.heap[0].idx as usize) {
+            *b = bound(count);
+        }
         if count < self.horizon {
-            self.heap[0].0 = count;
+            self.heap[0].count = count;
+            self.heap[0].hint = hint;
             self.sift_down(0);
         } else {
             self.pop();
         }
     }
 
-    /// The entry most likely evicted next.
-    pub fn next(&self) -> Option<usize> {
-        self.heap.first().map(|&(_, idx)| idx as usize)
+    /// The entry most likely evicted next, and its [`Counted::hint`].
+    pub fn next(&self) -> Option<(usize, u32)> {
+        self.heap.first().map(|c| (c.idx as usize, c.hint))
     }
 
     /// Removes the top candidate.
@@ -81,33 +117,56 @@ impl Candidates {
     }
 
     /// Makes the smallest counts (about a sixteenth of the table) the candidates: a sample of
-    /// the counts sets the horizon, one pass over the table takes every entry below it. Cheap
+    /// the counts sets the horizon, and every entry below it is taken, in entry order. Cheap
     /// enough to run often: the weighted tables (bytes) go through their candidates quickly.
     fn refill<T: Counted>(&mut self, entries: &[T]) {
         const SAMPLES: usize = 256;
         let n = entries.len();
+        if self.bounds.len() != n {
+            self.bounds.clear();
+            self.bounds.extend(entries.iter().map(|e| bound(e.count())));
+        }
         let stride = (n / SAMPLES).max(1);
         self.sample.clear();
         self.sample.extend(entries.iter().step_by(stride).map(Counted::count));
         let at = self.sample.len() / 16;
         let (_, &mut sampled, _) = self.sample.select_nth_unstable(at);
         self.scan.clear();
-        for (i, e) in (0..).zip(entries) {
-            let count = e.count();
-            if count < sampled {
-                self.scan.push((count, i));
-            }
+        if let Some(most) = sampled.checked_sub(1) {
+            self.take(entries, most, |count| count < sampled);
         }
         self.horizon = sampled;
         if self.scan.is_empty() {
             // No count is below the sample's, which is the smallest: every entry at it is a
             // candidate.
-            self.scan.extend((0..).zip(entries).filter(|(_, e)| e.count() == sampled).map(|(i, e)| (e.count(), i)));
+            self.take(entries, sampled, |count| count == sampled);
             self.horizon = sampled + 1;
         }
         std::mem::swap(&mut self.heap, &mut self.scan);
         for pos in (0..self.heap.len() / 2).rev() {
             self.sift_down(pos);
+        }
+    }
+
+    /// Puts on `scan`, in entry order, every entry whose count `wanted` takes, of those whose
+    /// count may be at most `most` (by its bound, which is made its count on the way).
+    #[inline]
+    fn take<T: Counted>(&mut self, entries: &[T], most: u64, wanted: impl Fn(u64) -> bool) {
+        let most = bound(most);
+        let mut base = 0;
+        for lanes in self.bounds.chunks_mut(LANES) {
+            let mut mask = at_most(lanes, most);
+            while mask != 0 {
+                let j = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                let e = &entries[base + j];
+                let count = e.count();
+                lanes[j] = bound(count);
+                if wanted(count) {
+                    self.scan.push(Candidate { count, idx: (base + j) as u32, hint: e.hint() });
+                }
+            }
+            base += LANES;
         }
     }
 
@@ -124,15 +183,25 @@ impl Candidates {
                 break;
             }
             let right = left + 1;
-            let child = if right < len && heap[right].0 < heap[left].0 { right } else { left };
+            let child = if right < len && heap[right].count < heap[left].count { right } else { left };
             let up = heap[child];
-            if up.0 >= moving.0 {
+            if up.count >= moving.count {
                 break;
             }
             heap[pos] = up;
             pos = child;
         }
         heap[pos] = moving;
+    }
+}
+
+/// Bit `j` set where `lanes[j] <= most` (at most [`LANES`] of them, compared at once).
+#[inline]
+fn at_most(lanes: &[u32], most: u32) -> u32 {
+    if let Ok(lanes) = <&[u32; LANES]>::try_from(lanes) {
+        lanes.iter().enumerate().fold(0, |mask, (j, &b)| mask | u32::from(b <= most) << j)
+    } else {
+        lanes.iter().enumerate().fold(0, |mask, (j, &b)| mask | u32::from(b <= most) << j)
     }
 }
 
@@ -145,6 +214,10 @@ mod tests {
     impl Counted for Count {
         fn count(&self) -> u64 {
             self.0
+        }
+
+        fn hint(&self) -> u32 {
+            self.0 as u32
         }
     }
 
@@ -186,7 +259,7 @@ mod tests {
                 entries[i].0 += script.burst * (script.weight)(next(&mut x)).max(1);
             }
             if script.on_next && next(&mut x) % 4 == 0 {
-                if let Some(i) = c.next() {
+                if let Some((i, _)) = c.next() {
                     entries[i].0 += (script.weight)(next(&mut x));
                 }
             }
@@ -195,7 +268,7 @@ mod tests {
             assert_eq!(entries[idx].0, least, "round {round}");
             out.push(idx as u32);
             entries[idx].0 = least + (script.weight)(next(&mut x));
-            c.top_counts(entries[idx].0);
+            c.top_counts(entries[idx].0, 0);
             if script.clear_every > 0 && round % script.clear_every == script.clear_every - 1 {
                 c.clear();
             }
@@ -291,7 +364,7 @@ mod tests {
                 let idx = c.true_minimum(&entries);
                 assert_eq!(entries[idx].0, least, "round {round}");
                 entries[idx].0 = least + weight(next(&mut x));
-                c.top_counts(entries[idx].0);
+                c.top_counts(entries[idx].0, 0);
             }
         }
     }

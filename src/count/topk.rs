@@ -34,6 +34,11 @@ impl<E> Counted for Entry<E> {
     fn count(&self) -> u64 {
         self.count
     }
+
+    #[inline]
+    fn hint(&self) -> u32 {
+        (self.hash >> 32) as u32
+    }
 }
 
 impl<E> Entry<E> {
@@ -327,10 +332,14 @@ impl<E: Default> TopK<E> {
                 entry.error = min + error;
                 entry.extra = E::default();
                 // The victim is the candidates' top: it goes, or stays with its new count.
-                self.candidates.top_counts(min + weight);
-                // Most likely the next victim: its entry is read first at the next eviction.
-                if let Some(e) = self.candidates.next().and_then(|next| self.entries.get(next)) {
-                    prefetch(e);
+                self.candidates.top_counts(min + weight, (hash >> 32) as u32);
+                // Most likely the next victim: its entry and its index slot are read first at
+                // the next eviction.
+                if let Some((next, hint)) = self.candidates.next() {
+                    if let Some(e) = self.entries.get(next) {
+                        prefetch(e);
+                    }
+                    self.index.prefetch(u64::from(hint) << 32);
                 }
                 idx
             }
