@@ -379,6 +379,116 @@ mod tests {
         assert_eq!(got, pinned);
     }
 
+    /// The eviction order of the reports' goldens, as first written: a heap refilled by one
+    /// scan of every entry's count. [`Candidates`] must evict exactly as this does.
+    struct Oracle {
+        heap: Vec<(u64, u32)>,
+        horizon: u64,
+    }
+
+    impl Oracle {
+        fn true_minimum(&mut self, entries: &[Count]) -> usize {
+            loop {
+                if self.heap.is_empty() {
+                    self.refill(entries);
+                }
+                let (pushed, idx) = self.heap[0];
+                let real = entries[idx as usize].0;
+                if real == pushed {
+                    return idx as usize;
+                }
+                self.top_counts(real);
+            }
+        }
+
+        fn top_counts(&mut self, count: u64) {
+            if count < self.horizon {
+                self.heap[0].0 = count;
+                self.sift_down(0);
+            } else {
+                let last = self.heap.pop().unwrap();
+                if !self.heap.is_empty() {
+                    self.heap[0] = last;
+                    self.sift_down(0);
+                }
+            }
+        }
+
+        fn refill(&mut self, entries: &[Count]) {
+            let stride = (entries.len() / 256).max(1);
+            let mut sample: Vec<u64> = entries.iter().step_by(stride).map(|e| e.0).collect();
+            let at = sample.len() / 16;
+            let sampled = *sample.select_nth_unstable(at).1;
+            let below = |keep: fn(u64, u64) -> bool| -> Vec<(u64, u32)> {
+                (0..).zip(entries).filter(|(_, e)| keep(e.0, sampled)).map(|(i, e)| (e.0, i)).collect()
+            };
+            self.heap = below(|c, s| c < s);
+            self.horizon = sampled;
+            if self.heap.is_empty() {
+                self.heap = below(|c, s| c == s);
+                self.horizon = sampled + 1;
+            }
+            for pos in (0..self.heap.len() / 2).rev() {
+                self.sift_down(pos);
+            }
+        }
+
+        fn sift_down(&mut self, mut pos: usize) {
+            let moving = self.heap[pos];
+            loop {
+                let (left, right) = (2 * pos + 1, 2 * pos + 2);
+                if left >= self.heap.len() {
+                    break;
+                }
+                let child =
+                    if right < self.heap.len() && self.heap[right].0 < self.heap[left].0 { right } else { left };
+                if self.heap[child].0 >= moving.0 {
+                    break;
+                }
+                self.heap[pos] = self.heap[child];
+                pos = child;
+            }
+            self.heap[pos] = moving;
+        }
+    }
+
+    #[test]
+    fn the_victims_are_the_oracles_on_random_tables() {
+        // Random sizes (fewer entries than the sample, and many more), weights with many ties
+        // and with few, counts near and past 2^32, hits between evictions, tables moved around
+        // (cleared) and tables that grow between evictions without being cleared (as a merge
+        // into a table with room does), counts raised on every entry at once (a merge's floor).
+        let mut x = 11;
+        for case in 0..300 {
+            let n = 1 + next(&mut x) as usize % [3, 40, 300, 3000][case % 4];
+            let spread = [1, 3, 100, 1 << 20][(case / 4) % 4];
+            let base = if case % 5 == 0 { (1 << 32) - 200 } else { 0 };
+            let mut entries: Vec<Count> = (0..n).map(|_| Count(base + next(&mut x) % spread)).collect();
+            let (mut c, mut o) = (Candidates::new(), Oracle { heap: Vec::new(), horizon: 0 });
+            for round in 0..3000 {
+                for _ in 0..next(&mut x) % 3 {
+                    let i = next(&mut x) as usize % entries.len();
+                    entries[i].0 += next(&mut x) % spread;
+                }
+                match next(&mut x) % 500 {
+                    0 => {
+                        c.clear();
+                        o.heap.clear();
+                        o.horizon = 0;
+                    }
+                    1 => entries.extend((0..1 + next(&mut x) % 20).map(|_| Count(base + next(&mut x) % spread))),
+                    2 => entries.iter_mut().for_each(|e| e.0 += spread),
+                    _ => {}
+                }
+                let want = o.true_minimum(&entries);
+                assert_eq!(c.true_minimum(&entries), want, "case {case}, round {round}");
+                entries[want].0 += next(&mut x) % (spread + 1);
+                o.top_counts(entries[want].0);
+                c.top_counts(entries[want].0, 0);
+            }
+        }
+    }
+
     #[test]
     fn lanes_at_most_a_bound_are_found_whatever_their_top_bits() {
         let mut x = 3;
