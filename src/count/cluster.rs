@@ -45,8 +45,100 @@ const fn crc16_tables() -> [[u16; 256]; 8] {
 static CRC16: [[u16; 256]; 8] = crc16_tables();
 
 /// CRC16/XMODEM.
+#[inline]
 pub fn crc16(bytes: &[u8]) -> u16 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("pclmulqdq") {
+        // SAFETY: the processor has the instruction `carryless::crc16` is compiled for.
+        return unsafe { carryless::crc16(bytes) };
+    }
     crc16_on(0, bytes)
+}
+
+/// CRC16/XMODEM by carry-less multiplication (PCLMULQDQ), eight bytes a step: two
+/// multiplications instead of eight table lookups, for a key of 20 bytes about a third of the
+/// instructions of the tables. A step takes the CRC so far and the next eight bytes, `v` =
+/// crc·x⁶⁴ + bytes, and gives (v·x¹⁶) mod P by Barrett reduction: the quotient q =
+/// ⌊v·μ / x⁶⁴⌋ with μ = ⌊x⁸⁰ / P⌋ (exact over GF(2)), the remainder the low 16 bits of q·P.
+#[cfg(target_arch = "x86_64")]
+mod carryless {
+    use std::arch::x86_64::{_mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_cvtsi64_si128, _mm_srli_si128};
+
+    /// The polynomial, x¹⁶ + x¹² + x⁵ + 1.
+    const P: u64 = 0x1_1021;
+
+    /// ⌊x⁸⁰ / P⌋ without its x⁶⁴ term (added back as `v` itself).
+    const MU: u64 = {
+        let (mut rest, mut quotient, mut i) = (1u128 << 80, 0u128, 64);
+        loop {
+            if rest & (1 << (i + 16)) != 0 {
+                rest ^= (P as u128) << i;
+                quotient |= 1 << i;
+            }
+            if i == 0 {
+                break quotient as u64;
+            }
+            i -= 1;
+        }
+    };
+
+    /// (v·x¹⁶) mod P.
+    #[inline]
+    #[target_feature(enable = "pclmulqdq")]
+    unsafe fn reduce(v: u64) -> u16 {
+        let product = _mm_clmulepi64_si128(_mm_cvtsi64_si128(v as i64), _mm_cvtsi64_si128(MU as i64), 0);
+        let q = v ^ _mm_cvtsi128_si64(_mm_srli_si128(product, 8)) as u64;
+        let r = _mm_clmulepi64_si128(_mm_cvtsi64_si128(q as i64), _mm_cvtsi64_si128(P as i64 & 0xffff), 0);
+        _mm_cvtsi128_si64(r) as u16
+    }
+
+    /// The bytes of `head` (fewer than eight) as a big-endian number.
+    #[inline]
+    fn big_endian(head: &[u8]) -> u64 {
+        let n = head.len();
+        let half = |at: usize| u64::from(u32::from_be_bytes(head[at..at + 4].try_into().expect("four bytes")));
+        match n {
+            0 => 0,
+            // Bytes read twice land on the same place.
+            1..=3 => {
+                u64::from(head[0]) << (8 * (n - 1))
+                    | u64::from(head[n / 2]) << (8 * (n - 1 - n / 2))
+                    | u64::from(head[n - 1])
+            }
+            _ => half(0) << (8 * (n - 4)) | half(n - 4),
+        }
+    }
+
+    /// CRC16/XMODEM of `bytes`.
+    #[inline]
+    #[target_feature(enable = "pclmulqdq")]
+    pub unsafe fn crc16(bytes: &[u8]) -> u16 {
+        crc16_open(bytes).0
+    }
+
+    /// CRC16/XMODEM of `bytes`, and whether they hold a `{` (their slot is then their hash
+    /// tag's, when they have one), from the same words: the first `len % 8` bytes first (zeros
+    /// in front of them do not move a CRC from 0), then eight at a time.
+    #[inline]
+    #[target_feature(enable = "pclmulqdq")]
+    pub unsafe fn crc16_open(bytes: &[u8]) -> (u16, bool) {
+        const ONES: u64 = u64::from_ne_bytes([1; 8]);
+        // Nonzero when a byte of `word` is `{` (that byte of `v` is 0).
+        let open = |word: u64| {
+            let v = word ^ (ONES * u64::from(b'{'));
+            v.wrapping_sub(ONES) & !v & (ONES << 7)
+        };
+        let (head, rest) = bytes.split_at(bytes.len() % 8);
+        let first = big_endian(head);
+        let mut opens = open(first);
+        let mut crc = if head.is_empty() { 0 } else { reduce(first) };
+        for word in rest.chunks_exact(8) {
+            let word = u64::from_be_bytes(word.try_into().expect("eight bytes"));
+            opens |= open(word);
+            crc = reduce(u64::from(crc) << 48 ^ word);
+        }
+        (crc, opens != 0)
+    }
 }
 
 /// CRC16/XMODEM of what `crc` was computed over, followed by `bytes`.
@@ -86,6 +178,14 @@ pub fn hash_tag(key: &[u8]) -> &[u8] {
 /// ```
 #[inline]
 pub fn slot(key: &[u8]) -> u16 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("pclmulqdq") {
+        // SAFETY: the processor has the instruction `carryless::crc16_open` is compiled for.
+        return match unsafe { carryless::crc16_open(key) } {
+            (crc, false) => crc & (SLOTS - 1),
+            (_, true) => crc16(hash_tag(key)) & (SLOTS - 1),
+        };
+    }
     match crc16_without_tag(key) {
         Some(crc) => crc & (SLOTS - 1),
         None => crc16(hash_tag(key)) & (SLOTS - 1),
@@ -194,6 +294,17 @@ mod tests {
         let data: Vec<u8> = (0..=255u8).chain(0..=255u8).map(|b| b.wrapping_mul(37)).collect();
         for len in 0..data.len() {
             assert_eq!(crc16(&data[..len]), one(&data[..len]), "length {len}");
+        }
+    }
+
+    #[test]
+    fn the_crc_of_this_processor_agrees_with_the_tables() {
+        // By carry-less multiplication where the processor has it.
+        let data: Vec<u8> = (0..=255u8).chain(0..=255u8).map(|b| b.wrapping_mul(91) ^ 0x5a).collect();
+        let mut samples: Vec<Vec<u8>> = (0..data.len()).map(|len| data[..len].to_vec()).collect();
+        samples.extend((0..=255u8).flat_map(|b| (1..=17).map(move |len| vec![b; len])));
+        for bytes in samples {
+            assert_eq!(crc16(&bytes), crc16_on(0, &bytes), "{bytes:?}");
         }
     }
 
