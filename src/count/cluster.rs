@@ -62,7 +62,9 @@ pub fn crc16(bytes: &[u8]) -> u16 {
 /// ⌊v·μ / x⁶⁴⌋ with μ = ⌊x⁸⁰ / P⌋ (exact over GF(2)), the remainder the low 16 bits of q·P.
 #[cfg(target_arch = "x86_64")]
 mod carryless {
-    use std::arch::x86_64::{_mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_cvtsi64_si128, _mm_srli_si128};
+    use std::arch::x86_64::{
+        _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_cvtsi64_si128, _mm_srli_si128, _mm_xor_si128,
+    };
 
     /// The polynomial, x¹⁶ + x¹² + x⁵ + 1.
     const P: u64 = 0x1_1021;
@@ -117,17 +119,76 @@ mod carryless {
     }
 
     /// CRC16/XMODEM of `bytes`, and whether they hold a `{` (their slot is then their hash
-    /// tag's, when they have one), from the same words: the first `len % 8` bytes first (zeros
-    /// in front of them do not move a CRC from 0), then eight at a time.
+    /// tag's, when they have one), from the same words.
     #[inline]
     #[target_feature(enable = "pclmulqdq")]
     pub unsafe fn crc16_open(bytes: &[u8]) -> (u16, bool) {
-        const ONES: u64 = u64::from_ne_bytes([1; 8]);
-        // Nonzero when a byte of `word` is `{` (that byte of `v` is 0).
-        let open = |word: u64| {
-            let v = word ^ (ONES * u64::from(b'{'));
-            v.wrapping_sub(ONES) & !v & (ONES << 7)
+        let n = bytes.len();
+        if n > 8 * FOLDS.len() {
+            return in_steps(bytes);
+        }
+        let word = |at: usize| u64::from_be_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
+        if n <= 8 {
+            let word = if n == 8 { word(0) } else { big_endian(bytes) };
+            return (if n == 0 { 0 } else { reduce(word) }, open(word) != 0);
+        }
+        // The words of the key, the first `n % 8` bytes (or eight) first, zeros in front of
+        // them (they do not move a CRC from 0): each multiplied by x^(64·j) mod P for the j words
+        // after it, all at once, their sum ≡ the key (mod P).
+        let head = n % 8;
+        let (first, mut at) = match head {
+            0 => (word(0), 8),
+            _ => (word(0) >> (64 - 8 * head), head),
         };
+        let words = n.div_ceil(8);
+        let (mut opens, mut sum) = (open(first), _mm_clmulepi64_si128(wide(first), wide(FOLDS[words - 2]), 0));
+        for j in (1..words - 1).rev() {
+            let w = word(at);
+            opens |= open(w);
+            sum = _mm_xor_si128(sum, _mm_clmulepi64_si128(wide(w), wide(FOLDS[j - 1]), 0));
+            at += 8;
+        }
+        let last = word(n - 8);
+        opens |= open(last);
+        // The sum's high part (below x^79 / x^64) folded into its low part: a word, reduced.
+        let high = _mm_clmulepi64_si128(_mm_srli_si128(sum, 8), wide(FOLDS[0]), 0);
+        let low = _mm_cvtsi128_si64(_mm_xor_si128(sum, high)) as u64;
+        (reduce(low ^ last), opens != 0)
+    }
+
+    /// x^(64·j) mod P, for j = 1, 2, 3: a word moved j words up, in 16 bits.
+    const FOLDS: [u64; 3] = [power(64), power(128), power(192)];
+
+    /// x^e mod P.
+    const fn power(e: u32) -> u64 {
+        let (mut r, mut i) = (1u64, 0);
+        while i < e {
+            r <<= 1;
+            if r & (1 << 16) != 0 {
+                r ^= P;
+            }
+            i += 1;
+        }
+        r
+    }
+
+    #[inline(always)]
+    fn wide(word: u64) -> std::arch::x86_64::__m128i {
+        // SAFETY: SSE2 is part of every x86_64 processor.
+        unsafe { _mm_cvtsi64_si128(word as i64) }
+    }
+
+    /// Nonzero when a byte of `word` is `{` (that byte of `v` is 0).
+    #[inline(always)]
+    fn open(word: u64) -> u64 {
+        const ONES: u64 = u64::from_ne_bytes([1; 8]);
+        let v = word ^ (ONES * u64::from(b'{'));
+        v.wrapping_sub(ONES) & !v & (ONES << 7)
+    }
+
+    /// [`crc16_open`] of a longer key: the first `len % 8` bytes first, then a step per eight.
+    #[target_feature(enable = "pclmulqdq")]
+    unsafe fn in_steps(bytes: &[u8]) -> (u16, bool) {
         let (head, rest) = bytes.split_at(bytes.len() % 8);
         let first = big_endian(head);
         let mut opens = open(first);
