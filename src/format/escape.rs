@@ -87,7 +87,7 @@ fn is_escaped(c: char) -> bool {
 /// True when every byte is printable ASCII other than `\\`: [`escape`] writes it as it is.
 /// This runs on every key and argument written, most of them a few words long: up to 16 bytes
 /// are looked at as two (overlapping) words, longer ones sixteen bytes at a time.
-#[inline]
+#[inline(always)]
 pub fn is_plain(bytes: &[u8]) -> bool {
     let n = bytes.len();
     let mask = match n {
