@@ -63,7 +63,7 @@ pub fn crc16(bytes: &[u8]) -> u16 {
 #[cfg(target_arch = "x86_64")]
 mod carryless {
     use std::arch::x86_64::{
-        _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_cvtsi64_si128, _mm_srli_si128, _mm_xor_si128,
+        __m128i, _mm_clmulepi64_si128, _mm_cvtsi128_si32, _mm_cvtsi64_si128, _mm_srli_si128, _mm_xor_si128,
     };
 
     /// The polynomial, x¹⁶ + x¹² + x⁵ + 1.
@@ -88,10 +88,17 @@ mod carryless {
     #[inline]
     #[target_feature(enable = "pclmulqdq")]
     unsafe fn reduce(v: u64) -> u16 {
-        let product = _mm_clmulepi64_si128(_mm_cvtsi64_si128(v as i64), _mm_cvtsi64_si128(MU as i64), 0);
-        let q = v ^ _mm_cvtsi128_si64(_mm_srli_si128(product, 8)) as u64;
-        let r = _mm_clmulepi64_si128(_mm_cvtsi64_si128(q as i64), _mm_cvtsi64_si128(P as i64 & 0xffff), 0);
-        _mm_cvtsi128_si64(r) as u16
+        reduce_wide(wide(v))
+    }
+
+    /// [`reduce`] of the low word of `v` (its high word is not looked at), kept in a vector
+    /// register throughout: a move between the two kinds of register takes as long as a
+    /// multiplication, and they are all on the slot's critical path.
+    #[inline]
+    #[target_feature(enable = "pclmulqdq")]
+    unsafe fn reduce_wide(v: __m128i) -> u16 {
+        let q = _mm_xor_si128(v, _mm_srli_si128(_mm_clmulepi64_si128(v, wide(MU), 0), 8));
+        _mm_cvtsi128_si32(_mm_clmulepi64_si128(q, wide(P & 0xffff), 0)) as u16
     }
 
     /// The bytes of `head` (fewer than eight) as a big-endian number.
@@ -152,8 +159,7 @@ mod carryless {
         opens |= open(last);
         // The sum's high part (below x^79 / x^64) folded into its low part: a word, reduced.
         let high = _mm_clmulepi64_si128(_mm_srli_si128(sum, 8), wide(FOLDS[0]), 0);
-        let low = _mm_cvtsi128_si64(_mm_xor_si128(sum, high)) as u64;
-        (reduce(low ^ last), opens != 0)
+        (reduce_wide(_mm_xor_si128(_mm_xor_si128(sum, high), wide(last))), opens != 0)
     }
 
     /// x^(64·j) mod P, for j = 1, 2, 3: a word moved j words up, in 16 bits.
@@ -173,7 +179,7 @@ mod carryless {
     }
 
     #[inline(always)]
-    fn wide(word: u64) -> std::arch::x86_64::__m128i {
+    fn wide(word: u64) -> __m128i {
         // SAFETY: SSE2 is part of every x86_64 processor.
         unsafe { _mm_cvtsi64_si128(word as i64) }
     }
