@@ -84,31 +84,72 @@ fn is_escaped(c: char) -> bool {
         || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// True when every byte is printable ASCII other than `\\` (nothing to escape). Checks eight
-/// bytes at a time: this runs on every key and argument written.
-#[inline]
-fn is_plain(bytes: &[u8]) -> bool {
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        if !word_is_plain(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])) {
-            return false;
-        }
-    }
-    let rest = chunks.remainder();
-    if rest.is_empty() {
-        return true;
-    }
-    if bytes.len() >= 8 {
-        // The last eight bytes as one word (overlapping bytes already checked is harmless).
-        let c = &bytes[bytes.len() - 8..];
-        return word_is_plain(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
-    }
-    rest.iter().all(|&b| is_plain_byte(b))
+/// True when every byte is printable ASCII other than `\\`: [`escape`] writes it as it is.
+/// This runs on every key and argument written, most of them a few words long: up to 16 bytes
+/// are looked at as two (overlapping) words, longer ones sixteen bytes at a time.
+#[inline(always)]
+pub fn is_plain(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    let mask = match n {
+        0 => 0,
+        // The bytes that are not looked at twice stand in for the missing ones.
+        1..=3 => not_plain(u64::from_le_bytes([bytes[0], bytes[n / 2], bytes[n - 1], b' ', b' ', b' ', b' ', b' '])),
+        4..=7 => not_plain(u64::from(half(bytes, 0)) | u64::from(half(bytes, n - 4)) << 32),
+        8..=16 => not_plain(word(bytes, 0)) | not_plain(word(bytes, n - 8)),
+        _ => return blocks_are_plain(bytes),
+    };
+    mask == 0
 }
 
-/// True when none of the eight bytes of `x` needs escaping.
+#[inline(always)]
+fn word(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
+}
+
+#[inline(always)]
+fn half(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("four bytes"))
+}
+
+/// [`is_plain`] of more than 16 bytes: sixteen at a time, the last sixteen overlapping the
+/// others.
+#[cfg(target_arch = "x86_64")]
 #[inline]
-fn word_is_plain(x: u64) -> bool {
+fn blocks_are_plain(bytes: &[u8]) -> bool {
+    use std::arch::x86_64::{
+        _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
+        _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let block = |b: &[u8]| {
+        debug_assert_eq!(b.len(), 16);
+        // SAFETY: SSE2 is part of x86_64; the load reads the sixteen bytes of `b`.
+        unsafe {
+            let v = _mm_loadu_si128(b.as_ptr().cast());
+            // Signed: 0x20..=0x7e are the bytes above 0x1f and below 0x7f (0x80 and over are
+            // negative).
+            let printable =
+                _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
+            let plain = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)), printable);
+            _mm_movemask_epi8(plain) == 0xffff
+        }
+    };
+    let mut blocks = bytes.chunks_exact(16);
+    let all = blocks.all(block);
+    all && (blocks.remainder().is_empty() || block(&bytes[bytes.len() - 16..]))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn blocks_are_plain(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let all = words.all(|w| not_plain(word(w, 0)) == 0);
+    all && not_plain(word(bytes, bytes.len() - 8)) == 0
+}
+
+/// The high bit of each byte of `x` that needs escaping (exact up to the lowest one set; zero
+/// when none does).
+#[inline]
+fn not_plain(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // A byte below 0x20, a byte of 0x7f or more, or a backslash sets a high bit.
@@ -116,7 +157,7 @@ fn word_is_plain(x: u64) -> bool {
     let above = x.wrapping_add(ONES) | x;
     let b = x ^ (ONES * u64::from(b'\\'));
     let backslash = b.wrapping_sub(ONES) & !b;
-    (below | above | backslash) & HIGHS == 0
+    (below | above | backslash) & HIGHS
 }
 
 /// Appends each byte of `raw` as `\xHH`: the one writer of that escape. Returns the bytes
@@ -283,8 +324,9 @@ mod tests {
 
     #[test]
     fn the_plain_check_agrees_byte_by_byte() {
-        // Every length around the word size, so the last word (whole or overlapping) is checked.
-        for len in 1..=24 {
+        // Every length around the word and block sizes, so the last word or block (whole or
+        // overlapping) is checked.
+        for len in 1..=40 {
             for b in 0..=255u8 {
                 for pos in 0..len {
                     let mut v = vec![b'a'; len];

@@ -26,11 +26,12 @@
 //! hand leaves it out.
 
 use std::io::{self, Write};
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use bstr::ByteSlice;
 
-use crate::format::escape::escape;
+use crate::format::escape::{escape, is_plain};
 use crate::format::timestamp::parse_timestamp;
 
 /// What separates the fields of a record.
@@ -149,19 +150,32 @@ impl<W: Write> Writer<W> {
     pub fn lead(&mut self, lead: &Lead<'_>, command: &[u8]) {
         let out = &mut self.buf;
         let start = out.len();
-        if let Some(node) = lead.node {
-            escape(node, out);
-            out.push(SEPARATOR);
-        }
         // The parser let through only digits and a dot in these: nothing to escape.
         debug_assert!(lead.ts.iter().chain(lead.db).all(|b| b.is_ascii_digit() || *b == b'.'));
-        out.extend_from_slice(lead.ts);
-        out.push(SEPARATOR);
-        out.extend_from_slice(lead.db);
-        out.push(SEPARATOR);
-        escape(lead.client, out);
-        out.push(SEPARATOR);
-        escape(command, out);
+        if lead.node.is_none() && is_plain(lead.client) && is_plain(command) {
+            let most = lead.ts.len() + lead.db.len() + lead.client.len() + command.len() + 3;
+            Room::fill(out, most, |room| {
+                room.put(lead.ts);
+                room.byte(SEPARATOR);
+                room.put(lead.db);
+                room.byte(SEPARATOR);
+                room.put(lead.client);
+                room.byte(SEPARATOR);
+                room.put(command);
+            });
+        } else {
+            if let Some(node) = lead.node {
+                escape(node, out);
+                out.push(SEPARATOR);
+            }
+            out.extend_from_slice(lead.ts);
+            out.push(SEPARATOR);
+            out.extend_from_slice(lead.db);
+            out.push(SEPARATOR);
+            escape(lead.client, out);
+            out.push(SEPARATOR);
+            escape(command, out);
+        }
         self.lead = start..out.len();
         self.led = false;
     }
@@ -180,8 +194,15 @@ impl<W: Write> Writer<W> {
     pub fn command<'a>(&mut self, args: impl Iterator<Item = &'a [u8]>, reply: ReplyColumns) {
         self.record_lead();
         for arg in args {
-            self.buf.push(SEPARATOR);
-            escape(arg, &mut self.buf);
+            if is_plain(arg) {
+                Room::fill(&mut self.buf, arg.len() + 1, |room| {
+                    room.byte(SEPARATOR);
+                    room.put(arg);
+                });
+            } else {
+                self.buf.push(SEPARATOR);
+                escape(arg, &mut self.buf);
+            }
         }
         if reply != ReplyColumns::Absent {
             self.buf.push(SEPARATOR);
@@ -211,6 +232,23 @@ impl<W: Write> Writer<W> {
     #[inline]
     pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: ReplyColumns) {
         self.record_lead();
+        if reply == ReplyColumns::Absent && is_plain(key) {
+            // The access's word with the separators around it, and the slot's digits (at most
+            // five: slots are below 16384) with the line end.
+            let (access, len) = if write {
+                (u64::from_le_bytes(*b"\twrite\t\0"), 7)
+            } else {
+                (u64::from_le_bytes(*b"\tread\t\0\0"), 6)
+            };
+            Room::fill(&mut self.buf, key.len() + 1 + 7 + 6, |room| {
+                room.byte(SEPARATOR);
+                room.put(key);
+                room.word(access, len);
+                let (digits, len) = digits(slot);
+                room.word(digits | u64::from(b'\n') << (8 * len), len + 1);
+            });
+            return;
+        }
         self.buf.push(SEPARATOR);
         escape(key, &mut self.buf);
         self.buf.extend_from_slice(if write { b"\twrite\t" } else { b"\tread\t" });
@@ -252,6 +290,117 @@ impl<W: Write> Writer<W> {
             self.write_out()?;
         }
         self.out.write_all(records)
+    }
+}
+
+/// The decimal digits of `n` in the low bytes of a word, first digit lowest (as they are
+/// written), and how many there are: two digits at a time, without a loop.
+#[inline]
+fn digits(n: u16) -> (u64, usize) {
+    let n = u32::from(n);
+    let len = 1 + usize::from(n >= 10) + usize::from(n >= 100) + usize::from(n >= 1000) + usize::from(n >= 10_000);
+    // Two digits of `x` (below 100): tens, then ones (x * 103 >> 10 is x / 10 below 179).
+    let pair = |x: u32| {
+        let tens = (x * 103) >> 10;
+        u64::from(tens) | u64::from(x - 10 * tens) << 8
+    };
+    let (high, low) = (n / 10_000, n % 10_000);
+    let five = u64::from(high) | pair(low / 100) << 8 | pair(low % 100) << 24;
+    ((five + 0x30_3030_3030) >> (8 * (5 - len)), len)
+}
+
+/// Room reserved once at the end of a buffer for the fields of a record, which go into it by
+/// moves of fixed size: a field of up to 64 bytes is two (overlapping) moves, with no call
+/// and no capacity check of its own. Records are mostly short fields, for which a call to
+/// copy each (and a check of the room for each) cost more than the copy.
+struct Room<'a> {
+    spare: &'a mut [MaybeUninit<u8>],
+    /// The bytes written, from the start of `spare`.
+    at: usize,
+}
+
+impl Room<'_> {
+    /// Bytes past the room a [`Room::word`] may write (and a record not keep).
+    const SLACK: usize = 8;
+
+    /// Appends to `buf` what `fill` writes, at most `most` bytes.
+    #[inline(always)]
+    fn fill(buf: &mut Vec<u8>, most: usize, fill: impl FnOnce(&mut Room<'_>)) {
+        let want = most + Room::SLACK;
+        buf.reserve(want);
+        let len = buf.len();
+        let mut room = Room { spare: &mut buf.spare_capacity_mut()[..want], at: 0 };
+        fill(&mut room);
+        let written = room.at;
+        // SAFETY: every move is into `spare` (indexing checks it: a field past the room panics,
+        // it writes nothing past the capacity), and every byte of spare[..at] was written: each
+        // move writes the bytes from `at` on that it then counts in `at`.
+        unsafe { buf.set_len(len + written) };
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        self.spare[self.at] = MaybeUninit::new(b);
+        self.at += 1;
+    }
+
+    /// The first `len` bytes of `word` (its low bytes first); writes eight.
+    #[inline(always)]
+    fn word(&mut self, word: u64, len: usize) {
+        debug_assert!(len <= 8);
+        self.moved(self.at, word.to_le_bytes());
+        self.at += len;
+    }
+
+    #[inline(always)]
+    fn moved<const N: usize>(&mut self, at: usize, bytes: [u8; N]) {
+        self.spare[at..at + N].copy_from_slice(&bytes.map(MaybeUninit::new));
+    }
+
+    /// `N` bytes of `src` from `from`, at `at` bytes past the room's `at`.
+    #[inline(always)]
+    fn part<const N: usize>(&mut self, at: usize, src: &[u8], from: usize) {
+        let bytes: [u8; N] = src[from..from + N].try_into().expect("N bytes");
+        self.moved(self.at + at, bytes);
+    }
+
+    #[inline(always)]
+    fn put(&mut self, src: &[u8]) {
+        let n = src.len();
+        match n {
+            0 => {}
+            1..=3 => {
+                let at = self.at;
+                self.spare[at] = MaybeUninit::new(src[0]);
+                self.spare[at + n / 2] = MaybeUninit::new(src[n / 2]);
+                self.spare[at + n - 1] = MaybeUninit::new(src[n - 1]);
+            }
+            4..=7 => {
+                self.part::<4>(0, src, 0);
+                self.part::<4>(n - 4, src, n - 4);
+            }
+            8..=16 => {
+                self.part::<8>(0, src, 0);
+                self.part::<8>(n - 8, src, n - 8);
+            }
+            17..=32 => {
+                self.part::<16>(0, src, 0);
+                self.part::<16>(n - 16, src, n - 16);
+            }
+            33..=64 => {
+                self.part::<32>(0, src, 0);
+                self.part::<32>(n - 32, src, n - 32);
+            }
+            _ => {
+                let mut from = 0;
+                while from + 32 < n {
+                    self.part::<32>(from, src, from);
+                    from += 32;
+                }
+                self.part::<32>(n - 32, src, n - 32);
+            }
+        }
+        self.at += n;
     }
 }
 
@@ -406,6 +555,30 @@ mod tests {
     }
 
     const LEAD_A: Lead<'static> = Lead { node: None, ts: b"1795636306.848848", db: b"0", client: b"1.2.3.4:5" };
+
+    #[test]
+    fn fields_put_in_room_are_those_appended() {
+        let field: Vec<u8> = (0..200u8).map(|b| b.wrapping_mul(37)).collect();
+        for len in 0..field.len() {
+            let mut buf = b"before".to_vec();
+            Room::fill(&mut buf, len + 9, |room| {
+                room.byte(b'<');
+                room.put(&field[..len]);
+                room.word(u64::from_le_bytes(*b">end\0\0\0\0"), 4);
+                room.put(b"!");
+            });
+            assert_eq!(buf, [&b"before<"[..], &field[..len], b">end!"].concat(), "length {len}");
+        }
+    }
+
+    #[test]
+    fn digits_are_those_itoa_writes() {
+        for n in 0..=u16::MAX {
+            let (word, len) = digits(n);
+            assert_eq!(&word.to_le_bytes()[..len], itoa::Buffer::new().format(n).as_bytes(), "{n}");
+            assert_eq!(word >> (8 * len), 0, "{n}");
+        }
+    }
 
     #[test]
     fn the_header_names_the_columns_a_keys_record_has() {

@@ -132,8 +132,11 @@ struct Turns {
     /// The pipeline of the first chunk (the input's start), then those of the others.
     first: Option<Pipeline>,
     spare: Vec<Pipeline>,
-    /// Buffers written out, to gather into again.
+    /// Buffers written out, to gather into again: as many as there can be chunks read and not
+    /// yet written, so that each buffer is made (and grown) once for the whole run, not again
+    /// every few chunks.
     buffers: Vec<Vec<u8>>,
+    keep: usize,
     /// Workers still running, and whether one ended by a panic (the chunk it held is never
     /// given: the chunks not given are read in order).
     workers: usize,
@@ -146,6 +149,8 @@ impl Shared {
     /// The state of `chunks` read by `workers`, ahead of the one written by as many chunks as
     /// there are `spare` pipelines.
     fn new(chunks: usize, workers: usize, first: Pipeline, spare: Vec<Pipeline>) -> Shared {
+        // A chunk read ahead, and one each worker holds (given, its turn not yet come).
+        let keep = spare.len() + workers;
         let state = Turns {
             chunks,
             next: 0,
@@ -155,6 +160,7 @@ impl Shared {
             first: Some(first),
             spare,
             buffers: Vec::new(),
+            keep,
             workers,
             broken: false,
             over: false,
@@ -220,7 +226,7 @@ impl Shared {
         state.gathered.retain(|(m, _)| *m > n);
         state.spare.push(spare);
         if let Some(buffer) = buffer.filter(|b| b.capacity() <= MAX_BUFFER) {
-            if state.buffers.len() < 2 {
+            if state.buffers.len() < state.keep {
                 state.buffers.push(buffer);
             }
         }

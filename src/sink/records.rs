@@ -19,8 +19,9 @@ fn write<W: Write>(out: &mut Writer<W>, emit: Emit, cmd: &Command<'_>, secrets: 
     out.lead(&Lead { node: cmd.node_label, ts: h.ts, db: h.db, client: h.client }, cmd.name);
     match emit {
         Emit::Tsv => {
-            let args = cmd.args.iter().enumerate().skip(1);
-            out.command(args.map(|(i, arg)| if secrets.contains(i) { REDACTED } else { arg }), reply(cmd, 1, 0));
+            // The arguments after the name, the secrets among them redacted.
+            let args = (1..cmd.args.len()).map(|i| if secrets.contains(i) { REDACTED } else { cmd.args.get(i) });
+            out.command(args, reply(cmd, 1, 0));
         }
         Emit::Keys => {
             let n = cmd.keys.len() as u64;
@@ -37,8 +38,17 @@ fn write<W: Write>(out: &mut Writer<W>, emit: Emit, cmd: &Command<'_>, secrets: 
 /// The reply columns of record `i` of `n` of a command (a tsv record: the one of one).
 #[inline]
 fn reply(cmd: &Command<'_>, n: u64, i: usize) -> record::ReplyColumns {
+    match cmd.packet {
+        false => record::ReplyColumns::Absent,
+        true => packet_reply(cmd, n, i),
+    }
+}
+
+/// [`reply`] of a request read from packets; apart, so that what it needs is not made ready
+/// for every record (most are not from packets).
+#[inline(never)]
+fn packet_reply(cmd: &Command<'_>, n: u64, i: usize) -> record::ReplyColumns {
     match cmd.reply {
-        _ if !cmd.packet => record::ReplyColumns::Absent,
         None => record::ReplyColumns::Unseen,
         Some(r) => {
             record::ReplyColumns::Share { bytes: share_of(r.bytes, n, i), micros: share_of(r.nanos / 1000, n, i) }
