@@ -50,8 +50,16 @@ pub fn escape(raw: &[u8]) -> Escape {
 pub fn decode_quoted(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
     let mut i = 0;
     loop {
-        let n = scan::find2(&text[i..], b'"', b'\\')?;
-        out.extend_from_slice(&text[i..i + n]);
+        let n = scan::find2_early(&text[i..], b'"', b'\\')?;
+        let run = &text[i..i + n];
+        if run.len() < 8 {
+            // Most runs between escapes are a few bytes: a call to copy them costs more.
+            for &byte in run {
+                out.push(byte);
+            }
+        } else {
+            out.extend_from_slice(run);
+        }
         i += n;
         if text[i] == b'"' {
             return Some(i);
