@@ -201,24 +201,24 @@ fn block_at_most(hay: &[u8], at: usize, top: u8) -> u64 {
     }
 }
 
-/// Every position of a byte at or below `top` in a long string, in order, found 64 bytes at a
-/// time: with `top` = CR, a block read's line feeds, CRs and TABs (and the rarer control bytes
+/// Every position of a byte at or below `TOP` in a long string, in order, found 64 bytes at a
+/// time: with `TOP` = CR, a block read's line feeds, CRs and TABs (and the rarer control bytes
 /// below CR, which the caller passes over), each found once (a search per line pays its
 /// start-up cost per line, more than the search itself for lines of a hundred bytes). It holds
 /// no borrow: each call is given the same `hay`, so the caller may hand out what it finds as
-/// it goes.
-pub struct Every {
-    top: u8,
+/// it goes. `TOP` is a constant of the type, so the compare's operand is one too, not a value
+/// made again after each line handed out (whose call may clobber every vector register).
+pub struct Every<const TOP: u8> {
     /// The start of the 64 bytes under way, and their matches not yet handed out.
     at: usize,
     mask: u64,
 }
 
-impl Every {
-    /// The positions of the bytes at most `top` in `hay` from `from` on.
+impl<const TOP: u8> Every<TOP> {
+    /// The positions of the bytes at most `TOP` in `hay` from `from` on.
     #[inline]
-    pub fn new(hay: &[u8], from: usize, top: u8) -> Every {
-        Every { top, at: from, mask: block_at_most(hay, from, top) }
+    pub fn new(hay: &[u8], from: usize) -> Every<TOP> {
+        Every { at: from, mask: block_at_most(hay, from, TOP) }
     }
 
     /// The next position, in the `hay` given to [`Every::new`].
@@ -234,7 +234,7 @@ impl Every {
             if self.at >= hay.len() {
                 return None;
             }
-            self.mask = block_at_most(hay, self.at, self.top);
+            self.mask = block_at_most(hay, self.at, TOP);
         }
     }
 }
@@ -301,16 +301,18 @@ mod tests {
                     hay[q] = b'\n';
                 }
                 for from in (0..=len).step_by(3) {
-                    for top in [b'\n', b'\r'] {
-                        let want: Vec<usize> = (from..len).filter(|&i| hay[i] <= top).collect();
-                        let mut every = Every::new(&hay, from, top);
-                        let got: Vec<usize> = std::iter::from_fn(|| every.next(&hay)).collect();
-                        assert_eq!(got, want, "len {len} p {p} from {from} top {top}");
-                    }
+                    let want: Vec<usize> = (from..len).filter(|&i| hay[i] <= b'\n').collect();
+                    let mut every = Every::<b'\n'>::new(&hay, from);
+                    let got: Vec<usize> = std::iter::from_fn(|| every.next(&hay)).collect();
+                    assert_eq!(got, want, "len {len} p {p} from {from} top LF");
+                    let want: Vec<usize> = (from..len).filter(|&i| hay[i] <= b'\r').collect();
+                    let mut every = Every::<b'\r'>::new(&hay, from);
+                    let got: Vec<usize> = std::iter::from_fn(|| every.next(&hay)).collect();
+                    assert_eq!(got, want, "len {len} p {p} from {from} top CR");
                 }
             }
         }
-        let mut none = Every::new(&[], 0, b'\r');
+        let mut none = Every::<b'\r'>::new(&[], 0);
         assert_eq!(none.next(&[]), None);
     }
 
