@@ -196,9 +196,16 @@ fn at_most64(block: &[u8; 64], top: u8) -> u64 {
 fn block_at_most(hay: &[u8], at: usize, top: u8) -> u64 {
     match hay.get(at..at + 64).and_then(|block| <&[u8; 64]>::try_from(block).ok()) {
         Some(block) => at_most64(block, top),
-        // The end of a block read: once per read, not per line.
-        None => hay[at.min(hay.len())..].iter().enumerate().fold(0, |m, (i, &x)| m | u64::from(x <= top) << i),
+        None => tail_at_most(hay, at, top),
     }
+}
+
+/// [`block_at_most`] of the last (fewer than 64) bytes of a block read: once per read, not per
+/// line, and out of line, so that the loop over lines does not make ready for it at each one.
+#[cold]
+#[inline(never)]
+fn tail_at_most(hay: &[u8], at: usize, top: u8) -> u64 {
+    hay[at.min(hay.len())..].iter().enumerate().fold(0, |m, (i, &x)| m | u64::from(x <= top) << i)
 }
 
 /// Every position of a byte at or below `TOP` in a long string, in order, found 64 bytes at a
