@@ -133,8 +133,19 @@ impl<W: Write> Session<W> {
     }
 
     /// One event of the inputs.
-    #[inline]
+    // Always inlined into the reading loop: a line's event is then not a call of its own (its
+    // frame and dispatch cost more than the pipeline's test of it); the others are out of line.
+    #[inline(always)]
     pub fn event(&mut self, event: Event<'_>, warn: &mut dyn Write) -> Result<(), Error> {
+        match event {
+            Event::Line(line) => self.pipeline.line(&line, &mut self.sink, warn),
+            other => self.other_event(other, warn),
+        }
+    }
+
+    /// [`Session::event`] for everything but a line.
+    #[inline(never)]
+    fn other_event(&mut self, event: Event<'_>, warn: &mut dyn Write) -> Result<(), Error> {
         match event {
             Event::Line(line) => self.pipeline.line(&line, &mut self.sink, warn),
             Event::Call(call) => self.pipeline.call(&call, &mut self.sink),

@@ -41,7 +41,7 @@ use crate::format::long_arg::LongArg;
 use crate::format::quoting::decode_quoted;
 use crate::format::record;
 use crate::format::scan;
-use crate::format::timestamp::parse_timestamp;
+use crate::format::timestamp::{parse_timestamp, Stamps};
 
 /// What one captured line turned out to be.
 #[derive(Debug)]
@@ -201,6 +201,8 @@ pub struct Parser {
     arg_bytes: u64,
     /// The reply columns of the record read back.
     reply: record::ReplyColumns,
+    /// The common timestamps' first digits, read once for the lines that share them.
+    stamps: Stamps,
 }
 
 impl Parser {
@@ -301,7 +303,7 @@ impl Parser {
         // The common timestamp, ten digits, a dot and six, is the first field whole when it
         // reads as one (no space inside): then the space after it needs no search.
         let common = match body.get(17) {
-            Some(b' ') => parse_timestamp(&body[..17], false),
+            Some(b' ') => self.stamps.parse(&body[..17]),
             _ => None,
         };
         let sp = if common.is_some() { 17 } else { scan::find_early(body, b' ')? };

@@ -73,6 +73,18 @@ pub fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     chunks.remainder().iter().position(|&x| x == a || x == b).map(|i| at + i)
 }
 
+/// [`find2`] for a byte that is mostly within the first 16 bytes of a longer string (the next
+/// quote or backslash of an argument with escapes, searched in the rest of its line): those
+/// are searched eight at a time first, not handed to `memchr` with the whole rest.
+#[inline]
+pub fn find2_early(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+    const EARLY: usize = 16;
+    if hay.len() <= EARLY {
+        return find2(hay, a, b);
+    }
+    find2(&hay[..EARLY], a, b).or_else(|| find2(&hay[EARLY..], a, b).map(|at| EARLY + at))
+}
+
 /// One bit per byte of `block` that is one of `bytes` (bit `i` for byte `i`).
 #[cfg(target_arch = "x86_64")]
 #[inline]
@@ -184,29 +196,36 @@ fn at_most64(block: &[u8; 64], top: u8) -> u64 {
 fn block_at_most(hay: &[u8], at: usize, top: u8) -> u64 {
     match hay.get(at..at + 64).and_then(|block| <&[u8; 64]>::try_from(block).ok()) {
         Some(block) => at_most64(block, top),
-        // The end of a block read: once per read, not per line.
-        None => hay[at.min(hay.len())..].iter().enumerate().fold(0, |m, (i, &x)| m | u64::from(x <= top) << i),
+        None => tail_at_most(hay, at, top),
     }
 }
 
-/// Every position of a byte at or below `top` in a long string, in order, found 64 bytes at a
-/// time: with `top` = CR, a block read's line feeds, CRs and TABs (and the rarer control bytes
+/// [`block_at_most`] of the last (fewer than 64) bytes of a block read: once per read, not per
+/// line, and out of line, so that the loop over lines does not make ready for it at each one.
+#[cold]
+#[inline(never)]
+fn tail_at_most(hay: &[u8], at: usize, top: u8) -> u64 {
+    hay[at.min(hay.len())..].iter().enumerate().fold(0, |m, (i, &x)| m | u64::from(x <= top) << i)
+}
+
+/// Every position of a byte at or below `TOP` in a long string, in order, found 64 bytes at a
+/// time: with `TOP` = CR, a block read's line feeds, CRs and TABs (and the rarer control bytes
 /// below CR, which the caller passes over), each found once (a search per line pays its
 /// start-up cost per line, more than the search itself for lines of a hundred bytes). It holds
 /// no borrow: each call is given the same `hay`, so the caller may hand out what it finds as
-/// it goes.
-pub struct Every {
-    top: u8,
+/// it goes. `TOP` is a constant of the type, so the compare's operand is one too, not a value
+/// made again after each line handed out (whose call may clobber every vector register).
+pub struct Every<const TOP: u8> {
     /// The start of the 64 bytes under way, and their matches not yet handed out.
     at: usize,
     mask: u64,
 }
 
-impl Every {
-    /// The positions of the bytes at most `top` in `hay` from `from` on.
+impl<const TOP: u8> Every<TOP> {
+    /// The positions of the bytes at most `TOP` in `hay` from `from` on.
     #[inline]
-    pub fn new(hay: &[u8], from: usize, top: u8) -> Every {
-        Every { top, at: from, mask: block_at_most(hay, from, top) }
+    pub fn new(hay: &[u8], from: usize) -> Every<TOP> {
+        Every { at: from, mask: block_at_most(hay, from, TOP) }
     }
 
     /// The next position, in the `hay` given to [`Every::new`].
@@ -222,7 +241,7 @@ impl Every {
             if self.at >= hay.len() {
                 return None;
             }
-            self.mask = block_at_most(hay, self.at, self.top);
+            self.mask = block_at_most(hay, self.at, TOP);
         }
     }
 }
@@ -289,17 +308,36 @@ mod tests {
                     hay[q] = b'\n';
                 }
                 for from in (0..=len).step_by(3) {
-                    for top in [b'\n', b'\r'] {
-                        let want: Vec<usize> = (from..len).filter(|&i| hay[i] <= top).collect();
-                        let mut every = Every::new(&hay, from, top);
-                        let got: Vec<usize> = std::iter::from_fn(|| every.next(&hay)).collect();
-                        assert_eq!(got, want, "len {len} p {p} from {from} top {top}");
-                    }
+                    let want: Vec<usize> = (from..len).filter(|&i| hay[i] <= b'\n').collect();
+                    let mut every = Every::<b'\n'>::new(&hay, from);
+                    let got: Vec<usize> = std::iter::from_fn(|| every.next(&hay)).collect();
+                    assert_eq!(got, want, "len {len} p {p} from {from} top LF");
+                    let want: Vec<usize> = (from..len).filter(|&i| hay[i] <= b'\r').collect();
+                    let mut every = Every::<b'\r'>::new(&hay, from);
+                    let got: Vec<usize> = std::iter::from_fn(|| every.next(&hay)).collect();
+                    assert_eq!(got, want, "len {len} p {p} from {from} top CR");
                 }
             }
         }
-        let mut none = Every::new(&[], 0, b'\r');
+        let mut none = Every::<b'\r'>::new(&[], 0);
         assert_eq!(none.next(&[]), None);
+    }
+
+    #[test]
+    fn find2_early_agrees_with_a_plain_search() {
+        // Both bytes at every place of strings around and past the first 16 bytes.
+        for len in 0..90 {
+            for pos in 0..=len {
+                for byte in [b'"', b'\\'] {
+                    let mut hay = vec![b'x'; len];
+                    if pos < len {
+                        hay[pos] = byte;
+                    }
+                    let want = hay.iter().position(|&c| c == b'"' || c == b'\\');
+                    assert_eq!(find2_early(&hay, b'"', b'\\'), want, "{len} {pos}");
+                }
+            }
+        }
     }
 
     #[test]

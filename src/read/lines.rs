@@ -199,7 +199,7 @@ impl LineReader {
     fn whole_lines<E, F: PieceOut<E>>(&mut self, at: &mut Cursor, scan: usize, emit: &mut F) -> Result<(), Failed<E>> {
         // The block's LFs, CRs and TABs, found in one pass with the rarer control bytes below
         // CR, which are passed over.
-        let mut found = scan::Every::new(&self.buf[..at.end], scan, b'\r');
+        let mut found = scan::Every::<b'\r'>::new(&self.buf[..at.end], scan);
         while let Some(pos) = found.next(&self.buf[..at.end]) {
             let stop = if self.buf[pos] == b'\n' {
                 pos + 1
