@@ -138,15 +138,19 @@ impl Candidates {
             self.take(entries, most, |count| count < sampled);
         }
         self.horizon = sampled;
-        if self.scan.is_empty() {
+        let equal = self.scan.is_empty();
+        if equal {
             // No count is below the sample's, which is the smallest: every entry at it is a
             // candidate.
             self.take(entries, sampled, |count| count == sampled);
             self.horizon = sampled + 1;
         }
         std::mem::swap(&mut self.heap, &mut self.scan);
-        for pos in (0..self.heap.len() / 2).rev() {
-            self.sift_down(pos);
+        // Candidates of one count are a heap as they stand (a sift moves none of them).
+        if !equal {
+            for pos in (0..self.heap.len() / 2).rev() {
+                self.sift_down(pos);
+            }
         }
     }
 
