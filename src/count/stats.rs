@@ -117,12 +117,13 @@ pub struct CommandTime {
 impl CommandTime {
     /// Charges one gap.
     fn charge(&mut self, gap: u64) {
-        self.gap_total += gap;
+        // Saturating: timestamps that jump between 1970 and 2286 sum past 2^64 µs.
+        self.gap_total = self.gap_total.saturating_add(gap);
         self.gaps += 1;
     }
 
     fn add(&mut self, other: &CommandTime) {
-        self.gap_total += other.gap_total;
+        self.gap_total = self.gap_total.saturating_add(other.gap_total);
         self.gaps += other.gaps;
     }
 }

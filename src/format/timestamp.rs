@@ -46,8 +46,9 @@ fn common(t: &[u8; 17]) -> Option<u64> {
 /// change every hundred seconds) are read once for all the lines that share them.
 #[derive(Debug, Default)]
 pub struct Stamps {
-    /// The first eight digits last read, as loaded (0: none, as no digit is a zero byte), and
-    /// their value in microseconds.
+    /// The first eight digits last read, as loaded (0: none yet; digits are never zero bytes,
+    /// but a line's first eight bytes may be, so 0 is never taken as a match), and their value in
+    /// microseconds.
     head: u64,
     value: u64,
 }
@@ -60,7 +61,7 @@ impl Stamps {
         if let Ok(t) = <&[u8; 17]>::try_from(ts) {
             if t[10] == b'.' {
                 let (head, tail) = words(t);
-                if head == self.head && not_digits(tail) == 0 {
+                if head == self.head && self.head != 0 && not_digits(tail) == 0 {
                     return Some(self.value + digits_value(tail));
                 }
                 if let Some(micros) = common(t) {
@@ -241,6 +242,9 @@ mod tests {
             }
             assert_eq!(stamps.parse(&ts), parse_timestamp(&ts, false), "round {round}");
         }
+        // Zero bytes where no digits were read yet (what a fresh Stamps holds).
+        let zeros = b"\0\0\0\0\0\0\0\x0012.345678";
+        assert_eq!(Stamps::default().parse(zeros), None);
     }
 
     #[test]

@@ -109,6 +109,16 @@ fn a_million_lines_with_one_timestamp() {
 }
 
 #[test]
+fn timestamps_jumping_between_1970_and_2286_sum_without_wrapping() {
+    // Each forward jump is a gap of ~10^16 µs: 2000 of them pass 2^64, and the totals saturate.
+    let pair = b"0000000001.000000 [0 1.1.1.1:1] \"get\" \"a\"\n9999999999.000000 [0 1.1.1.1:1] \"get\" \"a\"\n";
+    let input: Vec<u8> = pair.iter().copied().cycle().take(pair.len() * 2000).collect();
+    let report = every_mode(&input);
+    assert_eq!(report["commands"], 4000);
+    assert_eq!(report["heaviest_commands"][0]["total_us"], u64::MAX);
+}
+
+#[test]
 fn timestamps_going_backwards_give_no_negative_gap() {
     let input = b"10.000500 [0 1.1.1.1:1] \"get\" \"a\"\n10.000100 [0 1.1.1.1:1] \"get\" \"b\"\n10.000300 [0 1.1.1.1:1] \"get\" \"c\"\n";
     let report = every_mode(input);

@@ -52,7 +52,7 @@ fn the_first_ctrl_c_ends_a_run_whose_output_is_stalled() {
     let feeder = std::thread::spawn(move || {
         let _ = stdin.write_all(&lines(100_000, false));
     });
-    std::thread::sleep(Duration::from_millis(700));
+    assert!(common::filter::until_blocked(filter.id(), filter.stdout.as_ref().unwrap()), "the records fill the pipe");
     assert!(filter.try_wait().unwrap().is_none(), "blocked on its output");
     common::signal(&filter, "INT");
     let status = exit_within(&mut filter, Duration::from_secs(5));

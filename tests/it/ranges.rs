@@ -281,7 +281,7 @@ fn the_first_ctrl_c_ends_records_of_a_large_file_whose_output_is_stalled() {
     let path = dir.path("capture.txt");
     std::fs::write(&path, awkward()).expect("write the capture");
     let (mut filter, out) = common::filter::Filter::stalled(&["--emit", "tsv", path.to_str().expect("UTF-8")]);
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(common::filter::until_blocked(filter.child.id(), &out), "the records fill the pipe");
     assert!(filter.child.try_wait().expect("wait").is_none(), "blocked on its output");
     filter.signal("INT");
     assert_eq!(filter.exit(), Some(130));

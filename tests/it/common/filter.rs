@@ -18,6 +18,31 @@ pub struct Filter {
     readers: Vec<thread::JoinHandle<()>>,
 }
 
+/// Waits (at most 10 s) until the filter `pid`, whose output is the pipe read at `out`, is
+/// blocked writing to it: the pipe full and the main thread (the one signals reach) asleep in a
+/// pipe write. False if that never comes. A fixed sleep instead races a slow start: a Ctrl-C
+/// that lands before the write that blocks is not one that meets a blocked output (that write,
+/// begun after it, goes on, as the report after a Ctrl-C must).
+pub fn until_blocked(pid: u32, out: &impl std::os::fd::AsRawFd) -> bool {
+    let fd = out.as_raw_fd();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // SAFETY: F_GETPIPE_SZ and FIONREAD only read the state of an open pipe into an int.
+    let size = unsafe { libc::fcntl(fd, libc::F_GETPIPE_SZ) };
+    assert!(size > 0, "the filter's output is a pipe");
+    while Instant::now() < deadline {
+        let mut held: libc::c_int = 0;
+        // SAFETY: as above.
+        let full = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut held) } == 0 && held >= size - 4096;
+        // The kernel's name of where the thread sleeps: `pipe_write` (`anon_pipe_write` since 6.x).
+        let wchan = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/wchan")).unwrap_or_default();
+        if full && wchan.contains("pipe_write") {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
 pub fn collect(from: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
     read_in_background(from).0
 }
