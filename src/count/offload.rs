@@ -4,14 +4,14 @@
 //! a report: each access is a lookup in tables larger than the caches. [`Offload`] hands the
 //! accesses, in batches, to a thread that owns those tables, while the parsing thread goes on;
 //! one thread in input order, so the counts are exactly those of counting in place. The thread
-//! counts each batch with [`KeyTables::count_batch`].
+//! hashes a batch first and asks for each access's table lines a few accesses ahead.
 //! [`Offload::take`] waits for the thread to catch up and takes its tables.
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use crate::commands::Access;
 use crate::count::batch::{LongKey, Queued};
-use crate::count::stats::{Key, KeyTables, Settings};
+use crate::count::stats::{Hit, Key, KeyTables, Settings};
 
 /// Bytes of encoded accesses per batch.
 const BATCH: usize = 64 * 1024;
@@ -41,10 +41,11 @@ impl Offload {
         let (give_back, spent) = mpsc::channel();
         let thread = crate::sys::signal::spawn(move || {
             let mut tables = KeyTables::new(&settings);
+            let mut scratch = Vec::new();
             for message in rx {
                 match message {
                     Message::Accesses(batch) => {
-                        tables.count_batch(&batch);
+                        count(&mut tables, &batch, &mut scratch);
                         let _ = give_back.send(batch);
                     }
                     Message::Take(settings, reply) => {
@@ -100,4 +101,69 @@ impl Drop for Offload {
             let _ = thread.join();
         }
     }
+}
+
+fn count(tables: &mut KeyTables, batch: &[u8], scratch: &mut Vec<DecodedAccess>) {
+    // Decoded and hashed first, so each access's table lines can be asked for a few accesses
+    // before they are needed (the lookups would otherwise wait on memory one at a time).
+    scratch.clear();
+    let mut at = 0;
+    while let Some((q, size)) = Queued::decode(&batch[at..]) {
+        let key = (at + Queued::KEY_AT, at + Queued::KEY_AT + q.name.len());
+        let (full_len, hash, slot) = match q.long {
+            Some(long) => (long.len, long.hash, Some(long.slot)),
+            // The slot of a whole key: its entry in the tables computes it once.
+            None => (q.name.len() as u64, tables.hash(q.name), None),
+        };
+        scratch.push(DecodedAccess {
+            node: q.node,
+            access: q.access,
+            share: q.share,
+            reply: q.reply,
+            key,
+            full_len,
+            hash,
+            slot,
+        });
+        at += size;
+    }
+    const SLOTS_AHEAD: usize = 8;
+    const ENTRIES_AHEAD: usize = 4;
+    for p in scratch.iter().take(SLOTS_AHEAD) {
+        tables.prefetch_slots(p.hash, p.slot);
+    }
+    for i in 0..scratch.len() {
+        if let Some(p) = scratch.get(i + SLOTS_AHEAD) {
+            tables.prefetch_slots(p.hash, p.slot);
+        }
+        if let Some(p) = scratch.get(i + ENTRIES_AHEAD) {
+            tables.prefetch_entries(p.hash);
+        }
+        let p = &scratch[i];
+        let name = &batch[p.key.0..p.key.1];
+        let hit = Hit {
+            name,
+            full_len: p.full_len,
+            hash: p.hash,
+            slot: p.slot,
+            access: p.access,
+            share: p.share,
+            node: p.node,
+            reply: p.reply,
+        };
+        tables.add_hashed(&hit);
+    }
+}
+
+/// One access of a batch, decoded.
+struct DecodedAccess {
+    node: u32,
+    access: Access,
+    share: u64,
+    reply: Option<(u64, u64)>,
+    /// Where its key is in the batch, and its whole length.
+    key: (usize, usize),
+    full_len: u64,
+    hash: u64,
+    slot: Option<u16>,
 }

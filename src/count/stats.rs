@@ -9,7 +9,6 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use crate::commands::{Access, CommandId, Table};
-use crate::count::batch::{LongKey, Queued};
 use crate::count::histogram::Histogram;
 use crate::count::name::Name;
 use crate::count::topk::TopK;
@@ -237,16 +236,7 @@ pub struct KeyTables {
     pub slots: SlotCounts,
     prefix_delimiter: Vec<u8>,
     prefix_depth: usize,
-    /// Accesses [`KeyTables::defer`] holds, encoded (see [`crate::count::batch`]).
-    held: Vec<u8>,
-    /// Scratch space of [`KeyTables::count_batch`].
-    scratch: Vec<DecodedAccess>,
 }
-
-/// Bytes of accesses [`KeyTables::defer`] holds before it counts them: some 70 accesses of
-/// short keys, enough for each access's table lines to be asked for a few accesses ahead, few
-/// enough to stay in the nearest cache.
-const HELD: usize = 4 * 1024;
 
 impl KeyTables {
     pub fn new(settings: &Settings) -> KeyTables {
@@ -261,93 +251,21 @@ impl KeyTables {
             slots: SlotCounts::new(max_keys / 4),
             prefix_delimiter: settings.prefix_delimiter.clone(),
             prefix_depth: settings.prefix_depth,
-            held: Vec::new(),
-            scratch: Vec::new(),
         }
     }
 
-    /// Counts one access of `key`, its share of the request's bytes (and of a reply, for a
-    /// request read from packets) and the node it came from, later and in order: accesses are
-    /// held and counted a few kilobytes at a time by [`KeyTables::count_batch`], which asks
-    /// for each one's table lines before it reads them (the tables are larger than the caches,
-    /// and a lookup is two dependent loads; counted one at a time, each waits on memory).
-    /// Until [`KeyTables::flush`], the tables lack the accesses held.
-    #[inline]
-    pub fn defer(&mut self, key: Key<'_>, access: Access, share: u64, reply: Option<(u64, u64)>, node: u32) {
-        let long = key.long.map(|long| LongKey { len: long.len, hash: long.hash, slot: long.slot });
-        Queued { node, access, share, name: key.name, long, reply }.encode(&mut self.held);
-        if self.held.len() >= HELD {
-            self.flush();
-        }
+    /// Counts one access of `name`, its share of the request's bytes, and the node it came from.
+    pub fn add(&mut self, key: Key<'_>, access: Access, share: u64, node: u32) {
+        self.add_with_reply(key, access, share, None, node);
     }
 
-    /// Counts every access [`KeyTables::defer`] holds.
-    pub fn flush(&mut self) {
-        if !self.held.is_empty() {
-            let mut held = std::mem::take(&mut self.held);
-            self.count_batch(&held);
-            held.clear();
-            self.held = held;
-        }
-    }
-
-    /// Counts a batch of encoded accesses (see [`crate::count::batch`]), in order.
-    pub fn count_batch(&mut self, batch: &[u8]) {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        self.count_decoded(batch, &mut scratch);
-        self.scratch = scratch;
-    }
-
-    fn count_decoded(&mut self, batch: &[u8], scratch: &mut Vec<DecodedAccess>) {
-        // Decoded and hashed first, so each access's table lines can be asked for a few accesses
-        // before they are needed (the lookups would otherwise wait on memory one at a time).
-        scratch.clear();
-        let mut at = 0;
-        while let Some((q, size)) = Queued::decode(&batch[at..]) {
-            let key = (at + Queued::KEY_AT, at + Queued::KEY_AT + q.name.len());
-            let (full_len, hash, slot) = match q.long {
-                Some(long) => (long.len, long.hash, Some(long.slot)),
-                // The slot of a whole key: its entry in the tables computes it once.
-                None => (q.name.len() as u64, self.hash(q.name), None),
-            };
-            scratch.push(DecodedAccess {
-                node: q.node,
-                access: q.access,
-                share: q.share,
-                reply: q.reply,
-                key,
-                full_len,
-                hash,
-                slot,
-            });
-            at += size;
-        }
-        const SLOTS_AHEAD: usize = 8;
-        const ENTRIES_AHEAD: usize = 4;
-        for p in scratch.iter().take(SLOTS_AHEAD) {
-            self.prefetch_slots(p.hash, p.slot);
-        }
-        for i in 0..scratch.len() {
-            if let Some(p) = scratch.get(i + SLOTS_AHEAD) {
-                self.prefetch_slots(p.hash, p.slot);
-            }
-            if let Some(p) = scratch.get(i + ENTRIES_AHEAD) {
-                self.prefetch_entries(p.hash);
-            }
-            let p = &scratch[i];
-            let name = &batch[p.key.0..p.key.1];
-            let hit = Hit {
-                name,
-                full_len: p.full_len,
-                hash: p.hash,
-                slot: p.slot,
-                access: p.access,
-                share: p.share,
-                node: p.node,
-                reply: p.reply,
-            };
-            self.add_hashed(&hit);
-        }
+    /// [`KeyTables::add`], with its share of a reply.
+    pub fn add_with_reply(&mut self, key: Key<'_>, access: Access, share: u64, reply: Option<(u64, u64)>, node: u32) {
+        let (full_len, hash, slot) = match key.long {
+            Some(long) => (long.len, long.hash, Some(long.slot)),
+            None => (key.name.len() as u64, self.keys.hash(key.name), None),
+        };
+        self.add_hashed(&Hit { name: key.name, full_len, hash, slot, access, share, node, reply });
     }
 
     /// Counts one access of a key, whose hash (from [`KeyTables::hash`]) is at hand; its slot
@@ -403,8 +321,7 @@ impl KeyTables {
 
     /// True when nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.held.is_empty()
-            && self.keys.total() == 0
+        self.keys.total() == 0
             && self.key_bytes.total() == 0
             && self.prefixes.total() == 0
             && self.unprefixed == 0
@@ -422,7 +339,6 @@ impl KeyTables {
     }
 
     pub fn merge(&mut self, other: &KeyTables) {
-        debug_assert!(self.held.is_empty() && other.held.is_empty(), "accesses held are counted first");
         self.keys.merge(&other.keys, KeyAccess::add);
         self.key_bytes.merge(&other.key_bytes, |_, _| {});
         self.reply_bytes.merge(&other.reply_bytes, |_, _| {});
@@ -698,7 +614,10 @@ impl Stats {
     #[inline]
     pub fn count_keys(&mut self, cmd: &Command<'_>) {
         let tables = &mut self.per_key;
-        key_shares(cmd, |key, access, share, reply| tables.defer(key, access, share, reply, cmd.node));
+        key_shares(cmd, |key, access, share, reply| match reply {
+            None => tables.add(key, access, share, cmd.node),
+            Some(_) => tables.add_with_reply(key, access, share, reply, cmd.node),
+        });
     }
 
     /// Records the gap before this command, and charges it (under the later-line rule the
@@ -947,19 +866,6 @@ pub fn prefix_of<'k>(key: &'k [u8], delimiter: &[u8], depth: usize) -> Option<&'
     Some(&key[..end])
 }
 
-/// One access of a batch, decoded.
-struct DecodedAccess {
-    node: u32,
-    access: Access,
-    share: u64,
-    reply: Option<(u64, u64)>,
-    /// Where its key is in the batch, and its whole length.
-    key: (usize, usize),
-    full_len: u64,
-    hash: u64,
-    slot: Option<u16>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -998,7 +904,6 @@ mod tests {
         };
         stats.command(&cmd, &Secrets::default());
         stats.count_keys(&cmd);
-        stats.per_key.flush();
     }
 
     #[test]

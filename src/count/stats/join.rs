@@ -44,9 +44,6 @@ impl Stats {
     /// Adds the counts of the range that follows this one in the input; `openings` are its
     /// first commands, one per node ([`Stats::opening`]).
     pub fn join(&mut self, mut later: Stats, openings: &[Opening]) {
-        // The key accesses a range's counting still holds (see `KeyTables::defer`) first.
-        self.per_key.flush();
-        later.per_key.flush();
         let offset = self.seq;
         let shift = |mut call: SlowCall| {
             call.seq = Reverse(call.seq.0 + offset);
