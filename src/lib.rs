@@ -33,6 +33,8 @@ mod report;
 mod runner;
 mod sink;
 mod sys;
+#[cfg(test)]
+mod testing;
 
 // The public surface: what main.rs, the tests (tests/it) and the fuzz targets (fuzz/) use, and
 // nothing else.

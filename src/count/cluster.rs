@@ -66,6 +66,8 @@ mod carryless {
         __m128i, _mm_clmulepi64_si128, _mm_cvtsi128_si32, _mm_cvtsi64_si128, _mm_srli_si128, _mm_xor_si128,
     };
 
+    use super::open;
+
     /// The polynomial, x¹⁶ + x¹² + x⁵ + 1.
     const P: u64 = 0x1_1021;
 
@@ -184,14 +186,6 @@ mod carryless {
         unsafe { _mm_cvtsi64_si128(word as i64) }
     }
 
-    /// Nonzero when a byte of `word` is `{` (that byte of `v` is 0).
-    #[inline(always)]
-    fn open(word: u64) -> u64 {
-        const ONES: u64 = u64::from_ne_bytes([1; 8]);
-        let v = word ^ (ONES * u64::from(b'{'));
-        v.wrapping_sub(ONES) & !v & (ONES << 7)
-    }
-
     /// [`crc16_open`] of a longer key: the first `len % 8` bytes first, then a step per eight.
     #[target_feature(enable = "pclmulqdq")]
     unsafe fn in_steps(bytes: &[u8]) -> (u16, bool) {
@@ -283,21 +277,24 @@ fn crc16_without_tag(key: &[u8]) -> Option<u16> {
     Some(crc16_on(crc, rest))
 }
 
+/// Nonzero when a byte of `word` is `{` (that byte of `v` is 0), whatever the bytes' order.
+#[inline(always)]
+fn open(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    let v = word ^ (ONES * u64::from(b'{'));
+    v.wrapping_sub(ONES) & !v & (ONES << 7)
+}
+
 /// True when `key` has a `{`: eight bytes at a time, the last eight overlapping the others.
 #[inline]
 fn has_open(key: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    // Nonzero when a byte of `word` is `{` (that byte of `v` is 0).
-    let open = |word: &[u8]| {
-        let v = u64::from_ne_bytes(word.try_into().expect("eight bytes")) ^ (ONES * u64::from(b'{'));
-        v.wrapping_sub(ONES) & !v & (ONES << 7)
-    };
+    let word = |bytes: &[u8]| u64::from_ne_bytes(bytes.try_into().expect("eight bytes"));
     if key.len() < 8 {
         return key.contains(&b'{');
     }
-    let mut found = open(&key[key.len() - 8..]);
-    for word in key.chunks_exact(8) {
-        found |= open(word);
+    let mut found = open(word(&key[key.len() - 8..]));
+    for bytes in key.chunks_exact(8) {
+        found |= open(word(bytes));
     }
     found != 0
 }
@@ -399,12 +396,7 @@ mod tests {
         // anywhere, against the definition.
         let by_definition = |key: &[u8]| bitwise(hash_tag(key)) & (SLOTS - 1);
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = move || crate::testing::xorshift(&mut state);
         for round in 0..20_000u64 {
             let len = (next() % 301) as usize;
             let mut key: Vec<u8> = (0..len).map(|_| next() as u8).collect();

@@ -381,9 +381,7 @@ mod tests {
             let len = (x % 24) as usize;
             let v: Vec<u8> = (0..len)
                 .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
+                    crate::testing::xorshift(&mut x);
                     [b'a', b'\\', 0x1f, 0x7f, 0xc2, 0x9b, 0xe2, 0x80, 0xae, 0xef, 0xbf, 0xbd, 0xff, b'\t']
                         [(x % 14) as usize]
                 })

@@ -186,9 +186,7 @@ mod tests {
         let pieces: [&[u8]; 8] = [b"a", br"\x00", br"\xff", br#"\""#, br"\\", br"\n", b"bcdefgh", br"\q"];
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         for round in 0..4_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::testing::xorshift(&mut seed);
             let count = (seed % 60) as usize;
             let mut text = Vec::new();
             for k in 0..count {
@@ -250,9 +248,7 @@ mod tests {
         let alphabet = [b'\\', b'x', b'a', b'0', b'F', b'n', b'"', b'q', b'b'];
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
         for round in 0..20_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::testing::xorshift(&mut seed);
             let len = (seed % 12) as usize;
             let mut text: Vec<u8> = (0..len).map(|i| alphabet[((seed >> (8 + 4 * i)) % 9) as usize]).collect();
             text.push(b'.');

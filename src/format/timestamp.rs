@@ -216,9 +216,7 @@ mod tests {
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
         let mut ts = *b"1795636306.848848";
         for round in 0..50_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::testing::xorshift(&mut seed);
             let pos = (seed % 17) as usize;
             let digit = b'0' + (seed >> 8) as u8 % 10;
             match seed >> 16 & 7 {
