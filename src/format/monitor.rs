@@ -299,6 +299,31 @@ impl Parser {
     // where the command is, not copied out of a call.
     #[inline(always)]
     fn command<'a>(&mut self, line: &'a [u8], body: &'a [u8], cut: bool) -> Option<Header<'a>> {
+        // Most lines have the common timestamp, ten digits, a dot and six, then ` [`, a db of one
+        // digit and a space: those four bytes are tested first, and every other form is read
+        // out of line, so that its code does not crowd the common path's registers (one pass
+        // 25 instructions a line fewer; not marked cold: placed apart from the hot code, it made
+        // `--emit tsv` 1.3% slower on a paired run, for the same instructions).
+        if let Some(&[b' ', b'[', b'0'..=b'9', b' ']) = body.get(17..21) {
+            if let Some(micros) = self.stamps.parse(&body[..17]) {
+                let offset = body.as_ptr() as usize - line.as_ptr() as usize;
+                let after_db = &body[21..];
+                let end = self.client_and_arguments(after_db, offset + 21, cut)?;
+                return Some(Header {
+                    ts: &body[..17],
+                    micros,
+                    db: &body[19..20],
+                    client: &after_db[..end],
+                    node: None,
+                });
+            }
+        }
+        self.other_command(line, body, cut)
+    }
+
+    /// [`Parser::command`] of a line of any form.
+    #[inline(never)]
+    fn other_command<'a>(&mut self, line: &'a [u8], body: &'a [u8], cut: bool) -> Option<Header<'a>> {
         let offset = body.as_ptr() as usize - line.as_ptr() as usize;
         // The common timestamp, ten digits, a dot and six, is the first field whole when it
         // reads as one (no space inside): then the space after it needs no search.
