@@ -39,7 +39,7 @@ pub fn escape(bytes: &[u8], out: &mut Vec<u8>) {
 
 /// [`escape`] of a value that is not plain.
 #[inline(never)]
-fn escape_mixed(bytes: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn escape_mixed(bytes: &[u8], out: &mut Vec<u8>) {
     // Runs of printable ASCII are copied whole; only what is not is looked at a character at a
     // time (the tests check this against the plain walk over every character).
     let mut rest = bytes;
@@ -113,43 +113,43 @@ fn half(bytes: &[u8], at: usize) -> u32 {
 
 /// [`is_plain`] of more than 16 bytes: sixteen at a time, the last sixteen overlapping the
 /// others.
-#[cfg(target_arch = "x86_64")]
 #[inline]
 fn blocks_are_plain(bytes: &[u8]) -> bool {
-    use std::arch::x86_64::{
-        _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
-        _mm_movemask_epi8, _mm_set1_epi8,
-    };
-    let block = |b: &[u8]| {
-        debug_assert_eq!(b.len(), 16);
-        // SAFETY: SSE2 is part of x86_64; the load reads the sixteen bytes of `b`.
-        unsafe {
-            let v = _mm_loadu_si128(b.as_ptr().cast());
-            // Signed: 0x20..=0x7e are the bytes above 0x1f and below 0x7f (0x80 and over are
-            // negative).
-            let printable =
-                _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
-            let plain = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)), printable);
-            _mm_movemask_epi8(plain) == 0xffff
-        }
-    };
+    let block = |b: &[u8]| block_is_plain(b.try_into().expect("sixteen bytes"));
     let mut blocks = bytes.chunks_exact(16);
     let all = blocks.all(block);
     all && (blocks.remainder().is_empty() || block(&bytes[bytes.len() - 16..]))
 }
 
+/// [`is_plain`] of sixteen bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn block_is_plain(b: &[u8; 16]) -> bool {
+    use std::arch::x86_64::{
+        _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
+        _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of x86_64; the load reads the sixteen bytes of `b`.
+    unsafe {
+        let v = _mm_loadu_si128(b.as_ptr().cast());
+        // Signed: 0x20..=0x7e are the bytes above 0x1f and below 0x7f (0x80 and over are
+        // negative).
+        let printable = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
+        let plain = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)), printable);
+        _mm_movemask_epi8(plain) == 0xffff
+    }
+}
+
 #[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn blocks_are_plain(bytes: &[u8]) -> bool {
-    let mut words = bytes.chunks_exact(8);
-    let all = words.all(|w| not_plain(word(w, 0)) == 0);
-    all && not_plain(word(bytes, bytes.len() - 8)) == 0
+#[inline(always)]
+pub(crate) fn block_is_plain(b: &[u8; 16]) -> bool {
+    not_plain(word(b, 0)) | not_plain(word(b, 8)) == 0
 }
 
 /// The high bit of each byte of `x` that needs escaping (exact up to the lowest one set; zero
-/// when none does).
-#[inline]
-fn not_plain(x: u64) -> u64 {
+/// when none does): [`is_plain`] of eight bytes, for a writer that holds them in a word already.
+#[inline(always)]
+pub(crate) fn not_plain(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // A byte below 0x20, a byte of 0x7f or more, or a backslash sets a high bit.

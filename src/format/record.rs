@@ -31,7 +31,7 @@ use std::ops::Range;
 
 use bstr::ByteSlice;
 
-use crate::format::escape::{escape, is_plain};
+use crate::format::escape::{block_is_plain, escape, escape_mixed, is_plain, not_plain};
 use crate::format::timestamp::parse_timestamp;
 
 /// What separates the fields of a record.
@@ -152,18 +152,18 @@ impl<W: Write> Writer<W> {
         let start = out.len();
         // The parser let through only digits and a dot in these: nothing to escape.
         debug_assert!(lead.ts.iter().chain(lead.db).all(|b| b.is_ascii_digit() || *b == b'.'));
-        if lead.node.is_none() && is_plain(lead.client) && is_plain(command) {
-            let most = lead.ts.len() + lead.db.len() + lead.client.len() + command.len() + 3;
-            Room::fill(out, most, |room| {
+        let most = lead.ts.len() + lead.db.len() + lead.client.len() + command.len() + 3;
+        let plain = lead.node.is_none()
+            && Room::fill(out, most, |room| {
                 room.put(lead.ts);
                 room.byte(SEPARATOR);
                 room.put(lead.db);
                 room.byte(SEPARATOR);
-                room.put(lead.client);
+                let client = room.put_plain(lead.client);
                 room.byte(SEPARATOR);
-                room.put(command);
+                client & room.put_plain(command)
             });
-        } else {
+        if !plain {
             if let Some(node) = lead.node {
                 escape(node, out);
                 out.push(SEPARATOR);
@@ -194,14 +194,13 @@ impl<W: Write> Writer<W> {
     pub fn command<'a>(&mut self, args: impl Iterator<Item = &'a [u8]>, reply: ReplyColumns) {
         self.record_lead();
         for arg in args {
-            if is_plain(arg) {
-                Room::fill(&mut self.buf, arg.len() + 1, |room| {
-                    room.byte(SEPARATOR);
-                    room.put(arg);
-                });
-            } else {
+            let plain = Room::fill(&mut self.buf, arg.len() + 1, |room| {
+                room.byte(SEPARATOR);
+                room.put_plain(arg)
+            });
+            if !plain {
                 self.buf.push(SEPARATOR);
-                escape(arg, &mut self.buf);
+                escape_mixed(arg, &mut self.buf);
             }
         }
         if reply != ReplyColumns::Absent {
@@ -232,7 +231,7 @@ impl<W: Write> Writer<W> {
     #[inline]
     pub fn key(&mut self, key: &[u8], write: bool, slot: u16, reply: ReplyColumns) {
         self.record_lead();
-        if reply == ReplyColumns::Absent && is_plain(key) {
+        if reply == ReplyColumns::Absent {
             // The access's word with the separators around it, and the slot's digits (at most
             // five: slots are below 16384) with the line end.
             let (access, len) = if write {
@@ -240,14 +239,17 @@ impl<W: Write> Writer<W> {
             } else {
                 (u64::from_le_bytes(*b"\tread\t\0\0"), 6)
             };
-            Room::fill(&mut self.buf, key.len() + 1 + 7 + 6, |room| {
+            let plain = Room::fill(&mut self.buf, key.len() + 1 + 7 + 6, |room| {
                 room.byte(SEPARATOR);
-                room.put(key);
+                let plain = room.put_plain(key);
                 room.word(access, len);
                 let (digits, len) = digits(slot);
                 room.word(digits | u64::from(b'\n') << (8 * len), len + 1);
+                plain
             });
-            return;
+            if plain {
+                return;
+            }
         }
         self.buf.push(SEPARATOR);
         escape(key, &mut self.buf);
@@ -323,19 +325,24 @@ impl Room<'_> {
     /// Bytes past the room a [`Room::word`] may write (and a record not keep).
     const SLACK: usize = 8;
 
-    /// Appends to `buf` what `fill` writes, at most `most` bytes.
+    /// Appends to `buf` what `fill` writes, at most `most` bytes, when `fill` says so (true);
+    /// otherwise nothing (a field put turned out to need escaping: the caller writes it
+    /// another way). Returns what `fill` said.
     #[inline(always)]
-    fn fill(buf: &mut Vec<u8>, most: usize, fill: impl FnOnce(&mut Room<'_>)) {
+    fn fill(buf: &mut Vec<u8>, most: usize, fill: impl FnOnce(&mut Room<'_>) -> bool) -> bool {
         let want = most + Room::SLACK;
         buf.reserve(want);
         let len = buf.len();
         let mut room = Room { spare: &mut buf.spare_capacity_mut()[..want], at: 0 };
-        fill(&mut room);
+        let keep = fill(&mut room);
         let written = room.at;
-        // SAFETY: every move is into `spare` (indexing checks it: a field past the room panics,
-        // it writes nothing past the capacity), and every byte of spare[..at] was written: each
-        // move writes the bytes from `at` on that it then counts in `at`.
-        unsafe { buf.set_len(len + written) };
+        if keep {
+            // SAFETY: every move is into `spare` (indexing checks it: a field past the room
+            // panics, it writes nothing past the capacity), and every byte of spare[..at] was
+            // written: each move writes the bytes from `at` on that it then counts in `at`.
+            unsafe { buf.set_len(len + written) };
+        }
+        keep
     }
 
     #[inline(always)]
@@ -362,6 +369,53 @@ impl Room<'_> {
     fn part<const N: usize>(&mut self, at: usize, src: &[u8], from: usize) {
         let bytes: [u8; N] = src[from..from + N].try_into().expect("N bytes");
         self.moved(self.at + at, bytes);
+    }
+
+    /// [`Room::put`] of a field that may need escaping: whether it is plain ([`is_plain`]),
+    /// told from the bytes the copy moves, as they are moved (a look of its own, before the
+    /// copy, would load them again and choose again among the lengths).
+    #[inline(always)]
+    fn put_plain(&mut self, src: &[u8]) -> bool {
+        let n = src.len();
+        let at = self.at;
+        let plain = match n {
+            0 => true,
+            1..=3 => {
+                let (first, middle, last) = (src[0], src[n / 2], src[n - 1]);
+                self.spare[at] = MaybeUninit::new(first);
+                self.spare[at + n / 2] = MaybeUninit::new(middle);
+                self.spare[at + n - 1] = MaybeUninit::new(last);
+                // The bytes not looked at twice stand in for the missing ones.
+                not_plain(u64::from_le_bytes([first, middle, last, b' ', b' ', b' ', b' ', b' '])) == 0
+            }
+            4..=7 => {
+                let (head, tail) = (self.taken::<4>(src, 0), self.taken::<4>(src, n - 4));
+                not_plain(u64::from(u32::from_le_bytes(head)) | u64::from(u32::from_le_bytes(tail)) << 32) == 0
+            }
+            8..=16 => {
+                let (head, tail) = (self.taken::<8>(src, 0), self.taken::<8>(src, n - 8));
+                not_plain(u64::from_le_bytes(head)) | not_plain(u64::from_le_bytes(tail)) == 0
+            }
+            17..=32 => {
+                let (head, tail) = (self.taken::<16>(src, 0), self.taken::<16>(src, n - 16));
+                block_is_plain(&head) & block_is_plain(&tail)
+            }
+            _ => {
+                let plain = is_plain(src);
+                self.put(src);
+                return plain;
+            }
+        };
+        self.at += n;
+        plain
+    }
+
+    /// [`Room::part`] that gives back the bytes moved.
+    #[inline(always)]
+    fn taken<const N: usize>(&mut self, src: &[u8], from: usize) -> [u8; N] {
+        let bytes: [u8; N] = src[from..from + N].try_into().expect("N bytes");
+        self.moved(self.at + from, bytes);
+        bytes
     }
 
     #[inline(always)]
@@ -561,13 +615,44 @@ mod tests {
         let field: Vec<u8> = (0..200u8).map(|b| b.wrapping_mul(37)).collect();
         for len in 0..field.len() {
             let mut buf = b"before".to_vec();
-            Room::fill(&mut buf, len + 9, |room| {
+            let kept = Room::fill(&mut buf, len + 9, |room| {
                 room.byte(b'<');
                 room.put(&field[..len]);
                 room.word(u64::from_le_bytes(*b">end\0\0\0\0"), 4);
                 room.put(b"!");
+                true
             });
+            assert!(kept);
             assert_eq!(buf, [&b"before<"[..], &field[..len], b">end!"].concat(), "length {len}");
+        }
+    }
+
+    #[test]
+    fn a_field_put_is_told_plain_as_is_plain_tells_it_and_kept_only_then() {
+        // Plain fields of every length to 100, and each with one byte that is not plain (or
+        // that is, next to those that are not) at every position.
+        let odd = [0u8, 0x1f, b'\\', 0x7f, 0x80, 0xff, b'\t', b' ', b'~', b'\n'];
+        let mut fields = Vec::new();
+        for len in 0..100usize {
+            let plain: Vec<u8> = (0..len).map(|i| b' ' + (i * 7 % 95) as u8).filter(|&b| b != b'\\').collect();
+            for (at, &b) in odd.iter().enumerate().flat_map(|(k, b)| (0..plain.len()).map(move |at| (at + k, b))) {
+                let mut field = plain.clone();
+                field[at % plain.len()] = b;
+                fields.push(field);
+            }
+            fields.push(plain);
+        }
+        for field in &fields {
+            let mut buf = b"before".to_vec();
+            let kept = Room::fill(&mut buf, field.len() + 2, |room| {
+                room.byte(b'<');
+                let plain = room.put_plain(field);
+                room.byte(b'>');
+                plain
+            });
+            assert_eq!(kept, is_plain(field), "{:?}", field.as_bstr());
+            let want = if kept { [&b"before<"[..], field, b">"].concat() } else { b"before".to_vec() };
+            assert_eq!(buf, want, "{:?}", field.as_bstr());
         }
     }
 
