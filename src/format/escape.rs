@@ -40,41 +40,89 @@ pub fn escape(bytes: &[u8], out: &mut Vec<u8>) {
 /// [`escape`] of a value that is not plain.
 #[inline(never)]
 pub(crate) fn escape_mixed(bytes: &[u8], out: &mut Vec<u8>) {
-    // Runs of printable ASCII are copied whole; only what is not is looked at a character at a
-    // time (the tests check this against the plain walk over every character).
-    let mut rest = bytes;
-    while let Some(run) = rest.iter().position(|&b| !is_plain_byte(b)) {
-        out.extend_from_slice(&rest[..run]);
-        rest = &rest[run..];
-        let taken = match rest[0] {
-            b'\\' => written(out, b"\\\\", 1),
-            b'\t' => written(out, b"\\t", 1),
-            b'\n' => written(out, b"\\n", 1),
-            b'\r' => written(out, b"\\r", 1),
-            b if b < 0x80 => hex_bytes(&rest[..1], out),
-            _ => match bstr::decode_utf8(rest) {
+    // Room for the most it can write (four bytes for each read, `\xHH`, and a word's slack),
+    // reserved once: every write goes into it without a check of the capacity or a call, and
+    // runs of printable ASCII are moved eight bytes at a time, up to the first byte that is not
+    // (the tests check this against the plain walk over every character).
+    let most = 4 * bytes.len() + 8;
+    out.reserve(most);
+    let len = out.len();
+    let mut to = Spare { room: &mut out.spare_capacity_mut()[..most], at: 0 };
+    let mut at = 0;
+    while at < bytes.len() {
+        if let Some(word) = bytes.get(at..at + 8) {
+            let word: [u8; 8] = word.try_into().expect("eight bytes");
+            // The word's plain bytes before the first that is not (all eight when all are):
+            // not_plain is exact up to its lowest bit set.
+            let run = (not_plain(u64::from_le_bytes(word)).trailing_zeros() / 8) as usize;
+            to.put(&word, run);
+            at += run;
+            if run == 8 {
+                continue;
+            }
+        } else if is_plain_byte(bytes[at]) {
+            to.put(&[bytes[at]], 1);
+            at += 1;
+            continue;
+        }
+        at += match bytes[at] {
+            b'\\' => to.escape(b'\\'),
+            b'\t' => to.escape(b't'),
+            b'\n' => to.escape(b'n'),
+            b'\r' => to.escape(b'r'),
+            b if b < 0x80 => to.hex(&bytes[at..at + 1]),
+            _ => match bstr::decode_utf8(&bytes[at..]) {
                 // An invalid sequence (its longest invalid prefix), or a control character.
-                (None, n) => hex_bytes(&rest[..n], out),
-                (Some(c), n) if is_escaped(c) => hex_bytes(&rest[..n], out),
-                (Some(_), n) => written(out, &rest[..n], n),
+                (None, n) => to.hex(&bytes[at..at + n]),
+                (Some(c), n) if is_escaped(c) => to.hex(&bytes[at..at + n]),
+                (Some(_), n) => to.put(&bytes[at..at + n], n),
             },
         };
-        rest = &rest[taken..];
     }
-    out.extend_from_slice(rest);
+    let written = to.at;
+    // SAFETY: every byte of the room up to `at` was written (each write puts the bytes from
+    // `at` on that it then counts), and the room is `out`'s spare capacity.
+    unsafe { out.set_len(len + written) };
+}
+
+/// The spare capacity of a buffer, written from its start.
+struct Spare<'a> {
+    room: &'a mut [std::mem::MaybeUninit<u8>],
+    at: usize,
+}
+
+impl Spare<'_> {
+    /// Writes `bytes` and counts the first `keep` of them as written; returns `keep`.
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8], keep: usize) -> usize {
+        for (to, &b) in self.room[self.at..self.at + bytes.len()].iter_mut().zip(bytes) {
+            *to = std::mem::MaybeUninit::new(b);
+        }
+        self.at += keep;
+        keep
+    }
+
+    /// Writes a backslash and `c`, for one byte read; returns 1.
+    #[inline(always)]
+    fn escape(&mut self, c: u8) -> usize {
+        self.put(&[b'\\', c], 2);
+        1
+    }
+
+    /// Writes each byte of `raw` as `\xHH`; returns the bytes written so.
+    #[inline(always)]
+    fn hex(&mut self, raw: &[u8]) -> usize {
+        for &b in raw {
+            self.put(&hex_escape(b), 4);
+        }
+        raw.len()
+    }
 }
 
 /// True for a byte written as itself when alone: printable ASCII other than `\`.
 #[inline]
 fn is_plain_byte(b: u8) -> bool {
     (0x20..0x7f).contains(&b) && b != b'\\'
-}
-
-/// Appends `text`, written for `taken` bytes of the input; returns `taken`.
-#[inline]
-fn written(out: &mut Vec<u8>, text: &[u8], taken: usize) -> usize {
-    out.extend_from_slice(text);
-    taken
 }
 
 /// True for the characters written as `\xHH` bytes: controls (C0, DEL, C1) and the
@@ -160,13 +208,18 @@ pub(crate) fn not_plain(x: u64) -> u64 {
     (below | above | backslash) & HIGHS
 }
 
-/// Appends each byte of `raw` as `\xHH`: the one writer of that escape. Returns the bytes
-/// written so.
+/// Appends each byte of `raw` as `\xHH`. Returns the bytes written so.
 fn hex_bytes(raw: &[u8], out: &mut Vec<u8>) -> usize {
     for &b in raw {
-        out.extend_from_slice(&[b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        out.extend_from_slice(&hex_escape(b));
     }
     raw.len()
+}
+
+/// `b` as `\xHH`: the one writer of that escape.
+#[inline(always)]
+fn hex_escape(b: u8) -> [u8; 4] {
+    [b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]
 }
 
 /// `text` with its control characters (C0, DEL, C1, bidi) written `\xHH` and everything else as
@@ -372,6 +425,23 @@ mod tests {
                 for pos in 0..len {
                     let mut v = "aé".repeat(len).into_bytes();
                     v[pos] = b;
+                    samples.push(v);
+                }
+            }
+        }
+        // Runs of printable ASCII of every length to 40 (moved a word at a time) with any
+        // byte, or a character of two to four bytes, at every place.
+        let odd: Vec<Vec<u8>> = (0..=255u8)
+            .map(|b| vec![b])
+            .chain(["é", "\u{9b}", "\u{202e}", "€", "😀"].map(|c| c.as_bytes().to_vec()))
+            .collect();
+        for len in 0..=40 {
+            for pos in 0..=len {
+                for c in &odd {
+                    let run = (0..len).map(|i| b'!' + (i * 13 % 90) as u8).filter(|&b| b != b'\\');
+                    let mut v: Vec<u8> = run.collect();
+                    let pos = pos.min(v.len());
+                    v.splice(pos..pos, c.iter().copied());
                     samples.push(v);
                 }
             }
