@@ -296,20 +296,30 @@ impl<W: Write> Writer<W> {
 }
 
 /// The decimal digits of `n` in the low bytes of a word, first digit lowest (as they are
-/// written), and how many there are: two digits at a time, without a loop.
+/// written), and how many there are: two digits at a time, without a loop; the leading zeros
+/// counted from the word itself (its low bytes that are zero), not by comparing `n` with each
+/// power of ten.
 #[inline]
 fn digits(n: u16) -> (u64, usize) {
     let n = u32::from(n);
-    let len = 1 + usize::from(n >= 10) + usize::from(n >= 100) + usize::from(n >= 1000) + usize::from(n >= 10_000);
-    // Two digits of `x` (below 100): tens, then ones (x * 103 >> 10 is x / 10 below 179).
-    let pair = |x: u32| {
-        let tens = (x * 103) >> 10;
-        u64::from(tens) | u64::from(x - 10 * tens) << 8
-    };
+    let pair = |x: u32| u64::from(PAIRS[x as usize]);
     let (high, low) = (n / 10_000, n % 10_000);
     let five = u64::from(high) | pair(low / 100) << 8 | pair(low % 100) << 24;
-    ((five + 0x30_3030_3030) >> (8 * (5 - len)), len)
+    // At most four: the last digit is written even when it is 0.
+    let zeros = ((five | 1 << 32).trailing_zeros() / 8) as usize;
+    ((five + 0x30_3030_3030) >> (8 * zeros), 5 - zeros)
 }
+
+/// The two decimal digits of each number below 100, tens in the low byte, as digit values.
+const PAIRS: [u16; 100] = {
+    let mut pairs = [0; 100];
+    let mut x = 0;
+    while x < 100 {
+        pairs[x] = (x / 10) as u16 | ((x % 10) as u16) << 8;
+        x += 1;
+    }
+    pairs
+};
 
 /// Room reserved once at the end of a buffer for the fields of a record, which go into it by
 /// moves of fixed size: a field of up to 64 bytes is two (overlapping) moves, with no call
