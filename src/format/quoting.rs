@@ -7,7 +7,6 @@
 //! argument, and the long-line compactor ([`crate::read::compact`]) on bytes as they stream past,
 //! one escape at a time.
 
-use crate::format::escape::hex_pair;
 use crate::format::scan;
 
 /// One escape, read from its backslash on.
@@ -27,10 +26,11 @@ pub fn escape(raw: &[u8]) -> Escape {
         b'x' => {
             return match (raw.get(2), raw.get(3)) {
                 (None, _) | (Some(b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F'), None) => Escape::Partial,
-                (Some(&h), Some(&l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
-                    // Both are hex digits: the pair always has a value.
-                    Escape::Byte { byte: hex_pair(&[h, l]).unwrap_or_default(), used: 4 }
-                }
+                (Some(&h), Some(&l)) => match (HEX[h as usize], HEX[l as usize]) {
+                    // Both are hex digits (a value under 16 each).
+                    (h, l) if h | l < 16 => Escape::Byte { byte: h << 4 | l, used: 4 },
+                    _ => Escape::Byte { byte: b'x', used: 2 },
+                },
                 _ => Escape::Byte { byte: b'x', used: 2 },
             };
         }
@@ -44,19 +44,38 @@ pub fn escape(raw: &[u8]) -> Escape {
     Escape::Byte { byte, used: 2 }
 }
 
+/// The value of each byte as a hex digit (either case), 0xff for a byte that is not one: a
+/// look-up, not a test of each range.
+const HEX: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            d @ b'0'..=b'9' => d - b'0',
+            d @ b'a'..=b'f' => d - b'a' + 10,
+            d @ b'A'..=b'F' => d - b'A' + 10,
+            _ => 0xff,
+        };
+        b += 1;
+    }
+    table
+};
+
 /// Decodes one quoted argument whose opening quote is already consumed, appending its bytes to
 /// `out`. Returns the number of input bytes used up to (not including) the closing quote, or
 /// `None` when `text` ends before it.
 pub fn decode_quoted(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
-    // Most arguments with escapes are short keys (`bin:\x00\xff0`): their bytes are decoded one
-    // at a time into a buffer on the stack and copied once; a longer one goes on by runs.
-    let mut short = [0u8; SHORT];
+    // Most arguments with escapes are short keys (`bin:\x00\xff0`): they are decoded into a
+    // buffer on the stack and copied once; a longer one goes on by runs. A plain byte is moved
+    // with the seven after it (a word stored whole, counted up to its first quote or
+    // backslash), the buffer's last eight bytes room for the last word's store.
+    let mut short = [0u8; SHORT + 8];
     let mut n = 0;
     let mut i = 0;
     while n < SHORT {
         let byte = match *text.get(i)? {
             b'"' => {
-                out.extend_from_slice(&short[..n]);
+                copy_decoded(&short, n, out);
                 return Some(i);
             }
             b'\\' => match escape(&text[i..]) {
@@ -68,6 +87,16 @@ pub fn decode_quoted(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
                 Escape::Partial => return None,
             },
             byte => {
+                if let Some(w) = text.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+                    // A plain byte, and maybe more after it: moved as a word (its first byte
+                    // is plain, so the run is at least one).
+                    let special = scan::matches2(u64::from_le_bytes(w), b'"', b'\\');
+                    short[n..n + 8].copy_from_slice(&w);
+                    let run = (special.trailing_zeros() / 8) as usize;
+                    n += run;
+                    i += run;
+                    continue;
+                }
                 i += 1;
                 byte
             }
@@ -75,8 +104,21 @@ pub fn decode_quoted(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
         short[n] = byte;
         n += 1;
     }
-    out.extend_from_slice(&short);
+    copy_decoded(&short, n, out);
     decode_runs(text, i, out)
+}
+
+/// Appends the first `n` bytes of `short` to `out` by a copy of fixed size (moves, not a call),
+/// then drops what is past them.
+#[inline(always)]
+fn copy_decoded(short: &[u8; SHORT + 8], n: usize, out: &mut Vec<u8>) {
+    let keep = out.len() + n;
+    if n <= 16 {
+        out.extend_from_slice(&short[..16]);
+    } else {
+        out.extend_from_slice(short);
+    }
+    out.truncate(keep);
 }
 
 /// The bytes an argument decodes to in one step on the stack, at most.
@@ -204,6 +246,28 @@ mod tests {
             for cut in (0..=text.len()).step_by(7) {
                 if decode_quoted(&text[..cut], &mut Vec::new()).is_some() {
                     panic!("round {round} cut {cut}: {}", String::from_utf8_lossy(&text[..cut]));
+                }
+            }
+        }
+    }
+
+    /// Plain runs of every length around the eight bytes moved at once, between and around
+    /// escapes, with every number of bytes after the closing quote (fewer than eight: the
+    /// word is not read, a byte is): decoded as the plain version decodes them.
+    #[test]
+    fn plain_runs_of_every_length_agree_with_the_plain_version() {
+        for before in 0..=20 {
+            for after in 0..=20 {
+                for escape in [&br"\x00"[..], br#"\""#, br"\\", b""] {
+                    let text =
+                        [&b"abcdefghijklmnopqrstu"[..before], escape, &b"ABCDEFGHIJKLMNOPQRSTU"[..after]].concat();
+                    let want = plain(&text);
+                    for tail in 0..=9 {
+                        let quoted = [&text[..], b"\"", &b" \"next\" \"more\""[..tail]].concat();
+                        let mut got = Vec::new();
+                        assert_eq!(decode_quoted(&quoted, &mut got), Some(text.len()), "{before} {after} {tail}");
+                        assert_eq!(got, want, "{}", String::from_utf8_lossy(&quoted));
+                    }
                 }
             }
         }

@@ -20,6 +20,14 @@ fn matches(x: u64, b: u8) -> u64 {
     t.wrapping_sub(ONES) & !t & HIGHS
 }
 
+/// The high bit of each byte of the word `x` (eight bytes, the first the lowest) that is `a` or
+/// `b`; exact up to the lowest one set: its trailing zeros over 8 are the first one's place
+/// (8: none).
+#[inline]
+pub fn matches2(x: u64, a: u8, b: u8) -> u64 {
+    matches(x, a) | matches(x, b)
+}
+
 #[inline]
 fn word(bytes: &[u8]) -> u64 {
     u64::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]])
