@@ -8,7 +8,9 @@
 //! that follow. The refill reads the entries' counts through a dense array of lower bounds
 //! (4 bytes an entry, set when an entry is read or evicted; counts only grow, so a bound stays
 //! one), and loads only the entries whose bound is below the horizon: mostly those it takes,
-//! not the whole table.
+//! not the whole table. A refill that finds every candidate at one count (a table of keys seen
+//! once) keeps them as a bit per entry instead of a heap ([`Flat`]), handed out in the order
+//! the heap would.
 
 /// An entry of a table: what it counts.
 pub trait Counted {
@@ -38,6 +40,45 @@ pub struct Candidates {
     /// Per entry, a lower bound of its count (saturated at `u32::MAX`); empty until the first
     /// refill and after [`Candidates::clear`], made again whenever the table's length changed.
     bounds: Vec<u32>,
+    /// The candidates instead of the heap, when a refill found them all at one count.
+    flat: Flat,
+}
+
+/// Candidates that all have one count. A heap of equal counts hands them out in a known
+/// order: the first in entry order, then the others from the last back (a pop moves the last
+/// candidate to the top, and a sift moves no count past an equal one; a candidate that stays
+/// at the count stays on top). So they are kept as a bit per entry and handed out in that
+/// order: the same victims, without the heap's 16 bytes a candidate (a whole table, often).
+struct Flat {
+    /// Bit `i % 64` of word `i / 64` is set while entry `i` is a candidate.
+    members: Vec<u64>,
+    /// The word the highest candidate is in, or below (the words above are empty).
+    word: usize,
+    /// The candidate on top; `None` when flat candidates are not in use.
+    top: Option<usize>,
+    /// Their count.
+    count: u64,
+}
+
+impl Flat {
+    /// Drops the top candidate; the next is the highest left (the first one goes first, and
+    /// then every other is the highest).
+    fn pop(&mut self) {
+        if let Some(top) = self.top.take() {
+            self.members[top / 64] &= !(1 << (top % 64));
+        }
+        loop {
+            let w = self.members[self.word];
+            if w != 0 {
+                self.top = Some(self.word * 64 + 63 - w.leading_zeros() as usize);
+                return;
+            }
+            if self.word == 0 {
+                return;
+            }
+            self.word -= 1;
+        }
+    }
 }
 
 /// A count as a lower bound in [`Candidates::bounds`].
@@ -51,7 +92,14 @@ const LANES: usize = 16;
 
 impl Candidates {
     pub fn new() -> Candidates {
-        Candidates { heap: Vec::new(), horizon: 0, scan: Vec::new(), sample: Vec::new(), bounds: Vec::new() }
+        Candidates {
+            heap: Vec::new(),
+            horizon: 0,
+            scan: Vec::new(),
+            sample: Vec::new(),
+            bounds: Vec::new(),
+            flat: Flat { members: Vec::new(), word: 0, top: None, count: 0 },
+        }
     }
 
     /// Forgets every candidate (the entries were moved around).
@@ -59,14 +107,28 @@ impl Candidates {
         self.heap.clear();
         self.horizon = 0;
         self.bounds.clear();
+        self.flat.top = None;
     }
 
     /// Brings an entry of `entries` with the smallest count to the top and returns its index.
     #[inline]
     pub fn true_minimum<T: Counted>(&mut self, entries: &[T]) -> usize {
         loop {
+            if let Some(top) = self.flat.top {
+                let real = entries[top].count();
+                if real == self.flat.count {
+                    return top;
+                }
+                // Counted up since: past the horizon, the heap would drop it.
+                if let Some(b) = self.bounds.get_mut(top) {
+                    *b = bound(real);
+                }
+                self.flat.pop();
+                continue;
+            }
             if self.heap.is_empty() {
                 self.refill(entries);
+                continue;
             }
             let Candidate { count: pushed, idx, .. } = self.heap[0];
             let real = entries[idx as usize].count();
@@ -89,6 +151,16 @@ impl Candidates {
     /// key of [`Counted::hint`] `hint`: it stays a candidate, or goes once at the horizon.
     #[inline]
     pub fn top_counts(&mut self, count: u64, hint: u32) {
+        if let Some(top) = self.flat.top {
+            if let Some(b) = self.bounds.get_mut(top) {
+                *b = bound(count);
+            }
+            // Below the horizon, it has the flat count still, and stays on top.
+            if count >= self.horizon {
+                self.flat.pop();
+            }
+            return;
+        }
         if let Some(b) = self.bounds.get_mut(self.heap[0].idx as usize) {
             *b = bound(count);
         }
@@ -101,9 +173,13 @@ impl Candidates {
         }
     }
 
-    /// The entry most likely evicted next, and its [`Counted::hint`].
-    pub fn next(&self) -> Option<(usize, u32)> {
-        self.heap.first().map(|c| (c.idx as usize, c.hint))
+    /// The entry most likely evicted next (of `entries`, those [`Candidates::true_minimum`]
+    /// was given), and its [`Counted::hint`].
+    pub fn next<T: Counted>(&self, entries: &[T]) -> Option<(usize, u32)> {
+        match self.flat.top {
+            Some(top) => entries.get(top).map(|e| (top, e.hint())),
+            None => self.heap.first().map(|c| (c.idx as usize, c.hint)),
+        }
     }
 
     /// Removes the top candidate.
@@ -138,20 +214,46 @@ impl Candidates {
             self.take(entries, most, |count| count < sampled);
         }
         self.horizon = sampled;
-        let equal = self.scan.is_empty();
-        if equal {
+        if self.scan.is_empty() {
             // No count is below the sample's, which is the smallest: every entry at it is a
-            // candidate.
-            self.take(entries, sampled, |count| count == sampled);
+            // candidate, all of one count.
+            self.take_flat(entries, sampled);
             self.horizon = sampled + 1;
+            return;
         }
         std::mem::swap(&mut self.heap, &mut self.scan);
-        // Candidates of one count are a heap as they stand (a sift moves none of them).
-        if !equal {
-            for pos in (0..self.heap.len() / 2).rev() {
-                self.sift_down(pos);
-            }
+        for pos in (0..self.heap.len() / 2).rev() {
+            self.sift_down(pos);
         }
+    }
+
+    /// Makes every entry whose count is `count` a flat candidate (see [`Flat`]), of those
+    /// whose bound is at most `count` (the bound is made its count on the way); the first in
+    /// entry order goes on top. At least one entry has that count.
+    fn take_flat<T: Counted>(&mut self, entries: &[T], count: u64) {
+        const _: () = assert!(64 % LANES == 0);
+        let most = bound(count);
+        let members = &mut self.flat.members;
+        members.clear();
+        members.resize(entries.len().div_ceil(64), 0);
+        let mut base = 0;
+        for lanes in self.bounds.chunks_mut(LANES) {
+            let mut mask = at_most(lanes, most);
+            let mut bits = 0u64;
+            while mask != 0 {
+                let j = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                let real = entries[base + j].count();
+                lanes[j] = bound(real);
+                bits |= u64::from(real == count) << j;
+            }
+            members[base / 64] |= bits << (base % 64);
+            base += LANES;
+        }
+        let first = members.iter().position(|&w| w != 0).expect("an entry at the sampled count");
+        self.flat.top = Some(first * 64 + members[first].trailing_zeros() as usize);
+        self.flat.word = members.len() - 1;
+        self.flat.count = count;
     }
 
     /// Puts on `scan`, in entry order, every entry whose count `wanted` takes, of those whose
@@ -302,7 +404,7 @@ mod tests {
                 entries[i].0 += script.burst * (script.weight)(next(&mut x)).max(1);
             }
             if script.on_next && next(&mut x) % 4 == 0 {
-                if let Some((i, _)) = c.next() {
+                if let Some((i, _)) = c.next(&entries) {
                     entries[i].0 += (script.weight)(next(&mut x));
                 }
             }

@@ -335,7 +335,7 @@ impl<E: Default> TopK<E> {
                 self.candidates.top_counts(min + weight, (hash >> 32) as u32);
                 // Most likely the next victim: its entry and its index slot are read first at
                 // the next eviction.
-                if let Some((next, hint)) = self.candidates.next() {
+                if let Some((next, hint)) = self.candidates.next(&self.entries) {
                     if let Some(e) = self.entries.get(next) {
                         prefetch(e);
                     }
