@@ -132,6 +132,8 @@ impl<E: Default> TopK<E> {
         };
         if self.recent.is_empty() {
             self.recent = vec![(0, 0, u32::MAX, 0); crate::count::hash::SHORT_CACHE];
+            // Its hits above count without telling the candidates.
+            self.candidates.inexact();
         }
         let hash = self.hash(key);
         self.total += weight;
@@ -214,6 +216,7 @@ impl<E: Default> TopK<E> {
         }
         self.floor = mine + theirs;
         self.total += other.total;
+        self.candidates.recount();
         if !overflow.is_empty() {
             self.keep_heaviest(other, overflow, combine);
         }
@@ -305,6 +308,7 @@ impl<E: Default> TopK<E> {
         match self.find_or_vacant(stored, full_len, hash) {
             Ok(idx) => {
                 self.entries[idx].count += weight;
+                self.candidates.counted(idx, self.entries[idx].count);
                 self.entries[idx].error += error;
                 if self.entries[idx].key().len() < stored.len() {
                     self.store.restore(&mut self.entries[idx].key, stored);
@@ -335,7 +339,7 @@ impl<E: Default> TopK<E> {
                 self.candidates.top_counts(min + weight, (hash >> 32) as u32);
                 // Most likely the next victim: its entry and its index slot are read first at
                 // the next eviction.
-                if let Some((next, hint)) = self.candidates.next() {
+                if let Some((next, hint)) = self.candidates.next(&self.entries) {
                     if let Some(e) = self.entries.get(next) {
                         prefetch(e);
                     }
