@@ -135,9 +135,18 @@ impl Compactor {
         }
     }
 
-    /// Copies the header up to the first quote (MONITOR form).
+    /// Copies the header up to the first quote (MONITOR form). A header longer than
+    /// [`MAX_HEADER`] is no MONITOR line's, whether its quote came in the same piece or not: it
+    /// is kept that far, and the rest only counted.
     fn header(&mut self, bytes: &[u8]) -> usize {
-        let used = match bytes.iter().position(|&b| b == b'"') {
+        let quote = bytes.iter().position(|&b| b == b'"');
+        let room = MAX_HEADER - self.out.len();
+        if quote.unwrap_or(bytes.len()) > room {
+            self.copy(&bytes[..room]);
+            self.at = At::Full;
+            return room;
+        }
+        match quote {
             Some(at) => {
                 self.copy(&bytes[..=at]);
                 self.go(At::Arg);
@@ -147,12 +156,7 @@ impl Compactor {
                 self.copy(bytes);
                 bytes.len()
             }
-        };
-        if self.at == At::Header && self.out.len() > MAX_HEADER {
-            self.out.truncate(MAX_HEADER);
-            self.at = At::Full;
         }
-        used
     }
 
     /// Between two quoted arguments: a space, then the next opening quote.

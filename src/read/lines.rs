@@ -251,9 +251,11 @@ impl LineReader {
         }
     }
 
+    /// Whether the line is a record is told from its first `limit` bytes, not from however many
+    /// the reads had brought: a file and a pipe of the same bytes are compacted alike.
     fn start_compacting(&mut self, start: usize, end: usize) {
         let line = &self.buf[start..end];
-        self.compactor.start(crate::format::record::looks_like_one(line));
+        self.compactor.start(crate::format::record::looks_like_one(&line[..self.limit.min(line.len())]));
         self.compactor.feed(line);
     }
 
@@ -564,6 +566,29 @@ mod tests {
             assert_eq!(got.len(), 2, "chunk {chunk}");
             assert!(got[0].0.ends_with(b"\"\r\n"), "chunk {chunk}");
             assert_eq!(got[1], whole(b"ab\n"), "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_long_line_is_compacted_alike_whatever_the_reads_brought_when_it_began() {
+        // No TAB nor quote in the first MAX_LINE bytes, then a TAB and a quote. Read 4096 bytes at
+        // a time, compacting begins before the TAB is read; read a block at a time, the whole
+        // line is there at once. Both ways: no MONITOR line (its header is over MAX_HEADER), nor
+        // a record (no TAB in its first MAX_LINE bytes), kept by its first MAX_HEADER bytes.
+        let mut data = vec![b'x'; MAX_LINE + 50_000];
+        data.extend_from_slice(b"\t\"y\"\n");
+        let mut kept = vec![b'x'; MAX_HEADER];
+        kept.push(b'\n');
+        let want = vec![(kept, true, (data.len() - 1 - MAX_HEADER) as u64, 0)];
+        // A record whose TAB-separated head came first: a record (its long field kept by its head)
+        // however it is read.
+        let mut record = b"1.5\t0\t".to_vec();
+        record.extend_from_slice(&data);
+        let as_record = lines(&record, usize::MAX);
+        assert!(as_record.len() == 1 && as_record[0].0.starts_with(b"1.5\t0\txxx") && !as_record[0].1);
+        for chunk in [4096, 100_000, BLOCK, usize::MAX] {
+            assert!(lines(&data, chunk) == want, "chunk {chunk}");
+            assert!(lines(&record, chunk) == as_record, "record, chunk {chunk}");
         }
     }
 
