@@ -286,19 +286,22 @@ impl Parser {
             }
             _ => return Classified::Skipped,
         }
-        match self.command(line, body, cut) {
-            Some(header) => Classified::Command(header, false),
-            None => {
-                self.spans.clear();
-                Classified::Skipped
-            }
-        }
+        self.command(line, body, cut)
+    }
+
+    /// A line that reads as no command: what was found of its arguments is dropped.
+    #[inline(always)]
+    fn not_a_command<'a>(&mut self) -> Classified<'a> {
+        self.spans.clear();
+        Classified::Skipped
     }
 
     // Always inlined into `classify` (its one caller): the header it returns is then built
-    // where the command is, not copied out of a call.
+    // where the command is, not copied out of a call. It returns the `Classified` value itself:
+    // an `Option<Header>` mapped into one afterwards was a copy of the header's nine words on
+    // every line (20 to 30 instructions a line with what they kept in registers).
     #[inline(always)]
-    fn command<'a>(&mut self, line: &'a [u8], body: &'a [u8], cut: bool) -> Option<Header<'a>> {
+    fn command<'a>(&mut self, line: &'a [u8], body: &'a [u8], cut: bool) -> Classified<'a> {
         // Most lines have the common timestamp, ten digits, a dot and six, then ` [`, a db of one
         // digit and a space: those four bytes are tested first, and every other form is read
         // out of line, so that its code does not crowd the common path's registers (one pass
@@ -308,17 +311,18 @@ impl Parser {
             if let Some(micros) = self.stamps.parse(&body[..17]) {
                 let offset = body.as_ptr() as usize - line.as_ptr() as usize;
                 let after_db = &body[21..];
-                let end = self.client_and_arguments(after_db, offset + 21, cut)?;
-                return Some(Header {
-                    ts: &body[..17],
-                    micros,
-                    db: &body[19..20],
-                    client: &after_db[..end],
-                    node: None,
-                });
+                let Some(end) = self.client_and_arguments(after_db, offset + 21, cut) else {
+                    return self.not_a_command();
+                };
+                let header =
+                    Header { ts: &body[..17], micros, db: &body[19..20], client: &after_db[..end], node: None };
+                return Classified::Command(header, false);
             }
         }
-        self.other_command(line, body, cut)
+        match self.other_command(line, body, cut) {
+            Some(header) => Classified::Command(header, false),
+            None => self.not_a_command(),
+        }
     }
 
     /// [`Parser::command`] of a line of any form.

@@ -44,13 +44,18 @@ fn common(t: &[u8; 17]) -> Option<u64> {
 
 /// [`parse_timestamp`] for a stream of lines: the common form's first eight digits (which
 /// change every hundred seconds) are read once for all the lines that share them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Stamps {
-    /// The first eight digits last read, as loaded (0: none yet; digits are never zero bytes,
-    /// but a line's first eight bytes may be, so 0 is never taken as a match), and their value in
-    /// microseconds.
+    /// The first eight digits last read, as loaded, and their value in microseconds: before
+    /// any, `00000000` and 0, which are each other's (so a fresh one needs no test of its own).
     head: u64,
     value: u64,
+}
+
+impl Default for Stamps {
+    fn default() -> Stamps {
+        Stamps { head: u64::from_le_bytes(*b"00000000"), value: 0 }
+    }
 }
 
 impl Stamps {
@@ -61,7 +66,7 @@ impl Stamps {
         if let Ok(t) = <&[u8; 17]>::try_from(ts) {
             if t[10] == b'.' {
                 let (head, tail) = words(t);
-                if head == self.head && self.head != 0 && not_digits(tail) == 0 {
+                if head == self.head && not_digits(tail) == 0 {
                     return Some(self.value + digits_value(tail));
                 }
                 if let Some(micros) = common(t) {
@@ -240,9 +245,13 @@ mod tests {
             }
             assert_eq!(stamps.parse(&ts), parse_timestamp(&ts, false), "round {round}");
         }
-        // Zero bytes where no digits were read yet (what a fresh Stamps holds).
+        // Zero bytes, and the digits a fresh Stamps holds (`00000000`, read as 0): each as
+        // parse_timestamp reads it.
         let zeros = b"\0\0\0\0\0\0\0\x0012.345678";
         assert_eq!(Stamps::default().parse(zeros), None);
+        let fresh = b"0000000012.345678";
+        assert_eq!(Stamps::default().parse(fresh), Some(12_345_678));
+        assert_eq!(Stamps::default().parse(b"0000000012.34567x"), None);
     }
 
     #[test]
