@@ -251,13 +251,15 @@ impl Parser {
 
         // A line cut short keeps its line end too when it had one (a compacted copy of a long
         // line); the end of a line that never came has none.
-        let mut line = line;
-        if let Some(rest) = line.strip_suffix(b"\n") {
-            line = rest;
+        // (Its end moved back, then the line cut once: two tests of a byte, not two slices made.)
+        let mut end = line.len();
+        if end > 0 && line[end - 1] == b'\n' {
+            end -= 1;
         }
-        if let Some(rest) = line.strip_suffix(b"\r") {
-            line = rest;
+        if end > 0 && line[end - 1] == b'\r' {
+            end -= 1;
         }
+        let line = &line[..end];
         if !cut && maybe_tab && line.find_byte(b'\t').is_some() {
             // MONITOR escapes tabs: a line with one is most likely a record of ours, read back.
             if let Some(header) = self.record(line) {
