@@ -288,17 +288,20 @@ impl Candidates {
 
     /// Makes every entry whose count is `count` a flat candidate (see [`Flat`]), of those
     /// whose bound is at most `count` (the bound is made its count on the way); the first in
-    /// entry order goes on top. At least one entry has that count.
+    /// entry order goes on top. At least one entry has that count, and none less (the refill
+    /// found none below it): while the bounds are the counts, those at most `count` are those
+    /// at it, and their mask is the candidates' bits as it stands (unless it saturates).
     fn take_flat<T: Counted>(&mut self, entries: &[T], count: u64) {
         const _: () = assert!(64 % LANES == 0);
         let most = bound(count);
         let (exact, hints, members) = (self.exact, &self.hints, &mut self.flat.members);
         members.clear();
         members.resize(entries.len().div_ceil(64), 0);
+        let at_it = exact && most != u32::MAX;
         let mut base = 0;
         for lanes in self.bounds.chunks_mut(LANES) {
             let mut mask = at_most(lanes, most);
-            let mut bits = 0u64;
+            let mut bits = if at_it { std::mem::take(&mut mask).into() } else { 0u64 };
             while mask != 0 {
                 let j = mask.trailing_zeros() as usize;
                 mask &= mask - 1;
