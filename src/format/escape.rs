@@ -316,9 +316,26 @@ fn unescape_onto(text: &[u8], out: &mut Vec<u8>) -> Option<()> {
 
 /// The value of two hex digits (either case).
 pub(crate) fn hex_pair(pair: &[u8]) -> Option<u8> {
-    let digit = |b: u8| (b as char).to_digit(16);
-    Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8)
+    let (high, low) = (HEX_DIGIT[usize::from(pair[0])], HEX_DIGIT[usize::from(pair[1])]);
+    (high | low < 16).then_some(high << 4 | low)
 }
+
+/// The value of each byte as a hex digit (either case), 0xff for a byte that is not one: a
+/// look-up, not a test of each range.
+pub(crate) const HEX_DIGIT: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            d @ b'0'..=b'9' => d - b'0',
+            d @ b'a'..=b'f' => d - b'a' + 10,
+            d @ b'A'..=b'F' => d - b'A' + 10,
+            _ => 0xff,
+        };
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

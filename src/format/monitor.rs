@@ -344,7 +344,8 @@ impl Parser {
             b'[' => {
                 let inner = &rest[1..];
                 let db_len = match inner {
-                    // Most lines are of a db under 10: its one digit and the space, read at once.
+                    // The common form is parsed before this; here too a db is most often under 10: its one
+                    // digit and the space, read at once.
                     [b'0'..=b'9', b' ', ..] => 1,
                     _ => inner.iter().take_while(|b| b.is_ascii_digit()).count(),
                 };
@@ -804,8 +805,14 @@ mod tests {
             b"$5",
             b"*3",
             b":1",
+            br#"1.000001 [-1 1.2.3.4:5] "set" "x""#,
+            br#"1.000001 [[0 1.2.3.4:5] "set" "x""#,
+            br#"1.000001 [  1.2.3.4:5] "set" "x""#,
         ] {
             assert_eq!(kind(line), "skipped", "{}", String::from_utf8_lossy(line));
+            // The same with a timestamp of today's width: the common form's own way through.
+            let today = line.replace(b"1.000001 [", b"1795636306.848848 [");
+            assert_eq!(kind(&today), "skipped", "{}", String::from_utf8_lossy(&today));
         }
     }
 

@@ -7,6 +7,7 @@
 //! argument, and the long-line compactor ([`crate::read::compact`]) on bytes as they stream past,
 //! one escape at a time.
 
+use crate::format::escape::HEX_DIGIT;
 use crate::format::scan;
 
 /// One escape, read from its backslash on.
@@ -26,7 +27,7 @@ pub fn escape(raw: &[u8]) -> Escape {
         b'x' => {
             return match (raw.get(2), raw.get(3)) {
                 (None, _) | (Some(b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F'), None) => Escape::Partial,
-                (Some(&h), Some(&l)) => match (HEX[h as usize], HEX[l as usize]) {
+                (Some(&h), Some(&l)) => match (HEX_DIGIT[h as usize], HEX_DIGIT[l as usize]) {
                     // Both are hex digits (a value under 16 each).
                     (h, l) if h | l < 16 => Escape::Byte { byte: h << 4 | l, used: 4 },
                     _ => Escape::Byte { byte: b'x', used: 2 },
@@ -43,23 +44,6 @@ pub fn escape(raw: &[u8]) -> Escape {
     };
     Escape::Byte { byte, used: 2 }
 }
-
-/// The value of each byte as a hex digit (either case), 0xff for a byte that is not one: a
-/// look-up, not a test of each range.
-const HEX: [u8; 256] = {
-    let mut table = [0xff; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = match b as u8 {
-            d @ b'0'..=b'9' => d - b'0',
-            d @ b'a'..=b'f' => d - b'a' + 10,
-            d @ b'A'..=b'F' => d - b'A' + 10,
-            _ => 0xff,
-        };
-        b += 1;
-    }
-    table
-};
 
 /// Decodes one quoted argument whose opening quote is already consumed, appending its bytes to
 /// `out`. Returns the number of input bytes used up to (not including) the closing quote, or
@@ -121,7 +105,8 @@ fn copy_decoded(short: &[u8; SHORT + 8], n: usize, out: &mut Vec<u8>) {
     out.truncate(keep);
 }
 
-/// The bytes an argument decodes to in one step on the stack, at most.
+/// An argument is decoded on the stack while fewer bytes than this are decoded (a word's move
+/// may take it up to seven past), the rest by runs.
 const SHORT: usize = 64;
 
 /// [`decode_quoted`] from `text[i]` on, a run of plain bytes at a time.

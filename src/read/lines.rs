@@ -593,6 +593,32 @@ mod tests {
     }
 
     #[test]
+    fn a_long_line_whose_header_is_at_most_max_header_bytes_is_a_monitor_line() {
+        // A client of a line over MAX_LINE making its header (the bytes before the first quote)
+        // MAX_HEADER bytes long, then one more: kept as a MONITOR line, then not, however read.
+        for (header, monitor) in [(MAX_HEADER, true), (MAX_HEADER + 1, false)] {
+            let mut line = b"1700000000.000002 [0 unix:/".to_vec();
+            line.resize(header - 2, b'u');
+            line.extend_from_slice(b"] \"set\" \"k\" \"");
+            line.resize(line.len() + MAX_LINE, b'v');
+            line.extend_from_slice(b"\"\n");
+            for chunk in [4096, 100_000, BLOCK, usize::MAX] {
+                let got = lines(&line, chunk);
+                assert_eq!(got.len(), 1);
+                let (copy, cut, _, long) = &got[0];
+                if monitor {
+                    assert!(copy.starts_with(&line[..header + 11]) && !cut && *long == 1, "chunk {chunk}");
+                } else {
+                    assert!(
+                        copy[..MAX_HEADER] == line[..MAX_HEADER] && copy.len() == MAX_HEADER + 1 && *cut,
+                        "chunk {chunk}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_line_is_compacted_by_its_length_not_by_where_it_falls() {
         // Lines a little over MAX_LINE, after lead-ins of different lengths, read in different
         // chunk sizes: handed out the same way every time.
