@@ -98,6 +98,8 @@ impl KeyAccess {
 #[derive(Debug, Default, Clone)]
 struct Chain {
     prev: Option<u64>,
+    /// The node's commands so far: the next one's position among them.
+    seq: u64,
     /// Under [`GapRule::Earlier`]: the previous command, which the next gap is charged to (its
     /// name kept only when the table does not know it, and then by its head).
     prev_command: Name,
@@ -206,7 +208,9 @@ impl CommandCounts {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SlowCall {
     pub gap: u64,
-    /// The call's position in the input, so ties keep input order.
+    /// Its node, and its position among that node's calls: ties keep each node's input order,
+    /// the lower node first, however several inputs' lines interleaved as they were read.
+    pub node: Reverse<u32>,
     pub seq: Reverse<u64>,
     pub timestamp: String,
     pub client: String,
@@ -507,7 +511,6 @@ pub struct Stats {
     node_counts: Vec<u64>,
     pub gaps: Histogram,
     slowest: BinaryHeap<Reverse<SlowCall>>,
-    seq: u64,
     /// Per node: the previous command's time, and (for [`GapRule::Earlier`]) its name and call.
     chains: Vec<Chain>,
     /// The times are latencies measured from packets (requests read from a capture), not
@@ -545,7 +548,6 @@ impl Stats {
             node_counts: Vec::new(),
             gaps: Histogram::new(),
             slowest: BinaryHeap::new(),
-            seq: 0,
             chains: Vec::new(),
             latencies: false,
             command_latencies: std::collections::BTreeMap::new(),
@@ -556,7 +558,6 @@ impl Stats {
     /// Counts one command, all but its key accesses (see [`key_shares`]) and its line (the
     /// pipeline tallies lines); `secrets` are the arguments a slow call shows redacted.
     pub fn command(&mut self, cmd: &Command<'_>, secrets: &Secrets) {
-        self.seq += 1;
         let t = cmd.header.micros;
         if self.first.map_or(true, |f| t < f.micros) {
             self.first = Some(Stamp { micros: t });
@@ -568,12 +569,13 @@ impl Stats {
         if self.chains.len() <= node {
             self.chains.resize(node + 1, Chain::default());
         }
-        let gap = match self.chains[node].prev {
+        let chain = &mut self.chains[node];
+        chain.seq += 1;
+        let gap = match chain.prev.replace(t) {
             // Timestamps going backwards (merged or reordered captures) give no gap.
             Some(prev) if t >= prev => Some(t - prev),
             _ => None,
         };
-        self.chains[node].prev = Some(t);
         if self.node_counts.len() <= node {
             self.node_counts.resize(node + 1, 0);
         }
@@ -602,7 +604,7 @@ impl Stats {
         if let Some(latency) = latency {
             self.gaps.record(latency);
             self.command_latency(cmd.name).record(latency);
-            if self.would_keep(latency) {
+            if self.would_keep(latency, cmd.node, || self.chains[cmd.node as usize].seq) {
                 let call = self.render(cmd, secrets, latency);
                 self.keep_slow(call);
             }
@@ -627,7 +629,7 @@ impl Stats {
             GapRule::Later => {
                 if let Some(gap) = gap {
                     self.gaps.record(gap);
-                    if self.would_keep(gap) {
+                    if self.would_keep(gap, cmd.node, || self.chains[cmd.node as usize].seq) {
                         let call = self.render(cmd, secrets, gap);
                         self.keep_slow(call);
                     }
@@ -648,7 +650,7 @@ impl Stats {
             self.command_counts.add_named(chain.prev_id, &chain.prev_command, 0).charge(gap);
             self.gaps.record(gap);
             if let Some(mut call) = self.chains[node].prev_call.take() {
-                if self.would_keep(gap) {
+                if self.would_keep(gap, call.node.0, || call.seq.0) {
                     call.gap = gap;
                     self.keep_slow(call);
                 }
@@ -679,9 +681,17 @@ impl Stats {
         self.settings.top.min(MAX_SLOWEST)
     }
 
-    fn would_keep(&self, gap: u64) -> bool {
+    /// Whether a call of `gap` on `node`, its `seq()`-th there, would be among the slowest
+    /// kept: ranked as [`SlowCall`] orders them, so which are kept does not depend on how the
+    /// nodes' calls interleaved (the position is looked up only for a tie).
+    #[inline]
+    fn would_keep(&self, gap: u64, node: u32, seq: impl FnOnce() -> u64) -> bool {
         let rows = self.slow_rows();
-        rows > 0 && (self.slowest.len() < rows || self.slowest.peek().is_some_and(|m| gap > m.0.gap))
+        rows > 0
+            && (self.slowest.len() < rows
+                || self.slowest.peek().is_some_and(|m| {
+                    gap > m.0.gap || gap == m.0.gap && (Reverse(node), Reverse(seq())) > (m.0.node, m.0.seq)
+                }))
     }
 
     fn keep_slow(&mut self, call: SlowCall) {
@@ -715,7 +725,8 @@ impl Stats {
         }
         SlowCall {
             gap,
-            seq: Reverse(self.seq),
+            node: Reverse(cmd.node),
+            seq: Reverse(self.chains.get(cmd.node as usize).map_or(0, |chain| chain.seq)),
             timestamp: crate::count::name::shown(cmd.header.ts, STAMP_WIDTH),
             client: crate::count::name::shown(cmd.header.client, CLIENT_WIDTH),
             call: String::from_utf8(text).unwrap_or_default(),
@@ -728,7 +739,6 @@ impl Stats {
         self.per_key.slots.seal();
         let mut next = Stats::new(self.settings.clone());
         next.chains.clone_from(&self.chains);
-        next.seq = self.seq;
         next.latencies = self.latencies;
         next
     }
@@ -759,7 +769,7 @@ impl Stats {
             self.command_latency(name).merge(latencies);
         }
         for call in &other.slowest {
-            if self.would_keep(call.0.gap) {
+            if self.would_keep(call.0.gap, call.0.node.0, || call.0.seq.0) {
                 self.keep_slow(call.0.clone());
             }
         }
@@ -768,7 +778,8 @@ impl Stats {
     /// Ends one node's input: a line that follows on that node has no gap before it.
     pub fn end_of_input(&mut self, node: u32) {
         if let Some(chain) = self.chains.get_mut(node as usize) {
-            *chain = Chain::default();
+            // The node's positions go on: a call's place among its node's calls is kept.
+            *chain = Chain { seq: chain.seq, ..Chain::default() };
         }
     }
 
@@ -942,6 +953,39 @@ mod tests {
                     .collect();
                 assert_eq!(got, want, "{n} keys, reply {reply:?}");
                 assert_eq!(got.iter().map(|g| g.2).sum::<u64>(), if n > 0 { 10 } else { 0 });
+            }
+        }
+    }
+
+    #[test]
+    fn the_slowest_calls_of_several_nodes_do_not_hang_on_how_their_lines_interleaved() {
+        // Three nodes, each its calls 5 µs apart (every gap a tie), under both gap rules and with
+        // fewer rows than calls: the same slowest calls, in the same order, however the nodes'
+        // lines came in (each node's in its own order).
+        let calls = |node: u32| (0..8u64).map(move |i| (node, 1_000_000 + 5 * i + u64::from(node)));
+        let interleavings: [Vec<(u32, u64)>; 3] = [
+            (0..3).flat_map(calls).collect(),
+            (0..3).rev().flat_map(calls).collect(),
+            (0..8).flat_map(|i| (0..3).map(move |node| (node, 1_000_000 + 5 * i + u64::from(node)))).collect(),
+        ];
+        for rule in [GapRule::Later, GapRule::Earlier] {
+            let slowest = |order: &Vec<(u32, u64)>| {
+                let mut stats = Stats::new(settings(100, 1, rule));
+                for &(node, micros) in order {
+                    let key = format!("n{node}:{micros}");
+                    count(&mut stats, &[b"get", key.as_bytes()], b"10.0.0.1:5000", micros, node);
+                }
+                stats.slowest().into_iter().map(|c| (c.node.0, c.call)).collect::<Vec<_>>()
+            };
+            let want = slowest(&interleavings[0]);
+            assert_eq!(want.len(), 10);
+            // The lowest node's calls first, each node's in input order.
+            // (A gap is charged to the call after it, or under the earlier rule to the one before.)
+            let first = if rule == GapRule::Later { "get n0:1000005" } else { "get n0:1000000" };
+            assert_eq!(want[0], (0, first.to_string()), "{rule:?}");
+            assert!(want.windows(2).all(|w| w[0].0 <= w[1].0), "{rule:?}: {want:?}");
+            for order in &interleavings[1..] {
+                assert_eq!(slowest(order), want, "{rule:?}");
             }
         }
     }

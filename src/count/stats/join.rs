@@ -34,7 +34,7 @@ impl Stats {
         let later = self.settings.gap_rule == GapRule::Later;
         let call = (later && self.slow_rows() > 0).then(|| {
             let mut call = self.render(cmd, secrets, 0);
-            call.seq = Reverse(self.seq + 1);
+            call.seq = Reverse(self.chains.get(cmd.node as usize).map_or(0, |chain| chain.seq) + 1);
             call
         });
         let name = if cmd.id.is_none() { Name::new(cmd.name) } else { Name::default() };
@@ -44,27 +44,30 @@ impl Stats {
     /// Adds the counts of the range that follows this one in the input; `openings` are its
     /// first commands, one per node ([`Stats::opening`]).
     pub fn join(&mut self, mut later: Stats, openings: &[Opening]) {
-        let offset = self.seq;
+        // A later call's position on its node follows this range's calls there.
+        let offsets: Vec<u64> = self.chains.iter().map(|chain| chain.seq).collect();
+        let offset = |node: u32| offsets.get(node as usize).copied().unwrap_or(0);
         let shift = |mut call: SlowCall| {
-            call.seq = Reverse(call.seq.0 + offset);
+            call.seq = Reverse(call.seq.0 + offset(call.node.0));
             call
         };
         let mut calls: Vec<SlowCall> = std::mem::take(&mut self.slowest).into_iter().map(|r| r.0).collect();
         calls.extend(std::mem::take(&mut later.slowest).into_iter().map(|r| shift(r.0)));
         for opening in openings {
-            calls.extend(self.bridge(opening, offset));
+            calls.extend(self.bridge(opening, offset(opening.node)));
         }
         // The slowest calls merged one by one would drop a tie that input order keeps.
         self.merge(&later);
-        self.seq += later.seq;
         for (node, mut chain) in later.chains.into_iter().enumerate() {
-            if chain.prev.is_none() {
-                continue;
-            }
-            chain.prev_call = chain.prev_call.map(shift);
             if self.chains.len() <= node {
                 self.chains.resize(node + 1, Default::default());
             }
+            chain.seq += offset(node as u32);
+            if chain.prev.is_none() {
+                self.chains[node].seq = chain.seq;
+                continue;
+            }
+            chain.prev_call = chain.prev_call.map(shift);
             self.chains[node] = chain;
         }
         // One pass keeps the heaviest by (gap, earliest position): the same order, taken whole.
