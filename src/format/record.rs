@@ -381,6 +381,14 @@ impl Room<'_> {
         self.moved(self.at + at, bytes);
     }
 
+    /// All of `src`, of `N` to `2N` bytes: its first `N` and its last `N` (overlapping).
+    #[inline(always)]
+    fn ends<const N: usize>(&mut self, src: &[u8]) {
+        let n = src.len();
+        self.part::<N>(0, src, 0);
+        self.part::<N>(n - N, src, n - N);
+    }
+
     /// [`Room::put`] of a field that may need escaping: whether it is plain ([`is_plain`]),
     /// told from the bytes the copy moves, as they are moved (a look of its own, before the
     /// copy, would load them again and choose again among the lengths).
@@ -439,22 +447,10 @@ impl Room<'_> {
                 self.spare[at + n / 2] = MaybeUninit::new(src[n / 2]);
                 self.spare[at + n - 1] = MaybeUninit::new(src[n - 1]);
             }
-            4..=7 => {
-                self.part::<4>(0, src, 0);
-                self.part::<4>(n - 4, src, n - 4);
-            }
-            8..=16 => {
-                self.part::<8>(0, src, 0);
-                self.part::<8>(n - 8, src, n - 8);
-            }
-            17..=32 => {
-                self.part::<16>(0, src, 0);
-                self.part::<16>(n - 16, src, n - 16);
-            }
-            33..=64 => {
-                self.part::<32>(0, src, 0);
-                self.part::<32>(n - 32, src, n - 32);
-            }
+            4..=7 => self.ends::<4>(src),
+            8..=16 => self.ends::<8>(src),
+            17..=32 => self.ends::<16>(src),
+            33..=64 => self.ends::<32>(src),
             _ => {
                 let mut from = 0;
                 while from + 32 < n {
