@@ -322,12 +322,15 @@ const PAIRS: [u16; 100] = {
 };
 
 /// Room reserved once at the end of a buffer for the fields of a record, which go into it by
-/// moves of fixed size: a field of up to 64 bytes is two (overlapping) moves, with no call
-/// and no capacity check of its own. Records are mostly short fields, for which a call to
-/// copy each (and a check of the room for each) cost more than the copy.
+/// moves of fixed size: a field of up to 64 bytes is two (overlapping) moves, with no call,
+/// no capacity check of its own and one test of the room left (not one per move). Records are
+/// mostly short fields, for which a call to copy each (and a check of the room for each move)
+/// cost more than the copy.
 struct Room<'a> {
+    /// The buffer's spare capacity, written through its pointer: every write is first tested
+    /// against its length ([`Room::test`]).
     spare: &'a mut [MaybeUninit<u8>],
-    /// The bytes written, from the start of `spare`.
+    /// The bytes written, from the start of `spare`; never past its end.
     at: usize,
 }
 
@@ -340,24 +343,43 @@ impl Room<'_> {
     /// another way). Returns what `fill` said.
     #[inline(always)]
     fn fill(buf: &mut Vec<u8>, most: usize, fill: impl FnOnce(&mut Room<'_>) -> bool) -> bool {
-        let want = most + Room::SLACK;
-        buf.reserve(want);
+        buf.reserve(most + Room::SLACK);
         let len = buf.len();
-        let mut room = Room { spare: &mut buf.spare_capacity_mut()[..want], at: 0 };
+        let mut room = Room { spare: buf.spare_capacity_mut(), at: 0 };
         let keep = fill(&mut room);
         let written = room.at;
         if keep {
-            // SAFETY: every move is into `spare` (indexing checks it: a field past the room
-            // panics, it writes nothing past the capacity), and every byte of spare[..at] was
-            // written: each move writes the bytes from `at` on that it then counts in `at`.
+            // SAFETY: every write is into `spare` (each is tested against its length first: a
+            // field past the room panics, it writes nothing past the capacity), and every byte
+            // of spare[..at] was written: each write writes the bytes from `at` on that it
+            // then counts in `at`.
             unsafe { buf.set_len(len + written) };
         }
         keep
     }
 
+    /// Panics unless `n` more bytes from `at` are within the room: the one test before a
+    /// field's writes, which are then unchecked.
+    #[inline(always)]
+    fn test(&self, n: usize) {
+        if n > self.spare.len() - self.at {
+            past_the_room();
+        }
+    }
+
+    /// `bytes` at `at` bytes past the room's `at`, unchecked: the caller tested that the room
+    /// holds them.
+    #[inline(always)]
+    fn store<const N: usize>(&mut self, at: usize, bytes: [u8; N]) {
+        debug_assert!(self.at + at + N <= self.spare.len());
+        // SAFETY: the caller tested (Room::test) that the room holds these N bytes.
+        unsafe { self.spare.as_mut_ptr().add(self.at + at).cast::<[u8; N]>().write_unaligned(bytes) }
+    }
+
     #[inline(always)]
     fn byte(&mut self, b: u8) {
-        self.spare[self.at] = MaybeUninit::new(b);
+        self.test(1);
+        self.store(0, [b]);
         self.at += 1;
     }
 
@@ -365,28 +387,37 @@ impl Room<'_> {
     #[inline(always)]
     fn word(&mut self, word: u64, len: usize) {
         debug_assert!(len <= 8);
-        self.moved(self.at, word.to_le_bytes());
+        self.test(8);
+        self.store(0, word.to_le_bytes());
         self.at += len;
     }
 
+    /// `N` bytes of `src` from `from`, at `from` bytes past the room's `at`, unchecked (the
+    /// caller tested the room for `src`), and the bytes moved.
     #[inline(always)]
-    fn moved<const N: usize>(&mut self, at: usize, bytes: [u8; N]) {
-        self.spare[at..at + N].copy_from_slice(&bytes.map(MaybeUninit::new));
-    }
-
-    /// `N` bytes of `src` from `from`, at `at` bytes past the room's `at`.
-    #[inline(always)]
-    fn part<const N: usize>(&mut self, at: usize, src: &[u8], from: usize) {
+    fn part<const N: usize>(&mut self, src: &[u8], from: usize) -> [u8; N] {
         let bytes: [u8; N] = src[from..from + N].try_into().expect("N bytes");
-        self.moved(self.at + at, bytes);
+        self.store(from, bytes);
+        bytes
     }
 
-    /// All of `src`, of `N` to `2N` bytes: its first `N` and its last `N` (overlapping).
+    /// All of `src`, of `N` to `2N` bytes: its first `N` and its last `N` (overlapping), and
+    /// the bytes moved.
     #[inline(always)]
-    fn ends<const N: usize>(&mut self, src: &[u8]) {
+    fn ends<const N: usize>(&mut self, src: &[u8]) -> ([u8; N], [u8; N]) {
         let n = src.len();
-        self.part::<N>(0, src, 0);
-        self.part::<N>(n - N, src, n - N);
+        (self.part::<N>(src, 0), self.part::<N>(src, n - N))
+    }
+
+    /// The first, middle and last byte of `src`, of 1 to 3 bytes (all of them), moved.
+    #[inline(always)]
+    fn three(&mut self, src: &[u8]) -> (u8, u8, u8) {
+        let n = src.len();
+        let (first, middle, last) = (src[0], src[n / 2], src[n - 1]);
+        self.store(0, [first]);
+        self.store(n / 2, [middle]);
+        self.store(n - 1, [last]);
+        (first, middle, last)
     }
 
     /// [`Room::put`] of a field that may need escaping: whether it is plain ([`is_plain`]),
@@ -395,27 +426,24 @@ impl Room<'_> {
     #[inline(always)]
     fn put_plain(&mut self, src: &[u8]) -> bool {
         let n = src.len();
-        let at = self.at;
+        self.test(n);
         let plain = match n {
             0 => true,
             1..=3 => {
-                let (first, middle, last) = (src[0], src[n / 2], src[n - 1]);
-                self.spare[at] = MaybeUninit::new(first);
-                self.spare[at + n / 2] = MaybeUninit::new(middle);
-                self.spare[at + n - 1] = MaybeUninit::new(last);
+                let (first, middle, last) = self.three(src);
                 // The bytes not looked at twice stand in for the missing ones.
                 not_plain(u64::from_le_bytes([first, middle, last, b' ', b' ', b' ', b' ', b' '])) == 0
             }
             4..=7 => {
-                let (head, tail) = (self.taken::<4>(src, 0), self.taken::<4>(src, n - 4));
+                let (head, tail) = self.ends::<4>(src);
                 not_plain(u64::from(u32::from_le_bytes(head)) | u64::from(u32::from_le_bytes(tail)) << 32) == 0
             }
             8..=16 => {
-                let (head, tail) = (self.taken::<8>(src, 0), self.taken::<8>(src, n - 8));
+                let (head, tail) = self.ends::<8>(src);
                 not_plain(u64::from_le_bytes(head)) | not_plain(u64::from_le_bytes(tail)) == 0
             }
             17..=32 => {
-                let (head, tail) = (self.taken::<16>(src, 0), self.taken::<16>(src, n - 16));
+                let (head, tail) = self.ends::<16>(src);
                 block_is_plain(&head) & block_is_plain(&tail)
             }
             _ => {
@@ -428,40 +456,46 @@ impl Room<'_> {
         plain
     }
 
-    /// [`Room::part`] that gives back the bytes moved.
-    #[inline(always)]
-    fn taken<const N: usize>(&mut self, src: &[u8], from: usize) -> [u8; N] {
-        let bytes: [u8; N] = src[from..from + N].try_into().expect("N bytes");
-        self.moved(self.at + from, bytes);
-        bytes
-    }
-
     #[inline(always)]
     fn put(&mut self, src: &[u8]) {
         let n = src.len();
+        self.test(n);
         match n {
             0 => {}
             1..=3 => {
-                let at = self.at;
-                self.spare[at] = MaybeUninit::new(src[0]);
-                self.spare[at + n / 2] = MaybeUninit::new(src[n / 2]);
-                self.spare[at + n - 1] = MaybeUninit::new(src[n - 1]);
+                self.three(src);
             }
-            4..=7 => self.ends::<4>(src),
-            8..=16 => self.ends::<8>(src),
-            17..=32 => self.ends::<16>(src),
-            33..=64 => self.ends::<32>(src),
+            4..=7 => {
+                self.ends::<4>(src);
+            }
+            8..=16 => {
+                self.ends::<8>(src);
+            }
+            17..=32 => {
+                self.ends::<16>(src);
+            }
+            33..=64 => {
+                self.ends::<32>(src);
+            }
             _ => {
                 let mut from = 0;
                 while from + 32 < n {
-                    self.part::<32>(from, src, from);
+                    self.part::<32>(src, from);
                     from += 32;
                 }
-                self.part::<32>(n - 32, src, n - 32);
+                self.part::<32>(src, n - 32);
             }
         }
         self.at += n;
     }
+}
+
+/// A record's field would go past the room reserved for it: the room's size was reckoned
+/// wrong, a bug.
+#[cold]
+#[inline(never)]
+fn past_the_room() -> ! {
+    panic!("a record's field past the room reserved for it")
 }
 
 impl Writer<io::Sink> {
