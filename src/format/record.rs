@@ -155,10 +155,16 @@ impl<W: Write> Writer<W> {
         let most = lead.ts.len() + lead.db.len() + lead.client.len() + command.len() + 3;
         let plain = lead.node.is_none()
             && Room::fill(out, most, |room| {
-                room.put(lead.ts);
-                room.byte(SEPARATOR);
-                room.put(lead.db);
-                room.byte(SEPARATOR);
+                match (<&[u8; 17]>::try_from(lead.ts), lead.db) {
+                    // Today's timestamp and a db under 10, as most lines have them.
+                    (Ok(ts), &[db]) => room.ts_db(ts, db),
+                    _ => {
+                        room.put(lead.ts);
+                        room.byte(SEPARATOR);
+                        room.put(lead.db);
+                        room.byte(SEPARATOR);
+                    }
+                }
                 let client = room.put_plain(lead.client);
                 room.byte(SEPARATOR);
                 client & room.put_plain(command)
@@ -390,6 +396,17 @@ impl Room<'_> {
         self.test(8);
         self.store(0, word.to_le_bytes());
         self.at += len;
+    }
+
+    /// A timestamp of today's width (17 bytes) and a db of one digit, each with the separator
+    /// after it: two moves of fixed size (16 bytes and a word), not two fields' lengths tested.
+    #[inline(always)]
+    fn ts_db(&mut self, ts: &[u8; 17], db: u8) {
+        self.test(24);
+        let (head, last) = ts.split_at(16);
+        self.store(0, <[u8; 16]>::try_from(head).expect("16 bytes"));
+        self.store(16, [last[0], SEPARATOR, db, SEPARATOR, 0, 0, 0, 0]);
+        self.at += 20;
     }
 
     /// `N` bytes of `src` from `from`, at `from` bytes past the room's `at`, unchecked (the
@@ -693,6 +710,26 @@ mod tests {
             assert_eq!(kept, is_plain(field), "{:?}", field.as_bstr());
             let want = if kept { [&b"before<"[..], field, b">"].concat() } else { b"before".to_vec() };
             assert_eq!(buf, want, "{:?}", field.as_bstr());
+        }
+    }
+
+    #[test]
+    fn a_lead_of_any_widths_is_its_fields_and_separators() {
+        // Today's timestamp and a one-digit db go in at once; every other width field by field.
+        for ts in [&b"1795636306.848848"[..], b"1.000001", b"17956363060.848848", b"1795636306.84884"] {
+            for db in [&b"0"[..], b"7", b"12", b"123456"] {
+                for client in [&b"10.0.0.28:44368"[..], b"", b"lua", b"unix:/tmp/redis.sock"] {
+                    let lead = Lead { node: None, ts, db, client };
+                    let record = written(|w| {
+                        w.lead(&lead, b"get");
+                        w.key(b"k", false, 866, ReplyColumns::Absent);
+                        w.key(b"k2", true, 16383, ReplyColumns::Absent);
+                    });
+                    let head = [ts, b"\t", db, b"\t", client, b"\tget\t"].concat();
+                    let want = [&head[..], b"k\tread\t866\n", &head, b"k2\twrite\t16383\n"].concat();
+                    assert_eq!(record.as_bstr(), want.as_bstr());
+                }
+            }
         }
     }
 
