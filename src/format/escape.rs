@@ -143,7 +143,7 @@ pub fn is_plain(bytes: &[u8]) -> bool {
         // The bytes that are not looked at twice stand in for the missing ones.
         1..=3 => not_plain(u64::from_le_bytes([bytes[0], bytes[n / 2], bytes[n - 1], b' ', b' ', b' ', b' ', b' '])),
         4..=7 => not_plain(u64::from(half(bytes, 0)) | u64::from(half(bytes, n - 4)) << 32),
-        8..=16 => not_plain(word(bytes, 0)) | not_plain(word(bytes, n - 8)),
+        8..=16 => return words_are_plain(word(bytes, 0), word(bytes, n - 8)),
         _ => return blocks_are_plain(bytes),
     };
     mask == 0
@@ -173,13 +173,37 @@ fn blocks_are_plain(bytes: &[u8]) -> bool {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(crate) fn block_is_plain(b: &[u8; 16]) -> bool {
-    use std::arch::x86_64::{
-        _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
-        _mm_movemask_epi8, _mm_set1_epi8,
-    };
     // SAFETY: SSE2 is part of x86_64; the load reads the sixteen bytes of `b`.
+    vector_is_plain(unsafe { std::arch::x86_64::_mm_loadu_si128(b.as_ptr().cast()) })
+}
+
+/// [`is_plain`] of the sixteen bytes of two words (eight each, the first word's first): a
+/// field of 8 to 16 bytes as a writer moved it, its first and last eight. One look at the
+/// sixteen in a vector register costs half the instructions of [`not_plain`] on each word.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn words_are_plain(first: u64, second: u64) -> bool {
+    // SAFETY: SSE2 is part of x86_64.
+    vector_is_plain(unsafe { std::arch::x86_64::_mm_set_epi64x(second as i64, first as i64) })
+}
+
+/// [`words_are_plain`] where there is no SSE2.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub(crate) fn words_are_plain(first: u64, second: u64) -> bool {
+    not_plain(first) | not_plain(second) == 0
+}
+
+/// [`is_plain`] of the sixteen bytes of `v`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn vector_is_plain(v: std::arch::x86_64::__m128i) -> bool {
+    use std::arch::x86_64::{
+        _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_movemask_epi8,
+        _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of x86_64.
     unsafe {
-        let v = _mm_loadu_si128(b.as_ptr().cast());
         // Signed: 0x20..=0x7e are the bytes above 0x1f and below 0x7f (0x80 and over are
         // negative).
         let printable = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));

@@ -31,7 +31,7 @@ use std::ops::Range;
 
 use bstr::ByteSlice;
 
-use crate::format::escape::{block_is_plain, escape, escape_mixed, is_plain, not_plain};
+use crate::format::escape::{block_is_plain, escape, escape_mixed, is_plain, not_plain, words_are_plain};
 use crate::format::timestamp::parse_timestamp;
 
 /// What separates the fields of a record.
@@ -457,7 +457,7 @@ impl Room<'_> {
             }
             8..=16 => {
                 let (head, tail) = self.ends::<8>(src);
-                not_plain(u64::from_le_bytes(head)) | not_plain(u64::from_le_bytes(tail)) == 0
+                words_are_plain(u64::from_le_bytes(head), u64::from_le_bytes(tail))
             }
             17..=32 => {
                 let (head, tail) = self.ends::<16>(src);
