@@ -249,8 +249,8 @@ impl<W: Write> Writer<W> {
                 room.byte(SEPARATOR);
                 let plain = room.put_plain(key);
                 room.word(access, len);
-                let (digits, len) = digits(slot);
-                room.word(digits | u64::from(b'\n') << (8 * len), len + 1);
+                let (digits, len) = digits_then(slot, b'\n');
+                room.word(digits, len);
                 plain
             });
             if plain {
@@ -301,19 +301,20 @@ impl<W: Write> Writer<W> {
     }
 }
 
-/// The decimal digits of `n` in the low bytes of a word, first digit lowest (as they are
-/// written), and how many there are: two digits at a time, without a loop; the leading zeros
-/// counted from the word itself (its low bytes that are zero), not by comparing `n` with each
-/// power of ten.
+/// The decimal digits of `n` followed by the byte `end`, in the low bytes of a word, first
+/// digit lowest (as they are written), and how many bytes that is: two digits at a time,
+/// without a loop; the leading zeros counted from the word itself (its low bytes that are
+/// zero), not by comparing `n` with each power of ten, and moved out with one shift that
+/// brings `end` after the last digit.
 #[inline]
-fn digits(n: u16) -> (u64, usize) {
+fn digits_then(n: u16, end: u8) -> (u64, usize) {
     let n = u32::from(n);
     let pair = |x: u32| u64::from(PAIRS[x as usize]);
     let (high, low) = (n / 10_000, n % 10_000);
     let five = u64::from(high) | pair(low / 100) << 8 | pair(low % 100) << 24;
     // At most four: the last digit is written even when it is 0.
     let zeros = ((five | 1 << 32).trailing_zeros() / 8) as usize;
-    ((five + 0x30_3030_3030) >> (8 * zeros), 5 - zeros)
+    ((five + 0x30_3030_3030 | u64::from(end) << 40) >> (8 * zeros), 6 - zeros)
 }
 
 /// The two decimal digits of each number below 100, tens in the low byte, as digit values.
@@ -736,9 +737,12 @@ mod tests {
     #[test]
     fn digits_are_those_itoa_writes() {
         for n in 0..=u16::MAX {
-            let (word, len) = digits(n);
-            assert_eq!(&word.to_le_bytes()[..len], itoa::Buffer::new().format(n).as_bytes(), "{n}");
-            assert_eq!(word >> (8 * len), 0, "{n}");
+            for end in [b'\n', b'\t', 0xff] {
+                let (word, len) = digits_then(n, end);
+                let want = [itoa::Buffer::new().format(n).as_bytes(), &[end]].concat();
+                assert_eq!(&word.to_le_bytes()[..len], want, "{n}");
+                assert_eq!(word >> (8 * len), 0, "{n}");
+            }
         }
     }
 
