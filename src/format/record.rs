@@ -245,17 +245,27 @@ impl<W: Write> Writer<W> {
             } else {
                 (u64::from_le_bytes(*b"\tread\t\0\0"), 6)
             };
+            let (digits, digits_len) = digits_then(slot, b'\n');
+            let rest = |room: &mut Room<'_>| {
+                room.word(access, len);
+                room.word(digits, digits_len);
+            };
             let plain = Room::fill(&mut self.buf, key.len() + 1 + 7 + 6, |room| {
                 room.byte(SEPARATOR);
                 let plain = room.put_plain(key);
-                room.word(access, len);
-                let (digits, len) = digits_then(slot, b'\n');
-                room.word(digits, len);
+                rest(room);
                 plain
             });
-            if plain {
-                return;
+            if !plain {
+                // The room found the key not plain: escaped, then the rest after it.
+                self.buf.push(SEPARATOR);
+                escape_mixed(key, &mut self.buf);
+                Room::fill(&mut self.buf, 7 + 6, |room| {
+                    rest(room);
+                    true
+                });
             }
+            return;
         }
         self.buf.push(SEPARATOR);
         escape(key, &mut self.buf);
@@ -314,7 +324,7 @@ fn digits_then(n: u16, end: u8) -> (u64, usize) {
     let five = u64::from(high) | pair(low / 100) << 8 | pair(low % 100) << 24;
     // At most four: the last digit is written even when it is 0.
     let zeros = ((five | 1 << 32).trailing_zeros() / 8) as usize;
-    ((five + 0x30_3030_3030 | u64::from(end) << 40) >> (8 * zeros), 6 - zeros)
+    (((five + 0x30_3030_3030) | (u64::from(end) << 40)) >> (8 * zeros), 6 - zeros)
 }
 
 /// The two decimal digits of each number below 100, tens in the low byte, as digit values.
@@ -731,6 +741,22 @@ mod tests {
                     assert_eq!(record.as_bstr(), want.as_bstr());
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_key_that_needs_escaping_is_escaped_between_its_lead_and_the_rest() {
+        for key in [&b"bin:\x00\xff0"[..], b"q:\"1\"\tx", b"\\", b"a\nb", &[b'k'; 40], &[0x80; 70]] {
+            let record = written(|w| {
+                w.lead(&LEAD_A, b"mget");
+                w.key(key, false, 7, ReplyColumns::Absent);
+                w.key(key, true, 12345, ReplyColumns::Absent);
+            });
+            let mut escaped = Vec::new();
+            escape(key, &mut escaped);
+            let head = b"1795636306.848848\t0\t1.2.3.4:5\tmget\t";
+            let want = [&head[..], &escaped, b"\tread\t7\n", head, &escaped, b"\twrite\t12345\n"].concat();
+            assert_eq!(record.as_bstr(), want.as_bstr());
         }
     }
 
