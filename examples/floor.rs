@@ -667,29 +667,31 @@ fn escape_len(raw: &[u8]) -> usize {
 }
 
 /// An argument's bytes from MONITOR's quoting (`\xHH`, `\n \r \t \a \b`, any other byte after a
-/// backslash as itself), appended to `out`.
+/// backslash as itself), appended to `out`: a byte at a time (such keys are short).
 fn unescape(raw: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
-    while let Some(at) = raw[i..].find_byte(b'\\') {
-        out.extend_from_slice(&raw[i..i + at]);
-        let e = i + at;
-        let used = escape_len(&raw[e..]);
-        out.push(match (used, raw.get(e + 1)) {
-            (4, _) => {
+    while let Some(&b) = raw.get(i) {
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let used = escape_len(&raw[i..]);
+        out.push(match raw.get(i + 1) {
+            Some(b'x') if used == 4 => {
                 let hex = |b: u8| (b as char).to_digit(16).expect("hex digit") as u8;
-                hex(raw[e + 2]) << 4 | hex(raw[e + 3])
+                hex(raw[i + 2]) << 4 | hex(raw[i + 3])
             }
-            (_, Some(b'n')) => b'\n',
-            (_, Some(b'r')) => b'\r',
-            (_, Some(b't')) => b'\t',
-            (_, Some(b'a')) => 7,
-            (_, Some(b'b')) => 8,
-            (_, Some(&other)) => other,
-            (_, None) => break,
+            Some(b'n') => b'\n',
+            Some(b'r') => b'\r',
+            Some(b't') => b'\t',
+            Some(b'a') => 7,
+            Some(b'b') => 8,
+            Some(&other) => other,
+            None => break,
         });
-        i = e + used;
+        i += used;
     }
-    out.extend_from_slice(&raw[i.min(raw.len())..]);
 }
 
 /// The arguments of a MONITOR line (`"a" "b\x00"`), whose opening quote is the next of `marks`,
