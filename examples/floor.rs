@@ -34,13 +34,19 @@
 //!   below 128 µs, 64 per power of two above) for the percentiles and max, and each command's
 //!   total; the 10 slowest calls (longest gaps, ties to the earlier line), their lines kept whole
 //!   as they are found.
-//! - The join: sums, and the gap across each cut charged to the later range's first command.
+//! - The join: sums, and the gap across each cut charged to the later range's first command; then
+//!   the rows of each section picked (key leaders in one pass over the keys). The tables are not
+//!   freed: the process ends.
 //!
-//! It leaves out what only other inputs or flags need (nodes, replies and latencies of packet
-//! captures, windows, `--commands`), and takes the client as what follows the db up to the `] "`
-//! before the first quote (a unix socket path holding `] "` is not read as the report reads it).
-//! Arguments are handed to the command table as written, escaped: a keyword or a count spelled
-//! with escapes (which the server never writes) would not be read as such.
+//! The lines, the header and every argument are found in one forward pass 16 bytes at a time
+//! (SSE2 on x86-64, two words elsewhere); command names go through a small direct-mapped cache
+//! ahead of the table. It reads today's line form only (`SECONDS.MICROS [DB CLIENT] "ARG" ...`;
+//! the older forms the report also reads are taken as skipped), leaves out what only other inputs
+//! or flags need (nodes, replies and latencies of packet captures, windows, `--commands`), and
+//! takes the client as what follows the db up to the `] "` before the first quote (a unix socket
+//! path holding `"` is not read as the report reads it). Arguments are handed to the command
+//! table as written, escaped: a keyword or a count spelled with escapes (which the server never
+//! writes) would not be read as such.
 
 use std::cmp::Reverse;
 use std::collections::hash_map::RandomState;
