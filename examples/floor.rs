@@ -1,25 +1,65 @@
-//! The least a hot-key report can cost on this machine, for `benches/bench.sh`: every MONITOR
-//! line found and its key (the second quoted field) counted exactly, and nothing else — no
-//! timestamp, client, command table, byte counts or prefixes, and no bound on memory (a std
-//! `HashMap` of every key). A file is read in as many ranges as threads, cut at line starts, each
-//! range counted on its own thread, as faina-filter reads a named file.
+//! The least a hot-key report can cost on this machine, for `benches/bench.sh`. A file is read in
+//! as many ranges as threads, cut at line starts, each range counted on its own thread, as
+//! faina-filter reads a named file; the threads' tables are joined at the end. No bound on memory:
+//! every table is an exact std `HashMap` (SipHash-1-3, or with `--fast-hash` a keyed
+//! multiply-fold hash: a word at a time, two 64×64→128-bit multiplications per word, as cheap as
+//! a hash of strangers' keys can be).
 //!
-//! Usage: floor [--threads N] [--scan | --fast-hash] FILE
+//! Usage: floor [--threads N] [--scan | --report] [--fast-hash] FILE
 //!
-//! `--scan` only finds each line's key (its length summed), without any table: the cost of the
-//! scan alone. `--fast-hash` hashes the keys with a keyed multiply-fold hash (a word at a time,
-//! two 64×64→128-bit multiplications per word), as cheap as a hash of strangers' keys can be,
-//! instead of the map's SipHash-1-3. Prints the distinct keys counted (summed over the threads' tables) and the lines.
-//! A quote after a backslash is taken as escaped, which is enough for `gencapture`'s captures.
+//! Without `--report`, every MONITOR line is found and its key (the second quoted field) counted,
+//! and nothing else: no timestamp, client, command table, byte counts or prefixes. A quote after a
+//! backslash is taken as escaped, which is enough for `gencapture`'s captures. `--scan` only finds
+//! each line's key (its length summed), without any table: the cost of the scan alone. Prints the
+//! distinct keys counted (summed over the threads' tables) and the lines.
+//!
+//! `--report` counts what the default report's sections show, and nothing more, and prints it as
+//! one line of JSON named as `--format json` names it:
+//! - Overall: lines, commands, noise (`OK`, blank lines), skipped lines (not MONITOR lines), the
+//!   first and last timestamps (microseconds), key accesses.
+//! - Per key, in one entry (one probe per key access): its accesses, how many wrote it (by the
+//!   command table's access; reads are the rest), its request bytes (each command's arguments
+//!   after the name, unescaped lengths, shared among its keys, the first key taking the
+//!   remainder), and its cluster slot (CRC16 of its hash tag, computed when the key enters).
+//!   Every key of every command counts: which arguments are keys, and whether each is written,
+//!   is the crate's own command table's answer (`faina_filter::commands::Table`, subcommands and
+//!   key specs included; a command it does not know has its first argument as its key). A key is
+//!   unescaped only when it has a backslash.
+//! - Top Prefixes (up to the first `:`) and Top Slots are summed from the exact per-key counts at
+//!   the end: the prefix and slot of a key are those of every access of it.
+//! - Commands: calls by command id (by lower-case name for those the table does not know).
+//! - Clients: commands per client address without its port, a table probe per line.
+//! - Command Time: each command's gap from the previous one (timestamps going backwards give
+//!   none), charged to the later line (Redis >= 6.2.4): a log-linear histogram (a bucket per value
+//!   below 128 µs, 64 per power of two above) for the percentiles and max, and each command's
+//!   total; the 10 slowest calls (longest gaps, ties to the earlier line), their lines kept whole
+//!   as they are found.
+//! - The join: sums, and the gap across each cut charged to the later range's first command; then
+//!   the rows of each section picked (key leaders in one pass over the keys). The tables are not
+//!   freed: the process ends.
+//!
+//! The lines, the header and every argument are found in one forward pass 16 bytes at a time
+//! (SSE2 on x86-64, two words elsewhere); command names go through a small direct-mapped cache
+//! ahead of the table. It reads today's line form only (`SECONDS.MICROS [DB CLIENT] "ARG" ...`;
+//! the older forms the report also reads are taken as skipped), leaves out what only other inputs
+//! or flags need (nodes, replies and latencies of packet captures, windows, `--commands`), and
+//! takes the client as what follows the db up to the `] "` before the first quote (a unix socket
+//! path holding `"` is not read as the report reads it). Arguments are handed to the command
+//! table as written, escaped: a keyword or a count spelled with escapes (which the server never
+//! writes) would not be read as such.
 
+use std::cmp::Reverse;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{BuildHasher, Hasher};
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 
 use bstr::ByteSlice;
+use faina_filter::commands::{Access, Lookup, Table};
+use faina_filter::monitor::{Args, Span};
 
 /// The bytes read at a time by each thread.
 const CHUNK: usize = 1 << 20;
@@ -156,18 +196,1032 @@ fn count<S: BuildHasher>(
     (counts.len(), lines_seen)
 }
 
+/// The numbers the report keeps of one key: one entry, so one probe per key access.
+#[derive(Clone, Copy)]
+struct KeyCounts {
+    count: u64,
+    writes: u64,
+    /// Its shares of its commands' request bytes.
+    bytes: u64,
+    /// Its cluster hash slot, computed when it enters.
+    slot: u16,
+}
+
+impl KeyCounts {
+    fn add(&mut self, other: &KeyCounts) {
+        self.count += other.count;
+        self.writes += other.writes;
+        self.bytes += other.bytes;
+    }
+}
+
+/// Calls of one command and the gaps charged to it.
+#[derive(Clone, Copy, Default)]
+struct CommandCounts {
+    calls: u64,
+    gap_total: u64,
+    gaps: u64,
+}
+
+impl CommandCounts {
+    fn add(&mut self, other: &CommandCounts) {
+        self.calls += other.calls;
+        self.gap_total += other.gap_total;
+        self.gaps += other.gaps;
+    }
+}
+
+/// Values below 128 a bucket each, above 64 buckets per power of two: the report's percentiles.
+#[derive(Default)]
+struct Gaps {
+    buckets: Vec<u64>,
+    count: u64,
+    sum: u64,
+    min: u64,
+    max: u64,
+}
+
+fn bucket_of(v: u64) -> usize {
+    if v < 128 {
+        return v as usize;
+    }
+    let exp = 63 - v.leading_zeros();
+    (128 + u64::from(exp - 7) * 64 + ((v >> (exp - 6)) & 63)) as usize
+}
+
+fn bucket_value(bucket: usize) -> u64 {
+    let b = bucket as u64;
+    if b < 128 {
+        return b;
+    }
+    let exp = (b - 128) / 64 + 7;
+    let low = (1 << exp) | ((b - 128) % 64) << (exp - 6);
+    low + (1 << (exp - 6)) / 2
+}
+
+impl Gaps {
+    #[inline]
+    fn record(&mut self, gap: u64) {
+        let b = bucket_of(gap);
+        if b >= self.buckets.len() {
+            self.buckets.resize(b + 1, 0);
+        }
+        self.buckets[b] += 1;
+        if self.count == 0 || gap < self.min {
+            self.min = gap;
+        }
+        self.count += 1;
+        self.sum = self.sum.saturating_add(gap);
+        self.max = self.max.max(gap);
+    }
+
+    fn add(&mut self, other: &Gaps) {
+        if self.buckets.len() < other.buckets.len() {
+            self.buckets.resize(other.buckets.len(), 0);
+        }
+        for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
+            *mine += theirs;
+        }
+        if other.count > 0 && (self.count == 0 || other.min < self.min) {
+            self.min = other.min;
+        }
+        self.count += other.count;
+        self.sum = self.sum.saturating_add(other.sum);
+        self.max = self.max.max(other.max);
+    }
+
+    fn quantile(&self, q: f64) -> Option<u64> {
+        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count.max(1));
+        let mut seen = 0;
+        for (bucket, &n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return Some(bucket_value(bucket).clamp(self.min, self.max));
+            }
+        }
+        None
+    }
+}
+
+/// One of the slowest calls: its gap, its position among the commands, and its line.
+#[derive(Clone)]
+struct Slow {
+    gap: u64,
+    seq: u64,
+    line: Box<[u8]>,
+}
+
+/// Rows per section, as the report's `--top` default.
+const TOP: usize = 10;
+
+/// The first command of a range: its gap is the join's to find.
+struct Opening {
+    micros: u64,
+    command: Option<u16>,
+    name: Box<[u8]>,
+    line: Box<[u8]>,
+}
+
+/// An argument of a line: where it is (quotes excluded), its length unescaped, and whether it has
+/// a backslash.
+#[derive(Clone, Copy)]
+struct Arg {
+    start: usize,
+    end: usize,
+    len: usize,
+    escaped: bool,
+}
+
+/// What one range counted.
+struct Counts<S> {
+    lines: u64,
+    commands: u64,
+    noise: u64,
+    skipped: u64,
+    first: u64,
+    last: u64,
+    /// The last command's timestamp, and the commands so far.
+    prev: Option<u64>,
+    seq: u64,
+    keys: HashMap<Box<[u8]>, KeyCounts, S>,
+    key_accesses: u64,
+    key_bytes: u64,
+    /// By command id; commands the table does not know, by their name in lower case.
+    known: Vec<CommandCounts>,
+    unknown: HashMap<Box<[u8]>, CommandCounts, S>,
+    clients: HashMap<Box<[u8]>, u64, S>,
+    gaps: Gaps,
+    slowest: Vec<Slow>,
+    /// The least gap kept, once [`TOP`] are.
+    slow_bar: Option<u64>,
+    opening: Option<Opening>,
+}
+
+impl<S: BuildHasher + Clone> Counts<S> {
+    fn new(hasher: &S) -> Counts<S> {
+        Counts {
+            lines: 0,
+            commands: 0,
+            noise: 0,
+            skipped: 0,
+            first: u64::MAX,
+            last: 0,
+            prev: None,
+            seq: 0,
+            keys: HashMap::with_hasher(hasher.clone()),
+            key_accesses: 0,
+            key_bytes: 0,
+            known: Vec::new(),
+            unknown: HashMap::with_hasher(hasher.clone()),
+            clients: HashMap::with_hasher(hasher.clone()),
+            gaps: Gaps::default(),
+            slowest: Vec::new(),
+            slow_bar: None,
+            opening: None,
+        }
+    }
+
+    fn command_counts(&mut self, id: Option<u16>, name: &[u8]) -> &mut CommandCounts {
+        match id {
+            Some(id) => {
+                let i = usize::from(id);
+                if self.known.len() <= i {
+                    self.known.resize(i + 1, CommandCounts::default());
+                }
+                &mut self.known[i]
+            }
+            None => self.unknown_command(name),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unknown_command(&mut self, name: &[u8]) -> &mut CommandCounts {
+        if !self.unknown.contains_key(name) {
+            self.unknown.insert(name.into(), CommandCounts::default());
+        }
+        self.unknown.get_mut(name).expect("just inserted")
+    }
+
+    // Rare paths kept out of the loop, so that it stays small enough to have its hashing inlined.
+    #[cold]
+    #[inline(never)]
+    fn new_key(&mut self, name: &[u8], counts: KeyCounts) {
+        let slot = faina_filter::cluster::slot(name);
+        self.keys.insert(name.into(), KeyCounts { slot, ..counts });
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_client(&mut self, client: &[u8]) {
+        self.clients.insert(client.into(), 1);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn open(&mut self, micros: u64, command: Option<u16>, name: &[u8], line: &[u8]) {
+        self.opening = Some(Opening { micros, command, name: name.into(), line: line.into() });
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn keep_slow(&mut self, call: Slow) {
+        self.slowest.push(call);
+        if self.slowest.len() > TOP {
+            let least = (0..self.slowest.len())
+                .min_by_key(|&i| (self.slowest[i].gap, Reverse(self.slowest[i].seq)))
+                .expect("not empty");
+            self.slowest.swap_remove(least);
+        }
+        if self.slowest.len() == TOP {
+            self.slow_bar = self.slowest.iter().map(|s| s.gap).min();
+        }
+    }
+}
+
+/// A line's timestamp in microseconds (seconds, a dot, the fraction's first six digits), and
+/// where the space after it is.
+#[inline]
+fn timestamp(line: &[u8]) -> Option<(u64, usize)> {
+    // Today's form, ten digits, a dot and six, read a word at a time.
+    if let (Some(head), Some(tail), Some(b' ')) = (line.get(..8), line.get(9..17), line.get(17)) {
+        let (head, tail) = (word(head), word(tail));
+        // The tail word is the ninth and tenth digits, the dot, and the six: the dot made a `0`.
+        let tail = tail & !(0xff << 8) | u64::from(b'0') << 8;
+        if line[8].is_ascii_digit() && line[10] == b'.' && digits(head) && digits(tail) {
+            // The tenth digit, a 0, the six digits.
+            let rest = eight_digits(tail);
+            let (tenth, frac) = (rest / 10_000_000, rest % 1_000_000);
+            let secs = eight_digits(head) * 100 + u64::from(line[8] - b'0') * 10 + tenth;
+            return Some((secs * 1_000_000 + frac, 17));
+        }
+    }
+    let (mut secs, mut i) = (0u64, 0);
+    while let Some(d) = line.get(i).map(|b| b.wrapping_sub(b'0')).filter(|&d| d < 10) {
+        secs = secs.checked_mul(10)?.checked_add(u64::from(d))?;
+        i += 1;
+    }
+    if i == 0 || line.get(i) != Some(&b'.') {
+        return None;
+    }
+    let (mut frac, mut digits) = (0u64, 0);
+    i += 1;
+    while let Some(d) = line.get(i).map(|b| b.wrapping_sub(b'0')).filter(|&d| d < 10) {
+        if digits < 6 {
+            frac = frac * 10 + u64::from(d);
+            digits += 1;
+        }
+        i += 1;
+    }
+    if digits == 0 || line.get(i) != Some(&b' ') {
+        return None;
+    }
+    Some((secs.checked_mul(1_000_000)? + frac * 10u64.pow(6 - digits), i))
+}
+
+/// Eight bytes as a little-endian word.
+#[inline]
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().expect("eight bytes"))
+}
+
+/// Every byte of `w` is an ASCII digit.
+#[inline]
+fn digits(w: u64) -> bool {
+    const LOW: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+    let x = w ^ 0x3030_3030_3030_3030;
+    (x & !LOW) | ((x & LOW) + 0x0606_0606_0606_0606) & 0x1010_1010_1010_1010 == 0
+}
+
+/// The number eight ASCII digits (the first the most significant) spell.
+#[inline]
+fn eight_digits(w: u64) -> u64 {
+    let x = w & 0x0f0f_0f0f_0f0f_0f0f;
+    let x = (x * 10 + (x >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let x = (x * 100 + (x >> 16)) & 0x0000_ffff_0000_ffff;
+    (x * 10_000 + (x >> 32)) & 0xffff_ffff
+}
+
+/// The quotes and backslashes of a line, in order, found 16 bytes at a time.
+struct Marks<'a> {
+    /// The line, and what follows it in the buffer: a block may be read past its end.
+    text: &'a [u8],
+    end: usize,
+    at: usize,
+    bits: u32,
+}
+
+impl<'a> Marks<'a> {
+    /// The marks of `text[from..end]`.
+    fn new(text: &'a [u8], end: usize, from: usize) -> Marks<'a> {
+        let mut marks = Marks { text, end, at: from, bits: 0 };
+        marks.load();
+        marks
+    }
+
+    #[inline]
+    fn load(&mut self) {
+        if self.at >= self.end {
+            self.bits = 0;
+            return;
+        }
+        let bits = match self.text.get(self.at..self.at + 16) {
+            Some(block) => quotes(block),
+            None => {
+                let mut last = [0; 16];
+                let tail = &self.text[self.at..];
+                last[..tail.len()].copy_from_slice(tail);
+                quotes(&last)
+            }
+        };
+        let room = self.end - self.at;
+        self.bits = if room < 16 { bits & ((1 << room) - 1) } else { bits };
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.at += 16;
+            if self.at >= self.end {
+                return None;
+            }
+            self.load();
+        }
+        let at = self.at + self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(at)
+    }
+
+    /// Drops the marks before `to`.
+    #[inline]
+    fn skip_to(&mut self, to: usize) {
+        if to >= self.at + 16 {
+            self.at = to;
+            self.load();
+        } else if to > self.at {
+            self.bits &= u32::MAX << (to - self.at);
+        }
+    }
+}
+
+/// The bytes of the 16 at the start of `block` that are `"` or `\`, as bits.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn quotes(block: &[u8]) -> u32 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
+    assert!(block.len() >= 16);
+    // SAFETY: SSE2 is part of x86-64, and the unaligned load reads 16 bytes of `block`.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast());
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        _mm_movemask_epi8(_mm_or_si128(quote, backslash)) as u32
+    }
+}
+
+/// The bytes of the 16 at the start of `block` that are line feeds, as bits.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn line_feeds(block: &[u8]) -> u32 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    assert!(block.len() >= 16);
+    // SAFETY: as in `quotes`.
+    unsafe {
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(block.as_ptr().cast()), _mm_set1_epi8(b'\n' as i8))) as u32
+    }
+}
+
+/// Elsewhere, a word at a time.
+#[cfg(not(target_arch = "x86_64"))]
+fn quotes(block: &[u8]) -> u32 {
+    bits(block, |w| matches(w, b'"') | matches(w, b'\\'))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn line_feeds(block: &[u8]) -> u32 {
+    bits(block, |w| matches(w, b'\n'))
+}
+
+/// The high bits `of` sets in each byte of the two words of `block`, as one bit a byte.
+#[cfg(not(target_arch = "x86_64"))]
+fn bits(block: &[u8], of: impl Fn(u64) -> u64) -> u32 {
+    let mut out = 0;
+    for (half, w) in block[..16].chunks_exact(8).enumerate() {
+        let high = of(word(w));
+        for byte in 0..8 {
+            out |= (((high >> (8 * byte + 7)) & 1) as u32) << (8 * half + byte);
+        }
+    }
+    out
+}
+
+/// The high bit of each byte of `word` that is `byte`.
+#[cfg(not(target_arch = "x86_64"))]
+fn matches(word: u64, byte: u8) -> u64 {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ (u64::from(byte) * 0x0101_0101_0101_0101);
+    !(((x & LOW) + LOW) | x | LOW)
+}
+
+/// Where the first line feed of `text` is, 16 bytes at a time.
+#[inline]
+fn line_feed(text: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(block) = text.get(at..at + 16) {
+        let found = line_feeds(block);
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize);
+        }
+        at += 16;
+    }
+    text[at..].find_byte(b'\n').map(|n| at + n)
+}
+
+/// Calls `each(text, len)` with every line `text[..len]` of `range` of `file`, `text` going on
+/// with what follows the line in the buffer (so blocks are read past a line's end uncopied).
+fn lines_ahead(file: &File, range: Range<u64>, mut each: impl FnMut(&[u8], usize)) {
+    let mut buf = vec![0; CHUNK];
+    let (mut held, mut at) = (0, range.start);
+    loop {
+        let want = ((range.end - at) as usize).min(buf.len() - held);
+        let n = if want == 0 { 0 } else { file.read_at(&mut buf[held..held + want], at).expect("read") };
+        at += n as u64;
+        let have = held + n;
+        let mut start = 0;
+        while let Some(nl) = line_feed(&buf[start..have]) {
+            each(&buf[start..have], nl);
+            start += nl + 1;
+        }
+        if n == 0 {
+            if start < have {
+                each(&buf[start..have], have - start);
+            }
+            return;
+        }
+        buf.copy_within(start..have, 0);
+        held = have - start;
+    }
+}
+
+/// How many bytes the escape at `raw[0]` (a backslash) takes: `\xHH` four, any other two.
+#[inline]
+fn escape_len(raw: &[u8]) -> usize {
+    match raw {
+        [_, b'x', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => 4,
+        _ => 2,
+    }
+}
+
+/// An argument's bytes from MONITOR's quoting (`\xHH`, `\n \r \t \a \b`, any other byte after a
+/// backslash as itself), appended to `out`: a byte at a time (such keys are short).
+fn unescape(raw: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let used = escape_len(&raw[i..]);
+        out.push(match raw.get(i + 1) {
+            Some(b'x') if used == 4 => {
+                let hex = |b: u8| (b as char).to_digit(16).expect("hex digit") as u8;
+                hex(raw[i + 2]) << 4 | hex(raw[i + 3])
+            }
+            Some(b'n') => b'\n',
+            Some(b'r') => b'\r',
+            Some(b't') => b'\t',
+            Some(b'a') => 7,
+            Some(b'b') => 8,
+            Some(&other) => other,
+            None => break,
+        });
+        i += used;
+    }
+}
+
+/// The arguments of a MONITOR line (`"a" "b\x00"`), whose opening quote is the next of `marks`,
+/// into `args`; `None` when the line does not end as a list of quoted arguments does.
+#[inline]
+fn arguments(line: &[u8], open: usize, mut marks: Marks<'_>, args: &mut Vec<Arg>) -> Option<()> {
+    let mut start = open + 1;
+    loop {
+        let (mut escaped, mut saved) = (false, 0);
+        let close = loop {
+            let at = marks.next()?;
+            if line[at] == b'"' {
+                break at;
+            }
+            let used = escape_len(&line[at..]);
+            escaped = true;
+            saved += used - 1;
+            marks.skip_to(at + used);
+        };
+        args.push(Arg { start, end: close, len: close - start - saved, escaped });
+        match line.get(close + 1) {
+            None => return Some(()),
+            Some(b' ') if line.get(close + 2) == Some(&b'"') => {}
+            Some(_) => return None,
+        }
+        // Only a space lies between: the next mark is this opening quote.
+        marks.next();
+        start = close + 3;
+    }
+}
+
+/// Command names as written to what the table resolves them to: a direct-mapped cache of names
+/// of up to 16 bytes, so that most lines cost a compare of two words instead of a lower-casing
+/// and a lookup. A miss asks the table (a stranger's names cost no more than that), and a
+/// command with subcommands always does: its second argument decides.
+struct Names {
+    table: Arc<Table>,
+    /// The name's two words (zero-padded), its length, and what it resolved to.
+    slots: Vec<(u64, u64, usize, Lookup)>,
+    /// By command id: it has subcommands.
+    containers: Vec<bool>,
+}
+
+impl Names {
+    fn new(table: Arc<Table>) -> Names {
+        let mut containers = vec![false; table.commands().len()];
+        for cmd in table.commands() {
+            if let Some((container, _)) = cmd.name.split_once('|') {
+                if let Lookup::Known(id, _) = table.lookup(container.as_bytes(), None) {
+                    containers[usize::from(id)] = true;
+                }
+            }
+        }
+        Names { table, slots: vec![(0, 0, usize::MAX, Lookup::Unknown); 256], containers }
+    }
+
+    /// The command of the call whose name is `line[start..end]` and second argument `second`.
+    #[inline]
+    fn lookup(&mut self, line: &[u8], start: usize, end: usize, second: Option<&[u8]>) -> Lookup {
+        let (name, len) = (&line[start..end], end - start);
+        if len > 16 {
+            return self.table.lookup(name, second);
+        }
+        let (a, b) = match line.get(start..start + 16) {
+            Some(w) => (word(&w[..8]) & low_bytes(len), word(&w[8..]) & low_bytes(len.saturating_sub(8))),
+            None => {
+                let mut w = [0; 16];
+                w[..len].copy_from_slice(name);
+                (word(&w[..8]), word(&w[8..]))
+            }
+        };
+        let i = ((a ^ b.rotate_left(29) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize;
+        let slot = self.slots[i];
+        if (slot.0, slot.1, slot.2) == (a, b, len) {
+            return slot.3;
+        }
+        let found = self.table.lookup(name, second);
+        if let Lookup::Known(id, 1) = found {
+            if !self.containers[usize::from(id)] {
+                self.slots[i] = (a, b, len, found);
+            }
+        }
+        found
+    }
+}
+
+/// A mask of the low `n` bytes of a word (all eight for `n` of 8 or more).
+#[inline]
+fn low_bytes(n: usize) -> u64 {
+    if n >= 8 {
+        u64::MAX
+    } else {
+        (1 << (8 * n)) - 1
+    }
+}
+
+/// What a range's lines need to be counted: the command table, and buffers reused per line.
+struct Reader<F> {
+    names: Names,
+    /// The table's keys of a call, as positions and whether each is written.
+    keys_of: F,
+    args: Vec<Arg>,
+    spans: Vec<Span>,
+    keys: Vec<(usize, bool)>,
+    key: Vec<u8>,
+}
+
+/// The keys of a call as the table finds them: positions, and whether each is written.
+trait KeysOf: FnMut(Lookup, &Args<'_>, &mut Vec<(usize, bool)>) {}
+
+impl<F: FnMut(Lookup, &Args<'_>, &mut Vec<(usize, bool)>)> KeysOf for F {}
+
+/// A reader of lines with the built-in command table.
+fn reader() -> Reader<impl KeysOf> {
+    let table = Table::shared();
+    let mut found = Vec::new();
+    let of = Arc::clone(&table);
+    let keys_of = move |lookup: Lookup, args: &Args<'_>, out: &mut Vec<(usize, bool)>| {
+        found.clear();
+        of.keys(lookup, args, &mut found);
+        out.extend(found.iter().map(|k| (k.pos, k.access == Access::Write)));
+    };
+    let names = Names::new(Arc::clone(&table));
+    Reader { names, keys_of, args: Vec::new(), spans: Vec::new(), keys: Vec::new(), key: Vec::new() }
+}
+
+impl<F: KeysOf> Reader<F> {
+    /// Counts the line `text[..len]` (`text` goes on with what follows it in the buffer).
+    fn count<S: BuildHasher + Clone>(&mut self, text: &[u8], len: usize, counts: &mut Counts<S>, continues: bool) {
+        let line = &text[..len];
+        counts.lines += 1;
+        let Some((micros, client)) = self.parse(text, len) else {
+            match line {
+                b"" | b"OK" | b"+OK" => counts.noise += 1,
+                _ => counts.skipped += 1,
+            }
+            return;
+        };
+        counts.commands += 1;
+        counts.first = counts.first.min(micros);
+        counts.last = counts.last.max(micros);
+        counts.seq += 1;
+        let gap = match counts.prev.replace(micros) {
+            Some(prev) => micros.checked_sub(prev),
+            None => None,
+        };
+
+        let args = &self.args;
+        let name = &line[args[0].start..args[0].end];
+        let second = args.get(1).map(|a| &line[a.start..a.end]);
+        let found = self.names.lookup(line, args[0].start, args[0].end, second);
+        self.spans.clear();
+        self.spans.extend(args.iter().map(|a| Span::Line(a.start, a.end)));
+        self.keys.clear();
+        (self.keys_of)(found, &Args::new(line, &self.spans, &[]), &mut self.keys);
+
+        // The command's calls and time.
+        let (id, lower) = match found {
+            Lookup::Known(id, _) => (Some(id), Vec::new()),
+            Lookup::Unknown => (None, name.to_ascii_lowercase()),
+        };
+        if continues && counts.opening.is_none() {
+            counts.open(micros, id, &lower, line);
+        }
+        let time = counts.command_counts(id, &lower);
+        time.calls += 1;
+        if let Some(gap) = gap {
+            time.gap_total = time.gap_total.saturating_add(gap);
+            time.gaps += 1;
+            counts.gaps.record(gap);
+            // Within a range a later call loses a tie: only a longer gap passes the least kept.
+            if counts.slow_bar.map_or(true, |bar| gap > bar) {
+                counts.keep_slow(Slow { gap, seq: counts.seq, line: line.into() });
+            }
+        }
+        let client = faina_filter::monitor::client_address(client);
+        match counts.clients.get_mut(client) {
+            Some(n) => *n += 1,
+            None => counts.new_client(client),
+        }
+
+        // The keys: each one's count, reads and writes, and share of the request's bytes.
+        let n = self.keys.len() as u64;
+        let bytes: u64 = if n == 0 { 0 } else { args[1..].iter().map(|a| a.len as u64).sum() };
+        counts.key_bytes += bytes;
+        for (i, &(pos, written)) in self.keys.iter().enumerate() {
+            let arg = args[pos];
+            let name = if arg.escaped {
+                self.key.clear();
+                unescape(&line[arg.start..arg.end], &mut self.key);
+                &self.key[..]
+            } else {
+                &line[arg.start..arg.end]
+            };
+            let share = if i == 0 { bytes / n + bytes % n } else { bytes / n };
+            let write = u64::from(written);
+            counts.key_accesses += 1;
+            match counts.keys.get_mut(name) {
+                Some(k) => {
+                    k.count += 1;
+                    k.writes += write;
+                    k.bytes += share;
+                }
+                None => counts.new_key(name, KeyCounts { count: 1, writes: write, bytes: share, slot: 0 }),
+            }
+        }
+    }
+
+    /// A MONITOR line's timestamp and client, its arguments left in `self.args`.
+    #[inline]
+    fn parse<'l>(&mut self, text: &'l [u8], len: usize) -> Option<(u64, &'l [u8])> {
+        let line = &text[..len];
+        let (micros, space) = timestamp(line)?;
+        if line.get(space + 1) != Some(&b'[') {
+            return None;
+        }
+        // The db, a space, and the client up to the `] ` before the first quote.
+        let mut at = space + 2;
+        while line.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        let client_start = if line.get(at) == Some(&b' ') { at + 1 } else { space + 2 };
+        let mut marks = Marks::new(text, line.len(), client_start);
+        let open = marks.next()?;
+        if line[open] != b'"' || open < client_start + 2 || &line[open - 2..open] != b"] " {
+            return None;
+        }
+        self.args.clear();
+        arguments(line, open, marks, &mut self.args)?;
+        Some((micros, &line[client_start..open - 2]))
+    }
+}
+
+impl<S: BuildHasher + Clone> Counts<S> {
+    /// Adds the counts of the range that follows this one in the file: the gap across the cut
+    /// charged as one pass charges it, the later range's positions after this one's.
+    fn join(&mut self, later: Counts<S>) {
+        let offset = self.seq;
+        let mut calls = std::mem::take(&mut self.slowest);
+        calls.extend(later.slowest.into_iter().map(|s| Slow { seq: s.seq + offset, ..s }));
+        match (later.opening, self.prev) {
+            (Some(opening), Some(prev)) => {
+                if let Some(gap) = opening.micros.checked_sub(prev) {
+                    self.gaps.record(gap);
+                    let time = self.command_counts(opening.command, &opening.name);
+                    time.gap_total = time.gap_total.saturating_add(gap);
+                    time.gaps += 1;
+                    calls.push(Slow { gap, seq: offset + 1, line: opening.line });
+                }
+            }
+            (opening, None) => self.opening = self.opening.take().or(opening),
+            _ => {}
+        }
+        calls.sort_by_key(|s| (Reverse(s.gap), s.seq));
+        calls.truncate(TOP);
+        self.slowest = calls;
+        self.lines += later.lines;
+        self.commands += later.commands;
+        self.noise += later.noise;
+        self.skipped += later.skipped;
+        self.first = self.first.min(later.first);
+        self.last = self.last.max(later.last);
+        self.prev = later.prev.or(self.prev);
+        self.seq += later.seq;
+        for (key, counts) in later.keys {
+            match self.keys.get_mut(&key) {
+                Some(mine) => mine.add(&counts),
+                None => {
+                    self.keys.insert(key, counts);
+                }
+            }
+        }
+        self.key_accesses += later.key_accesses;
+        self.key_bytes += later.key_bytes;
+        if self.known.len() < later.known.len() {
+            self.known.resize(later.known.len(), CommandCounts::default());
+        }
+        for (mine, theirs) in self.known.iter_mut().zip(&later.known) {
+            mine.add(theirs);
+        }
+        for (name, counts) in later.unknown {
+            self.unknown.entry(name).or_default().add(&counts);
+        }
+        for (client, n) in later.clients {
+            *self.clients.entry(client).or_default() += n;
+        }
+        self.gaps.add(&later.gaps);
+    }
+
+    /// The report's sections, as one line of JSON named as `--format json` names them.
+    fn sections(&self, table: &Table) -> String {
+        // One pass over the keys: their leaders by count and by bytes; prefixes and slots follow
+        // from each key's exact count, with no probe per access.
+        let (mut by_count, mut by_bytes) = (Leaders::default(), Leaders::default());
+        let mut prefixes: HashMap<&[u8], u64, S> = HashMap::with_hasher(self.keys.hasher().clone());
+        let mut unprefixed = 0;
+        let mut slots = vec![0u64; 16384];
+        for (key, c) in &self.keys {
+            by_count.offer(c.count, key, c);
+            by_bytes.offer(c.bytes, key, c);
+            match key.find_byte(b':') {
+                Some(colon) => *prefixes.entry(&key[..=colon]).or_default() += c.count,
+                None => unprefixed += c.count,
+            }
+            slots[usize::from(c.slot)] += c.count;
+        }
+        let mut out = format!(
+            "{{\"lines\":{},\"commands\":{},\"noise\":{},\"skipped\":{},\"start_us\":{},\"end_us\":{},\
+             \"key_accesses\":{},\"distinct_keys\":{},\"key_bytes\":{}",
+            self.lines,
+            self.commands,
+            self.noise,
+            self.skipped,
+            self.first,
+            self.last,
+            self.key_accesses,
+            self.keys.len(),
+            self.key_bytes
+        );
+        let rows: Vec<String> = by_count
+            .finish()
+            .iter()
+            .map(|&(count, k, c)| {
+                let (writes, slot) = (c.writes, c.slot);
+                format!(
+                    "{{\"name\":{},\"count\":{count},\"reads\":{},\"writes\":{writes},\"slot\":{slot}}}",
+                    json(k),
+                    count - writes
+                )
+            })
+            .collect();
+        out += &format!(",\"top_keys\":[{}]", rows.join(","));
+        out += &section("top_keys_by_bytes", by_bytes.finish().iter().map(|&(n, k, _)| (k.to_vec(), n)).collect());
+        out += &format!(",\"unprefixed_key_accesses\":{unprefixed}");
+        out += &section("top_prefixes", prefixes.into_iter().map(|(p, n)| (p.to_vec(), n)).collect());
+
+        let mut commands: Vec<(Vec<u8>, CommandCounts)> = (0..)
+            .zip(&self.known)
+            .filter(|(_, c)| c.calls > 0 || c.gap_total > 0)
+            .map(|(id, c)| (table.get(id).name.as_bytes().to_vec(), *c))
+            .collect();
+        commands.extend(self.unknown.iter().map(|(name, c)| (name.to_vec(), *c)));
+        out += &section("top_commands", commands.iter().map(|(name, c)| (name.clone(), c.calls)).collect());
+        out += &section("top_clients", self.clients.iter().map(|(c, n)| (c.to_vec(), *n)).collect());
+        let slots: Vec<(u16, u64)> = (0..).zip(slots).filter(|&(_, n)| n > 0).collect();
+        let rows: Vec<String> = top(slots, |&(_, n)| n, |&(slot, _)| slot)
+            .iter()
+            .map(|(slot, n)| format!("{{\"slot\":{slot},\"count\":{n}}}"))
+            .collect();
+        out += &format!(",\"top_slots\":[{}]", rows.join(","));
+
+        let q = |q: f64| self.gaps.quantile(q).map_or("null".to_string(), |v| v.to_string());
+        out += &format!(
+            ",\"command_time\":{{\"gaps\":{},\"p50_us\":{},\"p75_us\":{},\"p90_us\":{},\"p99_us\":{},\"max_us\":{}}}",
+            self.gaps.count,
+            q(0.5),
+            q(0.75),
+            q(0.9),
+            q(0.99),
+            self.gaps.max
+        );
+        let mut heavy: Vec<(String, CommandCounts)> = commands
+            .iter()
+            .filter(|(_, c)| c.gap_total > 0)
+            .map(|(name, c)| (faina_filter::escape::escaped(name), *c))
+            .collect();
+        heavy.sort_by(|a, b| b.1.gap_total.cmp(&a.1.gap_total).then_with(|| a.0.cmp(&b.0)));
+        heavy.truncate(TOP);
+        let rows: Vec<String> = heavy
+            .iter()
+            .map(|(name, c)| {
+                format!("{{\"name\":{},\"total_us\":{},\"count\":{}}}", json_str(name), c.gap_total, c.calls)
+            })
+            .collect();
+        out += &format!(",\"heaviest_commands\":[{}]", rows.join(","));
+        let mut slowest: Vec<&Slow> = self.slowest.iter().collect();
+        slowest.sort_by_key(|s| (Reverse(s.gap), s.seq));
+        let rows: Vec<String> = slowest
+            .iter()
+            .map(|s| {
+                let ts = &s.line[..s.line.find_byte(b' ').unwrap_or(0)];
+                let field = s.line.get(ts.len() + 2..s.line.find("] \"").unwrap_or(0)).unwrap_or(b"");
+                let client = &field[field.find_byte(b' ').map_or(0, |s| s + 1)..];
+                format!("{{\"gap_us\":{},\"timestamp\":{},\"client\":{}}}", s.gap, json(ts), json(client))
+            })
+            .collect();
+        out += &format!(",\"slowest_calls\":[{}]}}", rows.join(","));
+        out
+    }
+}
+
+/// The first [`TOP`] of names offered one at a time, by count (the largest first), then name:
+/// those below the last kept place pass at the cost of a compare.
+struct Leaders<'a, T> {
+    rows: Vec<(u64, &'a [u8], T)>,
+    bar: u64,
+}
+
+impl<T> Default for Leaders<'_, T> {
+    fn default() -> Self {
+        Leaders { rows: Vec::new(), bar: 0 }
+    }
+}
+
+impl<'a, T> Leaders<'a, T> {
+    #[inline]
+    fn offer(&mut self, count: u64, name: &'a [u8], row: T) {
+        if count >= self.bar {
+            self.rows.push((count, name, row));
+            if self.rows.len() >= 8 * TOP {
+                self.trim();
+            }
+        }
+    }
+
+    fn trim(&mut self) {
+        self.rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        self.rows.truncate(TOP);
+        if self.rows.len() == TOP {
+            self.bar = self.rows[TOP - 1].0;
+        }
+    }
+
+    fn finish(mut self) -> Vec<(u64, &'a [u8], T)> {
+        self.trim();
+        self.rows
+    }
+}
+
+/// The first [`TOP`] of `all` by `count` (the largest first), ties by `name`: the counts
+/// compared first on their own, the names only of those tied at the last place.
+fn top<T, N: Ord>(mut all: Vec<T>, count: impl Fn(&T) -> u64, name: impl Fn(&T) -> N) -> Vec<T> {
+    if all.len() > TOP {
+        let mut counts: Vec<u64> = all.iter().map(&count).collect();
+        let (_, &mut least, _) = counts.select_nth_unstable_by(TOP - 1, |a, b| b.cmp(a));
+        all.retain(|t| count(t) >= least);
+    }
+    all.sort_by(|a, b| count(b).cmp(&count(a)).then_with(|| name(a).cmp(&name(b))));
+    all.truncate(TOP);
+    all
+}
+
+/// A section of names and counts, its first [`TOP`] by count, then name.
+fn section(name: &str, rows: Vec<(Vec<u8>, u64)>) -> String {
+    let rows: Vec<String> = top(rows, |(_, n)| *n, |(name, _)| name.clone())
+        .iter()
+        .map(|(name, n)| format!("{{\"name\":{},\"count\":{n}}}", json(name)))
+        .collect();
+    format!(",\"{name}\":[{}]", rows.join(","))
+}
+
+/// A name as the report shows it (escaped), as a JSON string.
+fn json(name: &[u8]) -> String {
+    json_str(&faina_filter::escape::escaped(name))
+}
+
+fn json_str(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 => out += &format!("\\u{:04x}", c as u32),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The report's counts of `ranges` of `file`, each range on a thread of its own, joined in file
+/// order: the sections as one line of JSON.
+fn report<S: BuildHasher + Clone + Send + Sync>(file: &File, ranges: Vec<Range<u64>>, hasher: S) -> String {
+    let hasher = &hasher;
+    let mut all = std::thread::scope(|s| {
+        let each: Vec<_> = ranges
+            .into_iter()
+            .enumerate()
+            .map(|(i, range)| {
+                s.spawn(move || {
+                    let (mut reader, mut counts) = (reader(), Counts::new(hasher));
+                    lines_ahead(file, range, |text, len| reader.count(text, len, &mut counts, i > 0));
+                    counts
+                })
+            })
+            .collect();
+        each.into_iter().map(|t| t.join().expect("thread")).collect::<Vec<_>>()
+    })
+    .into_iter();
+    let mut whole = all.next().expect("one range at least");
+    for later in all {
+        whole.join(later);
+    }
+    let sections = whole.sections(&Table::shared());
+    // The tables are not freed: the process ends here.
+    std::mem::forget(whole);
+    sections
+}
+
 fn main() {
-    let (mut threads, mut scan, mut fast, mut path) = (1, false, false, None);
+    let (mut threads, mut scan, mut report_mode, mut fast, mut path) = (1, false, false, false, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--threads" => threads = args.next().and_then(|n| n.parse().ok()).expect("--threads N"),
             "--scan" => scan = true,
+            "--report" => report_mode = true,
             "--fast-hash" => fast = true,
             _ => path = Some(arg),
         }
     }
-    let file = &File::open(path.expect("usage: floor [--threads N] [--scan | --fast-hash] FILE")).expect("open");
+    let usage = "usage: floor [--threads N] [--scan | --report] [--fast-hash] FILE";
+    let file = &File::open(path.expect(usage)).expect("open");
+    if report_mode {
+        let ranges = ranges(file, threads);
+        let sections = match fast {
+            true => report(file, ranges, Fold::new()),
+            false => report(file, ranges, RandomState::new()),
+        };
+        println!("{sections}");
+        return;
+    }
     let (keys, lines) = std::thread::scope(|s| {
         let each: Vec<_> = ranges(file, threads)
             .into_iter()
