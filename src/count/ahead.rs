@@ -9,7 +9,7 @@
 //! one-pass counting thread does the same over its batches (see [`crate::count::offload`]).
 
 use crate::commands::Access;
-use crate::count::keys::MAX_STORED_KEY;
+use crate::count::keys::{copy_short, INLINE, MAX_STORED_KEY};
 use crate::count::stats::{Hit, Key, KeyTables};
 
 /// How many accesses are held: one counted is the one this many accesses back.
@@ -18,7 +18,10 @@ const DEPTH: usize = 2;
 /// One access held: its key's bytes and what counting it takes.
 #[derive(Default)]
 struct Pending {
-    name: Vec<u8>,
+    /// The key's bytes: the first `len` of `short` when they fit, else `long`.
+    short: [u8; INLINE],
+    long: Vec<u8>,
+    len: usize,
     full_len: u64,
     hash: u64,
     slot: Option<u16>,
@@ -75,8 +78,13 @@ impl Ahead {
             tables.prefetch_entries(self.held[(at + DEPTH - 1) % DEPTH].hash);
         }
         let held = &mut self.held[at];
-        held.name.clear();
-        held.name.extend_from_slice(key.name);
+        held.len = key.name.len();
+        if key.name.len() <= INLINE {
+            copy_short(&mut held.short, key.name);
+        } else {
+            held.long.clear();
+            held.long.extend_from_slice(key.name);
+        }
         held.full_len = full_len;
         held.hash = hash;
         held.slot = slot;
@@ -98,7 +106,7 @@ impl Ahead {
     #[inline]
     fn count(tables: &mut KeyTables, p: &Pending) {
         let hit = Hit {
-            name: &p.name,
+            name: if p.len <= INLINE { &p.short[..p.len] } else { &p.long },
             full_len: p.full_len,
             hash: p.hash,
             slot: p.slot,
@@ -152,11 +160,13 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let r = (x >> 33) % 100;
             // Short keys hot and cold, names longer than a stored key (counted at once, in
-            // turn), keys known by their head, and requests with replies.
+            // turn) and longer than an entry holds, keys known by their head, and requests with
+            // replies.
             let name = match r {
                 0..=59 => format!("user:{}", r % 7).into_bytes(),
                 60..=89 => format!("item:{}", x >> 40).into_bytes(),
-                90..=94 => format!("{}:{}", "l".repeat(600), r % 2).into_bytes(),
+                90..=92 => format!("{}:{}", "l".repeat(600), r % 2).into_bytes(),
+                93..=94 => format!("{}:{}", "m".repeat(40), x >> 60).into_bytes(),
                 _ => b"head:of-a-long-key".to_vec(),
             };
             let key = Key { name: &name, long: (r >= 95).then_some(&long) };
