@@ -67,15 +67,17 @@ impl Ahead {
         };
         tables.prefetch_slots(hash, slot);
         let at = self.next;
+        // The one before has had an access's time to bring its slots: their entries next.
+        let before = self.held[(at + DEPTH - 1) % DEPTH].hash;
         if self.len == DEPTH {
             // The oldest is in this place.
+            tables.prefetch_entries(before);
             Self::count(tables, &self.held[at]);
         } else {
+            if self.len > 0 {
+                tables.prefetch_entries(before);
+            }
             self.len += 1;
-        }
-        if self.len > 1 {
-            // Its slots have had an access's time to come: their entries next.
-            tables.prefetch_entries(self.held[(at + DEPTH - 1) % DEPTH].hash);
         }
         let held = &mut self.held[at];
         held.len = key.name.len();
