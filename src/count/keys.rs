@@ -72,7 +72,7 @@ impl KeyBuf {
 /// Copies `src` (at most [`INLINE`] bytes) to the start of `dst` in at most two fixed-size
 /// moves, overlapping in the middle (a call to `memcpy` costs more than the copy at this size).
 #[inline]
-fn copy_short(dst: &mut [u8; INLINE], src: &[u8]) {
+pub fn copy_short(dst: &mut [u8; INLINE], src: &[u8]) {
     let n = src.len();
     assert!(n <= INLINE);
     if n >= 16 {

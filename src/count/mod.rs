@@ -2,9 +2,11 @@
 //! ([`topk`], made of [`keys`] storage, a hash [`index`] and eviction candidates, [`evict`]),
 //! percentiles ([`histogram`]), the statistics of a run ([`stats`]) and its windows over time
 //! ([`window`]), cluster slots ([`cluster`]), key hashing ([`hash`]), the counting thread
-//! ([`offload`]) and its batches' layout ([`batch`]), the timestamps' clock ([`clock`]),
+//! ([`offload`]) and its batches' layout ([`batch`]), accesses counted a few behind on the thread
+//! that parses them ([`ahead`]), the timestamps' clock ([`clock`]),
 //! command names ([`name`]), the nodes of a run ([`nodes`]) and memory hints ([`prefetch`]).
 
+pub mod ahead;
 pub mod batch;
 pub mod clock;
 pub mod cluster;

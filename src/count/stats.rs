@@ -258,12 +258,8 @@ impl KeyTables {
         }
     }
 
-    /// Counts one access of `name`, its share of the request's bytes, and the node it came from.
-    pub fn add(&mut self, key: Key<'_>, access: Access, share: u64, node: u32) {
-        self.add_with_reply(key, access, share, None, node);
-    }
-
-    /// [`KeyTables::add`], with its share of a reply.
+    /// Counts one access of `key`, its share of the request's bytes (and of a reply, of a
+    /// request read from packets), and the node it came from.
     pub fn add_with_reply(&mut self, key: Key<'_>, access: Access, share: u64, reply: Option<(u64, u64)>, node: u32) {
         let (full_len, hash, slot) = match key.long {
             Some(long) => (long.len, long.hash, Some(long.slot)),
@@ -611,17 +607,6 @@ impl Stats {
         }
     }
 
-    /// Counts the key accesses of a command in this thread's tables (a range of a file read on
-    /// every core counts its own: see `sink/split.rs`).
-    #[inline]
-    pub fn count_keys(&mut self, cmd: &Command<'_>) {
-        let tables = &mut self.per_key;
-        key_shares(cmd, |key, access, share, reply| match reply {
-            None => tables.add(key, access, share, cmd.node),
-            Some(_) => tables.add_with_reply(key, access, share, reply, cmd.node),
-        });
-    }
-
     /// Records the gap before this command, and charges it (under the later-line rule the
     /// command's own total already has it).
     fn charge_gap(&mut self, cmd: &Command<'_>, secrets: &Secrets, gap: Option<u64>) {
@@ -914,7 +899,8 @@ mod tests {
             packet: false,
         };
         stats.command(&cmd, &Secrets::default());
-        stats.count_keys(&cmd);
+        let tables = &mut stats.per_key;
+        key_shares(&cmd, |key, access, share, reply| tables.add_with_reply(key, access, share, reply, node));
     }
 
     #[test]

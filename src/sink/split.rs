@@ -20,7 +20,8 @@ use std::io::Write;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::count::stats::{Opening, Settings, Stats, Tally};
+use crate::count::ahead::Ahead;
+use crate::count::stats::{key_shares, Opening, Settings, Stats, Tally};
 use crate::error::Error;
 use crate::pipeline::decode::Command;
 use crate::pipeline::redact::Secrets;
@@ -40,6 +41,8 @@ pub struct RangeCounts {
     /// A command named a node: lines of one input are numbered as they come, so the ranges
     /// cannot be counted apart.
     tangled: bool,
+    /// Key accesses not counted yet (see [`Ahead`]): counted into `stats` once read.
+    ahead: Ahead,
 }
 
 impl Sink for RangeCounts {
@@ -56,7 +59,8 @@ impl Sink for RangeCounts {
             self.opening = Some(self.stats.opening(cmd, secrets));
         }
         self.stats.command(cmd, secrets);
-        self.stats.count_keys(cmd);
+        let (ahead, tables) = (&mut self.ahead, &mut self.stats.per_key);
+        key_shares(cmd, |key, access, share, reply| ahead.push(tables, key, access, share, reply, cmd.node));
         Ok(())
     }
 
@@ -127,7 +131,8 @@ fn read_range(
     stop: Stop,
     continues: bool,
 ) -> RangeResult {
-    let mut counts = RangeCounts { stats: Stats::new(settings), continues, opening: None, tangled: false };
+    let mut counts =
+        RangeCounts { stats: Stats::new(settings), continues, opening: None, tangled: false, ahead: Ahead::default() };
     let mut warned = Vec::new();
     let input = RangeReader::new(file.clone(), range);
     let read = LineReader::new().stopping(stop).read_all(input, |piece| match piece_event(0, piece) {
@@ -138,5 +143,6 @@ fn read_range(
     // does a first line still held, its only one (whether it is a fragment is the next
     // range's first line's to say).
     let failed = matches!(read, Err(Failed::Read(..)) | Err(Failed::Consumer(_))) || pipeline.holding(0);
+    counts.ahead.flush(&mut counts.stats.per_key);
     RangeResult { pipeline, counts, warned, failed }
 }
