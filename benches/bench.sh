@@ -46,6 +46,7 @@ read -r s rss < <(measure $floor --scan "$capture"); report "floor: keys found, 
 read -r s rss < <(measure $floor "$capture"); report "floor: keys counted, 1 core" "$s" "$rss"
 read -r s rss < <(measure $floor --threads 2 "$capture"); report "floor: keys counted, 2 cores" "$s" "$rss"
 read -r s rss < <(measure $floor --threads 2 --fast-hash "$capture"); report "floor: the same, multiply hash" "$s" "$rss"
+read -r s rss < <(measure $floor --tight --threads 2 "$capture"); report "floor: the same, a flat table" "$s" "$rss"
 # The report's floor: every section the report shows counted exactly in std HashMaps, nothing else.
 read -r s rss < <(measure $floor --report --threads 2 "$capture"); report "floor: report, 2 cores" "$s" "$rss"
 read -r s rss < <(measure $floor --report --threads 2 --fast-hash "$capture"); report "floor: report, multiply hash" "$s" "$rss"

@@ -5,13 +5,20 @@
 //! multiply-fold hash: a word at a time, two 64×64→128-bit multiplications per word, as cheap as
 //! a hash of strangers' keys can be).
 //!
-//! Usage: floor [--threads N] [--scan | --report] [--fast-hash] FILE
+//! Usage: floor [--threads N] [--scan | --report | --tight] [--fast-hash] [--top N] FILE
 //!
 //! Without `--report`, every MONITOR line is found and its key (the second quoted field) counted,
 //! and nothing else: no timestamp, client, command table, byte counts or prefixes. A quote after a
 //! backslash is taken as escaped, which is enough for `gencapture`'s captures. `--scan` only finds
 //! each line's key (its length summed), without any table: the cost of the scan alone. Prints the
-//! distinct keys counted (summed over the threads' tables) and the lines.
+//! distinct keys counted (summed over the threads' tables) and the lines; with `--top N`, then the
+//! distinct keys of the joined tables and the `N` most counted keys.
+//!
+//! `--tight` counts the same keys in a table built for them: one flat open-addressing table per
+//! thread (an entry is one cache line: the key's hash, its count and the key, up to 40 bytes, a
+//! longer key in an arena), the multiply-fold hash of each key taken a few keys before its probe
+//! and the probe's cache line fetched ahead; the tables are joined at the end and it prints the
+//! distinct keys and the lines (and with `--top N` the top keys, as above).
 //!
 //! `--report` counts what the default report's sections show, and nothing more, and prints it as
 //! one line of JSON named as `--format json` names it:
@@ -179,7 +186,7 @@ fn count<S: BuildHasher>(
     range: Range<u64>,
     scan: bool,
     mut counts: HashMap<Vec<u8>, u64, S>,
-) -> (usize, u64) {
+) -> (HashMap<Vec<u8>, u64, S>, u64) {
     let (mut lines_seen, mut key_bytes) = (0, 0);
     lines(file, range, |line| {
         lines_seen += 1;
@@ -193,7 +200,204 @@ fn count<S: BuildHasher>(
         }
     });
     std::hint::black_box(key_bytes);
-    (counts.len(), lines_seen)
+    (counts, lines_seen)
+}
+
+/// Calls `each` with the whole lines of each chunk of `range` of `file` (each ending in a line feed,
+/// the last maybe not).
+fn blocks(file: &File, range: Range<u64>, mut each: impl FnMut(&[u8])) {
+    let mut buf = vec![0; CHUNK];
+    let (mut held, mut at) = (0, range.start);
+    loop {
+        let want = ((range.end - at) as usize).min(buf.len() - held);
+        let n = if want == 0 { 0 } else { file.read_at(&mut buf[held..held + want], at).expect("read") };
+        at += n as u64;
+        let have = held + n;
+        if n == 0 {
+            each(&buf[..have]);
+            return;
+        }
+        let end = buf[..have].rfind_byte(b'\n').map_or(0, |nl| nl + 1);
+        each(&buf[..end]);
+        buf.copy_within(end..have, 0);
+        held = have - end;
+    }
+}
+
+/// The bytes of a key kept in its entry; longer keys are kept in the table's arena.
+const INLINE: usize = 40;
+
+/// One slot of a [`Flat`] table: one cache line, the key's hash beside its count.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Entry {
+    hash: u64,
+    /// 0 in an empty slot.
+    count: u64,
+    len: u32,
+    /// The key, or for a longer key its offset in the arena in the first eight bytes.
+    key: [u8; INLINE],
+}
+
+const EMPTY: Entry = Entry { hash: 0, count: 0, len: 0, key: [0; INLINE] };
+
+/// An exact count per key in one open-addressing table (linear probing, at most half full), no
+/// pointer to follow for keys up to `INLINE` bytes.
+struct Flat {
+    slots: Vec<Entry>,
+    used: usize,
+    arena: Vec<u8>,
+    hasher: Fold,
+}
+
+impl Flat {
+    fn new(hasher: Fold) -> Flat {
+        Flat { slots: vec![EMPTY; 1 << 12], used: 0, arena: Vec::new(), hasher }
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// Asks for the cache line where the probe for `hash` starts.
+    fn prefetch(&self, hash: u64) {
+        let slot = &self.slots[hash as usize & (self.slots.len() - 1)];
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch of a valid address has no effect on memory.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>((slot as *const Entry).cast());
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        std::hint::black_box(slot);
+    }
+
+    fn key_of<'a>(&'a self, e: &'a Entry) -> &'a [u8] {
+        let len = e.len as usize;
+        if len <= INLINE {
+            &e.key[..len]
+        } else {
+            let at = u64::from_le_bytes(e.key[..8].try_into().expect("eight bytes")) as usize;
+            &self.arena[at..at + len]
+        }
+    }
+
+    /// Adds `n` to the count of `key`, whose hash is `hash`.
+    fn add(&mut self, key: &[u8], hash: u64, n: u64) {
+        let mask = self.slots.len() - 1;
+        let mut at = hash as usize & mask;
+        loop {
+            let e = &self.slots[at];
+            if e.count == 0 {
+                break;
+            }
+            if e.hash == hash && e.len as usize == key.len() && self.key_of(e) == key {
+                self.slots[at].count += n;
+                return;
+            }
+            at = (at + 1) & mask;
+        }
+        let mut e = Entry { hash, count: n, len: key.len() as u32, key: [0; INLINE] };
+        if key.len() <= INLINE {
+            e.key[..key.len()].copy_from_slice(key);
+        } else {
+            e.key[..8].copy_from_slice(&(self.arena.len() as u64).to_le_bytes());
+            self.arena.extend_from_slice(key);
+        }
+        self.slots[at] = e;
+        self.used += 1;
+        if self.used * 2 > self.slots.len() {
+            self.grow();
+        }
+    }
+
+    fn grow(&mut self) {
+        let wider = vec![EMPTY; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, wider);
+        let mask = self.slots.len() - 1;
+        for e in old.into_iter().filter(|e| e.count != 0) {
+            let mut at = e.hash as usize & mask;
+            while self.slots[at].count != 0 {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = e;
+        }
+    }
+
+    /// Every key and its count.
+    fn entries(&self) -> impl Iterator<Item = (&[u8], u64)> {
+        self.slots.iter().filter(|e| e.count != 0).map(|e| (self.key_of(e), e.count))
+    }
+}
+
+/// The keys whose lookups are under way: each key's hash is computed, and its slot's cache line
+/// asked for, this many keys before its count is added.
+const AHEAD: usize = 8;
+
+/// Counts the keys of `range` in a [`Flat`] table: (the table, lines).
+fn count_flat(file: &File, range: Range<u64>, hasher: Fold) -> (Flat, u64) {
+    let mut table = Flat::new(hasher);
+    let mut lines_seen = 0;
+    blocks(file, range, |block| {
+        // Each pending key as (start, end, hash) in `block`, oldest at `next`.
+        let mut pending = [(0, 0, 0); AHEAD];
+        let (mut next, mut held) = (0, 0);
+        let mut start = 0;
+        while start < block.len() {
+            let end = block[start..].find_byte(b'\n').map_or(block.len(), |nl| start + nl);
+            let line = &block[start..end];
+            lines_seen += 1;
+            if let Some(key) = key(line) {
+                let from = key.as_ptr() as usize - block.as_ptr() as usize;
+                let hash = table.hash(key);
+                table.prefetch(hash);
+                if held == AHEAD {
+                    let (s, e, h) = pending[next];
+                    table.add(&block[s..e], h, 1);
+                } else {
+                    held += 1;
+                }
+                pending[next] = (from, from + key.len(), hash);
+                next = (next + 1) % AHEAD;
+            }
+            start = end + 1;
+        }
+        for i in 0..held {
+            let (s, e, h) = pending[(next + AHEAD - held + i) % AHEAD];
+            table.add(&block[s..e], h, 1);
+        }
+    });
+    (table, lines_seen)
+}
+
+/// `--tight`: the threads' [`Flat`] tables joined into the first; prints the distinct keys, the
+/// lines and, with `top`, the `top` most counted keys.
+fn tight(file: &File, ranges: Vec<Range<u64>>, top: usize) {
+    let hasher = Fold::new();
+    let mut each = std::thread::scope(|s| {
+        let threads: Vec<_> = ranges.into_iter().map(|r| s.spawn(move || count_flat(file, r, hasher))).collect();
+        threads.into_iter().map(|t| t.join().expect("thread")).collect::<Vec<_>>()
+    })
+    .into_iter();
+    let (mut whole, mut lines) = each.next().expect("a range");
+    for (later, n) in each {
+        for (key, count) in later.entries() {
+            whole.add(key, whole.hash(key), count);
+        }
+        lines += n;
+        std::mem::forget(later);
+    }
+    println!("{} distinct keys in {lines} lines", whole.used);
+    print_top(whole.entries().map(|(k, n)| (k.to_vec(), n)).collect(), top);
+    std::mem::forget(whole);
+}
+
+/// Prints the `top` most counted keys, ties by key.
+fn print_top(mut all: Vec<(Vec<u8>, u64)>, top: usize) {
+    all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    for (key, count) in all.into_iter().take(top) {
+        println!("{count} {}", key.as_bstr());
+    }
 }
 
 /// The numbers the report keeps of one key: one entry, so one probe per key access.
@@ -1199,8 +1403,15 @@ fn report<S: BuildHasher + Clone + Send + Sync>(file: &File, ranges: Vec<Range<u
     sections
 }
 
+/// No keys: the table is dropped.
+fn none<T>(table: T) -> Vec<(Vec<u8>, u64)> {
+    drop(table);
+    Vec::new()
+}
+
 fn main() {
     let (mut threads, mut scan, mut report_mode, mut fast, mut path) = (1, false, false, false, None);
+    let (mut tight_mode, mut top) = (false, 0);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -1208,10 +1419,12 @@ fn main() {
             "--scan" => scan = true,
             "--report" => report_mode = true,
             "--fast-hash" => fast = true,
+            "--tight" => tight_mode = true,
+            "--top" => top = args.next().and_then(|n| n.parse().ok()).expect("--top N"),
             _ => path = Some(arg),
         }
     }
-    let usage = "usage: floor [--threads N] [--scan | --report] [--fast-hash] FILE";
+    let usage = "usage: floor [--threads N] [--scan | --report | --tight] [--fast-hash] [--top N] FILE";
     let file = &File::open(path.expect(usage)).expect("open");
     if report_mode {
         let ranges = ranges(file, threads);
@@ -1222,17 +1435,36 @@ fn main() {
         println!("{sections}");
         return;
     }
-    let (keys, lines) = std::thread::scope(|s| {
+    if tight_mode {
+        tight(file, ranges(file, threads), top);
+        return;
+    }
+    let keys = std::thread::scope(|s| {
         let each: Vec<_> = ranges(file, threads)
             .into_iter()
             .map(|r| {
                 s.spawn(move || match fast {
-                    true => count(file, r, scan, HashMap::with_hasher(Fold::new())),
-                    false => count(file, r, scan, HashMap::new()),
+                    true => {
+                        let (map, n) = count(file, r, scan, HashMap::with_hasher(Fold::new()));
+                        (map.len(), n, if top > 0 { map.into_iter().collect() } else { none(map) })
+                    }
+                    false => {
+                        let (map, n) = count(file, r, scan, HashMap::new());
+                        (map.len(), n, if top > 0 { map.into_iter().collect() } else { none(map) })
+                    }
                 })
             })
             .collect();
-        each.into_iter().map(|t| t.join().expect("thread")).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+        each.into_iter().map(|t| t.join().expect("thread")).collect::<Vec<_>>()
     });
-    println!("{keys} keys counted in {lines} lines");
+    let lines: u64 = keys.iter().map(|k| k.1).sum();
+    println!("{} keys counted in {lines} lines", keys.iter().map(|k| k.0).sum::<usize>());
+    if top > 0 {
+        let mut whole: HashMap<Vec<u8>, u64> = HashMap::new();
+        for (key, n) in keys.into_iter().flat_map(|k| k.2) {
+            *whole.entry(key).or_default() += n;
+        }
+        println!("{} distinct keys", whole.len());
+        print_top(whole.into_iter().collect(), top);
+    }
 }

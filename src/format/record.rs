@@ -369,7 +369,8 @@ impl Room<'_> {
             // SAFETY: every write is into `spare` (each is tested against its length first: a
             // field past the room panics, it writes nothing past the capacity), and every byte
             // of spare[..at] was written: each write writes the bytes from `at` on that it
-            // then counts in `at`.
+            // then counts in `at` (a `word` counts at most the eight it writes: its callers
+            // pass a constant of at most 8 or `digits_then`'s count, at most 6).
             unsafe { buf.set_len(len + written) };
         }
         keep
@@ -677,6 +678,37 @@ mod tests {
     }
 
     const LEAD_A: Lead<'static> = Lead { node: None, ts: b"1795636306.848848", db: b"0", client: b"1.2.3.4:5" };
+
+    #[test]
+    #[should_panic(expected = "past the room")]
+    fn a_field_past_the_room_panics_and_writes_nothing_past_it() {
+        // `fill` reserves what it is told and 8 bytes of slack: a fresh Vec gets exactly 8.
+        let mut buf = Vec::new();
+        Room::fill(&mut buf, 0, |room| {
+            room.put(&[b'a'; 9]);
+            true
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "past the room")]
+    fn a_lead_past_the_room_panics() {
+        let mut buf = Vec::new();
+        Room::fill(&mut buf, 0, |room| {
+            room.ts_db(b"1700000000.123456", b'0');
+            true
+        });
+    }
+
+    #[test]
+    fn a_field_that_fills_the_room_exactly_is_kept() {
+        let mut buf = Vec::new();
+        assert!(Room::fill(&mut buf, 0, |room| {
+            room.put(&[b'a'; 8]);
+            true
+        }));
+        assert_eq!(buf, [b'a'; 8]);
+    }
 
     #[test]
     fn fields_put_in_room_are_those_appended() {

@@ -105,6 +105,8 @@ fn every_flag_the_docs_name_exists_and_the_man_page_names_every_flag() {
         "threads",
         "fast-hash",
         "report",
+        "tight",
+        "top",
     ];
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let page = std::fs::read_to_string(root().join("man/faina-filter.1")).unwrap().replace("\\-", "-");
