@@ -124,7 +124,6 @@ impl Ahead {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::Table;
     use crate::count::stats::{GapRule, Settings};
     use crate::format::long_arg::LongArg;
 
@@ -146,14 +145,7 @@ mod tests {
 
     #[test]
     fn held_accesses_count_as_accesses_counted_at_once() {
-        let settings = Settings {
-            commands: Table::shared(),
-            top: 10,
-            prefix_delimiter: b":".to_vec(),
-            prefix_depth: 1,
-            gap_rule: GapRule::Later,
-            max_keys: 64,
-        };
+        let settings = Settings::for_tests(64, 1, GapRule::Later);
         let (mut plain, mut held) = (KeyTables::new(&settings), KeyTables::new(&settings));
         let mut ahead = Ahead::default();
         let mut x: u64 = 11;

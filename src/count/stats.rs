@@ -46,6 +46,22 @@ pub struct Settings {
     pub max_keys: usize,
 }
 
+#[cfg(test)]
+impl Settings {
+    /// What the unit tests count with: the shared command table, 10 rows, prefixes split at
+    /// `:` to `depth`.
+    pub fn for_tests(max_keys: usize, depth: usize, gap_rule: GapRule) -> Settings {
+        Settings {
+            commands: Table::shared(),
+            top: 10,
+            prefix_delimiter: b":".to_vec(),
+            prefix_depth: depth,
+            gap_rule,
+            max_keys,
+        }
+    }
+}
+
 /// Reads and writes of one key, and the node it was seen on.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct KeyAccess {
@@ -868,17 +884,6 @@ mod tests {
     use crate::commands::KeyRef;
     use crate::format::monitor::{Args, ArgsStore, Header};
 
-    fn settings(max_keys: usize, depth: usize, gap_rule: GapRule) -> Settings {
-        Settings {
-            commands: Table::shared(),
-            top: 10,
-            prefix_delimiter: b":".to_vec(),
-            prefix_depth: depth,
-            gap_rule,
-            max_keys,
-        }
-    }
-
     /// Counts a call of an unknown command `words[0]` whose key is `words[1]`, keys included.
     fn count(stats: &mut Stats, words: &[&[u8]], client: &[u8], micros: u64, node: u32) {
         let mut store = ArgsStore::default();
@@ -956,7 +961,7 @@ mod tests {
         ];
         for rule in [GapRule::Later, GapRule::Earlier] {
             let slowest = |order: &Vec<(u32, u64)>| {
-                let mut stats = Stats::new(settings(100, 1, rule));
+                let mut stats = Stats::new(Settings::for_tests(100, 1, rule));
                 for &(node, micros) in order {
                     let key = format!("n{node}:{micros}");
                     count(&mut stats, &[b"get", key.as_bytes()], b"10.0.0.1:5000", micros, node);
@@ -978,7 +983,7 @@ mod tests {
 
     #[test]
     fn no_table_outgrows_its_bound() {
-        let mut stats = Stats::new(Settings { prefix_depth: 2, ..settings(1_000, 2, GapRule::Earlier) });
+        let mut stats = Stats::new(Settings { prefix_depth: 2, ..Settings::for_tests(1_000, 2, GapRule::Earlier) });
         for i in 0..200_000u64 {
             let key = format!("p{}:{i}:x", i % 5_000);
             let client = format!("10.{}.{}.{}:{}", i % 7, i % 251, i % 253, 1000 + i % 50_000);
@@ -1006,7 +1011,7 @@ mod tests {
         // when every entry already holds a long name: the names kept whole take at most 32
         // bytes per entry (each plus its length), the rest are kept by their first 30 bytes,
         // and the hot key is shown whole.
-        let mut stats = Stats::new(settings(1_000, 1, GapRule::Later));
+        let mut stats = Stats::new(Settings::for_tests(1_000, 1, GapRule::Later));
         let hot = format!("hot:{}", "h".repeat(396));
         for i in 0..40_000u64 {
             let key = if i >= 20_000 && i % 2 == 0 { hot.clone() } else { format!("k:{i:06}:{}", "x".repeat(391)) };

@@ -582,16 +582,8 @@ mod tests {
 
     #[test]
     fn lines_dropped_are_shown_only_when_there_were_some() {
-        use crate::commands::Table;
         use crate::count::stats::{GapRule, Settings};
-        let settings = Settings {
-            commands: Table::shared(),
-            top: 10,
-            prefix_delimiter: b":".to_vec(),
-            prefix_depth: 1,
-            gap_rule: GapRule::Later,
-            max_keys: 100,
-        };
+        let settings = Settings::for_tests(100, 1, GapRule::Later);
         let mut stats = Stats::new(settings);
         let view = View {
             window: None,
