@@ -375,6 +375,11 @@ impl KeyTables {
 pub struct SlotCounts {
     /// Counts by slot number; empty until the first access, and once sealed.
     live: Vec<u64>,
+    /// The slot of the last access, not in `live` yet: it is counted at the next access, its
+    /// counter having loaded meanwhile (the slot is known only once the key's entry has
+    /// arrived, too late to load the counter before it is needed). Some only while `live` is
+    /// allocated; every reader counts it.
+    held: Option<u16>,
     /// Sealed counts, and counts merged from other periods.
     kept: TopK,
 }
@@ -382,7 +387,11 @@ pub struct SlotCounts {
 impl SlotCounts {
     /// Empty counts whose summary keeps at most `keep` slots.
     pub fn new(keep: usize) -> SlotCounts {
-        SlotCounts { live: Vec::new(), kept: TopK::new(keep.min(usize::from(crate::count::cluster::SLOTS))) }
+        SlotCounts {
+            live: Vec::new(),
+            held: None,
+            kept: TopK::new(keep.min(usize::from(crate::count::cluster::SLOTS))),
+        }
     }
 
     /// The array, allocated at its first use.
@@ -393,10 +402,27 @@ impl SlotCounts {
         &mut self.live
     }
 
-    /// Counts one access of a key in `slot`.
+    /// Counts one access of a key in `slot`: the access before it now, this one at the next.
     #[inline]
     pub fn add(&mut self, slot: u16) {
-        self.live_mut()[usize::from(slot & (crate::count::cluster::SLOTS - 1))] += 1;
+        let slot = slot & (crate::count::cluster::SLOTS - 1);
+        match self.held.replace(slot) {
+            Some(held) => self.live[usize::from(held)] += 1,
+            None => _ = self.live_mut(),
+        }
+        self.prefetch(slot);
+    }
+
+    /// Counts the access held into its counter.
+    fn settle(&mut self) {
+        if let Some(held) = self.held.take() {
+            self.live[usize::from(held)] += 1;
+        }
+    }
+
+    /// The counts by slot number, the access held included.
+    fn live_counts(&self) -> impl Iterator<Item = u64> + '_ {
+        (0u16..).zip(&self.live).map(|(slot, &n)| n + u64::from(self.held == Some(slot)))
     }
 
     /// Starts loading the counter of `slot`.
@@ -410,6 +436,7 @@ impl SlotCounts {
     /// Trades the array for the bounded summary (the period is over): the heaviest slots the
     /// summary has room for, exactly; the rest only in its total and floor.
     pub fn seal(&mut self) {
+        self.settle();
         let mut live: Vec<(u64, u16)> =
             std::mem::take(&mut self.live).into_iter().zip(0..).filter(|&(n, _)| n > 0).collect();
         live.sort_unstable_by(|a, b| b.cmp(a));
@@ -428,7 +455,7 @@ impl SlotCounts {
     /// Adds every count of `other`, errors included.
     pub fn merge(&mut self, other: &SlotCounts) {
         if !other.live.is_empty() {
-            for (mine, theirs) in self.live_mut().iter_mut().zip(&other.live) {
+            for (mine, theirs) in self.live_mut().iter_mut().zip(other.live_counts()) {
                 *mine += theirs;
             }
         }
@@ -440,7 +467,7 @@ impl SlotCounts {
         // Room for every slot: nothing is evicted, so counts and errors stay as they are.
         let mut table = TopK::new(usize::from(crate::count::cluster::SLOTS));
         table.merge(&self.kept, |_, _| {});
-        for (slot, &n) in (0u16..).zip(&self.live) {
+        for (slot, n) in (0u16..).zip(self.live_counts()) {
             if n > 0 {
                 table.add(&slot.to_be_bytes(), n);
             }
@@ -1066,6 +1093,40 @@ mod tests {
             table.top(10).iter().map(|e| e.count).collect::<Vec<_>>(),
             exact.top(10).iter().map(|e| e.count).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn every_read_of_slot_counts_sees_the_access_held() {
+        // The last access is held (its counter is loading) until the next: the table, a merge
+        // (into counts empty or not) and a seal each count it all the same.
+        let slots = [5u16, 5, 16383, 0, 5];
+        for n in 1..=slots.len() {
+            let counted = || {
+                let mut counts = SlotCounts::new(10);
+                slots[..n].iter().for_each(|&slot| counts.add(slot));
+                counts
+            };
+            let check = |table: TopK, times: u64, how: &str| {
+                let want = |slot: u16| times * slots[..n].iter().filter(|&&s| s == slot).count() as u64;
+                assert_eq!(table.total(), times * n as u64, "{n} accesses, {how}");
+                for &slot in &slots[..n] {
+                    let at = table.entries().iter().find(|e| e.key() == slot.to_be_bytes());
+                    assert_eq!(at.map(|e| e.count), Some(want(slot)), "{n} accesses, {how}");
+                }
+            };
+            check(counted().table(), 1, "table");
+            let mut merged = SlotCounts::new(10);
+            merged.merge(&counted());
+            check(merged.table(), 1, "merged into empty counts");
+            merged.merge(&counted());
+            check(merged.table(), 2, "merged twice");
+            let mut sealed = counted();
+            sealed.seal();
+            check(sealed.table(), 1, "sealed");
+            // Counting goes on after a seal, into a new array.
+            slots[..n].iter().for_each(|&slot| sealed.add(slot));
+            check(sealed.table(), 2, "sealed, then counted again");
+        }
     }
 
     #[test]
