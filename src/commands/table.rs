@@ -31,6 +31,9 @@ pub struct Table {
 enum Quick {
     /// The specs are walked for every call.
     Walk,
+    /// One key, for a call that reaches it (`GET key`, `SET key value`): most calls, found
+    /// without looking through a list.
+    One(KeyRef),
     /// These keys, for a call of more than `argc_over` arguments.
     Fixed { keys: Box<[KeyRef]>, argc_over: usize },
     /// One spec: every `step`-th argument from `first` to the `back`-th from the end.
@@ -60,23 +63,29 @@ impl Quick {
                 _ => return Quick::Walk,
             }
         }
-        Quick::Fixed { keys: keys.into(), argc_over }
+        match keys[..] {
+            [one] if one.pos == argc_over => Quick::One(one),
+            _ => Quick::Fixed { keys: keys.into(), argc_over },
+        }
     }
 
     /// Appends the keys of a call of `argc` arguments; false when this call needs the walk.
-    #[inline]
+    #[inline(always)]
     fn keys(&self, argc: usize, out: &mut Vec<KeyRef>) -> bool {
         match self {
             Quick::Walk => false,
+            &Quick::One(key) => {
+                if argc <= key.pos {
+                    return false;
+                }
+                out.push(key);
+                true
+            }
             Quick::Fixed { keys, argc_over } => {
                 if argc <= *argc_over {
                     return false;
                 }
-                match &**keys {
-                    // Most commands have one key: a push, not a copy of a slice.
-                    [one] => out.push(*one),
-                    keys => out.extend_from_slice(keys),
-                }
+                out.extend_from_slice(keys);
                 true
             }
             &Quick::Rest { first, back, step, access } => {
@@ -189,7 +198,8 @@ impl Table {
     }
 
     /// Appends the keys of one call to `out`. An unknown command's first argument is its key.
-    #[inline]
+    // Always inlined where a line is decoded: most calls' keys are a compare and a push.
+    #[inline(always)]
     pub fn keys(&self, found: Lookup, args: &Args<'_>, out: &mut Vec<KeyRef>) {
         match found {
             Lookup::Unknown => {
@@ -206,6 +216,7 @@ impl Table {
     }
 
     /// The keys of a call of a known command, by its specs or its key function.
+    #[inline(never)]
     fn walk_keys(&self, id: CommandId, args: &Args<'_>, out: &mut Vec<KeyRef>) {
         let cmd = self.get(id);
         let start = out.len();

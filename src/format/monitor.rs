@@ -376,28 +376,25 @@ impl Parser {
         let micros = parse_timestamp(ts, true)?;
         self.line_start = offset + sp + 1 + args_at;
         let text = &rest[args_at..];
-        self.arguments(text, 0, scan::Marks::new(text, 0, [b'"', b'\\', b'\\']), cut)?;
+        self.arguments(text, 0, cut)?;
         Some(Header { ts, micros, db, client, node: None })
     }
 
     /// Finds where the client in `text` (after `[DB `, at `start` in the line) ends and parses
     /// the arguments after it; returns the client's length. The client ends at a `] "` after
     /// which a whole argument list follows: the first such, as a unix socket's path may hold
-    /// `] "` itself. The marks that find that first `]` go on through the arguments: one pass,
-    /// and a second only for a client that holds `] "`.
+    /// `] "` itself (then the arguments are tried again after the next one).
     fn client_and_arguments(&mut self, text: &[u8], start: usize, cut: bool) -> Option<usize> {
-        const CLIENT_END: [u8; 3] = [b']', b'"', b'\\'];
         self.line_start = start;
-        let mut marks = scan::Marks::new(text, 0, CLIENT_END);
+        let mut marks = scan::Marks::new(text, 0, [b']'; 3]);
         loop {
             let end = client_end(text, &mut marks)?;
-            if self.arguments(text, end + 2, marks, cut).is_some() {
+            if self.arguments(text, end + 2, cut).is_some() {
                 return Some(end);
             }
             self.spans.clear();
             self.decoded.clear();
             self.lost = 0;
-            marks = scan::Marks::new(text, end + 1, CLIENT_END);
         }
     }
 
@@ -445,27 +442,25 @@ impl Parser {
     /// pass over the quotes and backslashes of all the arguments ([`scan::Marks`]), each
     /// argument's span written as its closing quote is found.
     ///
-    /// The arguments start at `text[open]`, the next of the `marks` (quotes, backslashes, and
-    /// maybe `]`, passed over); positions in `text` are `line_start` on in the line.
+    /// The arguments start at `text[open]`; positions in `text` are `line_start` on in the line.
     // Always inlined, so that the marks stay in registers through the loop.
     #[inline(always)]
-    fn arguments(&mut self, text: &[u8], open: usize, mut marks: scan::Marks<'_>, cut: bool) -> Option<()> {
+    fn arguments(&mut self, text: &[u8], open: usize, cut: bool) -> Option<()> {
         let base = self.line_start;
         if text.get(open) != Some(&b'"') {
             return None;
         }
-        let first = marks.next();
-        debug_assert_eq!(first, Some(open));
         let mut start = open + 1;
+        // Quotes and backslashes only (a `]` among the arguments is nothing to them).
+        let mut marks = scan::Marks::new(text, start, [b'"', b'\\', b'\\']);
         let mut bytes = 0;
-        loop {
+        let whole = loop {
             let close = match marks.next() {
                 Some(at) if text[at] == b'"' => {
                     self.spans.push(Span::Line(base + start, base + at));
                     bytes += at - start;
                     at
                 }
-                Some(at) if text[at] == b']' => continue,
                 // A backslash: this argument is decoded, and the marks go on after it.
                 Some(_) => {
                     let from = self.decoded.len();
@@ -479,32 +474,32 @@ impl Parser {
                         None if cut => {
                             self.decoded.truncate(from);
                             self.lost = text.len() - start;
-                            break;
+                            break true;
                         }
-                        None => return None,
+                        None => break false,
                     }
                 }
                 None if cut => {
                     self.lost = text.len() - start;
-                    break;
+                    break true;
                 }
-                None => return None,
+                None => break false,
             };
-            match text.get(close + 1) {
-                None => break,
-                Some(b' ') if close + 2 == text.len() => break,
-                Some(b' ') => {}
-                Some(_) => return None,
-            }
-            if text[close + 2] != b'"' {
-                return None;
+            // The next argument's space and opening quote, looked at together; the line may
+            // also end here, or after one space.
+            match text.get(close + 1..close + 3) {
+                Some(b" \"") => {}
+                Some(_) => break false,
+                None if close + 1 == text.len() || text[close + 1] == b' ' => break true,
+                None => break false,
             }
             // Only a space lies between: the next mark is this opening quote.
             let open = marks.next();
             debug_assert_eq!(open, Some(close + 2));
             start = close + 3;
-        }
-        if self.spans.is_empty() {
+        };
+        // `whole`: the arguments end as a line of them does (or where the line was cut).
+        if !whole || self.spans.is_empty() {
             return None;
         }
         self.arg_bytes = bytes as u64;
@@ -591,13 +586,13 @@ fn trailing_digits(text: &[u8]) -> usize {
     text.iter().rev().take_while(|b| b.is_ascii_digit()).count()
 }
 
-/// The position of the next `] "` of `text` the `marks` (which include `]`) come to: where the
-/// source part may end.
+/// The position of the next `] "` of `text` the `marks` (of `]`) come to: where the source part
+/// may end.
 #[inline]
 fn client_end(text: &[u8], marks: &mut scan::Marks<'_>) -> Option<usize> {
     loop {
         let at = marks.next()?;
-        if text[at] == b']' && text[at + 1..].starts_with(b" \"") {
+        if text[at + 1..].starts_with(b" \"") {
             return Some(at);
         }
     }
