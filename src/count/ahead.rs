@@ -6,7 +6,8 @@
 //! that came [`DEPTH`] before it is counted. Accesses are counted in the order they came, so the
 //! counts are exactly those of counting each at once; until [`Ahead::flush`], the tables lack the
 //! ones held. For the thread that parses and counts a range itself (see `sink/split.rs`); the
-//! one-pass counting thread does the same over its batches (see [`crate::count::offload`]).
+//! one-pass counting thread, whose batches are hashed before they are counted, asks for slots
+//! 8 and entries 4 accesses ahead instead (see [`crate::count::offload`]).
 
 use crate::commands::Access;
 use crate::count::keys::{copy_short, INLINE, MAX_STORED_KEY};
