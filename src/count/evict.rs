@@ -15,6 +15,8 @@
 //! count (a table of keys seen once) keeps them as a bit per entry instead of a heap
 //! ([`Flat`]), handed out in the order the heap would.
 
+use crate::count::prefetch::prefetch;
+
 /// An entry of a table: what it counts.
 pub trait Counted {
     fn count(&self) -> u64;
@@ -236,13 +238,25 @@ impl Candidates {
 
     /// The entry most likely evicted next, and its [`Counted::hint`] when known without reading
     /// the entry (which is what the hint is for: loading the entry and its index slot ahead).
+    /// Its bound, which the next [`Candidates::true_minimum`] reads first, starts loading too.
     #[inline]
     pub fn next(&self) -> Option<(usize, Option<u32>)> {
-        match self.flat.top {
-            // The hints are made with the bounds, and kept with them.
-            Some(top) => Some((top, self.hints.get(top).filter(|_| self.exact && top < self.bounds.len()).copied())),
-            None => self.heap.first().map(|c| (c.idx as usize, Some(c.hint))),
+        let next = match self.flat.top {
+            Some(top) => {
+                // The flat candidates go from the highest down: the hints of those after it
+                // are mostly in the line below.
+                if let Some(below) = self.hints.get(top.saturating_sub(16)) {
+                    prefetch(below);
+                }
+                // The hints are made with the bounds, and kept with them.
+                (top, self.hints.get(top).filter(|_| self.exact && top < self.bounds.len()).copied())
+            }
+            None => self.heap.first().map(|c| (c.idx as usize, Some(c.hint)))?,
+        };
+        if let Some(b) = self.bounds.get(next.0) {
+            prefetch(b);
         }
+        Some(next)
     }
 
     /// Removes the top candidate.
