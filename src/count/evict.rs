@@ -15,6 +15,8 @@
 //! count (a table of keys seen once) keeps them as a bit per entry instead of a heap
 //! ([`Flat`]), handed out in the order the heap would.
 
+use crate::count::prefetch::prefetch;
+
 /// An entry of a table: what it counts.
 pub trait Counted {
     fn count(&self) -> u64;
@@ -153,12 +155,23 @@ impl Candidates {
         }
     }
 
+    /// The count of entry `idx`: its bound while the bounds are the counts (and it is not
+    /// saturated), else from the entry. The victims and the stale tops before them are scattered
+    /// over a table larger than the caches: their bounds are in a dense array, often cached.
+    #[inline(always)]
+    fn count_of<T: Counted>(&self, entries: &[T], idx: usize) -> u64 {
+        match self.bounds.get(idx) {
+            Some(&b) if self.exact && b != u32::MAX => u64::from(b),
+            _ => entries[idx].count(),
+        }
+    }
+
     /// Brings an entry of `entries` with the smallest count to the top and returns its index.
     #[inline]
     pub fn true_minimum<T: Counted>(&mut self, entries: &[T]) -> usize {
         loop {
             if let Some(top) = self.flat.top {
-                let real = entries[top].count();
+                let real = self.count_of(entries, top);
                 if real == self.flat.count {
                     return top;
                 }
@@ -174,7 +187,7 @@ impl Candidates {
                 continue;
             }
             let Candidate { count: pushed, idx, .. } = self.heap[0];
-            let real = entries[idx as usize].count();
+            let real = self.count_of(entries, idx as usize);
             if real == pushed {
                 return idx as usize;
             }
@@ -223,13 +236,27 @@ impl Candidates {
         }
     }
 
-    /// The entry most likely evicted next (of `entries`, those [`Candidates::true_minimum`]
-    /// was given), and its [`Counted::hint`].
-    pub fn next<T: Counted>(&self, entries: &[T]) -> Option<(usize, u32)> {
-        match self.flat.top {
-            Some(top) => entries.get(top).map(|e| (top, e.hint())),
-            None => self.heap.first().map(|c| (c.idx as usize, c.hint)),
+    /// The entry most likely evicted next, and its [`Counted::hint`] when known without reading
+    /// the entry (which is what the hint is for: loading the entry and its index slot ahead).
+    /// Its bound, which the next [`Candidates::true_minimum`] reads first, starts loading too.
+    #[inline]
+    pub fn next(&self) -> Option<(usize, Option<u32>)> {
+        let next = match self.flat.top {
+            Some(top) => {
+                // The flat candidates go from the highest down: the hints of those after it
+                // are mostly in the line below.
+                if let Some(below) = self.hints.get(top.saturating_sub(16)) {
+                    prefetch(below);
+                }
+                // The hints are made with the bounds, and kept with them.
+                (top, self.hints.get(top).filter(|_| self.exact && top < self.bounds.len()).copied())
+            }
+            None => self.heap.first().map(|c| (c.idx as usize, Some(c.hint)))?,
+        };
+        if let Some(b) = self.bounds.get(next.0) {
+            prefetch(b);
         }
+        Some(next)
     }
 
     /// Removes the top candidate.
@@ -486,7 +513,7 @@ mod tests {
                 hit(&mut c, &mut entries, i, by);
             }
             if script.on_next && next(&mut x) % 4 == 0 {
-                if let Some((i, _)) = c.next(&entries) {
+                if let Some((i, _)) = c.next() {
                     let by = (script.weight)(next(&mut x));
                     hit(&mut c, &mut entries, i, by);
                 }

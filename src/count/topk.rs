@@ -12,7 +12,7 @@ use crate::count::evict::{Candidates, Counted};
 use crate::count::hash::{hash_bytes, run_key, short_key, HashKey};
 use crate::count::index::SlotIndex;
 use crate::count::keys::{KeyBuf, KeyStore, MAX_STORED_KEY};
-use crate::count::prefetch::prefetch;
+use crate::count::prefetch::prefetch_all;
 
 /// One counted key.
 #[derive(Debug, Clone)]
@@ -339,11 +339,13 @@ impl<E: Default> TopK<E> {
                 self.candidates.top_counts(min + weight, (hash >> 32) as u32);
                 // Most likely the next victim: its entry and its index slot are read first at
                 // the next eviction.
-                if let Some((next, hint)) = self.candidates.next(&self.entries) {
+                if let Some((next, hint)) = self.candidates.next() {
                     if let Some(e) = self.entries.get(next) {
-                        prefetch(e);
+                        prefetch_all(e);
                     }
-                    self.index.prefetch(u64::from(hint) << 32);
+                    if let Some(hint) = hint {
+                        self.index.prefetch(u64::from(hint) << 32);
+                    }
                 }
                 idx
             }
@@ -421,7 +423,7 @@ impl<E> TopK<E> {
     #[inline]
     pub fn prefetch_entry(&self, hash: u64) {
         if let Some(e) = self.index.likely_entry(hash).and_then(|idx| self.entries.get(idx)) {
-            prefetch(e);
+            prefetch_all(e);
         }
     }
 
