@@ -485,6 +485,8 @@ trait Tally<V: Copy> {
     fn insert(&mut self, name: &[u8], value: V);
     fn len(&self) -> usize;
     fn each(&self) -> impl Iterator<Item = (&[u8], V)>;
+    /// Makes room for `more` names.
+    fn reserve(&mut self, more: usize);
 }
 
 impl<V: Copy, S: BuildHasher> Tally<V> for HashMap<Box<[u8]>, V, S> {
@@ -499,6 +501,10 @@ impl<V: Copy, S: BuildHasher> Tally<V> for HashMap<Box<[u8]>, V, S> {
 
     fn len(&self) -> usize {
         HashMap::len(self)
+    }
+
+    fn reserve(&mut self, more: usize) {
+        HashMap::reserve(self, more);
     }
 
     fn each(&self) -> impl Iterator<Item = (&[u8], V)> {
@@ -658,7 +664,12 @@ impl<V: Copy + Default, const K: usize> FlatMap<V, K> {
     }
 
     fn grow(&mut self) {
-        let wider = Self::empty(self.cells.len() * 2);
+        self.widen(self.cells.len() * 2);
+    }
+
+    /// Places every name again in a table of `cells` cells.
+    fn widen(&mut self, cells: usize) {
+        let wider = Self::empty(cells);
         let old = std::mem::replace(&mut self.cells, wider);
         let mask = self.cells.len() - 1;
         for c in old.into_iter().filter(|c| c.tag != 0) {
@@ -672,6 +683,16 @@ impl<V: Copy + Default, const K: usize> FlatMap<V, K> {
 }
 
 impl<V: Copy + Default, const K: usize> Tally<V> for FlatMap<V, K> {
+    fn reserve(&mut self, more: usize) {
+        let mut cells = self.cells.len();
+        while (self.used + more) * 4 > cells * 3 {
+            cells *= 2;
+        }
+        if cells > self.cells.len() {
+            self.widen(cells);
+        }
+    }
+
     #[inline]
     fn get_mut(&mut self, name: &[u8]) -> Option<&mut V> {
         let at = self.find(name, self.hash(name)).ok()?;
@@ -751,6 +772,10 @@ impl Tally<KeyCounts> for FlatKeys {
 
     fn len(&self) -> usize {
         self.map.len()
+    }
+
+    fn reserve(&mut self, more: usize) {
+        self.map.reserve(more);
     }
 
     fn each(&self) -> impl Iterator<Item = (&[u8], KeyCounts)> {
@@ -1581,11 +1606,19 @@ impl<M: Maps> Counts<M> {
         self.last = self.last.max(later.last);
         self.prev = later.prev.or(self.prev);
         self.seq += later.seq;
+        // The keys this range has too first, then room made for the others: inserted in the
+        // order of the later table's cells into a table as narrow, they would fill runs of
+        // neighbouring cells and probe along them (40 s for the 2M distinct keys of d2m).
+        let mut new = Vec::new();
         for (key, counts) in later.keys.each() {
             match self.keys.get_mut(key) {
                 Some(mine) => mine.add(&counts),
-                None => self.keys.insert(key, counts),
+                None => new.push((key, counts)),
             }
+        }
+        self.keys.reserve(new.len());
+        for (key, counts) in new {
+            self.keys.insert(key, counts);
         }
         self.key_accesses += later.key_accesses;
         self.key_bytes += later.key_bytes;
