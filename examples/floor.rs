@@ -5,7 +5,7 @@
 //! multiply-fold hash: a word at a time, two 64×64→128-bit multiplications per word, as cheap as
 //! a hash of strangers' keys can be).
 //!
-//! Usage: floor [--threads N] [--scan | --report | --tight] [--fast-hash] [--top N] FILE
+//! Usage: floor [--threads N] [--scan | --report | --tight | --report --tight] [--fast-hash] [--top N] FILE
 //!
 //! Without `--report`, every MONITOR line is found and its key (the second quoted field) counted,
 //! and nothing else: no timestamp, client, command table, byte counts or prefixes. A quote after a
@@ -17,8 +17,9 @@
 //! `--tight` counts the same keys in a table built for them: one flat open-addressing table per
 //! thread (an entry is one cache line: the key's hash, its count and the key, up to 40 bytes, a
 //! longer key in an arena), the multiply-fold hash of each key taken a few keys before its probe
-//! and the probe's cache line fetched ahead; the tables are joined at the end and it prints the
-//! distinct keys and the lines (and with `--top N` the top keys, as above).
+//! and the probe's cache line fetched ahead, the table in huge pages where Linux gives them; the
+//! tables are joined at the end and it prints the distinct keys and the lines (and with `--top N`
+//! the top keys, as above).
 //!
 //! `--report` counts what the default report's sections show, and nothing more, and prints it as
 //! one line of JSON named as `--format json` names it:
@@ -44,6 +45,18 @@
 //! - The join: sums, and the gap across each cut charged to the later range's first command; then
 //!   the rows of each section picked (key leaders in one pass over the keys). The tables are not
 //!   freed: the process ends.
+//!
+//! `--report --tight` counts the same, prints the same line, and keeps its tables as `--tight`
+//! does: per thread, one flat open-addressing table of keys (an entry is one cache line: the
+//! hash's low half, the key's counts, reads and writes, request bytes and slot, and the key
+//! inline up to 24 bytes), each key's hash taken when it is found and its entry's cache line asked
+//! for, its counts added a few keys later (before the block it lies in is read over); clients and
+//! prefixes in small flat tables of the same kind, commands by command id in a direct array, slots
+//! summed from the keys into a direct array at the end. That the key's name and its bytes tally
+//! share the entry of its counts is what a floor may assume and the bounded report may not: the
+//! floor is exact and unbounded (every distinct key keeps its entry to the end, and a key's prefix
+//! and slot are those of every access of it), where the report's tables are bounded: keys, their
+//! request bytes and prefixes each in a table of its own, the slot counted at each access.
 //!
 //! The lines, the header and every argument are found in one forward pass 16 bytes at a time
 //! (SSE2 on x86-64, two words elsewhere); command names go through a small direct-mapped cache
@@ -143,6 +156,33 @@ impl Fold {
     }
 }
 
+impl Fold {
+    /// The hash of `bytes` for the flat tables: the same folds, but no word of padding: the last
+    /// word overlaps the one before (or a short name's bytes are gathered), and no fold to finish
+    /// (the last fold already mixes its length in): a name of 9 to 16 bytes takes two products.
+    #[inline]
+    fn bytes(&self, bytes: &[u8]) -> u64 {
+        let n = bytes.len();
+        let mut h = self.k0 ^ n as u64;
+        let last = if n >= 8 {
+            let mut at = 0;
+            while at + 8 < n {
+                h = fold(h ^ word(&bytes[at..at + 8]), self.k1);
+                at += 8;
+            }
+            word(&bytes[n - 8..])
+        } else if n >= 4 {
+            let quarter = |at: usize| u64::from(u32::from_le_bytes(bytes[at..at + 4].try_into().expect("four bytes")));
+            quarter(0) | quarter(n - 4) << 32
+        } else if n > 0 {
+            u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16
+        } else {
+            0
+        };
+        fold(h ^ last ^ self.k1, self.k0 ^ (n as u64).rotate_left(32))
+    }
+}
+
 struct FoldHasher {
     key: Fold,
     h: u64,
@@ -224,6 +264,25 @@ fn blocks(file: &File, range: Range<u64>, mut each: impl FnMut(&[u8])) {
     }
 }
 
+/// `n` copies of `value` in huge pages where the kernel gives them: a table of megabytes probed at
+/// random would otherwise miss the TLB on nearly every probe.
+fn filled<T: Copy>(n: usize, value: T) -> Vec<T> {
+    let mut all = Vec::with_capacity(n);
+    #[cfg(target_os = "linux")]
+    {
+        // The whole pages of the allocation, not yet touched.
+        let (start, end) = (all.as_ptr() as usize, all.as_ptr() as usize + n * size_of::<T>());
+        let (start, end) = ((start + 4095) & !4095, end & !4095);
+        if end > start {
+            // SAFETY: advice on pages of the vector's own allocation; it changes no memory, and a
+            // refusal is harmless.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+        }
+    }
+    all.resize(n, value);
+    all
+}
+
 /// The bytes of a key kept in its entry; longer keys are kept in the table's arena.
 const INLINE: usize = 40;
 
@@ -252,11 +311,11 @@ struct Flat {
 
 impl Flat {
     fn new(hasher: Fold) -> Flat {
-        Flat { slots: vec![EMPTY; 1 << 12], used: 0, arena: Vec::new(), hasher }
+        Flat { slots: filled(1 << 12, EMPTY), used: 0, arena: Vec::new(), hasher }
     }
 
     fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key)
+        self.hasher.bytes(key)
     }
 
     /// Asks for the cache line where the probe for `hash` starts.
@@ -312,7 +371,7 @@ impl Flat {
     }
 
     fn grow(&mut self) {
-        let wider = vec![EMPTY; self.slots.len() * 2];
+        let wider = filled(self.slots.len() * 2, EMPTY);
         let old = std::mem::replace(&mut self.slots, wider);
         let mask = self.slots.len() - 1;
         for e in old.into_iter().filter(|e| e.count != 0) {
@@ -401,7 +460,7 @@ fn print_top(mut all: Vec<(Vec<u8>, u64)>, top: usize) {
 }
 
 /// The numbers the report keeps of one key: one entry, so one probe per key access.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct KeyCounts {
     count: u64,
     writes: u64,
@@ -416,6 +475,396 @@ impl KeyCounts {
         self.count += other.count;
         self.writes += other.writes;
         self.bytes += other.bytes;
+    }
+}
+
+/// An exact table from names to `V`, as the report's sections keep them: a std `HashMap`
+/// (`--report`) or a [`FlatMap`] (`--report --tight`).
+trait Tally<V: Copy> {
+    fn get_mut(&mut self, name: &[u8]) -> Option<&mut V>;
+    fn insert(&mut self, name: &[u8], value: V);
+    fn len(&self) -> usize;
+    fn each(&self) -> impl Iterator<Item = (&[u8], V)>;
+    /// Makes room for `more` names.
+    fn reserve(&mut self, more: usize);
+}
+
+impl<V: Copy, S: BuildHasher> Tally<V> for HashMap<Box<[u8]>, V, S> {
+    #[inline]
+    fn get_mut(&mut self, name: &[u8]) -> Option<&mut V> {
+        HashMap::get_mut(self, name)
+    }
+
+    fn insert(&mut self, name: &[u8], value: V) {
+        HashMap::insert(self, name.into(), value);
+    }
+
+    fn len(&self) -> usize {
+        HashMap::len(self)
+    }
+
+    fn reserve(&mut self, more: usize) {
+        HashMap::reserve(self, more);
+    }
+
+    fn each(&self) -> impl Iterator<Item = (&[u8], V)> {
+        self.iter().map(|(k, &v)| (&k[..], v))
+    }
+}
+
+/// Adds `n` to the count of `name`.
+#[inline]
+fn tally(table: &mut impl Tally<u64>, name: &[u8], n: u64) {
+    match table.get_mut(name) {
+        Some(count) => *count += n,
+        None => table.insert(name, n),
+    }
+}
+
+/// The key table: a [`Tally`] that may hold an access a few keys (its key where `block` has it)
+/// so as to fetch its entry meanwhile.
+trait Keys: Tally<KeyCounts> {
+    /// Counts an access of the key `block[key]`: at once, or by the next [`Keys::flush`].
+    #[inline]
+    fn access(&mut self, block: &[u8], key: Range<usize>, add: KeyCounts) {
+        self.bump(&block[key], add);
+    }
+
+    /// Counts the accesses still held, before `block` is overwritten.
+    fn flush(&mut self, _block: &[u8]) {}
+
+    /// Counts an access of `name` at once.
+    #[inline]
+    fn bump(&mut self, name: &[u8], add: KeyCounts) {
+        match self.get_mut(name) {
+            Some(k) => k.add(&add),
+            None => self.new_key(name, add),
+        }
+    }
+
+    // Rare paths kept out of the loop, so that it stays small enough to have its hashing inlined.
+    #[cold]
+    #[inline(never)]
+    fn new_key(&mut self, name: &[u8], add: KeyCounts) {
+        self.insert(name, KeyCounts { slot: faina_filter::cluster::slot(name), ..add });
+    }
+}
+
+impl<S: BuildHasher> Keys for HashMap<Box<[u8]>, KeyCounts, S> {}
+
+/// One entry of a [`FlatMap`]: one cache line, the name (up to `K` bytes) beside its value.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Cell<V, const K: usize> {
+    /// The low half of the name's hash, its lowest bit set (0 in an empty cell): the cell's home
+    /// is `tag >> 1`, so that a wider table places it again without hashing its name.
+    tag: u32,
+    len: u32,
+    value: V,
+    /// The name, or for a longer name its offset in the arena in the first eight bytes.
+    name: [u8; K],
+}
+
+/// A key's cell: its counts and slot, and keys of up to 24 bytes inline (today's captures' keys
+/// are 2 to 21 bytes, but for one of 40).
+type KeyCell = Cell<KeyCounts, 24>;
+/// A client's or a prefix's cell: the count, and names of up to 48 bytes inline.
+type NameCell = Cell<u64, 48>;
+const _: () = assert!(std::mem::size_of::<KeyCell>() == 64 && std::mem::size_of::<NameCell>() == 64);
+
+/// An exact table from names to `V` in one open-addressing table (linear probing, at most three
+/// quarters full: the less memory, the more of it stays in the cache), no pointer to follow for
+/// names up to `K` bytes: [`Flat`] with a value of any kind.
+struct FlatMap<V, const K: usize> {
+    cells: Vec<Cell<V, K>>,
+    used: usize,
+    arena: Vec<u8>,
+    hasher: Fold,
+}
+
+impl<V: Copy + Default, const K: usize> FlatMap<V, K> {
+    fn new(hasher: Fold, cells: usize) -> Self {
+        FlatMap { cells: Self::empty(cells), used: 0, arena: Vec::new(), hasher }
+    }
+
+    fn empty(n: usize) -> Vec<Cell<V, K>> {
+        filled(n, Cell { tag: 0, len: 0, value: V::default(), name: [0; K] })
+    }
+
+    #[inline]
+    fn hash(&self, name: &[u8]) -> u64 {
+        self.hasher.bytes(name)
+    }
+
+    /// The home of `hash`, and its tag.
+    #[inline]
+    fn home(&self, hash: u64) -> (usize, u32) {
+        let tag = hash as u32 | 1;
+        ((tag >> 1) as usize & (self.cells.len() - 1), tag)
+    }
+
+    /// Asks for the cache line where the probe for `hash` starts.
+    #[inline]
+    fn prefetch(&self, hash: u64) {
+        let cell = &self.cells[self.home(hash).0];
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch of a valid address has no effect on memory.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>((cell as *const Cell<V, K>).cast());
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        std::hint::black_box(cell);
+    }
+
+    #[inline]
+    fn name_of<'a>(&'a self, c: &'a Cell<V, K>) -> &'a [u8] {
+        let len = c.len as usize;
+        if len <= K {
+            &c.name[..len]
+        } else {
+            let at = u64::from_le_bytes(c.name[..8].try_into().expect("eight bytes")) as usize;
+            &self.arena[at..at + len]
+        }
+    }
+
+    /// The cell of `name`, whose hash is `hash`, or the empty cell where it would go.
+    #[inline]
+    fn find(&self, name: &[u8], hash: u64) -> Result<usize, usize> {
+        let (mut at, tag) = self.home(hash);
+        let mask = self.cells.len() - 1;
+        loop {
+            let c = &self.cells[at];
+            if c.tag == 0 {
+                return Err(at);
+            }
+            if c.tag == tag && c.len as usize == name.len() && equal(self.name_of(c), name) {
+                return Ok(at);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Puts `name` and `value` in the empty cell `at`.
+    #[cold]
+    #[inline(never)]
+    fn insert_at(&mut self, at: usize, name: &[u8], hash: u64, value: V) {
+        let mut c = Cell { tag: self.home(hash).1, len: name.len() as u32, value, name: [0; K] };
+        if name.len() <= K {
+            c.name[..name.len()].copy_from_slice(name);
+        } else {
+            c.name[..8].copy_from_slice(&(self.arena.len() as u64).to_le_bytes());
+            self.arena.extend_from_slice(name);
+        }
+        self.cells[at] = c;
+        self.used += 1;
+        if self.used * 4 > self.cells.len() * 3 {
+            self.grow();
+        }
+    }
+
+    fn grow(&mut self) {
+        self.widen(self.cells.len() * 2);
+    }
+
+    /// Places every name again in a table of `cells` cells.
+    fn widen(&mut self, cells: usize) {
+        let wider = Self::empty(cells);
+        let old = std::mem::replace(&mut self.cells, wider);
+        let mask = self.cells.len() - 1;
+        for c in old.into_iter().filter(|c| c.tag != 0) {
+            let mut at = (c.tag >> 1) as usize & mask;
+            while self.cells[at].tag != 0 {
+                at = (at + 1) & mask;
+            }
+            self.cells[at] = c;
+        }
+    }
+}
+
+impl<V: Copy + Default, const K: usize> Tally<V> for FlatMap<V, K> {
+    fn reserve(&mut self, more: usize) {
+        let mut cells = self.cells.len();
+        while (self.used + more) * 4 > cells * 3 {
+            cells *= 2;
+        }
+        if cells > self.cells.len() {
+            self.widen(cells);
+        }
+    }
+
+    #[inline]
+    fn get_mut(&mut self, name: &[u8]) -> Option<&mut V> {
+        let at = self.find(name, self.hash(name)).ok()?;
+        Some(&mut self.cells[at].value)
+    }
+
+    fn insert(&mut self, name: &[u8], value: V) {
+        let hash = self.hash(name);
+        match self.find(name, hash) {
+            Ok(at) => self.cells[at].value = value,
+            Err(at) => self.insert_at(at, name, hash, value),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.used
+    }
+
+    fn each(&self) -> impl Iterator<Item = (&[u8], V)> {
+        self.cells.iter().filter(|c| c.tag != 0).map(|c| (self.name_of(c), c.value))
+    }
+}
+
+/// Whether two names of the same length are equal: up to 32 bytes a word at a time (the last word
+/// overlapping the one before), without a call.
+#[inline(always)]
+fn equal(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if !(8..=32).contains(&n) {
+        return a == b;
+    }
+    let mut at = 0;
+    while at + 8 < n {
+        if word(&a[at..at + 8]) != word(&b[at..at + 8]) {
+            return false;
+        }
+        at += 8;
+    }
+    word(&a[n - 8..]) == word(&b[n - 8..])
+}
+
+/// The keys of `--report --tight`: a [`FlatMap`] whose accesses are held [`AHEAD`] keys, each
+/// key's hash taken and its cell's cache line asked for when it is found, its counts added
+/// [`AHEAD`] keys later (as `--tight` does).
+struct FlatKeys {
+    map: FlatMap<KeyCounts, 24>,
+    /// Each held access as (where its key is in the block, its hash, what it adds), oldest at
+    /// `next`.
+    held: [(usize, usize, u64, KeyCounts); AHEAD],
+    next: usize,
+    holding: usize,
+}
+
+impl FlatKeys {
+    fn new(hasher: Fold) -> FlatKeys {
+        let none = (0, 0, 0, KeyCounts::default());
+        FlatKeys { map: FlatMap::new(hasher, 1 << 12), held: [none; AHEAD], next: 0, holding: 0 }
+    }
+
+    #[inline]
+    fn count(&mut self, name: &[u8], hash: u64, add: KeyCounts) {
+        match self.map.find(name, hash) {
+            Ok(at) => self.map.cells[at].value.add(&add),
+            Err(at) => self.map.insert_at(at, name, hash, KeyCounts { slot: faina_filter::cluster::slot(name), ..add }),
+        }
+    }
+}
+
+impl Tally<KeyCounts> for FlatKeys {
+    fn get_mut(&mut self, name: &[u8]) -> Option<&mut KeyCounts> {
+        self.map.get_mut(name)
+    }
+
+    fn insert(&mut self, name: &[u8], value: KeyCounts) {
+        self.map.insert(name, value);
+    }
+
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn reserve(&mut self, more: usize) {
+        self.map.reserve(more);
+    }
+
+    fn each(&self) -> impl Iterator<Item = (&[u8], KeyCounts)> {
+        self.map.each()
+    }
+}
+
+impl Keys for FlatKeys {
+    #[inline]
+    fn access(&mut self, block: &[u8], key: Range<usize>, add: KeyCounts) {
+        let hash = self.map.hash(&block[key.clone()]);
+        self.map.prefetch(hash);
+        if self.holding == AHEAD {
+            let (start, end, hash, add) = self.held[self.next];
+            self.count(&block[start..end], hash, add);
+        } else {
+            self.holding += 1;
+        }
+        self.held[self.next] = (key.start, key.end, hash, add);
+        self.next = (self.next + 1) % AHEAD;
+    }
+
+    fn flush(&mut self, block: &[u8]) {
+        for i in 0..self.holding {
+            let (start, end, hash, add) = self.held[(self.next + AHEAD - self.holding + i) % AHEAD];
+            self.count(&block[start..end], hash, add);
+        }
+        self.holding = 0;
+    }
+
+    #[inline]
+    fn bump(&mut self, name: &[u8], add: KeyCounts) {
+        self.count(name, self.map.hash(name), add);
+    }
+}
+
+/// How a run of the report's floor keeps its tables.
+trait Maps: Clone {
+    type Keys: Keys + Send;
+    /// Clients and prefixes.
+    type Names: Tally<u64> + Send;
+    /// The hasher of the (rare) commands the table does not know.
+    type Hash: BuildHasher + Clone + Send;
+    fn keys(&self) -> Self::Keys;
+    fn names(&self) -> Self::Names;
+    fn hasher(&self) -> Self::Hash;
+}
+
+/// `--report`: std `HashMap`s, hashed by `S`.
+#[derive(Clone)]
+struct Plain<S>(S);
+
+impl<S: BuildHasher + Clone + Send> Maps for Plain<S> {
+    type Keys = HashMap<Box<[u8]>, KeyCounts, S>;
+    type Names = HashMap<Box<[u8]>, u64, S>;
+    type Hash = S;
+
+    fn keys(&self) -> Self::Keys {
+        HashMap::with_hasher(self.0.clone())
+    }
+
+    fn names(&self) -> Self::Names {
+        HashMap::with_hasher(self.0.clone())
+    }
+
+    fn hasher(&self) -> S {
+        self.0.clone()
+    }
+}
+
+/// `--report --tight`: flat tables, the multiply-fold hash.
+#[derive(Clone, Copy)]
+struct Tight(Fold);
+
+impl Maps for Tight {
+    type Keys = FlatKeys;
+    type Names = FlatMap<u64, 48>;
+    type Hash = Fold;
+
+    fn keys(&self) -> FlatKeys {
+        FlatKeys::new(self.0)
+    }
+
+    fn names(&self) -> Self::Names {
+        FlatMap::new(self.0, 1 << 8)
+    }
+
+    fn hasher(&self) -> Fold {
+        self.0
     }
 }
 
@@ -537,7 +986,8 @@ struct Arg {
 }
 
 /// What one range counted.
-struct Counts<S> {
+struct Counts<M: Maps> {
+    maps: M,
     lines: u64,
     commands: u64,
     noise: u64,
@@ -547,13 +997,13 @@ struct Counts<S> {
     /// The last command's timestamp, and the commands so far.
     prev: Option<u64>,
     seq: u64,
-    keys: HashMap<Box<[u8]>, KeyCounts, S>,
+    keys: M::Keys,
     key_accesses: u64,
     key_bytes: u64,
     /// By command id; commands the table does not know, by their name in lower case.
     known: Vec<CommandCounts>,
-    unknown: HashMap<Box<[u8]>, CommandCounts, S>,
-    clients: HashMap<Box<[u8]>, u64, S>,
+    unknown: HashMap<Box<[u8]>, CommandCounts, M::Hash>,
+    clients: M::Names,
     gaps: Gaps,
     slowest: Vec<Slow>,
     /// The least gap kept, once [`TOP`] are.
@@ -561,9 +1011,10 @@ struct Counts<S> {
     opening: Option<Opening>,
 }
 
-impl<S: BuildHasher + Clone> Counts<S> {
-    fn new(hasher: &S) -> Counts<S> {
+impl<M: Maps> Counts<M> {
+    fn new(maps: &M) -> Counts<M> {
         Counts {
+            maps: maps.clone(),
             lines: 0,
             commands: 0,
             noise: 0,
@@ -572,12 +1023,12 @@ impl<S: BuildHasher + Clone> Counts<S> {
             last: 0,
             prev: None,
             seq: 0,
-            keys: HashMap::with_hasher(hasher.clone()),
+            keys: maps.keys(),
             key_accesses: 0,
             key_bytes: 0,
             known: Vec::new(),
-            unknown: HashMap::with_hasher(hasher.clone()),
-            clients: HashMap::with_hasher(hasher.clone()),
+            unknown: HashMap::with_hasher(maps.hasher()),
+            clients: maps.names(),
             gaps: Gaps::default(),
             slowest: Vec::new(),
             slow_bar: None,
@@ -607,18 +1058,10 @@ impl<S: BuildHasher + Clone> Counts<S> {
         self.unknown.get_mut(name).expect("just inserted")
     }
 
-    // Rare paths kept out of the loop, so that it stays small enough to have its hashing inlined.
-    #[cold]
-    #[inline(never)]
-    fn new_key(&mut self, name: &[u8], counts: KeyCounts) {
-        let slot = faina_filter::cluster::slot(name);
-        self.keys.insert(name.into(), KeyCounts { slot, ..counts });
-    }
-
     #[cold]
     #[inline(never)]
     fn new_client(&mut self, client: &[u8]) {
-        self.clients.insert(client.into(), 1);
+        self.clients.insert(client, 1);
     }
 
     #[cold]
@@ -841,9 +1284,11 @@ fn line_feed(text: &[u8]) -> Option<usize> {
     text[at..].find_byte(b'\n').map(|n| at + n)
 }
 
-/// Calls `each(text, len)` with every line `text[..len]` of `range` of `file`, `text` going on
-/// with what follows the line in the buffer (so blocks are read past a line's end uncopied).
-fn lines_ahead(file: &File, range: Range<u64>, mut each: impl FnMut(&[u8], usize)) {
+/// Calls `each(block, Some((start, len)))` with every line `block[start..start + len]` of
+/// `range` of `file`, the block going on with what follows the line in the buffer (so blocks are
+/// read past a line's end uncopied), and `each(block, None)` when the block's lines are done,
+/// before the buffer is overwritten.
+fn lines_ahead(file: &File, range: Range<u64>, mut each: impl FnMut(&[u8], Option<(usize, usize)>)) {
     let mut buf = vec![0; CHUNK];
     let (mut held, mut at) = (0, range.start);
     loop {
@@ -853,15 +1298,17 @@ fn lines_ahead(file: &File, range: Range<u64>, mut each: impl FnMut(&[u8], usize
         let have = held + n;
         let mut start = 0;
         while let Some(nl) = line_feed(&buf[start..have]) {
-            each(&buf[start..have], nl);
+            each(&buf[..have], Some((start, nl)));
             start += nl + 1;
         }
         if n == 0 {
             if start < have {
-                each(&buf[start..have], have - start);
+                each(&buf[..have], Some((start, have - start)));
             }
+            each(&buf[..have], None);
             return;
         }
+        each(&buf[..have], None);
         buf.copy_within(start..have, 0);
         held = have - start;
     }
@@ -1029,8 +1476,9 @@ fn reader() -> Reader<impl KeysOf> {
 }
 
 impl<F: KeysOf> Reader<F> {
-    /// Counts the line `text[..len]` (`text` goes on with what follows it in the buffer).
-    fn count<S: BuildHasher + Clone>(&mut self, text: &[u8], len: usize, counts: &mut Counts<S>, continues: bool) {
+    /// Counts the line `block[start..start + len]` (the block goes on with what follows it).
+    fn count<M: Maps>(&mut self, block: &[u8], start: usize, len: usize, counts: &mut Counts<M>, continues: bool) {
+        let text = &block[start..];
         let line = &text[..len];
         counts.lines += 1;
         let Some((micros, client)) = self.parse(text, len) else {
@@ -1089,23 +1537,15 @@ impl<F: KeysOf> Reader<F> {
         counts.key_bytes += bytes;
         for (i, &(pos, written)) in self.keys.iter().enumerate() {
             let arg = args[pos];
-            let name = if arg.escaped {
+            let share = if i == 0 { bytes / n + bytes % n } else { bytes / n };
+            let add = KeyCounts { count: 1, writes: u64::from(written), bytes: share, slot: 0 };
+            counts.key_accesses += 1;
+            if arg.escaped {
                 self.key.clear();
                 unescape(&line[arg.start..arg.end], &mut self.key);
-                &self.key[..]
+                counts.keys.bump(&self.key, add);
             } else {
-                &line[arg.start..arg.end]
-            };
-            let share = if i == 0 { bytes / n + bytes % n } else { bytes / n };
-            let write = u64::from(written);
-            counts.key_accesses += 1;
-            match counts.keys.get_mut(name) {
-                Some(k) => {
-                    k.count += 1;
-                    k.writes += write;
-                    k.bytes += share;
-                }
-                None => counts.new_key(name, KeyCounts { count: 1, writes: write, bytes: share, slot: 0 }),
+                counts.keys.access(block, start + arg.start..start + arg.end, add);
             }
         }
     }
@@ -1135,10 +1575,10 @@ impl<F: KeysOf> Reader<F> {
     }
 }
 
-impl<S: BuildHasher + Clone> Counts<S> {
+impl<M: Maps> Counts<M> {
     /// Adds the counts of the range that follows this one in the file: the gap across the cut
     /// charged as one pass charges it, the later range's positions after this one's.
-    fn join(&mut self, later: Counts<S>) {
+    fn join(&mut self, later: Counts<M>) {
         let offset = self.seq;
         let mut calls = std::mem::take(&mut self.slowest);
         calls.extend(later.slowest.into_iter().map(|s| Slow { seq: s.seq + offset, ..s }));
@@ -1166,13 +1606,19 @@ impl<S: BuildHasher + Clone> Counts<S> {
         self.last = self.last.max(later.last);
         self.prev = later.prev.or(self.prev);
         self.seq += later.seq;
-        for (key, counts) in later.keys {
-            match self.keys.get_mut(&key) {
+        // The keys this range has too first, then room made for the others: inserted in the
+        // order of the later table's cells into a table as narrow, they would fill runs of
+        // neighbouring cells and probe along them (40 s for the 2M distinct keys of d2m).
+        let mut new = Vec::new();
+        for (key, counts) in later.keys.each() {
+            match self.keys.get_mut(key) {
                 Some(mine) => mine.add(&counts),
-                None => {
-                    self.keys.insert(key, counts);
-                }
+                None => new.push((key, counts)),
             }
+        }
+        self.keys.reserve(new.len());
+        for (key, counts) in new {
+            self.keys.insert(key, counts);
         }
         self.key_accesses += later.key_accesses;
         self.key_bytes += later.key_bytes;
@@ -1185,8 +1631,8 @@ impl<S: BuildHasher + Clone> Counts<S> {
         for (name, counts) in later.unknown {
             self.unknown.entry(name).or_default().add(&counts);
         }
-        for (client, n) in later.clients {
-            *self.clients.entry(client).or_default() += n;
+        for (client, n) in later.clients.each() {
+            tally(&mut self.clients, client, n);
         }
         self.gaps.add(&later.gaps);
     }
@@ -1196,14 +1642,14 @@ impl<S: BuildHasher + Clone> Counts<S> {
         // One pass over the keys: their leaders by count and by bytes; prefixes and slots follow
         // from each key's exact count, with no probe per access.
         let (mut by_count, mut by_bytes) = (Leaders::default(), Leaders::default());
-        let mut prefixes: HashMap<&[u8], u64, S> = HashMap::with_hasher(self.keys.hasher().clone());
+        let mut prefixes = self.maps.names();
         let mut unprefixed = 0;
         let mut slots = vec![0u64; 16384];
-        for (key, c) in &self.keys {
+        for (key, c) in self.keys.each() {
             by_count.offer(c.count, key, c);
             by_bytes.offer(c.bytes, key, c);
             match key.find_byte(b':') {
-                Some(colon) => *prefixes.entry(&key[..=colon]).or_default() += c.count,
+                Some(colon) => tally(&mut prefixes, &key[..=colon], c.count),
                 None => unprefixed += c.count,
             }
             slots[usize::from(c.slot)] += c.count;
@@ -1236,7 +1682,7 @@ impl<S: BuildHasher + Clone> Counts<S> {
         out += &format!(",\"top_keys\":[{}]", rows.join(","));
         out += &section("top_keys_by_bytes", by_bytes.finish().iter().map(|&(n, k, _)| (k.to_vec(), n)).collect());
         out += &format!(",\"unprefixed_key_accesses\":{unprefixed}");
-        out += &section("top_prefixes", prefixes.into_iter().map(|(p, n)| (p.to_vec(), n)).collect());
+        out += &section("top_prefixes", prefixes.each().map(|(p, n)| (p.to_vec(), n)).collect());
 
         let mut commands: Vec<(Vec<u8>, CommandCounts)> = (0..)
             .zip(&self.known)
@@ -1245,7 +1691,7 @@ impl<S: BuildHasher + Clone> Counts<S> {
             .collect();
         commands.extend(self.unknown.iter().map(|(name, c)| (name.to_vec(), *c)));
         out += &section("top_commands", commands.iter().map(|(name, c)| (name.clone(), c.calls)).collect());
-        out += &section("top_clients", self.clients.iter().map(|(c, n)| (c.to_vec(), *n)).collect());
+        out += &section("top_clients", self.clients.each().map(|(c, n)| (c.to_vec(), n)).collect());
         let slots: Vec<(u16, u64)> = (0..).zip(slots).filter(|&(_, n)| n > 0).collect();
         let rows: Vec<String> = top(slots, |&(_, n)| n, |&(slot, _)| slot)
             .iter()
@@ -1376,16 +1822,19 @@ fn json_str(text: &str) -> String {
 
 /// The report's counts of `ranges` of `file`, each range on a thread of its own, joined in file
 /// order: the sections as one line of JSON.
-fn report<S: BuildHasher + Clone + Send + Sync>(file: &File, ranges: Vec<Range<u64>>, hasher: S) -> String {
-    let hasher = &hasher;
+fn report<M: Maps + Send + Sync>(file: &File, ranges: Vec<Range<u64>>, maps: M) -> String {
+    let maps = &maps;
     let mut all = std::thread::scope(|s| {
         let each: Vec<_> = ranges
             .into_iter()
             .enumerate()
             .map(|(i, range)| {
                 s.spawn(move || {
-                    let (mut reader, mut counts) = (reader(), Counts::new(hasher));
-                    lines_ahead(file, range, |text, len| reader.count(text, len, &mut counts, i > 0));
+                    let (mut reader, mut counts) = (reader(), Counts::new(maps));
+                    lines_ahead(file, range, |block, line| match line {
+                        Some((start, len)) => reader.count(block, start, len, &mut counts, i > 0),
+                        None => counts.keys.flush(block),
+                    });
                     counts
                 })
             })
@@ -1424,13 +1873,15 @@ fn main() {
             _ => path = Some(arg),
         }
     }
-    let usage = "usage: floor [--threads N] [--scan | --report | --tight] [--fast-hash] [--top N] FILE";
+    let usage =
+        "usage: floor [--threads N] [--scan | --report | --tight | --report --tight] [--fast-hash] [--top N] FILE";
     let file = &File::open(path.expect(usage)).expect("open");
     if report_mode {
         let ranges = ranges(file, threads);
-        let sections = match fast {
-            true => report(file, ranges, Fold::new()),
-            false => report(file, ranges, RandomState::new()),
+        let sections = match (tight_mode, fast) {
+            (true, _) => report(file, ranges, Tight(Fold::new())),
+            (false, true) => report(file, ranges, Plain(Fold::new())),
+            (false, false) => report(file, ranges, Plain(RandomState::new())),
         };
         println!("{sections}");
         return;
