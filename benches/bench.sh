@@ -36,7 +36,7 @@ measure() {
 
 report() { # name seconds rss
     awk -v n="$1" -v s="$2" -v r="$3" -v b="$bytes" -v w="$wc_s" \
-        'BEGIN {printf "%-30s %7.3f s  %8.0f MB/s  %5.2fx wc -l  peak RSS %6.1f MiB\n", n, s, b / s / 1e6, s / w, r / 1024}'
+        'BEGIN {printf "%-34s %7.3f s  %8.0f MB/s  %5.2fx wc -l  peak RSS %6.1f MiB\n", n, s, b / s / 1e6, s / w, r / 1024}'
 }
 
 read -r wc_s wc_rss < <(measure wc -l "$capture")
