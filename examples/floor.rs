@@ -103,13 +103,28 @@ fn key(line: &[u8]) -> Option<&[u8]> {
     Some(&line[key..closing_quote(line, key)?])
 }
 
+/// Reads what follows `at` (up to `end`) into `buf[held..]`: how many bytes, 0 at the end. A
+/// buffer held full by one line stops the run with a message: the floor reads lines of up to
+/// [`CHUNK`] bytes, and would otherwise take the rest of the range for its end.
+fn read_on(file: &File, buf: &mut [u8], held: usize, at: u64, end: u64) -> usize {
+    let want = ((end - at) as usize).min(buf.len() - held);
+    if want == 0 && at < end {
+        eprintln!("floor: a line longer than {CHUNK} bytes before byte {at}: the floor reads lines up to that");
+        std::process::exit(2);
+    }
+    if want == 0 {
+        0
+    } else {
+        file.read_at(&mut buf[held..held + want], at).expect("read")
+    }
+}
+
 /// Calls `each` with every line of `range` of `file`.
 fn lines(file: &File, range: Range<u64>, mut each: impl FnMut(&[u8])) {
     let mut buf = vec![0; CHUNK];
     let (mut held, mut at) = (0, range.start);
     loop {
-        let want = ((range.end - at) as usize).min(buf.len() - held);
-        let n = if want == 0 { 0 } else { file.read_at(&mut buf[held..held + want], at).expect("read") };
+        let n = read_on(file, &mut buf, held, at, range.end);
         at += n as u64;
         let have = held + n;
         let mut start = 0;
@@ -249,8 +264,7 @@ fn blocks(file: &File, range: Range<u64>, mut each: impl FnMut(&[u8])) {
     let mut buf = vec![0; CHUNK];
     let (mut held, mut at) = (0, range.start);
     loop {
-        let want = ((range.end - at) as usize).min(buf.len() - held);
-        let n = if want == 0 { 0 } else { file.read_at(&mut buf[held..held + want], at).expect("read") };
+        let n = read_on(file, &mut buf, held, at, range.end);
         at += n as u64;
         let have = held + n;
         if n == 0 {
@@ -1292,8 +1306,7 @@ fn lines_ahead(file: &File, range: Range<u64>, mut each: impl FnMut(&[u8], Optio
     let mut buf = vec![0; CHUNK];
     let (mut held, mut at) = (0, range.start);
     loop {
-        let want = ((range.end - at) as usize).min(buf.len() - held);
-        let n = if want == 0 { 0 } else { file.read_at(&mut buf[held..held + want], at).expect("read") };
+        let n = read_on(file, &mut buf, held, at, range.end);
         at += n as u64;
         let have = held + n;
         let mut start = 0;
