@@ -701,6 +701,27 @@ mod tests {
     }
 
     #[test]
+    fn a_merge_past_the_capacity_keeps_the_heaviest_when_the_cut_falls_on_a_tie() {
+        // The union's third-heaviest count (2) is held by two keys here: one of them makes way
+        // for the heavier newcomer, and the other stays, tied with a newcomer that goes.
+        let mut kept: TopK = TopK::new(3);
+        for (k, n) in [(&b"a"[..], 5), (b"b", 2), (b"c", 2)] {
+            kept.add(k, n);
+        }
+        let mut other: TopK = TopK::new(3);
+        for (k, n) in [(&b"d"[..], 4), (b"e", 2), (b"f", 1)] {
+            other.add(k, n);
+        }
+        kept.merge(&other, |_, _| {});
+        let top: Vec<(&[u8], u64)> = kept.top(3).iter().map(|e| (e.key(), e.count)).collect();
+        assert_eq!(top[..2], [(&b"a"[..], 5), (&b"d"[..], 4)]);
+        assert_eq!(top[2].1, 2, "one of the keys at the cut stays: {top:?}");
+        assert_ne!(top[2].0, b"e", "a newcomer tied with a key kept does not take its place");
+        assert_eq!(kept.floor(), 2, "the heaviest left out counted 2");
+        assert_eq!(kept.total(), 16);
+    }
+
+    #[test]
     fn merged_summaries_bracket_every_count() {
         // Periods counted apart, each past its capacity, merged into tables large and small.
         let mut truth: HashMap<Vec<u8>, u64> = HashMap::new();
