@@ -15,8 +15,8 @@
 //! distinct keys of the joined tables and the `N` most counted keys.
 //!
 //! `--tight` counts the same keys in a table built for them: one flat open-addressing table per
-//! thread (an entry is one cache line: the key's hash, its count and the key, up to 40 bytes, a
-//! longer key in an arena), the multiply-fold hash of each key taken a few keys before its probe
+//! thread (an entry is one cache line: a tag of the key's hash, its count and the key, up to 48
+//! bytes, a longer key in an arena; at most three quarters full), the multiply-fold hash of each key taken a few keys before its probe
 //! and the probe's cache line fetched ahead, the table in huge pages where Linux gives them; the
 //! tables are joined at the end and it prints the distinct keys and the lines (and with `--top N`
 //! the top keys, as above).
@@ -297,119 +297,13 @@ fn filled<T: Copy>(n: usize, value: T) -> Vec<T> {
     all
 }
 
-/// The bytes of a key kept in its entry; longer keys are kept in the table's arena.
-const INLINE: usize = 40;
-
-/// One slot of a [`Flat`] table: one cache line, the key's hash beside its count.
-#[derive(Clone, Copy)]
-#[repr(C, align(64))]
-struct Entry {
-    hash: u64,
-    /// 0 in an empty slot.
-    count: u64,
-    len: u32,
-    /// The key, or for a longer key its offset in the arena in the first eight bytes.
-    key: [u8; INLINE],
-}
-
-const EMPTY: Entry = Entry { hash: 0, count: 0, len: 0, key: [0; INLINE] };
-
-/// An exact count per key in one open-addressing table (linear probing, at most half full), no
-/// pointer to follow for keys up to `INLINE` bytes.
-struct Flat {
-    slots: Vec<Entry>,
-    used: usize,
-    arena: Vec<u8>,
-    hasher: Fold,
-}
-
-impl Flat {
-    fn new(hasher: Fold) -> Flat {
-        Flat { slots: filled(1 << 12, EMPTY), used: 0, arena: Vec::new(), hasher }
-    }
-
-    fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.bytes(key)
-    }
-
-    /// Asks for the cache line where the probe for `hash` starts.
-    fn prefetch(&self, hash: u64) {
-        let slot = &self.slots[hash as usize & (self.slots.len() - 1)];
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch of a valid address has no effect on memory.
-        unsafe {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            _mm_prefetch::<_MM_HINT_T0>((slot as *const Entry).cast());
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        std::hint::black_box(slot);
-    }
-
-    fn key_of<'a>(&'a self, e: &'a Entry) -> &'a [u8] {
-        let len = e.len as usize;
-        if len <= INLINE {
-            &e.key[..len]
-        } else {
-            let at = u64::from_le_bytes(e.key[..8].try_into().expect("eight bytes")) as usize;
-            &self.arena[at..at + len]
-        }
-    }
-
-    /// Adds `n` to the count of `key`, whose hash is `hash`.
-    fn add(&mut self, key: &[u8], hash: u64, n: u64) {
-        let mask = self.slots.len() - 1;
-        let mut at = hash as usize & mask;
-        loop {
-            let e = &self.slots[at];
-            if e.count == 0 {
-                break;
-            }
-            if e.hash == hash && e.len as usize == key.len() && self.key_of(e) == key {
-                self.slots[at].count += n;
-                return;
-            }
-            at = (at + 1) & mask;
-        }
-        let mut e = Entry { hash, count: n, len: key.len() as u32, key: [0; INLINE] };
-        if key.len() <= INLINE {
-            e.key[..key.len()].copy_from_slice(key);
-        } else {
-            e.key[..8].copy_from_slice(&(self.arena.len() as u64).to_le_bytes());
-            self.arena.extend_from_slice(key);
-        }
-        self.slots[at] = e;
-        self.used += 1;
-        if self.used * 2 > self.slots.len() {
-            self.grow();
-        }
-    }
-
-    fn grow(&mut self) {
-        let wider = filled(self.slots.len() * 2, EMPTY);
-        let old = std::mem::replace(&mut self.slots, wider);
-        let mask = self.slots.len() - 1;
-        for e in old.into_iter().filter(|e| e.count != 0) {
-            let mut at = e.hash as usize & mask;
-            while self.slots[at].count != 0 {
-                at = (at + 1) & mask;
-            }
-            self.slots[at] = e;
-        }
-    }
-
-    /// Every key and its count.
-    fn entries(&self) -> impl Iterator<Item = (&[u8], u64)> {
-        self.slots.iter().filter(|e| e.count != 0).map(|e| (self.key_of(e), e.count))
-    }
-}
-
 /// The keys whose lookups are under way: each key's hash is computed, and its slot's cache line
 /// asked for, this many keys before its count is added.
 const AHEAD: usize = 8;
 
-/// Counts the keys of `range` in a [`Flat`] table: (the table, lines).
-fn count_flat(file: &File, range: Range<u64>, hasher: Fold) -> (Flat, u64) {
-    let mut table = Flat::new(hasher);
+/// Counts the keys of `range` in a [`FlatMap`]: (the table, lines).
+fn count_flat(file: &File, range: Range<u64>, hasher: Fold) -> (FlatMap<u64, 48>, u64) {
+    let mut table = FlatMap::new(hasher, 1 << 12);
     let mut lines_seen = 0;
     blocks(file, range, |block| {
         // Each pending key as (start, end, hash) in `block`, oldest at `next`.
@@ -443,7 +337,7 @@ fn count_flat(file: &File, range: Range<u64>, hasher: Fold) -> (Flat, u64) {
     (table, lines_seen)
 }
 
-/// `--tight`: the threads' [`Flat`] tables joined into the first; prints the distinct keys, the
+/// `--tight`: the threads' [`FlatMap`] tables joined into the first; prints the distinct keys, the
 /// lines and, with `top`, the `top` most counted keys.
 fn tight(file: &File, ranges: Vec<Range<u64>>, top: usize) {
     let hasher = Fold::new();
@@ -454,14 +348,14 @@ fn tight(file: &File, ranges: Vec<Range<u64>>, top: usize) {
     .into_iter();
     let (mut whole, mut lines) = each.next().expect("a range");
     for (later, n) in each {
-        for (key, count) in later.entries() {
+        for (key, count) in later.each() {
             whole.add(key, whole.hash(key), count);
         }
         lines += n;
         std::mem::forget(later);
     }
-    println!("{} distinct keys in {lines} lines", whole.used);
-    print_top(whole.entries().map(|(k, n)| (k.to_vec(), n)).collect(), top);
+    println!("{} distinct keys in {lines} lines", whole.len());
+    print_top(whole.each().map(|(k, n)| (k.to_vec(), n)).collect(), top);
     std::mem::forget(whole);
 }
 
@@ -588,7 +482,7 @@ const _: () = assert!(std::mem::size_of::<KeyCell>() == 64 && std::mem::size_of:
 
 /// An exact table from names to `V` in one open-addressing table (linear probing, at most three
 /// quarters full: the less memory, the more of it stays in the cache), no pointer to follow for
-/// names up to `K` bytes: [`Flat`] with a value of any kind.
+/// names up to `K` bytes.
 struct FlatMap<V, const K: usize> {
     cells: Vec<Cell<V, K>>,
     used: usize,
@@ -692,6 +586,17 @@ impl<V: Copy + Default, const K: usize> FlatMap<V, K> {
                 at = (at + 1) & mask;
             }
             self.cells[at] = c;
+        }
+    }
+}
+
+impl<const K: usize> FlatMap<u64, K> {
+    /// Adds `n` to the count of `name`, whose hash is `hash`.
+    #[inline]
+    fn add(&mut self, name: &[u8], hash: u64, n: u64) {
+        match self.find(name, hash) {
+            Ok(at) => self.cells[at].value += n,
+            Err(at) => self.insert_at(at, name, hash, n),
         }
     }
 }
