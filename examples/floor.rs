@@ -8,8 +8,8 @@
 //! Usage: floor [--threads N] [--scan | --report | --tight | --report --tight] [--fast-hash] [--top N] FILE
 //!
 //! Without `--report`, every MONITOR line is found and its key (the second quoted field) counted,
-//! and nothing else: no timestamp, client, command table, byte counts or prefixes. A quote after a
-//! backslash is taken as escaped, which is enough for `gencapture`'s captures. `--scan` only finds
+//! and nothing else: no timestamp, client, command table, byte counts or prefixes. A quote after an
+//! odd run of backslashes is escaped, as the server writes one. `--scan` only finds
 //! each line's key (its length summed), without any table: the cost of the scan alone. Prints the
 //! distinct keys counted (summed over the threads' tables) and the lines; with `--top N`, then the
 //! distinct keys of the joined tables and the `N` most counted keys.
@@ -85,13 +85,17 @@ use faina_filter::monitor::{Args, Span};
 const CHUNK: usize = 1 << 20;
 
 /// The end of the quoted field that starts at `from` (just past its opening quote).
-fn closing_quote(line: &[u8], mut from: usize) -> Option<usize> {
+/// A quote ends it unless an odd run of backslashes comes before it: `\\"` is an escaped
+/// backslash, then the end.
+fn closing_quote(line: &[u8], from: usize) -> Option<usize> {
+    let mut after = from;
     loop {
-        let at = from + line[from..].find_byte(b'"')?;
-        if line[at - 1] != b'\\' {
+        let at = after + line[after..].find_byte(b'"')?;
+        let backslashes = line[from..at].iter().rev().take_while(|&&b| b == b'\\').count();
+        if backslashes % 2 == 0 {
             return Some(at);
         }
-        from = at + 1;
+        after = at + 1;
     }
 }
 
@@ -1835,5 +1839,22 @@ fn main() {
         }
         println!("{} distinct keys", whole.len());
         print_top(whole.into_iter().collect(), top);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quote_after_an_even_run_of_backslashes_ends_the_field() {
+        let line = br#"1.0 [0 1.2.3.4:5] "get" "a\\" "b""#;
+        assert_eq!(key(line), Some(&br"a\\"[..]));
+        let line = br#"1.0 [0 1.2.3.4:5] "get" "a\"b" "c""#;
+        assert_eq!(key(line), Some(&br#"a\"b"#[..]));
+        let line = br#"1.0 [0 1.2.3.4:5] "get" "a\\\"b\\\\" "c""#;
+        assert_eq!(key(line), Some(&br#"a\\\"b\\\\"#[..]));
+        let line = br#"1.0 [0 1.2.3.4:5] "g\\" "k""#;
+        assert_eq!(key(line), Some(&b"k"[..]));
     }
 }
