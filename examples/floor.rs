@@ -352,21 +352,41 @@ fn tight(file: &File, ranges: Vec<Range<u64>>, top: usize) {
     .into_iter();
     let (mut whole, mut lines) = each.next().expect("a range");
     for (later, n) in each {
+        // The keys both have first, then room for the rest, as `Counts::join` does: inserted in
+        // the order of the later table's cells, they would fill runs of neighbouring cells.
+        let mut new = Vec::new();
         for (key, count) in later.each() {
-            whole.add(key, whole.hash(key), count);
+            let hash = whole.hash(key);
+            match whole.find(key, hash) {
+                Ok(_) => whole.add(key, hash, count),
+                Err(_) => new.push((key, hash, count)),
+            }
+        }
+        whole.reserve(new.len());
+        for (key, hash, count) in new {
+            whole.add(key, hash, count);
         }
         lines += n;
         std::mem::forget(later);
     }
     println!("{} distinct keys in {lines} lines", whole.len());
-    print_top(whole.each().map(|(k, n)| (k.to_vec(), n)).collect(), top);
+    print_top(whole.each(), top);
     std::mem::forget(whole);
 }
 
 /// Prints the `top` most counted keys, ties by key.
-fn print_top(mut all: Vec<(Vec<u8>, u64)>, top: usize) {
-    all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    for (key, count) in all.into_iter().take(top) {
+fn print_top<'a>(all: impl Iterator<Item = (&'a [u8], u64)>, top: usize) {
+    if top == 0 {
+        return;
+    }
+    let order = |a: &(&[u8], u64), b: &(&[u8], u64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
+    let mut all: Vec<_> = all.collect();
+    if all.len() > top {
+        all.select_nth_unstable_by(top - 1, order);
+        all.truncate(top);
+    }
+    all.sort_unstable_by(order);
+    for (key, count) in all {
         println!("{count} {}", key.as_bstr());
     }
 }
@@ -1838,7 +1858,7 @@ fn main() {
             *whole.entry(key).or_default() += n;
         }
         println!("{} distinct keys", whole.len());
-        print_top(whole.into_iter().collect(), top);
+        print_top(whole.iter().map(|(k, &n)| (&k[..], n)), top);
     }
 }
 
