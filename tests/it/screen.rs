@@ -406,10 +406,11 @@ fn the_last_frame_is_the_latest_window_extended_to_the_end() {
         })
         .collect();
     eprintln!("{windows:?}\nlast:\n{last}");
-    let (final_start, final_covers) = windows.last().unwrap().clone();
-    let (start, covers) = windows.iter().rev().find(|w| **w != (final_start.clone(), final_covers)).unwrap().clone();
+    // The frame before the last: a periodic one, which may already hold the last lines when the
+    // input ends just after it is drawn (on a loaded machine); the last one is never behind it.
+    let [.., (start, covers), (final_start, final_covers)] = &windows[..] else { panic!("two frames at least") };
     assert_eq!(final_start, start, "the latest window drawn, never an earlier one");
-    assert!(final_covers > covers, "extended to the end of the input: {final_covers}s, {covers}s before");
+    assert!(final_covers >= covers, "extended to the end of the input: {final_covers}s, {covers}s before");
     assert!(row_of(&last, "k:1").is_some() && row_of(&last, "k:3").is_some(), "{last}");
     assert!(last.contains("input ended at "), "{last}");
 }
