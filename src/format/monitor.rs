@@ -376,7 +376,10 @@ impl Parser {
         let micros = parse_timestamp(ts, true)?;
         self.line_start = offset + sp + 1 + args_at;
         let text = &rest[args_at..];
-        self.arguments(text, 0, cut)?;
+        if text.first() != Some(&b'"') {
+            return None;
+        }
+        self.arguments(text, 0, scan::Marks::new(text, 1, ARGUMENT_MARKS), cut)?;
         Some(Header { ts, micros, db, client, node: None })
     }
 
@@ -386,16 +389,43 @@ impl Parser {
     /// `] "` itself (then the arguments are tried again after the next one).
     fn client_and_arguments(&mut self, text: &[u8], start: usize, cut: bool) -> Option<usize> {
         self.line_start = start;
+        // Most clients hold no quote nor backslash: then the first of the arguments' marks is
+        // the opening quote after the first `] "`, and one pass over the marks reads the client
+        // and the arguments. Any other line (or one whose arguments do not read so) is read
+        // again from the start, looking for the end of the client first.
+        let mut marks = scan::Marks::new(text, 0, ARGUMENT_MARKS);
+        if let Some(open) = marks.next() {
+            if open >= 2 && text[open] == b'"' && text[open - 2..open] == *b"] " {
+                if self.arguments(text, open, marks, cut).is_some() {
+                    return Some(open - 2);
+                }
+                self.clear_arguments();
+            }
+        }
+        self.any_client_and_arguments(text, cut)
+    }
+
+    /// [`Parser::client_and_arguments`] of any client: the end of the client looked for first.
+    #[cold]
+    #[inline(never)]
+    fn any_client_and_arguments(&mut self, text: &[u8], cut: bool) -> Option<usize> {
         let mut marks = scan::Marks::new(text, 0, [b']'; 3]);
         loop {
             let end = client_end(text, &mut marks)?;
-            if self.arguments(text, end + 2, cut).is_some() {
+            // `client_end` found the quote after the `] `.
+            let open = end + 2;
+            if self.arguments(text, open, scan::Marks::new(text, open + 1, ARGUMENT_MARKS), cut).is_some() {
                 return Some(end);
             }
-            self.spans.clear();
-            self.decoded.clear();
-            self.lost = 0;
+            self.clear_arguments();
         }
+    }
+
+    /// Forgets the arguments found, for another reading of the line.
+    fn clear_arguments(&mut self) {
+        self.spans.clear();
+        self.decoded.clear();
+        self.lost = 0;
     }
 
     /// A record of `--emit tsv` read back, as [`crate::format::record`] reads one: each field
@@ -442,17 +472,14 @@ impl Parser {
     /// pass over the quotes and backslashes of all the arguments ([`scan::Marks`]), each
     /// argument's span written as its closing quote is found.
     ///
-    /// The arguments start at `text[open]`; positions in `text` are `line_start` on in the line.
+    /// The arguments start at the quote `text[open]`, and `marks` ([`ARGUMENT_MARKS`]) are
+    /// those after it; positions in `text` are `line_start` on in the line.
     // Always inlined, so that the marks stay in registers through the loop.
     #[inline(always)]
-    fn arguments(&mut self, text: &[u8], open: usize, cut: bool) -> Option<()> {
+    fn arguments(&mut self, text: &[u8], open: usize, mut marks: scan::Marks<'_>, cut: bool) -> Option<()> {
         let base = self.line_start;
-        if text.get(open) != Some(&b'"') {
-            return None;
-        }
+        debug_assert_eq!(text[open], b'"');
         let mut start = open + 1;
-        // Quotes and backslashes only (a `]` among the arguments is nothing to them).
-        let mut marks = scan::Marks::new(text, start, [b'"', b'\\', b'\\']);
         let mut bytes = 0;
         let whole = loop {
             let close = match marks.next() {
@@ -506,6 +533,10 @@ impl Parser {
         Some(())
     }
 }
+
+/// What the arguments are read by: their quotes and backslashes (a `]` among them is nothing to
+/// them).
+const ARGUMENT_MARKS: [u8; 3] = [b'"', b'\\', b'\\'];
 
 /// What [`Parser::classify`] found, before the arguments are handed out.
 enum Classified<'a> {
@@ -915,6 +946,66 @@ mod tests {
         for line in [&b"hello world"[..], b"1795636306.848848 [0 1.1.1.1:1] \"get\" \"k\""] {
             assert!(!looks_like_a_reply(line));
         }
+    }
+
+    /// What reading the client and arguments of `line[3..]` with `read` found, owned.
+    fn read_with(
+        line: &[u8],
+        read: impl Fn(&mut Parser) -> Option<usize>,
+    ) -> (Option<usize>, Vec<Vec<u8>>, usize, u64) {
+        let mut p = Parser::new();
+        p.line_start = 3;
+        let Some(end) = read(&mut p) else { return (None, Vec::new(), 0, 0) };
+        let args = Args { line, spans: &p.spans, decoded: &p.decoded, long: &[] };
+        (Some(end), args.iter().map(<[u8]>::to_vec).collect(), p.lost, p.arg_bytes)
+    }
+
+    #[test]
+    fn one_pass_over_the_marks_reads_as_the_search_for_the_client_s_end() {
+        // Lines of pieces that make and break clients and arguments, every way: read by the
+        // common one pass, and by the search for the `] "` that ends the client first.
+        let pieces: [&[u8]; 16] = [
+            b"\"",
+            b"\\",
+            b"]",
+            b" ",
+            b"] \"",
+            b"\" \"",
+            b"\\x4",
+            b"\\x41",
+            b"\\\"",
+            b"a",
+            b"GET",
+            b"10.0.0.1:5",
+            b"unix:/a] \"b",
+            b"\\\\",
+            b"\" ",
+            b"k",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut commands = 0;
+        for _ in 0..20_000 {
+            let mut line = b"[0 ".to_vec();
+            for _ in 0..next(9) {
+                line.extend_from_slice(pieces[next(pieces.len())]);
+            }
+            if next(2) == 0 {
+                line.extend_from_slice(b"] \"set\" \"k\"");
+            }
+            for cut in [false, true] {
+                let one = read_with(&line, |p| p.client_and_arguments(&line[3..], 3, cut));
+                let search = read_with(&line, |p| p.any_client_and_arguments(&line[3..], cut));
+                assert_eq!(one, search, "{}", String::from_utf8_lossy(&line));
+                commands += usize::from(one.0.is_some());
+            }
+        }
+        assert!((10_000..30_000).contains(&commands), "both ways through: {commands} of 40000 read");
     }
 
     #[test]
