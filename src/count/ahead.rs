@@ -46,7 +46,8 @@ impl Ahead {
     /// Holds one access of `key` (its share of the request's bytes and of a reply, the node it
     /// came from) to count it into `tables` a few accesses later, and counts the one that came
     /// [`DEPTH`] accesses before it.
-    #[inline]
+    // Always inlined (see `sink/split.rs`).
+    #[inline(always)]
     pub fn push(
         &mut self,
         tables: &mut KeyTables,

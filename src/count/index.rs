@@ -88,13 +88,11 @@ impl SlotIndex {
                 break;
             }
             // The slot holds the hash bits its home is made of: no need to load the entry.
-            let home = home(slot, mask);
-            // Move `j` into the hole unless its home lies cyclically in (hole, j].
-            let stays = if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
-            if !stays {
-                self.slots[hole] = slot;
-                hole = j;
-            }
+            // Whether it moves is as likely as not, and every eviction removes a slot: the
+            // move is made without a branch (masks, which the compiler keeps as they are).
+            let keep = usize::from(stays(hole, home(slot, mask), j, mask)).wrapping_neg();
+            self.slots[hole] = self.slots[hole] & keep as u64 | slot & !keep as u64;
+            hole = hole & keep | j & !keep;
         }
         self.slots[hole] = 0;
     }
@@ -148,6 +146,14 @@ impl SlotIndex {
     }
 }
 
+/// Whether the slot at `j`, whose home is `home`, stays where it is when slot `hole` (before
+/// it in its probe run) empties: its home lies cyclically in (hole, j]. Told by distances from
+/// the hole, without a branch.
+#[inline(always)]
+fn stays(hole: usize, home: usize, j: usize, mask: usize) -> bool {
+    (home.wrapping_sub(hole).wrapping_sub(1) & mask) < (j.wrapping_sub(hole) & mask)
+}
+
 /// The slot of entry `idx`, whose key has `hash`.
 #[inline]
 fn slot_of(hash: u64, idx: usize) -> u64 {
@@ -164,6 +170,19 @@ fn home(hash: u64, mask: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slot_stays_when_its_home_lies_between_the_hole_and_it() {
+        let mask = 15;
+        for hole in 0..16 {
+            for j in (0..16).filter(|&j| j != hole) {
+                for home in 0..16 {
+                    let plain = if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
+                    assert_eq!(stays(hole, home, j, mask), plain, "hole {hole}, home {home}, at {j}");
+                }
+            }
+        }
+    }
 
     /// Replaces keys the way a full table evicts (the newcomer indexed where its search ended,
     /// then the old key removed), with homes crowded into a few slots and some newcomers whose

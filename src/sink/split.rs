@@ -60,7 +60,14 @@ impl Sink for RangeCounts {
         }
         self.stats.command(cmd, secrets);
         let (ahead, tables) = (&mut self.ahead, &mut self.stats.per_key);
-        key_shares(cmd, |key, access, share, reply| ahead.push(tables, key, access, share, reply, cmd.node));
+        // The access held and the one counted inlined into the pipeline's step, both the closure
+        // and the push (either one out of line costs a call per access: 3.7M instructions of a
+        // 200k-line half's 239M).
+        key_shares(
+            cmd,
+            #[inline(always)]
+            |key, access, share, reply| ahead.push(tables, key, access, share, reply, cmd.node),
+        );
         Ok(())
     }
 
