@@ -67,7 +67,8 @@ impl Settings {
 pub struct KeyAccess {
     pub reads: u64,
     pub writes: u64,
-    /// The node (input) the key was first seen on, + 1; 0 before any.
+    /// The first node (in input order) the key was seen on, + 1; 0 before any. The first by
+    /// number, not by time: inputs read at once interleave their lines differently each run.
     pub node: u32,
     /// The key was seen on more than one node.
     pub many_nodes: bool,
@@ -78,10 +79,16 @@ pub struct KeyAccess {
 
 impl KeyAccess {
     fn seen_on(&mut self, node: u32) {
+        self.seen_on_label(node + 1);
+    }
+
+    /// Notes node `label` (a node + 1) for this key: the lowest kept, and whether there were more.
+    fn seen_on_label(&mut self, label: u32) {
         if self.node == 0 {
-            self.node = node + 1;
-        } else if self.node != node + 1 {
+            self.node = label;
+        } else if self.node != label {
             self.many_nodes = true;
+            self.node = self.node.min(label);
         }
     }
 
@@ -101,11 +108,7 @@ impl KeyAccess {
         self.writes += other.writes;
         if other.node != 0 {
             self.many_nodes |= other.many_nodes;
-            if self.node == 0 {
-                self.node = other.node;
-            } else if self.node != other.node {
-                self.many_nodes = true;
-            }
+            self.seen_on_label(other.node);
         }
     }
 }
@@ -910,6 +913,27 @@ mod tests {
     use super::*;
     use crate::commands::KeyRef;
     use crate::format::monitor::{Args, ArgsStore, Header};
+
+    #[test]
+    fn a_key_on_several_nodes_shows_the_lowest_whatever_order_its_lines_came_in() {
+        for order in [[2, 0, 1], [0, 2, 1], [1, 2, 0]] {
+            let mut seen = KeyAccess::default();
+            for node in order {
+                seen.seen_on(node);
+            }
+            assert_eq!((seen.node, seen.many_nodes), (1, true), "{order:?}");
+            let (mut a, mut b) = (KeyAccess::default(), KeyAccess::default());
+            a.seen_on(order[0]);
+            b.seen_on(order[1]);
+            b.seen_on(order[2]);
+            a.add(&b);
+            assert_eq!((a.node, a.many_nodes), (1, true), "joined, {order:?}");
+        }
+        let mut one = KeyAccess::default();
+        one.seen_on(3);
+        one.seen_on(3);
+        assert_eq!((one.node, one.many_nodes), (4, false));
+    }
 
     /// Counts a call of an unknown command `words[0]` whose key is `words[1]`, keys included.
     fn count(stats: &mut Stats, words: &[&[u8]], client: &[u8], micros: u64, node: u32) {
