@@ -206,6 +206,9 @@ impl<E: Default> TopK<E> {
                     x.count = x.count - theirs + e.count;
                     x.error = x.error - theirs + e.error;
                     combine(&mut x.extra, &e.extra);
+                    if x.key().len() < e.key().len() {
+                        self.store.restore(&mut self.entries[idx].key, e.key());
+                    }
                 }
                 Err(vacant) if self.entries.len() < self.capacity => {
                     let idx = self.push_entry(e.key(), e.full_len, hash, mine + e.count, mine + e.error, vacant);
@@ -439,9 +442,18 @@ impl<E> TopK<E> {
     fn find_or_vacant(&self, stored: &[u8], full_len: u64, hash: u64) -> Result<usize, usize> {
         self.index.find(hash, |idx| {
             let e = &self.entries[idx];
-            // A key kept by its head (see `KeyStore`) matches on its head.
-            e.hash == hash && e.full_len == full_len && e.key.is_head_of(stored)
+            // A key kept by its head (see `KeyStore`) matches on its head, either way round: an
+            // entry kept by its head matches the whole name, and (in a merge, where the other
+            // table may have kept less of it) an entry kept whole matches the head.
+            e.hash == hash && e.full_len == full_len && (e.key.is_head_of(stored) || Self::holds_head(e, stored))
         })
+    }
+
+    /// True when `stored` is the head of a longer key and `e` keeps the key past it.
+    #[cold]
+    #[inline(never)]
+    fn holds_head(e: &Entry<E>, stored: &[u8]) -> bool {
+        (stored.len() as u64) < e.full_len && e.key().starts_with(stored)
     }
 }
 
@@ -698,6 +710,41 @@ mod tests {
         let q = m.entries().iter().find(|e| e.key() == b"q").unwrap();
         assert_eq!((q.count, q.error), (2, 1));
         assert_eq!(m.total(), 9);
+    }
+
+    #[test]
+    fn a_merge_joins_a_key_kept_whole_in_one_table_and_by_its_head_in_the_other() {
+        let long = |i: usize| format!("tenant:acme-corporation:cache:{i:040}").into_bytes();
+        let target = long(99);
+        // Seven long keys use up most of `a`'s long-key budget: it keeps the eighth by its head.
+        let mut a: TopK<u64> = TopK::new(20);
+        for i in 0..7 {
+            a.add(&long(i), 1);
+        }
+        *a.add(&target, 3) += 3;
+        let kept = |t: &TopK<u64>| {
+            t.entries()
+                .iter()
+                .find(|e| e.full_len == target.len() as u64 && e.key() != &target[..] && target.starts_with(e.key()))
+                .is_some()
+        };
+        assert!(kept(&a), "the key is kept by its head");
+        let mut b: TopK<u64> = TopK::new(20);
+        *b.add(&target, 5) += 5;
+        for (first, second) in [(&a, &b), (&b, &a)] {
+            let mut m: TopK<u64> = TopK::new(40);
+            m.merge(first, |e, o| *e += o);
+            m.merge(second, |e, o| *e += o);
+            let rows: Vec<_> = m
+                .entries()
+                .iter()
+                .filter(|e| e.full_len == target.len() as u64 && target.starts_with(e.key()))
+                .collect();
+            assert_eq!(rows.len(), 1, "one entry for the key");
+            assert_eq!((rows[0].count, rows[0].error, rows[0].extra), (8, 0, 8));
+            assert_eq!(rows[0].key(), &target[..], "its whole name, which the merged table has room for");
+            assert_eq!(m.total(), 15);
+        }
     }
 
     #[test]

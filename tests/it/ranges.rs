@@ -359,3 +359,33 @@ fn records_of_commands_of_many_keys_from_a_long_client_stay_in_bounded_memory() 
     // The records made ahead of the one written: at most 16 MiB over one pass's memory.
     assert!(named_kib < piped_kib + 16 * 1024, "peak {named_kib} KiB named, {piped_kib} KiB piped");
 }
+
+#[test]
+fn long_keys_that_share_a_head_keep_their_bounds_when_the_halves_join() {
+    // Past the long-key budget a table keeps a key by its first 30 bytes: one half may keep a
+    // key whole where the other kept its head, and the join must still find them one key.
+    let dir = TempDir::new("ranges-long");
+    let (bytes, truth) = capture(20_000, 17);
+    let long = &format!("\"tenant:acme-corporation:cache:{}:user:", "0".repeat(80));
+    let bytes = String::from_utf8(bytes).expect("UTF-8").replace("\"user:", long);
+    let truth: HashMap<String, u64> =
+        truth.into_iter().map(|(k, n)| (format!("{}{k}", &long[1..long.len() - 5]), n)).collect();
+    let path = dir.path("capture.txt");
+    std::fs::write(&path, &bytes).expect("write the capture");
+    let out = common::run(&["--format", "json", "--top", "5000", path.to_str().expect("a UTF-8 path")], b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows = report["top_keys"].as_array().expect("top keys");
+    let (mut whole, mut cut) = (0, 0);
+    for k in rows {
+        let name = k["name"].as_str().expect("a name");
+        let Some(&real) = truth.get(name) else {
+            cut += 1;
+            continue;
+        };
+        whole += 1;
+        let (count, error) = (k["count"].as_u64().expect("count"), k["error"].as_u64().expect("error"));
+        assert!(count - error <= real && real <= count, "{k}: true {real}");
+    }
+    assert!(whole > 1_000 && cut > 0, "keys kept whole ({whole}) and by their head ({cut}) both shown");
+}
