@@ -352,20 +352,7 @@ fn tight(file: &File, ranges: Vec<Range<u64>>, top: usize) {
     .into_iter();
     let (mut whole, mut lines) = each.next().expect("a range");
     for (later, n) in each {
-        // The keys both have first, then room for the rest, as `Counts::join` does: inserted in
-        // the order of the later table's cells, they would fill runs of neighbouring cells.
-        let mut new = Vec::new();
-        for (key, count) in later.each() {
-            let hash = whole.hash(key);
-            match whole.find(key, hash) {
-                Ok(_) => whole.add(key, hash, count),
-                Err(_) => new.push((key, hash, count)),
-            }
-        }
-        whole.reserve(new.len());
-        for (key, hash, count) in new {
-            whole.add(key, hash, count);
-        }
+        join_table(&mut whole, &later, |mine, n| *mine += n);
         lines += n;
         std::mem::forget(later);
     }
@@ -441,6 +428,24 @@ impl<V: Copy, S: BuildHasher> Tally<V> for HashMap<Box<[u8]>, V, S> {
 
     fn each(&self) -> impl Iterator<Item = (&[u8], V)> {
         self.iter().map(|(k, &v)| (&k[..], v))
+    }
+}
+
+/// Adds the names of `later` to `table` (`add` joining the values of a name both have): those
+/// both have first, then room made for the others. Inserted in the order of the later table's
+/// cells into a flat table as narrow, they would fill runs of neighbouring cells and probe along
+/// them (40 s for the 2M distinct keys of d2m).
+fn join_table<V: Copy>(table: &mut impl Tally<V>, later: &impl Tally<V>, add: impl Fn(&mut V, V)) {
+    let mut new = Vec::new();
+    for (name, value) in later.each() {
+        match table.get_mut(name) {
+            Some(mine) => add(mine, value),
+            None => new.push((name, value)),
+        }
+    }
+    table.reserve(new.len());
+    for (name, value) in new {
+        table.insert(name, value);
     }
 }
 
@@ -1548,20 +1553,7 @@ impl<M: Maps> Counts<M> {
         self.last = self.last.max(later.last);
         self.prev = later.prev.or(self.prev);
         self.seq += later.seq;
-        // The keys this range has too first, then room made for the others: inserted in the
-        // order of the later table's cells into a table as narrow, they would fill runs of
-        // neighbouring cells and probe along them (40 s for the 2M distinct keys of d2m).
-        let mut new = Vec::new();
-        for (key, counts) in later.keys.each() {
-            match self.keys.get_mut(key) {
-                Some(mine) => mine.add(&counts),
-                None => new.push((key, counts)),
-            }
-        }
-        self.keys.reserve(new.len());
-        for (key, counts) in new {
-            self.keys.insert(key, counts);
-        }
+        join_table(&mut self.keys, &later.keys, |mine, theirs| mine.add(&theirs));
         self.key_accesses += later.key_accesses;
         self.key_bytes += later.key_bytes;
         if self.known.len() < later.known.len() {

@@ -725,8 +725,7 @@ mod tests {
         let kept = |t: &TopK<u64>| {
             t.entries()
                 .iter()
-                .find(|e| e.full_len == target.len() as u64 && e.key() != &target[..] && target.starts_with(e.key()))
-                .is_some()
+                .any(|e| e.full_len == target.len() as u64 && e.key() != &target[..] && target.starts_with(e.key()))
         };
         assert!(kept(&a), "the key is kept by its head");
         let mut b: TopK<u64> = TopK::new(20);
